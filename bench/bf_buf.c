@@ -1,0 +1,88 @@
+/* bf_buf: growable NUL-terminated buffer. */
+#include "bf_buf.h"
+
+#include "bf_err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void bf_buf_init(struct bf_buf *buf)
+{
+    buf->data = NULL;
+    buf->len = 0;
+    buf->cap = 0;
+}
+
+void bf_buf_free(struct bf_buf *buf)
+{
+    if (!buf)
+        return;
+    free(buf->data);
+    bf_buf_init(buf);
+}
+
+void bf_buf_reset(struct bf_buf *buf)
+{
+    buf->len = 0;
+    if (buf->data)
+        buf->data[0] = '\0';
+}
+
+static int reserve(struct bf_buf *buf, size_t extra)
+{
+    size_t need = buf->len + extra + 1;
+    size_t cap = buf->cap ? buf->cap : 64;
+    char *data;
+
+    if (need <= buf->cap)
+        return 0;
+    while (cap < need)
+        cap *= 2;
+    data = realloc(buf->data, cap);
+    if (!data)
+        return bf_err_set(BF_ENOMEM, "buffer of %zu bytes", cap);
+    buf->data = data;
+    buf->cap = cap;
+    return 0;
+}
+
+int bf_buf_append(struct bf_buf *buf, const void *bytes, size_t len)
+{
+    int rc = reserve(buf, len);
+
+    if (rc)
+        return rc;
+    if (len)
+        memcpy(buf->data + buf->len, bytes, len);
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
+int bf_buf_printf(struct bf_buf *buf, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    int rc;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return bf_err_set(BF_EINVAL, "bad format '%s'", fmt);
+    rc = reserve(buf, (size_t)n);
+    if (rc)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    buf->len += (size_t)n;
+    return 0;
+}
+
+const char *bf_buf_str(const struct bf_buf *buf)
+{
+    return buf->data ? buf->data : "";
+}

@@ -1,0 +1,36 @@
+/*
+ * bf_buf: a growable byte buffer that is always NUL-terminated, for building
+ * strings (SQL, reports, provenance) and byte payloads.
+ *
+ * Ownership: the struct is the caller's; bf_buf_init() leaves it empty,
+ * bf_buf_free() releases the memory and accepts a zeroed or freed buffer.
+ * `data` is borrowed until the next append or free.
+ */
+#ifndef BF_BUF_H
+#define BF_BUF_H
+
+#include <stddef.h>
+
+struct bf_buf {
+    char *data; /* NUL-terminated; NULL until the first append */
+    size_t len; /* bytes used, excluding the NUL */
+    size_t cap; /* bytes allocated */
+};
+
+void bf_buf_init(struct bf_buf *buf);
+void bf_buf_free(struct bf_buf *buf);
+
+/* Drop the contents, keep the memory. */
+void bf_buf_reset(struct bf_buf *buf);
+
+/* Append len bytes. Returns 0 or BF_ENOMEM. */
+int bf_buf_append(struct bf_buf *buf, const void *bytes, size_t len);
+
+/* Append formatted text. Returns 0 or BF_ENOMEM. */
+int bf_buf_printf(struct bf_buf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The contents as a string ("" when empty); borrowed. */
+const char *bf_buf_str(const struct bf_buf *buf);
+
+#endif /* BF_BUF_H */

@@ -1,0 +1,814 @@
+/*
+ * bfbench: the command line of bottlefit-bench, and the only place that
+ * exits. Every subcommand has --help; exit codes are documented in usage().
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "bf_buf.h"
+#include "bf_clock.h"
+#include "bf_err.h"
+#include "bf_hash.h"
+#include "bf_log.h"
+#include "bf_perf.h"
+#include "bf_record.h"
+#include "bf_report.h"
+#include "bf_runner.h"
+#include "bf_scenario.h"
+#include "bf_store.h"
+#include "bf_sysinfo.h"
+#include "bf_torch.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef BF_VERSION
+#define BF_VERSION "0.1.0"
+#endif
+#ifndef BF_SOURCE_DIR
+#define BF_SOURCE_DIR "."
+#endif
+
+/* Exit codes (also in README.md). */
+enum {
+    EXIT_OK = 0,        /* everything ran and finished */
+    EXIT_FAILED = 1,    /* a case or command failed at run time */
+    EXIT_USAGE = 2,     /* bad command line */
+    EXIT_INPUT = 3,     /* bad input: scenario, weights, results DB */
+    EXIT_INTERRUPTED = 130,
+};
+
+#define DEFAULT_DB "results/bench.db"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bfbench [-v|-q] COMMAND [OPTIONS]\n"
+            "\n"
+            "bottlefit-bench: a split-computing experiment and benchmark "
+            "harness.\n"
+            "\n"
+            "commands:\n"
+            "  models    list the model zoo, or the stages of one model\n"
+            "  keys      list every scenario key (type, unit, default, "
+            "range)\n"
+            "  run       run a scenario file and record it in the results "
+            "DB\n"
+            "  report    print result tables from the results DB\n"
+            "  bench     time batch-1 forwards of the inference paths\n"
+            "  help      this text; 'bfbench COMMAND --help' for a command\n"
+            "\n"
+            "global options:\n"
+            "  -v, --verbose   debug log lines\n"
+            "  -q, --quiet     errors only\n"
+            "  -V, --version   print the version and exit\n"
+            "\n"
+            "exit codes:\n"
+            "  0    success\n"
+            "  1    a case or command failed at run time\n"
+            "  2    bad command line\n"
+            "  3    bad input (scenario file, weights file, results DB)\n"
+            "  130  interrupted (SIGINT/SIGTERM); what was measured is kept\n");
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "bfbench %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'bfbench %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+/* Parse an integer option value with end and range checks. */
+static int parse_int(const char *cmd, const char *opt, const char *text,
+                     long min, long max, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' || v < min || v > max)
+        return usage_error(cmd, "%s: '%s' is not an integer in %ld..%ld", opt,
+                           text, min, max);
+    *out = (int)v;
+    return 0;
+}
+
+static int error_exit(int rc)
+{
+    const char *detail = bf_last_error();
+
+    bf_log_error("%s", detail[0] ? detail : bf_strerror(rc));
+    switch (rc) {
+    case BF_ENOENT:
+    case BF_EPARSE:
+    case BF_ERANGE:
+    case BF_ESHAPE:
+    case BF_EVERSION:
+    case BF_EDB:
+        return EXIT_INPUT;
+    case BF_EINTR:
+        return EXIT_INTERRUPTED;
+    default:
+        return EXIT_FAILED;
+    }
+}
+
+/* Create the parent directory of path if missing (one level). */
+static int ensure_parent_dir(const char *path)
+{
+    char dir[1024];
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return bf_err_set(BF_EIO, "cannot create directory '%s': %s", dir,
+                          strerror(errno));
+    return 0;
+}
+
+/* models */
+
+static void models_help(void)
+{
+    printf("usage: bfbench models [--size PX] [--arch NAME] [--classes N]\n"
+           "                      [--in-channels N] [--format text|csv]\n"
+           "\n"
+           "Without --arch: every zoo architecture with its parameter count "
+           "(torchvision's\n"
+           "for the torchvision models) and multiply-accumulates at its "
+           "native input size\n"
+           "(or --size). With --arch: that model's stages, each with its "
+           "torchvision modules,\n"
+           "output shape, parameters and MACs, computed from the layer "
+           "shapes.\n"
+           "\n"
+           "  --size PX         input height = width (default: native, 224 "
+           "or 28)\n"
+           "  --arch NAME       describe the stages of one architecture\n"
+           "  --classes N       classifier outputs (default: the "
+           "architecture's)\n"
+           "  --in-channels N   input channels (default: the "
+           "architecture's)\n"
+           "  --format F        text (default) or csv\n");
+}
+
+static int build_and_describe(const struct bf_arch_info *a, int size,
+                              int classes, int in_ch,
+                              struct bf_stage_info *st, int *n, int64_t *params)
+{
+    struct bf_model_params mp = {.arch = a->name, .num_classes = classes,
+                                 .in_channels = in_ch, .seed = 1};
+    bf_model *m = NULL;
+    int rc = bf_model_create(&mp, &m);
+
+    if (rc == 0)
+        rc = bf_model_describe(m, size ? size : a->native_size_px,
+                               size ? size : a->native_size_px, st,
+                               BF_MODEL_MAX_STAGES, n);
+    if (rc == 0)
+        rc = bf_model_param_count(m, params);
+    bf_model_free(m);
+    return rc;
+}
+
+static int cmd_models(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"size", required_argument, NULL, 's'},
+        {"arch", required_argument, NULL, 'a'},
+        {"classes", required_argument, NULL, 'c'},
+        {"in-channels", required_argument, NULL, 'i'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *arch = NULL;
+    int size = 0, classes = 0, in_ch = 0, csv = 0;
+    int c, rc;
+
+    optind = 0; /* 0: glibc re-initialises (permutation back on) */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if ((rc = parse_int("models", "--size", optarg, 1, 8192, &size)))
+                return rc;
+            break;
+        case 'a':
+            arch = optarg;
+            break;
+        case 'c':
+            if ((rc = parse_int("models", "--classes", optarg, 1, 1000000,
+                                &classes)))
+                return rc;
+            break;
+        case 'i':
+            if ((rc = parse_int("models", "--in-channels", optarg, 1, 4096,
+                                &in_ch)))
+                return rc;
+            break;
+        case 'f':
+            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "text") != 0)
+                return usage_error("models", "--format: '%s' is not text "
+                                   "or csv", optarg);
+            csv = strcmp(optarg, "csv") == 0;
+            break;
+        case 'h':
+            models_help();
+            return EXIT_OK;
+        default:
+            return usage_error("models", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("models", "unexpected argument '%s'", argv[optind]);
+
+    if (arch) {
+        struct bf_arch_info a;
+        struct bf_stage_info st[BF_MODEL_MAX_STAGES];
+        int n = 0;
+        int64_t params = 0, macs = 0;
+
+        if ((rc = bf_arch_find(arch, &a)))
+            return error_exit(rc);
+        if ((rc = build_and_describe(&a, size, classes, in_ch, st, &n,
+                                     &params)))
+            return error_exit(rc);
+        printf(csv ? "stage,modules,output,params,macs\n"
+                   : "%-11s %-40s %-14s %12s %14s\n",
+               "stage", "modules", "output", "params", "MACs");
+        for (int i = 0; i < n; i++) {
+            char shape[64] = "";
+            size_t len = 0;
+
+            for (int d = 0; d < st[i].out_ndim; d++)
+                len += (size_t)snprintf(shape + len, sizeof(shape) - len,
+                                        d ? "x%lld" : "%lld",
+                                        (long long)st[i].out_shape[d]);
+            macs += st[i].macs;
+            printf(csv ? "%s,\"%s\",%s,%lld,%lld\n"
+                       : "%-11s %-40s %-14s %12lld %14lld\n",
+                   st[i].name, st[i].modules, shape, (long long)st[i].params,
+                   (long long)st[i].macs);
+        }
+        if (!csv)
+            printf("%-11s %-40s %-14s %12lld %14lld\n", "total", "", "",
+                   (long long)params, (long long)macs);
+        return EXIT_OK;
+    }
+
+    printf(csv ? "arch,family,input,params,gmacs,classes,description\n"
+               : "%-17s %-9s %-10s %12s %8s %7s  %s\n",
+           "arch", "family", "input", "params", "GMACs", "classes",
+           "description");
+    for (int i = 0; i < bf_arch_count(); i++) {
+        struct bf_arch_info a;
+        struct bf_stage_info st[BF_MODEL_MAX_STAGES];
+        int n = 0;
+        int64_t params = 0, macs = 0;
+        char input[32];
+        int px;
+
+        if ((rc = bf_arch_get(i, &a)))
+            return error_exit(rc);
+        bf_log_progress("models", i, bf_arch_count(), a.name);
+        if ((rc = build_and_describe(&a, size, classes, in_ch, st, &n,
+                                     &params)))
+            return error_exit(rc);
+        for (int s = 0; s < n; s++)
+            macs += st[s].macs;
+        px = size ? size : a.native_size_px;
+        snprintf(input, sizeof(input), "%dx%dx%d",
+                 in_ch ? in_ch : a.in_channels, px, px);
+        bf_log_progress_done();
+        printf(csv ? "%s,%s,%s,%lld,%.3f,%d,\"%s\"\n"
+                   : "%-17s %-9s %-10s %12lld %8.3f %7d  %s\n",
+               a.name, a.family, input, (long long)params, (double)macs / 1e9,
+               classes ? classes : a.num_classes, a.description);
+    }
+    return EXIT_OK;
+}
+
+/* keys */
+
+static int cmd_keys(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+                     strcmp(argv[1], "-h") == 0)) {
+        printf("usage: bfbench keys\n\nPrint every scenario key with its "
+               "type, unit, default, range and help.\n");
+        return EXIT_OK;
+    }
+    if (argc > 1)
+        return usage_error("keys", "unexpected argument '%s'", argv[1]);
+    bf_scenario_keys_print(stdout);
+    return EXIT_OK;
+}
+
+/* run */
+
+static void run_help(void)
+{
+    printf("usage: bfbench run SCENARIO [--db PATH] [--threads N] "
+           "[--dry-run]\n"
+           "\n"
+           "Load and validate SCENARIO (YAML; keys: 'bfbench keys'), expand "
+           "it into cases\n"
+           "and run them, recording the run's provenance, every sample and "
+           "the aggregates\n"
+           "in the results DB, then print the run's table. A run killed "
+           "mid-way stays in\n"
+           "the DB as unfinished; SIGINT/SIGTERM end it cleanly as "
+           "interrupted.\n"
+           "\n"
+           "  --db PATH      results DB (default " DEFAULT_DB ")\n"
+           "  --threads N    intra-op threads for every case (overrides the "
+           "scenario;\n"
+           "                 0 = online cores)\n"
+           "  --dry-run      validate and list the cases, run nothing\n");
+}
+
+/* The sink that sends runner records to the store. */
+struct store_sink {
+    struct bf_store *store;
+    int64_t run_id;
+};
+
+static int sink_case_begin(void *ctx, const struct bf_case_row *row,
+                           int64_t *case_id)
+{
+    struct store_sink *s = ctx;
+
+    return bf_store_case_begin(s->store, s->run_id, row, case_id);
+}
+
+static int sink_samples(void *ctx, int64_t case_id,
+                        const struct bf_sample_row *rows, size_t n)
+{
+    return bf_store_add_samples(((struct store_sink *)ctx)->store, case_id,
+                                rows, n);
+}
+
+static int sink_aggregates(void *ctx, int64_t case_id,
+                           const struct bf_aggregate_row *rows, size_t n)
+{
+    return bf_store_add_aggregates(((struct store_sink *)ctx)->store, case_id,
+                                   rows, n);
+}
+
+static int sink_case_end(void *ctx, int64_t case_id, const char *status,
+                         const char *error)
+{
+    return bf_store_case_end(((struct store_sink *)ctx)->store, case_id,
+                             status, error);
+}
+
+static void print_cases(const struct bf_scenario *sc)
+{
+    printf("%s: %zu case(s), seed %llu\n", sc->path, sc->n_cases,
+           (unsigned long long)sc->seed);
+    for (size_t i = 0; i < sc->n_cases; i++) {
+        const struct bf_case *c = &sc->cases[i];
+
+        printf("  %3d  %-6s %-17s size %4d batch %3d threads %2d fold_bn %d "
+               "channels_last %d weights %s\n",
+               c->index, c->config, c->model, c->input_size_px, c->batch,
+               c->threads, c->fold_bn, c->channels_last,
+               c->weights[0] ? c->weights : "random");
+    }
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *db = DEFAULT_DB;
+    int threads = -1, dry_run = 0;
+    struct bf_scenario_params sp = {.model_exists = bf_arch_exists};
+    struct bf_scenario *sc = NULL;
+    struct bf_store *store = NULL;
+    struct bf_sysinfo sys;
+    struct bf_buf cmdline;
+    char sha[BF_HASH_HEX_SIZE];
+    char backend[512];
+    struct bf_runner_result result = {0};
+    struct store_sink ss = {0};
+    int c, rc, code;
+
+    optind = 0; /* 0: glibc re-initialises (permutation back on) */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 't':
+            if ((rc = parse_int("run", "--threads", optarg, 0, 1024,
+                                &threads)))
+                return rc;
+            break;
+        case 'n':
+            dry_run = 1;
+            break;
+        case 'h':
+            run_help();
+            return EXIT_OK;
+        default:
+            return usage_error("run", "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error("run", optind >= argc
+                                      ? "missing SCENARIO"
+                                      : "exactly one SCENARIO expected");
+
+    rc = bf_scenario_load(argv[optind], &sp, &sc);
+    if (rc)
+        return error_exit(rc);
+    if (dry_run) {
+        print_cases(sc);
+        bf_scenario_free(sc);
+        return EXIT_OK;
+    }
+    bf_buf_init(&cmdline);
+    for (int i = 0; i < argc; i++)
+        bf_buf_printf(&cmdline, "%s%s", i ? " " : "bfbench ", argv[i]);
+    bf_sysinfo_collect(BF_SOURCE_DIR, &sys);
+    bf_sysinfo_warn(&sys);
+    bf_hash_buffer(sc->text, sc->text_len, sha);
+    if (bf_torch_backend_info(backend, sizeof(backend)))
+        snprintf(backend, sizeof(backend), "unknown");
+
+    rc = ensure_parent_dir(db);
+    if (rc == 0)
+        rc = bf_store_open(db, &store);
+    if (rc) {
+        code = error_exit(rc);
+        goto out;
+    }
+    {
+        struct bf_run_info info = {
+            .scenario_path = sc->path,
+            .scenario_name = sc->name,
+            .scenario_sha256 = sha,
+            .scenario_text = sc->text,
+            .seed = sc->seed,
+            .git_commit = sys.git_commit,
+            .git_dirty = sys.git_dirty,
+            .host = sys.host,
+            .cpu_model = sys.cpu_model,
+            .cores_online = sys.cores_online,
+            .libtorch_version = bf_torch_version(),
+            .blas = backend,
+            .build_type = sys.build_type,
+            .bfbench_version = BF_VERSION,
+            /* Weights are hashed per case (cases.weights_sha256); data
+             * sets and traces join here when runs use them. */
+            .input_hashes = "{}",
+            .command_line = bf_buf_str(&cmdline),
+        };
+
+        rc = bf_store_run_begin(store, &info, &ss.run_id);
+    }
+    if (rc) {
+        code = error_exit(rc);
+        goto out;
+    }
+    bf_log_info("run %lld: %zu case(s) from %s into %s", (long long)ss.run_id,
+                sc->n_cases, sc->path, db);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    ss.store = store;
+    {
+        struct bf_runner_sink sink = {.ctx = &ss,
+                                      .case_begin = sink_case_begin,
+                                      .samples = sink_samples,
+                                      .aggregates = sink_aggregates,
+                                      .case_end = sink_case_end};
+        struct bf_runner_params rp = {.scenario = sc,
+                                      .sink = &sink,
+                                      .threads_override = threads,
+                                      .stop = &stop_flag};
+
+        rc = bf_runner_run(&rp, &result);
+    }
+    if (rc == BF_EINTR) {
+        bf_store_run_end(store, ss.run_id, "interrupted");
+        code = error_exit(rc);
+    } else if (rc) {
+        code = error_exit(rc);
+        bf_store_run_end(store, ss.run_id, "failed");
+    } else {
+        rc = bf_store_run_end(store, ss.run_id,
+                              result.failed ? "failed" : "finished");
+        code = rc ? error_exit(rc) : result.failed ? EXIT_FAILED : EXIT_OK;
+    }
+    {
+        struct bf_report_params rp = {.run_id = ss.run_id,
+                                      .format = BF_REPORT_TEXT};
+
+        if (bf_report_write(store, &rp, stdout) == 0)
+            printf("run %lld: %d finished, %d failed; results in %s\n",
+                   (long long)ss.run_id, result.finished, result.failed, db);
+    }
+out:
+    bf_store_close(store);
+    bf_scenario_free(sc);
+    bf_buf_free(&cmdline);
+    return code;
+}
+
+/* report */
+
+static void report_help(void)
+{
+    printf("usage: bfbench report [--db PATH] [--run ID|last|all] "
+           "[--format text|csv|md]\n"
+           "                      [--metric NAME]\n"
+           "\n"
+           "Print result tables from the results DB (its only input). A "
+           "run that never\n"
+           "finished is shown as unfinished; every row says how its numbers "
+           "were obtained.\n"
+           "\n"
+           "  --db PATH      results DB (default " DEFAULT_DB ")\n"
+           "  --run R        a run id, 'last' (default) or 'all'\n"
+           "  --format F     text (default), csv or md\n"
+           "  --metric NAME  only this metric (e.g. e2e)\n");
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"run", required_argument, NULL, 'r'},
+        {"format", required_argument, NULL, 'f'},
+        {"metric", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *db = DEFAULT_DB;
+    const char *run = "last";
+    struct bf_report_params rp = {.format = BF_REPORT_TEXT};
+    struct bf_store *store = NULL;
+    struct stat st;
+    int c, rc;
+
+    optind = 0; /* 0: glibc re-initialises (permutation back on) */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'r':
+            run = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                rp.format = BF_REPORT_TEXT;
+            else if (strcmp(optarg, "csv") == 0)
+                rp.format = BF_REPORT_CSV;
+            else if (strcmp(optarg, "md") == 0)
+                rp.format = BF_REPORT_MARKDOWN;
+            else
+                return usage_error("report", "--format: '%s' is not text, "
+                                   "csv or md", optarg);
+            break;
+        case 'm':
+            rp.metric = optarg;
+            break;
+        case 'h':
+            report_help();
+            return EXIT_OK;
+        default:
+            return usage_error("report", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("report", "unexpected argument '%s'",
+                           argv[optind]);
+    if (stat(db, &st) != 0) {
+        bf_err_set(BF_ENOENT, "no results DB at '%s' (run a scenario first: "
+                   "bfbench run scenarios/host-local.yaml)", db);
+        return error_exit(BF_ENOENT);
+    }
+    if ((rc = bf_store_open(db, &store)))
+        return error_exit(rc);
+    if (strcmp(run, "all") == 0) {
+        rp.run_id = 0;
+    } else if (strcmp(run, "last") == 0) {
+        rc = bf_store_last_run(store, &rp.run_id);
+    } else {
+        int id;
+
+        rc = parse_int("report", "--run", run, 1, 2147483647, &id);
+        if (rc) {
+            bf_store_close(store);
+            return rc;
+        }
+        rp.run_id = id;
+    }
+    if (rc == 0)
+        rc = bf_report_write(store, &rp, stdout);
+    bf_store_close(store);
+    return rc ? error_exit(rc) : EXIT_OK;
+}
+
+/* bench */
+
+static void bench_help(void)
+{
+    printf("usage: bfbench bench [--models A,B,...] [--size PX] "
+           "[--threads N] [--warmup N]\n"
+           "                     [--iters N] [--rounds N] [--lockstep]\n"
+           "\n"
+           "Time batch-1 forwards through the shim on three inference "
+           "paths: plain\n"
+           "(torchvision's computation), fold (BatchNorm folded into "
+           "convolutions) and\n"
+           "fold-cl (fold, channels-last), alternating models and paths in "
+           "rounds; print\n"
+           "medians, the speed-up over plain and the largest output "
+           "difference from plain.\n"
+           "Weights are random (seed 1): timing does not depend on them.\n"
+           "scripts/peer/compare_latency.py drives --lockstep to compare "
+           "with PyTorch eager.\n"
+           "\n"
+           "  --models LIST  comma-separated zoo names (default "
+           "resnet152,densenet169,mobilenet_v2)\n"
+           "  --size PX      input height = width (default: native)\n"
+           "  --threads N    intra-op threads (default 0 = online cores)\n"
+           "  --warmup N     untimed forwards per model and path (default "
+           "5)\n"
+           "  --iters N      timed forwards per model, path and round "
+           "(default 5)\n"
+           "  --rounds N     alternation rounds (default 4)\n"
+           "  --lockstep     serve 'run MODEL PATH ITERS' lines on "
+           "stdin/stdout\n");
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"models", required_argument, NULL, 'm'},
+        {"size", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"iters", required_argument, NULL, 'i'},
+        {"rounds", required_argument, NULL, 'r'},
+        {"lockstep", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    char list[1024] = "resnet152,densenet169,mobilenet_v2";
+    const char *models[32];
+    struct bf_perf_params pp = {.warmup = 5, .iters = 5, .rounds = 4,
+                                .in = stdin, .out = stdout};
+    size_t n = 0;
+    char *save = NULL;
+    int c, rc;
+
+    optind = 0; /* 0: glibc re-initialises (permutation back on) */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (strlen(optarg) >= sizeof(list))
+                return usage_error("bench", "--models: list too long");
+            snprintf(list, sizeof(list), "%s", optarg);
+            break;
+        case 's':
+            if ((rc = parse_int("bench", "--size", optarg, 1, 8192,
+                                &pp.size_px)))
+                return rc;
+            break;
+        case 't':
+            if ((rc = parse_int("bench", "--threads", optarg, 0, 1024,
+                                &pp.threads)))
+                return rc;
+            break;
+        case 'w':
+            if ((rc = parse_int("bench", "--warmup", optarg, 0, 100000,
+                                &pp.warmup)))
+                return rc;
+            break;
+        case 'i':
+            if ((rc = parse_int("bench", "--iters", optarg, 1, 100000,
+                                &pp.iters)))
+                return rc;
+            break;
+        case 'r':
+            if ((rc = parse_int("bench", "--rounds", optarg, 1, 100000,
+                                &pp.rounds)))
+                return rc;
+            break;
+        case 'l':
+            pp.lockstep = 1;
+            break;
+        case 'h':
+            bench_help();
+            return EXIT_OK;
+        default:
+            return usage_error("bench", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    for (char *tok = strtok_r(list, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (n == sizeof(models) / sizeof(models[0]))
+            return usage_error("bench", "--models: more than %zu models",
+                               n);
+        if (!bf_arch_exists(tok))
+            return usage_error("bench", "--models: unknown architecture "
+                               "'%s' (see 'bfbench models')", tok);
+        models[n++] = tok;
+    }
+    if (n == 0)
+        return usage_error("bench", "--models: empty list");
+    pp.models = models;
+    pp.n_models = n;
+    rc = bf_perf_run(&pp);
+    return rc ? error_exit(rc) : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *cmd;
+    int c;
+
+    /* Stop at the command: its options are its own. */
+    while ((c = getopt_long(argc, argv, "+vqVh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            bf_log_set_level(BF_LOG_DEBUG);
+            break;
+        case 'q':
+            bf_log_set_level(BF_LOG_ERROR);
+            break;
+        case 'V':
+            printf("bfbench %s (libtorch %s)\n", BF_VERSION,
+                   bf_torch_version());
+            return EXIT_OK;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    cmd = argv[optind];
+    argc -= optind;
+    argv += optind;
+    if (strcmp(cmd, "models") == 0)
+        return cmd_models(argc, argv);
+    if (strcmp(cmd, "keys") == 0)
+        return cmd_keys(argc, argv);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc, argv);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc, argv);
+    if (strcmp(cmd, "bench") == 0)
+        return cmd_bench(argc, argv);
+    if (strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "bfbench: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,66 @@
+/*
+ * bf_runner: runs the cases of a scenario and hands every record to a sink.
+ *
+ * This version runs `local` cases on the host: build the model (seeded
+ * random weights, or the scenario's weights file), describe it (params,
+ * MACs), apply the inference path (folded BatchNorm, channels-last), run
+ * `warmup` untimed forwards, then timed forwards of one batch until both
+ * min_samples and min_duration_ms are met (or max_samples is reached).
+ * Timing uses bf_clock (CLOCK_MONOTONIC); nothing is handed to the sink
+ * inside a timed window. Per case the sink receives: case_begin, then the
+ * samples in one batch, the aggregates (mean, p50, p90, p99 in ms, computed
+ * in C) and case_end.
+ *
+ * A failing case (bad weights, an input too small for the model) is
+ * recorded as failed with its message and the run goes on; a sink failure
+ * (the DB) stops the run. A nonzero *stop (set from a signal handler) ends
+ * the current case after its current sample, keeps what was measured, and
+ * returns BF_EINTR.
+ */
+#ifndef BF_RUNNER_H
+#define BF_RUNNER_H
+
+#include "bf_record.h"
+#include "bf_scenario.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where records go (the CLI wires this to bf_store). */
+struct bf_runner_sink {
+    void *ctx;
+    int (*case_begin)(void *ctx, const struct bf_case_row *row,
+                      int64_t *case_id);
+    int (*samples)(void *ctx, int64_t case_id,
+                   const struct bf_sample_row *rows, size_t n);
+    int (*aggregates)(void *ctx, int64_t case_id,
+                      const struct bf_aggregate_row *rows, size_t n);
+    /* status: "finished", "failed" or "skipped"; error may be NULL. */
+    int (*case_end)(void *ctx, int64_t case_id, const char *status,
+                    const char *error);
+};
+
+struct bf_runner_params {
+    const struct bf_scenario *scenario;
+    const struct bf_runner_sink *sink;
+    int threads_override;             /* >= 0 replaces every case's threads */
+    volatile sig_atomic_t *stop;      /* may be NULL */
+};
+
+struct bf_runner_result {
+    int finished;
+    int failed;
+};
+
+/* The method string stored with every host-measured number. */
+#define BF_RUNNER_METHOD_HOST "measured:host:CLOCK_MONOTONIC"
+
+/*
+ * Run every case. Returns 0 when every case ran (some may have failed: see
+ * *result), BF_EINTR when stopped, or the sink's error.
+ */
+int bf_runner_run(const struct bf_runner_params *params,
+                  struct bf_runner_result *result);
+
+#endif /* BF_RUNNER_H */

@@ -1,0 +1,1277 @@
+/*
+ * bf_scenario: scenario files -> validated, expanded cases.
+ *
+ * The text is loaded into a libyaml document; the top-level mapping is then
+ * walked in file order, each key checked against the key table and its value
+ * parsed into a slot. The weights mapping is checked after the loop, because
+ * it refers to the models, which may come later in the file. Absent keys take
+ * their default, parsed from the table's text by the same code as the file's
+ * values. Finally the list keys expand, in table order, into the cases.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "bf_scenario.h"
+
+#include "bf_err.h"
+
+#include <yaml.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Largest scenario text and largest expanded matrix. */
+#define TEXT_MAX ((size_t)1 << 20)
+#define CASES_MAX 10000
+
+/* Longest key name considered for "did you mean". */
+#define SUGGEST_LEN_MAX 32
+
+/* Indices into the key table; the table is in this order. */
+enum key_index {
+    K_NAME,
+    K_SEED,
+    K_CONFIGS,
+    K_MODELS,
+    K_INPUT_SIZE_PX,
+    K_BATCH,
+    K_THREADS,
+    K_FOLD_BN,
+    K_CHANNELS_LAST,
+    K_WARMUP,
+    K_MIN_SAMPLES,
+    K_MIN_DURATION_MS,
+    K_MAX_SAMPLES,
+    K_WEIGHTS,
+    K_COUNT
+};
+
+static const struct bf_scenario_key keys[K_COUNT] = {
+    [K_NAME] = {.name = "name",
+                .type = BF_KEY_STRING,
+                .unit = "",
+                .def = "",
+                .choices = "",
+                .help = "human name of the scenario; default: the file name "
+                        "without extension"},
+    [K_SEED] = {.name = "seed",
+                .type = BF_KEY_INT,
+                .unit = "",
+                .def = "1",
+                .min = 0,
+                .max = 9007199254740991.0,
+                .choices = "",
+                .help = "drives every random choice"},
+    [K_CONFIGS] = {.name = "configs",
+                   .type = BF_KEY_ENUM,
+                   .is_list = 1,
+                   .unit = "",
+                   .def = "local",
+                   .choices = "local",
+                   .help = "split-computing configurations to run"},
+    [K_MODELS] = {.name = "models",
+                  .type = BF_KEY_MODEL,
+                  .is_list = 1,
+                  .required = 1,
+                  .unit = "",
+                  .def = "",
+                  .choices = "",
+                  .help = "model architectures (see `bfbench models`)"},
+    [K_INPUT_SIZE_PX] = {.name = "input_size_px",
+                         .type = BF_KEY_INT,
+                         .is_list = 1,
+                         .unit = "px",
+                         .def = "0",
+                         .min = 0,
+                         .max = 4096,
+                         .choices = "",
+                         .help = "input height = width; 0 = the model's "
+                                 "native size"},
+    [K_BATCH] = {.name = "batch",
+                 .type = BF_KEY_INT,
+                 .is_list = 1,
+                 .unit = "images",
+                 .def = "1",
+                 .min = 1,
+                 .max = 1024,
+                 .choices = "",
+                 .help = "images per forward"},
+    [K_THREADS] = {.name = "threads",
+                   .type = BF_KEY_INT,
+                   .is_list = 1,
+                   .unit = "",
+                   .def = "0",
+                   .min = 0,
+                   .max = 256,
+                   .choices = "",
+                   .help = "intra-op threads; 0 = online cores"},
+    [K_FOLD_BN] = {.name = "fold_bn",
+                   .type = BF_KEY_BOOL,
+                   .is_list = 1,
+                   .unit = "",
+                   .def = "true",
+                   .choices = "",
+                   .help = "BatchNorm folded into the preceding convolution "
+                           "(inference path)"},
+    [K_CHANNELS_LAST] = {.name = "channels_last",
+                         .type = BF_KEY_BOOL,
+                         .is_list = 1,
+                         .unit = "",
+                         .def = "false",
+                         .choices = "",
+                         .help = "NHWC memory format"},
+    [K_WARMUP] = {.name = "warmup",
+                  .type = BF_KEY_INT,
+                  .unit = "iterations",
+                  .def = "5",
+                  .min = 0,
+                  .max = 100000,
+                  .choices = "",
+                  .help = "untimed iterations per case"},
+    [K_MIN_SAMPLES] = {.name = "min_samples",
+                       .type = BF_KEY_INT,
+                       .unit = "samples",
+                       .def = "30",
+                       .min = 1,
+                       .max = 10000000,
+                       .choices = "",
+                       .help = "timed samples: at least this many ..."},
+    [K_MIN_DURATION_MS] = {.name = "min_duration_ms",
+                           .type = BF_KEY_INT,
+                           .unit = "ms",
+                           .def = "2000",
+                           .min = 0,
+                           .max = 86400000,
+                           .choices = "",
+                           .help = "... and at least this long"},
+    [K_MAX_SAMPLES] = {.name = "max_samples",
+                       .type = BF_KEY_INT,
+                       .unit = "samples",
+                       .def = "100000",
+                       .min = 1,
+                       .max = 100000000,
+                       .choices = "",
+                       .help = "cap on timed samples per case; must be >= "
+                               "min_samples"},
+    [K_WEIGHTS] = {.name = "weights",
+                   .type = BF_KEY_WEIGHTS,
+                   .unit = "",
+                   .def = "{}",
+                   .choices = "",
+                   .help = "mapping model -> weights file (path relative to "
+                           "the scenario file); absent: random init"},
+};
+
+/* One parsed value and the position of the node it came from. */
+struct value {
+    long long i; /* INT, BOOL */
+    double f;    /* FLOAT */
+    char *s;     /* STRING, ENUM, MODEL, PATH as written; WEIGHTS: model */
+    char *path;  /* PATH, WEIGHTS: the resolved file */
+    yaml_mark_t mark;
+};
+
+/* The values of one key, from the file or from its default. */
+struct slot {
+    const yaml_node_t *key_node; /* NULL when the file lacks the key */
+    const yaml_node_t *node;     /* the value node, NULL when absent */
+    size_t n;                    /* values filled in v */
+    struct value *v;
+};
+
+/* State of one parse. */
+struct parse {
+    const char *file; /* name used in messages */
+    const char *dir;  /* prefix for relative paths ("" = cwd) */
+    size_t dir_len;
+    const struct bf_scenario_params *params;
+    yaml_document_t *doc;
+    yaml_mark_t root_mark;
+    struct slot slots[K_COUNT];
+};
+
+const struct bf_scenario_key *bf_scenario_keys(size_t *count)
+{
+    if (count)
+        *count = K_COUNT;
+    return keys;
+}
+
+/*
+ * Record "file:line:col: key 'name': what" (or "file:line:col: what" when
+ * key is NULL) and return code.
+ */
+static int at_error(const struct parse *p, int code, yaml_mark_t mark,
+                    const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int at_error(const struct parse *p, int code, yaml_mark_t mark,
+                    const char *key, const char *fmt, ...)
+{
+    char what[BF_ERR_DETAIL_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (key)
+        return bf_err_set(code, "%s:%zu:%zu: key '%s': %s", p->file,
+                          mark.line + 1, mark.column + 1, key, what);
+    return bf_err_set(code, "%s:%zu:%zu: %s", p->file, mark.line + 1,
+                      mark.column + 1, what);
+}
+
+static char *dup_bytes(const char *bytes, size_t len)
+{
+    char *s = malloc(len + 1);
+
+    if (!s)
+        return NULL;
+    memcpy(s, bytes, len);
+    s[len] = '\0';
+    return s;
+}
+
+/* Copy a string whose length was checked against size when parsed. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t len = strlen(src);
+
+    assert(len < size);
+    memcpy(dst, src, len + 1);
+    (void)size;
+}
+
+static const char *node_kind(const yaml_node_t *node)
+{
+    switch (node->type) {
+    case YAML_SEQUENCE_NODE:
+        return "a sequence";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "a scalar";
+    }
+}
+
+static const char *scalar_text(const yaml_node_t *node)
+{
+    return (const char *)node->data.scalar.value;
+}
+
+static int is_quoted(const yaml_node_t *node)
+{
+    return node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+           node->data.scalar.style != YAML_ANY_SCALAR_STYLE;
+}
+
+/* A plain scalar that YAML reads as null: "", "~", "null". */
+static int is_null(const yaml_node_t *node)
+{
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+    size_t i;
+
+    if (node->type != YAML_SCALAR_NODE || is_quoted(node))
+        return 0;
+    for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+        if (strcmp(scalar_text(node), nulls[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* What a value of this type looks like, for "expected ..." messages. */
+static const char *type_what(enum bf_key_type type)
+{
+    switch (type) {
+    case BF_KEY_INT:
+        return "an integer";
+    case BF_KEY_FLOAT:
+        return "a number";
+    case BF_KEY_BOOL:
+        return "true or false";
+    case BF_KEY_STRING:
+        return "a string";
+    case BF_KEY_ENUM:
+        return "a word";
+    case BF_KEY_MODEL:
+        return "a model name";
+    case BF_KEY_PATH:
+        return "a file path";
+    case BF_KEY_WEIGHTS:
+        return "a mapping of model name to weights file";
+    }
+    return "a value";
+}
+
+/*
+ * Why path is not a readable regular file, or NULL when it is. The text is
+ * borrowed until the next call.
+ */
+static const char *file_problem(const char *path)
+{
+    struct stat st;
+    FILE *f;
+
+    if (stat(path, &st) != 0)
+        return strerror(errno);
+    if (!S_ISREG(st.st_mode))
+        return "not a regular file";
+    f = fopen(path, "rb");
+    if (!f)
+        return strerror(errno);
+    fclose(f);
+    return NULL;
+}
+
+/*
+ * Resolve text against the scenario's directory and check that it names a
+ * readable file. what_prefix goes before the problem in messages ("" or
+ * "model 'x': ").
+ */
+static int resolve_path(const struct parse *p, int k, const char *text,
+                        yaml_mark_t mark, const char *what_prefix, char **out)
+{
+    size_t len = strlen(text);
+    size_t dir_len = text[0] == '/' ? 0 : p->dir_len;
+    const char *problem;
+    char *path;
+
+    if (dir_len + len >= BF_SCENARIO_PATH_MAX)
+        return at_error(p, BF_ERANGE, mark, keys[k].name,
+                        "%spath longer than %d bytes", what_prefix,
+                        BF_SCENARIO_PATH_MAX - 1);
+    path = malloc(dir_len + len + 1);
+    if (!path)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    memcpy(path, p->dir, dir_len);
+    memcpy(path + dir_len, text, len + 1);
+    problem = file_problem(path);
+    if (problem) {
+        int rc = at_error(p, BF_EPARSE, mark, keys[k].name,
+                          "%scannot open '%s': %s", what_prefix, path, problem);
+        free(path);
+        return rc;
+    }
+    *out = path;
+    return 0;
+}
+
+static int parse_int(const struct parse *p, int k, const char *text,
+                     yaml_mark_t mark, struct value *out)
+{
+    const struct bf_scenario_key *key = &keys[k];
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' ||
+        !(text[0] == '-' || text[0] == '+' ||
+          (text[0] >= '0' && text[0] <= '9')))
+        return at_error(p, BF_EPARSE, mark, key->name,
+                        "expected an integer, got '%.64s'", text);
+    if (errno == ERANGE || v < (long long)key->min || v > (long long)key->max)
+        return at_error(p, BF_ERANGE, mark, key->name,
+                        "%.64s is out of range %.0f..%.0f", text, key->min,
+                        key->max);
+    out->i = v;
+    return 0;
+}
+
+static int parse_float(const struct parse *p, int k, const char *text,
+                       yaml_mark_t mark, struct value *out)
+{
+    const struct bf_scenario_key *key = &keys[k];
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(text, &end);
+    if (end == text || *end != '\0' ||
+        !(text[0] == '-' || text[0] == '+' || text[0] == '.' ||
+          (text[0] >= '0' && text[0] <= '9')))
+        return at_error(p, BF_EPARSE, mark, key->name,
+                        "expected a number, got '%.64s'", text);
+    if (errno == ERANGE || !isfinite(v) || v < key->min || v > key->max)
+        return at_error(p, BF_ERANGE, mark, key->name,
+                        "%.64s is out of range %g..%g", text, key->min,
+                        key->max);
+    out->f = v;
+    return 0;
+}
+
+static int parse_bool(const struct parse *p, int k, const char *text,
+                      yaml_mark_t mark, struct value *out)
+{
+    static const char *const yes[] = {"true", "True", "TRUE"};
+    static const char *const no[] = {"false", "False", "FALSE"};
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        if (strcmp(text, yes[i]) == 0) {
+            out->i = 1;
+            return 0;
+        }
+        if (strcmp(text, no[i]) == 0) {
+            out->i = 0;
+            return 0;
+        }
+    }
+    return at_error(p, BF_EPARSE, mark, keys[k].name,
+                    "expected true or false, got '%.64s'", text);
+}
+
+/* Whether text is one of the '|'-separated words of choices. */
+static int is_choice(const char *choices, const char *text)
+{
+    size_t len = strlen(text);
+    const char *word = choices;
+
+    for (;;) {
+        const char *bar = strchr(word, '|');
+        size_t word_len = bar ? (size_t)(bar - word) : strlen(word);
+
+        if (word_len == len && memcmp(word, text, len) == 0)
+            return 1;
+        if (!bar)
+            return 0;
+        word = bar + 1;
+    }
+}
+
+/* The text-valued types: STRING, ENUM, MODEL, PATH. */
+static int parse_text_value(const struct parse *p, int k, const char *text,
+                            size_t len, yaml_mark_t mark, struct value *out)
+{
+    const struct bf_scenario_key *key = &keys[k];
+
+    if (memchr(text, '\0', len))
+        return at_error(p, BF_EPARSE, mark, key->name,
+                        "value contains a NUL byte");
+    switch (key->type) {
+    case BF_KEY_STRING:
+        if (len >= BF_SCENARIO_NAME_MAX)
+            return at_error(p, BF_ERANGE, mark, key->name,
+                            "value longer than %d bytes",
+                            BF_SCENARIO_NAME_MAX - 1);
+        break;
+    case BF_KEY_ENUM:
+        if (!is_choice(key->choices, text))
+            return at_error(p, BF_EPARSE, mark, key->name,
+                            "unknown value '%.64s' (choices: %s)", text,
+                            key->choices);
+        break;
+    case BF_KEY_MODEL:
+        if (len >= BF_SCENARIO_NAME_MAX || !p->params->model_exists(text))
+            return at_error(p, BF_EPARSE, mark, key->name,
+                            "unknown model '%.64s' (see `bfbench models`)",
+                            text);
+        break;
+    case BF_KEY_PATH: {
+        int rc = resolve_path(p, k, text, mark, "", &out->path);
+        if (rc)
+            return rc;
+        break;
+    }
+    default:
+        assert(0 && "not a text type");
+    }
+    out->s = dup_bytes(text, len);
+    if (!out->s)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    return 0;
+}
+
+/*
+ * Parse one scalar of key k. quoted: the scalar was quoted in the file,
+ * which makes it a string in YAML and so a type error for numbers and bools.
+ */
+static int parse_scalar(const struct parse *p, int k, const char *text,
+                        size_t len, int quoted, yaml_mark_t mark,
+                        struct value *out)
+{
+    const struct bf_scenario_key *key = &keys[k];
+
+    out->mark = mark;
+    switch (key->type) {
+    case BF_KEY_INT:
+    case BF_KEY_FLOAT:
+    case BF_KEY_BOOL:
+        if (quoted)
+            return at_error(p, BF_EPARSE, mark, key->name,
+                            "expected %s, got the quoted string '%.64s'",
+                            type_what(key->type), text);
+        if (key->type == BF_KEY_INT)
+            return parse_int(p, k, text, mark, out);
+        if (key->type == BF_KEY_FLOAT)
+            return parse_float(p, k, text, mark, out);
+        return parse_bool(p, k, text, mark, out);
+    case BF_KEY_WEIGHTS:
+        assert(0 && "weights are a mapping");
+        return BF_EINTERNAL;
+    default:
+        return parse_text_value(p, k, text, len, mark, out);
+    }
+}
+
+static int values_equal(enum bf_key_type type, const struct value *a,
+                        const struct value *b)
+{
+    switch (type) {
+    case BF_KEY_INT:
+    case BF_KEY_BOOL:
+        return a->i == b->i;
+    case BF_KEY_FLOAT:
+        return a->f == b->f;
+    case BF_KEY_PATH:
+        return strcmp(a->path, b->path) == 0;
+    default:
+        return strcmp(a->s, b->s) == 0;
+    }
+}
+
+/* Parse one scalar node of key k into the next value of its slot. */
+static int parse_node(struct parse *p, int k, const yaml_node_t *node)
+{
+    struct slot *s = &p->slots[k];
+    struct value *v;
+    size_t i;
+    int rc;
+
+    if (node->type != YAML_SCALAR_NODE)
+        return at_error(p, BF_EPARSE, node->start_mark, keys[k].name,
+                        "expected %s in the list, got %s",
+                        type_what(keys[k].type), node_kind(node));
+    if (is_null(node))
+        return at_error(p, BF_EPARSE, node->start_mark, keys[k].name,
+                        "missing value (expected %s)", type_what(keys[k].type));
+    v = &s->v[s->n++];
+    rc = parse_scalar(p, k, scalar_text(node), node->data.scalar.length,
+                      is_quoted(node), node->start_mark, v);
+    if (rc)
+        return rc;
+    for (i = 0; i + 1 < s->n; i++)
+        if (values_equal(keys[k].type, &s->v[i], v))
+            return at_error(p, BF_EPARSE, node->start_mark, keys[k].name,
+                            "duplicate value '%.64s' (first at line %zu, "
+                            "column %zu)",
+                            scalar_text(node), s->v[i].mark.line + 1,
+                            s->v[i].mark.column + 1);
+    return 0;
+}
+
+/* Parse the value node of key k (anything but the weights mapping). */
+static int parse_key(struct parse *p, int k, const yaml_node_t *node)
+{
+    const struct bf_scenario_key *key = &keys[k];
+    struct slot *s = &p->slots[k];
+    const char *what = type_what(key->type);
+    size_t n = 1;
+    size_t i;
+    int rc;
+
+    if (node->type == YAML_MAPPING_NODE ||
+        (node->type == YAML_SEQUENCE_NODE && !key->is_list))
+        return at_error(
+            p, BF_EPARSE, node->start_mark, key->name, "expected %s%s, got %s",
+            what, key->is_list ? " or a list of them" : "", node_kind(node));
+    if (node->type == YAML_SEQUENCE_NODE) {
+        n = (size_t)(node->data.sequence.items.top -
+                     node->data.sequence.items.start);
+        if (n == 0)
+            return at_error(p, BF_EPARSE, node->start_mark, key->name,
+                            "empty list");
+    }
+    s->v = calloc(n, sizeof(*s->v));
+    if (!s->v)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    if (node->type == YAML_SCALAR_NODE)
+        return parse_node(p, k, node);
+    for (i = 0; i < n; i++) {
+        const yaml_node_t *item =
+            yaml_document_get_node(p->doc, node->data.sequence.items.start[i]);
+
+        rc = parse_node(p, k, item);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int in_models(const struct parse *p, const char *model)
+{
+    const struct slot *s = &p->slots[K_MODELS];
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].s, model) == 0)
+            return 1;
+    return 0;
+}
+
+/* The weights mapping; runs after the models are known. */
+static int parse_weights(struct parse *p)
+{
+    struct slot *s = &p->slots[K_WEIGHTS];
+    const char *name = keys[K_WEIGHTS].name;
+    const yaml_node_t *node = s->node;
+    size_t n, i, j;
+
+    if (!node)
+        return 0;
+    if (node->type != YAML_MAPPING_NODE)
+        return at_error(p, BF_EPARSE, node->start_mark, name,
+                        "expected %s, got %s", type_what(BF_KEY_WEIGHTS),
+                        is_null(node) ? "nothing" : node_kind(node));
+    n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+    if (n == 0)
+        return 0;
+    s->v = calloc(n, sizeof(*s->v));
+    if (!s->v)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    for (i = 0; i < n; i++) {
+        const yaml_node_pair_t *pair = &node->data.mapping.pairs.start[i];
+        const yaml_node_t *kn = yaml_document_get_node(p->doc, pair->key);
+        const yaml_node_t *vn = yaml_document_get_node(p->doc, pair->value);
+        struct value *v = &s->v[s->n++];
+        char prefix[BF_SCENARIO_NAME_MAX + 16];
+        const char *model;
+        int rc;
+
+        if (kn->type != YAML_SCALAR_NODE)
+            return at_error(p, BF_EPARSE, kn->start_mark, name,
+                            "expected a model name, got %s", node_kind(kn));
+        model = scalar_text(kn);
+        if (!in_models(p, model))
+            return at_error(p, BF_EPARSE, kn->start_mark, name,
+                            "model '%.64s' is not in models", model);
+        for (j = 0; j + 1 < s->n; j++)
+            if (strcmp(s->v[j].s, model) == 0)
+                return at_error(p, BF_EPARSE, kn->start_mark, name,
+                                "duplicate model '%s' (first at line %zu, "
+                                "column %zu)",
+                                model, s->v[j].mark.line + 1,
+                                s->v[j].mark.column + 1);
+        v->mark = kn->start_mark;
+        v->s = dup_bytes(model, strlen(model));
+        if (!v->s)
+            return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+        snprintf(prefix, sizeof(prefix), "model '%s': ", model);
+        if (vn->type != YAML_SCALAR_NODE || is_null(vn))
+            return at_error(p, BF_EPARSE, vn->start_mark, name,
+                            "%sexpected a file path, got %s", prefix,
+                            is_null(vn) ? "nothing" : node_kind(vn));
+        if (memchr(scalar_text(vn), '\0', vn->data.scalar.length))
+            return at_error(p, BF_EPARSE, vn->start_mark, name,
+                            "%spath contains a NUL byte", prefix);
+        rc = resolve_path(p, K_WEIGHTS, scalar_text(vn), vn->start_mark, prefix,
+                          &v->path);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/*
+ * Edit distance with adjacent transpositions (optimal string alignment);
+ * SIZE_MAX when either word is too long to be worth comparing.
+ */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t d[SUGGEST_LEN_MAX + 1][SUGGEST_LEN_MAX + 1];
+    size_t la = strlen(a), lb = strlen(b);
+    size_t i, j;
+
+    if (la > SUGGEST_LEN_MAX || lb > SUGGEST_LEN_MAX)
+        return SIZE_MAX;
+    for (i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (i = 1; i <= la; i++) {
+        for (j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = d[i - 1][j - 1] + cost;
+
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+/* The known key closest to word within edit distance 2, or NULL. */
+static const char *suggest(const char *word)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    size_t k;
+
+    for (k = 0; k < K_COUNT; k++) {
+        size_t d = edit_distance(word, keys[k].name);
+
+        if (d < best_d) {
+            best_d = d;
+            best = keys[k].name;
+        }
+    }
+    return best;
+}
+
+static int find_key(const char *name)
+{
+    int k;
+
+    for (k = 0; k < K_COUNT; k++)
+        if (strcmp(keys[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+/* Walk the top-level mapping in file order. */
+static int parse_mapping(struct parse *p, const yaml_node_t *root)
+{
+    const yaml_node_pair_t *pair;
+    int rc;
+
+    for (pair = root->data.mapping.pairs.start;
+         pair < root->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *kn = yaml_document_get_node(p->doc, pair->key);
+        const yaml_node_t *vn = yaml_document_get_node(p->doc, pair->value);
+        const char *name;
+        int k;
+
+        if (kn->type != YAML_SCALAR_NODE)
+            return at_error(p, BF_EPARSE, kn->start_mark, NULL,
+                            "expected a key name, got %s", node_kind(kn));
+        name = scalar_text(kn);
+        k = find_key(name);
+        if (k < 0) {
+            const char *guess = suggest(name);
+
+            return at_error(p, BF_EPARSE, kn->start_mark, NULL,
+                            "unknown key '%.64s'%s%s%s", name,
+                            guess ? " (did you mean '" : "", guess ? guess : "",
+                            guess ? "'?)" : "");
+        }
+        if (p->slots[k].key_node)
+            return at_error(p, BF_EPARSE, kn->start_mark, keys[k].name,
+                            "duplicate key (first at line %zu, column %zu)",
+                            p->slots[k].key_node->start_mark.line + 1,
+                            p->slots[k].key_node->start_mark.column + 1);
+        p->slots[k].key_node = kn;
+        p->slots[k].node = vn;
+        if (keys[k].type == BF_KEY_WEIGHTS)
+            continue;
+        rc = parse_key(p, k, vn);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Give every absent key its default, parsed from the table's text. */
+static int apply_defaults(struct parse *p)
+{
+    int k;
+    int rc;
+
+    for (k = 0; k < K_COUNT; k++) {
+        struct slot *s = &p->slots[k];
+
+        if (s->key_node || keys[k].type == BF_KEY_WEIGHTS)
+            continue;
+        if (keys[k].required)
+            return at_error(p, BF_EPARSE, p->root_mark, keys[k].name,
+                            "required key is missing");
+        s->v = calloc(1, sizeof(*s->v));
+        if (!s->v)
+            return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+        s->n = 1;
+        rc = parse_scalar(p, k, keys[k].def, strlen(keys[k].def), 0,
+                          p->root_mark, &s->v[0]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Checks that involve more than one key. */
+static int check_across(const struct parse *p)
+{
+    const struct value *min = &p->slots[K_MIN_SAMPLES].v[0];
+    const struct value *max = &p->slots[K_MAX_SAMPLES].v[0];
+
+    if (max->i >= min->i)
+        return 0;
+    if (p->slots[K_MAX_SAMPLES].key_node)
+        return at_error(p, BF_ERANGE, max->mark, keys[K_MAX_SAMPLES].name,
+                        "%lld is less than min_samples (%lld)", max->i, min->i);
+    return at_error(p, BF_ERANGE, min->mark, keys[K_MIN_SAMPLES].name,
+                    "%lld is greater than max_samples (%lld)", min->i, max->i);
+}
+
+/* Set the field of a case that list key k expands into. */
+static void case_set(struct bf_case *c, int k, const struct value *v)
+{
+    switch (k) {
+    case K_CONFIGS:
+        copy_str(c->config, sizeof(c->config), v->s);
+        break;
+    case K_MODELS:
+        copy_str(c->model, sizeof(c->model), v->s);
+        break;
+    case K_INPUT_SIZE_PX:
+        c->input_size_px = (int)v->i;
+        break;
+    case K_BATCH:
+        c->batch = (int)v->i;
+        break;
+    case K_THREADS:
+        c->threads = (int)v->i;
+        break;
+    case K_FOLD_BN:
+        c->fold_bn = (int)v->i;
+        break;
+    case K_CHANNELS_LAST:
+        c->channels_last = (int)v->i;
+        break;
+    default:
+        assert(0 && "list key without a case field");
+    }
+}
+
+static const char *weights_for(const struct parse *p, const char *model)
+{
+    const struct slot *s = &p->slots[K_WEIGHTS];
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].s, model) == 0)
+            return s->v[i].path;
+    return "";
+}
+
+/* Expand the list keys into sc->cases, in table order, last fastest. */
+static int expand(const struct parse *p, struct bf_scenario *sc)
+{
+    size_t total = 1;
+    size_t c;
+    int k;
+
+    for (k = 0; k < K_COUNT; k++) {
+        if (!keys[k].is_list)
+            continue;
+        if (p->slots[k].n > CASES_MAX / total)
+            return at_error(p, BF_ERANGE, p->root_mark, NULL,
+                            "the lists expand into more than %d cases",
+                            CASES_MAX);
+        total *= p->slots[k].n;
+    }
+    sc->cases = calloc(total, sizeof(*sc->cases));
+    if (!sc->cases)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    for (c = 0; c < total; c++) {
+        struct bf_case *bc = &sc->cases[c];
+        size_t rest = c;
+
+        bc->index = (int)c;
+        for (k = K_COUNT; k-- > 0;) {
+            const struct slot *s = &p->slots[k];
+
+            if (!keys[k].is_list)
+                continue;
+            case_set(bc, k, &s->v[rest % s->n]);
+            rest /= s->n;
+        }
+        copy_str(bc->weights, sizeof(bc->weights), weights_for(p, bc->model));
+    }
+    sc->n_cases = total;
+    return 0;
+}
+
+/* The scenario file's base name without its extension, truncated. */
+static void default_name(char *out, size_t size, const char *file)
+{
+    const char *base = strrchr(file, '/');
+    const char *dot;
+    size_t len;
+
+    base = base ? base + 1 : file;
+    dot = strrchr(base, '.');
+    len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (len >= size)
+        len = size - 1;
+    memcpy(out, base, len);
+    out[len] = '\0';
+}
+
+static void fill(const struct parse *p, struct bf_scenario *sc)
+{
+    const char *name = p->slots[K_NAME].v[0].s;
+
+    if (name[0])
+        copy_str(sc->name, sizeof(sc->name), name);
+    else
+        default_name(sc->name, sizeof(sc->name), p->file);
+    sc->seed = (uint64_t)p->slots[K_SEED].v[0].i;
+    sc->warmup = (int)p->slots[K_WARMUP].v[0].i;
+    sc->min_samples = (int)p->slots[K_MIN_SAMPLES].v[0].i;
+    sc->min_duration_ms = (int64_t)p->slots[K_MIN_DURATION_MS].v[0].i;
+    sc->max_samples = (int)p->slots[K_MAX_SAMPLES].v[0].i;
+}
+
+static void slots_free(struct parse *p)
+{
+    size_t i;
+    int k;
+
+    for (k = 0; k < K_COUNT; k++) {
+        struct slot *s = &p->slots[k];
+
+        for (i = 0; i < s->n; i++) {
+            free(s->v[i].s);
+            free(s->v[i].path);
+        }
+        free(s->v);
+        s->v = NULL;
+        s->n = 0;
+    }
+}
+
+/* Line and column (1-based) of a byte offset, for reader errors. */
+static void offset_position(const char *text, size_t len, size_t offset,
+                            size_t *line, size_t *column)
+{
+    size_t i;
+
+    *line = 1;
+    *column = 1;
+    for (i = 0; i < offset && i < len; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *column = 1;
+        } else {
+            (*column)++;
+        }
+    }
+}
+
+static int syntax_error(const struct parse *p, const yaml_parser_t *parser,
+                        const char *text, size_t len)
+{
+    const char *problem = parser->problem ? parser->problem : "syntax error";
+    size_t line = parser->problem_mark.line + 1;
+    size_t column = parser->problem_mark.column + 1;
+
+    if (parser->error == YAML_MEMORY_ERROR)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    if (parser->error == YAML_READER_ERROR)
+        offset_position(text, len, parser->problem_offset, &line, &column);
+    if (parser->context)
+        return bf_err_set(BF_EPARSE, "%s:%zu:%zu: %s (%s at line %zu)", p->file,
+                          line, column, problem, parser->context,
+                          parser->context_mark.line + 1);
+    return bf_err_set(BF_EPARSE, "%s:%zu:%zu: %s", p->file, line, column,
+                      problem);
+}
+
+/*
+ * Load the single YAML document of text into *doc. Returns 0, or an error
+ * with *doc already deleted.
+ */
+static int load_document(const struct parse *p, const char *text, size_t len,
+                         yaml_document_t *doc)
+{
+    yaml_parser_t parser;
+    yaml_document_t extra;
+    yaml_node_t *extra_root;
+    int rc = 0;
+
+    if (!yaml_parser_initialize(&parser))
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, doc)) {
+        rc = syntax_error(p, &parser, text, len);
+        goto out_parser;
+    }
+    if (!yaml_document_get_root_node(doc))
+        goto out_parser;
+    /* A second document, or a syntax error after the first, is an error. */
+    if (!yaml_parser_load(&parser, &extra)) {
+        rc = syntax_error(p, &parser, text, len);
+        goto out_doc;
+    }
+    extra_root = yaml_document_get_root_node(&extra);
+    if (extra_root)
+        rc = at_error(p, BF_EPARSE, extra_root->start_mark, NULL,
+                      "a scenario is one YAML document, found another");
+    yaml_document_delete(&extra);
+    if (rc)
+        goto out_doc;
+    goto out_parser;
+
+out_doc:
+    yaml_document_delete(doc);
+out_parser:
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* Parse text; dir is the prefix for relative paths. */
+static int parse_scenario(const char *file, const char *dir, size_t dir_len,
+                          const char *text, size_t len,
+                          const struct bf_scenario_params *params,
+                          struct bf_scenario **out)
+{
+    struct parse p = {
+        .file = file, .dir = dir, .dir_len = dir_len, .params = params};
+    yaml_document_t doc;
+    yaml_node_t *root;
+    struct bf_scenario *sc;
+    int rc;
+
+    if (strlen(file) >= BF_SCENARIO_PATH_MAX)
+        return bf_err_set(BF_ERANGE, "scenario path longer than %d bytes",
+                          BF_SCENARIO_PATH_MAX - 1);
+    if (len > TEXT_MAX)
+        return bf_err_set(BF_ERANGE, "%s: scenario larger than %zu bytes", file,
+                          TEXT_MAX);
+    rc = load_document(&p, text, len, &doc);
+    if (rc)
+        return rc;
+    p.doc = &doc;
+    root = yaml_document_get_root_node(&doc);
+    if (!root || is_null(root)) {
+        rc = bf_err_set(BF_EPARSE, "%s:1:1: empty scenario", file);
+        goto out_doc;
+    }
+    p.root_mark = root->start_mark;
+    if (root->type != YAML_MAPPING_NODE) {
+        rc = at_error(&p, BF_EPARSE, root->start_mark, NULL,
+                      "a scenario is a mapping of keys, got %s",
+                      node_kind(root));
+        goto out_doc;
+    }
+    rc = parse_mapping(&p, root);
+    if (rc)
+        goto out_slots;
+    rc = apply_defaults(&p);
+    if (rc)
+        goto out_slots;
+    rc = parse_weights(&p);
+    if (rc)
+        goto out_slots;
+    rc = check_across(&p);
+    if (rc)
+        goto out_slots;
+
+    sc = calloc(1, sizeof(*sc));
+    if (!sc) {
+        rc = bf_err_set(BF_ENOMEM, "%s: out of memory", file);
+        goto out_slots;
+    }
+    copy_str(sc->path, sizeof(sc->path), file);
+    fill(&p, sc);
+    rc = expand(&p, sc);
+    if (rc)
+        goto out_sc;
+    sc->text = dup_bytes(text, len);
+    if (!sc->text) {
+        rc = bf_err_set(BF_ENOMEM, "%s: out of memory", file);
+        goto out_sc;
+    }
+    sc->text_len = len;
+    *out = sc;
+    goto out_slots;
+
+out_sc:
+    bf_scenario_free(sc);
+out_slots:
+    slots_free(&p);
+out_doc:
+    yaml_document_delete(&doc);
+    return rc;
+}
+
+int bf_scenario_parse(const char *name, const char *text, size_t len,
+                      const struct bf_scenario_params *params,
+                      struct bf_scenario **out)
+{
+    if (out)
+        *out = NULL;
+    if (!name || (!text && len) || !params || !params->model_exists || !out)
+        return bf_err_set(BF_EINVAL, "bf_scenario_parse: invalid argument");
+    return parse_scenario(name, "", 0, text ? text : "", len, params, out);
+}
+
+/*
+ * Read the whole of f into a new NUL-terminated buffer (caller frees);
+ * at most TEXT_MAX bytes.
+ */
+static int read_all(const char *path, FILE *f, char **text, size_t *len)
+{
+    size_t cap = 4096;
+    size_t used = 0;
+    char *buf = malloc(cap);
+
+    if (!buf)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", path);
+    for (;;) {
+        size_t got = fread(buf + used, 1, cap - used - 1, f);
+
+        used += got;
+        if (used > TEXT_MAX) {
+            free(buf);
+            return bf_err_set(BF_ERANGE, "%s: scenario larger than %zu bytes",
+                              path, TEXT_MAX);
+        }
+        if (ferror(f)) {
+            int err = errno;
+
+            free(buf);
+            return bf_err_set(BF_ENOENT, "cannot read scenario '%s': %s", path,
+                              strerror(err));
+        }
+        if (feof(f))
+            break;
+        if (used == cap - 1) {
+            char *bigger = realloc(buf, cap * 2);
+
+            if (!bigger) {
+                free(buf);
+                return bf_err_set(BF_ENOMEM, "%s: out of memory", path);
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    buf[used] = '\0';
+    *text = buf;
+    *len = used;
+    return 0;
+}
+
+int bf_scenario_load(const char *path, const struct bf_scenario_params *params,
+                     struct bf_scenario **out)
+{
+    const char *slash;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!path || !params || !params->model_exists || !out)
+        return bf_err_set(BF_EINVAL, "bf_scenario_load: invalid argument");
+    f = fopen(path, "rb");
+    if (!f)
+        return bf_err_set(BF_ENOENT, "cannot open scenario '%s': %s", path,
+                          strerror(errno));
+    rc = read_all(path, f, &text, &len);
+    fclose(f);
+    if (rc)
+        return rc;
+    slash = strrchr(path, '/');
+    rc = parse_scenario(path, path, slash ? (size_t)(slash - path) + 1 : 0,
+                        text, len, params, out);
+    free(text);
+    return rc;
+}
+
+void bf_scenario_free(struct bf_scenario *scenario)
+{
+    if (!scenario)
+        return;
+    free(scenario->text);
+    free(scenario->cases);
+    free(scenario);
+}
+
+/* Type column of the key table: "list of int", "mapping model->path". */
+static const char *type_name(const struct bf_scenario_key *key, char *buf,
+                             size_t size)
+{
+    static const char *const names[] = {
+        [BF_KEY_INT] = "int",   [BF_KEY_FLOAT] = "float",
+        [BF_KEY_BOOL] = "bool", [BF_KEY_STRING] = "string",
+        [BF_KEY_ENUM] = "enum", [BF_KEY_MODEL] = "model",
+        [BF_KEY_PATH] = "path", [BF_KEY_WEIGHTS] = "mapping model->path",
+    };
+
+    snprintf(buf, size, "%s%s", key->is_list ? "list of " : "",
+             names[key->type]);
+    return buf;
+}
+
+/* Range column: "1..1024", the enum's choices, or "-". */
+static const char *range_text(const struct bf_scenario_key *key, char *buf,
+                              size_t size)
+{
+    switch (key->type) {
+    case BF_KEY_INT:
+        snprintf(buf, size, "%.0f..%.0f", key->min, key->max);
+        break;
+    case BF_KEY_FLOAT:
+        snprintf(buf, size, "%g..%g", key->min, key->max);
+        break;
+    case BF_KEY_ENUM:
+        snprintf(buf, size, "%s", key->choices);
+        break;
+    case BF_KEY_MODEL:
+        snprintf(buf, size, "zoo names");
+        break;
+    default:
+        snprintf(buf, size, "-");
+        break;
+    }
+    return buf;
+}
+
+static const char *default_text(const struct bf_scenario_key *key)
+{
+    if (key->required)
+        return "required";
+    return key->def[0] ? key->def : "-";
+}
+
+void bf_scenario_keys_print(FILE *out)
+{
+    static const char *const head[] = {"key",     "type",          "unit",
+                                       "default", "range/choices", "help"};
+    int width[5] = {0};
+    char type[32], range[64];
+    int k, col;
+
+    for (col = 0; col < 5; col++)
+        width[col] = (int)strlen(head[col]);
+    for (k = 0; k < K_COUNT; k++) {
+        const char *cells[5] = {
+            keys[k].name, type_name(&keys[k], type, sizeof(type)),
+            keys[k].unit[0] ? keys[k].unit : "-", default_text(&keys[k]),
+            range_text(&keys[k], range, sizeof(range))};
+
+        for (col = 0; col < 5; col++)
+            if ((int)strlen(cells[col]) > width[col])
+                width[col] = (int)strlen(cells[col]);
+    }
+    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", width[0], head[0],
+            width[1], head[1], width[2], head[2], width[3], head[3], width[4],
+            head[4], head[5]);
+    for (k = 0; k < K_COUNT; k++)
+        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", width[0],
+                keys[k].name, width[1], type_name(&keys[k], type, sizeof(type)),
+                width[2], keys[k].unit[0] ? keys[k].unit : "-", width[3],
+                default_text(&keys[k]), width[4],
+                range_text(&keys[k], range, sizeof(range)), keys[k].help);
+}

@@ -1,0 +1,124 @@
+/*
+ * bf_store: the SQLite results store, the only input of reports, comparisons
+ * and figures.
+ *
+ * Schema versioned with PRAGMA user_version (BF_STORE_SCHEMA_VERSION); a DB
+ * with a newer version is refused with BF_EVERSION and a message naming both
+ * versions; an older one is migrated in one transaction. WAL journal,
+ * foreign keys on, prepared statements kept for the life of the handle.
+ * Tables: runs (provenance and status), cases, samples (one row per timed
+ * request, per-stage timings in ns and bytes), aggregates (statistics
+ * computed in C, one row per case and metric, each with its unit and how it
+ * was obtained).
+ *
+ * Durability: a run row is committed with status "running" before any case
+ * starts; each batch of samples is one transaction. A process killed
+ * mid-run therefore leaves a readable DB whose run reads "running" with no
+ * end time: reports show it as unfinished. Nothing is written inside a
+ * timed window: the runner hands over samples after timing.
+ *
+ * Ownership: bf_store_open() returns a handle the caller closes with
+ * bf_store_close() (accepts NULL). Strings in the row structs are borrowed
+ * for the duration of the call.
+ */
+#ifndef BF_STORE_H
+#define BF_STORE_H
+
+#include "bf_record.h"
+#include "bf_stats.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BF_STORE_SCHEMA_VERSION 1
+
+struct bf_store;
+
+/* Provenance of a run (all strings may be "" but not NULL). */
+struct bf_run_info {
+    const char *scenario_path;
+    const char *scenario_name;
+    const char *scenario_sha256; /* hex digest of the scenario file bytes */
+    const char *scenario_text;   /* the file itself, for exact replay */
+    uint64_t seed;
+    const char *git_commit;
+    int git_dirty; /* 1 dirty, 0 clean, -1 unknown */
+    const char *host;
+    const char *cpu_model;
+    int cores_online;
+    const char *libtorch_version;
+    const char *blas;
+    const char *build_type;
+    const char *bfbench_version;
+    const char *input_hashes; /* JSON object: {"weights:resnet18": "..."} */
+    const char *command_line;
+};
+
+/* Open (creating and migrating as needed) the DB at path. */
+int bf_store_open(const char *path, struct bf_store **out);
+void bf_store_close(struct bf_store *store);
+
+/* Runs */
+int bf_store_run_begin(struct bf_store *store, const struct bf_run_info *info,
+                       int64_t *run_id);
+/* status: "finished", "failed" or "interrupted". */
+int bf_store_run_end(struct bf_store *store, int64_t run_id,
+                     const char *status);
+
+/* Cases */
+int bf_store_case_begin(struct bf_store *store, int64_t run_id,
+                        const struct bf_case_row *row, int64_t *case_id);
+/* status: "finished", "failed" or "skipped"; error may be "" or NULL. */
+int bf_store_case_end(struct bf_store *store, int64_t case_id,
+                      const char *status, const char *error);
+
+/* Samples and aggregates, each call one transaction. */
+int bf_store_add_samples(struct bf_store *store, int64_t case_id,
+                         const struct bf_sample_row *rows, size_t n);
+int bf_store_add_aggregates(struct bf_store *store, int64_t case_id,
+                            const struct bf_aggregate_row *rows, size_t n);
+
+/* Reading back (reports, tests) */
+
+/* The id of the newest run, or BF_ENOENT when the DB has no run. */
+int bf_store_last_run(struct bf_store *store, int64_t *run_id);
+
+/* One aggregate of a case joined with its case, as reports read it. */
+struct bf_result_view {
+    int64_t run_id;
+    const char *run_status; /* "running" reads as unfinished */
+    int64_t case_id;
+    int case_index;
+    const char *case_status;
+    const char *config;
+    const char *model;
+    const char *weights;
+    int input_channels;
+    int input_h;
+    int input_w;
+    int batch;
+    int threads;
+    int fold_bn;
+    int channels_last;
+    int64_t params;
+    int64_t macs;
+    const char *metric;
+    const char *unit;
+    const char *method;
+    struct bf_stats stats;
+};
+
+/*
+ * Call fn for every aggregate of run_id (every run when run_id is 0), ordered
+ * by run, case index and metric. Strings are borrowed for the duration of
+ * the callback. A nonzero return from fn stops the walk and is returned.
+ */
+int bf_store_each_result(struct bf_store *store, int64_t run_id,
+                         int (*fn)(const struct bf_result_view *row, void *ctx),
+                         void *ctx);
+
+/* Number of sample rows stored for a case (tests, reports). */
+int bf_store_count_samples(struct bf_store *store, int64_t case_id,
+                           int64_t *count);
+
+#endif /* BF_STORE_H */

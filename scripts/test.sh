@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Build with warnings as errors and run every test. CI runs exactly this
+# (.ci/run). Installs what is missing from Debian packages first, including
+# the optional PyTorch peer so that the torchvision parity test runs
+# (BF_SETUP_PEER=0 skips it; the test then reports itself skipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BF_SETUP_PEER=${BF_SETUP_PEER:-1} bash scripts/setup.sh
+
+build=${BF_BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBF_WERROR=ON \
+    -DBF_BUILD_TESTS=ON >/dev/null
+cmake --build "$build" --parallel "$(nproc)"
+# OpenBLAS must not start its own threads on top of torch's.
+export OPENBLAS_NUM_THREADS=1
+cd "$build"
+ctest --output-on-failure --timeout 900

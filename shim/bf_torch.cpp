@@ -1,0 +1,588 @@
+// bf_torch: the C API of shim/bf_torch.h over libtorch and the model zoo.
+//
+// Every exported function runs its body through guarded(), which catches
+// c10::Error, std::bad_alloc, std::exception and anything else and turns
+// them into a BF_E* status with the message in bf_last_error(). Outputs are
+// assigned only after every fallible step succeeded.
+#include "bf_torch.h"
+
+#include "bf_weights.hpp"
+#include "bf_zoo.hpp"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+struct bf_model {
+    std::shared_ptr<bfzoo::Net> net;
+    bfzoo::ArchSpec spec;
+    bool fold_requested = false;
+    bool channels_last = false;
+};
+
+struct bf_tensor {
+    torch::Tensor t;
+};
+
+static std::atomic<long> live_handles{0};
+
+namespace {
+
+template <typename F> int guarded(const char *fn, F &&body)
+{
+    try {
+        return body();
+    } catch (const c10::Error &e) {
+        return bf_err_set(BF_ETORCH, "%s: %s", fn, e.what_without_backtrace());
+    } catch (const std::bad_alloc &) {
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", fn);
+    } catch (const std::exception &e) {
+        return bf_err_set(BF_ETORCH, "%s: %s", fn, e.what());
+    } catch (...) {
+        return bf_err_set(BF_EINTERNAL, "%s: unknown C++ exception", fn);
+    }
+}
+
+int new_tensor(torch::Tensor t, bf_tensor **out)
+{
+    auto *h = new bf_tensor{std::move(t)};
+    live_handles++;
+    *out = h;
+    return 0;
+}
+
+std::string arch_names()
+{
+    std::string s;
+    for (const auto &a : bfzoo::archs())
+        s += (s.empty() ? "" : ", ") + std::string(a.name);
+    return s;
+}
+
+int check_shape(const int64_t *shape, int ndim, const char *fn)
+{
+    if (!shape || ndim < 1 || ndim > BF_TENSOR_MAX_DIMS)
+        return bf_err_set(BF_EINVAL, "%s: rank %d outside 1..%d", fn, ndim,
+                          BF_TENSOR_MAX_DIMS);
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] < 0)
+            return bf_err_set(BF_EINVAL, "%s: negative dimension %d", fn, i);
+    return 0;
+}
+
+void refold(bf_model *m)
+{
+    if (m->fold_requested && !m->net->is_training())
+        m->net->fold(m->channels_last);
+    else
+        m->net->unfold();
+}
+
+} // namespace
+
+// Library
+
+extern "C" int bf_torch_set_threads(int threads)
+{
+    return guarded("bf_torch_set_threads", [&] {
+        if (threads < 0 || threads > 1024)
+            return bf_err_set(BF_ERANGE, "thread count %d outside 0..1024",
+                              threads);
+        int n = threads;
+        if (n == 0) {
+            long online = sysconf(_SC_NPROCESSORS_ONLN);
+            n = online > 0 ? static_cast<int>(online) : 1;
+        }
+        // OpenBLAS would otherwise start its own pool of threads on top of
+        // torch's intra-op threads.
+        using set_fn = void (*)(int);
+        auto openblas_set = reinterpret_cast<set_fn>(
+            dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+        if (openblas_set)
+            openblas_set(1);
+        at::set_num_threads(n);
+        return 0;
+    });
+}
+
+extern "C" int bf_torch_get_threads(int *threads)
+{
+    return guarded("bf_torch_get_threads", [&] {
+        if (!threads)
+            return bf_err_set(BF_EINVAL, "bf_torch_get_threads: NULL output");
+        *threads = at::get_num_threads();
+        return 0;
+    });
+}
+
+extern "C" const char *bf_torch_version(void)
+{
+    return TORCH_VERSION;
+}
+
+extern "C" int bf_torch_backend_info(char *out, size_t size)
+{
+    return guarded("bf_torch_backend_info", [&] {
+        if (!out || size == 0)
+            return bf_err_set(BF_EINVAL, "bf_torch_backend_info: no buffer");
+        // The BLAS actually mapped: Debian's alternatives decide which
+        // libblas.so.3 is loaded, so read the resolved path.
+        std::string blas = "unknown";
+        std::ifstream maps("/proc/self/maps");
+        std::string line;
+        while (std::getline(maps, line)) {
+            auto pos = line.find('/');
+            if (pos == std::string::npos)
+                continue;
+            std::string path = line.substr(pos);
+            if (path.find("libopenblas") != std::string::npos ||
+                path.find("libblas.so") != std::string::npos ||
+                path.find("libmkl") != std::string::npos) {
+                blas = path;
+                if (path.find("openblas") != std::string::npos)
+                    break;
+            }
+        }
+        snprintf(out, size, "blas %s; onednn %s", blas.c_str(),
+                 at::hasMKLDNN() ? "on" : "off");
+        return 0;
+    });
+}
+
+extern "C" long bf_torch_live_handles(void)
+{
+    return live_handles.load();
+}
+
+// Architectures
+
+static void fill_arch(const bfzoo::ArchSpec &a, struct bf_arch_info *out)
+{
+    out->name = a.name;
+    out->family = a.family;
+    out->native_size_px = a.native_size_px;
+    out->in_channels = a.in_channels;
+    out->num_classes = a.num_classes;
+    out->description = a.description;
+}
+
+extern "C" int bf_arch_count(void)
+{
+    return static_cast<int>(bfzoo::archs().size());
+}
+
+extern "C" int bf_arch_get(int i, struct bf_arch_info *out)
+{
+    return guarded("bf_arch_get", [&] {
+        if (!out || i < 0 || i >= bf_arch_count())
+            return bf_err_set(BF_ERANGE, "architecture index %d outside 0..%d",
+                              i, bf_arch_count() - 1);
+        fill_arch(bfzoo::archs()[static_cast<size_t>(i)], out);
+        return 0;
+    });
+}
+
+extern "C" int bf_arch_find(const char *name, struct bf_arch_info *out)
+{
+    return guarded("bf_arch_find", [&] {
+        if (!name || !out)
+            return bf_err_set(BF_EINVAL, "bf_arch_find: NULL argument");
+        const bfzoo::ArchSpec *a = bfzoo::find_arch(name);
+        if (!a)
+            return bf_err_set(BF_ENOENT,
+                              "unknown architecture '%s' (known: %s)", name,
+                              arch_names().c_str());
+        fill_arch(*a, out);
+        return 0;
+    });
+}
+
+extern "C" int bf_arch_exists(const char *name)
+{
+    return name && bfzoo::find_arch(name) != nullptr;
+}
+
+// Models
+
+extern "C" int bf_model_create(const struct bf_model_params *params,
+                               bf_model **out)
+{
+    return guarded("bf_model_create", [&] {
+        if (!params || !params->arch || !out)
+            return bf_err_set(BF_EINVAL, "bf_model_create: NULL argument");
+        const bfzoo::ArchSpec *a = bfzoo::find_arch(params->arch);
+        if (!a)
+            return bf_err_set(BF_ENOENT,
+                              "unknown architecture '%s' (known: %s)",
+                              params->arch, arch_names().c_str());
+        int classes = params->num_classes ? params->num_classes
+                                          : a->num_classes;
+        int in_ch = params->in_channels ? params->in_channels : a->in_channels;
+        if (classes < 1 || classes > 1000000)
+            return bf_err_set(BF_ERANGE, "num_classes %d outside 1..1000000",
+                              classes);
+        if (in_ch < 1 || in_ch > 4096)
+            return bf_err_set(BF_ERANGE, "in_channels %d outside 1..4096",
+                              in_ch);
+        torch::manual_seed(params->seed);
+        auto net = a->build(in_ch, classes);
+        net->arch = a->name;
+        net->in_channels = in_ch;
+        net->num_classes = classes;
+        net->eval();
+        auto *m = new bf_model{net, *a};
+        live_handles++;
+        *out = m;
+        return 0;
+    });
+}
+
+extern "C" void bf_model_free(bf_model *model)
+{
+    if (!model)
+        return;
+    delete model;
+    live_handles--;
+}
+
+extern "C" int bf_model_arch(const bf_model *model, const char **name)
+{
+    if (!model || !name)
+        return bf_err_set(BF_EINVAL, "bf_model_arch: NULL argument");
+    *name = model->spec.name;
+    return 0;
+}
+
+extern "C" int bf_model_stage_count(const bf_model *model, int *count)
+{
+    if (!model || !count)
+        return bf_err_set(BF_EINVAL, "bf_model_stage_count: NULL argument");
+    *count = static_cast<int>(model->net->stages.size());
+    return 0;
+}
+
+extern "C" int bf_model_stage_find(const bf_model *model, const char *name,
+                                   int *index)
+{
+    return guarded("bf_model_stage_find", [&] {
+        if (!model || !name || !index)
+            return bf_err_set(BF_EINVAL, "bf_model_stage_find: NULL argument");
+        std::string known;
+        const auto &stages = model->net->stages;
+        for (size_t i = 0; i < stages.size(); i++) {
+            if (stages[i].name == name) {
+                *index = static_cast<int>(i);
+                return 0;
+            }
+            known += (i ? ", " : "") + stages[i].name;
+        }
+        return bf_err_set(BF_ENOENT, "%s has no stage '%s' (stages: %s)",
+                          model->spec.name, name, known.c_str());
+    });
+}
+
+static int64_t stage_params(const bfzoo::Net &net, size_t stage)
+{
+    int64_t n = 0;
+    for (const auto &p : net.named_parameters(true)) {
+        for (const std::string &prefix : net.stage_prefixes[stage]) {
+            const std::string &k = p.key();
+            if (k.size() > prefix.size() && k.compare(0, prefix.size(),
+                                                      prefix) == 0 &&
+                k[prefix.size()] == '.') {
+                n += p.value().numel();
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+extern "C" int bf_model_describe(bf_model *model, int64_t in_h, int64_t in_w,
+                                 struct bf_stage_info *stages, int max,
+                                 int *count)
+{
+    return guarded("bf_model_describe", [&] {
+        if (!model || !stages || !count)
+            return bf_err_set(BF_EINVAL, "bf_model_describe: NULL argument");
+        auto &net = *model->net;
+        int n = static_cast<int>(net.stages.size());
+        if (max < n)
+            return bf_err_set(BF_ERANGE, "%s has %d stages, room for %d",
+                              model->spec.name, n, max);
+        if (in_h < 1 || in_w < 1 || in_h > 8192 || in_w > 8192)
+            return bf_err_set(BF_ERANGE, "input size %ldx%ld outside 1..8192",
+                              static_cast<long>(in_h), static_cast<long>(in_w));
+        bool was_training = net.is_training();
+        net.eval();
+        torch::NoGradGuard no_grad;
+        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w});
+        std::vector<bf_stage_info> info(static_cast<size_t>(n));
+        for (int i = 0; i < n; i++) {
+            const auto &s = net.stages[static_cast<size_t>(i)];
+            bfzoo::MacCounter counter;
+            try {
+                y = s.plain(y);
+            } catch (const c10::Error &e) {
+                if (was_training)
+                    net.train();
+                return bf_err_set(BF_ESHAPE,
+                                  "%s: input %ldx%ld too small at stage '%s': "
+                                  "%s",
+                                  model->spec.name, static_cast<long>(in_h),
+                                  static_cast<long>(in_w), s.name.c_str(),
+                                  e.what_without_backtrace());
+            }
+            bf_stage_info &si = info[static_cast<size_t>(i)];
+            snprintf(si.name, sizeof(si.name), "%s", s.name.c_str());
+            snprintf(si.modules, sizeof(si.modules), "%s", s.modules.c_str());
+            si.out_ndim = static_cast<int>(y.dim()) - 1;
+            for (int d = 1; d < y.dim(); d++)
+                si.out_shape[d - 1] = y.size(d);
+            si.params = stage_params(net, static_cast<size_t>(i));
+            si.macs = counter.total();
+        }
+        if (was_training)
+            net.train();
+        for (int i = 0; i < n; i++)
+            stages[i] = info[static_cast<size_t>(i)];
+        *count = n;
+        return 0;
+    });
+}
+
+extern "C" int bf_model_param_count(const bf_model *model, int64_t *count)
+{
+    return guarded("bf_model_param_count", [&] {
+        if (!model || !count)
+            return bf_err_set(BF_EINVAL, "bf_model_param_count: NULL argument");
+        int64_t n = 0;
+        for (const auto &p : model->net->parameters(true))
+            n += p.numel();
+        *count = n;
+        return 0;
+    });
+}
+
+extern "C" int bf_model_set_inference(bf_model *model,
+                                      const struct bf_infer_params *p)
+{
+    return guarded("bf_model_set_inference", [&] {
+        if (!model || !p)
+            return bf_err_set(BF_EINVAL, "bf_model_set_inference: NULL");
+        model->fold_requested = p->fold_bn != 0;
+        model->channels_last = p->channels_last != 0;
+        refold(model);
+        return 0;
+    });
+}
+
+extern "C" int bf_model_set_train(bf_model *model, int train)
+{
+    return guarded("bf_model_set_train", [&] {
+        if (!model)
+            return bf_err_set(BF_EINVAL, "bf_model_set_train: NULL model");
+        model->net->train(train != 0);
+        refold(model);
+        return 0;
+    });
+}
+
+extern "C" int bf_model_forward(bf_model *model, const bf_tensor *input,
+                                int first, int last, bf_tensor **out)
+{
+    return guarded("bf_model_forward", [&] {
+        if (!model || !input || !out)
+            return bf_err_set(BF_EINVAL, "bf_model_forward: NULL argument");
+        auto &net = *model->net;
+        int n = static_cast<int>(net.stages.size());
+        if (first < 0 || last >= n || first > last)
+            return bf_err_set(BF_ERANGE,
+                              "stage range %d..%d invalid for %s (0..%d)",
+                              first, last, model->spec.name, n - 1);
+        const torch::Tensor &x = input->t;
+        if (first == 0 && (x.dim() != 4 || x.size(1) != net.in_channels))
+            return bf_err_set(BF_ESHAPE,
+                              "%s expects N x %d x H x W input, got %s",
+                              model->spec.name, net.in_channels,
+                              c10::str(x.sizes()).c_str());
+        torch::Tensor y;
+        if (net.is_training()) {
+            y = net.forward_range(x, first, last);
+        } else {
+            c10::InferenceMode guard;
+            y = net.forward_range(x, first, last);
+        }
+        return new_tensor(std::move(y), out);
+    });
+}
+
+// Checkpoints
+
+static std::vector<std::pair<std::string, torch::Tensor>>
+state_of(const bfzoo::Net &net)
+{
+    std::vector<std::pair<std::string, torch::Tensor>> state;
+    for (const auto &p : net.named_parameters(true))
+        state.emplace_back(p.key(), p.value());
+    for (const auto &b : net.named_buffers(true))
+        state.emplace_back(b.key(), b.value());
+    return state;
+}
+
+extern "C" int bf_model_save(const bf_model *model, const char *path)
+{
+    return guarded("bf_model_save", [&] {
+        if (!model || !path)
+            return bf_err_set(BF_EINVAL, "bf_model_save: NULL argument");
+        std::string meta = std::string("arch=") + model->spec.name +
+                           "\nnum_classes=" +
+                           std::to_string(model->net->num_classes) +
+                           "\nin_channels=" +
+                           std::to_string(model->net->in_channels) +
+                           "\nsource=bfbench\n";
+        return bfweights::write(path, meta, state_of(*model->net));
+    });
+}
+
+extern "C" int bf_model_load(bf_model *model, const char *path)
+{
+    return guarded("bf_model_load", [&] {
+        if (!model || !path)
+            return bf_err_set(BF_EINVAL, "bf_model_load: NULL argument");
+        bfweights::File file;
+        int rc = bfweights::read_index(path, &file);
+        if (rc)
+            return rc;
+        auto it = file.meta.find("arch");
+        if (it != file.meta.end() && it->second != model->spec.name)
+            return bf_err_set(BF_EPARSE,
+                              "%s: weights are for architecture '%s', the "
+                              "model is '%s'",
+                              path, it->second.c_str(), model->spec.name);
+        rc = bfweights::load_into(path, file, state_of(*model->net));
+        if (rc)
+            return rc;
+        refold(model);
+        return 0;
+    });
+}
+
+// Tensors
+
+extern "C" int bf_tensor_from_f32(const int64_t *shape, int ndim,
+                                  const float *data, bf_tensor **out)
+{
+    return guarded("bf_tensor_from_f32", [&] {
+        int rc = check_shape(shape, ndim, "bf_tensor_from_f32");
+        if (rc)
+            return rc;
+        if (!out)
+            return bf_err_set(BF_EINVAL, "bf_tensor_from_f32: NULL output");
+        std::vector<int64_t> dims(shape, shape + ndim);
+        torch::Tensor t = torch::zeros(dims);
+        if (data)
+            std::memcpy(t.data_ptr<float>(), data,
+                        static_cast<size_t>(t.numel()) * sizeof(float));
+        return new_tensor(std::move(t), out);
+    });
+}
+
+extern "C" int bf_tensor_randn(const int64_t *shape, int ndim, uint64_t seed,
+                               bf_tensor **out)
+{
+    return guarded("bf_tensor_randn", [&] {
+        int rc = check_shape(shape, ndim, "bf_tensor_randn");
+        if (rc)
+            return rc;
+        if (!out)
+            return bf_err_set(BF_EINVAL, "bf_tensor_randn: NULL output");
+        auto gen = at::detail::createCPUGenerator(seed);
+        std::vector<int64_t> dims(shape, shape + ndim);
+        return new_tensor(torch::randn(dims, gen), out);
+    });
+}
+
+extern "C" int bf_tensor_load(const char *path, const char *name,
+                              bf_tensor **out)
+{
+    return guarded("bf_tensor_load", [&] {
+        if (!path || !name || !out)
+            return bf_err_set(BF_EINVAL, "bf_tensor_load: NULL argument");
+        torch::Tensor t;
+        int rc = bfweights::read_one(path, name, &t);
+        if (rc)
+            return rc;
+        return new_tensor(std::move(t), out);
+    });
+}
+
+extern "C" void bf_tensor_free(bf_tensor *tensor)
+{
+    if (!tensor)
+        return;
+    delete tensor;
+    live_handles--;
+}
+
+extern "C" int bf_tensor_shape(const bf_tensor *tensor, int64_t *shape,
+                               int max, int *ndim)
+{
+    if (!tensor || !shape || !ndim)
+        return bf_err_set(BF_EINVAL, "bf_tensor_shape: NULL argument");
+    int n = static_cast<int>(tensor->t.dim());
+    if (n > max)
+        return bf_err_set(BF_ERANGE, "tensor has rank %d, room for %d", n,
+                          max);
+    for (int i = 0; i < n; i++)
+        shape[i] = tensor->t.size(i);
+    *ndim = n;
+    return 0;
+}
+
+extern "C" int bf_tensor_copy_f32(const bf_tensor *tensor, float *data,
+                                  size_t count)
+{
+    return guarded("bf_tensor_copy_f32", [&] {
+        if (!tensor || !data)
+            return bf_err_set(BF_EINVAL, "bf_tensor_copy_f32: NULL argument");
+        const torch::Tensor &t = tensor->t;
+        if (t.scalar_type() != torch::kFloat)
+            return bf_err_set(BF_EINVAL, "tensor is %s, not float32",
+                              c10::toString(t.scalar_type()));
+        if (static_cast<size_t>(t.numel()) != count)
+            return bf_err_set(BF_ESHAPE, "tensor has %ld elements, asked %zu",
+                              static_cast<long>(t.numel()), count);
+        torch::Tensor c = t.contiguous();
+        std::memcpy(data, c.data_ptr<float>(), count * sizeof(float));
+        return 0;
+    });
+}
+
+extern "C" int bf_tensor_max_abs_diff(const bf_tensor *a, const bf_tensor *b,
+                                      double *out)
+{
+    return guarded("bf_tensor_max_abs_diff", [&] {
+        if (!a || !b || !out)
+            return bf_err_set(BF_EINVAL, "bf_tensor_max_abs_diff: NULL");
+        if (a->t.sizes() != b->t.sizes())
+            return bf_err_set(BF_ESHAPE, "shapes differ: %s vs %s",
+                              c10::str(a->t.sizes()).c_str(),
+                              c10::str(b->t.sizes()).c_str());
+        torch::NoGradGuard no_grad;
+        torch::Tensor d = (a->t.to(torch::kDouble) - b->t.to(torch::kDouble))
+                              .abs()
+                              .max();
+        *out = d.item<double>();
+        return 0;
+    });
+}

@@ -1,0 +1,738 @@
+// bf_zoo: torchvision-compatible architectures with named stages.
+//
+// Each builder mirrors torchvision 0.14's module tree (names, shapes and
+// initialisation), so parameter counts equal torchvision's and exported
+// state dicts load by name. The stage split of every family is:
+//   ResNet:    stem = conv1 bn1 relu maxpool; stage1..4 = layer1..4;
+//              classifier = avgpool fc
+//   DenseNet:  stem = conv0 norm0 relu0 pool0; stage1..3 = denseblockN +
+//              transitionN; stage4 = denseblock4; classifier = norm5 relu
+//              avgpool classifier
+//   MobileNetV2: stem = features.0-1; stage1 = features.2-3; stage2 =
+//              features.4-6; stage3 = features.7-13; stage4 = features.14-18;
+//              classifier = avgpool classifier
+// so that the BottleFit bottleneck (replacing stem..stage2) lands where the
+// paper puts it: after layer2 for ResNet, after transition2 for DenseNet.
+#include "bf_zoo.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace bfzoo {
+
+namespace nn = torch::nn;
+using torch::Tensor;
+
+// MAC counting
+
+static thread_local MacCounter *current_counter = nullptr;
+
+MacCounter::MacCounter() : prev_(current_counter)
+{
+    current_counter = this;
+}
+
+MacCounter::~MacCounter()
+{
+    current_counter = prev_;
+}
+
+void MacCounter::add(int64_t macs)
+{
+    if (current_counter)
+        current_counter->total_ += macs;
+}
+
+static void count_layer(const Tensor &y, int64_t per_output)
+{
+    if (current_counter && y.size(0) > 0)
+        MacCounter::add(y.numel() / y.size(0) * per_output);
+}
+
+Tensor conv_forward(const nn::Conv2d &conv, const Tensor &x)
+{
+    Tensor y = conv.ptr()->forward(x);
+    const Tensor &w = conv->weight;
+    count_layer(y, w.size(1) * w.size(2) * w.size(3));
+    return y;
+}
+
+Tensor linear_forward(const nn::Linear &fc, const Tensor &x)
+{
+    Tensor y = fc.ptr()->forward(x);
+    count_layer(y, fc->weight.size(1));
+    return y;
+}
+
+// ConvBn
+
+Tensor ConvBn::plain(const Tensor &x) const
+{
+    Tensor y = conv_forward(conv, x);
+    return bn ? bn.ptr()->forward(y) : y;
+}
+
+Tensor ConvBn::folded(const Tensor &x) const
+{
+    const auto &o = conv->options;
+    const auto &pad = c10::get<torch::ExpandingArray<2>>(o.padding());
+    return at::conv2d(x, fused_w, fused_b, o.stride(), pad, o.dilation(),
+                      o.groups());
+}
+
+void ConvBn::fold(bool channels_last)
+{
+    torch::NoGradGuard no_grad;
+    Tensor w = conv->weight.detach().clone();
+    Tensor b = conv->bias.defined() ? conv->bias.detach().clone() : Tensor();
+    if (bn) {
+        Tensor scale =
+            bn->weight.detach() /
+            torch::sqrt(bn->running_var.detach() + bn->options.eps());
+        w = w * scale.view({-1, 1, 1, 1});
+        Tensor shift = bn->bias.detach() - bn->running_mean.detach() * scale;
+        b = b.defined() ? b * scale + shift : shift;
+    }
+    if (channels_last)
+        w = w.contiguous(at::MemoryFormat::ChannelsLast);
+    fused_w = w;
+    fused_b = b;
+}
+
+void ConvBn::unfold()
+{
+    fused_w = Tensor();
+    fused_b = Tensor();
+}
+
+// Net
+
+std::shared_ptr<ConvBn> Net::convbn(nn::Conv2d conv, nn::BatchNorm2d bn)
+{
+    auto cb = std::make_shared<ConvBn>();
+    cb->conv = std::move(conv);
+    cb->bn = std::move(bn);
+    convbns.push_back(cb);
+    return cb;
+}
+
+void Net::fold(bool use_channels_last)
+{
+    for (auto &cb : convbns)
+        cb->fold(use_channels_last);
+    is_folded = true;
+    channels_last = use_channels_last;
+}
+
+void Net::unfold()
+{
+    for (auto &cb : convbns)
+        cb->unfold();
+    is_folded = false;
+    channels_last = false;
+}
+
+Tensor Net::forward_range(const Tensor &x, int first, int last)
+{
+    bool use_folded = is_folded && !is_training();
+    Tensor y = x;
+    if (use_folded && channels_last && y.dim() == 4)
+        y = y.contiguous(at::MemoryFormat::ChannelsLast);
+    for (int i = first; i <= last; i++) {
+        const Stage &s = stages[static_cast<size_t>(i)];
+        y = use_folded ? s.folded(y) : s.plain(y);
+    }
+    if (use_folded && channels_last && y.dim() == 4)
+        y = y.contiguous();
+    return y;
+}
+
+// Layer factories with torchvision's initialisation
+
+// Kaiming-normal, fan-out, for ResNet and MobileNetV2 convolutions.
+static nn::Conv2d conv_fan_out(int64_t in, int64_t out, int64_t k,
+                               int64_t stride, int64_t pad,
+                               int64_t groups = 1, bool bias = false)
+{
+    nn::Conv2d c(nn::Conv2dOptions(in, out, k)
+                     .stride(stride)
+                     .padding(pad)
+                     .groups(groups)
+                     .bias(bias));
+    torch::NoGradGuard no_grad;
+    nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+    if (bias)
+        nn::init::zeros_(c->bias);
+    return c;
+}
+
+// Kaiming-normal, fan-in (DenseNet's nn.init.kaiming_normal_ default).
+static nn::Conv2d conv_fan_in(int64_t in, int64_t out, int64_t k,
+                              int64_t stride, int64_t pad)
+{
+    nn::Conv2d c(
+        nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+    torch::NoGradGuard no_grad;
+    nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanIn,
+                              torch::kLeakyReLU);
+    return c;
+}
+
+static nn::BatchNorm2d batchnorm(int64_t channels)
+{
+    // libtorch initialises weight to 1 and bias to 0, as torchvision sets.
+    return nn::BatchNorm2d(channels);
+}
+
+static std::shared_ptr<nn::Module> container()
+{
+    return std::make_shared<nn::Module>();
+}
+
+// Stage helpers: a stage is a list of sub-functions applied in order.
+using Fn = std::function<Tensor(const Tensor &)>;
+
+static Fn chain(std::vector<Fn> fns)
+{
+    return [fns = std::move(fns)](const Tensor &x) {
+        Tensor y = x;
+        for (const Fn &f : fns)
+            y = f(y);
+        return y;
+    };
+}
+
+static void add_stage(Net &net, const std::string &name,
+                      const std::string &modules,
+                      std::vector<std::string> prefixes, std::vector<Fn> plain,
+                      std::vector<Fn> folded)
+{
+    net.stages.push_back(
+        {name, modules, chain(std::move(plain)), chain(std::move(folded))});
+    net.stage_prefixes.push_back(std::move(prefixes));
+}
+
+static Tensor global_pool_flatten(const Tensor &x)
+{
+    return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+}
+
+// ResNet family (BasicBlock, Bottleneck; ResNeXt and wide variants)
+
+struct ResNetCfg {
+    bool bottleneck;
+    std::vector<int> layers;
+    int64_t groups = 1;
+    int64_t width_per_group = 64;
+    // The small 28x28 family: 3x3 stem without max-pool, narrow widths.
+    bool mini = false;
+    int64_t base = 64;
+};
+
+static void resnet_block(Net &net, nn::Module &layer, int index,
+                         int64_t &inplanes, int64_t planes, int64_t stride,
+                         const ResNetCfg &cfg, std::vector<Fn> &plain,
+                         std::vector<Fn> &folded)
+{
+    auto blk = container();
+    int64_t expansion = cfg.bottleneck ? 4 : 1;
+    int64_t out = planes * expansion;
+    std::vector<std::shared_ptr<ConvBn>> cbs;
+
+    if (cfg.bottleneck) {
+        int64_t width = static_cast<int64_t>(
+                            static_cast<double>(planes) *
+                            (static_cast<double>(cfg.width_per_group) / 64.0)) *
+                        cfg.groups;
+        auto c1 = conv_fan_out(inplanes, width, 1, 1, 0);
+        auto c2 = conv_fan_out(width, width, 3, stride, 1, cfg.groups);
+        auto c3 = conv_fan_out(width, out, 1, 1, 0);
+        auto b1 = batchnorm(width), b2 = batchnorm(width), b3 = batchnorm(out);
+        blk->register_module("conv1", c1);
+        blk->register_module("bn1", b1);
+        blk->register_module("conv2", c2);
+        blk->register_module("bn2", b2);
+        blk->register_module("conv3", c3);
+        blk->register_module("bn3", b3);
+        cbs = {net.convbn(c1, b1), net.convbn(c2, b2), net.convbn(c3, b3)};
+    } else {
+        auto c1 = conv_fan_out(inplanes, planes, 3, stride, 1);
+        auto c2 = conv_fan_out(planes, planes, 3, 1, 1);
+        auto b1 = batchnorm(planes), b2 = batchnorm(planes);
+        blk->register_module("conv1", c1);
+        blk->register_module("bn1", b1);
+        blk->register_module("conv2", c2);
+        blk->register_module("bn2", b2);
+        cbs = {net.convbn(c1, b1), net.convbn(c2, b2)};
+    }
+    std::shared_ptr<ConvBn> ds;
+    if (stride != 1 || inplanes != out) {
+        auto seq = container();
+        auto c = conv_fan_out(inplanes, out, 1, stride, 0);
+        auto b = batchnorm(out);
+        seq->register_module("0", c);
+        seq->register_module("1", b);
+        blk->register_module("downsample", seq);
+        ds = net.convbn(c, b);
+    }
+    layer.register_module(std::to_string(index), blk);
+    inplanes = out;
+
+    plain.push_back([cbs, ds](const Tensor &x) {
+        Tensor y = x;
+        for (size_t i = 0; i + 1 < cbs.size(); i++)
+            y = torch::relu(cbs[i]->plain(y));
+        y = cbs.back()->plain(y);
+        y = y + (ds ? ds->plain(x) : x);
+        return torch::relu(y);
+    });
+    folded.push_back([cbs, ds](const Tensor &x) {
+        Tensor y = x;
+        for (size_t i = 0; i + 1 < cbs.size(); i++)
+            y = cbs[i]->folded(y).relu_();
+        y = cbs.back()->folded(y);
+        y.add_(ds ? ds->folded(x) : x);
+        return y.relu_();
+    });
+}
+
+static std::shared_ptr<Net> build_resnet(const ResNetCfg &cfg, int in_ch,
+                                         int classes)
+{
+    auto net = std::make_shared<Net>();
+    int64_t inplanes = cfg.base;
+
+    // Stem
+    nn::Conv2d conv1 = cfg.mini ? conv_fan_out(in_ch, inplanes, 3, 1, 1)
+                                : conv_fan_out(in_ch, inplanes, 7, 2, 3);
+    auto bn1 = batchnorm(inplanes);
+    net->register_module("conv1", conv1);
+    net->register_module("bn1", bn1);
+    auto stem = net->convbn(conv1, bn1);
+    if (cfg.mini) {
+        add_stage(*net, "stem", "conv1 bn1 relu", {"conv1", "bn1"},
+                  {[stem](const Tensor &x) {
+                      return torch::relu(stem->plain(x));
+                  }},
+                  {[stem](const Tensor &x) {
+                      return stem->folded(x).relu_();
+                  }});
+    } else {
+        add_stage(
+            *net, "stem", "conv1 bn1 relu maxpool", {"conv1", "bn1"},
+            {[stem](const Tensor &x) {
+                return torch::max_pool2d(torch::relu(stem->plain(x)), 3, 2, 1);
+            }},
+            {[stem](const Tensor &x) {
+                return torch::max_pool2d(stem->folded(x).relu_(), 3, 2, 1);
+            }});
+    }
+
+    // Stages
+    for (int s = 0; s < 4; s++) {
+        std::string lname = "layer" + std::to_string(s + 1);
+        auto layer = container();
+        int64_t planes = cfg.base << s;
+        int64_t stride = s == 0 ? 1 : 2;
+        std::vector<Fn> plain, folded;
+        for (int b = 0; b < cfg.layers[static_cast<size_t>(s)]; b++)
+            resnet_block(*net, *layer, b, inplanes, planes, b == 0 ? stride : 1,
+                         cfg, plain, folded);
+        net->register_module(lname, layer);
+        add_stage(*net, "stage" + std::to_string(s + 1), lname, {lname},
+                  std::move(plain), std::move(folded));
+    }
+
+    // Classifier
+    nn::Linear fc(inplanes, classes);
+    net->register_module("fc", fc);
+    Fn head = [fc](const Tensor &x) {
+        return linear_forward(fc, global_pool_flatten(x));
+    };
+    add_stage(*net, "classifier", "avgpool fc", {"fc"}, {head}, {head});
+    return net;
+}
+
+// DenseNet family
+
+struct DenseNetCfg {
+    int64_t growth;
+    std::vector<int> blocks;
+    int64_t init_features;
+    int64_t bn_size = 4;
+    bool mini = false; // 3x3 stem without max-pool, for 28x28 inputs
+};
+
+struct DenseLayer {
+    nn::BatchNorm2d norm1{nullptr};
+    std::shared_ptr<ConvBn> conv1; // conv1 + norm2, foldable
+    nn::Conv2d conv2{nullptr};
+};
+
+// One dense block: plain path concatenates as torchvision does; the folded
+// path writes every layer's output into one preallocated buffer.
+static void dense_block(Net &net, nn::Module &features, int index,
+                        int64_t &features_in, const DenseNetCfg &cfg,
+                        std::vector<Fn> &plain, std::vector<Fn> &folded)
+{
+    auto block = container();
+    std::vector<DenseLayer> layers;
+    int64_t c = features_in;
+
+    for (int i = 0; i < cfg.blocks[static_cast<size_t>(index)]; i++) {
+        auto layer = container();
+        DenseLayer dl;
+        int64_t inter = cfg.bn_size * cfg.growth;
+        dl.norm1 = batchnorm(c);
+        auto conv1 = conv_fan_in(c, inter, 1, 1, 0);
+        auto norm2 = batchnorm(inter);
+        dl.conv2 = conv_fan_in(inter, cfg.growth, 3, 1, 1);
+        layer->register_module("norm1", dl.norm1);
+        layer->register_module("conv1", conv1);
+        layer->register_module("norm2", norm2);
+        layer->register_module("conv2", dl.conv2);
+        dl.conv1 = net.convbn(conv1, norm2);
+        block->register_module("denselayer" + std::to_string(i + 1), layer);
+        layers.push_back(dl);
+        c += cfg.growth;
+    }
+    features.register_module("denseblock" + std::to_string(index + 1), block);
+    auto conv2_cb = std::make_shared<std::vector<std::shared_ptr<ConvBn>>>();
+    for (auto &dl : layers)
+        conv2_cb->push_back(net.convbn(dl.conv2, nn::BatchNorm2d(nullptr)));
+    int64_t total = c;
+    int64_t growth = cfg.growth;
+    features_in = c;
+
+    plain.push_back([layers](const Tensor &x) {
+        std::vector<Tensor> feats{x};
+        for (const DenseLayer &dl : layers) {
+            Tensor in = torch::cat(feats, 1);
+            Tensor y = torch::relu(dl.norm1.ptr()->forward(in));
+            y = torch::relu(dl.conv1->plain(y));
+            feats.push_back(conv_forward(dl.conv2, y));
+        }
+        return torch::cat(feats, 1);
+    });
+    folded.push_back([layers, conv2_cb, total, growth](const Tensor &x) {
+        int64_t c0 = x.size(1);
+        Tensor buf = torch::empty({x.size(0), total, x.size(2), x.size(3)},
+                                  x.options().memory_format(
+                                      x.suggest_memory_format()));
+        buf.narrow(1, 0, c0).copy_(x);
+        int64_t have = c0;
+        for (size_t i = 0; i < layers.size(); i++) {
+            const DenseLayer &dl = layers[i];
+            Tensor y = dl.norm1.ptr()->forward(buf.narrow(1, 0, have)).relu_();
+            y = dl.conv1->folded(y).relu_();
+            y = (*conv2_cb)[i]->folded(y);
+            buf.narrow(1, have, growth).copy_(y);
+            have += growth;
+        }
+        return buf;
+    });
+}
+
+static std::shared_ptr<Net> build_densenet(const DenseNetCfg &cfg, int in_ch,
+                                           int classes)
+{
+    auto net = std::make_shared<Net>();
+    auto features = container();
+    int64_t c = cfg.init_features;
+
+    nn::Conv2d conv0 = cfg.mini ? conv_fan_in(in_ch, c, 3, 1, 1)
+                                : conv_fan_in(in_ch, c, 7, 2, 3);
+    auto norm0 = batchnorm(c);
+    features->register_module("conv0", conv0);
+    features->register_module("norm0", norm0);
+    auto stem = net->convbn(conv0, norm0);
+    bool mini = cfg.mini;
+    add_stage(
+        *net, "stem",
+        mini ? "features.conv0 norm0 relu0" : "features.conv0 norm0 relu0 pool0",
+        {"features.conv0", "features.norm0"},
+        {[stem, mini](const Tensor &x) {
+            Tensor y = torch::relu(stem->plain(x));
+            return mini ? y : torch::max_pool2d(y, 3, 2, 1);
+        }},
+        {[stem, mini](const Tensor &x) {
+            Tensor y = stem->folded(x).relu_();
+            return mini ? y : torch::max_pool2d(y, 3, 2, 1);
+        }});
+
+    size_t nblocks = cfg.blocks.size();
+    for (size_t b = 0; b < nblocks; b++) {
+        std::vector<Fn> plain, folded;
+        std::string bname = "denseblock" + std::to_string(b + 1);
+        std::vector<std::string> prefixes{"features." + bname};
+        std::string modules = "features." + bname;
+        dense_block(*net, *features, static_cast<int>(b), c, cfg, plain,
+                    folded);
+        if (b + 1 < nblocks) {
+            std::string tname = "transition" + std::to_string(b + 1);
+            auto trans = container();
+            auto norm = batchnorm(c);
+            auto conv = conv_fan_in(c, c / 2, 1, 1, 0);
+            trans->register_module("norm", norm);
+            trans->register_module("conv", conv);
+            features->register_module(tname, trans);
+            auto tcb = net->convbn(conv, nn::BatchNorm2d(nullptr));
+            plain.push_back([norm, conv](const Tensor &x) {
+                Tensor y = torch::relu(norm.ptr()->forward(x));
+                return torch::avg_pool2d(conv_forward(conv, y), 2, 2);
+            });
+            folded.push_back([norm, tcb](const Tensor &x) {
+                Tensor y = norm.ptr()->forward(x).relu_();
+                return torch::avg_pool2d(tcb->folded(y), 2, 2);
+            });
+            prefixes.push_back("features." + tname);
+            modules += " " + tname;
+            c /= 2;
+        }
+        add_stage(*net, "stage" + std::to_string(b + 1), modules, prefixes,
+                  std::move(plain), std::move(folded));
+    }
+
+    auto norm5 = batchnorm(c);
+    features->register_module("norm5", norm5);
+    net->register_module("features", features);
+    nn::Linear fc(c, classes);
+    {
+        torch::NoGradGuard no_grad;
+        nn::init::zeros_(fc->bias);
+    }
+    net->register_module("classifier", fc);
+    Fn head = [norm5, fc](const Tensor &x) {
+        Tensor y = torch::relu(norm5.ptr()->forward(x));
+        return linear_forward(fc, global_pool_flatten(y));
+    };
+    add_stage(*net, "classifier", "features.norm5 relu avgpool classifier",
+              {"features.norm5", "classifier"}, {head}, {head});
+    return net;
+}
+
+// MobileNetV2
+
+static int64_t make_divisible(double v, int64_t divisor)
+{
+    int64_t nv = std::max(divisor, static_cast<int64_t>(v + divisor / 2.0) /
+                                       divisor * divisor);
+    if (static_cast<double>(nv) < 0.9 * v)
+        nv += divisor;
+    return nv;
+}
+
+// Conv2dNormActivation with ReLU6, registered as "<name>.0" and "<name>.1".
+static std::shared_ptr<ConvBn> conv_norm_act(Net &net, nn::Module &parent,
+                                             const std::string &name,
+                                             int64_t in, int64_t out,
+                                             int64_t k, int64_t stride,
+                                             int64_t groups)
+{
+    auto seq = container();
+    auto conv = conv_fan_out(in, out, k, stride, (k - 1) / 2, groups);
+    auto bn = batchnorm(out);
+    seq->register_module("0", conv);
+    seq->register_module("1", bn);
+    parent.register_module(name, seq);
+    return net.convbn(conv, bn);
+}
+
+static std::shared_ptr<Net> build_mobilenet_v2(int in_ch, int classes)
+{
+    auto net = std::make_shared<Net>();
+    auto features = container();
+    const int setting[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2},
+                               {6, 64, 4, 2},  {6, 96, 3, 1},  {6, 160, 3, 2},
+                               {6, 320, 1, 1}};
+    // features index -> stage (the resolution boundaries, see the top).
+    const int stage_end[5] = {1, 3, 6, 13, 18};
+    std::vector<Fn> plain[5], folded[5];
+    int64_t input_channel = make_divisible(32.0, 8);
+    int64_t last_channel = make_divisible(1280.0, 8);
+    int idx = 0;
+
+    auto stage_of = [&](int i) {
+        int s = 0;
+        while (i > stage_end[s])
+            s++;
+        return s;
+    };
+    auto relu6 = [](const Tensor &x) { return torch::hardtanh(x, 0.0, 6.0); };
+    auto relu6_ = [](Tensor x) { return x.clamp_(0.0, 6.0); };
+
+    auto first = conv_norm_act(*net, *features, std::to_string(idx), in_ch,
+                               input_channel, 3, 2, 1);
+    plain[0].push_back(
+        [first, relu6](const Tensor &x) { return relu6(first->plain(x)); });
+    folded[0].push_back(
+        [first, relu6_](const Tensor &x) { return relu6_(first->folded(x)); });
+    idx++;
+
+    for (const auto &row : setting) {
+        int64_t t = row[0];
+        int64_t out = make_divisible(row[1], 8);
+        for (int i = 0; i < row[2]; i++) {
+            int64_t stride = i == 0 ? row[3] : 1;
+            int64_t hidden = static_cast<int64_t>(
+                std::lround(static_cast<double>(input_channel * t)));
+            bool residual = stride == 1 && input_channel == out;
+            auto block = container();
+            auto conv = container();
+            std::vector<std::shared_ptr<ConvBn>> acts;
+            int sub = 0;
+            if (t != 1)
+                acts.push_back(conv_norm_act(*net, *conv, std::to_string(sub++),
+                                             input_channel, hidden, 1, 1, 1));
+            acts.push_back(conv_norm_act(*net, *conv, std::to_string(sub++),
+                                         hidden, hidden, 3, stride, hidden));
+            auto pw = conv_fan_out(hidden, out, 1, 1, 0);
+            auto pwbn = batchnorm(out);
+            conv->register_module(std::to_string(sub++), pw);
+            conv->register_module(std::to_string(sub++), pwbn);
+            auto project = net->convbn(pw, pwbn);
+            block->register_module("conv", conv);
+            features->register_module(std::to_string(idx), block);
+            int s = stage_of(idx);
+            plain[s].push_back(
+                [acts, project, residual, relu6](const Tensor &x) {
+                    Tensor y = x;
+                    for (const auto &a : acts)
+                        y = relu6(a->plain(y));
+                    y = project->plain(y);
+                    return residual ? x + y : y;
+                });
+            folded[s].push_back(
+                [acts, project, residual, relu6_](const Tensor &x) {
+                    Tensor y = x;
+                    for (const auto &a : acts)
+                        y = relu6_(a->folded(y));
+                    y = project->folded(y);
+                    return residual ? y.add_(x) : y;
+                });
+            input_channel = out;
+            idx++;
+        }
+    }
+    auto last = conv_norm_act(*net, *features, std::to_string(idx),
+                              input_channel, last_channel, 1, 1, 1);
+    plain[4].push_back(
+        [last, relu6](const Tensor &x) { return relu6(last->plain(x)); });
+    folded[4].push_back(
+        [last, relu6_](const Tensor &x) { return relu6_(last->folded(x)); });
+    net->register_module("features", features);
+
+    const char *names[5] = {"stem", "stage1", "stage2", "stage3", "stage4"};
+    int begin = 0;
+    for (int s = 0; s < 5; s++) {
+        std::vector<std::string> prefixes;
+        for (int i = begin; i <= stage_end[s]; i++)
+            prefixes.push_back("features." + std::to_string(i));
+        std::string modules = "features." + std::to_string(begin) + "-" +
+                              std::to_string(stage_end[s]);
+        add_stage(*net, names[s], modules, prefixes, std::move(plain[s]),
+                  std::move(folded[s]));
+        begin = stage_end[s] + 1;
+    }
+
+    auto classifier = container();
+    nn::Linear fc(last_channel, classes);
+    {
+        torch::NoGradGuard no_grad;
+        nn::init::normal_(fc->weight, 0.0, 0.01);
+        nn::init::zeros_(fc->bias);
+    }
+    // classifier.0 is Dropout(0.2): no parameters, identity in eval mode.
+    classifier->register_module("1", fc);
+    net->register_module("classifier", classifier);
+    Net *self = net.get();
+    Fn head = [fc, self](const Tensor &x) {
+        Tensor y = global_pool_flatten(x);
+        y = torch::dropout(y, 0.2, self->is_training());
+        return linear_forward(fc, y);
+    };
+    add_stage(*net, "classifier", "avgpool classifier", {"classifier"}, {head},
+              {head});
+    return net;
+}
+
+// Registry
+
+static std::shared_ptr<Net> resnet(bool bottleneck, std::vector<int> layers,
+                                   int64_t groups, int64_t wpg, int in_ch,
+                                   int classes)
+{
+    ResNetCfg cfg{bottleneck, std::move(layers), groups, wpg};
+    return build_resnet(cfg, in_ch, classes);
+}
+
+static std::shared_ptr<Net> densenet(int64_t growth, std::vector<int> blocks,
+                                     int64_t init, int in_ch, int classes)
+{
+    DenseNetCfg cfg{growth, std::move(blocks), init};
+    return build_densenet(cfg, in_ch, classes);
+}
+
+const std::vector<ArchSpec> &archs()
+{
+    static const std::vector<ArchSpec> table = {
+        {"resnet18", "resnet", 224, 3, 1000, "ResNet-18 (torchvision)",
+         [](int i, int c) { return resnet(false, {2, 2, 2, 2}, 1, 64, i, c); }},
+        {"resnet34", "resnet", 224, 3, 1000, "ResNet-34 (torchvision)",
+         [](int i, int c) { return resnet(false, {3, 4, 6, 3}, 1, 64, i, c); }},
+        {"resnet50", "resnet", 224, 3, 1000, "ResNet-50 (torchvision)",
+         [](int i, int c) { return resnet(true, {3, 4, 6, 3}, 1, 64, i, c); }},
+        {"resnet101", "resnet", 224, 3, 1000, "ResNet-101 (torchvision)",
+         [](int i, int c) { return resnet(true, {3, 4, 23, 3}, 1, 64, i, c); }},
+        {"resnet152", "resnet", 224, 3, 1000,
+         "ResNet-152 (torchvision; BottleFit teacher)",
+         [](int i, int c) { return resnet(true, {3, 8, 36, 3}, 1, 64, i, c); }},
+        {"resnext50_32x4d", "resnet", 224, 3, 1000,
+         "ResNeXt-50 32x4d (torchvision)",
+         [](int i, int c) { return resnet(true, {3, 4, 6, 3}, 32, 4, i, c); }},
+        {"resnext101_32x8d", "resnet", 224, 3, 1000,
+         "ResNeXt-101 32x8d (torchvision)",
+         [](int i, int c) {
+             return resnet(true, {3, 4, 23, 3}, 32, 8, i, c);
+         }},
+        {"wide_resnet50_2", "resnet", 224, 3, 1000,
+         "Wide ResNet-50-2 (torchvision)",
+         [](int i, int c) { return resnet(true, {3, 4, 6, 3}, 1, 128, i, c); }},
+        {"densenet121", "densenet", 224, 3, 1000, "DenseNet-121 (torchvision)",
+         [](int i, int c) { return densenet(32, {6, 12, 24, 16}, 64, i, c); }},
+        {"densenet169", "densenet", 224, 3, 1000,
+         "DenseNet-169 (torchvision; BottleFit teacher)",
+         [](int i, int c) { return densenet(32, {6, 12, 32, 32}, 64, i, c); }},
+        {"densenet201", "densenet", 224, 3, 1000,
+         "DenseNet-201 (torchvision; BottleFit teacher)",
+         [](int i, int c) { return densenet(32, {6, 12, 48, 32}, 64, i, c); }},
+        {"mobilenet_v2", "mobilenet", 224, 3, 1000,
+         "MobileNetV2 (torchvision)",
+         [](int i, int c) { return build_mobilenet_v2(i, c); }},
+        {"resnet_mini", "mini", 28, 1, 10,
+         "ResNet-18 layout at widths 16-128, 3x3 stem, no max-pool "
+         "(28x28 inputs)",
+         [](int i, int c) {
+             ResNetCfg cfg{false, {2, 2, 2, 2}, 1, 64, true, 16};
+             return build_resnet(cfg, i, c);
+         }},
+        {"densenet_mini", "mini", 28, 1, 10,
+         "DenseNet layout, growth 12, blocks 4-4-4-4, 3x3 stem, no max-pool "
+         "(28x28 inputs)",
+         [](int i, int c) {
+             DenseNetCfg cfg{12, {4, 4, 4, 4}, 24, 4, true};
+             return build_densenet(cfg, i, c);
+         }},
+    };
+    return table;
+}
+
+const ArchSpec *find_arch(const std::string &name)
+{
+    for (const ArchSpec &a : archs())
+        if (name == a.name)
+            return &a;
+    return nullptr;
+}
+
+} // namespace bfzoo

@@ -1,0 +1,110 @@
+// bf_zoo: the model zoo behind shim/bf_torch.h (C++17, internal).
+//
+// Every architecture is a Net: a torch::nn::Module whose registered
+// submodules carry torchvision's names (so state dicts exported from
+// torchvision load by name), plus a list of stages. A stage is a function
+// from tensor to tensor that calls the registered submodules; a forward over
+// stages [first, last] chains them.
+//
+// Two evaluation paths share the modules:
+// - the plain path calls the modules as torchvision does;
+// - the folded path (Net::fold) uses precomputed convolution weights with
+//   the following BatchNorm folded in, in-place activations and, for
+//   DenseNet, a preallocated concatenation buffer.
+// Multiply-accumulates are counted by the conv/linear helpers when a
+// MacCounter is active on the thread (bf_model_describe).
+#ifndef BF_ZOO_HPP
+#define BF_ZOO_HPP
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bfzoo {
+
+// Counts multiply-accumulates of conv and linear layers run on this thread
+// while alive (per image: the counts divide by the batch size).
+class MacCounter {
+  public:
+    MacCounter();
+    ~MacCounter();
+    MacCounter(const MacCounter &) = delete;
+    MacCounter &operator=(const MacCounter &) = delete;
+    int64_t total() const { return total_; }
+    static void add(int64_t macs);
+
+  private:
+    int64_t total_ = 0;
+    MacCounter *prev_;
+};
+
+// A convolution optionally followed by a BatchNorm, foldable into one
+// convolution. The modules are registered by their owner under torchvision
+// names; ConvBn only points at them.
+struct ConvBn {
+    torch::nn::Conv2d conv{nullptr};
+    torch::nn::BatchNorm2d bn{nullptr}; // may stay null
+    torch::Tensor fused_w;              // defined once folded
+    torch::Tensor fused_b;
+
+    torch::Tensor plain(const torch::Tensor &x) const;
+    torch::Tensor folded(const torch::Tensor &x) const;
+    void fold(bool channels_last);
+    void unfold();
+};
+
+// Convolution through the counting helper (plain path).
+torch::Tensor conv_forward(const torch::nn::Conv2d &conv,
+                           const torch::Tensor &x);
+// Linear layer through the counting helper.
+torch::Tensor linear_forward(const torch::nn::Linear &fc,
+                             const torch::Tensor &x);
+
+struct Stage {
+    std::string name;    // "stage2"
+    std::string modules; // "layer2"
+    std::function<torch::Tensor(const torch::Tensor &)> plain;
+    std::function<torch::Tensor(const torch::Tensor &)> folded;
+};
+
+class Net : public torch::nn::Module {
+  public:
+    std::string arch;
+    int in_channels = 3;
+    int num_classes = 1000;
+    std::vector<Stage> stages;
+    // Every ConvBn of the model, for folding.
+    std::vector<std::shared_ptr<ConvBn>> convbns;
+    // Module-name prefixes owned by each stage, for per-stage param counts.
+    std::vector<std::vector<std::string>> stage_prefixes;
+    bool is_folded = false;
+    bool channels_last = false;
+
+    std::shared_ptr<ConvBn> convbn(torch::nn::Conv2d conv,
+                                   torch::nn::BatchNorm2d bn);
+    void fold(bool channels_last);
+    void unfold();
+    torch::Tensor forward_range(const torch::Tensor &x, int first, int last);
+};
+
+struct ArchSpec {
+    const char *name;
+    const char *family;
+    int native_size_px;
+    int in_channels;
+    int num_classes;
+    const char *description;
+    std::function<std::shared_ptr<Net>(int in_channels, int num_classes)>
+        build;
+};
+
+const std::vector<ArchSpec> &archs();
+const ArchSpec *find_arch(const std::string &name);
+
+} // namespace bfzoo
+
+#endif // BF_ZOO_HPP

@@ -1,0 +1,355 @@
+/*
+ * Smoke tests of the bfbench command line: --help everywhere, documented
+ * exit codes, a small end-to-end run into a fresh DB and its report, bad
+ * inputs (flags, scenario, weights, DB version), and runs killed or
+ * interrupted mid-way leaving a readable DB.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+static char out_text[1 << 16];
+static char err_text[1 << 16];
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+
+    buf[0] = '\0';
+    if (!f)
+        return;
+    n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* Start bfbench with args (NULL-terminated); stdout/stderr to files. */
+static pid_t spawn(const char *const *args)
+{
+    char out[512], err[512];
+    const char *argv[32];
+    pid_t pid;
+    int i = 0;
+
+    snprintf(out, sizeof(out), "%s/stdout", tmpdir);
+    snprintf(err, sizeof(err), "%s/stderr", tmpdir);
+    argv[i++] = BF_BFBENCH_PATH;
+    for (; args[i - 1] && i < 31; i++)
+        argv[i] = args[i - 1];
+    argv[i] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fi = open("/dev/null", O_RDONLY);
+
+        dup2(fo, 1);
+        dup2(fe, 2);
+        dup2(fi, 0);
+        execv(BF_BFBENCH_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    char out[512], err[512];
+    int status = 0;
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    snprintf(out, sizeof(out), "%s/stdout", tmpdir);
+    snprintf(err, sizeof(err), "%s/stderr", tmpdir);
+    slurp(out, out_text, sizeof(out_text));
+    slurp(err, err_text, sizeof(err_text));
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+#define RUN(...) wait_exit(spawn((const char *const[]){__VA_ARGS__, NULL}))
+
+static void expect(int code, int want, const char *where)
+{
+    if (code != want)
+        fail_msg("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", where,
+                 code, want, out_text, err_text);
+}
+
+static void tmp_path(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", tmpdir, name);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_cli_help_everywhere(void **state)
+{
+    const char *cmds[] = {"models", "keys", "run", "report", "bench"};
+
+    (void)state;
+    expect(RUN("--help"), 0, "--help");
+    assert_non_null(strstr(out_text, "exit codes"));
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char want[64];
+
+        expect(RUN(cmds[i], "--help"), 0, cmds[i]);
+        snprintf(want, sizeof(want), "usage: bfbench %s", cmds[i]);
+        assert_non_null(strstr(out_text, want));
+    }
+    expect(RUN("--version"), 0, "--version");
+    assert_non_null(strstr(out_text, "libtorch 1.13"));
+}
+
+static void test_cli_usage_errors(void **state)
+{
+    (void)state;
+    expect(RUN("frobnicate"), 2, "unknown command");
+    assert_non_null(strstr(err_text, "unknown command 'frobnicate'"));
+    expect(RUN("run"), 2, "run without scenario");
+    assert_non_null(strstr(err_text, "missing SCENARIO"));
+    expect(RUN("run", "--threads", "many", "x.yaml"), 2, "bad --threads");
+    assert_non_null(strstr(err_text, "--threads: 'many'"));
+    expect(RUN("models", "--size", "0"), 2, "bad --size");
+    expect(RUN("bench", "--models", "resnet153"), 2, "bad --models");
+    assert_non_null(strstr(err_text, "resnet153"));
+    expect(RUN("report", "--format", "xml"), 2, "bad --format");
+}
+
+static void test_cli_keys_and_models(void **state)
+{
+    (void)state;
+    expect(RUN("keys"), 0, "keys");
+    assert_non_null(strstr(out_text, "min_duration_ms"));
+    expect(RUN("models", "--arch", "resnet_mini"), 0, "models --arch");
+    assert_non_null(strstr(out_text, "stage2"));
+    assert_non_null(strstr(out_text, "layer2"));
+    expect(RUN("models", "--arch", "densenet169", "--format", "csv"), 0,
+           "models csv");
+    assert_non_null(strstr(out_text, "classifier,"));
+    /* torchvision's parameter count of densenet169 is the total. */
+    expect(RUN("models", "--arch", "densenet169"), 0, "models densenet169");
+    assert_non_null(strstr(out_text, "14149480"));
+    expect(RUN("models", "--arch", "resnet153"), 3, "unknown arch");
+    assert_non_null(strstr(err_text, "unknown architecture 'resnet153'"));
+}
+
+static const char *small_scenario =
+    "name: cli-small\n"
+    "seed: 3\n"
+    "models: [resnet_mini, densenet_mini]\n"
+    "fold_bn: [false, true]\n"
+    "threads: 1\n"
+    "warmup: 1\n"
+    "min_samples: 5\n"
+    "min_duration_ms: 0\n";
+
+static void test_cli_run_and_report(void **state)
+{
+    char sc[512], db[512];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "small.yaml");
+    tmp_path(db, sizeof(db), "res/small.db");
+    write_text(sc, small_scenario);
+    expect(RUN("run", sc, "--dry-run"), 0, "dry run");
+    assert_non_null(strstr(out_text, "4 case(s)"));
+    expect(RUN("run", sc, "--db", db), 0, "run");
+    assert_non_null(strstr(out_text, "densenet_mini"));
+    assert_non_null(strstr(out_text, "4 finished, 0 failed"));
+    expect(RUN("report", "--db", db), 0, "report");
+    assert_non_null(strstr(out_text, "resnet_mini"));
+    assert_non_null(strstr(out_text, "measured:host:CLOCK_MONOTONIC"));
+    expect(RUN("report", "--db", db, "--format", "csv"), 0, "report csv");
+    assert_non_null(strstr(out_text, "resnet_mini"));
+    expect(RUN("report", "--db", db, "--run", "7"), 3, "report run 7");
+}
+
+static void test_cli_bad_inputs(void **state)
+{
+    char sc[512], db[512], w[512], text[1024];
+    sqlite3 *h = NULL;
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "missing.yaml");
+    expect(RUN("run", sc), 3, "missing scenario");
+    assert_non_null(strstr(err_text, "missing.yaml"));
+
+    tmp_path(sc, sizeof(sc), "typo.yaml");
+    write_text(sc, "models: [resnet_mini]\nbatchh: 2\n");
+    expect(RUN("run", sc), 3, "unknown key");
+    assert_non_null(strstr(err_text, "typo.yaml:2:1"));
+    assert_non_null(strstr(err_text, "batchh"));
+
+    /* A weights file that is not one: the case fails, the run is kept. */
+    tmp_path(w, sizeof(w), "junk.bfw");
+    write_text(w, "not weights at all");
+    tmp_path(sc, sizeof(sc), "badw.yaml");
+    snprintf(text, sizeof(text),
+             "models: [resnet_mini]\nweights: {resnet_mini: %s}\n"
+             "warmup: 0\nmin_samples: 2\nmin_duration_ms: 0\n",
+             w);
+    write_text(sc, text);
+    tmp_path(db, sizeof(db), "badw.db");
+    expect(RUN("run", sc, "--db", db), 1, "bad weights");
+    assert_non_null(strstr(err_text, "not a bfbench weights file"));
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    {
+        sqlite3_stmt *st = NULL;
+
+        assert_int_equal(sqlite3_prepare_v2(h,
+                                            "SELECT r.status, c.status, "
+                                            "c.error FROM runs r JOIN cases "
+                                            "c ON c.run_id = r.id",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                            "failed");
+        assert_string_equal((const char *)sqlite3_column_text(st, 1),
+                            "failed");
+        assert_non_null(strstr((const char *)sqlite3_column_text(st, 2),
+                               "junk.bfw"));
+        sqlite3_finalize(st);
+    }
+    /* A DB from a newer bfbench is refused, untouched. */
+    assert_int_equal(
+        sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(h);
+    expect(RUN("report", "--db", db), 3, "newer DB");
+    assert_non_null(strstr(err_text, "99"));
+    tmp_path(sc, sizeof(sc), "small.yaml");
+    write_text(sc, small_scenario);
+    expect(RUN("run", sc, "--db", db), 3, "run into newer DB");
+}
+
+/* Count rows of a query's single integer result. */
+static long query_long(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    long v = -1;
+
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_busy_timeout(h, 2000);
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/*
+ * Start a two-case run whose second case lasts long, wait until the first
+ * case finished and the second began, then send sig.
+ */
+static int interrupt_run(const char *name, int sig, char *db, size_t db_size)
+{
+    char sc[512];
+    pid_t pid;
+    struct timespec nap = {0, 50000000};
+
+    tmp_path(sc, sizeof(sc), "long.yaml");
+    /* The second case (batch 2) runs for a minute unless stopped. */
+    write_text(sc, "models: [resnet_mini]\nbatch: [1, 2]\nthreads: 1\n"
+                   "warmup: 0\nmin_samples: 3\nmin_duration_ms: 60000\n");
+    tmp_path(db, db_size, name);
+    pid = spawn((const char *const[]){"run", sc, "--db", db, NULL});
+    for (int i = 0; i < 600; i++) {
+        nanosleep(&nap, NULL);
+        if (query_long(db, "SELECT count(*) FROM cases") >= 1)
+            break;
+    }
+    /* Let the first case run a little, then stop the process. */
+    nanosleep(&(struct timespec){1, 0}, NULL);
+    kill(pid, sig);
+    return wait_exit(pid);
+}
+
+static void test_cli_killed_run_stays_readable(void **state)
+{
+    char db[512];
+
+    (void)state;
+    expect(interrupt_run("killed.db", SIGKILL, db, sizeof(db)), 128 + SIGKILL,
+           "SIGKILL");
+    assert_int_equal(
+        query_long(db, "SELECT count(*) FROM runs WHERE status = 'running' "
+                       "AND finished_at IS NULL"),
+        1);
+    expect(RUN("report", "--db", db, "--run", "all"), 0, "report killed");
+    assert_non_null(strstr(out_text, "unfinished"));
+}
+
+static void test_cli_interrupted_run_keeps_samples(void **state)
+{
+    char db[512];
+
+    (void)state;
+    expect(interrupt_run("interrupted.db", SIGINT, db, sizeof(db)), 130,
+           "SIGINT");
+    assert_int_equal(
+        query_long(db, "SELECT count(*) FROM runs WHERE status = "
+                       "'interrupted'"),
+        1);
+    assert_true(query_long(db, "SELECT count(*) FROM samples") >= 1);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/bf_test_cli.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char cmd[300];
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cli_help_everywhere),
+        cmocka_unit_test(test_cli_usage_errors),
+        cmocka_unit_test(test_cli_keys_and_models),
+        cmocka_unit_test(test_cli_run_and_report),
+        cmocka_unit_test(test_cli_bad_inputs),
+        cmocka_unit_test(test_cli_killed_run_stays_readable),
+        cmocka_unit_test(test_cli_interrupted_run_keeps_samples),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

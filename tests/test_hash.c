@@ -1,0 +1,201 @@
+/* Tests of bf_hash: FIPS 180-4 / NIST vectors, files, errors. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "bf_err.h"
+#include "bf_hash.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_hash_empty(void **state)
+{
+    char hex[BF_HASH_HEX_SIZE];
+
+    (void)state;
+    bf_hash_buffer("", 0, hex);
+    assert_string_equal(
+        hex,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+static void test_hash_abc(void **state)
+{
+    char hex[BF_HASH_HEX_SIZE];
+
+    (void)state;
+    bf_hash_buffer("abc", 3, hex);
+    assert_string_equal(
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_hash_448_bits(void **state)
+{
+    const char *msg =
+        "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    char hex[BF_HASH_HEX_SIZE];
+
+    (void)state;
+    assert_int_equal(strlen(msg), 56);
+    bf_hash_buffer(msg, strlen(msg), hex);
+    assert_string_equal(
+        hex,
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+static void test_hash_896_bits(void **state)
+{
+    const char *msg =
+        "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+        "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+    char hex[BF_HASH_HEX_SIZE];
+
+    (void)state;
+    bf_hash_buffer(msg, strlen(msg), hex);
+    assert_string_equal(
+        hex,
+        "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+}
+
+static void test_hash_million_a(void **state)
+{
+    const char *expect =
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+    size_t n = 1000000;
+    char *msg = malloc(n);
+    struct bf_sha256 ctx;
+    char hex[BF_HASH_HEX_SIZE];
+    size_t off;
+
+    (void)state;
+    assert_non_null(msg);
+    memset(msg, 'a', n);
+    bf_hash_buffer(msg, n, hex);
+    assert_string_equal(hex, expect);
+
+    /* The same bytes fed in uneven pieces must give the same digest. */
+    bf_sha256_init(&ctx);
+    for (off = 0; off < n;) {
+        size_t take = 1 + off % 97;
+
+        if (take > n - off)
+            take = n - off;
+        bf_sha256_update(&ctx, msg + off, take);
+        off += take;
+    }
+    bf_sha256_final(&ctx, hex);
+    assert_string_equal(hex, expect);
+    free(msg);
+}
+
+/* Lengths around the padding boundary (55, 56, 63, 64, 65 bytes) must agree
+ * between one-shot and byte-at-a-time hashing. */
+static void test_hash_boundaries(void **state)
+{
+    static const size_t lens[] = {55, 56, 57, 63, 64, 65, 119, 120, 128};
+    unsigned char buf[128];
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(buf); i++)
+        buf[i] = (unsigned char)(i * 7 + 3);
+    for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char one[BF_HASH_HEX_SIZE];
+        char bytewise[BF_HASH_HEX_SIZE];
+        struct bf_sha256 ctx;
+
+        bf_hash_buffer(buf, lens[i], one);
+        bf_sha256_init(&ctx);
+        for (j = 0; j < lens[i]; j++)
+            bf_sha256_update(&ctx, buf + j, 1);
+        bf_sha256_final(&ctx, bytewise);
+        assert_string_equal(one, bytewise);
+    }
+}
+
+static void test_hash_file_matches_buffer(void **state)
+{
+    char dir[] = "/tmp/bf_test_hash_XXXXXX";
+    char path[256];
+    char from_file[BF_HASH_HEX_SIZE];
+    char from_buf[BF_HASH_HEX_SIZE];
+    /* Larger than the 1 MiB read chunk so that several reads happen. */
+    size_t n = 3 * 1024 * 1024 + 17;
+    unsigned char *data = malloc(n);
+    FILE *f;
+    size_t i;
+
+    (void)state;
+    assert_non_null(data);
+    for (i = 0; i < n; i++)
+        data[i] = (unsigned char)((i * 2654435761u) >> 13);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/data.bin", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+
+    assert_int_equal(bf_hash_file(path, from_file), 0);
+    bf_hash_buffer(data, n, from_buf);
+    assert_string_equal(from_file, from_buf);
+
+    /* An empty file hashes like an empty buffer. */
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(bf_hash_file(path, from_file), 0);
+    assert_string_equal(
+        from_file,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(data);
+}
+
+static void test_hash_missing_file(void **state)
+{
+    const char *path = "/nonexistent/bf_test_hash/missing.bin";
+    char hex[BF_HASH_HEX_SIZE];
+
+    (void)state;
+    bf_err_clear();
+    assert_int_equal(bf_hash_file(path, hex), BF_ENOENT);
+    assert_non_null(strstr(bf_last_error(), path));
+    assert_non_null(strstr(bf_last_error(), "No such file"));
+}
+
+static void test_hash_directory_is_io_error(void **state)
+{
+    char hex[BF_HASH_HEX_SIZE];
+
+    (void)state;
+    bf_err_clear();
+    assert_int_equal(bf_hash_file("/tmp", hex), BF_EIO);
+    assert_non_null(strstr(bf_last_error(), "/tmp"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash_empty),
+        cmocka_unit_test(test_hash_abc),
+        cmocka_unit_test(test_hash_448_bits),
+        cmocka_unit_test(test_hash_896_bits),
+        cmocka_unit_test(test_hash_million_a),
+        cmocka_unit_test(test_hash_boundaries),
+        cmocka_unit_test(test_hash_file_matches_buffer),
+        cmocka_unit_test(test_hash_missing_file),
+        cmocka_unit_test(test_hash_directory_is_io_error),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,687 @@
+/*
+ * Tests of bf_scenario: every key, defaults, list expansion, and each error
+ * class forced, with its code and its "file:line:col: key" detail checked.
+ * Most tests parse in-memory text named "t.yaml"; a few load the fixtures
+ * in BF_FIXTURES_DIR/scenarios.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bf_err.h"
+#include "bf_scenario.h"
+
+#ifndef BF_FIXTURES_DIR
+#define BF_FIXTURES_DIR "tests/fixtures"
+#endif
+#define SCENARIOS BF_FIXTURES_DIR "/scenarios"
+#define DUMMY_BFW SCENARIOS "/dummy.bfw"
+
+static int fake_model_exists(const char *name)
+{
+    static const char *const zoo[] = {"resnet18", "resnet152", "mobilenet_v2",
+                                      "resnet_mini"};
+    size_t i;
+
+    for (i = 0; i < sizeof(zoo) / sizeof(zoo[0]); i++)
+        if (strcmp(name, zoo[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static const struct bf_scenario_params params = {
+    .model_exists = fake_model_exists,
+};
+
+static int parse(const char *text, struct bf_scenario **out)
+{
+    return bf_scenario_parse("t.yaml", text, strlen(text), &params, out);
+}
+
+/* Assert that the last error detail contains needle. */
+static void assert_detail_has(const char *needle)
+{
+    if (!strstr(bf_last_error(), needle))
+        print_error("detail '%s' lacks '%s'\n", bf_last_error(), needle);
+    assert_non_null(strstr(bf_last_error(), needle));
+}
+
+/*
+ * Parse text, expect code, and expect the detail to contain where (the
+ * "file:line:col:" prefix) and what (may be NULL).
+ */
+static void assert_fails(const char *text, int code, const char *where,
+                         const char *what)
+{
+    struct bf_scenario *sc = (struct bf_scenario *)&sc;
+
+    bf_err_clear();
+    assert_int_equal(parse(text, &sc), code);
+    assert_null(sc);
+    assert_detail_has(where);
+    if (what)
+        assert_detail_has(what);
+}
+
+static struct bf_scenario *parse_ok(const char *text)
+{
+    struct bf_scenario *sc = NULL;
+    int rc = parse(text, &sc);
+
+    if (rc)
+        print_error("unexpected error: %s\n", bf_last_error());
+    assert_int_equal(rc, 0);
+    assert_non_null(sc);
+    return sc;
+}
+
+/* Read a whole small file into a new string; caller frees. */
+static char *slurp(FILE *f)
+{
+    size_t cap = 1 << 16;
+    char *buf = malloc(cap);
+    size_t len;
+
+    assert_non_null(buf);
+    len = fread(buf, 1, cap - 1, f);
+    assert_true(len < cap - 1);
+    buf[len] = '\0';
+    return buf;
+}
+
+static void test_scenario_keys_table_order(void **state)
+{
+    static const char *const names[] = {
+        "name",          "seed",   "configs",     "models",
+        "input_size_px", "batch",  "threads",     "fold_bn",
+        "channels_last", "warmup", "min_samples", "min_duration_ms",
+        "max_samples",   "weights"};
+    const struct bf_scenario_key *keys;
+    size_t count, i;
+
+    (void)state;
+    keys = bf_scenario_keys(&count);
+    assert_int_equal(count, sizeof(names) / sizeof(names[0]));
+    for (i = 0; i < count; i++) {
+        assert_string_equal(keys[i].name, names[i]);
+        assert_non_null(keys[i].help);
+        assert_true(keys[i].help[0] != '\0');
+    }
+    assert_true(keys[3].required);
+    assert_true(keys[3].is_list);
+    assert_int_equal(keys[13].type, BF_KEY_WEIGHTS);
+}
+
+static void test_scenario_keys_print_golden(void **state)
+{
+    FILE *out = tmpfile();
+    FILE *golden;
+    char *got, *want;
+
+    (void)state;
+    assert_non_null(out);
+    bf_scenario_keys_print(out);
+    rewind(out);
+    got = slurp(out);
+    fclose(out);
+    golden = fopen(SCENARIOS "/keys.expect", "rb");
+    assert_non_null(golden);
+    want = slurp(golden);
+    fclose(golden);
+    if (strcmp(got, want) != 0)
+        print_error("got:\n%s\nwant:\n%s\n", got, want);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+}
+
+static void test_scenario_every_key_file(void **state)
+{
+    struct bf_scenario *sc = NULL;
+    const struct bf_case *c;
+
+    (void)state;
+    assert_int_equal(bf_scenario_load(SCENARIOS "/good.yaml", &params, &sc), 0);
+    assert_string_equal(sc->path, SCENARIOS "/good.yaml");
+    assert_string_equal(sc->name, "every-key");
+    assert_int_equal(sc->seed, 42);
+    assert_int_equal(sc->warmup, 3);
+    assert_int_equal(sc->min_samples, 10);
+    assert_int_equal(sc->min_duration_ms, 500);
+    assert_int_equal(sc->max_samples, 1000);
+    assert_non_null(sc->text);
+    assert_true(sc->text_len > 0);
+    assert_int_equal(strlen(sc->text), sc->text_len);
+    assert_non_null(strstr(sc->text, "name: every-key"));
+
+    /* 1 config x 2 models x 2 sizes x 2 batches x 1 x 2 fold_bn x 1. */
+    assert_int_equal(sc->n_cases, 16);
+    c = &sc->cases[0];
+    assert_int_equal(c->index, 0);
+    assert_string_equal(c->config, "local");
+    assert_string_equal(c->model, "resnet18");
+    assert_int_equal(c->input_size_px, 0);
+    assert_int_equal(c->batch, 1);
+    assert_int_equal(c->threads, 4);
+    assert_int_equal(c->fold_bn, 1);
+    assert_int_equal(c->channels_last, 0);
+    assert_string_equal(c->weights, DUMMY_BFW);
+    /* fold_bn varies fastest, then batch, input size, model. */
+    assert_int_equal(sc->cases[1].fold_bn, 0);
+    assert_int_equal(sc->cases[1].batch, 1);
+    assert_int_equal(sc->cases[2].batch, 8);
+    assert_int_equal(sc->cases[2].fold_bn, 1);
+    assert_int_equal(sc->cases[4].input_size_px, 224);
+    assert_int_equal(sc->cases[4].batch, 1);
+    c = &sc->cases[15];
+    assert_int_equal(c->index, 15);
+    assert_string_equal(c->model, "mobilenet_v2");
+    assert_int_equal(c->input_size_px, 224);
+    assert_int_equal(c->batch, 8);
+    assert_int_equal(c->fold_bn, 0);
+    assert_string_equal(c->weights, "");
+    assert_string_equal(sc->cases[7].model, "resnet18");
+    assert_string_equal(sc->cases[8].model, "mobilenet_v2");
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_defaults(void **state)
+{
+    struct bf_scenario *sc;
+    const struct bf_case *c;
+
+    (void)state;
+    sc = parse_ok("models: resnet18\n");
+    assert_string_equal(sc->path, "t.yaml");
+    assert_string_equal(sc->name, "t");
+    assert_int_equal(sc->seed, 1);
+    assert_int_equal(sc->warmup, 5);
+    assert_int_equal(sc->min_samples, 30);
+    assert_int_equal(sc->min_duration_ms, 2000);
+    assert_int_equal(sc->max_samples, 100000);
+    assert_int_equal(sc->n_cases, 1);
+    c = &sc->cases[0];
+    assert_int_equal(c->index, 0);
+    assert_string_equal(c->config, "local");
+    assert_string_equal(c->model, "resnet18");
+    assert_int_equal(c->input_size_px, 0);
+    assert_int_equal(c->batch, 1);
+    assert_int_equal(c->threads, 0);
+    assert_int_equal(c->fold_bn, 1);
+    assert_int_equal(c->channels_last, 0);
+    assert_string_equal(c->weights, "");
+    assert_string_equal(sc->text, "models: resnet18\n");
+    assert_int_equal(sc->text_len, strlen("models: resnet18\n"));
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_default_name_from_file(void **state)
+{
+    struct bf_scenario *sc = NULL;
+    const char *text = "models: resnet18\nname: \"\"\n";
+
+    (void)state;
+    assert_int_equal(bf_scenario_load(SCENARIOS "/minimal.yaml", &params, &sc),
+                     0);
+    assert_string_equal(sc->name, "minimal");
+    assert_string_equal(sc->cases[0].model, "resnet_mini");
+    bf_scenario_free(sc);
+
+    assert_int_equal(bf_scenario_parse("dir/sub/my.scen.yaml", text,
+                                       strlen(text), &params, &sc),
+                     0);
+    assert_string_equal(sc->name, "my.scen");
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_scalar_vs_list(void **state)
+{
+    static const char *const texts[] = {
+        "models: resnet18\nbatch: 8\n",
+        "models: [resnet18]\nbatch: [8]\n",
+        "models:\n  - resnet18\nbatch:\n  - 8\n",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct bf_scenario *sc = parse_ok(texts[i]);
+
+        assert_int_equal(sc->n_cases, 1);
+        assert_string_equal(sc->cases[0].model, "resnet18");
+        assert_int_equal(sc->cases[0].batch, 8);
+        bf_scenario_free(sc);
+    }
+}
+
+static void test_scenario_matrix_order(void **state)
+{
+    struct bf_scenario *sc;
+    size_t i;
+
+    (void)state;
+    sc = parse_ok("channels_last: [false, true]\n"
+                  "threads: [1, 2, 4]\n"
+                  "models: [resnet152, resnet18]\n");
+    assert_int_equal(sc->n_cases, 12);
+    for (i = 0; i < sc->n_cases; i++) {
+        const struct bf_case *c = &sc->cases[i];
+
+        assert_int_equal(c->index, (int)i);
+        assert_string_equal(c->model, i < 6 ? "resnet152" : "resnet18");
+        assert_int_equal(c->threads, 1 << ((i / 2) % 3));
+        assert_int_equal(c->channels_last, (int)(i % 2));
+    }
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_bool_spellings(void **state)
+{
+    struct bf_scenario *sc;
+
+    (void)state;
+    sc = parse_ok("models: resnet18\nfold_bn: [FALSE, True]\n"
+                  "channels_last: TRUE\n");
+    assert_int_equal(sc->n_cases, 2);
+    assert_int_equal(sc->cases[0].fold_bn, 0);
+    assert_int_equal(sc->cases[1].fold_bn, 1);
+    assert_int_equal(sc->cases[0].channels_last, 1);
+    bf_scenario_free(sc);
+    assert_fails("models: resnet18\nfold_bn: yes\n", BF_EPARSE,
+                 "t.yaml:2:10: key 'fold_bn'", "expected true or false");
+    assert_fails("models: resnet18\nchannels_last: \"true\"\n", BF_EPARSE,
+                 "t.yaml:2:16: key 'channels_last'", "quoted");
+}
+
+static void test_scenario_range_limits(void **state)
+{
+    struct bf_scenario *sc;
+
+    (void)state;
+    sc = parse_ok("models: resnet18\nseed: 9007199254740991\n"
+                  "input_size_px: [0, 4096]\nbatch: 1024\nthreads: 256\n"
+                  "warmup: 0\nmin_duration_ms: 86400000\n"
+                  "min_samples: 1\nmax_samples: 1\n");
+    assert_int_equal(sc->seed, 9007199254740991ULL);
+    assert_int_equal(sc->cases[1].input_size_px, 4096);
+    assert_int_equal(sc->cases[0].batch, 1024);
+    assert_int_equal(sc->cases[0].threads, 256);
+    assert_int_equal(sc->min_duration_ms, 86400000);
+    assert_int_equal(sc->max_samples, 1);
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_weights_absolute(void **state)
+{
+    struct bf_scenario *sc;
+
+    (void)state;
+    sc = parse_ok("models: [resnet18, resnet152]\n"
+                  "weights:\n  resnet152: " DUMMY_BFW "\n");
+    assert_int_equal(sc->n_cases, 2);
+    assert_string_equal(sc->cases[0].weights, "");
+    assert_string_equal(sc->cases[1].weights, DUMMY_BFW);
+    bf_scenario_free(sc);
+    sc = parse_ok("weights: {}\nmodels: resnet18\n");
+    assert_string_equal(sc->cases[0].weights, "");
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_syntax_error(void **state)
+{
+    struct bf_scenario *sc = NULL;
+
+    (void)state;
+    assert_fails("models: resnet18\n  batch: 1\n", BF_EPARSE,
+                 "t.yaml:2:8: ", "mapping values are not allowed");
+    assert_fails("models: [resnet18\n", BF_EPARSE,
+                 "t.yaml:2:1: ", "did not find expected");
+    assert_int_equal(bf_scenario_load(SCENARIOS "/syntax.yaml", &params, &sc),
+                     BF_EPARSE);
+    assert_null(sc);
+    assert_detail_has(SCENARIOS "/syntax.yaml:2:8: mapping values");
+}
+
+static void test_scenario_invalid_utf8(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nname: \xff\n", BF_EPARSE,
+                 "t.yaml:2:7: ", "UTF-8");
+}
+
+static void test_scenario_unknown_key(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nbacth: 8\n", BF_EPARSE,
+                 "t.yaml:2:1: unknown key 'bacth'", "(did you mean 'batch'?)");
+    assert_fails("models: resnet18\nseeds: 8\n", BF_EPARSE,
+                 "t.yaml:2:1: unknown key 'seeds'", "(did you mean 'seed'?)");
+    assert_fails("models: resnet18\nbandwidth_mbps: 5\n", BF_EPARSE,
+                 "t.yaml:2:1: unknown key 'bandwidth_mbps'", NULL);
+    assert_null(strstr(bf_last_error(), "did you mean"));
+    assert_fails("models: resnet18\n[a]: 5\n", BF_EPARSE,
+                 "t.yaml:2:1: ", "expected a key name");
+}
+
+static void test_scenario_duplicate_key(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nbatch: 1\nbatch: 2\n", BF_EPARSE,
+                 "t.yaml:3:1: key 'batch'",
+                 "duplicate key (first at line 2, column 1)");
+    assert_fails("weights: {}\nmodels: resnet18\nweights: {}\n", BF_EPARSE,
+                 "t.yaml:3:1: key 'weights'", "duplicate key");
+}
+
+static void test_scenario_missing_models(void **state)
+{
+    (void)state;
+    assert_fails("batch: 8\nseed: 3\n", BF_EPARSE, "t.yaml:1:1: key 'models'",
+                 "required key is missing");
+}
+
+static void test_scenario_missing_value(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nseed:\n", BF_EPARSE,
+                 "t.yaml:2:", "key 'seed': missing value");
+    assert_fails("models:\nbatch: 1\n", BF_EPARSE, "key 'models'",
+                 "missing value");
+    assert_fails("models: [resnet18, ~]\n", BF_EPARSE,
+                 "t.yaml:1:20: key 'models'", "missing value");
+}
+
+static void test_scenario_wrong_type_string_for_int(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nbatch: abc\n", BF_EPARSE,
+                 "t.yaml:2:8: key 'batch'", "expected an integer, got 'abc'");
+    assert_fails("models: resnet18\nbatch: 2.5\n", BF_EPARSE,
+                 "t.yaml:2:8: key 'batch'", "expected an integer");
+    assert_fails("models: resnet18\nwarmup: 0x10\n", BF_EPARSE,
+                 "t.yaml:2:9: key 'warmup'", "expected an integer");
+}
+
+static void test_scenario_wrong_type_quoted_int(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nbatch: \"8\"\n", BF_EPARSE,
+                 "t.yaml:2:8: key 'batch'",
+                 "expected an integer, got the quoted string '8'");
+    assert_fails("models: resnet18\nseed: '8'\n", BF_EPARSE,
+                 "t.yaml:2:7: key 'seed'", "quoted string");
+}
+
+static void test_scenario_wrong_type_sequence_for_scalar(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nseed: [1, 2]\n", BF_EPARSE,
+                 "t.yaml:2:7: key 'seed'",
+                 "expected an integer, got a sequence");
+    assert_fails("models: resnet18\nname:\n  - a\n", BF_EPARSE,
+                 "t.yaml:3:3: key 'name'", "got a sequence");
+}
+
+static void test_scenario_wrong_type_mapping(void **state)
+{
+    (void)state;
+    assert_fails("models: {resnet18: 1}\n", BF_EPARSE,
+                 "t.yaml:1:9: key 'models'",
+                 "expected a model name or a list of them, got a mapping");
+    assert_fails("models: [[resnet18]]\n", BF_EPARSE,
+                 "t.yaml:1:10: key 'models'", "in the list, got a sequence");
+    assert_fails("models: resnet18\nweights: [a]\n", BF_EPARSE,
+                 "t.yaml:2:10: key 'weights'", "expected a mapping");
+}
+
+static void test_scenario_out_of_range(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nbatch: 0\n", BF_ERANGE,
+                 "t.yaml:2:8: key 'batch'", "0 is out of range 1..1024");
+    assert_fails("models: resnet18\nthreads: [1, 300]\n", BF_ERANGE,
+                 "t.yaml:2:14: key 'threads'", "300 is out of range 0..256");
+    assert_fails("models: resnet18\nseed: -1\n", BF_ERANGE,
+                 "t.yaml:2:7: key 'seed'", "out of range");
+    assert_fails("models: resnet18\nseed: 9007199254740992\n", BF_ERANGE,
+                 "t.yaml:2:7: key 'seed'", "0..9007199254740991");
+    assert_fails("models: resnet18\nwarmup: 99999999999999999999\n", BF_ERANGE,
+                 "t.yaml:2:9: key 'warmup'", "out of range");
+    assert_fails("models: resnet18\nname: "
+                 "0123456789012345678901234567890123456789012345678901234567"
+                 "890123\n",
+                 BF_ERANGE, "t.yaml:2:7: key 'name'", "longer than 63 bytes");
+}
+
+static void test_scenario_max_below_min(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nmin_samples: 50\nmax_samples: 10\n",
+                 BF_ERANGE, "t.yaml:3:14: key 'max_samples'",
+                 "10 is less than min_samples (50)");
+    assert_fails("models: resnet18\nmin_samples: 200000\n", BF_ERANGE,
+                 "t.yaml:2:14: key 'min_samples'",
+                 "greater than max_samples (100000)");
+}
+
+static void test_scenario_bad_enum(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nconfigs: [local, edge]\n", BF_EPARSE,
+                 "t.yaml:2:18: key 'configs'",
+                 "unknown value 'edge' (choices: local)");
+}
+
+static void test_scenario_unknown_model(void **state)
+{
+    (void)state;
+    assert_fails("models: [resnet18, resnet19]\n", BF_EPARSE,
+                 "t.yaml:1:20: key 'models'", "unknown model 'resnet19'");
+}
+
+static void test_scenario_empty_list(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nbatch: []\n", BF_EPARSE,
+                 "t.yaml:2:8: key 'batch'", "empty list");
+    assert_fails("models: []\n", BF_EPARSE, "t.yaml:1:9: key 'models'",
+                 "empty list");
+}
+
+static void test_scenario_duplicate_list_entry(void **state)
+{
+    (void)state;
+    assert_fails("models: [resnet18, resnet152, resnet18]\n", BF_EPARSE,
+                 "t.yaml:1:31: key 'models'",
+                 "duplicate value 'resnet18' (first at line 1, column 10)");
+    assert_fails("models: resnet18\nbatch: [8, 08]\n", BF_EPARSE,
+                 "t.yaml:2:12: key 'batch'", "duplicate value '08'");
+    assert_fails("models: resnet18\nfold_bn: [true, TRUE]\n", BF_EPARSE,
+                 "t.yaml:2:17: key 'fold_bn'", "duplicate value");
+}
+
+static void test_scenario_weights_not_in_models(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\nweights:\n  resnet152: " DUMMY_BFW "\n",
+                 BF_EPARSE, "t.yaml:3:3: key 'weights'",
+                 "model 'resnet152' is not in models");
+    assert_fails("weights: {resnet18: " DUMMY_BFW ", resnet18: " DUMMY_BFW
+                 "}\nmodels: resnet18\n",
+                 BF_EPARSE, "key 'weights'", "duplicate model 'resnet18'");
+}
+
+static void test_scenario_weights_file_missing(void **state)
+{
+    struct bf_scenario *sc = NULL;
+
+    (void)state;
+    assert_fails("models: resnet18\nweights: {resnet18: /nonexistent/x.bfw}\n",
+                 BF_EPARSE, "t.yaml:2:21: key 'weights'",
+                 "model 'resnet18': cannot open '/nonexistent/x.bfw': "
+                 "No such file or directory");
+    assert_fails("models: resnet18\nweights: {resnet18: " SCENARIOS "}\n",
+                 BF_EPARSE, "key 'weights'", "not a regular file");
+    assert_fails("models: resnet18\nweights: {resnet18: }\n", BF_EPARSE,
+                 "key 'weights'", "expected a file path");
+    /* Relative paths are resolved against the scenario's directory. */
+    assert_int_equal(
+        bf_scenario_load(SCENARIOS "/weights_missing.yaml", &params, &sc),
+        BF_EPARSE);
+    assert_null(sc);
+    assert_detail_has(SCENARIOS "/weights_missing.yaml:3:14: key 'weights'");
+    assert_detail_has("cannot open '" SCENARIOS "/missing.bfw'");
+}
+
+static void test_scenario_empty_file(void **state)
+{
+    struct bf_scenario *sc = NULL;
+
+    (void)state;
+    assert_int_equal(bf_scenario_load(SCENARIOS "/empty.yaml", &params, &sc),
+                     BF_EPARSE);
+    assert_null(sc);
+    assert_detail_has(SCENARIOS "/empty.yaml:1:1: empty scenario");
+    assert_fails("", BF_EPARSE, "t.yaml:1:1: empty scenario", NULL);
+    assert_fails("# only a comment\n", BF_EPARSE, "empty scenario", NULL);
+    assert_fails("---\n", BF_EPARSE, "empty scenario", NULL);
+}
+
+static void test_scenario_not_a_mapping(void **state)
+{
+    (void)state;
+    assert_fails("- models\n- batch\n", BF_EPARSE, "t.yaml:1:1: ",
+                 "a scenario is a mapping of keys, got a sequence");
+    assert_fails("resnet18\n", BF_EPARSE, "t.yaml:1:1: ", "got a scalar");
+}
+
+static void test_scenario_multiple_documents(void **state)
+{
+    (void)state;
+    assert_fails("models: resnet18\n---\nmodels: resnet152\n", BF_EPARSE,
+                 "t.yaml:3:1: ", "one YAML document");
+    assert_fails("models: resnet18\n---\n[\n", BF_EPARSE, "t.yaml:4:1: ", NULL);
+}
+
+static void test_scenario_nonexistent_file(void **state)
+{
+    struct bf_scenario *sc = (struct bf_scenario *)&sc;
+
+    (void)state;
+    assert_int_equal(bf_scenario_load(SCENARIOS "/nope.yaml", &params, &sc),
+                     BF_ENOENT);
+    assert_null(sc);
+    assert_detail_has("cannot open scenario '" SCENARIOS
+                      "/nope.yaml': No such file or directory");
+    /* A directory opens but cannot be read. */
+    assert_int_equal(bf_scenario_load(SCENARIOS, &params, &sc), BF_ENOENT);
+    assert_null(sc);
+    assert_detail_has("cannot read scenario '" SCENARIOS "'");
+}
+
+static void test_scenario_too_large(void **state)
+{
+    size_t len = ((size_t)1 << 20) + 1;
+    char *text = malloc(len);
+    struct bf_scenario *sc = NULL;
+
+    (void)state;
+    assert_non_null(text);
+    memset(text, '#', len);
+    assert_int_equal(bf_scenario_parse("big.yaml", text, len, &params, &sc),
+                     BF_ERANGE);
+    assert_null(sc);
+    assert_detail_has("big.yaml: scenario larger than");
+    free(text);
+}
+
+static void test_scenario_matrix_too_large(void **state)
+{
+    char text[4096];
+    size_t used;
+    int i;
+
+    (void)state;
+    used = (size_t)snprintf(text, sizeof(text), "models: resnet18\nbatch: [");
+    for (i = 1; i <= 101; i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%d",
+                                 i > 1 ? ", " : "", i);
+    used += (size_t)snprintf(text + used, sizeof(text) - used, "]\nthreads: [");
+    for (i = 0; i <= 100; i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%d",
+                                 i > 0 ? ", " : "", i);
+    snprintf(text + used, sizeof(text) - used, "]\n");
+    assert_fails(text, BF_ERANGE, "t.yaml:1:1: ", "more than 10000 cases");
+}
+
+static void test_scenario_invalid_arguments(void **state)
+{
+    static const struct bf_scenario_params no_zoo = {.model_exists = NULL};
+    struct bf_scenario *sc = NULL;
+
+    (void)state;
+    assert_int_equal(
+        bf_scenario_parse("t.yaml", "models: resnet18\n", 17, NULL, &sc),
+        BF_EINVAL);
+    assert_int_equal(
+        bf_scenario_parse("t.yaml", "models: resnet18\n", 17, &no_zoo, &sc),
+        BF_EINVAL);
+    assert_int_equal(bf_scenario_parse(NULL, "x", 1, &params, &sc), BF_EINVAL);
+    assert_int_equal(bf_scenario_load(SCENARIOS "/good.yaml", NULL, &sc),
+                     BF_EINVAL);
+    assert_int_equal(bf_scenario_load(NULL, &params, &sc), BF_EINVAL);
+    assert_int_equal(bf_scenario_load(SCENARIOS "/good.yaml", &params, NULL),
+                     BF_EINVAL);
+    assert_null(sc);
+    bf_scenario_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scenario_keys_table_order),
+        cmocka_unit_test(test_scenario_keys_print_golden),
+        cmocka_unit_test(test_scenario_every_key_file),
+        cmocka_unit_test(test_scenario_defaults),
+        cmocka_unit_test(test_scenario_default_name_from_file),
+        cmocka_unit_test(test_scenario_scalar_vs_list),
+        cmocka_unit_test(test_scenario_matrix_order),
+        cmocka_unit_test(test_scenario_bool_spellings),
+        cmocka_unit_test(test_scenario_range_limits),
+        cmocka_unit_test(test_scenario_weights_absolute),
+        cmocka_unit_test(test_scenario_syntax_error),
+        cmocka_unit_test(test_scenario_invalid_utf8),
+        cmocka_unit_test(test_scenario_unknown_key),
+        cmocka_unit_test(test_scenario_duplicate_key),
+        cmocka_unit_test(test_scenario_missing_models),
+        cmocka_unit_test(test_scenario_missing_value),
+        cmocka_unit_test(test_scenario_wrong_type_string_for_int),
+        cmocka_unit_test(test_scenario_wrong_type_quoted_int),
+        cmocka_unit_test(test_scenario_wrong_type_sequence_for_scalar),
+        cmocka_unit_test(test_scenario_wrong_type_mapping),
+        cmocka_unit_test(test_scenario_out_of_range),
+        cmocka_unit_test(test_scenario_max_below_min),
+        cmocka_unit_test(test_scenario_bad_enum),
+        cmocka_unit_test(test_scenario_unknown_model),
+        cmocka_unit_test(test_scenario_empty_list),
+        cmocka_unit_test(test_scenario_duplicate_list_entry),
+        cmocka_unit_test(test_scenario_weights_not_in_models),
+        cmocka_unit_test(test_scenario_weights_file_missing),
+        cmocka_unit_test(test_scenario_empty_file),
+        cmocka_unit_test(test_scenario_not_a_mapping),
+        cmocka_unit_test(test_scenario_multiple_documents),
+        cmocka_unit_test(test_scenario_nonexistent_file),
+        cmocka_unit_test(test_scenario_too_large),
+        cmocka_unit_test(test_scenario_matrix_too_large),
+        cmocka_unit_test(test_scenario_invalid_arguments),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,587 @@
+/*
+ * Tests of the libtorch shim (shim/bf_torch.h): the model zoo against
+ * torchvision's parameter and MAC counts, stage chaining, stage-range
+ * forwards, the folded inference path, checkpoints and every weight-file
+ * error, and the live-handle counter after each test.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "bf_torch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static int setup_all(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/bf_test_shim.XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return bf_torch_set_threads(2);
+}
+
+static int teardown_all(void **state)
+{
+    char cmd[300];
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Every test must leave no handle behind. */
+static int check_leaks(void **state)
+{
+    (void)state;
+    assert_int_equal(bf_torch_live_handles(), 0);
+    return 0;
+}
+
+static bf_model *make(const char *arch, int classes, uint64_t seed)
+{
+    struct bf_model_params p = {.arch = arch, .num_classes = classes,
+                                .seed = seed};
+    bf_model *m = NULL;
+    int rc = bf_model_create(&p, &m);
+
+    if (rc)
+        fail_msg("bf_model_create(%s): %s", arch, bf_last_error());
+    return m;
+}
+
+static bf_tensor *randn4(int64_t n, int64_t c, int64_t h, int64_t w,
+                         uint64_t seed)
+{
+    int64_t shape[4] = {n, c, h, w};
+    bf_tensor *t = NULL;
+
+    assert_int_equal(bf_tensor_randn(shape, 4, seed, &t), 0);
+    return t;
+}
+
+static bf_tensor *forward(bf_model *m, const bf_tensor *x, int first, int last)
+{
+    bf_tensor *y = NULL;
+    int rc = bf_model_forward(m, x, first, last, &y);
+
+    if (rc)
+        fail_msg("forward %d..%d: %s", first, last, bf_last_error());
+    return y;
+}
+
+static double diff(const bf_tensor *a, const bf_tensor *b)
+{
+    double d = -1.0;
+
+    assert_int_equal(bf_tensor_max_abs_diff(a, b, &d), 0);
+    return d;
+}
+
+/* torchvision 0.14.1: sum(p.numel() for p in model.parameters()). */
+static const struct {
+    const char *arch;
+    int64_t params;
+} torchvision_params[] = {
+    {"resnet18", 11689512},         {"resnet34", 21797672},
+    {"resnet50", 25557032},         {"resnet101", 44549160},
+    {"resnet152", 60192808},        {"resnext50_32x4d", 25028904},
+    {"resnext101_32x8d", 88791336}, {"wide_resnet50_2", 68883240},
+    {"densenet121", 7978856},       {"densenet169", 14149480},
+    {"densenet201", 20013928},      {"mobilenet_v2", 3504872},
+};
+
+static void test_shim_param_counts_match_torchvision(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(torchvision_params) /
+                               sizeof(torchvision_params[0]);
+         i++) {
+        bf_model *m = make(torchvision_params[i].arch, 0, 1);
+        int64_t n = 0;
+
+        assert_int_equal(bf_model_param_count(m, &n), 0);
+        if (n != torchvision_params[i].params)
+            fail_msg("%s: %lld parameters, torchvision has %lld",
+                     torchvision_params[i].arch, (long long)n,
+                     (long long)torchvision_params[i].params);
+        bf_model_free(m);
+    }
+}
+
+static void test_shim_every_arch_builds(void **state)
+{
+    (void)state;
+    assert_true(bf_arch_count() >= 14);
+    for (int i = 0; i < bf_arch_count(); i++) {
+        struct bf_arch_info info;
+        bf_model *m;
+        int stages = 0;
+
+        assert_int_equal(bf_arch_get(i, &info), 0);
+        assert_true(bf_arch_exists(info.name));
+        m = make(info.name, 0, 1);
+        assert_int_equal(bf_model_stage_count(m, &stages), 0);
+        assert_int_equal(stages, 6);
+        bf_model_free(m);
+    }
+    assert_false(bf_arch_exists("resnet153"));
+    assert_false(bf_arch_exists(NULL));
+}
+
+/*
+ * torchvision's documented GFLOPS (really GMACs of conv and linear layers)
+ * at 224x224, to two decimals, and stage parameters summing to the total.
+ */
+static void test_shim_macs_match_torchvision(void **state)
+{
+    static const struct {
+        const char *arch;
+        double gmacs;
+    } want[] = {{"resnet50", 4.09},    {"resnet152", 11.51},
+                {"densenet169", 3.36}, {"densenet201", 4.29},
+                {"mobilenet_v2", 0.30}};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        bf_model *m = make(want[i].arch, 0, 1);
+        struct bf_stage_info st[BF_MODEL_MAX_STAGES];
+        int n = 0;
+        int64_t macs = 0, params = 0, total = 0;
+
+        assert_int_equal(
+            bf_model_describe(m, 224, 224, st, BF_MODEL_MAX_STAGES, &n), 0);
+        for (int s = 0; s < n; s++) {
+            macs += st[s].macs;
+            params += st[s].params;
+        }
+        assert_int_equal(bf_model_param_count(m, &total), 0);
+        assert_int_equal(params, total);
+        if (fabs(round(macs / 1e7) / 100.0 - want[i].gmacs) > 1e-9)
+            fail_msg("%s: %.4f GMACs, torchvision says %.2f", want[i].arch,
+                     macs / 1e9, want[i].gmacs);
+        bf_model_free(m);
+    }
+}
+
+/* The stage outputs described chain into each other through forwards. */
+static void test_shim_stage_shapes_chain(void **state)
+{
+    static const struct {
+        const char *arch;
+        int size;
+    } cases[] = {{"resnet18", 96},      {"densenet121", 96},
+                 {"mobilenet_v2", 96},  {"resnet_mini", 28},
+                 {"densenet_mini", 28}, {"resnext50_32x4d", 64}};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bf_model *m = make(cases[i].arch, 0, 2);
+        struct bf_arch_info info;
+        struct bf_stage_info st[BF_MODEL_MAX_STAGES];
+        int n = 0;
+        bf_tensor *x;
+
+        assert_int_equal(bf_arch_find(cases[i].arch, &info), 0);
+        assert_int_equal(bf_model_describe(m, cases[i].size, cases[i].size,
+                                           st, BF_MODEL_MAX_STAGES, &n),
+                         0);
+        x = randn4(1, info.in_channels, cases[i].size, cases[i].size, 3);
+        for (int s = 0; s < n; s++) {
+            int64_t shape[BF_TENSOR_MAX_DIMS];
+            int nd = 0;
+            bf_tensor *y = forward(m, x, s, s);
+
+            assert_int_equal(bf_tensor_shape(y, shape, 8, &nd), 0);
+            assert_int_equal(nd - 1, st[s].out_ndim);
+            for (int d = 0; d < st[s].out_ndim; d++)
+                assert_int_equal(shape[d + 1], st[s].out_shape[d]);
+            assert_true(st[s].macs > 0);
+            bf_tensor_free(x);
+            x = y;
+        }
+        assert_int_equal(st[n - 1].out_shape[0], info.num_classes);
+        bf_tensor_free(x);
+        bf_model_free(m);
+    }
+}
+
+/* Running [0, k] then [k+1, n-1] equals running [0, n-1], exactly. */
+static void test_shim_range_forward_equals_whole(void **state)
+{
+    const char *archs[] = {"resnet18", "densenet121", "mobilenet_v2",
+                           "resnet_mini", "densenet_mini"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++) {
+        struct bf_arch_info info;
+        bf_model *m = make(archs[i], 0, 4);
+        int size, n = 0;
+        bf_tensor *x, *whole;
+
+        assert_int_equal(bf_arch_find(archs[i], &info), 0);
+        size = info.native_size_px == 28 ? 28 : 64;
+        x = randn4(2, info.in_channels, size, size, 5);
+        assert_int_equal(bf_model_stage_count(m, &n), 0);
+        whole = forward(m, x, 0, n - 1);
+        for (int k = 0; k < n - 1; k++) {
+            bf_tensor *head = forward(m, x, 0, k);
+            bf_tensor *tail = forward(m, head, k + 1, n - 1);
+
+            assert_true(diff(whole, tail) == 0.0);
+            bf_tensor_free(head);
+            bf_tensor_free(tail);
+        }
+        bf_tensor_free(whole);
+        bf_tensor_free(x);
+        bf_model_free(m);
+    }
+}
+
+/*
+ * The folded path (BatchNorm folded, in-place activations, DenseNet's
+ * preallocated buffer; with and without channels-last) matches the plain
+ * path within 1e-4 on the logits, after BatchNorm statistics were moved
+ * away from their initial values by a few training-mode forwards.
+ */
+static void test_shim_fold_matches_plain(void **state)
+{
+    const char *archs[] = {"resnet18", "resnet50", "densenet121",
+                           "mobilenet_v2", "resnet_mini", "densenet_mini"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++) {
+        struct bf_arch_info info;
+        bf_model *m = make(archs[i], 0, 6);
+        int size, n = 0;
+        bf_tensor *x, *plain;
+
+        assert_int_equal(bf_arch_find(archs[i], &info), 0);
+        size = info.native_size_px == 28 ? 28 : 64;
+        assert_int_equal(bf_model_stage_count(m, &n), 0);
+        assert_int_equal(bf_model_set_train(m, 1), 0);
+        for (int k = 0; k < 3; k++) {
+            bf_tensor *b = randn4(4, info.in_channels, size, size, 10 + k);
+            bf_tensor_free(forward(m, b, 0, n - 1));
+            bf_tensor_free(b);
+        }
+        assert_int_equal(bf_model_set_train(m, 0), 0);
+        x = randn4(2, info.in_channels, size, size, 7);
+        plain = forward(m, x, 0, n - 1);
+        for (int cl = 0; cl <= 1; cl++) {
+            struct bf_infer_params ip = {.fold_bn = 1, .channels_last = cl};
+            bf_tensor *folded;
+            double d;
+
+            assert_int_equal(bf_model_set_inference(m, &ip), 0);
+            folded = forward(m, x, 0, n - 1);
+            d = diff(plain, folded);
+            if (!(d <= 1e-4))
+                fail_msg("%s fold (channels_last %d): max diff %g", archs[i],
+                         cl, d);
+            bf_tensor_free(folded);
+        }
+        bf_tensor_free(plain);
+        bf_tensor_free(x);
+        bf_model_free(m);
+    }
+}
+
+static void test_shim_bad_names_and_ranges(void **state)
+{
+    struct bf_model_params p = {.arch = "resnet153"};
+    bf_model *m = NULL;
+    bf_tensor *x, *y = NULL;
+    int idx = -1;
+
+    (void)state;
+    assert_int_equal(bf_model_create(&p, &m), BF_ENOENT);
+    assert_null(m);
+    assert_non_null(strstr(bf_last_error(), "resnet153"));
+    assert_non_null(strstr(bf_last_error(), "resnet152"));
+
+    m = make("resnet_mini", 0, 1);
+    assert_int_equal(bf_model_stage_find(m, "stage2", &idx), 0);
+    assert_int_equal(idx, 2);
+    assert_int_equal(bf_model_stage_find(m, "layer9", &idx), BF_ENOENT);
+    assert_non_null(strstr(bf_last_error(), "layer9"));
+    x = randn4(1, 1, 28, 28, 1);
+    assert_int_equal(bf_model_forward(m, x, 3, 2, &y), BF_ERANGE);
+    assert_int_equal(bf_model_forward(m, x, 0, 6, &y), BF_ERANGE);
+    assert_int_equal(bf_model_forward(m, x, -1, 2, &y), BF_ERANGE);
+    assert_null(y);
+    bf_tensor_free(x);
+    x = randn4(1, 3, 28, 28, 1);
+    assert_int_equal(bf_model_forward(m, x, 0, 5, &y), BF_ESHAPE);
+    assert_non_null(strstr(bf_last_error(), "1 x H x W"));
+    assert_null(y);
+    bf_tensor_free(x);
+    p.arch = "resnet_mini";
+    p.num_classes = -3;
+    assert_int_equal(bf_model_create(&p, &m), BF_ERANGE);
+    bf_model_free(m);
+    bf_model_free(NULL);
+    bf_tensor_free(NULL);
+}
+
+static void path_in_tmp(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", tmpdir, name);
+}
+
+static void test_shim_save_load_round_trip(void **state)
+{
+    char path[512];
+    bf_model *a = make("densenet_mini", 0, 11);
+    bf_model *b = make("densenet_mini", 0, 12);
+    bf_tensor *x = randn4(2, 1, 28, 28, 13);
+    bf_tensor *ya, *yb;
+
+    (void)state;
+    path_in_tmp(path, sizeof(path), "dm.bfw");
+    assert_int_equal(bf_model_save(a, path), 0);
+    ya = forward(a, x, 0, 5);
+    yb = forward(b, x, 0, 5);
+    assert_true(diff(ya, yb) > 0.0);
+    bf_tensor_free(yb);
+    assert_int_equal(bf_model_load(b, path), 0);
+    yb = forward(b, x, 0, 5);
+    assert_true(diff(ya, yb) == 0.0);
+    bf_tensor_free(ya);
+    bf_tensor_free(yb);
+    bf_tensor_free(x);
+    bf_model_free(a);
+    bf_model_free(b);
+}
+
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static void *read_all(const char *path, long *n)
+{
+    FILE *f = fopen(path, "rb");
+    void *data;
+
+    assert_non_null(f);
+    *n = file_size(path);
+    data = malloc((size_t)*n + 64);
+    assert_non_null(data);
+    assert_int_equal(fread(data, 1, (size_t)*n, f), (size_t)*n);
+    fclose(f);
+    return data;
+}
+
+/* Load path into a fresh resnet_mini and expect code and a detail naming
+ * want; the model's outputs must be unchanged by the failed load. */
+static void expect_load_error(const char *path, int code, const char *want)
+{
+    bf_model *m = make("resnet_mini", 0, 21);
+    bf_tensor *x = randn4(1, 1, 28, 28, 22);
+    bf_tensor *before = forward(m, x, 0, 5), *after;
+    int rc = bf_model_load(m, path);
+
+    if (rc != code || !strstr(bf_last_error(), want))
+        fail_msg("load %s: got %d '%s', want %d with '%s'", path, rc,
+                 bf_last_error(), code, want);
+    after = forward(m, x, 0, 5);
+    assert_true(diff(before, after) == 0.0);
+    bf_tensor_free(before);
+    bf_tensor_free(after);
+    bf_tensor_free(x);
+    bf_model_free(m);
+}
+
+static void test_shim_bad_weight_files(void **state)
+{
+    char good[512], bad[512];
+    bf_model *m = make("resnet_mini", 0, 1);
+    struct bf_model_params p = {.arch = "resnet_mini", .num_classes = 5};
+    bf_model *five = NULL;
+    unsigned char *data;
+    long n;
+    uint32_t meta_len, count;
+
+    (void)state;
+    path_in_tmp(good, sizeof(good), "rm.bfw");
+    assert_int_equal(bf_model_save(m, good), 0);
+    bf_model_free(m);
+    data = read_all(good, &n);
+
+    /* Missing file. */
+    path_in_tmp(bad, sizeof(bad), "absent.bfw");
+    expect_load_error(bad, BF_ENOENT, "absent.bfw");
+
+    /* Foreign file. */
+    path_in_tmp(bad, sizeof(bad), "foreign.bfw");
+    write_bytes(bad, "PK\3\4 not ours at all", 20);
+    expect_load_error(bad, BF_EPARSE, "not a bfbench weights file");
+
+    /* Truncated in the middle of the data. */
+    path_in_tmp(bad, sizeof(bad), "truncated.bfw");
+    write_bytes(bad, data, (size_t)n / 2);
+    expect_load_error(bad, BF_EPARSE, "truncated");
+
+    /* Trailing garbage. */
+    path_in_tmp(bad, sizeof(bad), "trailing.bfw");
+    memcpy(data + n, "XXXX", 4);
+    write_bytes(bad, data, (size_t)n + 4);
+    expect_load_error(bad, BF_EPARSE, "unexpected bytes");
+
+    /* Wrong architecture in the header. */
+    p.arch = "densenet_mini";
+    p.num_classes = 0;
+    assert_int_equal(bf_model_create(&p, &five), 0);
+    path_in_tmp(bad, sizeof(bad), "densenet.bfw");
+    assert_int_equal(bf_model_save(five, bad), 0);
+    bf_model_free(five);
+    expect_load_error(bad, BF_EPARSE, "architecture 'densenet_mini'");
+
+    /* Wrong shape: the same architecture with 5 classes. */
+    p.arch = "resnet_mini";
+    p.num_classes = 5;
+    assert_int_equal(bf_model_create(&p, &five), 0);
+    path_in_tmp(bad, sizeof(bad), "five.bfw");
+    assert_int_equal(bf_model_save(five, bad), 0);
+    bf_model_free(five);
+    expect_load_error(bad, BF_ESHAPE, "'fc.weight' has shape [5, 128]");
+
+    /* Missing parameters: only the first entry kept (count set to 1 and
+     * the file cut after that entry). */
+    memcpy(&meta_len, data + 4, 4);
+    memcpy(&count, data + 8 + meta_len, 4);
+    {
+        size_t off = 12 + meta_len;
+        uint32_t name_len;
+        unsigned char ndim;
+        uint64_t numel = 1;
+        uint32_t one = 1;
+
+        memcpy(&name_len, data + off, 4);
+        off += 4 + name_len;
+        ndim = data[off + 1];
+        off += 2;
+        for (int d = 0; d < ndim; d++) {
+            int64_t dim;
+
+            memcpy(&dim, data + off, 8);
+            numel *= (uint64_t)dim;
+            off += 8;
+        }
+        off += numel * 4;
+        memcpy(data + 8 + meta_len, &one, 4);
+        path_in_tmp(bad, sizeof(bad), "missing.bfw");
+        write_bytes(bad, data, off);
+        expect_load_error(bad, BF_EPARSE, "missing parameter 'bn1.weight'");
+
+        /* Unexpected parameter: the whole file plus a copy of the first
+         * entry renamed to "extra.weight" (same name length not needed). */
+        count += 1;
+        memcpy(data + 8 + meta_len, &count, 4);
+        {
+            unsigned char *big = malloc((size_t)n + off + 64);
+            size_t first = off - (12 + meta_len);
+            const char *nm = "extra.weight";
+            uint32_t nl = (uint32_t)strlen(nm);
+            size_t at = (size_t)n;
+
+            assert_non_null(big);
+            memcpy(big, data, (size_t)n);
+            memcpy(big + at, &nl, 4);
+            memcpy(big + at + 4, nm, nl);
+            memcpy(big + at + 4 + nl, data + 12 + meta_len + 4 + name_len,
+                   first - 4 - name_len);
+            at += 4 + nl + first - 4 - name_len;
+            path_in_tmp(bad, sizeof(bad), "extra.bfw");
+            write_bytes(bad, big, at);
+            free(big);
+            expect_load_error(bad, BF_EPARSE,
+                              "unexpected parameter 'extra.weight'");
+        }
+    }
+    free(data);
+}
+
+static void test_shim_threads_and_info(void **state)
+{
+    int t = 0;
+    char info[256];
+
+    (void)state;
+    assert_int_equal(bf_torch_set_threads(1), 0);
+    assert_int_equal(bf_torch_get_threads(&t), 0);
+    assert_int_equal(t, 1);
+    assert_int_equal(bf_torch_set_threads(2), 0);
+    assert_int_equal(bf_torch_get_threads(&t), 0);
+    assert_int_equal(t, 2);
+    assert_int_equal(bf_torch_set_threads(-1), BF_ERANGE);
+    assert_int_equal(bf_torch_backend_info(info, sizeof(info)), 0);
+    assert_non_null(strstr(info, "onednn"));
+    assert_non_null(strstr(bf_torch_version(), "1.13"));
+}
+
+static void test_shim_describe_errors(void **state)
+{
+    /* DenseNet's transitions halve the size: 8x8 dies in transition2. */
+    bf_model *m = make("densenet121", 0, 1);
+    struct bf_stage_info st[BF_MODEL_MAX_STAGES];
+    int n = 0;
+
+    (void)state;
+    assert_int_equal(bf_model_describe(m, 224, 224, st, 3, &n), BF_ERANGE);
+    assert_int_equal(
+        bf_model_describe(m, 8, 8, st, BF_MODEL_MAX_STAGES, &n), BF_ESHAPE);
+    assert_non_null(strstr(bf_last_error(), "too small"));
+    bf_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_shim_param_counts_match_torchvision,
+                                  check_leaks),
+        cmocka_unit_test_teardown(test_shim_every_arch_builds, check_leaks),
+        cmocka_unit_test_teardown(test_shim_macs_match_torchvision,
+                                  check_leaks),
+        cmocka_unit_test_teardown(test_shim_stage_shapes_chain, check_leaks),
+        cmocka_unit_test_teardown(test_shim_range_forward_equals_whole,
+                                  check_leaks),
+        cmocka_unit_test_teardown(test_shim_fold_matches_plain, check_leaks),
+        cmocka_unit_test_teardown(test_shim_bad_names_and_ranges,
+                                  check_leaks),
+        cmocka_unit_test_teardown(test_shim_save_load_round_trip,
+                                  check_leaks),
+        cmocka_unit_test_teardown(test_shim_bad_weight_files, check_leaks),
+        cmocka_unit_test_teardown(test_shim_threads_and_info, check_leaks),
+        cmocka_unit_test_teardown(test_shim_describe_errors, check_leaks),
+    };
+
+    return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}
