@@ -9,7 +9,8 @@
  *   fold     BatchNorm folded into convolutions, in-place activations
  *   fold-cl  fold with channels-last (NHWC) memory format
  * The report gives the median, p10 and p90 per model and path and the
- * speed-up of each path over plain.
+ * speed-up of each path over plain, and the largest difference of its
+ * output from plain relative to the largest plain output.
  *
  * Lockstep mode serves the same timings to a driver over stdin/stdout so
  * that scripts/peer/compare_latency.py can alternate this harness with

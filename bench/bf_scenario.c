@@ -25,7 +25,6 @@
 
 /* Largest scenario text and largest expanded matrix. */
 #define TEXT_MAX ((size_t)1 << 20)
-#define CASES_MAX 10000
 
 /* Longest key name considered for "did you mean". */
 #define SUGGEST_LEN_MAX 32
@@ -871,10 +870,10 @@ static int expand(const struct parse *p, struct bf_scenario *sc)
     for (k = 0; k < K_COUNT; k++) {
         if (!keys[k].is_list)
             continue;
-        if (p->slots[k].n > CASES_MAX / total)
+        if (p->slots[k].n > BF_SCENARIO_CASES_MAX / total)
             return at_error(p, BF_ERANGE, p->root_mark, NULL,
                             "the lists expand into more than %d cases",
-                            CASES_MAX);
+                            BF_SCENARIO_CASES_MAX);
         total *= p->slots[k].n;
     }
     sc->cases = calloc(total, sizeof(*sc->cases));

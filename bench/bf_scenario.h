@@ -24,6 +24,8 @@
 /* Longest model name, path and free-text value, terminating NUL included. */
 #define BF_SCENARIO_NAME_MAX 64
 #define BF_SCENARIO_PATH_MAX 1024
+/* Most cases one scenario may expand into. */
+#define BF_SCENARIO_CASES_MAX 10000
 
 enum bf_key_type {
     BF_KEY_INT,    /* integer, strtoll with end and range checks */
@@ -98,7 +100,9 @@ void bf_scenario_keys_print(FILE *out);
  * Read, validate and expand the scenario at path. On success *out owns a new
  * scenario. On failure returns BF_ENOENT (file missing or unreadable),
  * BF_EPARSE (YAML syntax, unknown/duplicate/missing key, wrong type, bad enum
- * or model), BF_ERANGE (out of range) or BF_ENOMEM, with the detail set.
+ * or model, a weights file that is missing or unreadable), BF_ERANGE (a
+ * value out of range, a file over 1 MiB, a string or path too long, more
+ * than BF_SCENARIO_CASES_MAX cases) or BF_ENOMEM, with the detail set.
  */
 int bf_scenario_load(const char *path, const struct bf_scenario_params *params,
                      struct bf_scenario **out);

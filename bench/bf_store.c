@@ -131,14 +131,18 @@ static const char schema_v1[] =
     "    PRIMARY KEY (case_id, metric)\n"
     ") WITHOUT ROWID;\n";
 
-/* The columns every result query returns, in bf_result_view order. */
+/*
+ * The columns every result query returns, in bf_result_view order, then
+ * cases.error. Cases LEFT JOIN aggregates, so that a case without
+ * aggregates still yields one row (with a NULL metric).
+ */
 #define RESULT_COLUMNS                                                         \
     "SELECT r.id, r.status, c.id, c.case_index, c.status, c.config, "          \
     "c.model, c.weights, c.input_channels, c.input_h, c.input_w, c.batch, "    \
     "c.threads, c.fold_bn, c.channels_last, c.params, c.macs, a.metric, "      \
     "a.unit, a.method, a.n, a.mean, a.stddev, a.min, a.p50, a.p90, a.p99, "    \
-    "a.max FROM aggregates a JOIN cases c ON c.id = a.case_id "                \
-    "JOIN runs r ON r.id = c.run_id "
+    "a.max, c.error FROM cases c JOIN runs r ON r.id = c.run_id "              \
+    "LEFT JOIN aggregates a ON a.case_id = c.id "
 #define RESULT_ORDER " ORDER BY r.id, c.case_index, c.id, a.metric"
 
 /* X(field, sql): every prepared statement of the store. */
@@ -842,14 +846,19 @@ int bf_store_each_result(struct bf_store *store, int64_t run_id,
         v.metric = column_text(st, 17);
         v.unit = column_text(st, 18);
         v.method = column_text(st, 19);
-        v.stats.n = (size_t)sqlite3_column_int64(st, 20);
-        v.stats.mean = column_real(st, 21);
-        v.stats.stddev = column_real(st, 22);
-        v.stats.min = column_real(st, 23);
-        v.stats.p50 = column_real(st, 24);
-        v.stats.p90 = column_real(st, 25);
-        v.stats.p99 = column_real(st, 26);
-        v.stats.max = column_real(st, 27);
+        /* aggregates.metric is NOT NULL: NULL means no aggregate, whose
+         * statistics stay 0 rather than reading as missing (NaN). */
+        if (sqlite3_column_type(st, 17) != SQLITE_NULL) {
+            v.stats.n = (size_t)sqlite3_column_int64(st, 20);
+            v.stats.mean = column_real(st, 21);
+            v.stats.stddev = column_real(st, 22);
+            v.stats.min = column_real(st, 23);
+            v.stats.p50 = column_real(st, 24);
+            v.stats.p90 = column_real(st, 25);
+            v.stats.p99 = column_real(st, 26);
+            v.stats.max = column_real(st, 27);
+        }
+        v.case_error = column_text(st, 28);
         rc = fn(&v, ctx);
         if (rc)
             goto out_reset;

@@ -13,9 +13,10 @@
  *
  * Durability: a run row is committed with status "running" before any case
  * starts; each batch of samples is one transaction. A process killed
- * mid-run therefore leaves a readable DB whose run reads "running" with no
- * end time: reports show it as unfinished. Nothing is written inside a
- * timed window: the runner hands over samples after timing.
+ * mid-run therefore leaves a readable DB whose run, and the case that was
+ * running, read "running" with no end time: reports show both as
+ * unfinished, even when the case stored no aggregate. Nothing is written
+ * inside a timed window: the runner hands over samples after timing.
  *
  * Ownership: bf_store_open() returns a handle the caller closes with
  * bf_store_close() (accepts NULL). Strings in the row structs are borrowed
@@ -83,13 +84,19 @@ int bf_store_add_aggregates(struct bf_store *store, int64_t case_id,
 /* The id of the newest run, or BF_ENOENT when the DB has no run. */
 int bf_store_last_run(struct bf_store *store, int64_t *run_id);
 
-/* One aggregate of a case joined with its case, as reports read it. */
+/*
+ * One case of a run with one of its aggregates, as reports read it. A case
+ * without aggregates (it failed or was skipped before measuring, or the
+ * process was killed while it ran) appears once with metric, unit and
+ * method "" and every statistic 0 (stats.n == 0).
+ */
 struct bf_result_view {
     int64_t run_id;
     const char *run_status; /* "running" reads as unfinished */
     int64_t case_id;
     int case_index;
-    const char *case_status;
+    const char *case_status; /* "running" reads as unfinished */
+    const char *case_error;  /* why it failed or was skipped, else "" */
     const char *config;
     const char *model;
     const char *weights;
@@ -102,16 +109,18 @@ struct bf_result_view {
     int channels_last;
     int64_t params;
     int64_t macs;
-    const char *metric;
+    const char *metric; /* "" when the case has no aggregate */
     const char *unit;
     const char *method;
     struct bf_stats stats;
 };
 
 /*
- * Call fn for every aggregate of run_id (every run when run_id is 0), ordered
- * by run, case index and metric. Strings are borrowed for the duration of
- * the callback. A nonzero return from fn stops the walk and is returned.
+ * Call fn for every case of run_id (every run when run_id is 0): once per
+ * aggregate of the case, or once with no aggregate when it has none.
+ * Ordered by run, case index, case id and metric. Strings are borrowed for
+ * the duration of the callback. A nonzero return from fn stops the walk and
+ * is returned.
  */
 int bf_store_each_result(struct bf_store *store, int64_t run_id,
                          int (*fn)(const struct bf_result_view *row, void *ctx),

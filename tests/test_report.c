@@ -1,6 +1,7 @@
 /*
  * Tests of bf_report: text, CSV and Markdown tables compared with golden
- * files, unfinished runs, filters and the empty cases.
+ * files, unfinished runs and cases, failed cases and their errors, filters
+ * and the empty cases.
  *
  * To regenerate the golden files after an intended change of the format,
  * run this binary with BF_UPDATE_GOLDEN=1 and review the diff by eye.
@@ -35,6 +36,7 @@ struct fixture {
     struct bf_store *store;
     int64_t finished_run;
     int64_t unfinished_run;
+    int64_t failed_run;
 };
 
 static struct bf_run_info run_info(void)
@@ -82,8 +84,10 @@ static struct bf_aggregate_row agg(const char *metric, const char *method,
 
 /*
  * The known DB: run 1 finished with two cases (random weights and a weights
- * file, in reverse insertion order), run 2 killed after its first case
- * stored aggregates (status still "running").
+ * file, in reverse insertion order); run 2 killed during its second case,
+ * before that case stored aggregates (run and case still "running"); run 3
+ * failed: its first case failed on a missing weights file, its second was
+ * skipped, its third finished.
  */
 static int setup(void **state)
 {
@@ -118,6 +122,7 @@ static int setup(void **state)
     struct bf_aggregate_row mobile_aggs[1] = {
         agg("e2e", METHOD_HOST, 50, 7.0, 6.9, 7.5, 8.25),
     };
+    struct bf_case_row missing, edge;
     int64_t case_id;
 
     split.case_index = 1;
@@ -153,7 +158,30 @@ static int setup(void **state)
     local.macs = 300774272;
     if (bf_store_run_begin(f->store, &info, &f->unfinished_run) ||
         bf_store_case_begin(f->store, f->unfinished_run, &local, &case_id) ||
-        bf_store_add_aggregates(f->store, case_id, mobile_aggs, 1))
+        bf_store_add_aggregates(f->store, case_id, mobile_aggs, 1) ||
+        bf_store_case_end(f->store, case_id, "finished", NULL) ||
+        bf_store_case_begin(f->store, f->unfinished_run, &split, &case_id))
+        return -1;
+
+    missing = split;
+    missing.case_index = 0;
+    missing.weights = "/data/weights/resnet18_bottlefit_c6.pt";
+    edge = local;
+    edge.case_index = 1;
+    edge.config = "edge";
+    local.case_index = 2;
+    if (bf_store_run_begin(f->store, &info, &f->failed_run) ||
+        bf_store_case_begin(f->store, f->failed_run, &missing, &case_id) ||
+        bf_store_case_end(f->store, case_id, "failed",
+                          "weights: /data/weights/resnet18_bottlefit_c6.pt: "
+                          "No such file or directory") ||
+        bf_store_case_begin(f->store, f->failed_run, &edge, &case_id) ||
+        bf_store_case_end(f->store, case_id, "skipped",
+                          "config 'edge' needs a server (--server)") ||
+        bf_store_case_begin(f->store, f->failed_run, &local, &case_id) ||
+        bf_store_add_aggregates(f->store, case_id, mobile_aggs, 1) ||
+        bf_store_case_end(f->store, case_id, "finished", NULL) ||
+        bf_store_run_end(f->store, f->failed_run, "failed"))
         return -1;
     *state = f;
     return 0;
@@ -283,12 +311,17 @@ static void test_report_unfinished_run(void **state)
 
     assert_int_equal(
         report(f->store, f->unfinished_run, BF_REPORT_CSV, NULL, &text), 0);
-    /* Header and the one row of run 2. */
-    assert_int_equal(count_lines(text), 2);
+    /* Header, the finished case of run 2 and the one it was killed in. */
+    assert_int_equal(count_lines(text), 3);
     line = strchr(text, '\n') + 1;
-    assert_true(strncmp(line, "2,unfinished,0,local,mobilenet_v2,random,",
-                        strlen("2,unfinished,0,local,mobilenet_v2,random,")) ==
-                0);
+    assert_true(
+        strncmp(line, "2,unfinished,0,finished,local,mobilenet_v2,random,",
+                strlen("2,unfinished,0,finished,local,mobilenet_v2,random,")) ==
+        0);
+    line = strchr(line, '\n') + 1;
+    assert_string_equal(line, "2,unfinished,1,unfinished,bottlefit,resnet18,"
+                              "resnet18_bottlefit_c12.pt,3x224x224,1,2,no,"
+                              "11805352,1.91,-,-,-,-,-,-,-,-,\r\n");
     free(text);
 
     /* The finished run alone has no unfinished row. */
@@ -299,6 +332,106 @@ static void test_report_unfinished_run(void **state)
     free(text);
 }
 
+/*
+ * A run killed during its first case, before any aggregate: the report
+ * shows the case (it used to say that the DB had no results).
+ */
+static void test_report_killed_first_case(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = {
+        .case_index = 0,
+        .config = "local",
+        .model = "resnet50",
+        .weights = "random",
+        .input_channels = 3,
+        .input_h = 224,
+        .input_w = 224,
+        .batch = 1,
+        .threads = 1,
+        .params = 25557032,
+        .macs = 4089184256,
+    };
+    struct bf_store *store = NULL;
+    char path[160];
+    int64_t run_id, case_id;
+    char *text = NULL;
+
+    snprintf(path, sizeof(path), "%s/killed.db", f->dir);
+    assert_int_equal(bf_store_open(path, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+
+    assert_int_equal(report(store, 0, BF_REPORT_CSV, NULL, &text), 0);
+    assert_int_equal(count_lines(text), 2);
+    assert_non_null(strstr(text, "\r\n1,unfinished,0,unfinished,local,"
+                                 "resnet50,random,3x224x224,1,1,no,25557032,"
+                                 "4.09,-,-,-,-,-,-,-,-,\r\n"));
+    free(text);
+
+    assert_int_equal(report(store, run_id, BF_REPORT_TEXT, NULL, &text), 0);
+    assert_int_equal(count_lines(text), 3);
+    assert_non_null(strstr(text, "  1  unfinished     0  unfinished   local"));
+    free(text);
+
+    /* A metric filter does not hide it: it has no metric to filter on. */
+    assert_int_equal(report(store, run_id, BF_REPORT_MARKDOWN, "e2e", &text),
+                     0);
+    assert_int_equal(count_lines(text), 3);
+    assert_non_null(strstr(text, "| unfinished  "));
+    free(text);
+
+    bf_store_close(store);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/killed.db-wal", f->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/killed.db-shm", f->dir);
+    unlink(path);
+}
+
+/* Failed and skipped cases without aggregates get a row each; the error of
+ * a failed case is listed under the table (text, Markdown) or in the
+ * case_error column (CSV). */
+static void test_report_failed_cases(void **state)
+{
+    struct fixture *f = *state;
+    char *text = NULL;
+
+    assert_int_equal(
+        report(f->store, f->failed_run, BF_REPORT_TEXT, NULL, &text), 0);
+    /* Header, rule, three cases, a blank line and one error. */
+    assert_int_equal(count_lines(text), 2 + 3 + 2);
+    assert_non_null(strstr(text, "\n  3  failed     0  failed       "));
+    assert_non_null(strstr(text, "\n  3  failed     1  skipped      "));
+    assert_non_null(strstr(text, "  0.30  -       -      -      -      -      "
+                                 "-      -  -\n"));
+    assert_non_null(strstr(text, "\n\nrun 3 case 0 (resnet18): weights: "
+                                 "/data/weights/resnet18_bottlefit_c6.pt: "
+                                 "No such file or directory\n"));
+    /* Only failures are listed; a skipped case's reason is in the CSV. */
+    assert_null(strstr(text, "needs a server"));
+    free(text);
+
+    assert_int_equal(
+        report(f->store, f->failed_run, BF_REPORT_CSV, NULL, &text), 0);
+    assert_int_equal(count_lines(text), 1 + 3);
+    assert_non_null(strstr(text, ",-,-,-,-,-,-,-,-,weights: /data/weights/"
+                                 "resnet18_bottlefit_c6.pt: No such file or "
+                                 "directory\r\n"));
+    assert_non_null(strstr(text, ",-,-,-,-,-,-,-,-,config 'edge' needs a "
+                                 "server (--server)\r\n"));
+    assert_non_null(strstr(text, ",measured:host:CLOCK_MONOTONIC,\r\n"));
+    free(text);
+
+    /* A filter keeps the cases without aggregates. */
+    assert_int_equal(
+        report(f->store, f->failed_run, BF_REPORT_CSV, "energy", &text), 0);
+    assert_int_equal(count_lines(text), 1 + 2);
+    assert_null(strstr(text, ",e2e,"));
+    free(text);
+}
+
 static void test_report_metric_filter(void **state)
 {
     struct fixture *f = *state;
@@ -306,11 +439,12 @@ static void test_report_metric_filter(void **state)
     const char *p;
     size_t rows = 0;
 
+    /* Four e2e rows, and the three cases without aggregates. */
     assert_int_equal(report(f->store, 0, BF_REPORT_CSV, "e2e", &text), 0);
-    assert_int_equal(count_lines(text), 1 + 3);
+    assert_int_equal(count_lines(text), 1 + 4 + 3);
     for (p = strstr(text, ",e2e,"); p; p = strstr(p + 1, ",e2e,"))
         rows++;
-    assert_int_equal(rows, 3);
+    assert_int_equal(rows, 4);
     assert_null(strstr(text, ",head,"));
     free(text);
 
@@ -327,14 +461,28 @@ static void test_report_metric_filter(void **state)
 static void test_report_no_results(void **state)
 {
     struct fixture *f = *state;
+    struct bf_run_info info = run_info();
     char path[160];
     struct bf_store *empty = NULL;
     char *text = NULL;
+    char expect[64];
+    int64_t run_id;
 
     bf_err_clear();
     assert_int_equal(report(f->store, 99, BF_REPORT_TEXT, NULL, &text),
                      BF_ENOENT);
     assert_string_equal(bf_last_error(), "no results for run 99");
+    free(text);
+
+    /* A run that ended before its first case has nothing to show. */
+    assert_int_equal(bf_store_run_begin(f->store, &info, &run_id), 0);
+    assert_int_equal(bf_store_run_end(f->store, run_id, "failed"), 0);
+    assert_int_equal(report(f->store, run_id, BF_REPORT_CSV, NULL, &text),
+                     BF_ENOENT);
+    snprintf(expect, sizeof(expect), "no results for run %lld",
+             (long long)run_id);
+    assert_string_equal(bf_last_error(), expect);
+    assert_string_equal(text, "");
     free(text);
 
     snprintf(path, sizeof(path), "%s/empty.db", f->dir);
@@ -352,8 +500,10 @@ static void test_report_no_results(void **state)
     unlink(path);
 }
 
-/* Awkward strings: CSV quotes them, Markdown escapes pipes, text stays on
- * one line; a missing statistic (SQL NULL) prints "-". */
+/* Awkward strings: CSV quotes them, Markdown escapes pipes in the table and
+ * punctuation in the error list, text stays on one line; a missing
+ * statistic (SQL NULL) prints "-"; a failed case with several aggregates
+ * has its error listed once. */
 static void test_report_escaping_and_missing(void **state)
 {
     struct fixture *f = *state;
@@ -371,31 +521,54 @@ static void test_report_escaping_and_missing(void **state)
         .params = 10,
         .macs = 6000000,
     };
+    struct bf_case_row bad = row;
     struct bf_aggregate_row a = agg("e2e", "line\nbreak", 3, 1, 1, 1, 1);
+    struct bf_aggregate_row two[2] = {
+        agg("e2e", "m", 1, 1, 1, 1, 1),
+        agg("head", "m", 1, 1, 1, 1, 1),
+    };
     int64_t run_id, case_id;
     char *text = NULL;
 
+    bad.case_index = 1;
+    bad.model = "m_*x*_<y>";
     a.stats.p99 = NAN;
     assert_int_equal(bf_store_run_begin(f->store, &info, &run_id), 0);
     assert_int_equal(bf_store_case_begin(f->store, run_id, &row, &case_id), 0);
     assert_int_equal(bf_store_add_aggregates(f->store, case_id, &a, 1), 0);
+    assert_int_equal(bf_store_case_begin(f->store, run_id, &bad, &case_id), 0);
+    assert_int_equal(bf_store_add_aggregates(f->store, case_id, two, 2), 0);
+    assert_int_equal(bf_store_case_end(f->store, case_id, "failed",
+                                       "bad\nweights, `x` [y] a|b & _z_ \\"),
+                     0);
     assert_int_equal(bf_store_run_end(f->store, run_id, "interrupted"), 0);
 
     assert_int_equal(report(f->store, run_id, BF_REPORT_CSV, NULL, &text), 0);
-    assert_non_null(strstr(text, "\r\n3,interrupted,0,\"odd \"\"x\"\", y\","
-                                 "a|b,dir/,1x28x28,8,1,no,10,0.01,e2e,ms,3,"
-                                 "1.000,1.000,1.000,-,line break\r\n"));
+    assert_non_null(strstr(text, "\r\n4,interrupted,0,unfinished,"
+                                 "\"odd \"\"x\"\", y\",a|b,dir/,1x28x28,8,1,"
+                                 "no,10,0.01,e2e,ms,3,1.000,1.000,1.000,-,"
+                                 "line break,\r\n"));
+    assert_non_null(
+        strstr(text, ",m,\"bad weights, `x` [y] a|b & _z_ \\\"\r\n"));
+    assert_int_equal(count_lines(text), 1 + 3);
     free(text);
 
     assert_int_equal(report(f->store, run_id, BF_REPORT_MARKDOWN, NULL, &text),
                      0);
     assert_non_null(strstr(text, "| a\\|b "));
-    assert_int_equal(count_lines(text), 3);
+    /* Header, rule, three rows, a blank line and one error. */
+    assert_int_equal(count_lines(text), 2 + 3 + 2);
+    assert_non_null(strstr(text,
+                           " |\n\n- run 4 case 1 (m\\_\\*x\\*\\_\\<y\\>): "
+                           "bad weights, \\`x\\` \\[y\\] a|b \\& "
+                           "\\_z\\_ \\\\\n"));
     free(text);
 
     assert_int_equal(report(f->store, run_id, BF_REPORT_TEXT, NULL, &text), 0);
-    assert_int_equal(count_lines(text), 3);
+    assert_int_equal(count_lines(text), 2 + 3 + 2);
     assert_non_null(strstr(text, "  -  line break\n"));
+    assert_non_null(strstr(text, "\n\nrun 4 case 1 (m_*x*_<y>): bad weights, "
+                                 "`x` [y] a|b & _z_ \\\n"));
     free(text);
 }
 
@@ -419,6 +592,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_markdown_golden, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_unfinished_run, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_report_killed_first_case, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_report_failed_cases, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_metric_filter, setup,
                                         teardown),

@@ -195,6 +195,7 @@ struct seen {
     char first_config[16];
     char first_model[16];
     char first_case_status[16];
+    char first_case_error[64];
     char first_unit[8];
     int stop_after;
 };
@@ -221,6 +222,7 @@ static int collect(const struct bf_result_view *row, void *ctx)
         copy(s->first_model, sizeof(s->first_model), row->model);
         copy(s->first_case_status, sizeof(s->first_case_status),
              row->case_status);
+        copy(s->first_case_error, sizeof(s->first_case_error), row->case_error);
         copy(s->first_unit, sizeof(s->first_unit), row->unit);
     }
     s->rows++;
@@ -288,6 +290,7 @@ static void test_store_round_trip(void **state)
     assert_int_equal(seen.first.case_index, 0);
     assert_string_equal(seen.run_status[0], "finished");
     assert_string_equal(seen.first_case_status, "finished");
+    assert_string_equal(seen.first_case_error, "");
     assert_string_equal(seen.first_config, "local");
     assert_string_equal(seen.first_model, "resnet18");
     assert_string_equal(seen.first_weights, "/data/resnet18.pt");
@@ -357,12 +360,15 @@ static void test_store_round_trip(void **state)
     assert_int_equal(query_int(f->db, sql), 1);
 }
 
+/* A case that failed before measuring: its error is stored, and the walk
+ * yields it once, without an aggregate. */
 static void test_store_case_error_text(void **state)
 {
     struct fixture *f = *state;
     struct bf_store *store = NULL;
     struct bf_run_info info = run_info();
     struct bf_case_row row = case_row(3);
+    struct seen seen = {0};
     int64_t run_id, case_id;
 
     assert_int_equal(bf_store_open(f->db, &store), 0);
@@ -372,6 +378,23 @@ static void test_store_case_error_text(void **state)
         bf_store_case_end(store, case_id, "failed", "weights: no such file"),
         0);
     assert_int_equal(bf_store_run_end(store, run_id, "failed"), 0);
+
+    assert_int_equal(bf_store_each_result(store, run_id, collect, &seen), 0);
+    assert_int_equal(seen.rows, 1);
+    assert_int_equal(seen.first.case_id, case_id);
+    assert_int_equal(seen.first.case_index, 3);
+    assert_string_equal(seen.run_status[0], "failed");
+    assert_string_equal(seen.first_case_status, "failed");
+    assert_string_equal(seen.first_case_error, "weights: no such file");
+    assert_string_equal(seen.first_model, "resnet18");
+    assert_string_equal(seen.metric[0], "");
+    assert_string_equal(seen.first_unit, "");
+    assert_string_equal(seen.first_method, "");
+    assert_int_equal(seen.first.stats.n, 0);
+    assert_true(seen.first.stats.mean == 0 && seen.first.stats.stddev == 0 &&
+                seen.first.stats.min == 0 && seen.first.stats.p50 == 0 &&
+                seen.first.stats.p90 == 0 && seen.first.stats.p99 == 0 &&
+                seen.first.stats.max == 0);
     bf_store_close(store);
     assert_query_text(f->db, "SELECT status || ': ' || error FROM cases",
                       "failed: weights: no such file");
@@ -440,6 +463,7 @@ static void test_store_unopenable_path(void **state)
 static void killed_run(const char *db_path, int use_sigkill)
 {
     struct bf_store *store = NULL;
+    struct seen seen = {0};
     int64_t run_id = 0, case_id = 0, count = -1;
     int status;
     char sql[512];
@@ -485,6 +509,15 @@ static void killed_run(const char *db_path, int use_sigkill)
     case_id = query_int(db_path, sql);
     assert_int_equal(bf_store_count_samples(store, case_id, &count), 0);
     assert_int_equal(count, 5);
+    /* The case died before its aggregates: reports still walk it once. */
+    assert_int_equal(bf_store_each_result(store, run_id, collect, &seen), 0);
+    assert_int_equal(seen.rows, 1);
+    assert_int_equal(seen.first.case_id, case_id);
+    assert_string_equal(seen.run_status[0], "running");
+    assert_string_equal(seen.first_case_status, "running");
+    assert_string_equal(seen.first_case_error, "");
+    assert_string_equal(seen.metric[0], "");
+    assert_int_equal(seen.first.stats.n, 0);
     /* The store stays usable: the next run can still be recorded. */
     assert_int_equal(bf_store_run_end(store, run_id, "interrupted"), 0);
     bf_store_close(store);
@@ -611,15 +644,21 @@ static void test_store_batch_is_atomic(void **state)
 
     assert_int_equal(bf_store_add_aggregates(store, case_id, aggs, 2), BF_EDB);
     assert_non_null(strstr(bf_last_error(), "aggregate 'e2e' of case"));
+    /* No aggregate was stored: the case is walked once without one. */
     assert_int_equal(bf_store_each_result(store, run_id, collect, &seen), 0);
-    assert_int_equal(seen.rows, 0);
+    assert_int_equal(seen.rows, 1);
+    assert_string_equal(seen.metric[0], "");
+    assert_int_equal(seen.first.stats.n, 0);
     aggs[1].metric = "";
     assert_int_equal(bf_store_add_aggregates(store, case_id, aggs, 2),
                      BF_EINVAL);
     aggs[1].metric = "head";
     assert_int_equal(bf_store_add_aggregates(store, case_id, aggs, 2), 0);
+    memset(&seen, 0, sizeof(seen));
     assert_int_equal(bf_store_each_result(store, run_id, collect, &seen), 0);
     assert_int_equal(seen.rows, 2);
+    assert_string_equal(seen.metric[0], "e2e");
+    assert_string_equal(seen.metric[1], "head");
     bf_store_close(store);
 }
 
@@ -694,7 +733,8 @@ static void test_store_callback_stops_walk(void **state)
     bf_store_close(store);
 }
 
-/* Two runs with several cases come back ordered by run, then case index. */
+/* Two runs with several cases come back ordered by run, then case index; a
+ * case without aggregates keeps its place. */
 static void test_store_result_order(void **state)
 {
     struct fixture *f = *state;
@@ -715,14 +755,18 @@ static void test_store_result_order(void **state)
 
             assert_int_equal(
                 bf_store_case_begin(store, runs[r], &row, &case_id), 0);
+            if (r == 0 && c == 1)
+                continue;
             assert_int_equal(bf_store_add_aggregates(store, case_id, &agg, 1),
                              0);
         }
     }
     assert_int_equal(bf_store_each_result(store, 0, collect, &seen), 0);
     assert_int_equal(seen.rows, 6);
-    for (r = 0; r < 6; r++)
+    for (r = 0; r < 6; r++) {
         assert_int_equal(seen.run_id[r], runs[r / 3]);
+        assert_string_equal(seen.metric[r], r == 1 ? "" : "e2e");
+    }
     memset(&seen, 0, sizeof(seen));
     assert_int_equal(bf_store_each_result(store, runs[1], collect, &seen), 0);
     assert_int_equal(seen.rows, 3);
