@@ -12,8 +12,7 @@ static enum bf_log_level max_level = BF_LOG_INFO;
 static int progress_open; /* a progress line is drawn and not ended */
 static int64_t progress_last_ns;
 
-static const char *const level_names[] = {"error", "warning", "info",
-                                          "debug"};
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 void bf_log_set_level(enum bf_log_level level)
 {

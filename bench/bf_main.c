@@ -35,10 +35,10 @@
 
 /* Exit codes (also in README.md). */
 enum {
-    EXIT_OK = 0,        /* everything ran and finished */
-    EXIT_FAILED = 1,    /* a case or command failed at run time */
-    EXIT_USAGE = 2,     /* bad command line */
-    EXIT_INPUT = 3,     /* bad input: scenario, weights, results DB */
+    EXIT_OK = 0,     /* everything ran and finished */
+    EXIT_FAILED = 1, /* a case or command failed at run time */
+    EXIT_USAGE = 2,  /* bad command line */
+    EXIT_INPUT = 3,  /* bad input: scenario, weights, results DB */
     EXIT_INTERRUPTED = 130,
 };
 
@@ -178,11 +178,13 @@ static void models_help(void)
 }
 
 static int build_and_describe(const struct bf_arch_info *a, int size,
-                              int classes, int in_ch,
-                              struct bf_stage_info *st, int *n, int64_t *params)
+                              int classes, int in_ch, struct bf_stage_info *st,
+                              int *n, int64_t *params)
 {
-    struct bf_model_params mp = {.arch = a->name, .num_classes = classes,
-                                 .in_channels = in_ch, .seed = 1};
+    struct bf_model_params mp = {.arch = a->name,
+                                 .num_classes = classes,
+                                 .in_channels = in_ch,
+                                 .seed = 1};
     bf_model *m = NULL;
     int rc = bf_model_create(&mp, &m);
 
@@ -232,8 +234,10 @@ static int cmd_models(int argc, char **argv)
             break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "text") != 0)
-                return usage_error("models", "--format: '%s' is not text "
-                                   "or csv", optarg);
+                return usage_error("models",
+                                   "--format: '%s' is not text "
+                                   "or csv",
+                                   optarg);
             csv = strcmp(optarg, "csv") == 0;
             break;
         case 'h':
@@ -254,8 +258,8 @@ static int cmd_models(int argc, char **argv)
 
         if ((rc = bf_arch_find(arch, &a)))
             return error_exit(rc);
-        if ((rc = build_and_describe(&a, size, classes, in_ch, st, &n,
-                                     &params)))
+        if ((rc =
+                 build_and_describe(&a, size, classes, in_ch, st, &n, &params)))
             return error_exit(rc);
         printf(csv ? "stage,modules,output,params,macs\n"
                    : "%-11s %-40s %-14s %12s %14s\n",
@@ -295,8 +299,8 @@ static int cmd_models(int argc, char **argv)
         if ((rc = bf_arch_get(i, &a)))
             return error_exit(rc);
         bf_log_progress("models", i, bf_arch_count(), a.name);
-        if ((rc = build_and_describe(&a, size, classes, in_ch, st, &n,
-                                     &params)))
+        if ((rc =
+                 build_and_describe(&a, size, classes, in_ch, st, &n, &params)))
             return error_exit(rc);
         for (int s = 0; s < n; s++)
             macs += st[s].macs;
@@ -316,8 +320,8 @@ static int cmd_models(int argc, char **argv)
 
 static int cmd_keys(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
-                     strcmp(argv[1], "-h") == 0)) {
+    if (argc > 1 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: bfbench keys\n\nPrint every scenario key with its "
                "type, unit, default, range and help.\n");
         return EXIT_OK;
@@ -382,8 +386,8 @@ static int sink_aggregates(void *ctx, int64_t case_id,
 static int sink_case_end(void *ctx, int64_t case_id, const char *status,
                          const char *error)
 {
-    return bf_store_case_end(((struct store_sink *)ctx)->store, case_id,
-                             status, error);
+    return bf_store_case_end(((struct store_sink *)ctx)->store, case_id, status,
+                             error);
 }
 
 static void print_cases(const struct bf_scenario *sc)
@@ -429,8 +433,7 @@ static int cmd_run(int argc, char **argv)
             db = optarg;
             break;
         case 't':
-            if ((rc = parse_int("run", "--threads", optarg, 0, 1024,
-                                &threads)))
+            if ((rc = parse_int("run", "--threads", optarg, 0, 1024, &threads)))
                 return rc;
             break;
         case 'n':
@@ -596,8 +599,10 @@ static int cmd_report(int argc, char **argv)
             else if (strcmp(optarg, "md") == 0)
                 rp.format = BF_REPORT_MARKDOWN;
             else
-                return usage_error("report", "--format: '%s' is not text, "
-                                   "csv or md", optarg);
+                return usage_error("report",
+                                   "--format: '%s' is not text, "
+                                   "csv or md",
+                                   optarg);
             break;
         case 'm':
             rp.metric = optarg;
@@ -610,11 +615,12 @@ static int cmd_report(int argc, char **argv)
         }
     }
     if (optind < argc)
-        return usage_error("report", "unexpected argument '%s'",
-                           argv[optind]);
+        return usage_error("report", "unexpected argument '%s'", argv[optind]);
     if (stat(db, &st) != 0) {
-        bf_err_set(BF_ENOENT, "no results DB at '%s' (run a scenario first: "
-                   "bfbench run scenarios/host-local.yaml)", db);
+        bf_err_set(BF_ENOENT,
+                   "no results DB at '%s' (run a scenario first: "
+                   "bfbench run scenarios/host-local.yaml)",
+                   db);
         return error_exit(BF_ENOENT);
     }
     if ((rc = bf_store_open(db, &store)))
@@ -687,8 +693,8 @@ static int cmd_bench(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     char list[1024] = "resnet152,densenet169,mobilenet_v2";
     const char *models[32];
-    struct bf_perf_params pp = {.warmup = 5, .iters = 5, .rounds = 4,
-                                .in = stdin, .out = stdout};
+    struct bf_perf_params pp = {
+        .warmup = 5, .iters = 5, .rounds = 4, .in = stdin, .out = stdout};
     size_t n = 0;
     char *save = NULL;
     int c, rc;
@@ -741,11 +747,12 @@ static int cmd_bench(int argc, char **argv)
     for (char *tok = strtok_r(list, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
         if (n == sizeof(models) / sizeof(models[0]))
-            return usage_error("bench", "--models: more than %zu models",
-                               n);
+            return usage_error("bench", "--models: more than %zu models", n);
         if (!bf_arch_exists(tok))
-            return usage_error("bench", "--models: unknown architecture "
-                               "'%s' (see 'bfbench models')", tok);
+            return usage_error("bench",
+                               "--models: unknown architecture "
+                               "'%s' (see 'bfbench models')",
+                               tok);
         models[n++] = tok;
     }
     if (n == 0)
@@ -758,12 +765,11 @@ static int cmd_bench(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *cmd;
     int c;
 

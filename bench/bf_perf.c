@@ -128,8 +128,8 @@ static int setup_subject(struct subject *s, const char *name, int size_px,
 
 static int append(struct subject *s, int path, const double *ms, int n)
 {
-    double *grown = realloc(s->ms[path], (s->n[path] + (size_t)n) *
-                                             sizeof(*grown));
+    double *grown =
+        realloc(s->ms[path], (s->n[path] + (size_t)n) * sizeof(*grown));
 
     if (!grown)
         return bf_err_set(BF_ENOMEM, "benchmark samples");

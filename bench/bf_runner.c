@@ -172,9 +172,8 @@ static int emit(const struct bf_runner_params *p, int64_t case_id,
 {
     const struct bf_runner_sink *sink = p->sink;
     struct bf_sample_row *rows;
-    struct bf_aggregate_row agg = {.metric = "e2e",
-                                   .unit = "ms",
-                                   .method = BF_RUNNER_METHOD_HOST};
+    struct bf_aggregate_row agg = {
+        .metric = "e2e", .unit = "ms", .method = BF_RUNNER_METHOD_HOST};
     double *ms;
     int rc;
 

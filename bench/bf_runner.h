@@ -32,8 +32,8 @@ struct bf_runner_sink {
     void *ctx;
     int (*case_begin)(void *ctx, const struct bf_case_row *row,
                       int64_t *case_id);
-    int (*samples)(void *ctx, int64_t case_id,
-                   const struct bf_sample_row *rows, size_t n);
+    int (*samples)(void *ctx, int64_t case_id, const struct bf_sample_row *rows,
+                   size_t n);
     int (*aggregates)(void *ctx, int64_t case_id,
                       const struct bf_aggregate_row *rows, size_t n);
     /* status: "finished", "failed" or "skipped"; error may be NULL. */
@@ -44,8 +44,8 @@ struct bf_runner_sink {
 struct bf_runner_params {
     const struct bf_scenario *scenario;
     const struct bf_runner_sink *sink;
-    int threads_override;             /* >= 0 replaces every case's threads */
-    volatile sig_atomic_t *stop;      /* may be NULL */
+    int threads_override;        /* >= 0 replaces every case's threads */
+    volatile sig_atomic_t *stop; /* may be NULL */
 };
 
 struct bf_runner_result {

@@ -42,11 +42,11 @@ enum bf_key_type {
 struct bf_scenario_key {
     const char *name;
     enum bf_key_type type;
-    int is_list;         /* accepts a sequence that expands into cases */
-    int required;        /* must be present */
-    const char *unit;    /* "ms", "px", "" */
-    const char *def;     /* default as text, "" when required / none */
-    double min;          /* inclusive range for INT and FLOAT */
+    int is_list;      /* accepts a sequence that expands into cases */
+    int required;     /* must be present */
+    const char *unit; /* "ms", "px", "" */
+    const char *def;  /* default as text, "" when required / none */
+    double min;       /* inclusive range for INT and FLOAT */
     double max;
     const char *choices; /* ENUM: words separated by '|' */
     const char *help;    /* one line */

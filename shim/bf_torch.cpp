@@ -35,7 +35,8 @@ struct bf_tensor {
 
 static std::atomic<long> live_handles{0};
 
-namespace {
+namespace
+{
 
 template <typename F> int guarded(const char *fn, F &&body)
 {
@@ -224,8 +225,8 @@ extern "C" int bf_model_create(const struct bf_model_params *params,
             return bf_err_set(BF_ENOENT,
                               "unknown architecture '%s' (known: %s)",
                               params->arch, arch_names().c_str());
-        int classes = params->num_classes ? params->num_classes
-                                          : a->num_classes;
+        int classes =
+            params->num_classes ? params->num_classes : a->num_classes;
         int in_ch = params->in_channels ? params->in_channels : a->in_channels;
         if (classes < 1 || classes > 1000000)
             return bf_err_set(BF_ERANGE, "num_classes %d outside 1..1000000",
@@ -296,8 +297,8 @@ static int64_t stage_params(const bfzoo::Net &net, size_t stage)
     for (const auto &p : net.named_parameters(true)) {
         for (const std::string &prefix : net.stage_prefixes[stage]) {
             const std::string &k = p.key();
-            if (k.size() > prefix.size() && k.compare(0, prefix.size(),
-                                                      prefix) == 0 &&
+            if (k.size() > prefix.size() &&
+                k.compare(0, prefix.size(), prefix) == 0 &&
                 k[prefix.size()] == '.') {
                 n += p.value().numel();
                 break;
@@ -411,10 +412,9 @@ extern "C" int bf_model_forward(bf_model *model, const bf_tensor *input,
                               first, last, model->spec.name, n - 1);
         const torch::Tensor &x = input->t;
         if (first == 0 && (x.dim() != 4 || x.size(1) != net.in_channels))
-            return bf_err_set(BF_ESHAPE,
-                              "%s expects N x %d x H x W input, got %s",
-                              model->spec.name, net.in_channels,
-                              c10::str(x.sizes()).c_str());
+            return bf_err_set(
+                BF_ESHAPE, "%s expects N x %d x H x W input, got %s",
+                model->spec.name, net.in_channels, c10::str(x.sizes()).c_str());
         torch::Tensor y;
         if (net.is_training()) {
             y = net.forward_range(x, first, last);
@@ -444,12 +444,11 @@ extern "C" int bf_model_save(const bf_model *model, const char *path)
     return guarded("bf_model_save", [&] {
         if (!model || !path)
             return bf_err_set(BF_EINVAL, "bf_model_save: NULL argument");
-        std::string meta = std::string("arch=") + model->spec.name +
-                           "\nnum_classes=" +
-                           std::to_string(model->net->num_classes) +
-                           "\nin_channels=" +
-                           std::to_string(model->net->in_channels) +
-                           "\nsource=bfbench\n";
+        std::string meta =
+            std::string("arch=") + model->spec.name +
+            "\nnum_classes=" + std::to_string(model->net->num_classes) +
+            "\nin_channels=" + std::to_string(model->net->in_channels) +
+            "\nsource=bfbench\n";
         return bfweights::write(path, meta, state_of(*model->net));
     });
 }
@@ -534,15 +533,14 @@ extern "C" void bf_tensor_free(bf_tensor *tensor)
     live_handles--;
 }
 
-extern "C" int bf_tensor_shape(const bf_tensor *tensor, int64_t *shape,
-                               int max, int *ndim)
+extern "C" int bf_tensor_shape(const bf_tensor *tensor, int64_t *shape, int max,
+                               int *ndim)
 {
     if (!tensor || !shape || !ndim)
         return bf_err_set(BF_EINVAL, "bf_tensor_shape: NULL argument");
     int n = static_cast<int>(tensor->t.dim());
     if (n > max)
-        return bf_err_set(BF_ERANGE, "tensor has rank %d, room for %d", n,
-                          max);
+        return bf_err_set(BF_ERANGE, "tensor has rank %d, room for %d", n, max);
     for (int i = 0; i < n; i++)
         shape[i] = tensor->t.size(i);
     *ndim = n;
@@ -579,9 +577,8 @@ extern "C" int bf_tensor_max_abs_diff(const bf_tensor *a, const bf_tensor *b,
                               c10::str(a->t.sizes()).c_str(),
                               c10::str(b->t.sizes()).c_str());
         torch::NoGradGuard no_grad;
-        torch::Tensor d = (a->t.to(torch::kDouble) - b->t.to(torch::kDouble))
-                              .abs()
-                              .max();
+        torch::Tensor d =
+            (a->t.to(torch::kDouble) - b->t.to(torch::kDouble)).abs().max();
         *out = d.item<double>();
         return 0;
     });

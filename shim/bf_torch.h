@@ -98,10 +98,10 @@ int bf_arch_exists(const char *name);
 /* Models */
 
 struct bf_model_params {
-    const char *arch;  /* a zoo name */
-    int num_classes;   /* 0: the architecture's default */
-    int in_channels;   /* 0: the architecture's default */
-    uint64_t seed;     /* random initialisation (torchvision's scheme) */
+    const char *arch; /* a zoo name */
+    int num_classes;  /* 0: the architecture's default */
+    int in_channels;  /* 0: the architecture's default */
+    uint64_t seed;    /* random initialisation (torchvision's scheme) */
 };
 
 /* Build a model in eval mode. Caller owns, free with bf_model_free. */
@@ -123,9 +123,9 @@ struct bf_stage_info {
     char modules[BF_STAGE_MODULES_MAX]; /* "layer2" (torchvision modules) */
     int out_ndim;
     int64_t out_shape[BF_TENSOR_MAX_DIMS]; /* for a batch of one */
-    int64_t params; /* parameters owned by the stage */
-    int64_t macs;   /* multiply-accumulates of its convolutions and linear
-                       layers for one image, from the layer shapes */
+    int64_t params;                        /* parameters owned by the stage */
+    int64_t macs; /* multiply-accumulates of its convolutions and linear
+                     layers for one image, from the layer shapes */
 };
 
 /*
@@ -209,8 +209,7 @@ int bf_tensor_shape(const bf_tensor *tensor, int64_t *shape, int max,
 int bf_tensor_copy_f32(const bf_tensor *tensor, float *data, size_t count);
 
 /* Largest absolute elementwise difference of two same-shape tensors. */
-int bf_tensor_max_abs_diff(const bf_tensor *a, const bf_tensor *b,
-                           double *out);
+int bf_tensor_max_abs_diff(const bf_tensor *a, const bf_tensor *b, double *out);
 
 #ifdef __cplusplus
 }

@@ -12,9 +12,11 @@
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the BFW1 reader assumes a little-endian host");
 
-namespace bfweights {
+namespace bfweights
+{
 
-namespace {
+namespace
+{
 
 constexpr uint32_t max_meta = 64 * 1024;
 constexpr uint32_t max_name = 1024;
@@ -60,7 +62,10 @@ struct Reader {
         in.seekg(0);
         return 0;
     }
-    uint64_t pos() { return static_cast<uint64_t>(in.tellg()); }
+    uint64_t pos()
+    {
+        return static_cast<uint64_t>(in.tellg());
+    }
     int bytes(void *dst, uint64_t n, const char *what)
     {
         uint64_t at = pos();
@@ -99,13 +104,11 @@ int write(const char *path, const std::string &meta, const State &state)
         int dtype = dtype_of(t);
         if (!dtype)
             return bf_err_set(BF_EUNSUPPORTED, "%s: '%s' has dtype %s", path,
-                              kv.first.c_str(),
-                              c10::toString(t.scalar_type()));
+                              kv.first.c_str(), c10::toString(t.scalar_type()));
         u32(static_cast<uint32_t>(kv.first.size()));
         out.write(kv.first.data(),
                   static_cast<std::streamsize>(kv.first.size()));
-        char head[2] = {static_cast<char>(dtype),
-                        static_cast<char>(t.dim())};
+        char head[2] = {static_cast<char>(dtype), static_cast<char>(t.dim())};
         out.write(head, 2);
         for (int64_t d : t.sizes())
             out.write(reinterpret_cast<const char *>(&d), 8);
@@ -215,7 +218,8 @@ int read_index(const char *path, File *out)
         file.entries.push_back(std::move(e));
     }
     if (r.pos() != r.size)
-        return bf_err_set(BF_EPARSE, "%s: %llu unexpected bytes after the last "
+        return bf_err_set(BF_EPARSE,
+                          "%s: %llu unexpected bytes after the last "
                           "entry",
                           path,
                           static_cast<unsigned long long>(r.size - r.pos()));

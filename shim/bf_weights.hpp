@@ -23,7 +23,8 @@
 #include <utility>
 #include <vector>
 
-namespace bfweights {
+namespace bfweights
+{
 
 struct Entry {
     std::string name;

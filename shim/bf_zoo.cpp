@@ -18,7 +18,8 @@
 #include <cmath>
 #include <stdexcept>
 
-namespace bfzoo {
+namespace bfzoo
+{
 
 namespace nn = torch::nn;
 using torch::Tensor;
@@ -151,8 +152,8 @@ Tensor Net::forward_range(const Tensor &x, int first, int last)
 
 // Kaiming-normal, fan-out, for ResNet and MobileNetV2 convolutions.
 static nn::Conv2d conv_fan_out(int64_t in, int64_t out, int64_t k,
-                               int64_t stride, int64_t pad,
-                               int64_t groups = 1, bool bias = false)
+                               int64_t stride, int64_t pad, int64_t groups = 1,
+                               bool bias = false)
 {
     nn::Conv2d c(nn::Conv2dOptions(in, out, k)
                      .stride(stride)
@@ -173,8 +174,7 @@ static nn::Conv2d conv_fan_in(int64_t in, int64_t out, int64_t k,
     nn::Conv2d c(
         nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
     torch::NoGradGuard no_grad;
-    nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanIn,
-                              torch::kLeakyReLU);
+    nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanIn, torch::kLeakyReLU);
     return c;
 }
 
@@ -310,13 +310,10 @@ static std::shared_ptr<Net> build_resnet(const ResNetCfg &cfg, int in_ch,
     net->register_module("bn1", bn1);
     auto stem = net->convbn(conv1, bn1);
     if (cfg.mini) {
-        add_stage(*net, "stem", "conv1 bn1 relu", {"conv1", "bn1"},
-                  {[stem](const Tensor &x) {
-                      return torch::relu(stem->plain(x));
-                  }},
-                  {[stem](const Tensor &x) {
-                      return stem->folded(x).relu_();
-                  }});
+        add_stage(
+            *net, "stem", "conv1 bn1 relu", {"conv1", "bn1"},
+            {[stem](const Tensor &x) { return torch::relu(stem->plain(x)); }},
+            {[stem](const Tensor &x) { return stem->folded(x).relu_(); }});
     } else {
         add_stage(
             *net, "stem", "conv1 bn1 relu maxpool", {"conv1", "bn1"},
@@ -416,9 +413,9 @@ static void dense_block(Net &net, nn::Module &features, int index,
     });
     folded.push_back([layers, conv2_cb, total, growth](const Tensor &x) {
         int64_t c0 = x.size(1);
-        Tensor buf = torch::empty({x.size(0), total, x.size(2), x.size(3)},
-                                  x.options().memory_format(
-                                      x.suggest_memory_format()));
+        Tensor buf =
+            torch::empty({x.size(0), total, x.size(2), x.size(3)},
+                         x.options().memory_format(x.suggest_memory_format()));
         buf.narrow(1, 0, c0).copy_(x);
         int64_t have = c0;
         for (size_t i = 0; i < layers.size(); i++) {
@@ -447,18 +444,18 @@ static std::shared_ptr<Net> build_densenet(const DenseNetCfg &cfg, int in_ch,
     features->register_module("norm0", norm0);
     auto stem = net->convbn(conv0, norm0);
     bool mini = cfg.mini;
-    add_stage(
-        *net, "stem",
-        mini ? "features.conv0 norm0 relu0" : "features.conv0 norm0 relu0 pool0",
-        {"features.conv0", "features.norm0"},
-        {[stem, mini](const Tensor &x) {
-            Tensor y = torch::relu(stem->plain(x));
-            return mini ? y : torch::max_pool2d(y, 3, 2, 1);
-        }},
-        {[stem, mini](const Tensor &x) {
-            Tensor y = stem->folded(x).relu_();
-            return mini ? y : torch::max_pool2d(y, 3, 2, 1);
-        }});
+    add_stage(*net, "stem",
+              mini ? "features.conv0 norm0 relu0"
+                   : "features.conv0 norm0 relu0 pool0",
+              {"features.conv0", "features.norm0"},
+              {[stem, mini](const Tensor &x) {
+                  Tensor y = torch::relu(stem->plain(x));
+                  return mini ? y : torch::max_pool2d(y, 3, 2, 1);
+              }},
+              {[stem, mini](const Tensor &x) {
+                  Tensor y = stem->folded(x).relu_();
+                  return mini ? y : torch::max_pool2d(y, 3, 2, 1);
+              }});
 
     size_t nblocks = cfg.blocks.size();
     for (size_t b = 0; b < nblocks; b++) {
@@ -525,9 +522,8 @@ static int64_t make_divisible(double v, int64_t divisor)
 // Conv2dNormActivation with ReLU6, registered as "<name>.0" and "<name>.1".
 static std::shared_ptr<ConvBn> conv_norm_act(Net &net, nn::Module &parent,
                                              const std::string &name,
-                                             int64_t in, int64_t out,
-                                             int64_t k, int64_t stride,
-                                             int64_t groups)
+                                             int64_t in, int64_t out, int64_t k,
+                                             int64_t stride, int64_t groups)
 {
     auto seq = container();
     auto conv = conv_fan_out(in, out, k, stride, (k - 1) / 2, groups);
@@ -542,8 +538,8 @@ static std::shared_ptr<Net> build_mobilenet_v2(int in_ch, int classes)
 {
     auto net = std::make_shared<Net>();
     auto features = container();
-    const int setting[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2},
-                               {6, 64, 4, 2},  {6, 96, 3, 1},  {6, 160, 3, 2},
+    const int setting[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2},
+                               {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2},
                                {6, 320, 1, 1}};
     // features index -> stage (the resolution boundaries, see the top).
     const int stage_end[5] = {1, 3, 6, 13, 18};
@@ -677,19 +673,31 @@ const std::vector<ArchSpec> &archs()
 {
     static const std::vector<ArchSpec> table = {
         {"resnet18", "resnet", 224, 3, 1000, "ResNet-18 (torchvision)",
-         [](int i, int c) { return resnet(false, {2, 2, 2, 2}, 1, 64, i, c); }},
+         [](int i, int c) {
+             return resnet(false, {2, 2, 2, 2}, 1, 64, i, c);
+         }},
         {"resnet34", "resnet", 224, 3, 1000, "ResNet-34 (torchvision)",
-         [](int i, int c) { return resnet(false, {3, 4, 6, 3}, 1, 64, i, c); }},
+         [](int i, int c) {
+             return resnet(false, {3, 4, 6, 3}, 1, 64, i, c);
+         }},
         {"resnet50", "resnet", 224, 3, 1000, "ResNet-50 (torchvision)",
-         [](int i, int c) { return resnet(true, {3, 4, 6, 3}, 1, 64, i, c); }},
+         [](int i, int c) {
+             return resnet(true, {3, 4, 6, 3}, 1, 64, i, c);
+         }},
         {"resnet101", "resnet", 224, 3, 1000, "ResNet-101 (torchvision)",
-         [](int i, int c) { return resnet(true, {3, 4, 23, 3}, 1, 64, i, c); }},
+         [](int i, int c) {
+             return resnet(true, {3, 4, 23, 3}, 1, 64, i, c);
+         }},
         {"resnet152", "resnet", 224, 3, 1000,
          "ResNet-152 (torchvision; BottleFit teacher)",
-         [](int i, int c) { return resnet(true, {3, 8, 36, 3}, 1, 64, i, c); }},
+         [](int i, int c) {
+             return resnet(true, {3, 8, 36, 3}, 1, 64, i, c);
+         }},
         {"resnext50_32x4d", "resnet", 224, 3, 1000,
          "ResNeXt-50 32x4d (torchvision)",
-         [](int i, int c) { return resnet(true, {3, 4, 6, 3}, 32, 4, i, c); }},
+         [](int i, int c) {
+             return resnet(true, {3, 4, 6, 3}, 32, 4, i, c);
+         }},
         {"resnext101_32x8d", "resnet", 224, 3, 1000,
          "ResNeXt-101 32x8d (torchvision)",
          [](int i, int c) {
@@ -697,17 +705,24 @@ const std::vector<ArchSpec> &archs()
          }},
         {"wide_resnet50_2", "resnet", 224, 3, 1000,
          "Wide ResNet-50-2 (torchvision)",
-         [](int i, int c) { return resnet(true, {3, 4, 6, 3}, 1, 128, i, c); }},
+         [](int i, int c) {
+             return resnet(true, {3, 4, 6, 3}, 1, 128, i, c);
+         }},
         {"densenet121", "densenet", 224, 3, 1000, "DenseNet-121 (torchvision)",
-         [](int i, int c) { return densenet(32, {6, 12, 24, 16}, 64, i, c); }},
+         [](int i, int c) {
+             return densenet(32, {6, 12, 24, 16}, 64, i, c);
+         }},
         {"densenet169", "densenet", 224, 3, 1000,
          "DenseNet-169 (torchvision; BottleFit teacher)",
-         [](int i, int c) { return densenet(32, {6, 12, 32, 32}, 64, i, c); }},
+         [](int i, int c) {
+             return densenet(32, {6, 12, 32, 32}, 64, i, c);
+         }},
         {"densenet201", "densenet", 224, 3, 1000,
          "DenseNet-201 (torchvision; BottleFit teacher)",
-         [](int i, int c) { return densenet(32, {6, 12, 48, 32}, 64, i, c); }},
-        {"mobilenet_v2", "mobilenet", 224, 3, 1000,
-         "MobileNetV2 (torchvision)",
+         [](int i, int c) {
+             return densenet(32, {6, 12, 48, 32}, 64, i, c);
+         }},
+        {"mobilenet_v2", "mobilenet", 224, 3, 1000, "MobileNetV2 (torchvision)",
          [](int i, int c) { return build_mobilenet_v2(i, c); }},
         {"resnet_mini", "mini", 28, 1, 10,
          "ResNet-18 layout at widths 16-128, 3x3 stem, no max-pool "

@@ -24,17 +24,22 @@
 #include <string>
 #include <vector>
 
-namespace bfzoo {
+namespace bfzoo
+{
 
 // Counts multiply-accumulates of conv and linear layers run on this thread
 // while alive (per image: the counts divide by the batch size).
-class MacCounter {
+class MacCounter
+{
   public:
     MacCounter();
     ~MacCounter();
     MacCounter(const MacCounter &) = delete;
     MacCounter &operator=(const MacCounter &) = delete;
-    int64_t total() const { return total_; }
+    int64_t total() const
+    {
+        return total_;
+    }
     static void add(int64_t macs);
 
   private:
@@ -71,7 +76,8 @@ struct Stage {
     std::function<torch::Tensor(const torch::Tensor &)> folded;
 };
 
-class Net : public torch::nn::Module {
+class Net : public torch::nn::Module
+{
   public:
     std::string arch;
     int in_channels = 3;
@@ -98,8 +104,7 @@ struct ArchSpec {
     int in_channels;
     int num_classes;
     const char *description;
-    std::function<std::shared_ptr<Net>(int in_channels, int num_classes)>
-        build;
+    std::function<std::shared_ptr<Net>(int in_channels, int num_classes)> build;
 };
 
 const std::vector<ArchSpec> &archs();

@@ -89,8 +89,8 @@ static int wait_exit(pid_t pid)
 static void expect(int code, int want, const char *where)
 {
     if (code != want)
-        fail_msg("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", where,
-                 code, want, out_text, err_text);
+        fail_msg("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", where, code,
+                 want, out_text, err_text);
 }
 
 static void tmp_path(char *out, size_t size, const char *name)
@@ -158,15 +158,14 @@ static void test_cli_keys_and_models(void **state)
     assert_non_null(strstr(err_text, "unknown architecture 'resnet153'"));
 }
 
-static const char *small_scenario =
-    "name: cli-small\n"
-    "seed: 3\n"
-    "models: [resnet_mini, densenet_mini]\n"
-    "fold_bn: [false, true]\n"
-    "threads: 1\n"
-    "warmup: 1\n"
-    "min_samples: 5\n"
-    "min_duration_ms: 0\n";
+static const char *small_scenario = "name: cli-small\n"
+                                    "seed: 3\n"
+                                    "models: [resnet_mini, densenet_mini]\n"
+                                    "fold_bn: [false, true]\n"
+                                    "threads: 1\n"
+                                    "warmup: 1\n"
+                                    "min_samples: 5\n"
+                                    "min_duration_ms: 0\n";
 
 static void test_cli_run_and_report(void **state)
 {
@@ -228,12 +227,10 @@ static void test_cli_bad_inputs(void **state)
                                             -1, &st, NULL),
                          SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_string_equal((const char *)sqlite3_column_text(st, 0),
-                            "failed");
-        assert_string_equal((const char *)sqlite3_column_text(st, 1),
-                            "failed");
-        assert_non_null(strstr((const char *)sqlite3_column_text(st, 2),
-                               "junk.bfw"));
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), "failed");
+        assert_string_equal((const char *)sqlite3_column_text(st, 1), "failed");
+        assert_non_null(
+            strstr((const char *)sqlite3_column_text(st, 2), "junk.bfw"));
         sqlite3_finalize(st);
     }
     /* A DB from a newer bfbench is refused, untouched. */
@@ -316,10 +313,9 @@ static void test_cli_interrupted_run_keeps_samples(void **state)
     (void)state;
     expect(interrupt_run("interrupted.db", SIGINT, db, sizeof(db)), 130,
            "SIGINT");
-    assert_int_equal(
-        query_long(db, "SELECT count(*) FROM runs WHERE status = "
-                       "'interrupted'"),
-        1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs WHERE status = "
+                                    "'interrupted'"),
+                     1);
     assert_true(query_long(db, "SELECT count(*) FROM samples") >= 1);
 }
 

@@ -62,11 +62,11 @@ static void check_arch(const char *arch)
         assert_int_equal(bf_model_set_inference(m, &ip), 0);
         assert_int_equal(bf_model_forward(m, x, 0, n - 1, &got), 0);
         assert_int_equal(bf_tensor_max_abs_diff(got, want, &d), 0);
-        print_message("%s fold_bn=%d: max |logit - torchvision| = %.3g\n",
-                      arch, fold, d);
+        print_message("%s fold_bn=%d: max |logit - torchvision| = %.3g\n", arch,
+                      fold, d);
         if (!(d <= 1e-4))
-            fail_msg("%s fold_bn=%d differs from torchvision by %g", arch,
-                     fold, d);
+            fail_msg("%s fold_bn=%d differs from torchvision by %g", arch, fold,
+                     d);
         bf_tensor_free(got);
     }
     bf_tensor_free(x);

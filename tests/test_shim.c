@@ -50,8 +50,8 @@ static int check_leaks(void **state)
 
 static bf_model *make(const char *arch, int classes, uint64_t seed)
 {
-    struct bf_model_params p = {.arch = arch, .num_classes = classes,
-                                .seed = seed};
+    struct bf_model_params p = {
+        .arch = arch, .num_classes = classes, .seed = seed};
     bf_model *m = NULL;
     int rc = bf_model_create(&p, &m);
 
@@ -104,9 +104,8 @@ static const struct {
 static void test_shim_param_counts_match_torchvision(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof(torchvision_params) /
-                               sizeof(torchvision_params[0]);
-         i++) {
+    for (size_t i = 0;
+         i < sizeof(torchvision_params) / sizeof(torchvision_params[0]); i++) {
         bf_model *m = make(torchvision_params[i].arch, 0, 1);
         int64_t n = 0;
 
@@ -148,8 +147,10 @@ static void test_shim_macs_match_torchvision(void **state)
     static const struct {
         const char *arch;
         double gmacs;
-    } want[] = {{"resnet50", 4.09},    {"resnet152", 11.51},
-                {"densenet169", 3.36}, {"densenet201", 4.29},
+    } want[] = {{"resnet50", 4.09},
+                {"resnet152", 11.51},
+                {"densenet169", 3.36},
+                {"densenet201", 4.29},
                 {"mobilenet_v2", 0.30}};
 
     (void)state;
@@ -193,8 +194,8 @@ static void test_shim_stage_shapes_chain(void **state)
         bf_tensor *x;
 
         assert_int_equal(bf_arch_find(cases[i].arch, &info), 0);
-        assert_int_equal(bf_model_describe(m, cases[i].size, cases[i].size,
-                                           st, BF_MODEL_MAX_STAGES, &n),
+        assert_int_equal(bf_model_describe(m, cases[i].size, cases[i].size, st,
+                                           BF_MODEL_MAX_STAGES, &n),
                          0);
         x = randn4(1, info.in_channels, cases[i].size, cases[i].size, 3);
         for (int s = 0; s < n; s++) {
@@ -256,7 +257,7 @@ static void test_shim_range_forward_equals_whole(void **state)
  */
 static void test_shim_fold_matches_plain(void **state)
 {
-    const char *archs[] = {"resnet18", "resnet50", "densenet121",
+    const char *archs[] = {"resnet18",     "resnet50",    "densenet121",
                            "mobilenet_v2", "resnet_mini", "densenet_mini"};
 
     (void)state;
@@ -556,8 +557,8 @@ static void test_shim_describe_errors(void **state)
 
     (void)state;
     assert_int_equal(bf_model_describe(m, 224, 224, st, 3, &n), BF_ERANGE);
-    assert_int_equal(
-        bf_model_describe(m, 8, 8, st, BF_MODEL_MAX_STAGES, &n), BF_ESHAPE);
+    assert_int_equal(bf_model_describe(m, 8, 8, st, BF_MODEL_MAX_STAGES, &n),
+                     BF_ESHAPE);
     assert_non_null(strstr(bf_last_error(), "too small"));
     bf_model_free(m);
 }
@@ -574,10 +575,8 @@ int main(void)
         cmocka_unit_test_teardown(test_shim_range_forward_equals_whole,
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_fold_matches_plain, check_leaks),
-        cmocka_unit_test_teardown(test_shim_bad_names_and_ranges,
-                                  check_leaks),
-        cmocka_unit_test_teardown(test_shim_save_load_round_trip,
-                                  check_leaks),
+        cmocka_unit_test_teardown(test_shim_bad_names_and_ranges, check_leaks),
+        cmocka_unit_test_teardown(test_shim_save_load_round_trip, check_leaks),
         cmocka_unit_test_teardown(test_shim_bad_weight_files, check_leaks),
         cmocka_unit_test_teardown(test_shim_threads_and_info, check_leaks),
         cmocka_unit_test_teardown(test_shim_describe_errors, check_leaks),
