@@ -759,6 +759,12 @@ static int cmd_bench(int argc, char **argv)
         return usage_error("bench", "--models: empty list");
     pp.models = models;
     pp.n_models = n;
+    {
+        struct bf_sysinfo sys;
+
+        bf_sysinfo_collect(BF_SOURCE_DIR, &sys);
+        bf_sysinfo_warn(&sys);
+    }
     rc = bf_perf_run(&pp);
     return rc ? error_exit(rc) : EXIT_OK;
 }

@@ -178,7 +178,11 @@ static void fill_arch(const bfzoo::ArchSpec &a, struct bf_arch_info *out)
 
 extern "C" int bf_arch_count(void)
 {
-    return static_cast<int>(bfzoo::archs().size());
+    try {
+        return static_cast<int>(bfzoo::archs().size());
+    } catch (...) {
+        return 0;
+    }
 }
 
 extern "C" int bf_arch_get(int i, struct bf_arch_info *out)
@@ -209,7 +213,11 @@ extern "C" int bf_arch_find(const char *name, struct bf_arch_info *out)
 
 extern "C" int bf_arch_exists(const char *name)
 {
-    return name && bfzoo::find_arch(name) != nullptr;
+    try {
+        return name && bfzoo::find_arch(name) != nullptr;
+    } catch (...) {
+        return 0;
+    }
 }
 
 // Models
