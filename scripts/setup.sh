@@ -14,7 +14,7 @@ required=(
     libcmocka-dev
     libturbojpeg0-dev
     libyaml-dev
-    zlib1g-dev libzstd-dev
+    zlib1g-dev libzstd-dev libpng-dev
     dataset-fashion-mnist
 )
 optional=(python3-torch python3-torchvision)

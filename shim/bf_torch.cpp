@@ -6,6 +6,7 @@
 // assigned only after every fallible step succeeded.
 #include "bf_torch.h"
 
+#include "bf_shim.hpp"
 #include "bf_weights.hpp"
 #include "bf_zoo.hpp"
 
@@ -22,44 +23,31 @@
 #include <thread>
 #include <unistd.h>
 
-struct bf_model {
-    std::shared_ptr<bfzoo::Net> net;
-    bfzoo::ArchSpec spec;
-    bool fold_requested = false;
-    bool channels_last = false;
-};
+std::atomic<long> bfshim::live_handles{0};
 
-struct bf_tensor {
-    torch::Tensor t;
-};
-
-static std::atomic<long> live_handles{0};
-
-namespace
-{
-
-template <typename F> int guarded(const char *fn, F &&body)
-{
-    try {
-        return body();
-    } catch (const c10::Error &e) {
-        return bf_err_set(BF_ETORCH, "%s: %s", fn, e.what_without_backtrace());
-    } catch (const std::bad_alloc &) {
-        return bf_err_set(BF_ENOMEM, "%s: out of memory", fn);
-    } catch (const std::exception &e) {
-        return bf_err_set(BF_ETORCH, "%s: %s", fn, e.what());
-    } catch (...) {
-        return bf_err_set(BF_EINTERNAL, "%s: unknown C++ exception", fn);
-    }
-}
-
-int new_tensor(torch::Tensor t, bf_tensor **out)
+int bfshim::new_tensor(torch::Tensor t, bf_tensor **out)
 {
     auto *h = new bf_tensor{std::move(t)};
     live_handles++;
     *out = h;
     return 0;
 }
+
+void bfshim::refold(bf_model *m)
+{
+    if (m->fold_requested && !m->net->is_training())
+        m->net->fold(m->channels_last);
+    else
+        m->net->unfold();
+}
+
+using bfshim::guarded;
+using bfshim::live_handles;
+using bfshim::new_tensor;
+using bfshim::refold;
+
+namespace
+{
 
 std::string arch_names()
 {
@@ -78,14 +66,6 @@ int check_shape(const int64_t *shape, int ndim, const char *fn)
         if (shape[i] < 0)
             return bf_err_set(BF_EINVAL, "%s: negative dimension %d", fn, i);
     return 0;
-}
-
-void refold(bf_model *m)
-{
-    if (m->fold_requested && !m->net->is_training())
-        m->net->fold(m->channels_last);
-    else
-        m->net->unfold();
 }
 
 } // namespace
@@ -426,15 +406,67 @@ extern "C" int bf_model_forward(bf_model *model, const bf_tensor *input,
         torch::Tensor y;
         if (net.is_training()) {
             y = net.forward_range(x, first, last);
-        } else {
+        } else if (model->fold_requested) {
+            // The fast path; its outputs cannot enter autograd later.
             c10::InferenceMode guard;
+            y = net.forward_range(x, first, last);
+        } else {
+            // Plain eval outputs may meet a student's outputs in a loss
+            // (teachers), which inference-mode tensors cannot.
+            torch::NoGradGuard no_grad;
             y = net.forward_range(x, first, last);
         }
         return new_tensor(std::move(y), out);
     });
 }
 
+// BottleFit bottleneck
+
+extern "C" int
+bf_model_inject_bottleneck(bf_model *model,
+                           const struct bf_bottleneck_params *params)
+{
+    return guarded("bf_model_inject_bottleneck", [&] {
+        if (!model || !params)
+            return bf_err_set(BF_EINVAL,
+                              "bf_model_inject_bottleneck: NULL argument");
+        const std::string family = model->spec.family;
+        if (family == "mobilenet")
+            return bf_err_set(BF_EUNSUPPORTED,
+                              "%s: no BottleFit bottleneck is defined for "
+                              "the %s family",
+                              model->spec.name, family.c_str());
+        try {
+            bfzoo::inject_bottleneck(*model->net, family,
+                                     model->spec.native_size_px,
+                                     params->version, params->channels);
+        } catch (const std::invalid_argument &e) {
+            return bf_err_set(BF_EINVAL, "%s: %s", model->spec.name, e.what());
+        }
+        refold(model);
+        return 0;
+    });
+}
+
+extern "C" int bf_model_bottleneck(const bf_model *model, int *version,
+                                   int *channels)
+{
+    if (!model || !version || !channels)
+        return bf_err_set(BF_EINVAL, "bf_model_bottleneck: NULL argument");
+    *version = model->net->bottleneck_version;
+    *channels = model->net->bottleneck_channels;
+    return 0;
+}
+
 // Checkpoints
+
+static std::string bottleneck_tag(const bfzoo::Net &net)
+{
+    if (!net.bottleneck_version)
+        return "none";
+    return std::to_string(net.bottleneck_version) + ":" +
+           std::to_string(net.bottleneck_channels);
+}
 
 static std::vector<std::pair<std::string, torch::Tensor>>
 state_of(const bfzoo::Net &net)
@@ -456,6 +488,7 @@ extern "C" int bf_model_save(const bf_model *model, const char *path)
             std::string("arch=") + model->spec.name +
             "\nnum_classes=" + std::to_string(model->net->num_classes) +
             "\nin_channels=" + std::to_string(model->net->in_channels) +
+            "\nbottleneck=" + bottleneck_tag(*model->net) +
             "\nsource=bfbench\n";
         return bfweights::write(path, meta, state_of(*model->net));
     });
@@ -476,6 +509,15 @@ extern "C" int bf_model_load(bf_model *model, const char *path)
                               "%s: weights are for architecture '%s', the "
                               "model is '%s'",
                               path, it->second.c_str(), model->spec.name);
+        it = file.meta.find("bottleneck");
+        std::string have = bottleneck_tag(*model->net);
+        if (it != file.meta.end() ? it->second != have : have != "none")
+            return bf_err_set(
+                BF_EPARSE,
+                "%s: weights have bottleneck '%s', the model "
+                "has '%s' (version:channels)",
+                path, it != file.meta.end() ? it->second.c_str() : "none",
+                have.c_str());
         rc = bfweights::load_into(path, file, state_of(*model->net));
         if (rc)
             return rc;
@@ -500,6 +542,23 @@ extern "C" int bf_tensor_from_f32(const int64_t *shape, int ndim,
         if (data)
             std::memcpy(t.data_ptr<float>(), data,
                         static_cast<size_t>(t.numel()) * sizeof(float));
+        return new_tensor(std::move(t), out);
+    });
+}
+
+extern "C" int bf_tensor_from_i64(const int64_t *shape, int ndim,
+                                  const int64_t *data, bf_tensor **out)
+{
+    return guarded("bf_tensor_from_i64", [&] {
+        int rc = check_shape(shape, ndim, "bf_tensor_from_i64");
+        if (rc)
+            return rc;
+        if (!out || !data)
+            return bf_err_set(BF_EINVAL, "bf_tensor_from_i64: NULL argument");
+        std::vector<int64_t> dims(shape, shape + ndim);
+        torch::Tensor t = torch::empty(dims, torch::kLong);
+        std::memcpy(t.data_ptr<int64_t>(), data,
+                    static_cast<size_t>(t.numel()) * sizeof(int64_t));
         return new_tensor(std::move(t), out);
     });
 }

@@ -165,6 +165,30 @@ int bf_model_set_train(bf_model *model, int train);
 int bf_model_forward(bf_model *model, const bf_tensor *input, int first,
                      int last, bf_tensor **out);
 
+/* BottleFit bottleneck */
+
+/*
+ * Replace stem..stage2 of a model with a BottleFit bottleneck (an encoder
+ * that runs on the device and whose output is transmitted, and a decoder
+ * that reproduces the teacher's stage2 output shape at the native input
+ * size). The stages become encoder, decoder, stage3, stage4, classifier;
+ * the tail keeps its weights, the new layers start from PyTorch's default
+ * initialisation. version: 0 (default) or 2 for every family; 1 and 3 for
+ * ResNets (reference section 2.2; the layers of versions 1 and 3 beyond the
+ * published shapes are this project's assumption). channels: 1..512.
+ * BF_EUNSUPPORTED for a family without a bottleneck (MobileNetV2),
+ * BF_EINVAL for a bad version or channel count or a second injection.
+ */
+struct bf_bottleneck_params {
+    int version;
+    int channels;
+};
+int bf_model_inject_bottleneck(bf_model *model,
+                               const struct bf_bottleneck_params *params);
+
+/* The injected bottleneck's version and channels (both 0 when none). */
+int bf_model_bottleneck(const bf_model *model, int *version, int *channels);
+
 /* Checkpoints and weights */
 
 /*
@@ -183,6 +207,114 @@ int bf_model_save(const bf_model *model, const char *path);
  */
 int bf_model_load(bf_model *model, const char *path);
 
+/* Training */
+
+typedef struct bf_optim bf_optim;
+
+/*
+ * Freeze (frozen = 1: no gradients, no optimizer updates) or unfreeze the
+ * parameters of stages first..last. Create optimizers after freezing: they
+ * take the parameters that require gradients at creation.
+ */
+int bf_model_freeze_stages(bf_model *model, int first, int last, int frozen);
+
+/*
+ * Train (1) or eval (0) mode for the modules of stages first..last only,
+ * after bf_model_set_train for the whole model: a frozen part in train mode
+ * keeps updating its BatchNorm running statistics (what the published code
+ * does), in eval mode it does not.
+ */
+int bf_model_set_train_stages(bf_model *model, int first, int last, int train);
+
+/*
+ * A 64-bit fingerprint (FNV-1a) of the raw bytes of the parameters of one
+ * stage, and of its buffers (BatchNorm statistics) when with_buffers is
+ * set: equal fingerprints mean bit-identical values. For tests and checks
+ * that frozen parts stayed frozen.
+ */
+int bf_model_stage_fingerprint(const bf_model *model, int stage,
+                               int with_buffers, uint64_t *fingerprint);
+
+/* Number of parameters that require gradients. */
+int bf_model_trainable_count(const bf_model *model, int64_t *count);
+
+/*
+ * Forward stages first..last and return every stage's output: outs must
+ * hold last - first + 1 entries, each receiving a new tensor the caller
+ * owns. In train mode the outputs carry autograd history.
+ */
+int bf_model_forward_all(bf_model *model, const bf_tensor *input, int first,
+                         int last, bf_tensor **outs);
+
+struct bf_optim_params {
+    const char *kind;    /* "sgd" or "adam" */
+    double lr;           /* learning rate */
+    double momentum;     /* sgd only */
+    double weight_decay; /* L2, both */
+};
+
+/* An optimizer over the model's parameters that require gradients now.
+ * BF_EINVAL when there are none. Caller owns, free with bf_optim_free. */
+int bf_optim_create(bf_model *model, const struct bf_optim_params *params,
+                    bf_optim **out);
+void bf_optim_free(bf_optim *optim);
+int bf_optim_set_lr(bf_optim *optim, double lr);
+int bf_optim_zero_grad(bf_optim *optim);
+int bf_optim_step(bf_optim *optim);
+
+/* Losses: each returns a new scalar tensor the caller owns. */
+
+/* Sum of squared differences (MSE with reduction "sum"). */
+int bf_loss_mse_sum(const bf_tensor *a, const bf_tensor *b, bf_tensor **out);
+
+/* Cross-entropy of logits (N x K) against int64 labels (N), batch mean. */
+int bf_loss_cross_entropy(const bf_tensor *logits, const bf_tensor *labels,
+                          bf_tensor **out);
+
+/*
+ * Knowledge distillation: alpha * CE(student, labels) + (1 - alpha) * T^2 *
+ * KL(softmax(teacher / T) || softmax(student / T)), KL averaged over the
+ * batch. The paper: T = 1, alpha = 0.5.
+ */
+int bf_loss_kd(const bf_tensor *student, const bf_tensor *teacher,
+               const bf_tensor *labels, double temperature, double alpha,
+               bf_tensor **out);
+
+/* a + b (same shape, e.g. loss terms). */
+int bf_tensor_add(const bf_tensor *a, const bf_tensor *b, bf_tensor **out);
+
+/* Back-propagate from a scalar. */
+int bf_tensor_backward(const bf_tensor *loss);
+
+/* The value of a one-element tensor. */
+int bf_tensor_item(const bf_tensor *tensor, double *value);
+
+/* Samples whose label is among the k largest logits (top-k correct). */
+int bf_tensor_topk_correct(const bf_tensor *logits, const bf_tensor *labels,
+                           int k, int64_t *correct);
+
+/* Quantization of the bottleneck (reference section 2.3): post-training,
+ * asymmetric uint8, scale = (max - min) / 255, zero_point = clamp(int(-min /
+ * scale), 0, 255), q = round(clamp(zero_point + x / scale, 0, 255)),
+ * x' = scale * (q - zero_point). Within the grid the round-trip error is
+ * at most scale / 2; because the zero point truncates, values within one
+ * step of the minimum may clip with an error up to one scale (as in the
+ * published code). A constant tensor (max == min, where the formula
+ * divides by zero) is put at one end of the grid and round-trips exactly;
+ * an all-zero tensor gets scale 1. */
+
+/* Quantize all of x (one sample) into q[n] with its scale and zero point. */
+int bf_tensor_quantize_u8(const bf_tensor *x, uint8_t *q, size_t n,
+                          float *scale, int *zero_point);
+
+/* The tensor of the given shape that q, scale and zero_point encode. */
+int bf_tensor_dequantize_u8(const uint8_t *q, const int64_t *shape, int ndim,
+                            float scale, int zero_point, bf_tensor **out);
+
+/* Quantize and dequantize every sample (dim 0) of x with its own range, as
+ * batch-1 transmission would. Caller owns the result. */
+int bf_tensor_fake_quantize_u8(const bf_tensor *x, bf_tensor **out);
+
 /* Tensors */
 
 /*
@@ -190,6 +322,10 @@ int bf_model_load(bf_model *model, const char *path);
  * product of shape), or zeros when data is NULL. Caller owns.
  */
 int bf_tensor_from_f32(const int64_t *shape, int ndim, const float *data,
+                       bf_tensor **out);
+
+/* A new int64 tensor (labels) copied from data. Caller owns. */
+int bf_tensor_from_i64(const int64_t *shape, int ndim, const int64_t *data,
                        bf_tensor **out);
 
 /* A new float32 tensor of standard-normal values from seed. Caller owns. */

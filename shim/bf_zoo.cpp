@@ -113,6 +113,7 @@ std::shared_ptr<ConvBn> Net::convbn(nn::Conv2d conv, nn::BatchNorm2d bn)
     auto cb = std::make_shared<ConvBn>();
     cb->conv = std::move(conv);
     cb->bn = std::move(bn);
+    cb->stage = static_cast<int>(stages.size());
     convbns.push_back(cb);
     return cb;
 }
@@ -650,6 +651,301 @@ static std::shared_ptr<Net> build_mobilenet_v2(int in_ch, int classes)
     add_stage(*net, "classifier", "avgpool classifier", {"classifier"}, {head},
               {head});
     return net;
+}
+
+// BottleFit bottleneck injection
+
+// Builds an nn.Sequential-like container ("0", "1", ...) and its plain and
+// folded forward functions; a convolution directly followed by a
+// BatchNorm folds into one.
+class SeqBuilder
+{
+  public:
+    SeqBuilder(Net &net, std::shared_ptr<nn::Module> mod)
+        : net_(net), mod_(std::move(mod))
+    {
+    }
+
+    void conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad,
+              bool bn_after)
+    {
+        nn::Conv2d c(nn::Conv2dOptions(in, out, k)
+                         .stride(stride)
+                         .padding(pad)
+                         .bias(false));
+        mod_->register_module(next(), c);
+        nn::BatchNorm2d b{nullptr};
+        if (bn_after) {
+            b = batchnorm(out);
+            mod_->register_module(next(), b);
+        }
+        auto cb = net_.convbn(c, b);
+        plain_.push_back([cb](const Tensor &x) { return cb->plain(x); });
+        folded_.push_back([cb](const Tensor &x) { return cb->folded(x); });
+    }
+    void bn(int64_t c)
+    {
+        auto b = batchnorm(c);
+        mod_->register_module(next(), b);
+        add([b](const Tensor &x) { return b.ptr()->forward(x); });
+    }
+    void relu()
+    {
+        next();
+        plain_.push_back([](const Tensor &x) { return torch::relu(x); });
+        // In the folded path every ReLU follows a fresh convolution or
+        // BatchNorm output, so it may work in place.
+        folded_.push_back([](const Tensor &x) { return x.relu_(); });
+    }
+    void maxpool(int64_t k, int64_t s, int64_t p)
+    {
+        next();
+        add([k, s, p](const Tensor &x) {
+            return torch::max_pool2d(x, k, s, p);
+        });
+    }
+    void avgpool(int64_t k, int64_t s)
+    {
+        next();
+        add([k, s](const Tensor &x) { return torch::avg_pool2d(x, k, s); });
+    }
+    void adaptive(int64_t h, int64_t w)
+    {
+        next();
+        add([h, w](const Tensor &x) {
+            return torch::adaptive_avg_pool2d(x, {h, w});
+        });
+    }
+    void convt(int64_t in, int64_t out, int64_t k, int64_t stride)
+    {
+        nn::ConvTranspose2d c(
+            nn::ConvTranspose2dOptions(in, out, k).stride(stride).bias(false));
+        mod_->register_module(next(), c);
+        add([c](const Tensor &x) {
+            Tensor y = c.ptr()->forward(x);
+            const Tensor &w = c->weight; // in x out x kh x kw
+            if (x.size(0) > 0)
+                MacCounter::add(x.numel() / x.size(0) * w.size(1) * w.size(2) *
+                                w.size(3));
+            return y;
+        });
+    }
+    Fn plain()
+    {
+        return chain(plain_);
+    }
+    Fn folded()
+    {
+        return chain(folded_);
+    }
+
+  private:
+    std::string next()
+    {
+        return std::to_string(idx_++);
+    }
+    void add(Fn f)
+    {
+        plain_.push_back(f);
+        folded_.push_back(std::move(f));
+    }
+    Net &net_;
+    std::shared_ptr<nn::Module> mod_;
+    std::vector<Fn> plain_, folded_;
+    int idx_ = 0;
+};
+
+// Remove a registered module given its dotted path ("features.conv0").
+static void unregister_path(Net &net, const std::string &path)
+{
+    auto dot = path.rfind('.');
+    if (dot == std::string::npos) {
+        net.unregister_module(path);
+        return;
+    }
+    std::string parent = path.substr(0, dot);
+    for (auto &item : net.named_modules("", false)) {
+        if (item.key() == parent) {
+            item.value()->unregister_module(path.substr(dot + 1));
+            return;
+        }
+    }
+    throw std::logic_error("no module " + parent);
+}
+
+void inject_bottleneck(Net &net, const std::string &family, int native_px,
+                       int version, int channels)
+{
+    const bool resnet = family == "resnet", densenet = family == "densenet",
+               mini = family == "mini";
+    if (net.bottleneck_version)
+        throw std::invalid_argument("the model already has a bottleneck");
+    if (!resnet && !densenet && !mini)
+        throw std::invalid_argument("no BottleFit bottleneck is defined for "
+                                    "the " +
+                                    family + " family");
+    if (version == 0)
+        version = 2;
+    if (version < 1 || version > 3 || (version != 2 && !resnet))
+        throw std::invalid_argument(
+            "bottleneck version " + std::to_string(version) +
+            (resnet ? " (versions: 1, 2, 3)"
+                    : " (this family has version 2 only)"));
+    if (channels < 1 || channels > 512)
+        throw std::invalid_argument("bottleneck channels " +
+                                    std::to_string(channels) +
+                                    " outside 1..512");
+
+    // The shape the decoder must reproduce: the teacher's stage2 output.
+    Tensor target;
+    {
+        torch::NoGradGuard no_grad;
+        bool was_training = net.is_training();
+        net.eval();
+        target = net.forward_range(
+            torch::zeros({1, net.in_channels, native_px, native_px}), 0, 2);
+        net.train(was_training);
+    }
+    const int64_t out_c = target.size(1), out_h = target.size(2),
+                  out_w = target.size(3), c = channels;
+
+    auto bottleneck = container();
+    auto enc = container(), dec = container();
+    SeqBuilder e(net, enc);
+    // convbns created from here on belong to the encoder (stage 0) or the
+    // decoder (stage 1) once the old stages are gone; tag them so.
+    size_t first_new = net.convbns.size();
+    if (mini) {
+        e.conv(net.in_channels, 32, 3, 1, 1, true);
+        e.relu();
+        e.conv(32, 32, 3, 2, 1, true);
+        e.relu();
+        e.conv(32, c, 2, 2, 1, false);
+    } else if (version == 1) {
+        e.conv(net.in_channels, c, 7, 2, 3, true);
+        e.relu();
+        e.maxpool(3, 2, 1);
+    } else {
+        e.conv(net.in_channels, 64, 7, 2, 3, true);
+        e.relu();
+        e.maxpool(3, 2, 1);
+        e.bn(64);
+        e.relu();
+        if (version == 3) {
+            e.conv(64, 512, 2, 2, 1, true);
+            e.relu();
+            e.conv(512, c, 2, 2, 1, false);
+        } else {
+            e.conv(64, c, 2, 2, 1, false);
+        }
+    }
+    size_t first_dec = net.convbns.size();
+    SeqBuilder d(net, dec);
+    if (mini) {
+        d.bn(c);
+        d.relu();
+        d.convt(c, 64, 2, 2);
+        d.bn(64);
+        d.relu();
+        d.conv(64, 64, 3, 1, 0, true);
+        d.relu();
+        d.conv(64, out_c, 1, 1, 0, false);
+        d.adaptive(out_h, out_w);
+    } else if (resnet && version == 1) {
+        d.conv(c, 64, 2, 2, 1, true);
+        d.relu();
+        d.conv(64, 512, 2, 1, 1, true);
+        d.relu();
+        d.conv(512, 512, 2, 1, 1, true);
+        d.relu();
+        d.conv(512, 512, 2, 1, 0, true);
+        d.relu();
+        d.conv(512, out_c, 2, 1, 0, false);
+        d.avgpool(2, 1);
+    } else if (resnet && version == 3) {
+        d.bn(c);
+        d.relu();
+        d.convt(c, 512, 2, 2);
+        d.bn(512);
+        d.relu();
+        d.conv(512, 512, 2, 1, 0, true);
+        d.relu();
+        d.conv(512, out_c, 2, 1, 0, false);
+    } else if (resnet) {
+        d.bn(c);
+        d.relu();
+        d.conv(c, 512, 2, 1, 1, true);
+        d.relu();
+        d.conv(512, 512, 2, 1, 1, true);
+        d.relu();
+        d.conv(512, 512, 2, 1, 0, true);
+        d.relu();
+        d.conv(512, out_c, 2, 1, 0, false);
+        d.avgpool(2, 1);
+    } else {
+        d.bn(c);
+        d.relu();
+        d.conv(c, 512, 2, 1, 1, true);
+        d.relu();
+        d.conv(512, 512, 2, 1, 1, true);
+        d.relu();
+        d.conv(512, 256, 2, 1, 0, true);
+        d.relu();
+        d.conv(256, 256, 2, 1, 0, true);
+        d.relu();
+        d.conv(256, out_c, 2, 1, 0, false);
+        d.avgpool(2, 2);
+    }
+
+    // Drop the replaced modules and their foldable pairs.
+    for (int s = 0; s <= 2; s++)
+        for (const std::string &prefix :
+             net.stage_prefixes[static_cast<size_t>(s)])
+            unregister_path(net, prefix);
+    std::vector<std::shared_ptr<ConvBn>> kept;
+    for (size_t i = 0; i < net.convbns.size(); i++) {
+        auto &cb = net.convbns[i];
+        if (i >= first_dec)
+            cb->stage = 1;
+        else if (i >= first_new)
+            cb->stage = 0;
+        else if (cb->stage <= 2)
+            continue;
+        else
+            cb->stage -= 1;
+        kept.push_back(cb);
+    }
+    net.convbns = std::move(kept);
+    bottleneck->register_module("encoder", enc);
+    bottleneck->register_module("decoder", dec);
+    net.register_module("bottleneck", bottleneck);
+
+    std::vector<Stage> stages{
+        {"encoder", "bottleneck.encoder", e.plain(), e.folded()},
+        {"decoder", "bottleneck.decoder", d.plain(), d.folded()}};
+    std::vector<std::vector<std::string>> prefixes{{"bottleneck.encoder"},
+                                                   {"bottleneck.decoder"}};
+    for (size_t s = 3; s < net.stages.size(); s++) {
+        stages.push_back(net.stages[s]);
+        prefixes.push_back(net.stage_prefixes[s]);
+    }
+    net.stages = std::move(stages);
+    net.stage_prefixes = std::move(prefixes);
+    net.bottleneck_version = version;
+    net.bottleneck_channels = channels;
+
+    // Check the decoder against the teacher's stage2 shape now, not at the
+    // first training step.
+    torch::NoGradGuard no_grad;
+    bool was_training = net.is_training();
+    net.eval();
+    Tensor y = net.forward_range(
+        torch::zeros({1, net.in_channels, native_px, native_px}), 0, 1);
+    net.train(was_training);
+    if (y.sizes() != target.sizes())
+        throw std::logic_error("bottleneck decoder gives " +
+                               c10::str(y.sizes()) + ", the teacher's stage2 " +
+                               c10::str(target.sizes()));
 }
 
 // Registry

@@ -55,6 +55,7 @@ struct ConvBn {
     torch::nn::BatchNorm2d bn{nullptr}; // may stay null
     torch::Tensor fused_w;              // defined once folded
     torch::Tensor fused_b;
+    int stage = -1; // index of the stage that owns it
 
     torch::Tensor plain(const torch::Tensor &x) const;
     torch::Tensor folded(const torch::Tensor &x) const;
@@ -89,6 +90,9 @@ class Net : public torch::nn::Module
     std::vector<std::vector<std::string>> stage_prefixes;
     bool is_folded = false;
     bool channels_last = false;
+    // The injected bottleneck (0: none), see inject_bottleneck().
+    int bottleneck_version = 0;
+    int bottleneck_channels = 0;
 
     std::shared_ptr<ConvBn> convbn(torch::nn::Conv2d conv,
                                    torch::nn::BatchNorm2d bn);
@@ -108,6 +112,15 @@ struct ArchSpec {
 };
 
 const std::vector<ArchSpec> &archs();
+
+// Replace stem..stage2 of net (family "resnet", "densenet" or "mini") by a
+// BottleFit bottleneck module "bottleneck" with stages "encoder" (runs on
+// the device; its output is what is transmitted) and "decoder" (reproduces
+// the teacher's stage2 output shape for an input of native_px). Versions 1
+// and 3 exist for ResNets only; the small family has one version (2).
+// Throws std::invalid_argument on a bad combination.
+void inject_bottleneck(Net &net, const std::string &family, int native_px,
+                       int version, int channels);
 const ArchSpec *find_arch(const std::string &name);
 
 } // namespace bfzoo

@@ -1,0 +1,570 @@
+/* bf_train: training phases, checkpoint selection and evaluation. */
+#define _POSIX_C_SOURCE 200809L
+#include "bf_train.h"
+
+#include "bf_clock.h"
+#include "bf_err.h"
+#include "bf_log.h"
+#include "bf_rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Student stage of the split point's output (the decoder) and the offset
+ * from a student stage to the teacher stage it mimics. */
+#define DECODER_STAGE 1
+#define TEACHER_OFFSET 1
+
+/* A batch of host memory and its tensors. */
+struct batch {
+    float *images;
+    int64_t *labels;
+    uint32_t *idx;
+    size_t cap;
+    int64_t shape[4];
+    bf_tensor *x;
+    bf_tensor *y;
+};
+
+static int batch_init(struct batch *b, const struct bf_dataset_info *info,
+                      size_t cap)
+{
+    size_t per =
+        (size_t)info->channels * (size_t)info->height * (size_t)info->width;
+
+    memset(b, 0, sizeof(*b));
+    b->images = malloc(cap * per * sizeof(*b->images));
+    b->labels = malloc(cap * sizeof(*b->labels));
+    b->idx = malloc(cap * sizeof(*b->idx));
+    if (!b->images || !b->labels || !b->idx)
+        return bf_err_set(BF_ENOMEM, "batch of %zu images", cap);
+    b->cap = cap;
+    b->shape[1] = info->channels;
+    b->shape[2] = info->height;
+    b->shape[3] = info->width;
+    return 0;
+}
+
+static void batch_release_tensors(struct batch *b)
+{
+    bf_tensor_free(b->x);
+    bf_tensor_free(b->y);
+    b->x = NULL;
+    b->y = NULL;
+}
+
+static void batch_free(struct batch *b)
+{
+    batch_release_tensors(b);
+    free(b->images);
+    free(b->labels);
+    free(b->idx);
+    memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Random horizontal flip and a shift of up to two pixels in each
+ * direction, the vacated pixels filled with black (normalised), per image.
+ */
+static void augment(float *img, size_t n, const struct bf_dataset_info *info,
+                    struct bf_rng *rng)
+{
+    int c = info->channels, h = info->height, w = info->width;
+    size_t plane = (size_t)h * (size_t)w;
+    float *tmp = malloc(plane * sizeof(*tmp));
+
+    if (!tmp)
+        return; /* augmentation is best effort: a batch stays unaugmented */
+    for (size_t i = 0; i < n; i++) {
+        int flip = (int)bf_rng_below(rng, 2);
+        int dy = (int)bf_rng_below(rng, 5) - 2;
+        int dx = (int)bf_rng_below(rng, 5) - 2;
+
+        for (int ch = 0; ch < c; ch++) {
+            float *p = img + (i * (size_t)c + (size_t)ch) * plane;
+            float fill = (0.0f - info->mean[ch]) / info->std[ch];
+
+            memcpy(tmp, p, plane * sizeof(*tmp));
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int sy = y - dy, sx = x - dx;
+
+                    if (flip)
+                        sx = w - 1 - sx;
+                    p[y * w + x] = (sy < 0 || sy >= h || sx < 0 || sx >= w)
+                                       ? fill
+                                       : tmp[sy * w + sx];
+                }
+            }
+        }
+    }
+    free(tmp);
+}
+
+/* Load items idx[0..n) into b's tensors. */
+static int batch_load(struct batch *b, struct bf_dataset *ds,
+                      const struct bf_dataset_info *info, const uint32_t *idx,
+                      size_t n, struct bf_rng *aug)
+{
+    int64_t lshape[1] = {(int64_t)n};
+    int rc;
+
+    batch_release_tensors(b);
+    rc = bf_dataset_batch(ds, idx, n, b->images, b->labels);
+    if (rc)
+        return rc;
+    if (aug)
+        augment(b->images, n, info, aug);
+    b->shape[0] = (int64_t)n;
+    rc = bf_tensor_from_f32(b->shape, 4, b->images, &b->x);
+    if (rc == 0)
+        rc = bf_tensor_from_i64(lshape, 1, b->labels, &b->y);
+    return rc;
+}
+
+/* Evaluation */
+
+int bf_train_evaluate(bf_model *model, struct bf_dataset *data,
+                      const uint32_t *idx, size_t n, int batch,
+                      int quantize_after, struct bf_eval_result *out)
+{
+    struct bf_dataset_info info;
+    struct batch b;
+    int64_t top1 = 0, top5 = 0, start = bf_clock_now_ns();
+    int n_stages = 0, k5;
+    int rc;
+
+    if (!model || !data || !out || batch < 1)
+        return bf_err_set(BF_EINVAL, "bf_train_evaluate: bad arguments");
+    rc = bf_dataset_info(data, &info);
+    if (rc)
+        return rc;
+    if (!idx)
+        n = info.n;
+    k5 = info.num_classes < 5 ? info.num_classes : 5;
+    rc = bf_model_stage_count(model, &n_stages);
+    if (rc)
+        return rc;
+    if (quantize_after >= n_stages - 1)
+        return bf_err_set(BF_ERANGE, "quantize after stage %d of %d",
+                          quantize_after, n_stages);
+    rc = batch_init(&b, &info, (size_t)batch);
+    if (rc)
+        goto out;
+    rc = bf_model_set_train(model, 0);
+    for (size_t at = 0; rc == 0 && at < n; at += (size_t)batch) {
+        size_t m = n - at < (size_t)batch ? n - at : (size_t)batch;
+        bf_tensor *logits = NULL;
+        int64_t c1 = 0, c5 = 0;
+
+        for (size_t i = 0; i < m; i++)
+            b.idx[i] = idx ? idx[at + i] : (uint32_t)(at + i);
+        rc = batch_load(&b, data, &info, b.idx, m, NULL);
+        if (rc)
+            break;
+        if (quantize_after < 0) {
+            rc = bf_model_forward(model, b.x, 0, n_stages - 1, &logits);
+        } else {
+            bf_tensor *head = NULL, *q = NULL;
+
+            rc = bf_model_forward(model, b.x, 0, quantize_after, &head);
+            if (rc == 0)
+                rc = bf_tensor_fake_quantize_u8(head, &q);
+            if (rc == 0)
+                rc = bf_model_forward(model, q, quantize_after + 1,
+                                      n_stages - 1, &logits);
+            bf_tensor_free(head);
+            bf_tensor_free(q);
+        }
+        if (rc == 0)
+            rc = bf_tensor_topk_correct(logits, b.y, 1, &c1);
+        if (rc == 0)
+            rc = bf_tensor_topk_correct(logits, b.y, k5, &c5);
+        bf_tensor_free(logits);
+        top1 += c1;
+        top5 += c5;
+    }
+    if (rc == 0) {
+        out->n = (int64_t)n;
+        out->top1 = n ? 100.0 * (double)top1 / (double)n : 0.0;
+        out->top5 = n ? 100.0 * (double)top5 / (double)n : 0.0;
+        out->seconds = (double)(bf_clock_now_ns() - start) / 1e9;
+    }
+out:
+    batch_free(&b);
+    return rc;
+}
+
+/* Training */
+
+static int stop_requested(const struct bf_train_params *p)
+{
+    return p->stop && *p->stop;
+}
+
+/* Freeze everything but the phase's stages; set train/eval modes. */
+static int prepare_phase(const struct bf_train_params *p,
+                         const struct bf_train_phase *ph, int n_stages)
+{
+    int rc = bf_model_freeze_stages(p->student, 0, n_stages - 1, 1);
+
+    if (rc == 0)
+        rc = bf_model_freeze_stages(p->student, ph->train_first, ph->train_last,
+                                    0);
+    if (rc == 0)
+        rc = bf_model_set_train(p->student, 1);
+    if (rc == 0 && ph->train_first > 0)
+        rc = bf_model_set_train_stages(p->student, 0, ph->train_first - 1,
+                                       p->frozen_bn_train);
+    if (rc == 0 && ph->train_last < n_stages - 1)
+        rc = bf_model_set_train_stages(p->student, ph->train_last + 1,
+                                       n_stages - 1, p->frozen_bn_train);
+    return rc;
+}
+
+/* The loss of one batch; *loss is a new scalar tensor. */
+static int batch_loss(const struct bf_train_params *p,
+                      const struct bf_train_phase *ph, int n_stages,
+                      const struct batch *b, bf_tensor **loss)
+{
+    bf_tensor *s[BF_MODEL_MAX_STAGES] = {0};
+    bf_tensor *t[BF_MODEL_MAX_STAGES] = {0};
+    int t_last = 0;
+    int rc;
+
+    *loss = NULL;
+    rc = bf_model_forward_all(p->student, b->x, 0, n_stages - 1, s);
+    if (rc)
+        return rc;
+    if (ph->loss != BF_TRAIN_LOSS_CE) {
+        t_last = ph->loss == BF_TRAIN_LOSS_KD ? n_stages - 1 + TEACHER_OFFSET
+                 : ph->loss == BF_TRAIN_LOSS_HND
+                     ? DECODER_STAGE + TEACHER_OFFSET
+                     : n_stages - 2 + TEACHER_OFFSET;
+        rc = bf_model_forward_all(p->teacher, b->x, 0, t_last, t);
+        if (rc)
+            goto out;
+    }
+    switch (ph->loss) {
+    case BF_TRAIN_LOSS_CE:
+        rc = bf_loss_cross_entropy(s[n_stages - 1], b->y, loss);
+        break;
+    case BF_TRAIN_LOSS_KD:
+        rc = bf_loss_kd(s[n_stages - 1], t[t_last], b->y, p->kd_temperature,
+                        p->kd_alpha, loss);
+        break;
+    case BF_TRAIN_LOSS_HND:
+        rc = bf_loss_mse_sum(s[DECODER_STAGE],
+                             t[DECODER_STAGE + TEACHER_OFFSET], loss);
+        break;
+    case BF_TRAIN_LOSS_GHND:
+        rc = bf_loss_mse_sum(s[DECODER_STAGE],
+                             t[DECODER_STAGE + TEACHER_OFFSET], loss);
+        for (int i = DECODER_STAGE + 1; rc == 0 && i <= n_stages - 2; i++) {
+            bf_tensor *term = NULL, *sum = NULL;
+
+            rc = bf_loss_mse_sum(s[i], t[i + TEACHER_OFFSET], &term);
+            if (rc == 0)
+                rc = bf_tensor_add(*loss, term, &sum);
+            bf_tensor_free(term);
+            if (rc == 0) {
+                bf_tensor_free(*loss);
+                *loss = sum;
+            }
+        }
+        break;
+    }
+out:
+    for (int i = 0; i < BF_MODEL_MAX_STAGES; i++) {
+        bf_tensor_free(s[i]);
+        bf_tensor_free(t[i]);
+    }
+    if (rc) {
+        bf_tensor_free(*loss);
+        *loss = NULL;
+    }
+    return rc;
+}
+
+static int check_phase(const struct bf_train_params *p,
+                       const struct bf_train_phase *ph, int n_stages)
+{
+    const struct bf_train_schedule *s = &ph->schedule;
+    int bottleneck = 0, channels = 0;
+
+    if (ph->train_first < 0 || ph->train_last >= n_stages ||
+        ph->train_first > ph->train_last)
+        return bf_err_set(BF_ERANGE, "phase %s: stages %d..%d of %d", ph->name,
+                          ph->train_first, ph->train_last, n_stages);
+    if (s->epochs < 0 || s->batch < 1 || !(s->lr > 0.0))
+        return bf_err_set(BF_ERANGE, "phase %s: epochs %d, batch %d, lr %g",
+                          ph->name, s->epochs, s->batch, s->lr);
+    if (ph->loss != BF_TRAIN_LOSS_CE && !p->teacher)
+        return bf_err_set(BF_EINVAL, "phase %s: its loss needs a teacher",
+                          ph->name);
+    bf_model_bottleneck(p->student, &bottleneck, &channels);
+    if ((ph->loss == BF_TRAIN_LOSS_HND || ph->loss == BF_TRAIN_LOSS_GHND) &&
+        !bottleneck)
+        return bf_err_set(BF_EINVAL,
+                          "phase %s: head distillation needs a "
+                          "bottleneck-injected student",
+                          ph->name);
+    return 0;
+}
+
+static int run_phase(const struct bf_train_params *p,
+                     const struct bf_train_phase *ph, int n_stages,
+                     const struct bf_dataset_info *info, uint32_t *order,
+                     struct bf_train_result *res, int *epochs_done)
+{
+    const struct bf_train_schedule *s = &ph->schedule;
+    struct bf_optim_params op = {.kind = s->optimizer,
+                                 .lr = s->lr,
+                                 .momentum = s->momentum,
+                                 .weight_decay = s->weight_decay};
+    struct bf_optim *opt = NULL;
+    struct batch b;
+    struct bf_rng aug;
+    size_t n_batches =
+        (p->split->n_train + (size_t)s->batch - 1) / (size_t)s->batch;
+    int64_t images = 0;
+    int rc;
+
+    if (s->max_batches > 0 && (size_t)s->max_batches < n_batches)
+        n_batches = (size_t)s->max_batches;
+    rc = batch_init(&b, info, (size_t)s->batch);
+    if (rc)
+        goto out;
+    rc = prepare_phase(p, ph, n_stages);
+    if (rc == 0)
+        rc = bf_optim_create(p->student, &op, &opt);
+    for (int e = 1; rc == 0 && e <= s->epochs; e++) {
+        double lr = s->lr;
+        double loss_sum = 0.0;
+        int64_t t0 = bf_clock_now_ns(), t1;
+        struct bf_eval_result val = {0};
+        struct bf_train_epoch rec;
+        char label[96];
+
+        if (s->lr_step_epochs > 0)
+            lr = s->lr * pow(s->lr_gamma, (e - 1) / s->lr_step_epochs);
+        rc = bf_optim_set_lr(opt, lr);
+        if (rc == 0)
+            rc = prepare_phase(p, ph, n_stages);
+        memcpy(order, p->split->train_idx, p->split->n_train * sizeof(*order));
+        bf_dataset_shuffle(order, p->split->n_train, p->seed,
+                           (uint64_t)(*epochs_done + e));
+        bf_rng_init(&aug, p->seed, 1000 + (uint64_t)(*epochs_done + e));
+        snprintf(label, sizeof(label), "train %s epoch %d/%d", ph->name, e,
+                 s->epochs);
+        for (size_t k = 0; rc == 0 && k < n_batches; k++) {
+            size_t at = k * (size_t)s->batch;
+            size_t m = p->split->n_train - at < (size_t)s->batch
+                           ? p->split->n_train - at
+                           : (size_t)s->batch;
+            bf_tensor *loss = NULL;
+            double v = 0.0;
+
+            if (stop_requested(p)) {
+                rc = bf_err_set(BF_EINTR, "training interrupted");
+                break;
+            }
+            rc = batch_load(&b, p->split->data, info, order + at, m,
+                            p->augment ? &aug : NULL);
+            if (rc == 0)
+                rc = batch_loss(p, ph, n_stages, &b, &loss);
+            if (rc == 0)
+                rc = bf_optim_zero_grad(opt);
+            if (rc == 0)
+                rc = bf_tensor_backward(loss);
+            if (rc == 0)
+                rc = bf_optim_step(opt);
+            if (rc == 0)
+                rc = bf_tensor_item(loss, &v);
+            bf_tensor_free(loss);
+            loss_sum += v;
+            images += (int64_t)m;
+            if (rc == 0 && (k % 20 == 0 || k + 1 == n_batches)) {
+                char detail[64];
+
+                snprintf(detail, sizeof(detail), "loss %.4g", v);
+                bf_log_progress(label, (long)k + 1, (long)n_batches, detail);
+            }
+        }
+        bf_log_progress_done();
+        if (rc)
+            break;
+        t1 = bf_clock_now_ns();
+        rc = bf_train_evaluate(p->student, p->split->data, p->split->val_idx,
+                               p->split->n_val,
+                               p->eval_batch ? p->eval_batch : 256, -1, &val);
+        if (rc)
+            break;
+        rec = (struct bf_train_epoch){
+            .phase = ph->name,
+            .epoch = e,
+            .lr = lr,
+            .train_loss = loss_sum / (double)n_batches,
+            .val_top1 = val.top1,
+            .seconds = (double)(t1 - t0) / 1e9,
+            .images_per_s = (double)images / ((double)(t1 - t0) / 1e9),
+            .best = val.top1 > res->best_val_top1 || !res->best_phase,
+        };
+        images = 0;
+        if (rec.best) {
+            res->best_val_top1 = val.top1;
+            res->best_phase = ph->name;
+            res->best_epoch = e;
+            rc = bf_model_save(p->student, p->checkpoint_path);
+            if (rc)
+                break;
+        }
+        bf_log_info("%s epoch %d/%d: loss %.4g, val top-1 %.2f %%%s, "
+                    "%.0f images/s",
+                    ph->name, e, s->epochs, rec.train_loss, rec.val_top1,
+                    rec.best ? " (best)" : "", rec.images_per_s);
+        if (p->hooks && p->hooks->epoch &&
+            p->hooks->epoch(p->hooks->ctx, &rec)) {
+            rc = bf_err_set(BF_EINTR, "training stopped by its caller");
+            break;
+        }
+    }
+    *epochs_done += s->epochs;
+out:
+    bf_optim_free(opt);
+    batch_free(&b);
+    return rc;
+}
+
+int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
+                      struct bf_train_phase phases[2], size_t *n_phases)
+{
+    static const struct bf_train_schedule ghnd = {.optimizer = "adam",
+                                                  .lr = 1e-3,
+                                                  .epochs = 10,
+                                                  .batch = 64,
+                                                  .lr_step_epochs = 5,
+                                                  .lr_gamma = 0.1};
+    static const struct bf_train_schedule stage2 = {.optimizer = "sgd",
+                                                    .lr = 1e-3,
+                                                    .momentum = 0.9,
+                                                    .weight_decay = 5e-4,
+                                                    .epochs = 10,
+                                                    .batch = 64,
+                                                    .lr_step_epochs = 5,
+                                                    .lr_gamma = 0.1};
+    static const struct bf_train_schedule baseline_sgd = {.optimizer = "sgd",
+                                                          .lr = 1e-3,
+                                                          .momentum = 0.9,
+                                                          .weight_decay = 1e-4,
+                                                          .epochs = 20,
+                                                          .batch = 32,
+                                                          .lr_step_epochs = 5,
+                                                          .lr_gamma = 0.1};
+    static const struct bf_train_schedule hnd = {.optimizer = "adam",
+                                                 .lr = 1e-3,
+                                                 .epochs = 20,
+                                                 .batch = 32,
+                                                 .lr_step_epochs = 5,
+                                                 .lr_gamma = 0.1};
+    const int last = n_stages - 1;
+    int fe = freeze_encoder;
+
+    if (!name || !phases || !n_phases || n_stages < 3)
+        return bf_err_set(BF_EINVAL, "bf_train_strategy: bad arguments");
+    if (strcmp(name, "bottlefit") == 0) {
+        name = "ghnd-kd";
+        fe = 1;
+    }
+    if (strcmp(name, "naive") == 0 || strcmp(name, "kd") == 0) {
+        int kd = name[0] == 'k';
+
+        phases[0] = (struct bf_train_phase){.name = kd ? "kd" : "naive",
+                                            .loss = kd ? BF_TRAIN_LOSS_KD
+                                                       : BF_TRAIN_LOSS_CE,
+                                            .train_first = 0,
+                                            .train_last = last,
+                                            .schedule = baseline_sgd};
+        *n_phases = 1;
+        return 0;
+    }
+    if (strcmp(name, "hnd") == 0) {
+        phases[0] = (struct bf_train_phase){.name = "hnd",
+                                            .loss = BF_TRAIN_LOSS_HND,
+                                            .train_first = 0,
+                                            .train_last = DECODER_STAGE,
+                                            .schedule = hnd};
+        *n_phases = 1;
+        return 0;
+    }
+    if (strcmp(name, "ghnd") == 0 || strcmp(name, "ghnd-ft") == 0 ||
+        strcmp(name, "ghnd-kd") == 0) {
+        phases[0] = (struct bf_train_phase){.name = "stage1",
+                                            .loss = BF_TRAIN_LOSS_GHND,
+                                            .train_first = 0,
+                                            .train_last = DECODER_STAGE,
+                                            .schedule = ghnd};
+        *n_phases = 1;
+        if (strcmp(name, "ghnd") == 0)
+            return 0;
+        phases[1] = (struct bf_train_phase){
+            .name = "stage2",
+            .loss = name[5] == 'k' ? BF_TRAIN_LOSS_KD : BF_TRAIN_LOSS_CE,
+            .train_first = fe ? 1 : 0,
+            .train_last = last,
+            .schedule = stage2};
+        *n_phases = 2;
+        return 0;
+    }
+    return bf_err_set(BF_EINVAL, "unknown strategy '%s' (known: %s)", name,
+                      "naive, kd, hnd, ghnd, ghnd-ft, ghnd-kd, bottlefit");
+}
+
+int bf_train_run(const struct bf_train_params *p,
+                 struct bf_train_result *result)
+{
+    struct bf_dataset_info info;
+    struct bf_train_result res = {0};
+    uint32_t *order = NULL;
+    int64_t start = bf_clock_now_ns();
+    int n_stages = 0, epochs_done = 0;
+    int rc;
+
+    if (!p || !p->split || !p->student || !p->phases || !result ||
+        !p->checkpoint_path || !p->split->data || p->split->n_train == 0 ||
+        p->split->n_val == 0)
+        return bf_err_set(BF_EINVAL, "bf_train_run: missing parameters or "
+                                     "an empty training or validation split");
+    rc = bf_dataset_info(p->split->data, &info);
+    if (rc == 0)
+        rc = bf_model_stage_count(p->student, &n_stages);
+    for (size_t i = 0; rc == 0 && i < p->n_phases; i++)
+        rc = check_phase(p, &p->phases[i], n_stages);
+    if (rc)
+        return rc;
+    order = malloc(p->split->n_train * sizeof(*order));
+    if (!order)
+        return bf_err_set(BF_ENOMEM, "training order of %zu items",
+                          p->split->n_train);
+    if (p->teacher)
+        rc = bf_model_set_train(p->teacher, 0);
+    for (size_t i = 0; rc == 0 && i < p->n_phases; i++)
+        rc = run_phase(p, &p->phases[i], n_stages, &info, order, &res,
+                       &epochs_done);
+    /* Keep the best epoch, also after an interruption. */
+    if (res.best_phase) {
+        int lrc = bf_model_load(p->student, p->checkpoint_path);
+
+        if (rc == 0)
+            rc = lrc;
+    }
+    if (rc == 0 || rc == BF_EINTR) {
+        res.seconds = (double)(bf_clock_now_ns() - start) / 1e9;
+        *result = res;
+    }
+    free(order);
+    bf_model_set_train(p->student, 0);
+    return rc;
+}

@@ -1,0 +1,161 @@
+/*
+ * bf_train: training schedules and evaluation, in C over the shim's
+ * model-level operations (bf_torch.h).
+ *
+ * A training run is a list of phases. Each phase trains a contiguous range
+ * of the student's stages (the others frozen) with one loss and one
+ * schedule (optimizer, learning rate stepped by lr_gamma every
+ * lr_step_epochs, epochs, batch size), so that every strategy of the
+ * BottleFit reference is a phase list:
+ *
+ *   teacher   one phase, CE, all stages (no teacher model)
+ *   naive     CE, all stages              kd    KD, all stages
+ *   hnd       HND, encoder + decoder      ghnd  GHND, encoder + decoder
+ *   ghnd-ft   ghnd, then CE on all but the encoder (fe) or all stages
+ *   ghnd-kd   ghnd, then KD on all but the encoder (fe) or all stages
+ *
+ * Losses (student stages after injection: encoder, decoder, stage3,
+ * stage4, classifier; the teacher has stem, stage1, stage2, stage3,
+ * stage4, classifier): HND = MSE-sum(decoder, teacher stage2); GHND = HND +
+ * MSE-sum(stage3, teacher stage3) + MSE-sum(stage4, teacher stage4); CE on
+ * the logits; KD = alpha CE + (1 - alpha) T^2 KL(teacher || student).
+ *
+ * After every epoch the model is evaluated on the validation indices (never
+ * the test set); the best validation top-1 over all phases is saved to
+ * checkpoint_path and loaded back at the end, as the reference keeps the
+ * best epoch. Frozen stages are kept in train or eval mode as
+ * frozen_bn_train says (the published code leaves them in train mode, so
+ * their BatchNorm statistics move).
+ *
+ * Ownership: everything in the parameter structs is borrowed for the call.
+ * A nonzero *stop ends training after the current batch with BF_EINTR (the
+ * best checkpoint so far is still loaded).
+ */
+#ifndef BF_TRAIN_H
+#define BF_TRAIN_H
+
+#include "bf_dataset.h"
+#include "bf_torch.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum bf_train_loss {
+    BF_TRAIN_LOSS_CE,   /* cross-entropy on the labels */
+    BF_TRAIN_LOSS_KD,   /* knowledge distillation from the teacher */
+    BF_TRAIN_LOSS_HND,  /* head network distillation at the split */
+    BF_TRAIN_LOSS_GHND, /* generalized HND: split, stage3 and stage4 */
+};
+
+struct bf_train_schedule {
+    const char *optimizer; /* "sgd" or "adam" */
+    double lr;
+    double momentum;
+    double weight_decay;
+    int epochs;
+    int batch;
+    int lr_step_epochs; /* lr *= lr_gamma every this many epochs; 0: never */
+    double lr_gamma;
+    int max_batches; /* per epoch, 0: the whole training split */
+};
+
+struct bf_train_phase {
+    const char *name; /* "stage1", "stage2", "teacher", ... */
+    enum bf_train_loss loss;
+    int train_first; /* student stages trained; the rest are frozen */
+    int train_last;
+    struct bf_train_schedule schedule;
+};
+
+/* Training and validation items of one data set. */
+struct bf_train_split {
+    struct bf_dataset *data;
+    const uint32_t *train_idx;
+    size_t n_train;
+    const uint32_t *val_idx;
+    size_t n_val;
+};
+
+/* What the hooks receive after each epoch. */
+struct bf_train_epoch {
+    const char *phase;
+    int epoch; /* 1-based within the phase */
+    double lr;
+    double train_loss; /* mean over the epoch's batches */
+    double val_top1;   /* percent */
+    double seconds;    /* training time of the epoch, evaluation excluded */
+    double images_per_s;
+    int best; /* this epoch is the best so far */
+};
+
+struct bf_train_hooks {
+    void *ctx;
+    /* Called after every epoch; a nonzero return stops training. */
+    int (*epoch)(void *ctx, const struct bf_train_epoch *rec);
+};
+
+struct bf_train_params {
+    const struct bf_train_split *split;
+    bf_model *student;
+    bf_model *teacher; /* NULL when only CE phases run */
+    const struct bf_train_phase *phases;
+    size_t n_phases;
+    int frozen_bn_train; /* frozen stages keep updating BatchNorm stats */
+    double kd_temperature;
+    double kd_alpha;
+    int augment; /* random horizontal flip and shift by up to 2 px */
+    uint64_t seed;
+    int eval_batch;                     /* 0: 256 */
+    const char *checkpoint_path;        /* the best-validation weights */
+    const struct bf_train_hooks *hooks; /* may be NULL */
+    volatile sig_atomic_t *stop;        /* may be NULL */
+};
+
+struct bf_train_result {
+    double best_val_top1;
+    const char *best_phase; /* borrowed from the phases */
+    int best_epoch;
+    double seconds;
+};
+
+/* The strategy names, in the order `bfbench keys` lists them. */
+#define BF_TRAIN_STRATEGIES "naive|kd|hnd|ghnd|ghnd-ft|ghnd-kd|bottlefit"
+
+/*
+ * The phases of a strategy with the reference's hyper-parameters (section
+ * 3 and 4): GHND stage 1 Adam 1e-3, 10 epochs, batch 64, lr / 10 after 5;
+ * stage 2 (FT or KD) SGD 1e-3, momentum 0.9, weight decay 5e-4, 10 epochs,
+ * batch 64, lr / 10 after 5; naive and KD SGD 1e-3, momentum 0.9, weight
+ * decay 1e-4, 20 epochs, batch 32, lr / 10 every 5; HND Adam 1e-3, 20
+ * epochs, batch 32, lr / 10 every 5. "bottlefit" is ghnd-kd with the
+ * encoder frozen in stage 2 (freeze_encoder is then ignored). n_stages is
+ * the student's stage count (5 after injection). Writes at most 2 phases;
+ * the caller may then override epochs, batch and max_batches.
+ * BF_EINVAL names the known strategies.
+ */
+int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
+                      struct bf_train_phase phases[2], size_t *n_phases);
+
+/* Run every phase. Returns 0, BF_EINTR, or a shim/data error. */
+int bf_train_run(const struct bf_train_params *params,
+                 struct bf_train_result *result);
+
+struct bf_eval_result {
+    int64_t n;
+    double top1; /* percent */
+    double top5; /* percent; top-k with k = min(5, classes) */
+    double seconds;
+};
+
+/*
+ * Evaluate model (eval mode, no gradients) on data items idx[0..n) (all
+ * items when idx is NULL). quantize_after >= 0 passes the output of that
+ * stage through the 8-bit quantizer, per sample, before the rest (the
+ * bottleneck as transmitted); -1 evaluates in fp32.
+ */
+int bf_train_evaluate(bf_model *model, struct bf_dataset *data,
+                      const uint32_t *idx, size_t n, int batch,
+                      int quantize_after, struct bf_eval_result *out);
+
+#endif /* BF_TRAIN_H */

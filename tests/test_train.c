@@ -1,0 +1,375 @@
+/*
+ * Tests of bf_train: the strategy table, one step of every strategy
+ * changing exactly the stages it should (frozen ones bit-identical), and a
+ * tiny end-to-end teacher + BottleFit run on Fashion-MNIST that must land
+ * well above chance in seconds, in fp32 and with the 8-bit bottleneck.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "bf_dataset.h"
+#include "bf_train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct bf_dataset *train_ds, *test_ds;
+static uint32_t *train_idx, *val_idx;
+static size_t n_train, n_val;
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    bf_torch_set_threads(2);
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/bf_test_train.XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    if (bf_dataset_open_fmnist(NULL, 1, &train_ds) ||
+        bf_dataset_open_fmnist(NULL, 0, &test_ds)) {
+        fprintf(stderr, "Fashion-MNIST: %s\n", bf_last_error());
+        return -1;
+    }
+    return bf_dataset_split(60000, 0.1, 1, &train_idx, &n_train, &val_idx,
+                            &n_val);
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+
+    (void)state;
+    bf_dataset_close(train_ds);
+    bf_dataset_close(test_ds);
+    free(train_idx);
+    free(val_idx);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 && bf_torch_live_handles() == 0 ? 0 : -1;
+}
+
+static void test_train_strategy_table(void **state)
+{
+    struct bf_train_phase ph[2];
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(bf_train_strategy("bottlefit", 0, 5, ph, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ph[0].loss, BF_TRAIN_LOSS_GHND);
+    assert_int_equal(ph[0].train_first, 0);
+    assert_int_equal(ph[0].train_last, 1);
+    assert_string_equal(ph[0].schedule.optimizer, "adam");
+    assert_int_equal(ph[1].loss, BF_TRAIN_LOSS_KD);
+    assert_int_equal(ph[1].train_first, 1); /* encoder frozen */
+    assert_string_equal(ph[1].schedule.optimizer, "sgd");
+    assert_true(ph[1].schedule.weight_decay == 5e-4);
+    assert_int_equal(bf_train_strategy("ghnd-ft", 0, 5, ph, &n), 0);
+    assert_int_equal(ph[1].loss, BF_TRAIN_LOSS_CE);
+    assert_int_equal(ph[1].train_first, 0);
+    assert_int_equal(bf_train_strategy("ghnd-ft", 1, 5, ph, &n), 0);
+    assert_int_equal(ph[1].train_first, 1);
+    assert_int_equal(bf_train_strategy("naive", 0, 5, ph, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ph[0].schedule.epochs, 20);
+    assert_int_equal(ph[0].schedule.batch, 32);
+    assert_int_equal(bf_train_strategy("hnd", 0, 5, ph, &n), 0);
+    assert_int_equal(ph[0].loss, BF_TRAIN_LOSS_HND);
+    assert_int_equal(bf_train_strategy("ghnd", 0, 5, ph, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(bf_train_strategy("distill", 0, 5, ph, &n), BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "ghnd-kd"));
+}
+
+static bf_model *model(const char *arch, int channels)
+{
+    struct bf_model_params p = {.arch = arch, .seed = 3};
+    struct bf_bottleneck_params bp = {.channels = channels};
+    bf_model *m = NULL;
+
+    assert_int_equal(bf_model_create(&p, &m), 0);
+    if (channels)
+        assert_int_equal(bf_model_inject_bottleneck(m, &bp), 0);
+    return m;
+}
+
+static void fingerprints(const bf_model *m, uint64_t fp[5])
+{
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(bf_model_stage_fingerprint(m, i, 0, &fp[i]), 0);
+}
+
+/*
+ * One batch of each phase of each strategy, run as its own training run so
+ * that best-epoch selection cannot hide it: which of encoder, decoder,
+ * stage3, stage4 and classifier the phase may change.
+ */
+static void test_train_one_step_per_strategy(void **state)
+{
+    static const int all[5] = {1, 1, 1, 1, 1}, head[5] = {1, 1, 0, 0, 0},
+                     no_enc[5] = {0, 1, 1, 1, 1};
+    static const struct {
+        const char *name;
+        int fe;
+        const int *changes[2];
+    } cases[] = {
+        {"naive", 0, {all}},
+        {"kd", 0, {all}},
+        {"hnd", 0, {head}},
+        {"ghnd", 0, {head}},
+        {"ghnd-ft", 0, {head, all}},
+        {"ghnd-ft", 1, {head, no_enc}},
+        {"ghnd-kd", 0, {head, all}},
+        {"ghnd-kd", 1, {head, no_enc}},
+        {"bottlefit", 0, {head, no_enc}},
+    };
+    struct bf_train_split split = {.data = train_ds,
+                                   .train_idx = train_idx,
+                                   .n_train = 64,
+                                   .val_idx = val_idx,
+                                   .n_val = 64};
+    char ckpt[128];
+
+    (void)state;
+    snprintf(ckpt, sizeof(ckpt), "%s/step.bfw", tmpdir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bf_model *t = model("resnet_mini", 0);
+        bf_model *s = model("resnet_mini", 2);
+        struct bf_train_phase ph[2];
+        size_t n = 0;
+
+        assert_int_equal(
+            bf_train_strategy(cases[i].name, cases[i].fe, 5, ph, &n), 0);
+        for (size_t k = 0; k < n; k++) {
+            uint64_t before[5], after[5];
+            struct bf_train_result res;
+            struct bf_train_params p = {.split = &split,
+                                        .student = s,
+                                        .teacher = t,
+                                        .phases = &ph[k],
+                                        .n_phases = 1,
+                                        .frozen_bn_train = 1,
+                                        .kd_temperature = 1.0,
+                                        .kd_alpha = 0.5,
+                                        .seed = 1,
+                                        .checkpoint_path = ckpt};
+
+            ph[k].schedule.epochs = 1;
+            ph[k].schedule.batch = 32;
+            ph[k].schedule.max_batches = 1;
+            fingerprints(s, before);
+            if (bf_train_run(&p, &res))
+                fail_msg("%s: %s", cases[i].name, bf_last_error());
+            fingerprints(s, after);
+            for (int j = 0; j < 5; j++)
+                if ((before[j] != after[j]) != cases[i].changes[k][j])
+                    fail_msg("%s fe=%d phase %s: stage %d %s", cases[i].name,
+                             cases[i].fe, ph[k].name, j,
+                             cases[i].changes[k][j] ? "did not change"
+                                                    : "changed but is frozen");
+        }
+        bf_model_free(s);
+        bf_model_free(t);
+    }
+}
+
+/* Stage 2 of BottleFit alone keeps the encoder bit-identical. */
+static void test_train_frozen_encoder_stays(void **state)
+{
+    struct bf_train_split split = {.data = train_ds,
+                                   .train_idx = train_idx,
+                                   .n_train = 64,
+                                   .val_idx = val_idx,
+                                   .n_val = 64};
+    bf_model *t = model("densenet_mini", 0);
+    bf_model *s = model("densenet_mini", 3);
+    struct bf_train_phase ph[2];
+    size_t n = 0;
+    uint64_t before[5], after[5];
+    struct bf_train_result res;
+    char ckpt[128];
+
+    (void)state;
+    snprintf(ckpt, sizeof(ckpt), "%s/fe.bfw", tmpdir);
+    assert_int_equal(bf_train_strategy("bottlefit", 0, 5, ph, &n), 0);
+    ph[1].schedule.epochs = 1;
+    ph[1].schedule.max_batches = 2;
+    fingerprints(s, before);
+    {
+        struct bf_train_params p = {.split = &split,
+                                    .student = s,
+                                    .teacher = t,
+                                    .phases = &ph[1],
+                                    .n_phases = 1,
+                                    .frozen_bn_train = 0,
+                                    .kd_temperature = 1.0,
+                                    .kd_alpha = 0.5,
+                                    .seed = 1,
+                                    .checkpoint_path = ckpt};
+
+        assert_int_equal(bf_train_run(&p, &res), 0);
+    }
+    fingerprints(s, after);
+    assert_true(before[0] == after[0]);
+    for (int k = 1; k < 5; k++)
+        assert_true(before[k] != after[k]);
+    /* With frozen stages in eval mode their BatchNorm stats stay too. */
+    {
+        uint64_t b0 = 0, a0 = 0;
+
+        assert_int_equal(bf_model_stage_fingerprint(s, 0, 1, &a0), 0);
+        bf_model_free(s);
+        s = model("densenet_mini", 3);
+        assert_int_equal(bf_model_stage_fingerprint(s, 0, 1, &b0), 0);
+        assert_true(a0 == b0);
+    }
+    bf_model_free(s);
+    bf_model_free(t);
+}
+
+/*
+ * A seconds-long run: a teacher trained on 4,000 images for 2 epochs, then
+ * BottleFit's two stages on the same images; both must be far above chance
+ * (10 %) on 2,000 test images, and the 8-bit bottleneck must cost little.
+ */
+static void test_train_end_to_end_tiny(void **state)
+{
+    struct bf_train_split split = {.data = train_ds,
+                                   .train_idx = train_idx,
+                                   .n_train = 4000,
+                                   .val_idx = val_idx,
+                                   .n_val = 500};
+    struct bf_train_phase teach = {.name = "teacher",
+                                   .loss = BF_TRAIN_LOSS_CE,
+                                   .train_first = 0,
+                                   .train_last = 5,
+                                   .schedule = {.optimizer = "sgd",
+                                                .lr = 0.05,
+                                                .momentum = 0.9,
+                                                .weight_decay = 5e-4,
+                                                .epochs = 2,
+                                                .batch = 64}};
+    struct bf_train_phase ph[2];
+    size_t n = 0;
+    bf_model *t = model("resnet_mini", 0);
+    bf_model *s;
+    struct bf_train_result res;
+    struct bf_eval_result ev, evq, evt;
+    uint32_t test_idx[2000];
+    char ckpt[128];
+
+    (void)state;
+    for (uint32_t i = 0; i < 2000; i++)
+        test_idx[i] = i;
+    snprintf(ckpt, sizeof(ckpt), "%s/teacher.bfw", tmpdir);
+    {
+        struct bf_train_params p = {.split = &split,
+                                    .student = t,
+                                    .phases = &teach,
+                                    .n_phases = 1,
+                                    .seed = 2,
+                                    .augment = 1,
+                                    .checkpoint_path = ckpt};
+
+        assert_int_equal(bf_train_run(&p, &res), 0);
+    }
+    assert_int_equal(
+        bf_train_evaluate(t, test_ds, test_idx, 2000, 250, -1, &evt), 0);
+    print_message("teacher: val %.2f %%, test top-1 %.2f %%, top-5 %.2f %%\n",
+                  res.best_val_top1, evt.top1, evt.top5);
+    assert_true(evt.top1 > 60.0);
+
+    s = model("resnet_mini", 0);
+    assert_int_equal(bf_model_load(s, ckpt), 0);
+    {
+        struct bf_bottleneck_params bp = {.channels = 2};
+
+        assert_int_equal(bf_model_inject_bottleneck(s, &bp), 0);
+    }
+    assert_int_equal(bf_train_strategy("bottlefit", 0, 5, ph, &n), 0);
+    ph[0].schedule.epochs = 2;
+    ph[1].schedule.epochs = 1;
+    ph[1].schedule.lr = 0.01;
+    snprintf(ckpt, sizeof(ckpt), "%s/student.bfw", tmpdir);
+    {
+        struct bf_train_params p = {.split = &split,
+                                    .student = s,
+                                    .teacher = t,
+                                    .phases = ph,
+                                    .n_phases = n,
+                                    .frozen_bn_train = 1,
+                                    .kd_temperature = 1.0,
+                                    .kd_alpha = 0.5,
+                                    .seed = 3,
+                                    .checkpoint_path = ckpt};
+
+        assert_int_equal(bf_train_run(&p, &res), 0);
+    }
+    assert_int_equal(
+        bf_train_evaluate(s, test_ds, test_idx, 2000, 250, -1, &ev), 0);
+    assert_int_equal(
+        bf_train_evaluate(s, test_ds, test_idx, 2000, 250, 0, &evq), 0);
+    print_message("bottlefit C=2: best %s epoch %d, test top-1 %.2f %% fp32, "
+                  "%.2f %% 8-bit\n",
+                  res.best_phase, res.best_epoch, ev.top1, evq.top1);
+    assert_true(ev.top1 > 50.0);
+    assert_true(evq.top1 > ev.top1 - 3.0);
+    bf_model_free(s);
+    bf_model_free(t);
+}
+
+static void test_train_bad_parameters(void **state)
+{
+    struct bf_train_split split = {.data = train_ds,
+                                   .train_idx = train_idx,
+                                   .n_train = 64,
+                                   .val_idx = val_idx,
+                                   .n_val = 64};
+    struct bf_train_phase ph = {
+        .name = "x",
+        .loss = BF_TRAIN_LOSS_GHND,
+        .train_first = 0,
+        .train_last = 1,
+        .schedule = {.optimizer = "adam", .lr = 1e-3, .epochs = 1, .batch = 8}};
+    bf_model *t = model("resnet_mini", 0);
+    struct bf_train_result res;
+    struct bf_eval_result ev;
+    struct bf_train_params p = {.split = &split,
+                                .student = t,
+                                .teacher = t,
+                                .phases = &ph,
+                                .n_phases = 1,
+                                .checkpoint_path = "/nonexistent/x.bfw"};
+
+    (void)state;
+    assert_int_equal(bf_train_run(&p, &res), BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "bottleneck"));
+    p.teacher = NULL;
+    assert_int_equal(bf_train_run(&p, &res), BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "teacher"));
+    ph.loss = BF_TRAIN_LOSS_CE;
+    ph.train_last = 9;
+    assert_int_equal(bf_train_run(&p, &res), BF_ERANGE);
+    assert_int_equal(bf_train_evaluate(t, test_ds, NULL, 0, 16, 5, &ev),
+                     BF_ERANGE);
+    bf_model_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_train_strategy_table),
+        cmocka_unit_test(test_train_one_step_per_strategy),
+        cmocka_unit_test(test_train_frozen_encoder_stays),
+        cmocka_unit_test(test_train_bad_parameters),
+        cmocka_unit_test(test_train_end_to_end_tiny),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
