@@ -174,12 +174,20 @@ static void models_help(void)
            "architecture's)\n"
            "  --in-channels N   input channels (default: the "
            "architecture's)\n"
-           "  --format F        text (default) or csv\n");
+           "  --format F        text (default) or csv\n"
+           "  --bottleneck V    with --arch: inject BottleFit's bottleneck, "
+           "version V\n"
+           "                    (2; 1 and 3 for ResNets); the encoder stage "
+           "is the head\n"
+           "                    that runs on the device, its output is "
+           "transmitted\n"
+           "  --channels C      bottleneck channels (default 3)\n");
 }
 
 static int build_and_describe(const struct bf_arch_info *a, int size,
-                              int classes, int in_ch, struct bf_stage_info *st,
-                              int *n, int64_t *params)
+                              int classes, int in_ch,
+                              const struct bf_bottleneck_params *bp,
+                              struct bf_stage_info *st, int *n, int64_t *params)
 {
     struct bf_model_params mp = {.arch = a->name,
                                  .num_classes = classes,
@@ -188,6 +196,8 @@ static int build_and_describe(const struct bf_arch_info *a, int size,
     bf_model *m = NULL;
     int rc = bf_model_create(&mp, &m);
 
+    if (rc == 0 && bp)
+        rc = bf_model_inject_bottleneck(m, bp);
     if (rc == 0)
         rc = bf_model_describe(m, size ? size : a->native_size_px,
                                size ? size : a->native_size_px, st,
@@ -206,10 +216,13 @@ static int cmd_models(int argc, char **argv)
         {"classes", required_argument, NULL, 'c'},
         {"in-channels", required_argument, NULL, 'i'},
         {"format", required_argument, NULL, 'f'},
+        {"bottleneck", required_argument, NULL, 'b'},
+        {"channels", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *arch = NULL;
     int size = 0, classes = 0, in_ch = 0, csv = 0;
+    struct bf_bottleneck_params bp = {.channels = 3};
     int c, rc;
 
     optind = 0; /* 0: glibc re-initialises (permutation back on) */
@@ -232,6 +245,16 @@ static int cmd_models(int argc, char **argv)
                                 &in_ch)))
                 return rc;
             break;
+        case 'b':
+            if ((rc = parse_int("models", "--bottleneck", optarg, 1, 3,
+                                &bp.version)))
+                return rc;
+            break;
+        case 'C':
+            if ((rc = parse_int("models", "--channels", optarg, 1, 512,
+                                &bp.channels)))
+                return rc;
+            break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "text") != 0)
                 return usage_error("models",
@@ -249,6 +272,8 @@ static int cmd_models(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("models", "unexpected argument '%s'", argv[optind]);
+    if (bp.version && !arch)
+        return usage_error("models", "--bottleneck needs --arch");
 
     if (arch) {
         struct bf_arch_info a;
@@ -258,8 +283,8 @@ static int cmd_models(int argc, char **argv)
 
         if ((rc = bf_arch_find(arch, &a)))
             return error_exit(rc);
-        if ((rc =
-                 build_and_describe(&a, size, classes, in_ch, st, &n, &params)))
+        if ((rc = build_and_describe(&a, size, classes, in_ch,
+                                     bp.version ? &bp : NULL, st, &n, &params)))
             return error_exit(rc);
         printf(csv ? "stage,modules,output,params,macs\n"
                    : "%-11s %-40s %-14s %12s %14s\n",
@@ -281,6 +306,24 @@ static int cmd_models(int argc, char **argv)
         if (!csv)
             printf("%-11s %-40s %-14s %12lld %14lld\n", "total", "", "",
                    (long long)params, (long long)macs);
+        if (!csv && bp.version) {
+            int px = size ? size : a.native_size_px;
+            int64_t sent =
+                st[0].out_shape[0] * st[0].out_shape[1] * st[0].out_shape[2];
+            int64_t input = (int64_t)(in_ch ? in_ch : a.in_channels) * px * px;
+
+            printf("\nhead (encoder, on the device): %lld params, %lld "
+                   "bytes (fp32), %lld MACs\n"
+                   "transmitted: %lldx%lldx%lld = %lld elements (%.2f %% of "
+                   "the input's %lld); 8-bit payload %lld bytes\n"
+                   "decoder (on the edge server): %lld params, %lld MACs\n",
+                   (long long)st[0].params, (long long)st[0].params * 4,
+                   (long long)st[0].macs, (long long)st[0].out_shape[0],
+                   (long long)st[0].out_shape[1], (long long)st[0].out_shape[2],
+                   (long long)sent, 100.0 * (double)sent / (double)input,
+                   (long long)input, (long long)sent + 5,
+                   (long long)st[1].params, (long long)st[1].macs);
+        }
         return EXIT_OK;
     }
 
@@ -299,8 +342,8 @@ static int cmd_models(int argc, char **argv)
         if ((rc = bf_arch_get(i, &a)))
             return error_exit(rc);
         bf_log_progress("models", i, bf_arch_count(), a.name);
-        if ((rc =
-                 build_and_describe(&a, size, classes, in_ch, st, &n, &params)))
+        if ((rc = build_and_describe(&a, size, classes, in_ch, NULL, st, &n,
+                                     &params)))
             return error_exit(rc);
         for (int s = 0; s < n; s++)
             macs += st[s].macs;
@@ -390,6 +433,33 @@ static int sink_case_end(void *ctx, int64_t case_id, const char *status,
                              error);
 }
 
+static int sink_epochs(void *ctx, int64_t case_id,
+                       const struct bf_epoch_row *rows, size_t n)
+{
+    return bf_store_add_epochs(((struct store_sink *)ctx)->store, case_id, rows,
+                               n);
+}
+
+static int sink_accuracy(void *ctx, int64_t case_id,
+                         const struct bf_accuracy_row *rows, size_t n)
+{
+    return bf_store_add_accuracy(((struct store_sink *)ctx)->store, case_id,
+                                 rows, n);
+}
+
+/* The cache directory beside the DB ("results/cache" for the default). */
+static int make_cache_dir(const char *db, char *out, size_t size)
+{
+    const char *slash = strrchr(db, '/');
+    int len = slash ? (int)(slash - db) : 1;
+
+    snprintf(out, size, "%.*s/cache", len, slash ? db : ".");
+    if (mkdir(out, 0755) != 0 && errno != EEXIST)
+        return bf_err_set(BF_EIO, "cannot create cache directory '%s': %s", out,
+                          strerror(errno));
+    return 0;
+}
+
 static void print_cases(const struct bf_scenario *sc)
 {
     printf("%s: %zu case(s), seed %llu\n", sc->path, sc->n_cases,
@@ -397,11 +467,18 @@ static void print_cases(const struct bf_scenario *sc)
     for (size_t i = 0; i < sc->n_cases; i++) {
         const struct bf_case *c = &sc->cases[i];
 
-        printf("  %3d  %-6s %-17s size %4d batch %3d threads %2d fold_bn %d "
-               "channels_last %d weights %s\n",
-               c->index, c->config, c->model, c->input_size_px, c->batch,
-               c->threads, c->fold_bn, c->channels_last,
-               c->weights[0] ? c->weights : "random");
+        if (sc->task == BF_TASK_TRAIN)
+            printf("  %3d  train  %-17s %-11s C %3d version %d "
+                   "freeze_encoder %d teacher %s\n",
+                   c->index, c->model, c->strategy, c->bottleneck_channels,
+                   c->bottleneck_version, c->freeze_encoder,
+                   c->weights[0] ? c->weights : "trained or cached");
+        else
+            printf("  %3d  %-6s %-17s size %4d batch %3d threads %2d "
+                   "fold_bn %d channels_last %d weights %s\n",
+                   c->index, c->config, c->model, c->input_size_px, c->batch,
+                   c->threads, c->fold_bn, c->channels_last,
+                   c->weights[0] ? c->weights : "random");
     }
 }
 
@@ -424,6 +501,7 @@ static int cmd_run(int argc, char **argv)
     char backend[512];
     struct bf_runner_result result = {0};
     struct store_sink ss = {0};
+    char cache_dir[1100];
     int c, rc, code;
 
     optind = 0; /* 0: glibc re-initialises (permutation back on) */
@@ -470,6 +548,8 @@ static int cmd_run(int argc, char **argv)
 
     rc = ensure_parent_dir(db);
     if (rc == 0)
+        rc = make_cache_dir(db, cache_dir, sizeof(cache_dir));
+    if (rc == 0)
         rc = bf_store_open(db, &store);
     if (rc) {
         code = error_exit(rc);
@@ -513,10 +593,13 @@ static int cmd_run(int argc, char **argv)
                                       .case_begin = sink_case_begin,
                                       .samples = sink_samples,
                                       .aggregates = sink_aggregates,
-                                      .case_end = sink_case_end};
+                                      .case_end = sink_case_end,
+                                      .epochs = sink_epochs,
+                                      .accuracy = sink_accuracy};
         struct bf_runner_params rp = {.scenario = sc,
                                       .sink = &sink,
                                       .threads_override = threads,
+                                      .cache_dir = cache_dir,
                                       .stop = &stop_flag};
 
         rc = bf_runner_run(&rp, &result);
@@ -537,8 +620,10 @@ static int cmd_run(int argc, char **argv)
                                       .format = BF_REPORT_TEXT};
 
         if (bf_report_write(store, &rp, stdout) == 0)
-            printf("run %lld: %d finished, %d failed; results in %s\n",
-                   (long long)ss.run_id, result.finished, result.failed, db);
+            printf("run %lld: %d finished, %d failed, %d skipped; results "
+                   "in %s\n",
+                   (long long)ss.run_id, result.finished, result.failed,
+                   result.skipped, db);
     }
 out:
     bf_store_close(store);

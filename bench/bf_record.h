@@ -1,6 +1,8 @@
 /*
- * bf_record: the records a measurement produces, as plain data. The runner
- * fills them; the store persists them; reports read them back from the DB.
+ * bf_record: the records a measurement produces, as plain data: cases,
+ * latency samples and aggregates, training epochs and accuracy
+ * evaluations. The runner fills them; the store persists them; reports read
+ * them back from the DB.
  * Keeping them here (below both) lets measuring stay separate from storing.
  *
  * Strings are borrowed for the duration of the call that receives a record.
@@ -30,6 +32,27 @@ struct bf_case_row {
     int warmup;
     int64_t params;
     int64_t macs; /* per image */
+
+    /*
+     * Training results (schema version 2). All optional, so that a caller
+     * that fills only the fields above (with designated initialisers, the
+     * rest 0 or NULL) records a case without training: a NULL or "" string
+     * is stored NULL; bottleneck_version, bottleneck_channels and the head_*
+     * numbers are stored NULL when 0 or -1; freeze_encoder is stored NULL
+     * when -1 or when strategy is unset (nothing was trained, so 0 would
+     * claim too much). Any other negative number is refused.
+     */
+    const char *strategy;    /* "bottlefit", "naive", "teacher", "jpeg" */
+    int freeze_encoder;      /* 1: encoder frozen after stage 1, 0: not */
+    int bottleneck_version;  /* BottleFit bottleneck design, 0: none */
+    int bottleneck_channels; /* channels at the split, 0: none */
+    const char *split_shape; /* transmitted tensor per image, "12x29x29" */
+    int64_t head_params;     /* parameters of the device-side head */
+    int64_t head_macs;       /* its multiply-accumulates per image */
+    int64_t head_bytes;      /* its fp32 parameter bytes on the device */
+    const char *dataset;     /* "fashion-mnist" */
+    const char *dataset_sha256;
+    const char *teacher_sha256; /* weights the student was distilled from */
 };
 
 /* One timed request; a stage that did not happen is -1 (stored NULL). */
@@ -53,6 +76,43 @@ struct bf_aggregate_row {
     const char *unit;   /* "ms" */
     const char *method; /* "measured:host:CLOCK_MONOTONIC" or "modeled:..." */
     struct bf_stats stats;
+};
+
+/*
+ * One training epoch of a case. NaN in a double is stored NULL (say, no
+ * validation ran).
+ */
+struct bf_epoch_row {
+    const char *phase; /* "stage1", "stage2", "teacher", ... */
+    int epoch;         /* 1-based within the phase */
+    double lr;
+    double train_loss;   /* mean over the epoch's batches */
+    double val_top1;     /* percent, on the validation (selection) split */
+    double seconds;      /* training time of the epoch */
+    double images_per_s; /* training throughput */
+    int best;            /* 1: the best validation top-1 so far */
+};
+
+/*
+ * One accuracy evaluation of a case's model. The byte and element counts
+ * marked n/a are -1 when they do not apply (stored NULL); NaN reads the
+ * same.
+ */
+struct bf_accuracy_row {
+    const char *variant;         /* "fp32", "int8", "jpeg-q90", ... */
+    const char *split;           /* "test" (never "val": selection data is not a
+                                    result) */
+    int64_t n;                   /* images evaluated */
+    double top1, top5;           /* percent */
+    double payload_bytes;        /* mean bytes transmitted per image, -1: n/a */
+    double payload_zstd_bytes;   /* same, entropy-coded with zstd, -1: n/a */
+    double transmitted_elements; /* elements of the transmitted tensor, -1:
+                                    n/a */
+    double input_elements;       /* C*H*W of the model input, -1: n/a */
+    double jpeg_reference_bytes; /* mean JPEG bytes of the same inputs at the
+                                    reference quality, -1: n/a */
+    int jpeg_reference_quality;  /* 1..100, 0: n/a */
+    const char *method;          /* "measured:host" */
 };
 
 #endif /* BF_RECORD_H */

@@ -1,16 +1,21 @@
 /*
- * bf_report: the latency table, read from the store.
+ * bf_report: the latency and accuracy tables, read from the store.
  *
- * The rows are collected into memory first (every cell formatted once into
- * one buffer) so that the text and Markdown formats can size their columns
- * before printing. One row per aggregate of a case, or one row for a case
- * without aggregates (failed, skipped or killed before measuring), whose
- * metric, statistics and method read "-". All three formats print the same
- * cells, except the case error: CSV has it as a last column, text and
- * Markdown list the failed cases' errors under the table instead, where a
- * long message does not widen every row. The output holds nothing that
- * changes between two reports of the same DB (no clock, no path of the DB),
- * so it can be compared with golden files.
+ * The rows of each table are collected into memory first (every cell
+ * formatted once into one buffer) so that the text and Markdown formats can
+ * size their columns before printing. Latency: one row per aggregate of a
+ * case, or one row for a case without aggregates (failed, skipped or killed
+ * before measuring), whose metric, statistics and method read "-".
+ * Accuracy: one row per accuracy row of a case, or one row for a training
+ * case without any, whose variant and numbers read "-". A case without
+ * aggregates that the accuracy table shows is left out of the latency
+ * table, so that a training run does not print a latency row of dashes
+ * per case. All three formats print the same cells, except the case error:
+ * CSV has it as a last column, text and Markdown list the failed cases'
+ * errors once, under the last table, where a long message does not widen
+ * every row. The output holds nothing that changes between two reports of
+ * the same DB (no clock, no path of the DB), so it can be compared with
+ * golden files.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "bf_report.h"
@@ -18,9 +23,11 @@
 #include "bf_buf.h"
 #include "bf_err.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +37,7 @@ struct column {
     int right;         /* right-aligned (numbers) */
 };
 
+/* The latency table. */
 enum {
     COL_RUN,
     COL_STATUS,
@@ -56,10 +64,7 @@ enum {
     NCOLS
 };
 
-/* The columns of the text and Markdown tables: all but the case error. */
-#define NSHOWN COL_CASE_ERROR
-
-static const struct column columns[NCOLS] = {
+static const struct column latency_columns[NCOLS] = {
     [COL_RUN] = {"run", "run_id", 1},
     [COL_STATUS] = {"status", "run_status", 0},
     [COL_CASE] = {"case", "case_index", 1},
@@ -84,19 +89,90 @@ static const struct column columns[NCOLS] = {
     [COL_CASE_ERROR] = {"case error", "case_error", 0},
 };
 
-/* One row of the table: column c is the NUL-terminated string at
+/* The accuracy table. */
+enum {
+    ACC_RUN,
+    ACC_CASE,
+    ACC_CASE_STATUS,
+    ACC_MODEL,
+    ACC_STRATEGY,
+    ACC_FE,
+    ACC_BOTTLENECK,
+    ACC_SPLIT_SHAPE,
+    ACC_VARIANT,
+    ACC_N,
+    ACC_TOP1,
+    ACC_TOP5,
+    ACC_PAYLOAD,
+    ACC_ZSTD,
+    ACC_VS_JPEG,
+    ACC_HEAD_PARAMS,
+    ACC_METHOD,
+    ACC_CASE_ERROR, /* CSV only, as in the latency table */
+    ACC_NCOLS
+};
+
+static const struct column accuracy_columns[ACC_NCOLS] = {
+    [ACC_RUN] = {"run", "run_id", 1},
+    [ACC_CASE] = {"case", "case_index", 1},
+    [ACC_CASE_STATUS] = {"case status", "case_status", 0},
+    [ACC_MODEL] = {"model", "model", 0},
+    [ACC_STRATEGY] = {"strategy", "strategy", 0},
+    [ACC_FE] = {"fe", "freeze_encoder", 0},
+    [ACC_BOTTLENECK] = {"C", "bottleneck", 0},
+    [ACC_SPLIT_SHAPE] = {"split shape", "split_shape", 0},
+    [ACC_VARIANT] = {"variant", "variant", 0},
+    [ACC_N] = {"n", "n", 1},
+    [ACC_TOP1] = {"top-1", "top1", 1},
+    [ACC_TOP5] = {"top-5", "top5", 1},
+    [ACC_PAYLOAD] = {"payload bytes", "payload_bytes", 1},
+    [ACC_ZSTD] = {"zstd bytes", "payload_zstd_bytes", 1},
+    [ACC_VS_JPEG] = {"vs JPEG", "vs_jpeg", 1},
+    [ACC_HEAD_PARAMS] = {"head params", "head_params", 1},
+    [ACC_METHOD] = {"method", "method", 0},
+    [ACC_CASE_ERROR] = {"case error", "case_error", 0},
+};
+
+#define MAX_COLS NCOLS
+_Static_assert((int)ACC_NCOLS <= (int)MAX_COLS, "a row holds the widest table");
+
+/*
+ * The shape of a table. The last column is the case error, which only CSV
+ * prints; the others are shown in every format. The error list under the
+ * tables reads the run, case, model and case status columns.
+ */
+struct layout {
+    const struct column *columns;
+    int ncols;
+    int col_run, col_case, col_case_status, col_model;
+};
+
+static const struct layout latency_layout = {
+    latency_columns, NCOLS, COL_RUN, COL_CASE, COL_CASE_STATUS, COL_MODEL};
+static const struct layout accuracy_layout = {
+    accuracy_columns, ACC_NCOLS, ACC_RUN, ACC_CASE, ACC_CASE_STATUS, ACC_MODEL};
+
+/* One row of a table: column c is the NUL-terminated string at
  * cells.data + offsets[c] of its table. */
 struct row {
-    size_t offsets[NCOLS];
+    size_t offsets[MAX_COLS];
+    int64_t run_id; /* rows come ordered by run, case index, case id */
+    int case_index;
     int64_t case_id; /* rows of one case are adjacent */
 };
 
 struct table {
+    const struct layout *layout;
     struct bf_buf cells;
     struct row *rows;
     size_t nrows;
     size_t cap;         /* rows the rows array can hold */
-    const char *metric; /* filter, or NULL */
+    size_t nmeasured;   /* rows with an aggregate or an accuracy row */
+    const char *metric; /* latency filter, or NULL */
+    /* Latency: cases without aggregates to leave out (sorted case ids of
+     * the accuracy table), or none. */
+    const int64_t *skip;
+    size_t nskip;
 };
 
 /*
@@ -144,6 +220,36 @@ static int add_value(struct table *t, int col, double v)
     return add_cell(t, col, "%.3f", v);
 }
 
+/* A percentage with 2 decimals, "-" when absent. */
+static int add_value2(struct table *t, int col, double v)
+{
+    if (isnan(v))
+        return add_text(t, col, "-");
+    return add_cell(t, col, "%.2f", v);
+}
+
+/* Start a row of a case; add every cell, then count it in with nrows++. */
+static int row_begin(struct table *t, int64_t run_id, int case_index,
+                     int64_t case_id)
+{
+    struct row *r;
+
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 32;
+        struct row *rows = realloc(t->rows, cap * sizeof(*rows));
+
+        if (!rows)
+            return bf_err_set(BF_ENOMEM, "report of %zu rows", cap);
+        t->rows = rows;
+        t->cap = cap;
+    }
+    r = &t->rows[t->nrows];
+    r->run_id = run_id;
+    r->case_index = case_index;
+    r->case_id = case_id;
+    return 0;
+}
+
 /* A run or case status as reports show it: "running" means the process
  * never recorded the end, so it is unfinished (killed, or still running). */
 static const char *status_name(const char *status)
@@ -162,7 +268,14 @@ static const char *weights_name(const char *weights)
     return slash && slash[1] ? slash + 1 : weights;
 }
 
-static int add_row(const struct bf_result_view *v, void *ctx)
+static int compare_ids(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static int add_latency_row(const struct bf_result_view *v, void *ctx)
 {
     struct table *t = ctx;
     /* A case without aggregates has no metric: the filter keeps it. */
@@ -171,17 +284,11 @@ static int add_row(const struct bf_result_view *v, void *ctx)
 
     if (t->metric && measured && strcmp(v->metric, t->metric) != 0)
         return 0;
-    if (t->nrows == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 32;
-        struct row *rows = realloc(t->rows, cap * sizeof(*rows));
-
-        if (!rows)
-            return bf_err_set(BF_ENOMEM, "report of %zu rows", cap);
-        t->rows = rows;
-        t->cap = cap;
-    }
-    t->rows[t->nrows].case_id = v->case_id;
-    rc = add_cell(t, COL_RUN, "%lld", (long long)v->run_id);
+    if (!measured && t->nskip &&
+        bsearch(&v->case_id, t->skip, t->nskip, sizeof(*t->skip), compare_ids))
+        return 0;
+    rc = row_begin(t, v->run_id, v->case_index, v->case_id);
+    rc = rc ? rc : add_cell(t, COL_RUN, "%lld", (long long)v->run_id);
     rc = rc ? rc : add_text(t, COL_STATUS, status_name(v->run_status));
     rc = rc ? rc : add_cell(t, COL_CASE, "%d", v->case_index);
     rc = rc ? rc : add_text(t, COL_CASE_STATUS, status_name(v->case_status));
@@ -217,6 +324,97 @@ static int add_row(const struct bf_result_view *v, void *ctx)
     rc = rc ? rc : add_text(t, COL_CASE_ERROR, v->case_error);
     if (rc)
         return rc;
+    t->nmeasured += measured;
+    t->nrows++;
+    return 0;
+}
+
+/* A string that may be absent: "-" when empty. */
+static int add_optional(struct table *t, int col, const char *text)
+{
+    return add_text(t, col, text[0] ? text : "-");
+}
+
+/* A count, "-" when not recorded (negative). */
+static int add_count(struct table *t, int col, int64_t v)
+{
+    if (v < 0)
+        return add_text(t, col, "-");
+    return add_cell(t, col, "%lld", (long long)v);
+}
+
+/* A mean size in bytes with 1 decimal, "-" when n/a (-1). */
+static int add_bytes(struct table *t, int col, double v)
+{
+    if (isnan(v) || v < 0)
+        return add_text(t, col, "-");
+    return add_cell(t, col, "%.1f", v);
+}
+
+/* The bottleneck as "version:channels", "-" for a part not recorded. */
+static int add_bottleneck(struct table *t, int col, int version, int channels)
+{
+    char v[16] = "-", c[16] = "-";
+
+    if (version <= 0 && channels <= 0)
+        return add_text(t, col, "-");
+    if (version > 0)
+        snprintf(v, sizeof(v), "%d", version);
+    if (channels > 0)
+        snprintf(c, sizeof(c), "%d", channels);
+    return add_cell(t, col, "%s:%s", v, c);
+}
+
+static int add_accuracy_row(const struct bf_accuracy_view *v, void *ctx)
+{
+    static const char *const fe_names[] = {"-", "no", "yes"};
+    struct table *t = ctx;
+    const struct bf_accuracy_row *a = &v->acc;
+    /* A training case without accuracy rows has no variant. */
+    int measured = a->variant[0] != '\0';
+    int fe = v->freeze_encoder;
+    int rc;
+
+    rc = row_begin(t, v->run_id, v->case_index, v->case_id);
+    rc = rc ? rc : add_cell(t, ACC_RUN, "%lld", (long long)v->run_id);
+    rc = rc ? rc : add_cell(t, ACC_CASE, "%d", v->case_index);
+    rc = rc ? rc : add_text(t, ACC_CASE_STATUS, status_name(v->case_status));
+    rc = rc ? rc : add_text(t, ACC_MODEL, v->model);
+    rc = rc ? rc : add_optional(t, ACC_STRATEGY, v->strategy);
+    rc = rc ? rc
+            : add_text(t, ACC_FE, fe_names[fe >= -1 && fe <= 1 ? fe + 1 : 0]);
+    rc = rc ? rc
+            : add_bottleneck(t, ACC_BOTTLENECK, v->bottleneck_version,
+                             v->bottleneck_channels);
+    rc = rc ? rc : add_optional(t, ACC_SPLIT_SHAPE, v->split_shape);
+    if (measured) {
+        rc = rc ? rc : add_text(t, ACC_VARIANT, a->variant);
+        rc = rc ? rc : add_count(t, ACC_N, a->n);
+        rc = rc ? rc : add_value2(t, ACC_TOP1, a->top1);
+        rc = rc ? rc : add_value2(t, ACC_TOP5, a->top5);
+        rc = rc ? rc : add_bytes(t, ACC_PAYLOAD, a->payload_bytes);
+        rc = rc ? rc : add_bytes(t, ACC_ZSTD, a->payload_zstd_bytes);
+        if (isnan(v->compression_vs_jpeg))
+            rc = rc ? rc : add_text(t, ACC_VS_JPEG, "-");
+        else
+            rc = rc ? rc
+                    : add_cell(t, ACC_VS_JPEG, "%.1f %%",
+                               100.0 * v->compression_vs_jpeg);
+    } else {
+        static const int unmeasured[] = {ACC_VARIANT, ACC_N,       ACC_TOP1,
+                                         ACC_TOP5,    ACC_PAYLOAD, ACC_ZSTD,
+                                         ACC_VS_JPEG};
+        size_t i;
+
+        for (i = 0; i < sizeof(unmeasured) / sizeof(unmeasured[0]); i++)
+            rc = rc ? rc : add_text(t, unmeasured[i], "-");
+    }
+    rc = rc ? rc : add_count(t, ACC_HEAD_PARAMS, v->head_params);
+    rc = rc ? rc : add_optional(t, ACC_METHOD, a->method);
+    rc = rc ? rc : add_text(t, ACC_CASE_ERROR, v->case_error);
+    if (rc)
+        return rc;
+    t->nmeasured += measured;
     t->nrows++;
     return 0;
 }
@@ -226,24 +424,33 @@ static const char *cell(const struct table *t, size_t row, int col)
     return t->cells.data + t->rows[row].offsets[col];
 }
 
+/* The columns a format shows: all but the last (the case error), which
+ * only CSV prints. */
+static int nshown(const struct table *t)
+{
+    return t->layout->ncols - 1;
+}
+
 /* Whether row r opens a failed case with an error message: the errors
  * listed under the text and Markdown tables, one per case. */
 static int lists_error(const struct table *t, size_t r)
 {
-    if (strcmp(cell(t, r, COL_CASE_STATUS), "failed") != 0 ||
-        !cell(t, r, COL_CASE_ERROR)[0])
+    const struct layout *l = t->layout;
+
+    if (strcmp(cell(t, r, l->col_case_status), "failed") != 0 ||
+        !cell(t, r, l->ncols - 1)[0])
         return 0;
     return r == 0 || t->rows[r - 1].case_id != t->rows[r].case_id;
 }
 
 /* Width of every shown column: the longest of its title and its cells. */
-static void column_widths(const struct table *t, size_t widths[NSHOWN])
+static void column_widths(const struct table *t, size_t widths[MAX_COLS])
 {
     size_t r;
     int c;
 
-    for (c = 0; c < NSHOWN; c++) {
-        widths[c] = strlen(columns[c].title);
+    for (c = 0; c < nshown(t); c++) {
+        widths[c] = strlen(t->layout->columns[c].title);
         for (r = 0; r < t->nrows; r++) {
             size_t len = strlen(cell(t, r, c));
 
@@ -265,18 +472,20 @@ static void put_padded(FILE *out, const char *s, size_t width, int right)
 
 /* Text: two spaces between columns, a rule under the header, no trailing
  * blanks (the last column is not padded). */
-static void write_text_line(FILE *out, const char *const cells[NSHOWN],
-                            const size_t widths[NSHOWN])
+static void write_text_line(FILE *out, const struct table *t,
+                            const char *const cells[MAX_COLS],
+                            const size_t widths[MAX_COLS])
 {
+    int n = nshown(t);
     int c;
 
-    for (c = 0; c < NSHOWN; c++) {
+    for (c = 0; c < n; c++) {
         if (c > 0)
             fputs("  ", out);
-        if (c == NSHOWN - 1)
+        if (c == n - 1)
             fputs(cells[c], out);
         else
-            put_padded(out, cells[c], widths[c], columns[c].right);
+            put_padded(out, cells[c], widths[c], t->layout->columns[c].right);
     }
     fputc('\n', out);
 }
@@ -293,44 +502,82 @@ static void put_prose(FILE *out, const char *s, int markdown)
     }
 }
 
-/*
- * The errors of the failed cases, one line each after a blank line that
- * ends the table: "run R case I (model): error", in Markdown as a list item
- * with its text escaped. Nothing when no case failed with an error.
- */
-static void write_errors(const struct table *t, FILE *out, int markdown)
+/* Whether row a of table ta comes before row b of table tb: by run, case
+ * index and case id, the order of both walks. */
+static int row_before(const struct table *ta, size_t a, const struct table *tb,
+                      size_t b)
 {
-    int listed = 0;
-    size_t r;
+    const struct row *x = &ta->rows[a], *y = &tb->rows[b];
 
-    for (r = 0; r < t->nrows; r++) {
-        if (!lists_error(t, r))
-            continue;
+    if (x->run_id != y->run_id)
+        return x->run_id < y->run_id;
+    if (x->case_index != y->case_index)
+        return x->case_index < y->case_index;
+    return x->case_id < y->case_id;
+}
+
+/*
+ * The errors of the failed cases of all shown tables, once per case in
+ * run and case order, one line each after a blank line that ends the last
+ * table: "run R case I (model): error", in Markdown as a list item with its
+ * text escaped. Nothing when no case failed with an error. Both tables are
+ * in that order, so merging them needs no memory.
+ */
+static void write_errors(const struct table *const *tables, size_t ntables,
+                         FILE *out, int markdown)
+{
+    size_t next[2] = {0, 0};
+    int64_t last_case = -1;
+    int listed = 0;
+
+    assert(ntables <= 2);
+    for (;;) {
+        const struct table *t = NULL;
+        size_t i, pick = 0;
+
+        /* The earliest error-listing row among the tables' next ones. */
+        for (i = 0; i < ntables; i++) {
+            while (next[i] < tables[i]->nrows &&
+                   !lists_error(tables[i], next[i]))
+                next[i]++;
+            if (next[i] == tables[i]->nrows)
+                continue;
+            if (!t || row_before(tables[i], next[i], t, next[pick])) {
+                t = tables[i];
+                pick = i;
+            }
+        }
+        if (!t)
+            break;
+        i = next[pick]++;
+        if (t->rows[i].case_id == last_case)
+            continue; /* listed from the other table */
+        last_case = t->rows[i].case_id;
         if (!listed++)
             fputc('\n', out);
         fprintf(out, "%srun %s case %s (", markdown ? "- " : "",
-                cell(t, r, COL_RUN), cell(t, r, COL_CASE));
-        put_prose(out, cell(t, r, COL_MODEL), markdown);
+                cell(t, i, t->layout->col_run),
+                cell(t, i, t->layout->col_case));
+        put_prose(out, cell(t, i, t->layout->col_model), markdown);
         fputs("): ", out);
-        put_prose(out, cell(t, r, COL_CASE_ERROR), markdown);
+        put_prose(out, cell(t, i, t->layout->ncols - 1), markdown);
         fputc('\n', out);
     }
 }
 
-/* Text: the table, then a blank line and "run R case I (model): error" for
- * every failed case with an error. */
+/* Text: a header, a rule, the rows. */
 static void write_text(const struct table *t, FILE *out)
 {
-    const char *cells[NSHOWN];
-    size_t widths[NSHOWN];
+    const char *cells[MAX_COLS];
+    size_t widths[MAX_COLS];
     size_t r, i;
     int c;
 
     column_widths(t, widths);
-    for (c = 0; c < NSHOWN; c++)
-        cells[c] = columns[c].title;
-    write_text_line(out, cells, widths);
-    for (c = 0; c < NSHOWN; c++) {
+    for (c = 0; c < nshown(t); c++)
+        cells[c] = t->layout->columns[c].title;
+    write_text_line(out, t, cells, widths);
+    for (c = 0; c < nshown(t); c++) {
         if (c > 0)
             fputs("  ", out);
         for (i = 0; i < widths[c]; i++)
@@ -338,11 +585,10 @@ static void write_text(const struct table *t, FILE *out)
     }
     fputc('\n', out);
     for (r = 0; r < t->nrows; r++) {
-        for (c = 0; c < NSHOWN; c++)
+        for (c = 0; c < nshown(t); c++)
             cells[c] = cell(t, r, c);
-        write_text_line(out, cells, widths);
+        write_text_line(out, t, cells, widths);
     }
-    write_errors(t, out, 0);
 }
 
 /* RFC 4180: a field holding a comma, quote, CR or LF is quoted, with quotes
@@ -362,19 +608,20 @@ static void put_csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* CSV: a header row of machine names, then every column of every row. */
 static void write_csv(const struct table *t, FILE *out)
 {
     size_t r;
     int c;
 
-    for (c = 0; c < NCOLS; c++) {
+    for (c = 0; c < t->layout->ncols; c++) {
         if (c > 0)
             fputc(',', out);
-        put_csv_field(out, columns[c].csv);
+        put_csv_field(out, t->layout->columns[c].csv);
     }
     fputs("\r\n", out);
     for (r = 0; r < t->nrows; r++) {
-        for (c = 0; c < NCOLS; c++) {
+        for (c = 0; c < t->layout->ncols; c++) {
             if (c > 0)
                 fputc(',', out);
             put_csv_field(out, cell(t, r, c));
@@ -410,34 +657,34 @@ static void put_md_cell(FILE *out, const char *s, size_t width, int right)
 }
 
 /* Markdown: a pipe table padded like the text table; numeric columns are
- * right-aligned with "---:". The failed cases' errors follow as a list,
- * after a blank line that ends the table. */
+ * right-aligned with "---:". */
 static void write_markdown(const struct table *t, FILE *out)
 {
-    size_t widths[NSHOWN];
+    const struct column *columns = t->layout->columns;
+    size_t widths[MAX_COLS];
     size_t r, i;
     int c;
 
     column_widths(t, widths);
     for (r = 0; r < t->nrows; r++)
-        for (c = 0; c < NSHOWN; c++) {
+        for (c = 0; c < nshown(t); c++) {
             size_t len = md_len(cell(t, r, c));
 
             if (len > widths[c])
                 widths[c] = len;
         }
-    for (c = 0; c < NSHOWN; c++)
+    for (c = 0; c < nshown(t); c++)
         if (widths[c] < 3)
             widths[c] = 3; /* room for the "---" rule */
 
     fputc('|', out);
-    for (c = 0; c < NSHOWN; c++) {
+    for (c = 0; c < nshown(t); c++) {
         fputc(' ', out);
         put_md_cell(out, columns[c].title, widths[c], columns[c].right);
         fputs(" |", out);
     }
     fputs("\n|", out);
-    for (c = 0; c < NSHOWN; c++) {
+    for (c = 0; c < nshown(t); c++) {
         fputc(' ', out);
         for (i = 0; i + 1 < widths[c]; i++)
             fputc('-', out);
@@ -447,63 +694,118 @@ static void write_markdown(const struct table *t, FILE *out)
     fputc('\n', out);
     for (r = 0; r < t->nrows; r++) {
         fputc('|', out);
-        for (c = 0; c < NSHOWN; c++) {
+        for (c = 0; c < nshown(t); c++) {
             fputc(' ', out);
             put_md_cell(out, cell(t, r, c), widths[c], columns[c].right);
             fputs(" |", out);
         }
         fputc('\n', out);
     }
-    write_errors(t, out, 1);
+}
+
+/*
+ * The sorted, distinct case ids of the accuracy table: the cases the
+ * latency table leaves out when they have no aggregates. Caller frees.
+ */
+static int accuracy_cases(const struct table *acc, int64_t **ids, size_t *n)
+{
+    size_t r;
+
+    *ids = NULL;
+    *n = 0;
+    if (acc->nrows == 0)
+        return 0;
+    *ids = malloc(acc->nrows * sizeof(**ids));
+    if (!*ids)
+        return bf_err_set(BF_ENOMEM, "report of %zu accuracy rows", acc->nrows);
+    for (r = 0; r < acc->nrows; r++)
+        if (r == 0 || acc->rows[r].case_id != acc->rows[r - 1].case_id)
+            (*ids)[(*n)++] = acc->rows[r].case_id;
+    qsort(*ids, *n, sizeof(**ids), compare_ids);
+    return 0;
+}
+
+static int no_results(const struct bf_report_params *params)
+{
+    if (params->run_id)
+        return bf_err_set(
+            BF_ENOENT, "no results for run %lld%s%s%s",
+            (long long)params->run_id, params->metric ? " (metric '" : "",
+            params->metric ? params->metric : "", params->metric ? "')" : "");
+    return bf_err_set(BF_ENOENT, "the DB has no results%s%s%s",
+                      params->metric ? " (metric '" : "",
+                      params->metric ? params->metric : "",
+                      params->metric ? "')" : "");
 }
 
 int bf_report_write(struct bf_store *store,
                     const struct bf_report_params *params, FILE *out)
 {
-    struct table t = {.metric = params->metric};
+    struct table latency = {.layout = &latency_layout,
+                            .metric = params->metric};
+    struct table accuracy = {.layout = &accuracy_layout};
+    const struct table *shown[2];
+    size_t nshown_tables = 0;
+    int64_t *skip = NULL;
+    size_t i;
     int rc;
 
-    bf_buf_init(&t.cells);
-    rc = bf_store_each_result(store, params->run_id, add_row, &t);
-    if (rc)
-        goto out_free;
-    /* A case without aggregates passes any filter, so no row means no case,
-     * or no case with the filtered metric. */
-    if (t.nrows == 0) {
-        if (params->run_id)
-            rc = bf_err_set(BF_ENOENT, "no results for run %lld%s%s%s",
-                            (long long)params->run_id,
-                            params->metric ? " (metric '" : "",
-                            params->metric ? params->metric : "",
-                            params->metric ? "')" : "");
-        else
-            rc = bf_err_set(BF_ENOENT, "the DB has no results%s%s%s",
-                            params->metric ? " (metric '" : "",
-                            params->metric ? params->metric : "",
-                            params->metric ? "')" : "");
-        goto out_free;
-    }
-
-    switch (params->format) {
-    case BF_REPORT_TEXT:
-        write_text(&t, out);
-        break;
-    case BF_REPORT_CSV:
-        write_csv(&t, out);
-        break;
-    case BF_REPORT_MARKDOWN:
-        write_markdown(&t, out);
-        break;
-    default:
+    bf_buf_init(&latency.cells);
+    bf_buf_init(&accuracy.cells);
+    if (params->format != BF_REPORT_TEXT && params->format != BF_REPORT_CSV &&
+        params->format != BF_REPORT_MARKDOWN) {
         rc = bf_err_set(BF_EINVAL, "unknown report format %d",
                         (int)params->format);
         goto out_free;
     }
+    rc = bf_store_each_accuracy(store, params->run_id, add_accuracy_row,
+                                &accuracy);
+    if (rc)
+        goto out_free;
+    /* Without a single accuracy row there is no accuracy table, and its
+     * training cases stay in the latency table. */
+    if (accuracy.nmeasured) {
+        rc = accuracy_cases(&accuracy, &skip, &latency.nskip);
+        if (rc)
+            goto out_free;
+        latency.skip = skip;
+    }
+    rc = bf_store_each_result(store, params->run_id, add_latency_row, &latency);
+    if (rc)
+        goto out_free;
+    /* A case without aggregates passes any filter, so no row means no case,
+     * or no case with the filtered metric, or only cases in the accuracy
+     * table. */
+    if (latency.nrows)
+        shown[nshown_tables++] = &latency;
+    if (accuracy.nmeasured)
+        shown[nshown_tables++] = &accuracy;
+    if (nshown_tables == 0) {
+        rc = no_results(params);
+        goto out_free;
+    }
+
+    for (i = 0; i < nshown_tables; i++) {
+        if (i > 0) /* an empty line between tables */
+            fputs(params->format == BF_REPORT_CSV ? "\r\n" : "\n", out);
+        if (params->format == BF_REPORT_TEXT)
+            write_text(shown[i], out);
+        else if (params->format == BF_REPORT_CSV)
+            write_csv(shown[i], out);
+        else
+            write_markdown(shown[i], out);
+    }
+    if (params->format != BF_REPORT_CSV)
+        write_errors(shown, nshown_tables, out,
+                     params->format == BF_REPORT_MARKDOWN);
     if (fflush(out) != 0 || ferror(out))
         rc = bf_err_set(BF_EIO, "writing the report: %s", strerror(errno));
 
 out_free:
-    free(t.rows);
-    bf_buf_free(&t.cells);
+    free(skip);
+    free(latency.rows);
+    bf_buf_free(&latency.cells);
+    free(accuracy.rows);
+    bf_buf_free(&accuracy.cells);
     return rc;
 }

@@ -16,6 +16,19 @@
  * (the DB) stops the run. A nonzero *stop (set from a signal handler) ends
  * the current case after its current sample, keeps what was measured, and
  * returns BF_EINTR.
+ *
+ * Train scenarios (task: train) run training cases instead: per model a
+ * teacher (the scenario's weights, else a cached checkpoint keyed by a hash
+ * of everything that determines it, else trained here; recorded as an
+ * auxiliary case with index -1 and strategy "teacher"), the JPEG
+ * input-compression baseline with that teacher (auxiliary case, strategy
+ * "jpeg", config "edge": top-1 on decoded JPEGs at every quality and the
+ * mean bytes), then one case per (strategy, bottleneck version, channels,
+ * freeze_encoder): the student is the teacher with the bottleneck
+ * injected, trained by the strategy's phases (bf_train), evaluated on the
+ * test items in fp32 and with the 8-bit bottleneck (payload C*H*W + 5
+ * bytes: a float32 scale and a uint8 zero point; with zstd as an
+ * extension). Every epoch is handed to the sink as it ends.
  */
 #ifndef BF_RUNNER_H
 #define BF_RUNNER_H
@@ -39,18 +52,25 @@ struct bf_runner_sink {
     /* status: "finished", "failed" or "skipped"; error may be NULL. */
     int (*case_end)(void *ctx, int64_t case_id, const char *status,
                     const char *error);
+    /* Training cases: one call per epoch, then the accuracy rows. */
+    int (*epochs)(void *ctx, int64_t case_id, const struct bf_epoch_row *rows,
+                  size_t n);
+    int (*accuracy)(void *ctx, int64_t case_id,
+                    const struct bf_accuracy_row *rows, size_t n);
 };
 
 struct bf_runner_params {
     const struct bf_scenario *scenario;
     const struct bf_runner_sink *sink;
     int threads_override;        /* >= 0 replaces every case's threads */
+    const char *cache_dir;       /* trained teachers; must exist (train) */
     volatile sig_atomic_t *stop; /* may be NULL */
 };
 
 struct bf_runner_result {
     int finished;
     int failed;
+    int skipped; /* not implemented in this version */
 };
 
 /* The method string stored with every host-measured number. */

@@ -3,10 +3,12 @@
  *
  * The text is loaded into a libyaml document; the top-level mapping is then
  * walked in file order, each key checked against the key table and its value
- * parsed into a slot. The weights mapping is checked after the loop, because
- * it refers to the models, which may come later in the file. Absent keys take
- * their default, parsed from the table's text by the same code as the file's
- * values. Finally the list keys expand, in table order, into the cases.
+ * parsed into a slot. Absent keys take their default, parsed from the
+ * table's text by the same code as the file's values (a list default is
+ * written "[a,b,c]"). Two checks run after the loop because they depend on
+ * keys that may come later in the file: that every key given applies to the
+ * task, and the weights mapping, which refers to the models. Finally the
+ * expanding lists of the task, in its order, multiply into the cases.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "bf_scenario.h"
@@ -16,6 +18,7 @@
 #include <yaml.h>
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -45,12 +48,41 @@ enum key_index {
     K_MIN_DURATION_MS,
     K_MAX_SAMPLES,
     K_WEIGHTS,
+    K_TASK,
+    K_DATASET,
+    K_DATA_DIR,
+    K_VAL_FRACTION,
+    K_TRAIN_SUBSET,
+    K_TEST_SUBSET,
+    K_STRATEGIES,
+    K_FREEZE_ENCODER,
+    K_BOTTLENECK_CHANNELS,
+    K_BOTTLENECK_VERSION,
+    K_TEACHER_EPOCHS,
+    K_TEACHER_LR,
+    K_TEACHER_BATCH,
+    K_EPOCHS_STAGE1,
+    K_EPOCHS_STAGE2,
+    K_EPOCHS_BASELINE,
+    K_MAX_BATCHES,
+    K_FROZEN_BN_TRAIN,
+    K_AUGMENT,
+    K_KD_TEMPERATURE,
+    K_KD_ALPHA,
+    K_JPEG_QUALITIES,
+    K_JPEG_REFERENCE_QUALITY,
     K_COUNT
 };
+
+/* The values of the task key and of struct bf_scenario_key.task. */
+#define TASK_ANY "any"
+#define TASK_INFERENCE "inference"
+#define TASK_TRAIN "train"
 
 static const struct bf_scenario_key keys[K_COUNT] = {
     [K_NAME] = {.name = "name",
                 .type = BF_KEY_STRING,
+                .task = TASK_ANY,
                 .unit = "",
                 .def = "",
                 .choices = "",
@@ -58,6 +90,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                         "without extension"},
     [K_SEED] = {.name = "seed",
                 .type = BF_KEY_INT,
+                .task = TASK_ANY,
                 .unit = "",
                 .def = "1",
                 .min = 0,
@@ -66,14 +99,16 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                 .help = "drives every random choice"},
     [K_CONFIGS] = {.name = "configs",
                    .type = BF_KEY_ENUM,
-                   .is_list = 1,
+                   .task = TASK_INFERENCE,
+                   .is_list = BF_KEY_LIST_CASES,
                    .unit = "",
                    .def = "local",
                    .choices = "local",
                    .help = "split-computing configurations to run"},
     [K_MODELS] = {.name = "models",
                   .type = BF_KEY_MODEL,
-                  .is_list = 1,
+                  .task = TASK_ANY,
+                  .is_list = BF_KEY_LIST_CASES,
                   .required = 1,
                   .unit = "",
                   .def = "",
@@ -81,7 +116,8 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                   .help = "model architectures (see `bfbench models`)"},
     [K_INPUT_SIZE_PX] = {.name = "input_size_px",
                          .type = BF_KEY_INT,
-                         .is_list = 1,
+                         .task = TASK_INFERENCE,
+                         .is_list = BF_KEY_LIST_CASES,
                          .unit = "px",
                          .def = "0",
                          .min = 0,
@@ -91,7 +127,8 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                                  "native size"},
     [K_BATCH] = {.name = "batch",
                  .type = BF_KEY_INT,
-                 .is_list = 1,
+                 .task = TASK_INFERENCE,
+                 .is_list = BF_KEY_LIST_CASES,
                  .unit = "images",
                  .def = "1",
                  .min = 1,
@@ -100,7 +137,8 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                  .help = "images per forward"},
     [K_THREADS] = {.name = "threads",
                    .type = BF_KEY_INT,
-                   .is_list = 1,
+                   .task = TASK_INFERENCE,
+                   .is_list = BF_KEY_LIST_CASES,
                    .unit = "",
                    .def = "0",
                    .min = 0,
@@ -109,7 +147,8 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                    .help = "intra-op threads; 0 = online cores"},
     [K_FOLD_BN] = {.name = "fold_bn",
                    .type = BF_KEY_BOOL,
-                   .is_list = 1,
+                   .task = TASK_INFERENCE,
+                   .is_list = BF_KEY_LIST_CASES,
                    .unit = "",
                    .def = "true",
                    .choices = "",
@@ -117,13 +156,15 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                            "(inference path)"},
     [K_CHANNELS_LAST] = {.name = "channels_last",
                          .type = BF_KEY_BOOL,
-                         .is_list = 1,
+                         .task = TASK_INFERENCE,
+                         .is_list = BF_KEY_LIST_CASES,
                          .unit = "",
                          .def = "false",
                          .choices = "",
                          .help = "NHWC memory format"},
     [K_WARMUP] = {.name = "warmup",
                   .type = BF_KEY_INT,
+                  .task = TASK_INFERENCE,
                   .unit = "iterations",
                   .def = "5",
                   .min = 0,
@@ -132,6 +173,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                   .help = "untimed iterations per case"},
     [K_MIN_SAMPLES] = {.name = "min_samples",
                        .type = BF_KEY_INT,
+                       .task = TASK_INFERENCE,
                        .unit = "samples",
                        .def = "30",
                        .min = 1,
@@ -140,6 +182,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                        .help = "timed samples: at least this many ..."},
     [K_MIN_DURATION_MS] = {.name = "min_duration_ms",
                            .type = BF_KEY_INT,
+                           .task = TASK_INFERENCE,
                            .unit = "ms",
                            .def = "2000",
                            .min = 0,
@@ -148,6 +191,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                            .help = "... and at least this long"},
     [K_MAX_SAMPLES] = {.name = "max_samples",
                        .type = BF_KEY_INT,
+                       .task = TASK_INFERENCE,
                        .unit = "samples",
                        .def = "100000",
                        .min = 1,
@@ -157,19 +201,232 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                                "min_samples"},
     [K_WEIGHTS] = {.name = "weights",
                    .type = BF_KEY_WEIGHTS,
+                   .task = TASK_ANY,
                    .unit = "",
                    .def = "{}",
                    .choices = "",
                    .help = "mapping model -> weights file (path relative to "
                            "the scenario file); absent: random init"},
+    [K_TASK] = {.name = "task",
+                .type = BF_KEY_ENUM,
+                .task = TASK_ANY,
+                .unit = "",
+                .def = TASK_INFERENCE,
+                .choices = TASK_INFERENCE "|" TASK_TRAIN,
+                .help = "what the cases do: time inference, or train and "
+                        "evaluate models"},
+    [K_DATASET] = {.name = "dataset",
+                   .type = BF_KEY_ENUM,
+                   .task = TASK_TRAIN,
+                   .unit = "",
+                   .def = "fashion-mnist",
+                   .choices = "fashion-mnist|idx|folder",
+                   .help = "training and evaluation data; idx and folder "
+                           "need data_dir"},
+    [K_DATA_DIR] = {.name = "data_dir",
+                    .type = BF_KEY_DIR,
+                    .task = TASK_TRAIN,
+                    .unit = "",
+                    .def = "",
+                    .choices = "",
+                    .help = "IDX files or an ImageFolder root with train/ and "
+                            "val/ (relative to the scenario file); absent: "
+                            "/usr/share/datasets/fashion-mnist"},
+    [K_VAL_FRACTION] = {.name = "val_fraction",
+                        .type = BF_KEY_FLOAT,
+                        .task = TASK_TRAIN,
+                        .unit = "",
+                        .def = "0.1",
+                        .min = 0.01,
+                        .max = 0.5,
+                        .choices = "",
+                        .help = "share of the training split held out for "
+                                "model selection"},
+    [K_TRAIN_SUBSET] = {.name = "train_subset",
+                        .type = BF_KEY_INT,
+                        .task = TASK_TRAIN,
+                        .unit = "items",
+                        .def = "0",
+                        .min = 0,
+                        .max = 100000000,
+                        .choices = "",
+                        .help = "training items used; 0 = all"},
+    [K_TEST_SUBSET] = {.name = "test_subset",
+                       .type = BF_KEY_INT,
+                       .task = TASK_TRAIN,
+                       .unit = "items",
+                       .def = "0",
+                       .min = 0,
+                       .max = 100000000,
+                       .choices = "",
+                       .help = "test items evaluated; 0 = all"},
+    [K_STRATEGIES] = {.name = "strategies",
+                      .type = BF_KEY_ENUM,
+                      .task = TASK_TRAIN,
+                      .is_list = BF_KEY_LIST_CASES,
+                      .unit = "",
+                      .def = "bottlefit",
+                      .choices = "naive|kd|hnd|ghnd|ghnd-ft|ghnd-kd|bottlefit|"
+                                 "ae-split|spinn-split",
+                      .help = "training strategies and baselines"},
+    [K_FREEZE_ENCODER] = {.name = "freeze_encoder",
+                          .type = BF_KEY_BOOL,
+                          .task = TASK_TRAIN,
+                          .is_list = BF_KEY_LIST_CASES,
+                          .unit = "",
+                          .def = "true",
+                          .choices = "",
+                          .help = "encoder frozen in stage 2 (the FE "
+                                  "variants)"},
+    [K_BOTTLENECK_CHANNELS] = {.name = "bottleneck_channels",
+                               .type = BF_KEY_INT,
+                               .task = TASK_TRAIN,
+                               .is_list = BF_KEY_LIST_CASES,
+                               .unit = "channels",
+                               .def = "3",
+                               .min = 1,
+                               .max = 512,
+                               .choices = "",
+                               .help = "channels C of the transmitted "
+                                       "bottleneck"},
+    [K_BOTTLENECK_VERSION] = {.name = "bottleneck_version",
+                              .type = BF_KEY_INT,
+                              .task = TASK_TRAIN,
+                              .is_list = BF_KEY_LIST_CASES,
+                              .unit = "",
+                              .def = "2",
+                              .min = 1,
+                              .max = 3,
+                              .choices = "",
+                              .help = "placement of the bottleneck (1 and 3 "
+                                      "exist for ResNets only)"},
+    [K_TEACHER_EPOCHS] = {.name = "teacher_epochs",
+                          .type = BF_KEY_INT,
+                          .task = TASK_TRAIN,
+                          .unit = "epochs",
+                          .def = "15",
+                          .min = 1,
+                          .max = 1000,
+                          .choices = "",
+                          .help = "epochs of a teacher trained here (cached)"},
+    [K_TEACHER_LR] = {.name = "teacher_lr",
+                      .type = BF_KEY_FLOAT,
+                      .task = TASK_TRAIN,
+                      .unit = "",
+                      .def = "0.1",
+                      .min = 0.000001,
+                      .max = 10,
+                      .choices = "",
+                      .help = "SGD learning rate of the teacher"},
+    [K_TEACHER_BATCH] = {.name = "teacher_batch",
+                         .type = BF_KEY_INT,
+                         .task = TASK_TRAIN,
+                         .unit = "images",
+                         .def = "128",
+                         .min = 1,
+                         .max = 4096,
+                         .choices = "",
+                         .help = "images per SGD step of the teacher"},
+    [K_EPOCHS_STAGE1] = {.name = "epochs_stage1",
+                         .type = BF_KEY_INT,
+                         .task = TASK_TRAIN,
+                         .unit = "epochs",
+                         .def = "10",
+                         .min = 0,
+                         .max = 1000,
+                         .choices = "",
+                         .help = "GHND stage (paper: 10)"},
+    [K_EPOCHS_STAGE2] = {.name = "epochs_stage2",
+                         .type = BF_KEY_INT,
+                         .task = TASK_TRAIN,
+                         .unit = "epochs",
+                         .def = "10",
+                         .min = 0,
+                         .max = 1000,
+                         .choices = "",
+                         .help = "fine-tuning stage (paper: 10)"},
+    [K_EPOCHS_BASELINE] = {.name = "epochs_baseline",
+                           .type = BF_KEY_INT,
+                           .task = TASK_TRAIN,
+                           .unit = "epochs",
+                           .def = "20",
+                           .min = 0,
+                           .max = 1000,
+                           .choices = "",
+                           .help = "naive, kd, hnd and autoencoder baselines "
+                                   "(paper: 20)"},
+    [K_MAX_BATCHES] = {.name = "max_batches",
+                       .type = BF_KEY_INT,
+                       .task = TASK_TRAIN,
+                       .unit = "batches",
+                       .def = "0",
+                       .min = 0,
+                       .max = 1000000000,
+                       .choices = "",
+                       .help = "cap on batches per epoch; 0 = all"},
+    [K_FROZEN_BN_TRAIN] = {.name = "frozen_bn_train",
+                           .type = BF_KEY_BOOL,
+                           .task = TASK_TRAIN,
+                           .unit = "",
+                           .def = "true",
+                           .choices = "",
+                           .help = "frozen stages keep updating BatchNorm "
+                                   "statistics (the published code does)"},
+    [K_AUGMENT] = {.name = "augment",
+                   .type = BF_KEY_BOOL,
+                   .task = TASK_TRAIN,
+                   .unit = "",
+                   .def = "true",
+                   .choices = "",
+                   .help = "random flip and 2-pixel shift of small training "
+                           "images"},
+    [K_KD_TEMPERATURE] = {.name = "kd_temperature",
+                          .type = BF_KEY_FLOAT,
+                          .task = TASK_TRAIN,
+                          .unit = "",
+                          .def = "1.0",
+                          .min = 0.01,
+                          .max = 100,
+                          .choices = "",
+                          .help = "softmax temperature T of the KD loss"},
+    [K_KD_ALPHA] = {.name = "kd_alpha",
+                    .type = BF_KEY_FLOAT,
+                    .task = TASK_TRAIN,
+                    .unit = "",
+                    .def = "0.5",
+                    .min = 0,
+                    .max = 1,
+                    .choices = "",
+                    .help = "weight of the label term in KD"},
+    [K_JPEG_QUALITIES] = {.name = "jpeg_qualities",
+                          .type = BF_KEY_INT,
+                          .task = TASK_TRAIN,
+                          .is_list = BF_KEY_LIST_VALUES,
+                          .unit = "",
+                          .def = "[10,20,30,40,50,60,70,80,90,95]",
+                          .min = 1,
+                          .max = 100,
+                          .choices = "",
+                          .help = "JPEG qualities of the input-compression "
+                                  "baseline"},
+    [K_JPEG_REFERENCE_QUALITY] = {.name = "jpeg_reference_quality",
+                                  .type = BF_KEY_INT,
+                                  .task = TASK_TRAIN,
+                                  .unit = "",
+                                  .def = "90",
+                                  .min = 1,
+                                  .max = 100,
+                                  .choices = "",
+                                  .help = "JPEG quality the compression rate "
+                                          "is measured against"},
 };
 
 /* One parsed value and the position of the node it came from. */
 struct value {
     long long i; /* INT, BOOL */
     double f;    /* FLOAT */
-    char *s;     /* STRING, ENUM, MODEL, PATH as written; WEIGHTS: model */
-    char *path;  /* PATH, WEIGHTS: the resolved file */
+    char *s;     /* STRING, ENUM, MODEL, PATH, DIR as written; WEIGHTS: model */
+    char *path;  /* PATH, DIR, WEIGHTS: resolved; NULL for an absent DIR */
     yaml_mark_t mark;
 };
 
@@ -299,6 +556,8 @@ static const char *type_what(enum bf_key_type type)
         return "a model name";
     case BF_KEY_PATH:
         return "a file path";
+    case BF_KEY_DIR:
+        return "a directory path";
     case BF_KEY_WEIGHTS:
         return "a mapping of model name to weights file";
     }
@@ -325,10 +584,27 @@ static const char *file_problem(const char *path)
     return NULL;
 }
 
+/* Why path is not a readable directory, or NULL when it is; as above. */
+static const char *dir_problem(const char *path)
+{
+    struct stat st;
+    DIR *d;
+
+    if (stat(path, &st) != 0)
+        return strerror(errno);
+    if (!S_ISDIR(st.st_mode))
+        return "not a directory";
+    d = opendir(path);
+    if (!d)
+        return strerror(errno);
+    closedir(d);
+    return NULL;
+}
+
 /*
  * Resolve text against the scenario's directory and check that it names a
- * readable file. what_prefix goes before the problem in messages ("" or
- * "model 'x': ").
+ * readable directory (DIR keys) or file (the others). what_prefix goes
+ * before the problem in messages ("" or "model 'x': ").
  */
 static int resolve_path(const struct parse *p, int k, const char *text,
                         yaml_mark_t mark, const char *what_prefix, char **out)
@@ -347,7 +623,8 @@ static int resolve_path(const struct parse *p, int k, const char *text,
         return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
     memcpy(path, p->dir, dir_len);
     memcpy(path + dir_len, text, len + 1);
-    problem = file_problem(path);
+    problem =
+        keys[k].type == BF_KEY_DIR ? dir_problem(path) : file_problem(path);
     if (problem) {
         int rc = at_error(p, BF_EPARSE, mark, keys[k].name,
                           "%scannot open '%s': %s", what_prefix, path, problem);
@@ -423,6 +700,98 @@ static int parse_bool(const struct parse *p, int k, const char *text,
                     "expected true or false, got '%.64s'", text);
 }
 
+/*
+ * Edit distance with adjacent transpositions (optimal string alignment);
+ * SIZE_MAX when either word is too long to be worth comparing.
+ */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t d[SUGGEST_LEN_MAX + 1][SUGGEST_LEN_MAX + 1];
+    size_t la = strlen(a), lb = strlen(b);
+    size_t i, j;
+
+    if (la > SUGGEST_LEN_MAX || lb > SUGGEST_LEN_MAX)
+        return SIZE_MAX;
+    for (i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (i = 1; i <= la; i++) {
+        for (j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = d[i - 1][j - 1] + cost;
+
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+/* The known key closest to word within edit distance 2, or NULL. */
+static const char *suggest_key(const char *word)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    size_t k;
+
+    for (k = 0; k < K_COUNT; k++) {
+        size_t d = edit_distance(word, keys[k].name);
+
+        if (d < best_d) {
+            best_d = d;
+            best = keys[k].name;
+        }
+    }
+    return best;
+}
+
+/*
+ * The word of the '|'-separated choices closest to text, within edit
+ * distance 2 and less than text's length, copied into buf; NULL when none.
+ */
+static const char *suggest_choice(const char *choices, const char *text,
+                                  char *buf, size_t size)
+{
+    const char *word = choices;
+    const char *best = NULL;
+    size_t best_d = 3;
+    size_t best_len = 0;
+
+    for (;;) {
+        const char *bar = strchr(word, '|');
+        size_t word_len = bar ? (size_t)(bar - word) : strlen(word);
+        char candidate[SUGGEST_LEN_MAX + 1];
+
+        if (word_len <= SUGGEST_LEN_MAX) {
+            size_t d;
+
+            memcpy(candidate, word, word_len);
+            candidate[word_len] = '\0';
+            d = edit_distance(text, candidate);
+            if (d < best_d && d < strlen(text)) {
+                best_d = d;
+                best = word;
+                best_len = word_len;
+            }
+        }
+        if (!bar)
+            break;
+        word = bar + 1;
+    }
+    if (!best || best_len >= size)
+        return NULL;
+    memcpy(buf, best, best_len);
+    buf[best_len] = '\0';
+    return buf;
+}
+
 /* Whether text is one of the '|'-separated words of choices. */
 static int is_choice(const char *choices, const char *text)
 {
@@ -441,7 +810,7 @@ static int is_choice(const char *choices, const char *text)
     }
 }
 
-/* The text-valued types: STRING, ENUM, MODEL, PATH. */
+/* The text-valued types: STRING, ENUM, MODEL, PATH, DIR. */
 static int parse_text_value(const struct parse *p, int k, const char *text,
                             size_t len, yaml_mark_t mark, struct value *out)
 {
@@ -458,10 +827,16 @@ static int parse_text_value(const struct parse *p, int k, const char *text,
                             BF_SCENARIO_NAME_MAX - 1);
         break;
     case BF_KEY_ENUM:
-        if (!is_choice(key->choices, text))
+        if (!is_choice(key->choices, text)) {
+            char buf[SUGGEST_LEN_MAX + 1];
+            const char *guess =
+                suggest_choice(key->choices, text, buf, sizeof(buf));
+
             return at_error(p, BF_EPARSE, mark, key->name,
-                            "unknown value '%.64s' (choices: %s)", text,
-                            key->choices);
+                            "unknown value '%.64s' (%s%s%schoices: %s)", text,
+                            guess ? "did you mean '" : "", guess ? guess : "",
+                            guess ? "'? " : "", key->choices);
+        }
         break;
     case BF_KEY_MODEL:
         if (len >= BF_SCENARIO_NAME_MAX || !p->params->model_exists(text))
@@ -469,8 +844,15 @@ static int parse_text_value(const struct parse *p, int k, const char *text,
                             "unknown model '%.64s' (see `bfbench models`)",
                             text);
         break;
-    case BF_KEY_PATH: {
-        int rc = resolve_path(p, k, text, mark, "", &out->path);
+    case BF_KEY_PATH:
+    case BF_KEY_DIR: {
+        int rc;
+
+        if (len == 0)
+            return at_error(p, BF_EPARSE, mark, key->name,
+                            "expected %s, got an empty string",
+                            type_what(key->type));
+        rc = resolve_path(p, k, text, mark, "", &out->path);
         if (rc)
             return rc;
         break;
@@ -526,6 +908,7 @@ static int values_equal(enum bf_key_type type, const struct value *a,
     case BF_KEY_FLOAT:
         return a->f == b->f;
     case BF_KEY_PATH:
+    case BF_KEY_DIR:
         return strcmp(a->path, b->path) == 0;
     default:
         return strcmp(a->s, b->s) == 0;
@@ -583,6 +966,10 @@ static int parse_key(struct parse *p, int k, const yaml_node_t *node)
         if (n == 0)
             return at_error(p, BF_EPARSE, node->start_mark, key->name,
                             "empty list");
+        if (key->is_list == BF_KEY_LIST_VALUES && n > BF_SCENARIO_VALUES_MAX)
+            return at_error(p, BF_ERANGE, node->start_mark, key->name,
+                            "%zu values, at most %d", n,
+                            BF_SCENARIO_VALUES_MAX);
     }
     s->v = calloc(n, sizeof(*s->v));
     if (!s->v)
@@ -674,58 +1061,6 @@ static int parse_weights(struct parse *p)
     return 0;
 }
 
-/*
- * Edit distance with adjacent transpositions (optimal string alignment);
- * SIZE_MAX when either word is too long to be worth comparing.
- */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t d[SUGGEST_LEN_MAX + 1][SUGGEST_LEN_MAX + 1];
-    size_t la = strlen(a), lb = strlen(b);
-    size_t i, j;
-
-    if (la > SUGGEST_LEN_MAX || lb > SUGGEST_LEN_MAX)
-        return SIZE_MAX;
-    for (i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (i = 1; i <= la; i++) {
-        for (j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t best = d[i - 1][j - 1] + cost;
-
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
-/* The known key closest to word within edit distance 2, or NULL. */
-static const char *suggest(const char *word)
-{
-    const char *best = NULL;
-    size_t best_d = 3;
-    size_t k;
-
-    for (k = 0; k < K_COUNT; k++) {
-        size_t d = edit_distance(word, keys[k].name);
-
-        if (d < best_d) {
-            best_d = d;
-            best = keys[k].name;
-        }
-    }
-    return best;
-}
-
 static int find_key(const char *name)
 {
     int k;
@@ -755,7 +1090,7 @@ static int parse_mapping(struct parse *p, const yaml_node_t *root)
         name = scalar_text(kn);
         k = find_key(name);
         if (k < 0) {
-            const char *guess = suggest(name);
+            const char *guess = suggest_key(name);
 
             return at_error(p, BF_EPARSE, kn->start_mark, NULL,
                             "unknown key '%.64s'%s%s%s", name,
@@ -778,6 +1113,55 @@ static int parse_mapping(struct parse *p, const yaml_node_t *root)
     return 0;
 }
 
+/*
+ * Parse the default of key k into its slot: one value, or the items of a
+ * list written "[a,b,c]". An empty default of a PATH or DIR key means
+ * absent: the value is "" with no resolved path.
+ */
+static int parse_default(struct parse *p, int k)
+{
+    const char *def = keys[k].def;
+    struct slot *s = &p->slots[k];
+    size_t n = 1;
+    const char *c;
+
+    if (def[0] == '[')
+        for (c = def; *c; c++)
+            n += *c == ',';
+    s->v = calloc(n, sizeof(*s->v));
+    if (!s->v)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    if (!def[0] &&
+        (keys[k].type == BF_KEY_PATH || keys[k].type == BF_KEY_DIR)) {
+        s->v[0].mark = p->root_mark;
+        s->v[0].s = dup_bytes("", 0);
+        if (!s->v[0].s)
+            return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+        s->n = 1;
+        return 0;
+    }
+    if (def[0] != '[') {
+        s->n = 1;
+        return parse_scalar(p, k, def, strlen(def), 0, p->root_mark, &s->v[0]);
+    }
+    for (c = def + 1; s->n < n;) {
+        char item[32];
+        size_t len = strcspn(c, ",]");
+        int rc;
+
+        /* The table's defaults are literals; only a typo can fail here. */
+        assert(len < sizeof(item) && c[len] != '\0');
+        memcpy(item, c, len);
+        item[len] = '\0';
+        rc = parse_scalar(p, k, item, len, 0, p->root_mark, &s->v[s->n++]);
+        assert(rc == 0);
+        if (rc)
+            return rc;
+        c += len + 1;
+    }
+    return 0;
+}
+
 /* Give every absent key its default, parsed from the table's text. */
 static int apply_defaults(struct parse *p)
 {
@@ -792,16 +1176,49 @@ static int apply_defaults(struct parse *p)
         if (keys[k].required)
             return at_error(p, BF_EPARSE, p->root_mark, keys[k].name,
                             "required key is missing");
-        s->v = calloc(1, sizeof(*s->v));
-        if (!s->v)
-            return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
-        s->n = 1;
-        rc = parse_scalar(p, k, keys[k].def, strlen(keys[k].def), 0,
-                          p->root_mark, &s->v[0]);
+        rc = parse_default(p, k);
         if (rc)
             return rc;
     }
     return 0;
+}
+
+static enum bf_task task_of(const struct parse *p)
+{
+    return strcmp(p->slots[K_TASK].v[0].s, TASK_TRAIN) == 0 ? BF_TASK_TRAIN
+                                                            : BF_TASK_INFERENCE;
+}
+
+static int applies(const struct bf_scenario_key *key, const char *task)
+{
+    return strcmp(key->task, TASK_ANY) == 0 || strcmp(key->task, task) == 0;
+}
+
+/*
+ * Every key given must apply to the task, which may come anywhere in the
+ * file; the first offender in file order is reported.
+ */
+static int check_task(const struct parse *p)
+{
+    const char *task = p->slots[K_TASK].v[0].s;
+    const yaml_node_t *first = NULL;
+    int first_k = -1;
+    int k;
+
+    for (k = 0; k < K_COUNT; k++) {
+        const yaml_node_t *kn = p->slots[k].key_node;
+
+        if (kn && !applies(&keys[k], task) &&
+            (!first || kn->start_mark.index < first->start_mark.index)) {
+            first = kn;
+            first_k = k;
+        }
+    }
+    if (!first)
+        return 0;
+    return at_error(p, BF_EPARSE, first->start_mark, keys[first_k].name,
+                    "applies to task '%s' (this scenario's task is '%s')",
+                    keys[first_k].task, task);
 }
 
 /* Checks that involve more than one key. */
@@ -809,7 +1226,14 @@ static int check_across(const struct parse *p)
 {
     const struct value *min = &p->slots[K_MIN_SAMPLES].v[0];
     const struct value *max = &p->slots[K_MAX_SAMPLES].v[0];
+    const struct value *dataset = &p->slots[K_DATASET].v[0];
 
+    /* Only fashion-mnist has a default directory. */
+    if (task_of(p) == BF_TASK_TRAIN &&
+        strcmp(dataset->s, "fashion-mnist") != 0 &&
+        !p->slots[K_DATA_DIR].v[0].path)
+        return at_error(p, BF_EPARSE, dataset->mark, keys[K_DATASET].name,
+                        "'%s' needs data_dir", dataset->s);
     if (max->i >= min->i)
         return 0;
     if (p->slots[K_MAX_SAMPLES].key_node)
@@ -844,6 +1268,18 @@ static void case_set(struct bf_case *c, int k, const struct value *v)
     case K_CHANNELS_LAST:
         c->channels_last = (int)v->i;
         break;
+    case K_STRATEGIES:
+        copy_str(c->strategy, sizeof(c->strategy), v->s);
+        break;
+    case K_FREEZE_ENCODER:
+        c->freeze_encoder = (int)v->i;
+        break;
+    case K_BOTTLENECK_CHANNELS:
+        c->bottleneck_channels = (int)v->i;
+        break;
+    case K_BOTTLENECK_VERSION:
+        c->bottleneck_version = (int)v->i;
+        break;
     default:
         assert(0 && "list key without a case field");
     }
@@ -860,21 +1296,49 @@ static const char *weights_for(const struct parse *p, const char *model)
     return "";
 }
 
-/* Expand the list keys into sc->cases, in table order, last fastest. */
-static int expand(const struct parse *p, struct bf_scenario *sc)
+/* The expanding lists of the train task, slowest first. */
+static const int train_order[] = {K_MODELS, K_STRATEGIES, K_BOTTLENECK_VERSION,
+                                  K_BOTTLENECK_CHANNELS, K_FREEZE_ENCODER};
+
+/*
+ * The expanding lists of the task, slowest first, into order; returns
+ * their count. Inference: the key table's order.
+ */
+static size_t expansion_order(enum bf_task task, int order[K_COUNT])
 {
-    size_t total = 1;
-    size_t c;
+    size_t n = 0;
     int k;
 
-    for (k = 0; k < K_COUNT; k++) {
-        if (!keys[k].is_list)
-            continue;
-        if (p->slots[k].n > BF_SCENARIO_CASES_MAX / total)
+    if (task == BF_TASK_TRAIN) {
+        memcpy(order, train_order, sizeof(train_order));
+        return sizeof(train_order) / sizeof(train_order[0]);
+    }
+    for (k = 0; k < K_COUNT; k++)
+        if (keys[k].is_list == BF_KEY_LIST_CASES &&
+            applies(&keys[k], TASK_INFERENCE))
+            order[n++] = k;
+    return n;
+}
+
+/*
+ * Expand the task's lists into sc->cases, the last varying fastest. The
+ * inference list keys take their single (default) value in a train case;
+ * the train list keys are left ""/0 in an inference case.
+ */
+static int expand(const struct parse *p, struct bf_scenario *sc)
+{
+    int order[K_COUNT];
+    size_t n_order = expansion_order(task_of(p), order);
+    size_t total = 1;
+    size_t c, i;
+    int k;
+
+    for (i = 0; i < n_order; i++) {
+        if (p->slots[order[i]].n > BF_SCENARIO_CASES_MAX / total)
             return at_error(p, BF_ERANGE, p->root_mark, NULL,
                             "the lists expand into more than %d cases",
                             BF_SCENARIO_CASES_MAX);
-        total *= p->slots[k].n;
+        total *= p->slots[order[i]].n;
     }
     sc->cases = calloc(total, sizeof(*sc->cases));
     if (!sc->cases)
@@ -884,12 +1348,14 @@ static int expand(const struct parse *p, struct bf_scenario *sc)
         size_t rest = c;
 
         bc->index = (int)c;
-        for (k = K_COUNT; k-- > 0;) {
-            const struct slot *s = &p->slots[k];
+        for (k = 0; k < K_COUNT; k++)
+            if (keys[k].is_list == BF_KEY_LIST_CASES &&
+                applies(&keys[k], TASK_INFERENCE))
+                case_set(bc, k, &p->slots[k].v[0]);
+        for (i = n_order; i-- > 0;) {
+            const struct slot *s = &p->slots[order[i]];
 
-            if (!keys[k].is_list)
-                continue;
-            case_set(bc, k, &s->v[rest % s->n]);
+            case_set(bc, order[i], &s->v[rest % s->n]);
             rest /= s->n;
         }
         copy_str(bc->weights, sizeof(bc->weights), weights_for(p, bc->model));
@@ -917,6 +1383,9 @@ static void default_name(char *out, size_t size, const char *file)
 static void fill(const struct parse *p, struct bf_scenario *sc)
 {
     const char *name = p->slots[K_NAME].v[0].s;
+    const struct slot *q;
+    const char *dir;
+    size_t i;
 
     if (name[0])
         copy_str(sc->name, sizeof(sc->name), name);
@@ -927,6 +1396,31 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     sc->min_samples = (int)p->slots[K_MIN_SAMPLES].v[0].i;
     sc->min_duration_ms = (int64_t)p->slots[K_MIN_DURATION_MS].v[0].i;
     sc->max_samples = (int)p->slots[K_MAX_SAMPLES].v[0].i;
+
+    sc->task = task_of(p);
+    copy_str(sc->dataset, sizeof(sc->dataset), p->slots[K_DATASET].v[0].s);
+    dir = p->slots[K_DATA_DIR].v[0].path;
+    copy_str(sc->data_dir, sizeof(sc->data_dir), dir ? dir : "");
+    sc->val_fraction = p->slots[K_VAL_FRACTION].v[0].f;
+    sc->train_subset = (int64_t)p->slots[K_TRAIN_SUBSET].v[0].i;
+    sc->test_subset = (int64_t)p->slots[K_TEST_SUBSET].v[0].i;
+    sc->teacher_epochs = (int)p->slots[K_TEACHER_EPOCHS].v[0].i;
+    sc->teacher_lr = p->slots[K_TEACHER_LR].v[0].f;
+    sc->teacher_batch = (int)p->slots[K_TEACHER_BATCH].v[0].i;
+    sc->epochs_stage1 = (int)p->slots[K_EPOCHS_STAGE1].v[0].i;
+    sc->epochs_stage2 = (int)p->slots[K_EPOCHS_STAGE2].v[0].i;
+    sc->epochs_baseline = (int)p->slots[K_EPOCHS_BASELINE].v[0].i;
+    sc->max_batches = (int64_t)p->slots[K_MAX_BATCHES].v[0].i;
+    sc->frozen_bn_train = (int)p->slots[K_FROZEN_BN_TRAIN].v[0].i;
+    sc->augment = (int)p->slots[K_AUGMENT].v[0].i;
+    sc->kd_temperature = p->slots[K_KD_TEMPERATURE].v[0].f;
+    sc->kd_alpha = p->slots[K_KD_ALPHA].v[0].f;
+    q = &p->slots[K_JPEG_QUALITIES];
+    assert(q->n <= BF_SCENARIO_VALUES_MAX);
+    for (i = 0; i < q->n; i++)
+        sc->jpeg_qualities[i] = (int)q->v[i].i;
+    sc->n_jpeg_qualities = q->n;
+    sc->jpeg_reference_quality = (int)p->slots[K_JPEG_REFERENCE_QUALITY].v[0].i;
 }
 
 static void slots_free(struct parse *p)
@@ -1067,6 +1561,9 @@ static int parse_scenario(const char *file, const char *dir, size_t dir_len,
     rc = apply_defaults(&p);
     if (rc)
         goto out_slots;
+    rc = check_task(&p);
+    if (rc)
+        goto out_slots;
     rc = parse_weights(&p);
     if (rc)
         goto out_slots;
@@ -1197,19 +1694,31 @@ void bf_scenario_free(struct bf_scenario *scenario)
     free(scenario);
 }
 
-/* Type column of the key table: "list of int", "mapping model->path". */
+/*
+ * Type column of the key table: "int", "list of int" (expands into cases),
+ * "values: int" (a value list), "mapping model->path".
+ */
 static const char *type_name(const struct bf_scenario_key *key, char *buf,
                              size_t size)
 {
     static const char *const names[] = {
-        [BF_KEY_INT] = "int",   [BF_KEY_FLOAT] = "float",
-        [BF_KEY_BOOL] = "bool", [BF_KEY_STRING] = "string",
-        [BF_KEY_ENUM] = "enum", [BF_KEY_MODEL] = "model",
-        [BF_KEY_PATH] = "path", [BF_KEY_WEIGHTS] = "mapping model->path",
+        [BF_KEY_INT] = "int",
+        [BF_KEY_FLOAT] = "float",
+        [BF_KEY_BOOL] = "bool",
+        [BF_KEY_STRING] = "string",
+        [BF_KEY_ENUM] = "enum",
+        [BF_KEY_MODEL] = "model",
+        [BF_KEY_PATH] = "path",
+        [BF_KEY_DIR] = "dir",
+        [BF_KEY_WEIGHTS] = "mapping model->path",
+    };
+    static const char *const prefixes[] = {
+        [BF_KEY_SCALAR] = "",
+        [BF_KEY_LIST_CASES] = "list of ",
+        [BF_KEY_LIST_VALUES] = "values: ",
     };
 
-    snprintf(buf, size, "%s%s", key->is_list ? "list of " : "",
-             names[key->type]);
+    snprintf(buf, size, "%s%s", prefixes[key->is_list], names[key->type]);
     return buf;
 }
 
@@ -1246,31 +1755,36 @@ static const char *default_text(const struct bf_scenario_key *key)
 
 void bf_scenario_keys_print(FILE *out)
 {
-    static const char *const head[] = {"key",     "type",          "unit",
-                                       "default", "range/choices", "help"};
-    int width[5] = {0};
-    char type[32], range[64];
+    static const char *const head[] = {
+        "key", "task", "type", "unit", "default", "range/choices", "help"};
+    enum { COLUMNS = 6 }; /* before help, which is not padded */
+    int width[COLUMNS] = {0};
+    char type[32], range[96];
     int k, col;
 
-    for (col = 0; col < 5; col++)
+    for (col = 0; col < COLUMNS; col++)
         width[col] = (int)strlen(head[col]);
     for (k = 0; k < K_COUNT; k++) {
-        const char *cells[5] = {
-            keys[k].name, type_name(&keys[k], type, sizeof(type)),
-            keys[k].unit[0] ? keys[k].unit : "-", default_text(&keys[k]),
+        const char *cells[COLUMNS] = {
+            keys[k].name,
+            keys[k].task,
+            type_name(&keys[k], type, sizeof(type)),
+            keys[k].unit[0] ? keys[k].unit : "-",
+            default_text(&keys[k]),
             range_text(&keys[k], range, sizeof(range))};
 
-        for (col = 0; col < 5; col++)
+        for (col = 0; col < COLUMNS; col++)
             if ((int)strlen(cells[col]) > width[col])
                 width[col] = (int)strlen(cells[col]);
     }
-    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", width[0], head[0],
+    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", width[0], head[0],
             width[1], head[1], width[2], head[2], width[3], head[3], width[4],
-            head[4], head[5]);
+            head[4], width[5], head[5], head[6]);
     for (k = 0; k < K_COUNT; k++)
-        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", width[0],
-                keys[k].name, width[1], type_name(&keys[k], type, sizeof(type)),
-                width[2], keys[k].unit[0] ? keys[k].unit : "-", width[3],
-                default_text(&keys[k]), width[4],
+        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", width[0],
+                keys[k].name, width[1], keys[k].task, width[2],
+                type_name(&keys[k], type, sizeof(type)), width[3],
+                keys[k].unit[0] ? keys[k].unit : "-", width[4],
+                default_text(&keys[k]), width[5],
                 range_text(&keys[k], range, sizeof(range)), keys[k].help);
 }

@@ -4,11 +4,29 @@
  * A scenario is one YAML mapping of documented keys (the table returned by
  * bf_scenario_keys(), printed by `bfbench keys`). Loading is strict: an
  * unknown or duplicated key, a wrong type, a value out of range, a bad enum
- * value, an unknown model or a missing file is an error whose detail names
+ * value, an unknown model, a missing file or directory, or a key that does
+ * not apply to the scenario's task is an error whose detail names
  * "file:line:column: key 'name': what is wrong" (1-based line and column of
- * the offending node). Keys marked as lists take a scalar or a sequence;
- * every list expands into the matrix of cases, in key-table order, the last
- * key varying fastest.
+ * the offending node).
+ *
+ * Tasks. The key `task` says what the cases do: "inference" (the default)
+ * times forwards, "train" trains and evaluates models. Every key applies to
+ * one task or to both (struct bf_scenario_key.task); giving a key of the
+ * other task is an error, wherever `task` appears in the file. Keys of the
+ * other task keep their defaults.
+ *
+ * Lists. Keys marked BF_KEY_LIST_CASES take a scalar or a sequence, and
+ * expand into the matrix of cases, the last key varying fastest:
+ *
+ *   inference  configs x models x input_size_px x batch x threads x
+ *              fold_bn x channels_last   (key-table order)
+ *   train      models x strategies x bottleneck_version x
+ *              bottleneck_channels x freeze_encoder
+ *
+ * Keys marked BF_KEY_LIST_VALUES (jpeg_qualities) also take a scalar or a
+ * sequence of at most BF_SCENARIO_VALUES_MAX entries, but stay one list in
+ * struct bf_scenario and do not multiply the cases. A list is never empty
+ * and never holds the same value twice.
  *
  * Ownership: bf_scenario_load() allocates the scenario; the caller frees it
  * with bf_scenario_free() (which accepts NULL). Strings inside are owned by
@@ -26,6 +44,8 @@
 #define BF_SCENARIO_PATH_MAX 1024
 /* Most cases one scenario may expand into. */
 #define BF_SCENARIO_CASES_MAX 10000
+/* Most entries of a value list (BF_KEY_LIST_VALUES). */
+#define BF_SCENARIO_VALUES_MAX 32
 
 enum bf_key_type {
     BF_KEY_INT,    /* integer, strtoll with end and range checks */
@@ -35,15 +55,30 @@ enum bf_key_type {
     BF_KEY_ENUM,   /* one of a fixed set of words */
     BF_KEY_MODEL,  /* a model architecture name accepted by the zoo */
     BF_KEY_PATH,   /* an existing readable file, relative to the scenario */
+    BF_KEY_DIR,    /* an existing readable directory, likewise */
     BF_KEY_WEIGHTS /* mapping model name -> existing weights file */
+};
+
+/* Values of struct bf_scenario_key.is_list. */
+enum bf_key_list {
+    BF_KEY_SCALAR = 0,      /* one value */
+    BF_KEY_LIST_CASES = 1,  /* a list that expands into cases */
+    BF_KEY_LIST_VALUES = 2, /* a list kept as a list in the scenario */
+};
+
+/* What the cases of a scenario do: the values of the key `task`. */
+enum bf_task {
+    BF_TASK_INFERENCE, /* time forwards */
+    BF_TASK_TRAIN,     /* train, then evaluate */
 };
 
 /* One documented scenario key. */
 struct bf_scenario_key {
     const char *name;
     enum bf_key_type type;
-    int is_list;      /* accepts a sequence that expands into cases */
+    int is_list;      /* enum bf_key_list: scalar, expanding or value list */
     int required;     /* must be present */
+    const char *task; /* task it applies to: "any", "inference", "train" */
     const char *unit; /* "ms", "px", "" */
     const char *def;  /* default as text, "" when required / none */
     double min;       /* inclusive range for INT and FLOAT */
@@ -52,7 +87,11 @@ struct bf_scenario_key {
     const char *help;    /* one line */
 };
 
-/* One case: a point of the expanded matrix. */
+/*
+ * One case: a point of the expanded matrix. The fields of the other task
+ * hold the defaults of their keys in a train case, and ""/0 in an
+ * inference case.
+ */
 struct bf_case {
     int index;                          /* 0-based position in the matrix */
     char config[BF_SCENARIO_NAME_MAX];  /* "local" */
@@ -63,6 +102,11 @@ struct bf_case {
     int fold_bn;                        /* BatchNorm folded inference path */
     int channels_last;                  /* NHWC memory format */
     char weights[BF_SCENARIO_PATH_MAX]; /* "" for random initialisation */
+    /* Train task. */
+    char strategy[BF_SCENARIO_NAME_MAX]; /* "bottlefit", ...; "" inference */
+    int freeze_encoder;                  /* encoder frozen in stage 2 */
+    int bottleneck_channels;             /* channels C of the bottleneck */
+    int bottleneck_version;              /* placement, 1..3 */
 };
 
 struct bf_scenario {
@@ -73,7 +117,32 @@ struct bf_scenario {
     int min_samples;         /* timed samples: at least this many ... */
     int64_t min_duration_ms; /* ... and at least this long */
     int max_samples;         /* hard cap on timed samples per case */
-    char *text;              /* the file's bytes, NUL-terminated */
+    enum bf_task task;
+    /*
+     * Train task settings; they hold their keys' defaults when the task is
+     * inference.
+     */
+    char dataset[32];                    /* fashion-mnist, idx, folder */
+    char data_dir[BF_SCENARIO_PATH_MAX]; /* resolved; "" when absent */
+    double val_fraction;                 /* training split held out */
+    int64_t train_subset;                /* training items, 0: all */
+    int64_t test_subset;                 /* test items, 0: all */
+    int teacher_epochs;                  /* of a teacher trained here */
+    double teacher_lr;                   /* its SGD learning rate */
+    int teacher_batch;                   /* its images per step */
+    int epochs_stage1;                   /* GHND stage */
+    int epochs_stage2;                   /* fine-tuning stage */
+    int epochs_baseline;                 /* naive, kd, hnd, autoencoders */
+    int64_t max_batches;                 /* per epoch, 0: all */
+    int frozen_bn_train;                 /* frozen stages update BN stats */
+    int augment;                         /* flip and shift small images */
+    double kd_temperature;               /* T of the KD loss */
+    double kd_alpha;                     /* weight of its label term */
+    int jpeg_qualities[BF_SCENARIO_VALUES_MAX]; /* in file order */
+    size_t n_jpeg_qualities;
+    int jpeg_reference_quality; /* compression rates are relative to it */
+
+    char *text; /* the file's bytes, NUL-terminated */
     size_t text_len;
     size_t n_cases;
     struct bf_case *cases;
@@ -91,8 +160,9 @@ struct bf_scenario_params {
 const struct bf_scenario_key *bf_scenario_keys(size_t *count);
 
 /*
- * Print the key table for `bfbench keys`: name, type (with "list of"), unit,
- * default, range or choices, help; one key a line under a header.
+ * Print the key table for `bfbench keys`: name, task, type ("list of int"
+ * for an expanding list, "values: int" for a value list), unit, default,
+ * range or choices, help; one key a line under a header.
  */
 void bf_scenario_keys_print(FILE *out);
 
@@ -100,9 +170,11 @@ void bf_scenario_keys_print(FILE *out);
  * Read, validate and expand the scenario at path. On success *out owns a new
  * scenario. On failure returns BF_ENOENT (file missing or unreadable),
  * BF_EPARSE (YAML syntax, unknown/duplicate/missing key, wrong type, bad enum
- * or model, a weights file that is missing or unreadable), BF_ERANGE (a
- * value out of range, a file over 1 MiB, a string or path too long, more
- * than BF_SCENARIO_CASES_MAX cases) or BF_ENOMEM, with the detail set.
+ * or model, a weights file or data directory that is missing or unreadable,
+ * a key of the other task, a dataset that needs data_dir without it),
+ * BF_ERANGE (a value out of range, a file over 1 MiB, a string or path too
+ * long, more than BF_SCENARIO_CASES_MAX cases or BF_SCENARIO_VALUES_MAX
+ * values) or BF_ENOMEM, with the detail set.
  */
 int bf_scenario_load(const char *path, const struct bf_scenario_params *params,
                      struct bf_scenario **out);

@@ -3,12 +3,12 @@
  *
  * One connection per handle. Every statement the store runs is prepared once
  * in bf_store_open() and reused (reset and unbound after each use), so the
- * write path does no SQL parsing. Writes outside bf_store_add_samples() and
- * bf_store_add_aggregates() are single statements in autocommit mode, so
- * each is committed (and durable up to synchronous=NORMAL) when the call
- * returns; the two batch calls wrap their rows in one BEGIN IMMEDIATE ...
- * COMMIT and roll back on any failure, so a batch is stored whole or not at
- * all.
+ * write path does no SQL parsing. Writes outside the batch calls
+ * (bf_store_add_samples, _aggregates, _epochs, _accuracy) are single
+ * statements in autocommit mode, so each is committed (and durable up to
+ * synchronous=NORMAL) when the call returns; the batch calls wrap their
+ * rows in one BEGIN IMMEDIATE ... COMMIT and roll back on any failure, so a
+ * batch is stored whole or not at all.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "bf_store.h"
@@ -132,6 +132,87 @@ static const char schema_v1[] =
     ") WITHOUT ROWID;\n";
 
 /*
+ * Schema version 2: how a case's model was trained, its epochs and its
+ * accuracy. Applied to a version 1 DB, and after schema_v1 to a new one.
+ * The comments of the new cases columns sit above their ALTER statements:
+ * SQLite copies an added column's text into the CREATE statement, where a
+ * trailing comment would swallow the closing parenthesis.
+ */
+static const char schema_v2[] =
+    "-- Schema version 2: training results.\n"
+    "-- How the case's model was trained; NULL for a case without training.\n"
+    "-- bottlefit, naive, kd, hnd, ghnd, ghnd-ft, ghnd-kd, teacher, jpeg:\n"
+    "ALTER TABLE cases ADD COLUMN strategy TEXT;\n"
+    "-- 1: encoder frozen after the first stage:\n"
+    "ALTER TABLE cases ADD COLUMN freeze_encoder INTEGER "
+    "CHECK (freeze_encoder IN (0, 1));\n"
+    "-- BottleFit bottleneck design and its channels at the split:\n"
+    "ALTER TABLE cases ADD COLUMN bottleneck_version INTEGER;\n"
+    "ALTER TABLE cases ADD COLUMN bottleneck_channels INTEGER;\n"
+    "-- Transmitted tensor per image, CxHxW (12x29x29):\n"
+    "ALTER TABLE cases ADD COLUMN split_shape TEXT;\n"
+    "-- The device-side head: parameters, MACs per image, fp32 bytes:\n"
+    "ALTER TABLE cases ADD COLUMN head_params INTEGER;\n"
+    "ALTER TABLE cases ADD COLUMN head_macs INTEGER;\n"
+    "ALTER TABLE cases ADD COLUMN head_bytes INTEGER;\n"
+    "-- Training and evaluation data (fashion-mnist) and its digest:\n"
+    "ALTER TABLE cases ADD COLUMN dataset TEXT;\n"
+    "ALTER TABLE cases ADD COLUMN dataset_sha256 TEXT;\n"
+    "-- Weights the student was distilled from:\n"
+    "ALTER TABLE cases ADD COLUMN teacher_sha256 TEXT;\n"
+    "\n"
+    "-- One row per training epoch of a case, numbered across its phases.\n"
+    "CREATE TABLE epochs (\n"
+    "    case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+    "    seq INTEGER NOT NULL, -- 0, 1, ... across the phases of the case\n"
+    "    phase TEXT NOT NULL, -- stage1, stage2, teacher, ...\n"
+    "    epoch INTEGER NOT NULL, -- 1-based within the phase\n"
+    "    lr REAL, -- learning rate of the epoch\n"
+    "    train_loss REAL, -- mean over the epoch's batches\n"
+    "    val_top1 REAL, -- percent on the validation split (selection)\n"
+    "    seconds REAL, -- training time of the epoch\n"
+    "    images_per_s REAL, -- training throughput\n"
+    "    best INTEGER NOT NULL CHECK (best IN (0, 1)),\n"
+    "        -- 1: the best validation top-1 so far (checkpointed)\n"
+    "    PRIMARY KEY (case_id, seq)\n"
+    ") WITHOUT ROWID;\n"
+    "\n"
+    "-- One row per evaluation of a case's model: a variant (fp32, int8\n"
+    "-- bottleneck, JPEG input at a quality) on a data split. Sizes are\n"
+    "-- means per image; NULL where they do not apply. The two ratios are\n"
+    "-- computed in C when the row is stored.\n"
+    "CREATE TABLE accuracy (\n"
+    "    case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+    "    variant TEXT NOT NULL, -- fp32, int8, jpeg-q90, ...\n"
+    "    split TEXT NOT NULL CHECK (split <> 'val'), -- test\n"
+    "    n INTEGER NOT NULL, -- images evaluated\n"
+    "    top1 REAL NOT NULL, -- percent\n"
+    "    top5 REAL NOT NULL, -- percent\n"
+    "    payload_bytes REAL, -- transmitted per image\n"
+    "    payload_zstd_bytes REAL, -- the same, entropy-coded with zstd\n"
+    "    transmitted_elements REAL, -- elements of the transmitted tensor\n"
+    "    input_elements REAL, -- C*H*W of the model input\n"
+    "    jpeg_reference_bytes REAL,\n"
+    "        -- JPEG bytes of the same inputs at the reference quality\n"
+    "    jpeg_reference_quality INTEGER, -- 1..100\n"
+    "    compression_vs_jpeg REAL,\n"
+    "        -- 1 - payload_bytes / jpeg_reference_bytes\n"
+    "    element_ratio REAL, -- transmitted_elements / input_elements\n"
+    "    method TEXT NOT NULL, -- measured:host, ...\n"
+    "    PRIMARY KEY (case_id, variant, split)\n"
+    ") WITHOUT ROWID;\n";
+
+/*
+ * The steps that build the schema: step i takes a DB at version i to
+ * version i + 1 (version 0 is an empty file).
+ */
+static const char *const schema_steps[] = {schema_v1, schema_v2};
+
+_Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
+                   BF_STORE_SCHEMA_VERSION,
+               "one schema step per version");
+
+/*
  * The columns every result query returns, in bf_result_view order, then
  * cases.error. Cases LEFT JOIN aggregates, so that a case without
  * aggregates still yields one row (with a NULL metric).
@@ -144,6 +225,33 @@ static const char schema_v1[] =
     "a.max, c.error FROM cases c JOIN runs r ON r.id = c.run_id "              \
     "LEFT JOIN aggregates a ON a.case_id = c.id "
 #define RESULT_ORDER " ORDER BY r.id, c.case_index, c.id, a.metric"
+
+/*
+ * The columns every accuracy query returns, in bf_accuracy_view order.
+ * Cases LEFT JOIN accuracy, keeping a case without accuracy rows only when
+ * it recorded a strategy (a training case that failed or was killed).
+ */
+#define ACCURACY_COLUMNS                                                       \
+    "SELECT r.id, r.status, c.id, c.case_index, c.status, c.error, c.model, "  \
+    "c.strategy, c.freeze_encoder, c.bottleneck_version, "                     \
+    "c.bottleneck_channels, c.split_shape, c.head_params, c.head_macs, "       \
+    "c.head_bytes, c.dataset, a.variant, a.split, a.n, a.top1, a.top5, "       \
+    "a.payload_bytes, a.payload_zstd_bytes, a.transmitted_elements, "          \
+    "a.input_elements, a.jpeg_reference_bytes, a.jpeg_reference_quality, "     \
+    "a.method, a.compression_vs_jpeg, a.element_ratio FROM cases c "           \
+    "JOIN runs r ON r.id = c.run_id "                                          \
+    "LEFT JOIN accuracy a ON a.case_id = c.id "                                \
+    "WHERE (a.case_id IS NOT NULL OR c.strategy IS NOT NULL) "
+/* "jpeg-q" followed by digits only. */
+#define JPEG_VARIANT                                                           \
+    "(a.variant GLOB 'jpeg-q[0-9]*' AND "                                      \
+    "substr(a.variant, 7) NOT GLOB '*[^0-9]*')"
+/* Variants in reading order: fp32, int8, jpeg-q<N> by N, then by name. */
+#define ACCURACY_ORDER                                                         \
+    " ORDER BY r.id, c.case_index, c.id, CASE WHEN a.variant = 'fp32' THEN 0 " \
+    "WHEN a.variant = 'int8' THEN 1 WHEN " JPEG_VARIANT " THEN 2 ELSE 3 END, " \
+    "CASE WHEN " JPEG_VARIANT " THEN CAST(substr(a.variant, 7) AS INTEGER) "   \
+    "END, a.variant, a.split"
 
 /* X(field, sql): every prepared statement of the store. */
 #define STMT_LIST(X)                                                           \
@@ -161,9 +269,12 @@ static const char schema_v1[] =
     X(case_insert,                                                             \
       "INSERT INTO cases (run_id, case_index, config, model, weights, "        \
       "weights_sha256, input_channels, input_h, input_w, batch, threads, "     \
-      "fold_bn, channels_last, warmup, params, macs, status, started_at) "     \
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "  \
-      "?15, ?16, 'running', ?17)")                                             \
+      "fold_bn, channels_last, warmup, params, macs, status, started_at, "     \
+      "strategy, freeze_encoder, bottleneck_version, bottleneck_channels, "    \
+      "split_shape, head_params, head_macs, head_bytes, dataset, "             \
+      "dataset_sha256, teacher_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "   \
+      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'running', ?17, ?18, ?19, "  \
+      "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)")                          \
     X(case_end, "UPDATE cases SET status = ?1, error = ?2, finished_at = ?3 "  \
                 "WHERE id = ?4")                                               \
     X(sample_insert,                                                           \
@@ -175,10 +286,24 @@ static const char schema_v1[] =
       "INSERT INTO aggregates (case_id, metric, unit, method, n, mean, "       \
       "stddev, min, p50, p90, p99, max) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "  \
       "?8, ?9, ?10, ?11, ?12)")                                                \
+    X(epoch_next_seq,                                                          \
+      "SELECT coalesce(max(seq) + 1, 0) FROM epochs WHERE case_id = ?1")       \
+    X(epoch_insert,                                                            \
+      "INSERT INTO epochs (case_id, seq, phase, epoch, lr, train_loss, "       \
+      "val_top1, seconds, images_per_s, best) VALUES (?1, ?2, ?3, ?4, ?5, "    \
+      "?6, ?7, ?8, ?9, ?10)")                                                  \
+    X(accuracy_insert,                                                         \
+      "INSERT INTO accuracy (case_id, variant, split, n, top1, top5, "         \
+      "payload_bytes, payload_zstd_bytes, transmitted_elements, "              \
+      "input_elements, jpeg_reference_bytes, jpeg_reference_quality, "         \
+      "compression_vs_jpeg, element_ratio, method) VALUES (?1, ?2, ?3, ?4, "   \
+      "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                     \
     X(last_run, "SELECT max(id) FROM runs")                                    \
     X(count_samples, "SELECT count(*) FROM samples WHERE case_id = ?1")        \
     X(results_all, RESULT_COLUMNS RESULT_ORDER)                                \
-    X(results_run, RESULT_COLUMNS "WHERE r.id = ?1" RESULT_ORDER)
+    X(results_run, RESULT_COLUMNS "WHERE r.id = ?1" RESULT_ORDER)              \
+    X(accuracy_all, ACCURACY_COLUMNS ACCURACY_ORDER)                           \
+    X(accuracy_run, ACCURACY_COLUMNS "AND r.id = ?1" ACCURACY_ORDER)
 
 struct bf_store {
     sqlite3 *db;
@@ -373,14 +498,17 @@ static int refuse_version(struct bf_store *store, int version)
 }
 
 /*
- * Bring the schema to BF_STORE_SCHEMA_VERSION. The version is read again
- * inside an immediate transaction so that two processes opening a new DB at
- * once do not both create the tables.
+ * Bring the schema to BF_STORE_SCHEMA_VERSION by the schema steps, all in
+ * one transaction: a new DB is never seen at an older version, and a
+ * migration that fails leaves the DB as it was. The version is read again
+ * inside the immediate transaction so that two processes opening a DB at
+ * once do not both run the steps.
  */
 static int migrate(struct bf_store *store)
 {
     char set_version[64];
     int version = 0;
+    int step;
     int rc;
 
     if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
@@ -391,14 +519,20 @@ static int migrate(struct bf_store *store)
         goto out_rollback;
     if (version == BF_STORE_SCHEMA_VERSION)
         goto out_commit;
-    if (version != 0) {
+    if (version < 0 || version > BF_STORE_SCHEMA_VERSION) {
         rc = refuse_version(store, version);
         goto out_rollback;
     }
-    if (sqlite3_exec(store->db, schema_v1, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_fail(store, "creating schema version %d",
-                     BF_STORE_SCHEMA_VERSION);
-        goto out_rollback;
+    for (step = version; step < BF_STORE_SCHEMA_VERSION; step++) {
+        if (sqlite3_exec(store->db, schema_steps[step], NULL, NULL, NULL) !=
+            SQLITE_OK) {
+            rc = version == 0
+                     ? db_fail(store, "creating schema version %d",
+                               BF_STORE_SCHEMA_VERSION)
+                     : db_fail(store, "migrating schema version %d to %d", step,
+                               step + 1);
+            goto out_rollback;
+        }
     }
     snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d",
              BF_STORE_SCHEMA_VERSION);
@@ -411,6 +545,9 @@ out_commit:
         rc = db_fail(store, "committing the schema");
         goto out_rollback;
     }
+    if (version != 0 && version != BF_STORE_SCHEMA_VERSION)
+        bf_log_info("%s: results DB migrated from schema version %d to %d",
+                    store->path, version, BF_STORE_SCHEMA_VERSION);
     return 0;
 
 out_rollback:
@@ -465,15 +602,16 @@ int bf_store_open(const char *path, struct bf_store **out)
     rc = read_user_version(store, &version);
     if (rc)
         goto out_close;
-    if (version != 0 && version != BF_STORE_SCHEMA_VERSION) {
+    if (version < 0 || version > BF_STORE_SCHEMA_VERSION) {
         rc = refuse_version(store, version);
         goto out_close;
     }
     rc = configure(store);
     if (rc)
         goto out_close;
-    /* Only a new DB needs the write lock that creating the schema takes;
-     * a report opening a DB that a run is writing does not wait. */
+    /* Only a new or older DB needs the write lock that changing the schema
+     * takes; a report opening a current DB that a run is writing does not
+     * wait. */
     if (version != BF_STORE_SCHEMA_VERSION) {
         rc = migrate(store);
         if (rc)
@@ -576,13 +714,58 @@ out_reset:
 
 /* Cases */
 
+/* Bind a count that may be unrecorded: 0 and -1 bind SQL NULL. */
+static int bind_count_or_null(sqlite3_stmt *stmt, int idx, int64_t v)
+{
+    if (v == 0 || v == -1)
+        return sqlite3_bind_null(stmt, idx);
+    return sqlite3_bind_int64(stmt, idx, v);
+}
+
+/* The training fields of a case row: -1 and 0 mean not recorded, any other
+ * negative number (and a freeze_encoder other than -1, 0, 1) is a bug. */
+static int check_case_row(const struct bf_store *store, int64_t run_id,
+                          const struct bf_case_row *row)
+{
+    const struct {
+        const char *name;
+        int64_t value;
+    } counts[] = {
+        {"bottleneck_version", row->bottleneck_version},
+        {"bottleneck_channels", row->bottleneck_channels},
+        {"head_params", row->head_params},
+        {"head_macs", row->head_macs},
+        {"head_bytes", row->head_bytes},
+    };
+    size_t i;
+
+    if (row->freeze_encoder < -1 || row->freeze_encoder > 1)
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %d of run %lld: freeze_encoder is %d "
+                          "(1, 0, or -1 for not recorded)",
+                          store->path, row->case_index, (long long)run_id,
+                          row->freeze_encoder);
+    for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+        if (counts[i].value < -1)
+            return bf_err_set(BF_EINVAL,
+                              "%s: case %d of run %lld: %s is %lld (0 or "
+                              "-1 for not recorded)",
+                              store->path, row->case_index, (long long)run_id,
+                              counts[i].name, (long long)counts[i].value);
+    return 0;
+}
+
 int bf_store_case_begin(struct bf_store *store, int64_t run_id,
                         const struct bf_case_row *row, int64_t *case_id)
 {
     sqlite3_stmt *st = store->case_insert;
     char now[ISO_TIME_SIZE];
+    int trained = row->strategy && row->strategy[0];
     int rc;
 
+    rc = check_case_row(store, run_id, row);
+    if (rc)
+        return rc;
     bf_clock_utc_iso(now, sizeof(now));
     rc = sqlite3_bind_int64(st, 1, run_id);
     rc = rc ? rc : sqlite3_bind_int(st, 2, row->case_index);
@@ -601,6 +784,22 @@ int bf_store_case_begin(struct bf_store *store, int64_t run_id,
     rc = rc ? rc : sqlite3_bind_int64(st, 15, row->params);
     rc = rc ? rc : sqlite3_bind_int64(st, 16, row->macs);
     rc = rc ? rc : bind_text(st, 17, now);
+    rc = rc ? rc : bind_text_or_null(st, 18, row->strategy);
+    /* Without a strategy nothing was trained: the 0 of an unset field would
+     * read as "encoder not frozen". */
+    if (trained && row->freeze_encoder >= 0)
+        rc = rc ? rc : sqlite3_bind_int(st, 19, row->freeze_encoder);
+    else
+        rc = rc ? rc : sqlite3_bind_null(st, 19);
+    rc = rc ? rc : bind_count_or_null(st, 20, row->bottleneck_version);
+    rc = rc ? rc : bind_count_or_null(st, 21, row->bottleneck_channels);
+    rc = rc ? rc : bind_text_or_null(st, 22, row->split_shape);
+    rc = rc ? rc : bind_count_or_null(st, 23, row->head_params);
+    rc = rc ? rc : bind_count_or_null(st, 24, row->head_macs);
+    rc = rc ? rc : bind_count_or_null(st, 25, row->head_bytes);
+    rc = rc ? rc : bind_text_or_null(st, 26, row->dataset);
+    rc = rc ? rc : bind_text_or_null(st, 27, row->dataset_sha256);
+    rc = rc ? rc : bind_text_or_null(st, 28, row->teacher_sha256);
     rc = rc ? rc : step_done(st);
     if (rc != SQLITE_OK) {
         rc = db_fail(store, "recording the start of case %d of run %lld",
@@ -785,6 +984,213 @@ out_rollback:
     return rc;
 }
 
+/* Epochs and accuracy */
+
+int bf_store_add_epochs(struct bf_store *store, int64_t case_id,
+                        const struct bf_epoch_row *rows, size_t n)
+{
+    sqlite3_stmt *st = store->epoch_insert;
+    sqlite3_stmt *next = store->epoch_next_seq;
+    int64_t seq;
+    char what[64];
+    size_t i;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    if (!rows)
+        return bf_err_set(BF_EINVAL, "case %lld: %zu epochs but no rows",
+                          (long long)case_id, n);
+    snprintf(what, sizeof(what), "epochs of case %lld", (long long)case_id);
+    rc = tx_begin(store, what);
+    if (rc)
+        return rc;
+    /* Read inside the write transaction, so no other writer can take the
+     * same numbers. */
+    rc = sqlite3_bind_int64(next, 1, case_id);
+    rc = rc ? rc : sqlite3_step(next);
+    if (rc != SQLITE_ROW) {
+        rc = db_fail(store, "numbering the epochs of case %lld",
+                     (long long)case_id);
+        stmt_done(next);
+        goto out_rollback;
+    }
+    seq = sqlite3_column_int64(next, 0);
+    stmt_done(next);
+    for (i = 0; i < n; i++) {
+        const struct bf_epoch_row *r = &rows[i];
+
+        rc = sqlite3_bind_int64(st, 1, case_id);
+        rc = rc ? rc : sqlite3_bind_int64(st, 2, seq + (int64_t)i);
+        rc = rc ? rc : bind_text(st, 3, r->phase);
+        rc = rc ? rc : sqlite3_bind_int(st, 4, r->epoch);
+        rc = rc ? rc : bind_real(st, 5, r->lr);
+        rc = rc ? rc : bind_real(st, 6, r->train_loss);
+        rc = rc ? rc : bind_real(st, 7, r->val_top1);
+        rc = rc ? rc : bind_real(st, 8, r->seconds);
+        rc = rc ? rc : bind_real(st, 9, r->images_per_s);
+        rc = rc ? rc : sqlite3_bind_int(st, 10, r->best ? 1 : 0);
+        rc = rc ? rc : step_done(st);
+        if (rc != SQLITE_OK) {
+            rc =
+                db_fail(store, "inserting epoch %d of phase '%s' of case %lld",
+                        r->epoch, r->phase ? r->phase : "", (long long)case_id);
+            goto out_rollback;
+        }
+        stmt_done(st);
+    }
+    rc = tx_commit(store, what);
+    if (rc)
+        goto out_rollback;
+    return 0;
+
+out_rollback:
+    stmt_done(st);
+    tx_rollback(store);
+    return rc;
+}
+
+/* Whether an optional size of an accuracy row is recorded: -1 and NaN mean
+ * n/a. */
+static int known(double v)
+{
+    return !isnan(v) && v != -1;
+}
+
+/* Bind an optional size: n/a binds SQL NULL. */
+static int bind_known(sqlite3_stmt *stmt, int idx, double v)
+{
+    if (!known(v))
+        return sqlite3_bind_null(stmt, idx);
+    return sqlite3_bind_double(stmt, idx, v);
+}
+
+/* Check an accuracy row before it is bound; BF_EINVAL names the field. */
+static int check_accuracy_row(const struct bf_store *store, int64_t case_id,
+                              size_t i, const struct bf_accuracy_row *r)
+{
+    const struct {
+        const char *name;
+        double value;
+    } sizes[] = {
+        {"payload_bytes", r->payload_bytes},
+        {"payload_zstd_bytes", r->payload_zstd_bytes},
+        {"transmitted_elements", r->transmitted_elements},
+        {"input_elements", r->input_elements},
+        {"jpeg_reference_bytes", r->jpeg_reference_bytes},
+    };
+    const char *variant = r->variant ? r->variant : "";
+    size_t k;
+
+    if (!variant[0])
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %lld: accuracy row %zu has no variant",
+                          store->path, (long long)case_id, i);
+    if (!r->split || !r->split[0])
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %lld: accuracy row %zu ('%s') has no "
+                          "split",
+                          store->path, (long long)case_id, i, variant);
+    if (strcmp(r->split, "val") == 0)
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %lld: accuracy '%s' on split 'val': "
+                          "validation data selects the model and is not a "
+                          "result; evaluate on 'test'",
+                          store->path, (long long)case_id, variant);
+    if (r->n < 0)
+        return bf_err_set(BF_EINVAL, "%s: case %lld: accuracy '%s': n is %lld",
+                          store->path, (long long)case_id, variant,
+                          (long long)r->n);
+    if (!(r->top1 >= 0 && r->top1 <= 100) || !(r->top5 >= 0 && r->top5 <= 100))
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %lld: accuracy '%s': top-1 %g or top-5 %g "
+                          "is not a percentage in [0, 100]",
+                          store->path, (long long)case_id, variant, r->top1,
+                          r->top5);
+    for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+        if (known(sizes[k].value) &&
+            !(sizes[k].value >= 0 && isfinite(sizes[k].value)))
+            return bf_err_set(BF_EINVAL,
+                              "%s: case %lld: accuracy '%s': %s is %g (use "
+                              "-1 where it does not apply)",
+                              store->path, (long long)case_id, variant,
+                              sizes[k].name, sizes[k].value);
+    if (r->jpeg_reference_quality < 0 || r->jpeg_reference_quality > 100)
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %lld: accuracy '%s': JPEG reference "
+                          "quality %d is not 1..100 (0: n/a)",
+                          store->path, (long long)case_id, variant,
+                          r->jpeg_reference_quality);
+    return 0;
+}
+
+int bf_store_add_accuracy(struct bf_store *store, int64_t case_id,
+                          const struct bf_accuracy_row *rows, size_t n)
+{
+    sqlite3_stmt *st = store->accuracy_insert;
+    char what[64];
+    size_t i;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    if (!rows)
+        return bf_err_set(BF_EINVAL, "case %lld: %zu accuracy rows but no rows",
+                          (long long)case_id, n);
+    snprintf(what, sizeof(what), "accuracy of case %lld", (long long)case_id);
+    rc = tx_begin(store, what);
+    if (rc)
+        return rc;
+    for (i = 0; i < n; i++) {
+        const struct bf_accuracy_row *r = &rows[i];
+        double compression = NAN, ratio = NAN;
+
+        rc = check_accuracy_row(store, case_id, i, r);
+        if (rc)
+            goto out_rollback;
+        if (known(r->payload_bytes) && known(r->jpeg_reference_bytes) &&
+            r->jpeg_reference_bytes > 0)
+            compression = 1.0 - r->payload_bytes / r->jpeg_reference_bytes;
+        if (known(r->transmitted_elements) && known(r->input_elements) &&
+            r->input_elements > 0)
+            ratio = r->transmitted_elements / r->input_elements;
+        rc = sqlite3_bind_int64(st, 1, case_id);
+        rc = rc ? rc : bind_text(st, 2, r->variant);
+        rc = rc ? rc : bind_text(st, 3, r->split);
+        rc = rc ? rc : sqlite3_bind_int64(st, 4, r->n);
+        rc = rc ? rc : sqlite3_bind_double(st, 5, r->top1);
+        rc = rc ? rc : sqlite3_bind_double(st, 6, r->top5);
+        rc = rc ? rc : bind_known(st, 7, r->payload_bytes);
+        rc = rc ? rc : bind_known(st, 8, r->payload_zstd_bytes);
+        rc = rc ? rc : bind_known(st, 9, r->transmitted_elements);
+        rc = rc ? rc : bind_known(st, 10, r->input_elements);
+        rc = rc ? rc : bind_known(st, 11, r->jpeg_reference_bytes);
+        if (r->jpeg_reference_quality > 0)
+            rc = rc ? rc : sqlite3_bind_int(st, 12, r->jpeg_reference_quality);
+        else
+            rc = rc ? rc : sqlite3_bind_null(st, 12);
+        rc = rc ? rc : bind_real(st, 13, compression);
+        rc = rc ? rc : bind_real(st, 14, ratio);
+        rc = rc ? rc : bind_text(st, 15, r->method);
+        rc = rc ? rc : step_done(st);
+        if (rc != SQLITE_OK) {
+            rc = db_fail(store, "inserting accuracy '%s' on '%s' of case %lld",
+                         r->variant, r->split, (long long)case_id);
+            goto out_rollback;
+        }
+        stmt_done(st);
+    }
+    rc = tx_commit(store, what);
+    if (rc)
+        goto out_rollback;
+    return 0;
+
+out_rollback:
+    stmt_done(st);
+    tx_rollback(store);
+    return rc;
+}
+
 /* Reading back */
 
 int bf_store_last_run(struct bf_store *store, int64_t *run_id)
@@ -865,6 +1271,86 @@ int bf_store_each_result(struct bf_store *store, int64_t run_id,
     }
     if (step != SQLITE_DONE)
         rc = db_fail(store, "reading results");
+out_reset:
+    stmt_done(st);
+    return rc;
+}
+
+/* An optional number read back: SQL NULL reads as absent. */
+static int64_t column_int64_or(sqlite3_stmt *stmt, int col, int64_t absent)
+{
+    if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+        return absent;
+    return sqlite3_column_int64(stmt, col);
+}
+
+static double column_real_or(sqlite3_stmt *stmt, int col, double absent)
+{
+    if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+        return absent;
+    return sqlite3_column_double(stmt, col);
+}
+
+int bf_store_each_accuracy(struct bf_store *store, int64_t run_id,
+                           int (*fn)(const struct bf_accuracy_view *view,
+                                     void *ctx),
+                           void *ctx)
+{
+    sqlite3_stmt *st = run_id ? store->accuracy_run : store->accuracy_all;
+    struct bf_accuracy_view v;
+    int rc = 0;
+    int step;
+
+    if (run_id < 0)
+        return bf_err_set(BF_EINVAL, "run id %lld is negative",
+                          (long long)run_id);
+    if (run_id && sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK) {
+        rc = db_fail(store, "selecting the accuracy of run %lld",
+                     (long long)run_id);
+        goto out_reset;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&v, 0, sizeof(v));
+        v.run_id = sqlite3_column_int64(st, 0);
+        v.run_status = column_text(st, 1);
+        v.case_id = sqlite3_column_int64(st, 2);
+        v.case_index = sqlite3_column_int(st, 3);
+        v.case_status = column_text(st, 4);
+        v.case_error = column_text(st, 5);
+        v.model = column_text(st, 6);
+        v.strategy = column_text(st, 7);
+        v.freeze_encoder = (int)column_int64_or(st, 8, -1);
+        v.bottleneck_version = (int)column_int64_or(st, 9, 0);
+        v.bottleneck_channels = (int)column_int64_or(st, 10, 0);
+        v.split_shape = column_text(st, 11);
+        v.head_params = column_int64_or(st, 12, -1);
+        v.head_macs = column_int64_or(st, 13, -1);
+        v.head_bytes = column_int64_or(st, 14, -1);
+        v.dataset = column_text(st, 15);
+        v.acc.variant = column_text(st, 16);
+        v.acc.split = column_text(st, 17);
+        v.acc.method = column_text(st, 27);
+        /* accuracy.variant is NOT NULL: NULL means no accuracy row, whose
+         * numbers stay 0 rather than reading as n/a. */
+        if (sqlite3_column_type(st, 16) != SQLITE_NULL) {
+            v.acc.n = sqlite3_column_int64(st, 18);
+            v.acc.top1 = column_real(st, 19);
+            v.acc.top5 = column_real(st, 20);
+            v.acc.payload_bytes = column_real_or(st, 21, -1);
+            v.acc.payload_zstd_bytes = column_real_or(st, 22, -1);
+            v.acc.transmitted_elements = column_real_or(st, 23, -1);
+            v.acc.input_elements = column_real_or(st, 24, -1);
+            v.acc.jpeg_reference_bytes = column_real_or(st, 25, -1);
+            v.acc.jpeg_reference_quality = (int)column_int64_or(st, 26, 0);
+        }
+        v.compression_vs_jpeg = column_real(st, 28);
+        v.element_ratio = column_real(st, 29);
+        rc = fn(&v, ctx);
+        if (rc)
+            goto out_reset;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_fail(store, "reading accuracy results");
 out_reset:
     stmt_done(st);
     return rc;

@@ -4,12 +4,18 @@
  *
  * Schema versioned with PRAGMA user_version (BF_STORE_SCHEMA_VERSION); a DB
  * with a newer version is refused with BF_EVERSION and a message naming both
- * versions; an older one is migrated in one transaction. WAL journal,
- * foreign keys on, prepared statements kept for the life of the handle.
- * Tables: runs (provenance and status), cases, samples (one row per timed
- * request, per-stage timings in ns and bytes), aggregates (statistics
- * computed in C, one row per case and metric, each with its unit and how it
- * was obtained).
+ * versions; an older one is migrated in one transaction (version 1 to 2
+ * adds the training columns of cases and the epochs and accuracy tables),
+ * and a new DB is created at the current version in one transaction by the
+ * same steps, so that a migrated and a new DB have the same schema. WAL
+ * journal, foreign keys on, prepared statements kept for the life of the
+ * handle. Tables: runs (provenance and status), cases (what ran, including
+ * how its model was trained), samples (one row per timed request, per-stage
+ * timings in ns and bytes), aggregates (statistics computed in C, one row
+ * per case and metric, each with its unit and how it was obtained), epochs
+ * (one row per training epoch of a case), accuracy (one row per evaluation
+ * of a case's model: variant and split, with payload sizes and the
+ * compression against JPEG computed in C).
  *
  * Durability: a run row is committed with status "running" before any case
  * starts; each batch of samples is one transaction. A process killed
@@ -31,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 1
+#define BF_STORE_SCHEMA_VERSION 2
 
 struct bf_store;
 
@@ -73,11 +79,30 @@ int bf_store_case_begin(struct bf_store *store, int64_t run_id,
 int bf_store_case_end(struct bf_store *store, int64_t case_id,
                       const char *status, const char *error);
 
-/* Samples and aggregates, each call one transaction. */
+/*
+ * Samples, aggregates, epochs and accuracy rows, each call one transaction:
+ * the rows are stored whole or not at all. A row with a value out of range
+ * is refused with BF_EINVAL naming it; a duplicate key is BF_EDB.
+ */
 int bf_store_add_samples(struct bf_store *store, int64_t case_id,
                          const struct bf_sample_row *rows, size_t n);
 int bf_store_add_aggregates(struct bf_store *store, int64_t case_id,
                             const struct bf_aggregate_row *rows, size_t n);
+/* Epochs are numbered (seq) after those the case already has, from 0, so
+ * that a training loop can store each epoch as it ends. */
+int bf_store_add_epochs(struct bf_store *store, int64_t case_id,
+                        const struct bf_epoch_row *rows, size_t n);
+/*
+ * One row per (variant, split) of a case. variant and split must be set,
+ * split must not be "val" (validation data selects the model; it is not a
+ * result), top1 and top5 are percent in [0, 100], jpeg_reference_quality is
+ * 0 or 1..100. Stores compression_vs_jpeg = 1 - payload_bytes /
+ * jpeg_reference_bytes and element_ratio = transmitted_elements /
+ * input_elements where both operands are known (denominator > 0), else
+ * NULL.
+ */
+int bf_store_add_accuracy(struct bf_store *store, int64_t case_id,
+                          const struct bf_accuracy_row *rows, size_t n);
 
 /* Reading back (reports, tests) */
 
@@ -125,6 +150,52 @@ struct bf_result_view {
 int bf_store_each_result(struct bf_store *store, int64_t run_id,
                          int (*fn)(const struct bf_result_view *row, void *ctx),
                          void *ctx);
+
+/*
+ * One accuracy row of a case with the case's training context, as reports
+ * read it. SQL NULL reads as "" for strings, 0 for bottleneck_version,
+ * bottleneck_channels and acc.jpeg_reference_quality, -1 for
+ * freeze_encoder, the head_* numbers and the n/a doubles of acc (as
+ * bf_accuracy_row has them), and NaN for compression_vs_jpeg and
+ * element_ratio (which can be negative). A case that recorded a strategy
+ * but has no accuracy row (it failed, was skipped or was killed before
+ * evaluating) appears once with acc.variant, acc.split and acc.method ""
+ * and the other numbers of acc 0.
+ */
+struct bf_accuracy_view {
+    int64_t run_id;
+    const char *run_status; /* "running" reads as unfinished */
+    int64_t case_id;
+    int case_index;
+    const char *case_status; /* "running" reads as unfinished */
+    const char *case_error;  /* why it failed or was skipped, else "" */
+    const char *model;
+    const char *strategy;
+    int freeze_encoder;
+    int bottleneck_version;
+    int bottleneck_channels;
+    const char *split_shape;
+    int64_t head_params;
+    int64_t head_macs;
+    int64_t head_bytes;
+    const char *dataset;
+    struct bf_accuracy_row acc;
+    double compression_vs_jpeg;
+    double element_ratio;
+};
+
+/*
+ * Call fn for every accuracy row of run_id (every run when run_id is 0),
+ * and once for every case with a strategy but no accuracy row. Ordered by
+ * run, case index, case id, then variant: "fp32", "int8", "jpeg-q<N>" by
+ * ascending N, then any other variant by name; then split. Strings are
+ * borrowed for the duration of the callback. A nonzero return from fn
+ * stops the walk and is returned.
+ */
+int bf_store_each_accuracy(struct bf_store *store, int64_t run_id,
+                           int (*fn)(const struct bf_accuracy_view *view,
+                                     void *ctx),
+                           void *ctx);
 
 /* Number of sample rows stored for a case (tests, reports). */
 int bf_store_count_samples(struct bf_store *store, int64_t case_id,

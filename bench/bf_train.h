@@ -70,7 +70,9 @@ struct bf_train_phase {
 
 /* Training and validation items of one data set. */
 struct bf_train_split {
-    struct bf_dataset *data;
+    struct bf_dataset *data;     /* training items (train transforms) */
+    struct bf_dataset *val_data; /* the same items with eval transforms;
+                                    NULL: data */
     const uint32_t *train_idx;
     size_t n_train;
     const uint32_t *val_idx;

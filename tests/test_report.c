@@ -1,7 +1,8 @@
 /*
  * Tests of bf_report: text, CSV and Markdown tables compared with golden
- * files, unfinished runs and cases, failed cases and their errors, filters
- * and the empty cases.
+ * files (latency runs, training runs with accuracy, both together),
+ * unfinished runs and cases, failed cases and their errors, filters and the
+ * empty cases.
  *
  * To regenerate the golden files after an intended change of the format,
  * run this binary with BF_UPDATE_GOLDEN=1 and review the diff by eye.
@@ -572,6 +573,350 @@ static void test_report_escaping_and_missing(void **state)
     free(text);
 }
 
+/* An accuracy row; sizes n/a unless set. */
+static struct bf_accuracy_row acc(const char *variant, double top1, double top5)
+{
+    struct bf_accuracy_row row = {
+        .variant = variant,
+        .split = "test",
+        .n = 10000,
+        .top1 = top1,
+        .top5 = top5,
+        .payload_bytes = -1,
+        .payload_zstd_bytes = -1,
+        .transmitted_elements = -1,
+        .input_elements = 784,
+        .jpeg_reference_bytes = 694.3,
+        .jpeg_reference_quality = 90,
+        .method = "measured:host",
+    };
+    return row;
+}
+
+/*
+ * Training runs as bfbench records them (cases with a strategy, accuracy
+ * rows, no latency aggregates), added to store: a finished run with the
+ * teacher, a BottleFit student (fp32 and int8 bottleneck), a naive student
+ * whose training failed, a skipped case and the JPEG baseline (variants
+ * stored out of order); then a run killed while training its first case.
+ * *first is the id of the first run.
+ */
+static int add_training_runs(struct bf_store *store, int64_t *first)
+{
+    struct bf_run_info info = run_info();
+    struct bf_case_row teacher = {
+        .case_index = 0,
+        .config = "train",
+        .model = "resnet_mini",
+        .weights = "cache/teacher-5e1f.pt",
+        .weights_sha256 = "5e1f",
+        .input_channels = 1,
+        .input_h = 28,
+        .input_w = 28,
+        .batch = 64,
+        .threads = 4,
+        .params = 2797610,
+        .macs = 56150016,
+        .strategy = "teacher",
+        .freeze_encoder = -1,
+        .dataset = "fashion-mnist",
+        .dataset_sha256 = "d5",
+    };
+    struct bf_case_row bottlefit = teacher, naive, skipped, jpeg;
+    struct bf_accuracy_row teacher_acc = acc("fp32", 92.41, 99.83);
+    struct bf_accuracy_row student_acc[2] = {acc("fp32", 91.2, 99.8),
+                                             acc("int8", 91.17, 99.79)};
+    struct bf_accuracy_row jpeg_acc[3] = {acc("jpeg-q90", 92.38, 99.83),
+                                          acc("jpeg-q10", 84.6, 98.95),
+                                          acc("jpeg-q50", 91.75, 99.8)};
+    struct bf_epoch_row epoch = {"stage1", 1, 1e-3, 0.42, 88.5, 3.5, 15000, 1};
+    int64_t run_id, case_id;
+
+    bottlefit.case_index = 1;
+    bottlefit.weights = "cache/bottlefit-c12.pt";
+    bottlefit.weights_sha256 = "b0";
+    bottlefit.params = 2810126;
+    bottlefit.macs = 58912256;
+    bottlefit.strategy = "bottlefit";
+    bottlefit.freeze_encoder = 1;
+    bottlefit.bottleneck_version = 2;
+    bottlefit.bottleneck_channels = 12;
+    bottlefit.split_shape = "12x7x7";
+    bottlefit.head_params = 31040;
+    bottlefit.head_macs = 1520640;
+    bottlefit.head_bytes = 124160;
+    bottlefit.teacher_sha256 = "5e1f";
+    naive = bottlefit;
+    naive.case_index = 2;
+    naive.strategy = "naive";
+    naive.freeze_encoder = 0;
+    naive.teacher_sha256 = NULL;
+    skipped = naive;
+    skipped.case_index = 3;
+    skipped.strategy = "ghnd-kd";
+    skipped.bottleneck_version = 1;
+    skipped.bottleneck_channels = 6;
+    skipped.split_shape = "6x7x7";
+    skipped.head_params = 15200;
+    jpeg = teacher;
+    jpeg.case_index = 4;
+    jpeg.strategy = "jpeg";
+    jpeg.teacher_sha256 = "5e1f";
+
+    /* fp32 sends 4 bytes per element; int8 one, plus scale and offset. */
+    student_acc[0].payload_bytes = 2352;
+    student_acc[0].transmitted_elements = 588;
+    student_acc[1].payload_bytes = 593;
+    student_acc[1].payload_zstd_bytes = 412.625;
+    student_acc[1].transmitted_elements = 588;
+    jpeg_acc[0].payload_bytes = 694.3;
+    jpeg_acc[1].payload_bytes = 312.4;
+    jpeg_acc[2].payload_bytes = 478.6;
+    teacher_acc.jpeg_reference_bytes = -1;
+    teacher_acc.jpeg_reference_quality = 0;
+
+    if (bf_store_run_begin(store, &info, first) ||
+        bf_store_case_begin(store, *first, &teacher, &case_id) ||
+        bf_store_add_epochs(store, case_id, &epoch, 1) ||
+        bf_store_add_accuracy(store, case_id, &teacher_acc, 1) ||
+        bf_store_case_end(store, case_id, "finished", NULL) ||
+        bf_store_case_begin(store, *first, &bottlefit, &case_id) ||
+        bf_store_add_accuracy(store, case_id, student_acc, 2) ||
+        bf_store_case_end(store, case_id, "finished", NULL) ||
+        bf_store_case_begin(store, *first, &naive, &case_id) ||
+        bf_store_case_end(store, case_id, "failed",
+                          "training diverged: train loss is NaN in epoch "
+                          "3 of phase 'naive'") ||
+        bf_store_case_begin(store, *first, &skipped, &case_id) ||
+        bf_store_case_end(store, case_id, "skipped",
+                          "bottleneck v1 needs 224x224 input") ||
+        bf_store_case_begin(store, *first, &jpeg, &case_id) ||
+        bf_store_add_accuracy(store, case_id, jpeg_acc, 3) ||
+        bf_store_case_end(store, case_id, "finished", NULL) ||
+        bf_store_run_end(store, *first, "finished"))
+        return -1;
+    bottlefit.case_index = 0;
+    if (bf_store_run_begin(store, &info, &run_id) ||
+        bf_store_case_begin(store, run_id, &bottlefit, &case_id) ||
+        bf_store_add_epochs(store, case_id, &epoch, 1))
+        return -1;
+    return 0;
+}
+
+/* A second DB in the fixture's directory, removed with its WAL files. */
+static struct bf_store *open_side_db(const struct fixture *f, const char *name)
+{
+    struct bf_store *store = NULL;
+    char path[160];
+
+    snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+    assert_int_equal(bf_store_open(path, &store), 0);
+    return store;
+}
+
+static void close_side_db(const struct fixture *f, struct bf_store *store,
+                          const char *name)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char path[160];
+    size_t i;
+
+    bf_store_close(store);
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s%s", f->dir, name, suffixes[i]);
+        unlink(path);
+    }
+}
+
+/* Whether needle occurs in text before end. */
+static int occurs_before(const char *text, const char *end, const char *needle)
+{
+    const char *hit = strstr(text, needle);
+
+    return hit && hit < end;
+}
+
+/* A training DB: only the accuracy table, in every format. */
+static void test_report_training_golden(void **state)
+{
+    static const struct {
+        enum bf_report_format format;
+        const char *golden;
+    } formats[] = {
+        {BF_REPORT_TEXT, "training.txt"},
+        {BF_REPORT_CSV, "training.csv"},
+        {BF_REPORT_MARKDOWN, "training.md"},
+    };
+    struct fixture *f = *state;
+    struct bf_store *store = open_side_db(f, "train.db");
+    int64_t first;
+    char *text = NULL;
+    size_t i;
+
+    assert_int_equal(add_training_runs(store, &first), 0);
+    for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        assert_int_equal(report(store, 0, formats[i].format, NULL, &text), 0);
+        assert_golden(text, formats[i].golden);
+        /* No latency table: nothing was timed. */
+        assert_null(strstr(text, "metric"));
+        free(text);
+    }
+    close_side_db(f, store, "train.db");
+}
+
+/*
+ * Latency and training runs in one DB: the latency table, then the
+ * accuracy table; a training case without aggregates only in the latter;
+ * every failed case's error once, in run order, under the last table.
+ */
+static void test_report_mixed_golden(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = {
+        .case_index = 0,
+        .config = "bottlefit",
+        .model = "resnet_mini",
+        .weights = "cache/bottlefit-c12.pt",
+        .input_channels = 1,
+        .input_h = 28,
+        .input_w = 28,
+        .batch = 1,
+        .threads = 4,
+        .params = 2810126,
+        .macs = 58912256,
+        .strategy = "bottlefit",
+        .freeze_encoder = 1,
+        .bottleneck_version = 2,
+        .bottleneck_channels = 12,
+        .split_shape = "12x7x7",
+        .head_params = 31040,
+    };
+    struct bf_aggregate_row e2e =
+        agg("e2e", METHOD_HOST, 100, 1.25, 1.2, 1.5, 1.75);
+    struct bf_accuracy_row fp32 = acc("fp32", 91.2, 99.8);
+    int64_t first, run_id, case_id;
+    const char *p;
+    char *text = NULL;
+
+    assert_int_equal(add_training_runs(f->store, &first), 0);
+    /* A case timed and evaluated, which then failed: in both tables, its
+     * error listed once. */
+    assert_int_equal(bf_store_run_begin(f->store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(f->store, run_id, &row, &case_id), 0);
+    assert_int_equal(bf_store_add_aggregates(f->store, case_id, &e2e, 1), 0);
+    assert_int_equal(bf_store_add_accuracy(f->store, case_id, &fp32, 1), 0);
+    assert_int_equal(bf_store_case_end(f->store, case_id, "failed",
+                                       "int8: quantizer: out of memory"),
+                     0);
+    assert_int_equal(bf_store_run_end(f->store, run_id, "failed"), 0);
+
+    assert_int_equal(report(f->store, 0, BF_REPORT_TEXT, NULL, &text), 0);
+    assert_golden(text, "mixed.txt");
+    p = strstr(text, "\n\nrun  case  case status  model");
+    assert_non_null(p);
+    /* The latency table: run 1 to 3 as before, and the timed case of run
+     * 6; no row of the training runs 4 and 5. */
+    assert_false(occurs_before(text, p, "\n  4  "));
+    assert_false(occurs_before(text, p, "\n  5  "));
+    assert_true(occurs_before(text, p, "\n  6  failed "));
+    /* The errors: once each, in run order. */
+    p = strstr(text, "\n\nrun 3 case 0 (resnet18): weights: ");
+    assert_non_null(p);
+    p = strstr(p, "\nrun 4 case 2 (resnet_mini): training diverged");
+    assert_non_null(p);
+    p = strstr(p, "\nrun 6 case 0 (resnet_mini): int8: quantizer: out of "
+                  "memory\n");
+    assert_non_null(p);
+    assert_string_equal(strchr(p + 1, '\n'), "\n");
+    free(text);
+
+    /* CSV: both tables, an empty record between them. */
+    assert_int_equal(report(f->store, run_id, BF_REPORT_CSV, NULL, &text), 0);
+    assert_string_equal(
+        text,
+        "run_id,run_status,case_index,case_status,config,model,weights,"
+        "input,batch,threads,fold_bn,params,gmacs,metric,unit,n,mean,p50,"
+        "p90,p99,method,case_error\r\n"
+        "6,failed,0,failed,bottlefit,resnet_mini,bottlefit-c12.pt,1x28x28,"
+        "1,4,no,2810126,0.06,e2e,ms,100,1.250,1.200,1.500,1.750,"
+        "measured:host:CLOCK_MONOTONIC,int8: quantizer: out of memory\r\n"
+        "\r\n"
+        "run_id,case_index,case_status,model,strategy,freeze_encoder,"
+        "bottleneck,split_shape,variant,n,top1,top5,payload_bytes,"
+        "payload_zstd_bytes,vs_jpeg,head_params,method,case_error\r\n"
+        "6,0,failed,resnet_mini,bottlefit,yes,2:12,12x7x7,fp32,10000,91.20,"
+        "99.80,-,-,-,31040,measured:host,int8: quantizer: out of "
+        "memory\r\n");
+    free(text);
+
+    /* Markdown: two tables, then the error list. */
+    assert_int_equal(report(f->store, run_id, BF_REPORT_MARKDOWN, NULL, &text),
+                     0);
+    assert_int_equal(count_lines(text), 3 + 1 + 3 + 2);
+    assert_non_null(strstr(text, " |\n\n| run | case | case status |"));
+    assert_non_null(strstr(text, " |\n\n- run 6 case 0 (resnet\\_mini): int8: "
+                                 "quantizer: out of memory\n"));
+    free(text);
+}
+
+/*
+ * Which tables a selection gets: a training run only the accuracy table,
+ * also under a metric filter; a training run without any accuracy row (it
+ * failed) the latency table, so that its cases are still listed.
+ */
+static void test_report_training_selection(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = open_side_db(f, "train.db");
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = {
+        .case_index = 0,
+        .config = "train",
+        .model = "resnet_mini",
+        .weights = "random",
+        .input_channels = 1,
+        .input_h = 28,
+        .input_w = 28,
+        .strategy = "hnd",
+    };
+    int64_t first, run_id, case_id;
+    char *text = NULL;
+
+    assert_int_equal(add_training_runs(store, &first), 0);
+    assert_int_equal(report(store, first, BF_REPORT_TEXT, "e2e", &text), 0);
+    assert_true(strncmp(text, "run  case  case status", 22) == 0);
+    /* Header, rule, 1 + 2 + 1 + 1 + 3 rows, a blank line and one error. */
+    assert_int_equal(count_lines(text), 2 + 8 + 2);
+    free(text);
+
+    /* The killed run: its training case, unfinished, without accuracy:
+     * listed by the latency table as a case without results. */
+    assert_int_equal(report(store, first + 1, BF_REPORT_CSV, NULL, &text), 0);
+    assert_int_equal(count_lines(text), 2);
+    assert_non_null(strstr(text, "\r\n2,unfinished,0,unfinished,train,"
+                                 "resnet_mini,bottlefit-c12.pt,1x28x28,"));
+    free(text);
+
+    /* A training run whose only case failed. */
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+    assert_int_equal(
+        bf_store_case_end(store, case_id, "failed", "dataset: not found"), 0);
+    assert_int_equal(report(store, run_id, BF_REPORT_TEXT, NULL, &text), 0);
+    assert_non_null(strstr(text, "config"));
+    assert_non_null(strstr(text, "\n\nrun 3 case 0 (resnet_mini): dataset: "
+                                 "not found\n"));
+    free(text);
+
+    bf_err_clear();
+    assert_int_equal(report(store, 99, BF_REPORT_MARKDOWN, NULL, &text),
+                     BF_ENOENT);
+    assert_string_equal(bf_last_error(), "no results for run 99");
+    free(text);
+    close_side_db(f, store, "train.db");
+}
+
 static void test_report_bad_format(void **state)
 {
     struct fixture *f = *state;
@@ -604,6 +949,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_escaping_and_missing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_bad_format, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_report_training_golden, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_report_mixed_golden, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_report_training_selection, setup,
                                         teardown),
     };
 

@@ -1,6 +1,7 @@
 /*
- * Tests of bf_scenario: every key, defaults, list expansion, and each error
- * class forced, with its code and its "file:line:col: key" detail checked.
+ * Tests of bf_scenario: every key of both tasks, defaults, list expansion
+ * and value lists, and each error class forced, with its code and its
+ * "file:line:col: key" detail checked.
  * Most tests parse in-memory text named "t.yaml"; a few load the fixtures
  * in BF_FIXTURES_DIR/scenarios.
  */
@@ -23,6 +24,9 @@
 #endif
 #define SCENARIOS BF_FIXTURES_DIR "/scenarios"
 #define DUMMY_BFW SCENARIOS "/dummy.bfw"
+#define TRAIN_DATA SCENARIOS "/train_data"
+#define STRATEGY_CHOICES                                                       \
+    "naive|kd|hnd|ghnd|ghnd-ft|ghnd-kd|bottlefit|ae-split|spinn-split"
 
 static int fake_model_exists(const char *name)
 {
@@ -98,11 +102,46 @@ static char *slurp(FILE *f)
 
 static void test_scenario_keys_table_order(void **state)
 {
-    static const char *const names[] = {
-        "name",          "seed",   "configs",     "models",
-        "input_size_px", "batch",  "threads",     "fold_bn",
-        "channels_last", "warmup", "min_samples", "min_duration_ms",
-        "max_samples",   "weights"};
+    /* Name and task of every key, in table order. */
+    static const char *const names[][2] = {
+        {"name", "any"},
+        {"seed", "any"},
+        {"configs", "inference"},
+        {"models", "any"},
+        {"input_size_px", "inference"},
+        {"batch", "inference"},
+        {"threads", "inference"},
+        {"fold_bn", "inference"},
+        {"channels_last", "inference"},
+        {"warmup", "inference"},
+        {"min_samples", "inference"},
+        {"min_duration_ms", "inference"},
+        {"max_samples", "inference"},
+        {"weights", "any"},
+        {"task", "any"},
+        {"dataset", "train"},
+        {"data_dir", "train"},
+        {"val_fraction", "train"},
+        {"train_subset", "train"},
+        {"test_subset", "train"},
+        {"strategies", "train"},
+        {"freeze_encoder", "train"},
+        {"bottleneck_channels", "train"},
+        {"bottleneck_version", "train"},
+        {"teacher_epochs", "train"},
+        {"teacher_lr", "train"},
+        {"teacher_batch", "train"},
+        {"epochs_stage1", "train"},
+        {"epochs_stage2", "train"},
+        {"epochs_baseline", "train"},
+        {"max_batches", "train"},
+        {"frozen_bn_train", "train"},
+        {"augment", "train"},
+        {"kd_temperature", "train"},
+        {"kd_alpha", "train"},
+        {"jpeg_qualities", "train"},
+        {"jpeg_reference_quality", "train"},
+    };
     const struct bf_scenario_key *keys;
     size_t count, i;
 
@@ -110,13 +149,22 @@ static void test_scenario_keys_table_order(void **state)
     keys = bf_scenario_keys(&count);
     assert_int_equal(count, sizeof(names) / sizeof(names[0]));
     for (i = 0; i < count; i++) {
-        assert_string_equal(keys[i].name, names[i]);
+        assert_string_equal(keys[i].name, names[i][0]);
+        assert_non_null(keys[i].task);
+        assert_string_equal(keys[i].task, names[i][1]);
         assert_non_null(keys[i].help);
         assert_true(keys[i].help[0] != '\0');
+        if (keys[i].is_list == BF_KEY_LIST_CASES)
+            assert_true(i == 2 || i == 3 || (i >= 4 && i <= 8) ||
+                        (i >= 20 && i <= 23));
     }
     assert_true(keys[3].required);
-    assert_true(keys[3].is_list);
+    assert_int_equal(keys[3].is_list, BF_KEY_LIST_CASES);
     assert_int_equal(keys[13].type, BF_KEY_WEIGHTS);
+    assert_int_equal(keys[16].type, BF_KEY_DIR);
+    assert_int_equal(keys[20].is_list, BF_KEY_LIST_CASES);
+    assert_int_equal(keys[35].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[36].is_list, BF_KEY_SCALAR);
 }
 
 static void test_scenario_keys_print_golden(void **state)
@@ -217,6 +265,12 @@ static void test_scenario_defaults(void **state)
     assert_int_equal(c->fold_bn, 1);
     assert_int_equal(c->channels_last, 0);
     assert_string_equal(c->weights, "");
+    /* An inference case leaves the training fields empty. */
+    assert_int_equal(sc->task, BF_TASK_INFERENCE);
+    assert_string_equal(c->strategy, "");
+    assert_int_equal(c->freeze_encoder, 0);
+    assert_int_equal(c->bottleneck_channels, 0);
+    assert_int_equal(c->bottleneck_version, 0);
     assert_string_equal(sc->text, "models: resnet18\n");
     assert_int_equal(sc->text_len, strlen("models: resnet18\n"));
     bf_scenario_free(sc);
@@ -332,6 +386,285 @@ static void test_scenario_weights_absolute(void **state)
     sc = parse_ok("weights: {}\nmodels: resnet18\n");
     assert_string_equal(sc->cases[0].weights, "");
     bf_scenario_free(sc);
+}
+
+static void test_scenario_train_every_key_file(void **state)
+{
+    static const char *const strategies[] = {"naive", "ghnd-kd", "bottlefit"};
+    static const char *const models[] = {"resnet_mini", "resnet18"};
+    static const int versions[] = {2, 1};
+    static const int channels[] = {2, 12};
+    static const int qualities[] = {95, 50, 10};
+    struct bf_scenario *sc = NULL;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(bf_scenario_load(SCENARIOS "/train.yaml", &params, &sc),
+                     0);
+    assert_string_equal(sc->name, "every-train-key");
+    assert_int_equal(sc->seed, 7);
+    assert_int_equal(sc->task, BF_TASK_TRAIN);
+    assert_string_equal(sc->dataset, "idx");
+    assert_string_equal(sc->data_dir, TRAIN_DATA);
+    assert_true(sc->val_fraction == 0.2);
+    assert_int_equal(sc->train_subset, 5000);
+    assert_int_equal(sc->test_subset, 1000);
+    assert_int_equal(sc->teacher_epochs, 3);
+    assert_true(sc->teacher_lr == 0.05);
+    assert_int_equal(sc->teacher_batch, 64);
+    assert_int_equal(sc->epochs_stage1, 4);
+    assert_int_equal(sc->epochs_stage2, 5);
+    assert_int_equal(sc->epochs_baseline, 6);
+    assert_int_equal(sc->max_batches, 100);
+    assert_int_equal(sc->frozen_bn_train, 0);
+    assert_int_equal(sc->augment, 0);
+    assert_true(sc->kd_temperature == 4.0);
+    assert_true(sc->kd_alpha == 0.9);
+    /* The value list stays a list, in file order, and does not expand. */
+    assert_int_equal(sc->n_jpeg_qualities, 3);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(sc->jpeg_qualities[i], qualities[i]);
+    assert_int_equal(sc->jpeg_reference_quality, 95);
+    /* Inference settings keep their defaults. */
+    assert_int_equal(sc->warmup, 5);
+    assert_int_equal(sc->min_samples, 30);
+
+    /* models x strategies x bottleneck_version x bottleneck_channels x
+     * freeze_encoder, the last fastest. */
+    assert_int_equal(sc->n_cases, 2 * 3 * 2 * 2 * 2);
+    for (i = 0; i < sc->n_cases; i++) {
+        const struct bf_case *c = &sc->cases[i];
+
+        assert_int_equal(c->index, (int)i);
+        assert_string_equal(c->model, models[i / 24]);
+        assert_string_equal(c->strategy, strategies[(i / 8) % 3]);
+        assert_int_equal(c->bottleneck_version, versions[(i / 4) % 2]);
+        assert_int_equal(c->bottleneck_channels, channels[(i / 2) % 2]);
+        assert_int_equal(c->freeze_encoder, i % 2 == 0);
+        assert_string_equal(c->weights, i < 24 ? "" : DUMMY_BFW);
+        /* Inference fields hold their defaults and do not expand. */
+        assert_string_equal(c->config, "local");
+        assert_int_equal(c->input_size_px, 0);
+        assert_int_equal(c->batch, 1);
+        assert_int_equal(c->threads, 0);
+        assert_int_equal(c->fold_bn, 1);
+        assert_int_equal(c->channels_last, 0);
+    }
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_train_defaults(void **state)
+{
+    static const int qualities[] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 95};
+    struct bf_scenario *sc;
+    const struct bf_case *c;
+    size_t i;
+
+    (void)state;
+    sc = parse_ok("task: train\nmodels: resnet_mini\n");
+    assert_int_equal(sc->task, BF_TASK_TRAIN);
+    assert_string_equal(sc->dataset, "fashion-mnist");
+    assert_string_equal(sc->data_dir, "");
+    assert_true(sc->val_fraction == 0.1);
+    assert_int_equal(sc->train_subset, 0);
+    assert_int_equal(sc->test_subset, 0);
+    assert_int_equal(sc->teacher_epochs, 15);
+    assert_true(sc->teacher_lr == 0.1);
+    assert_int_equal(sc->teacher_batch, 128);
+    assert_int_equal(sc->epochs_stage1, 10);
+    assert_int_equal(sc->epochs_stage2, 10);
+    assert_int_equal(sc->epochs_baseline, 20);
+    assert_int_equal(sc->max_batches, 0);
+    assert_int_equal(sc->frozen_bn_train, 1);
+    assert_int_equal(sc->augment, 1);
+    assert_true(sc->kd_temperature == 1.0);
+    assert_true(sc->kd_alpha == 0.5);
+    assert_int_equal(sc->n_jpeg_qualities, 10);
+    for (i = 0; i < 10; i++)
+        assert_int_equal(sc->jpeg_qualities[i], qualities[i]);
+    assert_int_equal(sc->jpeg_reference_quality, 90);
+    assert_int_equal(sc->n_cases, 1);
+    c = &sc->cases[0];
+    assert_string_equal(c->model, "resnet_mini");
+    assert_string_equal(c->strategy, "bottlefit");
+    assert_int_equal(c->freeze_encoder, 1);
+    assert_int_equal(c->bottleneck_channels, 3);
+    assert_int_equal(c->bottleneck_version, 2);
+    assert_string_equal(c->config, "local");
+    assert_int_equal(c->batch, 1);
+    bf_scenario_free(sc);
+
+    /* An explicit task: inference is the default. */
+    sc = parse_ok("task: inference\nmodels: resnet18\n");
+    assert_int_equal(sc->task, BF_TASK_INFERENCE);
+    assert_string_equal(sc->cases[0].strategy, "");
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_train_limits(void **state)
+{
+    struct bf_scenario *sc;
+
+    (void)state;
+    sc = parse_ok("task: train\nmodels: resnet18\nval_fraction: 0.5\n"
+                  "train_subset: 100000000\ntest_subset: 100000000\n"
+                  "max_batches: 1000000000\nteacher_lr: 0.000001\n"
+                  "kd_alpha: 0\nkd_temperature: 100\nepochs_stage1: 0\n"
+                  "bottleneck_channels: 512\nbottleneck_version: 3\n"
+                  "jpeg_qualities: 100\ndataset: fashion-mnist\n"
+                  "data_dir: " TRAIN_DATA "\n");
+    assert_true(sc->val_fraction == 0.5);
+    assert_int_equal(sc->train_subset, 100000000);
+    assert_int_equal(sc->max_batches, 1000000000);
+    assert_true(sc->teacher_lr == 0.000001);
+    assert_true(sc->kd_alpha == 0.0);
+    assert_int_equal(sc->epochs_stage1, 0);
+    assert_int_equal(sc->cases[0].bottleneck_channels, 512);
+    assert_int_equal(sc->cases[0].bottleneck_version, 3);
+    /* A value list accepts a scalar. */
+    assert_int_equal(sc->n_jpeg_qualities, 1);
+    assert_int_equal(sc->jpeg_qualities[0], 100);
+    /* fashion-mnist takes data_dir as an override. */
+    assert_string_equal(sc->data_dir, TRAIN_DATA);
+    bf_scenario_free(sc);
+
+    assert_fails("task: train\nmodels: resnet18\nval_fraction: 0.6\n",
+                 BF_ERANGE, "t.yaml:3:15: key 'val_fraction'",
+                 "0.6 is out of range 0.01..0.5");
+    assert_fails("task: train\nmodels: resnet18\nkd_alpha: 1.5\n", BF_ERANGE,
+                 "t.yaml:3:11: key 'kd_alpha'", "out of range 0..1");
+    assert_fails("task: train\nmodels: resnet18\nbottleneck_version: [2, 4]\n",
+                 BF_ERANGE, "t.yaml:3:25: key 'bottleneck_version'",
+                 "4 is out of range 1..3");
+    assert_fails("task: train\nmodels: resnet18\nteacher_epochs: 0\n",
+                 BF_ERANGE, "t.yaml:3:17: key 'teacher_epochs'",
+                 "out of range 1..1000");
+    assert_fails("task: train\nmodels: resnet18\nmax_batches: 1000000001\n",
+                 BF_ERANGE, "t.yaml:3:14: key 'max_batches'", "out of range");
+    assert_fails("task: train\nmodels: resnet18\nteacher_lr: \"0.1\"\n",
+                 BF_EPARSE, "t.yaml:3:13: key 'teacher_lr'", "quoted");
+    assert_fails("task: learn\nmodels: resnet18\n", BF_EPARSE,
+                 "t.yaml:1:7: key 'task'",
+                 "unknown value 'learn' (choices: inference|train)");
+}
+
+static void test_scenario_wrong_task_key(void **state)
+{
+    (void)state;
+    /* A train key in an inference scenario, default or explicit task. */
+    assert_fails("models: resnet18\nstrategies: kd\n", BF_EPARSE,
+                 "t.yaml:2:1: key 'strategies': applies to task 'train' "
+                 "(this scenario's task is 'inference')",
+                 NULL);
+    assert_fails("jpeg_qualities: [10]\ntask: inference\nmodels: resnet18\n",
+                 BF_EPARSE, "t.yaml:1:1: key 'jpeg_qualities'",
+                 "applies to task 'train'");
+    /* An inference key in a train scenario, the task given after it. */
+    assert_fails("models: resnet18\nbatch: 8\ntask: train\n", BF_EPARSE,
+                 "t.yaml:2:1: key 'batch': applies to task 'inference' "
+                 "(this scenario's task is 'train')",
+                 NULL);
+    /* The first offender in file order is reported. */
+    assert_fails("task: train\nmodels: resnet18\nwarmup: 3\nconfigs: local\n",
+                 BF_EPARSE, "t.yaml:3:1: key 'warmup'", "applies to task");
+    /* Keys of both tasks are fine either way. */
+    assert_fails("task: train\nname: x\nseed: 2\nweights: {}\n", BF_EPARSE,
+                 "key 'models'", "required key is missing");
+}
+
+static void test_scenario_value_list_errors(void **state)
+{
+    char text[1024];
+    size_t used;
+    struct bf_scenario *sc;
+    int i;
+
+    (void)state;
+    assert_fails("task: train\nmodels: resnet18\njpeg_qualities: []\n",
+                 BF_EPARSE, "t.yaml:3:17: key 'jpeg_qualities'", "empty list");
+    assert_fails("task: train\nmodels: resnet18\njpeg_qualities: [10, 101]\n",
+                 BF_ERANGE, "t.yaml:3:22: key 'jpeg_qualities'",
+                 "101 is out of range 1..100");
+    assert_fails("task: train\nmodels: resnet18\njpeg_qualities: 0\n",
+                 BF_ERANGE, "t.yaml:3:17: key 'jpeg_qualities'",
+                 "out of range");
+    assert_fails("task: train\nmodels: resnet18\n"
+                 "jpeg_qualities: [10, 20, 10]\n",
+                 BF_EPARSE, "t.yaml:3:26: key 'jpeg_qualities'",
+                 "duplicate value '10' (first at line 3, column 18)");
+    assert_fails("task: train\nmodels: resnet18\njpeg_qualities: {a: 1}\n",
+                 BF_EPARSE, "t.yaml:3:17: key 'jpeg_qualities'",
+                 "expected an integer or a list of them, got a mapping");
+
+    /* 32 values are the most; 33 are too many. */
+    used = (size_t)snprintf(text, sizeof(text),
+                            "task: train\nmodels: resnet18\njpeg_qualities: [");
+    for (i = 1; i <= 32; i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%d",
+                                 i > 1 ? ", " : "", i);
+    snprintf(text + used, sizeof(text) - used, "]\n");
+    sc = parse_ok(text);
+    assert_int_equal(sc->n_jpeg_qualities, 32);
+    assert_int_equal(sc->jpeg_qualities[31], 32);
+    assert_int_equal(sc->n_cases, 1);
+    bf_scenario_free(sc);
+    snprintf(text + used, sizeof(text) - used, ", 33]\n");
+    assert_fails(text, BF_ERANGE, "t.yaml:3:17: key 'jpeg_qualities'",
+                 "33 values, at most 32");
+}
+
+static void test_scenario_data_dir_errors(void **state)
+{
+    struct bf_scenario *sc;
+
+    (void)state;
+    assert_fails("task: train\nmodels: resnet18\ndata_dir: /nonexistent/d\n",
+                 BF_EPARSE, "t.yaml:3:11: key 'data_dir'",
+                 "cannot open '/nonexistent/d': No such file or directory");
+    assert_fails("task: train\nmodels: resnet18\ndata_dir: " DUMMY_BFW "\n",
+                 BF_EPARSE, "t.yaml:3:11: key 'data_dir'",
+                 "cannot open '" DUMMY_BFW "': not a directory");
+    assert_fails("task: train\nmodels: resnet18\ndata_dir: \"\"\n", BF_EPARSE,
+                 "t.yaml:3:11: key 'data_dir'",
+                 "expected a directory path, got an empty string");
+    assert_fails("task: train\nmodels: resnet18\ndata_dir:\n", BF_EPARSE,
+                 "key 'data_dir'", "missing value");
+    assert_fails("task: train\nmodels: resnet18\ndata_dir: [" TRAIN_DATA "]\n",
+                 BF_EPARSE, "t.yaml:3:11: key 'data_dir'",
+                 "expected a directory path, got a sequence");
+
+    /* idx and folder need data_dir; the error points at the dataset. */
+    assert_fails("task: train\nmodels: resnet18\ndataset: idx\n", BF_EPARSE,
+                 "t.yaml:3:10: key 'dataset'", "'idx' needs data_dir");
+    assert_fails("dataset: folder\ntask: train\nmodels: resnet18\n", BF_EPARSE,
+                 "t.yaml:1:10: key 'dataset'", "'folder' needs data_dir");
+    sc = parse_ok("task: train\nmodels: resnet18\ndataset: folder\n"
+                  "data_dir: " TRAIN_DATA "/\n");
+    assert_string_equal(sc->dataset, "folder");
+    assert_string_equal(sc->data_dir, TRAIN_DATA "/");
+    bf_scenario_free(sc);
+}
+
+static void test_scenario_bad_strategy(void **state)
+{
+    (void)state;
+    assert_fails("task: train\nmodels: resnet18\n"
+                 "strategies: [kd, botlefit]\n",
+                 BF_EPARSE, "t.yaml:3:18: key 'strategies'",
+                 "unknown value 'botlefit' (did you mean 'bottlefit'? "
+                 "choices: " STRATEGY_CHOICES ")");
+    assert_fails("task: train\nmodels: resnet18\nstrategies: ghnd_kd\n",
+                 BF_EPARSE, "t.yaml:3:13: key 'strategies'",
+                 "(did you mean 'ghnd-kd'? choices: ");
+    assert_fails("task: train\nmodels: resnet18\nstrategies: distill\n",
+                 BF_EPARSE, "t.yaml:3:13: key 'strategies'",
+                 "unknown value 'distill' (choices: " STRATEGY_CHOICES ")");
+    assert_fails("task: train\nmodels: resnet18\nstrategies: [kd, kd]\n",
+                 BF_EPARSE, "t.yaml:3:18: key 'strategies'",
+                 "duplicate value 'kd'");
+    assert_fails("task: train\nmodels: resnet18\ndataset: mnist\n", BF_EPARSE,
+                 "t.yaml:3:10: key 'dataset'",
+                 "unknown value 'mnist' (choices: fashion-mnist|idx|folder)");
 }
 
 static void test_scenario_syntax_error(void **state)
@@ -656,6 +989,13 @@ int main(void)
         cmocka_unit_test(test_scenario_bool_spellings),
         cmocka_unit_test(test_scenario_range_limits),
         cmocka_unit_test(test_scenario_weights_absolute),
+        cmocka_unit_test(test_scenario_train_every_key_file),
+        cmocka_unit_test(test_scenario_train_defaults),
+        cmocka_unit_test(test_scenario_train_limits),
+        cmocka_unit_test(test_scenario_wrong_task_key),
+        cmocka_unit_test(test_scenario_value_list_errors),
+        cmocka_unit_test(test_scenario_data_dir_errors),
+        cmocka_unit_test(test_scenario_bad_strategy),
         cmocka_unit_test(test_scenario_syntax_error),
         cmocka_unit_test(test_scenario_invalid_utf8),
         cmocka_unit_test(test_scenario_unknown_key),

@@ -1,5 +1,6 @@
-/* Tests of bf_store: round trip, schema versions, durability across a kill,
- * batch atomicity and every error path the store reports. */
+/* Tests of bf_store: round trip, schema versions and the migration from
+ * version 1, durability across a kill, batch atomicity, training epochs and
+ * accuracy rows, and every error path the store reports. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include "bf_log.h"
 #include "bf_store.h"
 
+#include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -19,6 +21,109 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/*
+ * The version 1 schema exactly as bfbench 0.1 created it (a fixture: it
+ * must not follow later changes of bf_store.c).
+ */
+static const char schema_v1[] =
+    "-- bottlefit-bench results store, schema version 1.\n"
+    "-- Times are ISO 8601 UTC text (2026-11-21T08:00:00Z); durations are\n"
+    "-- integer nanoseconds; a NULL stage timing means the stage does not\n"
+    "-- exist in that configuration (never zero).\n"
+    "\n"
+    "-- One row per `bfbench run`. Committed as 'running' before any case\n"
+    "-- starts, so a killed process leaves status 'running' and\n"
+    "-- finished_at NULL, which reports show as unfinished.\n"
+    "CREATE TABLE runs (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    started_at TEXT NOT NULL,\n"
+    "    finished_at TEXT, -- NULL until the run ends\n"
+    "    status TEXT NOT NULL CHECK (status IN\n"
+    "        ('running', 'finished', 'failed', 'interrupted')),\n"
+    "    scenario_path TEXT NOT NULL,\n"
+    "    scenario_name TEXT NOT NULL,\n"
+    "    scenario_sha256 TEXT NOT NULL, -- hex digest of the file bytes\n"
+    "    scenario_text TEXT NOT NULL, -- the file itself, for exact replay\n"
+    "    seed INTEGER NOT NULL, -- the uint64 seed's bits read as int64\n"
+    "    git_commit TEXT NOT NULL, -- 'unknown' outside a git tree\n"
+    "    git_dirty INTEGER NOT NULL CHECK (git_dirty IN (-1, 0, 1)),\n"
+    "        -- 1 dirty, 0 clean, -1 unknown\n"
+    "    host TEXT NOT NULL,\n"
+    "    cpu_model TEXT NOT NULL,\n"
+    "    cores_online INTEGER NOT NULL,\n"
+    "    libtorch_version TEXT NOT NULL,\n"
+    "    blas TEXT NOT NULL,\n"
+    "    build_type TEXT NOT NULL, -- CMAKE_BUILD_TYPE of bfbench\n"
+    "    bfbench_version TEXT NOT NULL,\n"
+    "    input_hashes TEXT NOT NULL, -- JSON object: input name -> SHA-256\n"
+    "    command_line TEXT NOT NULL\n"
+    ");\n"
+    "\n"
+    "-- One row per expanded case of a run, committed 'running' when the\n"
+    "-- case starts.\n"
+    "CREATE TABLE cases (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    run_id INTEGER NOT NULL REFERENCES runs(id),\n"
+    "    case_index INTEGER NOT NULL, -- position in the expanded matrix\n"
+    "    config TEXT NOT NULL, -- local, edge, ae-split, spinn-split, ...\n"
+    "    model TEXT NOT NULL,\n"
+    "    weights TEXT NOT NULL, -- 'random' or the weights file path\n"
+    "    weights_sha256 TEXT NOT NULL, -- '' for random weights\n"
+    "    input_channels INTEGER NOT NULL,\n"
+    "    input_h INTEGER NOT NULL,\n"
+    "    input_w INTEGER NOT NULL,\n"
+    "    batch INTEGER NOT NULL,\n"
+    "    threads INTEGER NOT NULL, -- intra-op threads\n"
+    "    fold_bn INTEGER NOT NULL, -- 1: batch norm folded into convs\n"
+    "    channels_last INTEGER NOT NULL,\n"
+    "    warmup INTEGER NOT NULL, -- untimed requests before sampling\n"
+    "    params INTEGER NOT NULL,\n"
+    "    macs INTEGER NOT NULL, -- per image\n"
+    "    status TEXT NOT NULL CHECK (status IN\n"
+    "        ('running', 'finished', 'failed', 'skipped')),\n"
+    "    error TEXT, -- why it failed or was skipped, else NULL\n"
+    "    started_at TEXT NOT NULL,\n"
+    "    finished_at TEXT -- NULL until the case ends\n"
+    ");\n"
+    "-- Reports walk the cases of a run in case order.\n"
+    "CREATE INDEX cases_run_case ON cases(run_id, case_index);\n"
+    "\n"
+    "-- One row per timed request.\n"
+    "CREATE TABLE samples (\n"
+    "    case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+    "    seq INTEGER NOT NULL, -- request number within the case\n"
+    "    e2e_ns INTEGER,\n"
+    "    head_ns INTEGER,\n"
+    "    encode_ns INTEGER,\n"
+    "    transfer_ns INTEGER,\n"
+    "    server_queue_ns INTEGER,\n"
+    "    server_decode_ns INTEGER,\n"
+    "    tail_ns INTEGER,\n"
+    "    reply_ns INTEGER,\n"
+    "    bytes_up INTEGER,\n"
+    "    bytes_down INTEGER,\n"
+    "    PRIMARY KEY (case_id, seq)\n"
+    ") WITHOUT ROWID;\n"
+    "\n"
+    "-- Statistics computed in C from the samples, one row per case and\n"
+    "-- metric, each with its unit and how it was obtained.\n"
+    "CREATE TABLE aggregates (\n"
+    "    case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+    "    metric TEXT NOT NULL, -- e2e, head, transfer, ...\n"
+    "    unit TEXT NOT NULL, -- ms, bytes, mJ, ...\n"
+    "    method TEXT NOT NULL,\n"
+    "        -- measured:<clock or sensor> or modeled:<profile>:<version>\n"
+    "    n INTEGER NOT NULL, -- number of samples summarised\n"
+    "    mean REAL,\n"
+    "    stddev REAL, -- sample standard deviation, 0 when n < 2\n"
+    "    min REAL,\n"
+    "    p50 REAL,\n"
+    "    p90 REAL,\n"
+    "    p99 REAL,\n"
+    "    max REAL,\n"
+    "    PRIMARY KEY (case_id, metric)\n"
+    ") WITHOUT ROWID;\n";
 
 /* A temporary directory holding one DB file. */
 struct fixture {
@@ -401,6 +506,26 @@ static void test_store_case_error_text(void **state)
     assert_query_text(f->db, "SELECT status FROM runs", "failed");
 }
 
+/* A DB newer than this bfbench is refused, named, and left as it was. */
+static void refuse_newer(const char *db_path, int version)
+{
+    struct bf_store *store = NULL;
+    char sql[64], expect[64];
+
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+    exec_sql(db_path, sql);
+    store = (struct bf_store *)1;
+    bf_err_clear();
+    assert_int_equal(bf_store_open(db_path, &store), BF_EVERSION);
+    assert_null(store);
+    assert_non_null(strstr(bf_last_error(), db_path));
+    snprintf(expect, sizeof(expect), "schema version %d is newer", version);
+    assert_non_null(strstr(bf_last_error(), expect));
+    assert_non_null(strstr(bf_last_error(), "(2)"));
+    assert_non_null(strstr(bf_last_error(), "--db"));
+    assert_int_equal(query_int(db_path, "PRAGMA user_version"), version);
+}
+
 static void test_store_schema_version_refused(void **state)
 {
     struct fixture *f = *state;
@@ -408,18 +533,12 @@ static void test_store_schema_version_refused(void **state)
 
     assert_int_equal(bf_store_open(f->db, &store), 0);
     bf_store_close(store);
-    exec_sql(f->db, "PRAGMA user_version=99");
-
-    store = (struct bf_store *)1;
-    bf_err_clear();
+    refuse_newer(f->db, 3);
+    refuse_newer(f->db, 99);
+    /* Nor does a negative version read as an old one. */
+    exec_sql(f->db, "PRAGMA user_version=-1");
     assert_int_equal(bf_store_open(f->db, &store), BF_EVERSION);
-    assert_null(store);
-    assert_non_null(strstr(bf_last_error(), f->db));
-    assert_non_null(strstr(bf_last_error(), "schema version 99 is newer"));
-    assert_non_null(strstr(bf_last_error(), "(1)"));
-    assert_non_null(strstr(bf_last_error(), "--db"));
-    /* The refused DB is left as it was. */
-    assert_int_equal(query_int(f->db, "PRAGMA user_version"), 99);
+    assert_non_null(strstr(bf_last_error(), "version -1 is not one"));
 }
 
 static void test_store_not_sqlite(void **state)
@@ -572,8 +691,8 @@ static void test_store_wal_and_schema(void **state)
     assert_int_equal(query_int(f->db, "SELECT count(*) FROM sqlite_schema "
                                       "WHERE type = 'table' AND name IN "
                                       "('runs', 'cases', 'samples', "
-                                      "'aggregates')"),
-                     4);
+                                      "'aggregates', 'epochs', 'accuracy')"),
+                     6);
 }
 
 static void test_store_foreign_keys(void **state)
@@ -775,6 +894,585 @@ static void test_store_result_order(void **state)
     bf_store_close(store);
 }
 
+/* The schema as SQLite stores it, for comparing two DBs. */
+static char *schema_text(const char *db_path)
+{
+    return query_text(db_path, "SELECT group_concat(type || ' ' || name || "
+                               "': ' || ifnull(sql, ''), char(10)) FROM "
+                               "(SELECT * FROM sqlite_schema ORDER BY name)");
+}
+
+/* A version 1 DB holding one finished run with one measured case. */
+static void make_v1_db(const char *db_path)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open_v2(db_path, &db,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                     NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "PRAGMA user_version = 1;"
+            "INSERT INTO runs VALUES (1, '2026-01-01T00:00:00Z', "
+            "'2026-01-01T00:01:00Z', 'finished', 's.yaml', 's', 'ab', "
+            "'name: s', 7, 'abc', 0, 'h', 'c', 4, '1.13.1', 'openblas', "
+            "'Release', '0.1.0', '{}', 'bfbench run s.yaml');"
+            "INSERT INTO cases VALUES (1, 1, 0, 'local', 'resnet18', "
+            "'random', '', 3, 224, 224, 1, 4, 1, 0, 5, 11689512, "
+            "1814083584, 'finished', NULL, '2026-01-01T00:00:01Z', "
+            "'2026-01-01T00:00:59Z');"
+            "INSERT INTO samples VALUES (1, 0, 1000, NULL, NULL, NULL, NULL, "
+            "NULL, NULL, NULL, NULL, NULL);"
+            "INSERT INTO aggregates VALUES (1, 'e2e', 'ms', 'measured:host', "
+            "1, 0.001, 0, 0.001, 0.001, 0.001, 0.001, 0.001);",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static struct bf_accuracy_row accuracy_row(const char *variant)
+{
+    struct bf_accuracy_row row = {
+        .variant = variant,
+        .split = "test",
+        .n = 10000,
+        .top1 = 91.25,
+        .top5 = 99.5,
+        .payload_bytes = -1,
+        .payload_zstd_bytes = -1,
+        .transmitted_elements = -1,
+        .input_elements = 784,
+        .jpeg_reference_bytes = -1,
+        .jpeg_reference_quality = 0,
+        .method = "measured:host",
+    };
+    return row;
+}
+
+/* A training case of a BottleFit student. */
+static struct bf_case_row trained_case(int index)
+{
+    struct bf_case_row row = case_row(index);
+
+    row.config = "train";
+    row.model = "resnet_mini";
+    row.strategy = "bottlefit";
+    row.freeze_encoder = 1;
+    row.bottleneck_version = 2;
+    row.bottleneck_channels = 12;
+    row.split_shape = "12x7x7";
+    row.head_params = 5000;
+    row.head_macs = 250000;
+    row.head_bytes = 20000;
+    row.dataset = "fashion-mnist";
+    row.dataset_sha256 = "d5";
+    row.teacher_sha256 = "7e";
+    return row;
+}
+
+/*
+ * A version 1 DB is migrated on open: version 2, the old rows intact and
+ * readable, the new columns NULL for them, the new tables usable, and the
+ * same schema as a DB created at version 2.
+ */
+static void test_store_migrate_v1(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = trained_case(1);
+    struct bf_epoch_row epoch = {.phase = "stage1", .epoch = 1, .best = 1};
+    struct bf_accuracy_row acc = accuracy_row("fp32");
+    struct seen seen = {0};
+    char fresh[160];
+    char *migrated_schema, *fresh_schema;
+    int64_t count = 0, last = 0, case_id = 0, run_id = 0;
+
+    make_v1_db(f->db);
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(query_int(f->db, "PRAGMA user_version"), 2);
+
+    /* The old rows, through the store and as stored. */
+    assert_int_equal(bf_store_last_run(store, &last), 0);
+    assert_int_equal(last, 1);
+    assert_int_equal(bf_store_count_samples(store, 1, &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(bf_store_each_result(store, 1, collect, &seen), 0);
+    assert_int_equal(seen.rows, 1);
+    assert_string_equal(seen.metric[0], "e2e");
+    assert_string_equal(seen.first_model, "resnet18");
+    assert_int_equal(seen.first.macs, 1814083584);
+    assert_query_text(f->db,
+                      "SELECT count(*) FROM cases WHERE id = 1 AND strategy "
+                      "IS NULL AND freeze_encoder IS NULL AND head_params IS "
+                      "NULL AND dataset IS NULL AND teacher_sha256 IS NULL",
+                      "1");
+
+    /* The new columns and tables, on the old case and on a new one. */
+    assert_int_equal(bf_store_add_epochs(store, 1, &epoch, 1), 0);
+    assert_int_equal(bf_store_add_accuracy(store, 1, &acc, 1), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+    bf_store_close(store);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM epochs"), 1);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM accuracy"), 1);
+    assert_query_text(f->db,
+                      "SELECT strategy || ' ' || head_params FROM cases "
+                      "WHERE id = 2",
+                      "bottlefit 5000");
+
+    /* Migrated and created at version 2: the same schema. */
+    snprintf(fresh, sizeof(fresh), "%s/fresh.db", f->dir);
+    assert_int_equal(bf_store_open(fresh, &store), 0);
+    bf_store_close(store);
+    migrated_schema = schema_text(f->db);
+    fresh_schema = schema_text(fresh);
+    assert_non_null(migrated_schema);
+    assert_non_null(fresh_schema);
+    assert_string_equal(migrated_schema, fresh_schema);
+    free(migrated_schema);
+    free(fresh_schema);
+    unlink(fresh);
+    snprintf(fresh, sizeof(fresh), "%s/fresh.db-wal", f->dir);
+    unlink(fresh);
+    snprintf(fresh, sizeof(fresh), "%s/fresh.db-shm", f->dir);
+    unlink(fresh);
+}
+
+/* A migration that fails leaves the version 1 DB exactly as it was. */
+static void test_store_migrate_v1_fails_whole(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+
+    make_v1_db(f->db);
+    /* A table in the way of version 2. */
+    exec_sql(f->db, "CREATE TABLE accuracy (x INTEGER)");
+    bf_err_clear();
+    assert_int_equal(bf_store_open(f->db, &store), BF_EDB);
+    assert_null(store);
+    assert_non_null(strstr(bf_last_error(), f->db));
+    assert_non_null(strstr(bf_last_error(), "migrating schema version 1 to 2"));
+    assert_non_null(strstr(bf_last_error(), "already exists"));
+    assert_int_equal(query_int(f->db, "PRAGMA user_version"), 1);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM pragma_table_info"
+                                      "('cases') WHERE name = 'strategy'"),
+                     0);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM sqlite_schema "
+                                      "WHERE name = 'epochs'"),
+                     0);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM cases"), 1);
+}
+
+/* The training fields of a case: stored, or NULL when not recorded. */
+static void test_store_case_training_fields(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_case_row trained = trained_case(0);
+    struct bf_case_row plain = case_row(1);
+    struct bf_case_row naive = trained_case(2);
+    struct bf_case_row bad = trained_case(3);
+    int64_t run_id, case_id;
+
+    naive.strategy = "naive";
+    naive.freeze_encoder = 0;
+    naive.bottleneck_version = -1;
+    naive.split_shape = "";
+    naive.head_bytes = 0;
+    naive.teacher_sha256 = NULL;
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &trained, &case_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &plain, &case_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &naive, &case_id), 0);
+
+    /* Out of range: refused before anything is stored. */
+    bad.freeze_encoder = 2;
+    bf_err_clear();
+    assert_int_equal(bf_store_case_begin(store, run_id, &bad, &case_id),
+                     BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "freeze_encoder is 2"));
+    bad.freeze_encoder = 1;
+    bad.head_macs = -7;
+    assert_int_equal(bf_store_case_begin(store, run_id, &bad, &case_id),
+                     BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "case 3 of run"));
+    assert_non_null(strstr(bf_last_error(), "head_macs is -7"));
+    bf_store_close(store);
+
+    assert_query_text(f->db,
+                      "SELECT strategy || ' ' || freeze_encoder || ' ' || "
+                      "bottleneck_version || ':' || bottleneck_channels || ' "
+                      "' || split_shape || ' ' || head_params || ' ' || "
+                      "head_macs || ' ' || head_bytes || ' ' || dataset || ' "
+                      "' || dataset_sha256 || ' ' || teacher_sha256 FROM "
+                      "cases WHERE case_index = 0",
+                      "bottlefit 1 2:12 12x7x7 5000 250000 20000 "
+                      "fashion-mnist d5 7e");
+    /* Designated initialisers leave the training fields 0 and NULL: all
+     * stored NULL, freeze_encoder included (nothing was trained). */
+    assert_int_equal(
+        query_int(f->db,
+                  "SELECT count(*) FROM cases WHERE case_index = 1 AND "
+                  "strategy IS NULL AND freeze_encoder IS NULL AND "
+                  "bottleneck_version IS NULL AND bottleneck_channels IS "
+                  "NULL AND split_shape IS NULL AND head_params IS NULL AND "
+                  "head_macs IS NULL AND head_bytes IS NULL AND dataset IS "
+                  "NULL AND dataset_sha256 IS NULL AND teacher_sha256 IS "
+                  "NULL"),
+        1);
+    /* With a strategy, freeze_encoder 0 is a value. */
+    assert_int_equal(
+        query_int(f->db,
+                  "SELECT count(*) FROM cases WHERE case_index = 2 AND "
+                  "freeze_encoder = 0 AND bottleneck_version IS NULL AND "
+                  "bottleneck_channels = 12 AND split_shape IS NULL AND "
+                  "head_bytes IS NULL AND teacher_sha256 IS NULL"),
+        1);
+    assert_int_equal(
+        query_int(f->db, "SELECT count(*) FROM cases WHERE case_index = 3"), 0);
+}
+
+/* Epochs: numbered across calls per case, NaN stored NULL, best 0 or 1. */
+static void test_store_epochs_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = trained_case(0);
+    struct bf_epoch_row first[2] = {
+        {"stage1", 1, 1e-3, 2.5, 61.25, 12.5, 4800.0, 1},
+        {"stage1", 2, 1e-3, 1.75, 60.0, 12.0, 5000.0, 0},
+    };
+    struct bf_epoch_row second = {"stage2", 1, 1e-4, 0.5, NAN, 11.0, 5450.5, 7};
+    int64_t run_id, case_a, case_b;
+    char sql[256];
+
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_a), 0);
+    row.case_index = 1;
+    assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_b), 0);
+    assert_int_equal(bf_store_add_epochs(store, case_a, first, 2), 0);
+    assert_int_equal(bf_store_add_epochs(store, case_a, first, 0), 0);
+    assert_int_equal(bf_store_add_epochs(store, case_b, &second, 1), 0);
+    assert_int_equal(bf_store_add_epochs(store, case_a, &second, 1), 0);
+
+    /* Errors: no rows, an unknown case; neither stores anything. */
+    assert_int_equal(bf_store_add_epochs(store, case_a, NULL, 1), BF_EINVAL);
+    bf_err_clear();
+    assert_int_equal(bf_store_add_epochs(store, 999, first, 2), BF_EDB);
+    assert_non_null(strstr(bf_last_error(), "FOREIGN KEY"));
+    assert_non_null(strstr(bf_last_error(), "epoch 1 of phase 'stage1' of "
+                                            "case 999"));
+    bf_store_close(store);
+
+    snprintf(sql, sizeof(sql),
+             "SELECT group_concat(seq || ' ' || phase || ' ' || epoch || ' ' "
+             "|| best || ' ' || ifnull(val_top1, 'NULL'), ', ') FROM (SELECT "
+             "* FROM epochs WHERE case_id = %lld ORDER BY seq)",
+             (long long)case_a);
+    assert_query_text(f->db, sql,
+                      "0 stage1 1 1 61.25, 1 stage1 2 0 60.0, "
+                      "2 stage2 1 1 NULL");
+    snprintf(sql, sizeof(sql),
+             "SELECT seq || ' ' || lr || ' ' || train_loss || ' ' || seconds "
+             "|| ' ' || images_per_s FROM epochs WHERE case_id = %lld",
+             (long long)case_b);
+    assert_query_text(f->db, sql, "0 0.0001 0.5 11.0 5450.5");
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM epochs"), 4);
+}
+
+/* Collects what bf_store_each_accuracy yields. */
+struct seen_acc {
+    int rows;
+    struct bf_accuracy_view view[12];
+    char variant[12][16];
+    char split[12][16];
+    char strategy[12][16];
+    char split_shape[12][16];
+    char dataset[12][16];
+    char method[12][16];
+    char case_status[12][16];
+    char case_error[12][32];
+    int stop_after;
+};
+
+static int collect_acc(const struct bf_accuracy_view *v, void *ctx)
+{
+    struct seen_acc *s = ctx;
+
+    if (s->rows < 12) {
+        int i = s->rows;
+
+        s->view[i] = *v;
+        copy(s->variant[i], sizeof(s->variant[0]), v->acc.variant);
+        copy(s->split[i], sizeof(s->split[0]), v->acc.split);
+        copy(s->strategy[i], sizeof(s->strategy[0]), v->strategy);
+        copy(s->split_shape[i], sizeof(s->split_shape[0]), v->split_shape);
+        copy(s->dataset[i], sizeof(s->dataset[0]), v->dataset);
+        copy(s->method[i], sizeof(s->method[0]), v->acc.method);
+        copy(s->case_status[i], sizeof(s->case_status[0]), v->case_status);
+        copy(s->case_error[i], sizeof(s->case_error[0]), v->case_error);
+    }
+    s->rows++;
+    if (s->stop_after && s->rows == s->stop_after)
+        return 7;
+    return 0;
+}
+
+/*
+ * Accuracy rows: the fields back as stored, n/a as -1, the compression
+ * against JPEG and the element ratio computed on insert (or NULL, read as
+ * NaN).
+ */
+static void test_store_accuracy_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = trained_case(0);
+    struct bf_accuracy_row rows[3] = {
+        accuracy_row("fp32"), accuracy_row("int8"), accuracy_row("jpeg-q90")};
+    struct seen_acc seen = {0};
+    const struct bf_accuracy_view *v;
+    int64_t run_id, case_id;
+    char sql[256];
+
+    /* fp32: payload known, no JPEG reference: no compression. */
+    rows[0].payload_bytes = 2352;
+    rows[0].transmitted_elements = 588;
+    /* int8 against the JPEG reference. */
+    rows[1].top1 = 90.5;
+    rows[1].payload_bytes = 10092;
+    rows[1].payload_zstd_bytes = 7001.25;
+    rows[1].transmitted_elements = 588;
+    rows[1].jpeg_reference_bytes = 44770;
+    rows[1].jpeg_reference_quality = 90;
+    /* JPEG input: larger than the reference, so the compression is
+     * negative; input elements unknown, so no element ratio. */
+    rows[2].top1 = 89.0;
+    rows[2].top5 = 100;
+    rows[2].payload_bytes = 50000;
+    rows[2].transmitted_elements = 784;
+    rows[2].input_elements = NAN;
+    rows[2].jpeg_reference_bytes = 40000;
+    rows[2].jpeg_reference_quality = 90;
+    rows[2].method = NULL;
+
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+    assert_int_equal(bf_store_add_accuracy(store, case_id, rows, 3), 0);
+    assert_int_equal(bf_store_add_accuracy(store, case_id, rows, 0), 0);
+    assert_int_equal(bf_store_case_end(store, case_id, "finished", NULL), 0);
+
+    assert_int_equal(bf_store_each_accuracy(store, run_id, collect_acc, &seen),
+                     0);
+    assert_int_equal(seen.rows, 3);
+    v = &seen.view[1];
+    assert_string_equal(seen.variant[1], "int8");
+    assert_int_equal(v->run_id, run_id);
+    assert_int_equal(v->case_id, case_id);
+    assert_int_equal(v->case_index, 0);
+    assert_string_equal(seen.case_status[1], "finished");
+    assert_string_equal(seen.case_error[1], "");
+    assert_string_equal(seen.strategy[1], "bottlefit");
+    assert_int_equal(v->freeze_encoder, 1);
+    assert_int_equal(v->bottleneck_version, 2);
+    assert_int_equal(v->bottleneck_channels, 12);
+    assert_string_equal(seen.split_shape[1], "12x7x7");
+    assert_int_equal(v->head_params, 5000);
+    assert_int_equal(v->head_macs, 250000);
+    assert_int_equal(v->head_bytes, 20000);
+    assert_string_equal(seen.dataset[1], "fashion-mnist");
+    assert_string_equal(seen.method[1], "measured:host");
+    assert_int_equal(v->acc.n, 10000);
+    assert_true(v->acc.top1 == 90.5 && v->acc.top5 == 99.5);
+    assert_true(v->acc.payload_bytes == 10092);
+    assert_true(v->acc.payload_zstd_bytes == 7001.25);
+    assert_true(v->acc.transmitted_elements == 588);
+    assert_true(v->acc.input_elements == 784);
+    assert_true(v->acc.jpeg_reference_bytes == 44770);
+    assert_int_equal(v->acc.jpeg_reference_quality, 90);
+    assert_true(fabs(v->compression_vs_jpeg - 0.774581192762) < 1e-9);
+    assert_true(v->compression_vs_jpeg == 1.0 - 10092.0 / 44770.0);
+    assert_true(v->element_ratio == 0.75);
+
+    v = &seen.view[0];
+    assert_true(v->acc.payload_zstd_bytes == -1);
+    assert_true(v->acc.jpeg_reference_bytes == -1);
+    assert_int_equal(v->acc.jpeg_reference_quality, 0);
+    assert_true(isnan(v->compression_vs_jpeg));
+    assert_true(v->element_ratio == 0.75);
+
+    v = &seen.view[2];
+    assert_true(v->compression_vs_jpeg == -0.25);
+    assert_true(v->acc.input_elements == -1);
+    assert_true(isnan(v->element_ratio));
+    assert_string_equal(seen.method[2], "");
+    bf_store_close(store);
+
+    /* As stored: n/a is NULL. */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM accuracy WHERE case_id = %lld AND "
+             "variant = 'fp32' AND payload_zstd_bytes IS NULL AND "
+             "jpeg_reference_bytes IS NULL AND jpeg_reference_quality IS "
+             "NULL AND compression_vs_jpeg IS NULL AND element_ratio = 0.75",
+             (long long)case_id);
+    assert_int_equal(query_int(f->db, sql), 1);
+    assert_query_text(f->db,
+                      "SELECT printf('%.6f', compression_vs_jpeg) FROM "
+                      "accuracy WHERE variant = 'int8'",
+                      "0.774581");
+    assert_query_text(f->db,
+                      "SELECT ifnull(input_elements, 'NULL') || ' ' || "
+                      "ifnull(element_ratio, 'NULL') FROM accuracy WHERE "
+                      "variant = 'jpeg-q90'",
+                      "NULL NULL");
+}
+
+/*
+ * Order: run, case index, then fp32, int8, jpeg-q<N> by N, the rest by
+ * name. A training case without accuracy rows appears once, with variant
+ * ""; a case without a strategy or accuracy rows does not appear.
+ */
+static void test_store_accuracy_order(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    static const char *const scrambled[] = {"jpeg-q90", "int8",     "zstd-raw",
+                                            "jpeg-q10", "fp32",     "jpeg-q5",
+                                            "jpeg-qx",  "jpeg-q100"};
+    static const char *const expect[] = {"fp32",     "int8",     "jpeg-q5",
+                                         "jpeg-q10", "jpeg-q90", "jpeg-q100",
+                                         "jpeg-qx",  "zstd-raw"};
+    struct bf_accuracy_row rows[8];
+    struct bf_case_row trained = trained_case(1);
+    struct bf_case_row failed = trained_case(0);
+    struct bf_case_row plain = case_row(2);
+    struct bf_accuracy_row test_set = accuracy_row("fp32");
+    struct seen_acc seen = {0};
+    int64_t runs[2], case_id;
+    size_t i;
+
+    for (i = 0; i < 8; i++)
+        rows[i] = accuracy_row(scrambled[i]);
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &runs[0]), 0);
+    /* Case 1 inserted before case 0. */
+    assert_int_equal(bf_store_case_begin(store, runs[0], &trained, &case_id),
+                     0);
+    assert_int_equal(bf_store_add_accuracy(store, case_id, rows, 8), 0);
+    assert_int_equal(bf_store_case_begin(store, runs[0], &failed, &case_id), 0);
+    assert_int_equal(
+        bf_store_case_end(store, case_id, "failed", "teacher diverged"), 0);
+    assert_int_equal(bf_store_case_begin(store, runs[0], &plain, &case_id), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &runs[1]), 0);
+    trained.case_index = 0;
+    assert_int_equal(bf_store_case_begin(store, runs[1], &trained, &case_id),
+                     0);
+    /* Same variant on another split sorts after. */
+    test_set.split = "test-c";
+    assert_int_equal(bf_store_add_accuracy(store, case_id, &test_set, 1), 0);
+    test_set.split = "test";
+    assert_int_equal(bf_store_add_accuracy(store, case_id, &test_set, 1), 0);
+
+    assert_int_equal(bf_store_each_accuracy(store, 0, collect_acc, &seen), 0);
+    assert_int_equal(seen.rows, 1 + 8 + 2);
+    assert_int_equal(seen.view[0].case_index, 0);
+    assert_string_equal(seen.variant[0], "");
+    assert_string_equal(seen.case_status[0], "failed");
+    assert_string_equal(seen.case_error[0], "teacher diverged");
+    assert_string_equal(seen.strategy[0], "bottlefit");
+    assert_int_equal(seen.view[0].acc.n, 0);
+    assert_true(seen.view[0].acc.top1 == 0);
+    assert_true(isnan(seen.view[0].compression_vs_jpeg));
+    for (i = 0; i < 8; i++) {
+        assert_int_equal(seen.view[1 + i].run_id, runs[0]);
+        assert_int_equal(seen.view[1 + i].case_index, 1);
+        assert_string_equal(seen.variant[1 + i], expect[i]);
+    }
+    assert_int_equal(seen.view[9].run_id, runs[1]);
+    assert_string_equal(seen.variant[9], "fp32");
+    assert_string_equal(seen.variant[10], "fp32");
+    assert_string_equal(seen.split[9], "test");
+    assert_string_equal(seen.split[10], "test-c");
+
+    /* One run; the walk stops on a nonzero return and can start again. */
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(bf_store_each_accuracy(store, runs[1], collect_acc, &seen),
+                     0);
+    assert_int_equal(seen.rows, 2);
+    memset(&seen, 0, sizeof(seen));
+    seen.stop_after = 3;
+    assert_int_equal(bf_store_each_accuracy(store, 0, collect_acc, &seen), 7);
+    assert_int_equal(seen.rows, 3);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(bf_store_each_accuracy(store, 0, collect_acc, &seen), 0);
+    assert_int_equal(seen.rows, 11);
+    assert_int_equal(bf_store_each_accuracy(store, -2, collect_acc, &seen),
+                     BF_EINVAL);
+    bf_store_close(store);
+}
+
+/* Every refused accuracy row fails its whole batch. */
+static void test_store_accuracy_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = trained_case(0);
+    struct bf_accuracy_row rows[2] = {accuracy_row("fp32"),
+                                      accuracy_row("int8")};
+    int64_t run_id, case_id;
+
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+
+#define REFUSED(field, value, code, text)                                      \
+    do {                                                                       \
+        struct bf_accuracy_row keep = rows[1];                                 \
+        rows[1].field = value;                                                 \
+        bf_err_clear();                                                        \
+        assert_int_equal(bf_store_add_accuracy(store, case_id, rows, 2),       \
+                         code);                                                \
+        assert_non_null(strstr(bf_last_error(), text));                        \
+        rows[1] = keep;                                                        \
+    } while (0)
+    REFUSED(variant, NULL, BF_EINVAL, "accuracy row 1 has no variant");
+    REFUSED(variant, "", BF_EINVAL, "has no variant");
+    REFUSED(split, NULL, BF_EINVAL, "('int8') has no split");
+    REFUSED(split, "val", BF_EINVAL, "split 'val': validation data");
+    REFUSED(n, -1, BF_EINVAL, "n is -1");
+    REFUSED(top1, 150, BF_EINVAL, "top-1 150 or top-5 99.5 is not a percent");
+    REFUSED(top5, NAN, BF_EINVAL, "not a percentage");
+    REFUSED(payload_bytes, -5, BF_EINVAL, "payload_bytes is -5 (use -1");
+    REFUSED(jpeg_reference_bytes, INFINITY, BF_EINVAL,
+            "jpeg_reference_bytes is inf");
+    REFUSED(jpeg_reference_quality, 101, BF_EINVAL, "quality 101 is not");
+    REFUSED(variant, "fp32", BF_EDB, "UNIQUE");
+#undef REFUSED
+    assert_int_equal(bf_store_add_accuracy(store, case_id, NULL, 1), BF_EINVAL);
+    assert_int_equal(bf_store_add_accuracy(store, case_id + 5, rows, 2),
+                     BF_EDB);
+    assert_non_null(strstr(bf_last_error(), "FOREIGN KEY"));
+    assert_non_null(strstr(bf_last_error(), "accuracy 'fp32' on 'test'"));
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM accuracy"), 0);
+
+    /* After the failures the store still takes the batch. */
+    assert_int_equal(bf_store_add_accuracy(store, case_id, rows, 2), 0);
+    bf_store_close(store);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM accuracy"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -802,6 +1500,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_callback_stops_walk, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_result_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_migrate_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_migrate_v1_fails_whole,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_case_training_fields, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_epochs_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_accuracy_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_accuracy_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_accuracy_refused, setup,
                                         teardown),
     };
 
