@@ -843,8 +843,9 @@ out:
     return rc;
 }
 
-/* Mean zstd bytes of the 8-bit bottleneck over the test items. */
-static int zstd_payload(struct train_run *tr, bf_model *m, double *mean)
+/* Mean zstd bytes of the 8-bit split tensor over the test items. */
+static int zstd_payload(struct train_run *tr, bf_model *m, int split,
+                        double *mean)
 {
     const struct bf_dataset_info *in = &tr->info;
     size_t per = (size_t)in->channels * (size_t)in->height * (size_t)in->width;
@@ -878,7 +879,7 @@ static int zstd_payload(struct train_run *tr, bf_model *m, double *mean)
         if (rc == 0)
             rc = bf_tensor_from_f32(shape, 4, images, &x);
         if (rc == 0)
-            rc = bf_model_forward(m, x, 0, 0, &f);
+            rc = bf_model_forward(m, x, 0, split, &f);
         if (rc == 0)
             rc = bf_tensor_shape(f, fshape, BF_TENSOR_MAX_DIMS, &nd);
         each = rc == 0 ? (size_t)(fshape[1] * fshape[2] * fshape[3]) : 0;
@@ -972,7 +973,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     size_t n_phases = 0;
     char shape[64] = "", ckpt[BF_SCENARIO_PATH_MAX + 64];
     bf_model *s = NULL;
-    int n_stages = 0, implemented, duplicate;
+    int n_stages = 0, implemented, duplicate, autoencoder, split = 0;
     int64_t case_id = 0;
     struct bf_case_row row = {.case_index = c->index,
                               .config = "bottlefit",
@@ -995,8 +996,12 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
                               .head_bytes = -1};
     int rc, crc;
 
-    implemented = strcmp(c->strategy, "ae-split") != 0 &&
-                  strcmp(c->strategy, "spinn-split") != 0;
+    implemented = strcmp(c->strategy, "spinn-split") != 0;
+    autoencoder = strcmp(c->strategy, "ae-split") == 0;
+    if (autoencoder) {
+        row.config = "ae-split";
+        row.bottleneck_version = -1;
+    }
     duplicate = repeats_earlier_case(sc, c);
     if (!fe_applies(c->strategy))
         row.freeze_encoder = -1;
@@ -1004,28 +1009,39 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     if (crc == 0)
         crc = bf_model_load(s, tr->teacher_path);
     if (crc == 0)
-        crc = bf_model_inject_bottleneck(s, &bp);
+        crc = autoencoder
+                  ? bf_model_inject_autoencoder(s, c->bottleneck_channels)
+                  : bf_model_inject_bottleneck(s, &bp);
+    if (crc == 0)
+        crc = bf_model_split_stage(s, &split);
     if (crc == 0)
         crc = bf_model_describe(s, tr->info.height, tr->info.width, st,
                                 BF_MODEL_MAX_STAGES, &n_stages);
     if (crc == 0) {
+        /* The head is everything the device runs: stages 0..split. */
         snprintf(shape, sizeof(shape), "%lldx%lldx%lld",
-                 (long long)st[0].out_shape[0], (long long)st[0].out_shape[1],
-                 (long long)st[0].out_shape[2]);
+                 (long long)st[split].out_shape[0],
+                 (long long)st[split].out_shape[1],
+                 (long long)st[split].out_shape[2]);
         row.split_shape = shape;
-        row.head_params = st[0].params;
-        row.head_macs = st[0].macs;
-        row.head_bytes = st[0].params * 4;
+        row.head_params = 0;
+        row.head_macs = 0;
         row.params = 0;
         for (int i = 0; i < n_stages; i++) {
+            if (i <= split) {
+                row.head_params += st[i].params;
+                row.head_macs += st[i].macs;
+            }
             row.params += st[i].params;
             row.macs += st[i].macs;
         }
+        row.head_bytes = row.head_params * 4;
     }
     if (crc == 0 && implemented && !duplicate)
         crc = bf_train_strategy(c->strategy, c->freeze_encoder, n_stages, ph,
                                 &n_phases);
     for (size_t i = 0; crc == 0 && i < n_phases; i++) {
+        /* naive, kd, hnd and the autoencoder: the 20-epoch baselines. */
         int baseline = n_phases == 1 && ph[i].loss != BF_TRAIN_LOSS_GHND;
 
         if (baseline)
@@ -1057,7 +1073,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         goto out;
     }
     if (crc == 0) {
-        struct bf_train_split split = {.data = tr->train,
+        struct bf_train_split data = {.data = tr->train,
                                        .val_data = tr->val,
                                        .train_idx = tr->train_idx,
                                        .n_train = tr->n_train,
@@ -1065,7 +1081,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
                                        .n_val = tr->n_val};
         struct epoch_hook hook = {.sink = sink, .case_id = case_id};
         struct bf_train_hooks hooks = {.ctx = &hook, .epoch = on_epoch};
-        struct bf_train_params tp = {.split = &split,
+        struct bf_train_params tp = {.split = &data,
                                      .student = s,
                                      .teacher = tr->teacher,
                                      .phases = ph,
@@ -1103,9 +1119,9 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         if (crc == 0)
             crc = record_eval(tr, case_id, s, &fp, -1);
         if (crc == 0)
-            crc = zstd_payload(tr, s, &q8.payload_zstd_bytes);
+            crc = zstd_payload(tr, s, split, &q8.payload_zstd_bytes);
         if (crc == 0)
-            crc = record_eval(tr, case_id, s, &q8, 0);
+            crc = record_eval(tr, case_id, s, &q8, split);
         remove(ckpt);
     }
     if (crc) {

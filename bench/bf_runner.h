@@ -25,10 +25,14 @@
  * "jpeg", config "edge": top-1 on decoded JPEGs at every quality and the
  * mean bytes), then one case per (strategy, bottleneck version, channels,
  * freeze_encoder): the student is the teacher with the bottleneck
- * injected, trained by the strategy's phases (bf_train), evaluated on the
- * test items in fp32 and with the 8-bit bottleneck (payload C*H*W + 5
- * bytes: a float32 scale and a uint8 zero point; with zstd as an
- * extension). Every epoch is handed to the sink as it ends.
+ * injected (for "ae-split": the unmodified teacher with the autoencoder
+ * inserted after stage2), trained by the strategy's phases (bf_train),
+ * evaluated on the test items in fp32 and with the 8-bit split tensor
+ * (payload C*H*W + 5 bytes: a float32 scale and a uint8 zero point; with
+ * zstd as an extension). The head recorded is every stage the device runs.
+ * "spinn-split" is recorded as skipped (not implemented yet), as is a case
+ * that differs from an earlier one only in a freeze_encoder value its
+ * strategy ignores. Every epoch is handed to the sink as it ends.
  */
 #ifndef BF_RUNNER_H
 #define BF_RUNNER_H

@@ -224,40 +224,53 @@ static int prepare_phase(const struct bf_train_params *p,
     return rc;
 }
 
-/* The loss of one batch; *loss is a new scalar tensor. */
-static int batch_loss(const struct bf_train_params *p,
-                      const struct bf_train_phase *ph, int n_stages,
-                      const struct batch *b, bf_tensor **loss)
+int bf_train_batch_loss(bf_model *student, bf_model *teacher,
+                        const struct bf_train_phase *ph, const bf_tensor *x,
+                        const bf_tensor *y, double kd_temperature,
+                        double kd_alpha, bf_tensor **loss)
 {
     bf_tensor *s[BF_MODEL_MAX_STAGES] = {0};
     bf_tensor *t[BF_MODEL_MAX_STAGES] = {0};
-    int t_last = 0;
+    int n_stages = 0, t_last = 0;
     int rc;
 
+    if (!student || !ph || !x || !y || !loss)
+        return bf_err_set(BF_EINVAL, "bf_train_batch_loss: NULL argument");
     *loss = NULL;
-    rc = bf_model_forward_all(p->student, b->x, 0, n_stages - 1, s);
+    rc = bf_model_stage_count(student, &n_stages);
     if (rc)
         return rc;
-    if (ph->loss != BF_TRAIN_LOSS_CE) {
+    rc = bf_model_forward_all(student, x, 0, n_stages - 1, s);
+    if (rc)
+        return rc;
+    if (ph->loss != BF_TRAIN_LOSS_CE && ph->loss != BF_TRAIN_LOSS_RECON) {
+        if (!teacher) {
+            rc = bf_err_set(BF_EINVAL, "phase %s: its loss needs a teacher",
+                            ph->name);
+            goto out;
+        }
         t_last = ph->loss == BF_TRAIN_LOSS_KD ? n_stages - 1 + TEACHER_OFFSET
                  : ph->loss == BF_TRAIN_LOSS_HND
                      ? DECODER_STAGE + TEACHER_OFFSET
                      : n_stages - 2 + TEACHER_OFFSET;
-        rc = bf_model_forward_all(p->teacher, b->x, 0, t_last, t);
+        rc = bf_model_forward_all(teacher, x, 0, t_last, t);
         if (rc)
             goto out;
     }
     switch (ph->loss) {
     case BF_TRAIN_LOSS_CE:
-        rc = bf_loss_cross_entropy(s[n_stages - 1], b->y, loss);
+        rc = bf_loss_cross_entropy(s[n_stages - 1], y, loss);
         break;
     case BF_TRAIN_LOSS_KD:
-        rc = bf_loss_kd(s[n_stages - 1], t[t_last], b->y, p->kd_temperature,
-                        p->kd_alpha, loss);
+        rc = bf_loss_kd(s[n_stages - 1], t[t_last], y, kd_temperature, kd_alpha,
+                        loss);
         break;
     case BF_TRAIN_LOSS_HND:
         rc = bf_loss_mse_sum(s[DECODER_STAGE],
                              t[DECODER_STAGE + TEACHER_OFFSET], loss);
+        break;
+    case BF_TRAIN_LOSS_RECON:
+        rc = bf_loss_mse_sum(s[ph->train_last], s[ph->train_first - 1], loss);
         break;
     case BF_TRAIN_LOSS_GHND:
         rc = bf_loss_mse_sum(s[DECODER_STAGE],
@@ -301,7 +314,13 @@ static int check_phase(const struct bf_train_params *p,
     if (s->epochs < 0 || s->batch < 1 || !(s->lr > 0.0))
         return bf_err_set(BF_ERANGE, "phase %s: epochs %d, batch %d, lr %g",
                           ph->name, s->epochs, s->batch, s->lr);
-    if (ph->loss != BF_TRAIN_LOSS_CE && !p->teacher)
+    if (ph->loss == BF_TRAIN_LOSS_RECON && ph->train_first < 1)
+        return bf_err_set(BF_EINVAL,
+                          "phase %s: reconstruction needs the "
+                          "stage before the autoencoder",
+                          ph->name);
+    if (ph->loss != BF_TRAIN_LOSS_CE && ph->loss != BF_TRAIN_LOSS_RECON &&
+        !p->teacher)
         return bf_err_set(BF_EINVAL, "phase %s: its loss needs a teacher",
                           ph->name);
     bf_model_bottleneck(p->student, &bottleneck, &channels);
@@ -385,7 +404,8 @@ static int run_phase(const struct bf_train_params *p,
                 rc = bf_dataset_prefetch(p->split->data, order + next, nm);
             }
             if (rc == 0)
-                rc = batch_loss(p, ph, n_stages, &b, &loss);
+                rc = bf_train_batch_loss(p->student, p->teacher, ph, b.x, b.y,
+                                         p->kd_temperature, p->kd_alpha, &loss);
             if (rc == 0)
                 rc = bf_optim_zero_grad(opt);
             if (rc == 0)
@@ -503,6 +523,16 @@ int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
         *n_phases = 1;
         return 0;
     }
+    if (strcmp(name, "ae-split") == 0) {
+        /* ae_encoder and ae_decoder precede stage3, stage4, classifier. */
+        phases[0] = (struct bf_train_phase){.name = "autoencoder",
+                                            .loss = BF_TRAIN_LOSS_RECON,
+                                            .train_first = n_stages - 5,
+                                            .train_last = n_stages - 4,
+                                            .schedule = hnd};
+        *n_phases = 1;
+        return 0;
+    }
     if (strcmp(name, "hnd") == 0) {
         phases[0] = (struct bf_train_phase){.name = "hnd",
                                             .loss = BF_TRAIN_LOSS_HND,
@@ -531,8 +561,9 @@ int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
         *n_phases = 2;
         return 0;
     }
-    return bf_err_set(BF_EINVAL, "unknown strategy '%s' (known: %s)", name,
-                      "naive, kd, hnd, ghnd, ghnd-ft, ghnd-kd, bottlefit");
+    return bf_err_set(
+        BF_EINVAL, "unknown strategy '%s' (known: %s)", name,
+        "naive, kd, hnd, ghnd, ghnd-ft, ghnd-kd, bottlefit, ae-split");
 }
 
 int bf_train_run(const struct bf_train_params *p,

@@ -13,12 +13,18 @@
  *   hnd       HND, encoder + decoder      ghnd  GHND, encoder + decoder
  *   ghnd-ft   ghnd, then CE on all but the encoder (fe) or all stages
  *   ghnd-kd   ghnd, then KD on all but the encoder (fe) or all stages
+ *   ae-split  RECON, the autoencoder's two stages (an autoencoder-split
+ *             student: the unmodified teacher with bf_model_inject_
+ *             autoencoder; its stages ae_encoder, ae_decoder sit before
+ *             stage3, stage4, classifier)
  *
  * Losses (student stages after injection: encoder, decoder, stage3,
  * stage4, classifier; the teacher has stem, stage1, stage2, stage3,
  * stage4, classifier): HND = MSE-sum(decoder, teacher stage2); GHND = HND +
  * MSE-sum(stage3, teacher stage3) + MSE-sum(stage4, teacher stage4); CE on
- * the logits; KD = alpha CE + (1 - alpha) T^2 KL(teacher || student).
+ * the logits; KD = alpha CE + (1 - alpha) T^2 KL(teacher || student);
+ * RECON = MSE-sum(the output of the phase's last stage, the input of its
+ * first stage), the autoencoder's reconstruction loss.
  *
  * After every epoch the model is evaluated on the validation indices (never
  * the test set); the best validation top-1 over all phases is saved to
@@ -42,10 +48,11 @@
 #include <stdint.h>
 
 enum bf_train_loss {
-    BF_TRAIN_LOSS_CE,   /* cross-entropy on the labels */
-    BF_TRAIN_LOSS_KD,   /* knowledge distillation from the teacher */
-    BF_TRAIN_LOSS_HND,  /* head network distillation at the split */
-    BF_TRAIN_LOSS_GHND, /* generalized HND: split, stage3 and stage4 */
+    BF_TRAIN_LOSS_CE,    /* cross-entropy on the labels */
+    BF_TRAIN_LOSS_KD,    /* knowledge distillation from the teacher */
+    BF_TRAIN_LOSS_HND,   /* head network distillation at the split */
+    BF_TRAIN_LOSS_GHND,  /* generalized HND: split, stage3 and stage4 */
+    BF_TRAIN_LOSS_RECON, /* autoencoder reconstruction of its input */
 };
 
 struct bf_train_schedule {
@@ -122,22 +129,34 @@ struct bf_train_result {
 };
 
 /* The strategy names, in the order `bfbench keys` lists them. */
-#define BF_TRAIN_STRATEGIES "naive|kd|hnd|ghnd|ghnd-ft|ghnd-kd|bottlefit"
+#define BF_TRAIN_STRATEGIES                                                    \
+    "naive|kd|hnd|ghnd|ghnd-ft|ghnd-kd|bottlefit|ae-split"
 
 /*
  * The phases of a strategy with the reference's hyper-parameters (section
  * 3 and 4): GHND stage 1 Adam 1e-3, 10 epochs, batch 64, lr / 10 after 5;
  * stage 2 (FT or KD) SGD 1e-3, momentum 0.9, weight decay 5e-4, 10 epochs,
  * batch 64, lr / 10 after 5; naive and KD SGD 1e-3, momentum 0.9, weight
- * decay 1e-4, 20 epochs, batch 32, lr / 10 every 5; HND Adam 1e-3, 20
- * epochs, batch 32, lr / 10 every 5. "bottlefit" is ghnd-kd with the
- * encoder frozen in stage 2 (freeze_encoder is then ignored). n_stages is
- * the student's stage count (5 after injection). Writes at most 2 phases;
- * the caller may then override epochs, batch and max_batches.
- * BF_EINVAL names the known strategies.
+ * decay 1e-4, 20 epochs, batch 32, lr / 10 every 5; HND and the
+ * autoencoder Adam 1e-3, 20 epochs, batch 32, lr / 10 every 5. "bottlefit" is
+ * ghnd-kd with the encoder frozen in stage 2 (freeze_encoder is then ignored).
+ * n_stages is the student's stage count (5 after injection). Writes at most 2
+ * phases; the caller may then override epochs, batch and max_batches. BF_EINVAL
+ * names the known strategies.
  */
 int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
                       struct bf_train_phase phases[2], size_t *n_phases);
+
+/*
+ * The loss of phase ph on one batch (x: images, y: int64 labels): the
+ * student's forward with autograd, the teacher's (eval) forward where the
+ * loss needs it. *loss is a new scalar tensor the caller owns. The
+ * training loop and the training benchmark both take their loss from here.
+ */
+int bf_train_batch_loss(bf_model *student, bf_model *teacher,
+                        const struct bf_train_phase *ph, const bf_tensor *x,
+                        const bf_tensor *y, double kd_temperature,
+                        double kd_alpha, bf_tensor **loss);
 
 /* Run every phase. Returns 0, BF_EINTR, or a shim/data error. */
 int bf_train_run(const struct bf_train_params *params,

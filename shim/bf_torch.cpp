@@ -458,10 +458,43 @@ extern "C" int bf_model_bottleneck(const bf_model *model, int *version,
     return 0;
 }
 
+extern "C" int bf_model_inject_autoencoder(bf_model *model, int channels)
+{
+    return guarded("bf_model_inject_autoencoder", [&] {
+        if (!model)
+            return bf_err_set(BF_EINVAL,
+                              "bf_model_inject_autoencoder: NULL model");
+        try {
+            bfzoo::inject_autoencoder(*model->net, model->spec.native_size_px,
+                                      channels);
+        } catch (const std::invalid_argument &e) {
+            return bf_err_set(BF_EINVAL, "%s: %s", model->spec.name, e.what());
+        }
+        refold(model);
+        return 0;
+    });
+}
+
+extern "C" int bf_model_split_stage(const bf_model *model, int *stage)
+{
+    if (!model || !stage)
+        return bf_err_set(BF_EINVAL, "bf_model_split_stage: NULL argument");
+    if (model->net->bottleneck_version)
+        *stage = 0;
+    else if (model->net->autoencoder_channels)
+        *stage = 3;
+    else
+        return bf_err_set(BF_ENOENT, "%s has no bottleneck or autoencoder",
+                          model->spec.name);
+    return 0;
+}
+
 // Checkpoints
 
 static std::string bottleneck_tag(const bfzoo::Net &net)
 {
+    if (net.autoencoder_channels)
+        return "ae:" + std::to_string(net.autoencoder_channels);
     if (!net.bottleneck_version)
         return "none";
     return std::to_string(net.bottleneck_version) + ":" +

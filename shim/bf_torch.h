@@ -189,6 +189,23 @@ int bf_model_inject_bottleneck(bf_model *model,
 /* The injected bottleneck's version and channels (both 0 when none). */
 int bf_model_bottleneck(const bf_model *model, int *version, int *channels);
 
+/*
+ * The autoencoder-split baseline (reference section 4): insert an
+ * autoencoder after stage2 of an unmodified model. Its encoder (four 2x2
+ * convolutions with BatchNorm) shrinks the split tensor to channels x
+ * (H-4) x (W-4); its decoder (transposed convolutions) reconstructs it.
+ * Stages become stem, stage1, stage2, ae_encoder, ae_decoder, stage3,
+ * stage4, classifier; the device runs stem..ae_encoder. BF_EINVAL for a
+ * second injection, bad channels or a split tensor smaller than 5x5.
+ */
+int bf_model_inject_autoencoder(bf_model *model, int channels);
+
+/*
+ * The stage whose output crosses the network: 0 (encoder) with a
+ * bottleneck, 3 (ae_encoder) with an autoencoder; BF_ENOENT without either.
+ */
+int bf_model_split_stage(const bf_model *model, int *stage);
+
 /* Checkpoints and weights */
 
 /*

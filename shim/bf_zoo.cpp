@@ -667,12 +667,12 @@ class SeqBuilder
     }
 
     void conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad,
-              bool bn_after)
+              bool bn_after, bool bias = false)
     {
         nn::Conv2d c(nn::Conv2dOptions(in, out, k)
                          .stride(stride)
                          .padding(pad)
-                         .bias(false));
+                         .bias(bias));
         mod_->register_module(next(), c);
         nn::BatchNorm2d b{nullptr};
         if (bn_after) {
@@ -716,10 +716,11 @@ class SeqBuilder
             return torch::adaptive_avg_pool2d(x, {h, w});
         });
     }
-    void convt(int64_t in, int64_t out, int64_t k, int64_t stride)
+    void convt(int64_t in, int64_t out, int64_t k, int64_t stride,
+               bool bias = false)
     {
         nn::ConvTranspose2d c(
-            nn::ConvTranspose2dOptions(in, out, k).stride(stride).bias(false));
+            nn::ConvTranspose2dOptions(in, out, k).stride(stride).bias(bias));
         mod_->register_module(next(), c);
         add([c](const Tensor &x) {
             Tensor y = c.ptr()->forward(x);
@@ -778,8 +779,9 @@ void inject_bottleneck(Net &net, const std::string &family, int native_px,
 {
     const bool resnet = family == "resnet", densenet = family == "densenet",
                mini = family == "mini";
-    if (net.bottleneck_version)
-        throw std::invalid_argument("the model already has a bottleneck");
+    if (net.bottleneck_version || net.autoencoder_channels)
+        throw std::invalid_argument(
+            "the model already has a bottleneck or an autoencoder");
     if (!resnet && !densenet && !mini)
         throw std::invalid_argument("no BottleFit bottleneck is defined for "
                                     "the " +
@@ -946,6 +948,83 @@ void inject_bottleneck(Net &net, const std::string &family, int native_px,
         throw std::logic_error("bottleneck decoder gives " +
                                c10::str(y.sizes()) + ", the teacher's stage2 " +
                                c10::str(target.sizes()));
+}
+
+void inject_autoencoder(Net &net, int native_px, int channels)
+{
+    if (net.bottleneck_version || net.autoencoder_channels)
+        throw std::invalid_argument(
+            "the model already has a bottleneck or an autoencoder");
+    if (channels < 1 || channels > 512)
+        throw std::invalid_argument("autoencoder channels " +
+                                    std::to_string(channels) +
+                                    " outside 1..512");
+    Tensor split;
+    {
+        torch::NoGradGuard no_grad;
+        bool was_training = net.is_training();
+        net.eval();
+        split = net.forward_range(
+            torch::zeros({1, net.in_channels, native_px, native_px}), 0, 2);
+        net.train(was_training);
+    }
+    const int64_t c_in = split.size(1), c = channels;
+    if (split.size(2) < 5 || split.size(3) < 5)
+        throw std::invalid_argument("the split tensor " +
+                                    c10::str(split.sizes()) +
+                                    " is too small for the autoencoder's "
+                                    "four 2x2 convolutions");
+
+    // Encoder: four 2x2 convolutions with bias, stride 1, no padding; BN
+    // after each, ReLU after all but the last. Decoder: the mirror image
+    // with transposed convolutions, ending at c_in without BN or ReLU.
+    auto ae = container(), enc = container(), dec = container();
+    size_t first_new = net.convbns.size();
+    SeqBuilder e(net, enc);
+    e.conv(c_in, 128, 2, 1, 0, true, true);
+    e.relu();
+    e.conv(128, 64, 2, 1, 0, true, true);
+    e.relu();
+    e.conv(64, 32, 2, 1, 0, true, true);
+    e.relu();
+    e.conv(32, c, 2, 1, 0, true, true);
+    SeqBuilder d(net, dec);
+    d.convt(c, 32, 2, 1, true);
+    d.bn(32);
+    d.relu();
+    d.convt(32, 64, 2, 1, true);
+    d.bn(64);
+    d.relu();
+    d.convt(64, 128, 2, 1, true);
+    d.bn(128);
+    d.relu();
+    d.convt(128, c_in, 2, 1, true);
+    for (size_t i = 0; i < net.convbns.size(); i++) {
+        auto &cb = net.convbns[i];
+        if (i >= first_new)
+            cb->stage = 3;
+        else if (cb->stage >= 3)
+            cb->stage += 2;
+    }
+    ae->register_module("encoder", enc);
+    ae->register_module("decoder", dec);
+    net.register_module("autoencoder", ae);
+    std::vector<Stage> stages(net.stages.begin(), net.stages.begin() + 3);
+    std::vector<std::vector<std::string>> prefixes(
+        net.stage_prefixes.begin(), net.stage_prefixes.begin() + 3);
+    stages.push_back(
+        {"ae_encoder", "autoencoder.encoder", e.plain(), e.folded()});
+    stages.push_back(
+        {"ae_decoder", "autoencoder.decoder", d.plain(), d.folded()});
+    prefixes.push_back({"autoencoder.encoder"});
+    prefixes.push_back({"autoencoder.decoder"});
+    for (size_t s = 3; s < net.stages.size(); s++) {
+        stages.push_back(net.stages[s]);
+        prefixes.push_back(net.stage_prefixes[s]);
+    }
+    net.stages = std::move(stages);
+    net.stage_prefixes = std::move(prefixes);
+    net.autoencoder_channels = channels;
 }
 
 // Registry

@@ -93,6 +93,8 @@ class Net : public torch::nn::Module
     // The injected bottleneck (0: none), see inject_bottleneck().
     int bottleneck_version = 0;
     int bottleneck_channels = 0;
+    // The autoencoder of the autoencoder-split baseline (0: none).
+    int autoencoder_channels = 0;
 
     std::shared_ptr<ConvBn> convbn(torch::nn::Conv2d conv,
                                    torch::nn::BatchNorm2d bn);
@@ -121,6 +123,12 @@ const std::vector<ArchSpec> &archs();
 // Throws std::invalid_argument on a bad combination.
 void inject_bottleneck(Net &net, const std::string &family, int native_px,
                        int version, int channels);
+
+// Insert the autoencoder of the autoencoder-split baseline (reference
+// section 4) after stage2 of the unmodified net: stages "ae_encoder" (on
+// the device, its output transmitted) and "ae_decoder" (reproduces the
+// stage2 output). Throws std::invalid_argument on a bad combination.
+void inject_autoencoder(Net &net, int native_px, int channels);
 const ArchSpec *find_arch(const std::string &name);
 
 } // namespace bfzoo

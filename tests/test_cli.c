@@ -158,6 +158,23 @@ static void test_cli_keys_and_models(void **state)
     assert_non_null(strstr(err_text, "unknown architecture 'resnet153'"));
 }
 
+/* Every scenario shipped in scenarios/ loads and expands. */
+static void test_cli_shipped_scenarios_validate(void **state)
+{
+    const char *names[] = {"host-local.yaml", "smoke.yaml", "fmnist-quick.yaml",
+                           "fmnist-paper.yaml"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/scenarios/%s", BF_SOURCE_DIR,
+                 names[i]);
+        expect(RUN("run", path, "--dry-run"), 0, names[i]);
+        assert_non_null(strstr(out_text, "case(s)"));
+    }
+}
+
 static const char *small_scenario = "name: cli-small\n"
                                     "seed: 3\n"
                                     "models: [resnet_mini, densenet_mini]\n"
@@ -243,6 +260,37 @@ static void test_cli_bad_inputs(void **state)
     tmp_path(sc, sizeof(sc), "small.yaml");
     write_text(sc, small_scenario);
     expect(RUN("run", sc, "--db", db), 3, "run into newer DB");
+}
+
+/*
+ * A tiny train scenario end to end through the CLI and the store: the
+ * teacher is trained and cached, the JPEG baseline and a BottleFit case are
+ * evaluated, ae-split is recorded as skipped; a second run reuses the
+ * cached teacher.
+ */
+static void test_cli_train_run(void **state)
+{
+    char sc[512], db[512];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "train.yaml");
+    tmp_path(db, sizeof(db), "train/bench.db");
+    write_text(sc, "task: train\nmodels: [resnet_mini]\n"
+                   "strategies: [bottlefit, ae-split]\n"
+                   "bottleneck_channels: 2\ntrain_subset: 512\n"
+                   "test_subset: 200\nteacher_epochs: 1\n"
+                   "epochs_stage1: 1\nepochs_stage2: 1\nmax_batches: 4\n"
+                   "jpeg_qualities: [50, 90]\n");
+    expect(RUN("run", sc, "--db", db), 0, "train run");
+    assert_non_null(strstr(out_text, "jpeg-q90"));
+    assert_non_null(strstr(out_text, "int8"));
+    assert_non_null(strstr(out_text, "skipped"));
+    assert_non_null(strstr(err_text, "trained now"));
+    expect(RUN("run", sc, "--db", db), 0, "train run, cached teacher");
+    assert_non_null(strstr(err_text, "(loaded)"));
+    expect(RUN("report", "--db", db, "--run", "all", "--format", "csv"), 0,
+           "train report");
+    assert_non_null(strstr(out_text, "bottlefit"));
 }
 
 /* Count rows of a query's single integer result. */
@@ -341,6 +389,8 @@ int main(void)
         cmocka_unit_test(test_cli_help_everywhere),
         cmocka_unit_test(test_cli_usage_errors),
         cmocka_unit_test(test_cli_keys_and_models),
+        cmocka_unit_test(test_cli_shipped_scenarios_validate),
+        cmocka_unit_test(test_cli_train_run),
         cmocka_unit_test(test_cli_run_and_report),
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_killed_run_stays_readable),

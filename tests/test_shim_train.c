@@ -145,6 +145,59 @@ static void test_shim_train_head_size_and_tail(void **state)
     bf_model_free(t);
 }
 
+/* The autoencoder of the reference's section 4 at the split of the
+ * unmodified model: shapes, the split stage, and exclusivity. */
+static void test_shim_train_autoencoder(void **state)
+{
+    static const struct {
+        const char *arch;
+        int channels, size;
+        int64_t split[3], code[3];
+    } cases[] = {
+        {"resnet_mini", 4, 28, {32, 14, 14}, {4, 10, 10}},
+        {"resnet152", 6, 224, {512, 28, 28}, {6, 24, 24}},
+        {"densenet169", 3, 224, {256, 14, 14}, {3, 10, 10}},
+    };
+    struct bf_bottleneck_params bp = {.channels = 2};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bf_model *m = make(cases[i].arch, 1);
+        struct bf_stage_info st[BF_MODEL_MAX_STAGES];
+        int n = 0, split = -1;
+
+        assert_int_equal(bf_model_split_stage(m, &split), BF_ENOENT);
+        assert_int_equal(bf_model_inject_autoencoder(m, cases[i].channels), 0);
+        assert_int_equal(bf_model_split_stage(m, &split), 0);
+        assert_int_equal(split, 3);
+        assert_int_equal(bf_model_describe(m, cases[i].size, cases[i].size, st,
+                                           BF_MODEL_MAX_STAGES, &n),
+                         0);
+        assert_int_equal(n, 8);
+        assert_string_equal(st[3].name, "ae_encoder");
+        assert_string_equal(st[4].name, "ae_decoder");
+        assert_string_equal(st[5].name, "stage3");
+        expect_shape(&st[2], cases[i].split[0], cases[i].split[1],
+                     cases[i].split[2]);
+        expect_shape(&st[3], cases[i].code[0], cases[i].code[1],
+                     cases[i].code[2]);
+        expect_shape(&st[4], cases[i].split[0], cases[i].split[1],
+                     cases[i].split[2]);
+        assert_int_equal(bf_model_inject_autoencoder(m, 2), BF_EINVAL);
+        assert_int_equal(bf_model_inject_bottleneck(m, &bp), BF_EINVAL);
+        bf_model_free(m);
+    }
+    {
+        bf_model *m = make("densenet_mini", 1); /* split 42x7x7 */
+
+        assert_int_equal(bf_model_inject_autoencoder(m, 2), 0);
+        bf_model_free(m);
+        m = make("resnet_mini", 1);
+        assert_int_equal(bf_model_inject_autoencoder(m, 0), BF_EINVAL);
+        bf_model_free(m);
+    }
+}
+
 static void test_shim_train_bottleneck_errors(void **state)
 {
     bf_model *m = make("mobilenet_v2", 1);
@@ -432,6 +485,7 @@ int main(void)
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_train_bottleneck_errors,
                                   check_leaks),
+        cmocka_unit_test_teardown(test_shim_train_autoencoder, check_leaks),
         cmocka_unit_test_teardown(test_shim_train_student_checkpoints,
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_train_step_changes_only_trainable,

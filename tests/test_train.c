@@ -83,6 +83,10 @@ static void test_train_strategy_table(void **state)
     assert_int_equal(ph[0].loss, BF_TRAIN_LOSS_HND);
     assert_int_equal(bf_train_strategy("ghnd", 0, 5, ph, &n), 0);
     assert_int_equal(n, 1);
+    assert_int_equal(bf_train_strategy("ae-split", 0, 8, ph, &n), 0);
+    assert_int_equal(ph[0].loss, BF_TRAIN_LOSS_RECON);
+    assert_int_equal(ph[0].train_first, 3);
+    assert_int_equal(ph[0].train_last, 4);
     assert_int_equal(bf_train_strategy("distill", 0, 5, ph, &n), BF_EINVAL);
     assert_non_null(strstr(bf_last_error(), "ghnd-kd"));
 }
@@ -177,6 +181,49 @@ static void test_train_one_step_per_strategy(void **state)
         bf_model_free(s);
         bf_model_free(t);
     }
+}
+
+/* The autoencoder baseline trains only the autoencoder's two stages. */
+static void test_train_autoencoder_step(void **state)
+{
+    struct bf_train_split split = {.data = train_ds,
+                                   .train_idx = train_idx,
+                                   .n_train = 64,
+                                   .val_idx = val_idx,
+                                   .n_val = 64};
+    struct bf_model_params mp = {.arch = "resnet_mini", .seed = 3};
+    bf_model *s = NULL;
+    struct bf_train_phase ph[2];
+    size_t n = 0;
+    uint64_t before[8], after[8];
+    struct bf_train_result res;
+    char ckpt[128];
+
+    (void)state;
+    snprintf(ckpt, sizeof(ckpt), "%s/ae.bfw", tmpdir);
+    assert_int_equal(bf_model_create(&mp, &s), 0);
+    assert_int_equal(bf_model_inject_autoencoder(s, 4), 0);
+    assert_int_equal(bf_train_strategy("ae-split", 0, 8, ph, &n), 0);
+    ph[0].schedule.epochs = 1;
+    ph[0].schedule.max_batches = 2;
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(bf_model_stage_fingerprint(s, i, 0, &before[i]), 0);
+    {
+        struct bf_train_params p = {.split = &split,
+                                    .student = s,
+                                    .phases = ph,
+                                    .n_phases = 1,
+                                    .frozen_bn_train = 1,
+                                    .seed = 1,
+                                    .checkpoint_path = ckpt};
+
+        assert_int_equal(bf_train_run(&p, &res), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(bf_model_stage_fingerprint(s, i, 0, &after[i]), 0);
+        assert_int_equal(before[i] != after[i], i == 3 || i == 4);
+    }
+    bf_model_free(s);
 }
 
 /* Stage 2 of BottleFit alone keeps the encoder bit-identical. */
@@ -367,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_train_strategy_table),
         cmocka_unit_test(test_train_one_step_per_strategy),
         cmocka_unit_test(test_train_frozen_encoder_stays),
+        cmocka_unit_test(test_train_autoencoder_step),
         cmocka_unit_test(test_train_bad_parameters),
         cmocka_unit_test(test_train_end_to_end_tiny),
     };
