@@ -67,7 +67,7 @@ static void usage(FILE *out)
             "  run       run a scenario file and record it in the results "
             "DB\n"
             "  report    print result tables from the results DB\n"
-            "  bench     time batch-1 forwards of the inference paths\n"
+            "  bench     time inference paths, or training steps (--train)\n"
             "  help      this text; 'bfbench COMMAND --help' for a command\n"
             "\n"
             "global options:\n"
@@ -365,8 +365,9 @@ static int cmd_keys(int argc, char **argv)
 {
     if (argc > 1 &&
         (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: bfbench keys\n\nPrint every scenario key with its "
-               "type, unit, default, range and help.\n");
+        printf("usage: bfbench keys\n\nPrint every scenario key with the "
+               "task it applies to (inference,\ntrain or any), its type, "
+               "unit, default, range and help.\n");
         return EXIT_OK;
     }
     if (argc > 1)

@@ -1003,7 +1003,9 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         row.bottleneck_version = -1;
     }
     duplicate = repeats_earlier_case(sc, c);
-    if (!fe_applies(c->strategy))
+    if (strcmp(c->strategy, "bottlefit") == 0)
+        row.freeze_encoder = 1;
+    else if (!fe_applies(c->strategy))
         row.freeze_encoder = -1;
     crc = bf_model_create(&mp, &s);
     if (crc == 0)
@@ -1074,11 +1076,11 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     }
     if (crc == 0) {
         struct bf_train_split data = {.data = tr->train,
-                                       .val_data = tr->val,
-                                       .train_idx = tr->train_idx,
-                                       .n_train = tr->n_train,
-                                       .val_idx = tr->val_idx,
-                                       .n_val = tr->n_val};
+                                      .val_data = tr->val,
+                                      .train_idx = tr->train_idx,
+                                      .n_train = tr->n_train,
+                                      .val_idx = tr->val_idx,
+                                      .n_val = tr->n_val};
         struct epoch_hook hook = {.sink = sink, .case_id = case_id};
         struct bf_train_hooks hooks = {.ctx = &hook, .epoch = on_epoch};
         struct bf_train_params tp = {.split = &data,
