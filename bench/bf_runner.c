@@ -1104,8 +1104,8 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         crc = bf_train_run(&tp, &res);
     }
     if (crc == 0) {
-        int64_t elems =
-            st[0].out_shape[0] * st[0].out_shape[1] * st[0].out_shape[2];
+        int64_t elems = st[split].out_shape[0] * st[split].out_shape[1] *
+                        st[split].out_shape[2];
         struct bf_accuracy_row fp = {.variant = "fp32",
                                      .payload_bytes = (double)elems * 4.0,
                                      .payload_zstd_bytes = -1,

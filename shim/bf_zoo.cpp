@@ -756,6 +756,19 @@ class SeqBuilder
     int idx_ = 0;
 };
 
+// The output of stages 0..last for one zero image of native_px, computed in
+// eval mode without gradients; the model's mode is restored.
+static Tensor probe(Net &net, int native_px, int last)
+{
+    torch::NoGradGuard no_grad;
+    bool was_training = net.is_training();
+    net.eval();
+    Tensor y = net.forward_range(
+        torch::zeros({1, net.in_channels, native_px, native_px}), 0, last);
+    net.train(was_training);
+    return y;
+}
+
 // Remove a registered module given its dotted path ("features.conv0").
 static void unregister_path(Net &net, const std::string &path)
 {
@@ -799,15 +812,7 @@ void inject_bottleneck(Net &net, const std::string &family, int native_px,
                                     " outside 1..512");
 
     // The shape the decoder must reproduce: the teacher's stage2 output.
-    Tensor target;
-    {
-        torch::NoGradGuard no_grad;
-        bool was_training = net.is_training();
-        net.eval();
-        target = net.forward_range(
-            torch::zeros({1, net.in_channels, native_px, native_px}), 0, 2);
-        net.train(was_training);
-    }
+    Tensor target = probe(net, native_px, 2);
     const int64_t out_c = target.size(1), out_h = target.size(2),
                   out_w = target.size(3), c = channels;
 
@@ -938,12 +943,7 @@ void inject_bottleneck(Net &net, const std::string &family, int native_px,
 
     // Check the decoder against the teacher's stage2 shape now, not at the
     // first training step.
-    torch::NoGradGuard no_grad;
-    bool was_training = net.is_training();
-    net.eval();
-    Tensor y = net.forward_range(
-        torch::zeros({1, net.in_channels, native_px, native_px}), 0, 1);
-    net.train(was_training);
+    Tensor y = probe(net, native_px, 1);
     if (y.sizes() != target.sizes())
         throw std::logic_error("bottleneck decoder gives " +
                                c10::str(y.sizes()) + ", the teacher's stage2 " +
@@ -959,15 +959,7 @@ void inject_autoencoder(Net &net, int native_px, int channels)
         throw std::invalid_argument("autoencoder channels " +
                                     std::to_string(channels) +
                                     " outside 1..512");
-    Tensor split;
-    {
-        torch::NoGradGuard no_grad;
-        bool was_training = net.is_training();
-        net.eval();
-        split = net.forward_range(
-            torch::zeros({1, net.in_channels, native_px, native_px}), 0, 2);
-        net.train(was_training);
-    }
+    Tensor split = probe(net, native_px, 2);
     const int64_t c_in = split.size(1), c = channels;
     if (split.size(2) < 5 || split.size(3) < 5)
         throw std::invalid_argument("the split tensor " +

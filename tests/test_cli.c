@@ -262,10 +262,12 @@ static void test_cli_bad_inputs(void **state)
     expect(RUN("run", sc, "--db", db), 3, "run into newer DB");
 }
 
+static long query_long(const char *db, const char *sql);
+
 /*
  * A tiny train scenario end to end through the CLI and the store: the
  * teacher is trained and cached, the JPEG baseline and a BottleFit case are
- * evaluated, ae-split is recorded as skipped; a second run reuses the
+ * evaluated, and the autoencoder baseline trained; a second run reuses the
  * cached teacher.
  */
 static void test_cli_train_run(void **state)
@@ -284,13 +286,26 @@ static void test_cli_train_run(void **state)
     expect(RUN("run", sc, "--db", db), 0, "train run");
     assert_non_null(strstr(out_text, "jpeg-q90"));
     assert_non_null(strstr(out_text, "int8"));
-    assert_non_null(strstr(out_text, "skipped"));
     assert_non_null(strstr(err_text, "trained now"));
     expect(RUN("run", sc, "--db", db), 0, "train run, cached teacher");
     assert_non_null(strstr(err_text, "(loaded)"));
     expect(RUN("report", "--db", db, "--run", "all", "--format", "csv"), 0,
            "train report");
     assert_non_null(strstr(out_text, "bottlefit"));
+    /* 8-bit payloads: C x H x W + 4 (scale) + 1 (zero point) bytes, for
+     * the bottleneck (2x8x8) and the autoencoder's code (2x10x10). */
+    assert_int_equal(query_long(db, "SELECT CAST(payload_bytes AS INTEGER) "
+                                    "FROM accuracy a JOIN cases c ON c.id = "
+                                    "a.case_id WHERE c.strategy = "
+                                    "'bottlefit' AND variant = 'int8' "
+                                    "LIMIT 1"),
+                     2 * 8 * 8 + 5);
+    assert_int_equal(query_long(db, "SELECT CAST(payload_bytes AS INTEGER) "
+                                    "FROM accuracy a JOIN cases c ON c.id = "
+                                    "a.case_id WHERE c.strategy = "
+                                    "'ae-split' AND variant = 'int8' "
+                                    "LIMIT 1"),
+                     2 * 10 * 10 + 5);
 }
 
 /* Count rows of a query's single integer result. */
