@@ -20,11 +20,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lockstep import Harness  # noqa: E402
 
 try:
     import torch
@@ -34,31 +35,6 @@ except ImportError as exc:
              f"(/usr/bin/python3): {exc}")
 
 PATHS = ["plain", "fold", "fold-cl"]
-
-
-class Harness:
-    """The bfbench side, driven over its lockstep line protocol."""
-
-    def __init__(self, cmd):
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip()
-        if line != "ready":
-            raise SystemExit(f"compare_latency: bfbench did not start "
-                             f"(said {line!r}); command: {' '.join(cmd)}")
-
-    def run(self, model, path, iters):
-        self.proc.stdin.write(f"run {model} {path} {iters}\n")
-        self.proc.stdin.flush()
-        words = self.proc.stdout.readline().split()
-        if not words or words[0] != "times":
-            raise SystemExit(f"compare_latency: bfbench said {words!r}")
-        return [float(w) for w in words[3:]]
-
-    def close(self):
-        self.proc.stdin.write("quit\n")
-        self.proc.stdin.flush()
-        self.proc.wait(timeout=60)
 
 
 def peer_block(model, x, iters):
@@ -89,7 +65,7 @@ def main():
     cmd = [args.bfbench, "-q", "bench", "--lockstep", "--models",
            args.models, "--threads", str(args.threads), "--size",
            str(args.size), "--warmup", str(args.warmup)]
-    harness = Harness(cmd)
+    harness = Harness(cmd, "compare_latency")
     peers = {}
     for name in models:
         torch.manual_seed(1)

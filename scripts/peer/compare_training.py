@@ -39,6 +39,8 @@ import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lockstep import Harness  # noqa: E402
 
 try:
     import torch
@@ -55,31 +57,6 @@ STEPS = ["stage1", "stage2"]
 TEACHER_PARAMS = {"resnet_mini": 701_178, "densenet_mini": 140_332}
 KD_T = 1.0
 KD_ALPHA = 0.5
-
-
-class Harness:
-    """The bfbench side, driven over its lockstep line protocol."""
-
-    def __init__(self, cmd):
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip()
-        if line != "ready":
-            raise SystemExit(f"compare_training: bfbench did not start "
-                             f"(said {line!r}); command: {' '.join(cmd)}")
-
-    def run(self, model, step, iters):
-        self.proc.stdin.write(f"run {model} {step} {iters}\n")
-        self.proc.stdin.flush()
-        words = self.proc.stdout.readline().split()
-        if not words or words[0] != "times":
-            raise SystemExit(f"compare_training: bfbench said {words!r}")
-        return [float(w) for w in words[3:]]
-
-    def close(self):
-        self.proc.stdin.write("quit\n")
-        self.proc.stdin.flush()
-        self.proc.wait(timeout=60)
 
 
 class Staged(nn.Module):
@@ -311,7 +288,7 @@ def main():
            args.models, "--threads", str(args.threads), "--batch",
            str(args.batch), "--channels", str(args.channels), "--warmup",
            str(args.warmup)]
-    harness = Harness(cmd)
+    harness = Harness(cmd, "compare_training")
 
     sides = ["bfbench", "pytorch"]
     samples = {name: {step: {side: [] for side in sides} for step in STEPS}
