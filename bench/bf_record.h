@@ -113,6 +113,11 @@ struct bf_accuracy_row {
                                     reference quality, -1: n/a */
     int jpeg_reference_quality;  /* 1..100, 0: n/a */
     const char *method;          /* "measured:host" */
+    /* The exit rule of an early-exit model (spinn-split), stored only when
+     * exit_rule is 1 (NULL otherwise). */
+    int exit_rule;
+    double offload_fraction; /* images that reached the split and were sent */
+    double device_macs;      /* mean device MACs per image */
 };
 
 #endif /* BF_RECORD_H */

@@ -106,6 +106,8 @@ enum {
     ACC_PAYLOAD,
     ACC_ZSTD,
     ACC_VS_JPEG,
+    ACC_OFFLOAD,
+    ACC_DEVICE_MACS,
     ACC_HEAD_PARAMS,
     ACC_METHOD,
     ACC_CASE_ERROR, /* CSV only, as in the latency table */
@@ -128,6 +130,8 @@ static const struct column accuracy_columns[ACC_NCOLS] = {
     [ACC_PAYLOAD] = {"payload bytes", "payload_bytes", 1},
     [ACC_ZSTD] = {"zstd bytes", "payload_zstd_bytes", 1},
     [ACC_VS_JPEG] = {"vs JPEG", "vs_jpeg", 1},
+    [ACC_OFFLOAD] = {"offloaded", "offload_fraction", 1},
+    [ACC_DEVICE_MACS] = {"device MACs", "device_macs", 1},
     [ACC_HEAD_PARAMS] = {"head params", "head_params", 1},
     [ACC_METHOD] = {"method", "method", 0},
     [ACC_CASE_ERROR] = {"case error", "case_error", 0},
@@ -400,10 +404,20 @@ static int add_accuracy_row(const struct bf_accuracy_view *v, void *ctx)
             rc = rc ? rc
                     : add_cell(t, ACC_VS_JPEG, "%.1f %%",
                                100.0 * v->compression_vs_jpeg);
+        /* An early-exit operating point: share sent, device work. */
+        if (a->exit_rule) {
+            rc = rc ? rc
+                    : add_cell(t, ACC_OFFLOAD, "%.1f %%",
+                               100.0 * a->offload_fraction);
+            rc = rc ? rc : add_cell(t, ACC_DEVICE_MACS, "%.0f", a->device_macs);
+        } else {
+            rc = rc ? rc : add_text(t, ACC_OFFLOAD, "-");
+            rc = rc ? rc : add_text(t, ACC_DEVICE_MACS, "-");
+        }
     } else {
-        static const int unmeasured[] = {ACC_VARIANT, ACC_N,       ACC_TOP1,
-                                         ACC_TOP5,    ACC_PAYLOAD, ACC_ZSTD,
-                                         ACC_VS_JPEG};
+        static const int unmeasured[] = {
+            ACC_VARIANT, ACC_N,       ACC_TOP1,    ACC_TOP5,       ACC_PAYLOAD,
+            ACC_ZSTD,    ACC_VS_JPEG, ACC_OFFLOAD, ACC_DEVICE_MACS};
         size_t i;
 
         for (i = 0; i < sizeof(unmeasured) / sizeof(unmeasured[0]); i++)

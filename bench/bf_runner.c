@@ -940,20 +940,82 @@ static int fe_applies(const char *strategy)
     return strcmp(strategy, "ghnd-ft") == 0 || strcmp(strategy, "ghnd-kd") == 0;
 }
 
-/* A case whose only difference from an earlier one is a freeze_encoder
- * value that does not apply to its strategy. */
+/* A case whose only difference from an earlier one is a setting that does
+ * not apply to its strategy: freeze_encoder, or for spinn-split (no
+ * bottleneck) the bottleneck's version and channels. */
 static int repeats_earlier_case(const struct bf_scenario *sc,
                                 const struct bf_case *c)
 {
+    int spinn = strcmp(c->strategy, "spinn-split") == 0;
+
     if (fe_applies(c->strategy))
         return 0;
     for (const struct bf_case *e = sc->cases; e < c; e++)
         if (strcmp(e->model, c->model) == 0 &&
             strcmp(e->strategy, c->strategy) == 0 &&
-            e->bottleneck_version == c->bottleneck_version &&
-            e->bottleneck_channels == c->bottleneck_channels)
+            (spinn || (e->bottleneck_version == c->bottleneck_version &&
+                       e->bottleneck_channels == c->bottleneck_channels)))
             return 1;
     return 0;
+}
+
+/* SPINN-style exits after stage1 and stage2; the split is after stage2,
+ * where BottleFit's bottleneck hands over to the tail. */
+static int attach_spinn_exits(bf_model *m)
+{
+    int after[2];
+    int rc = bf_model_stage_find(m, "stage1", &after[0]);
+
+    if (rc == 0)
+        rc = bf_model_stage_find(m, "stage2", &after[1]);
+    if (rc == 0)
+        rc = bf_model_attach_exits(m, after, 2);
+    return rc;
+}
+
+/* The exit rule's accuracy and device cost at every threshold. */
+static int record_exit_points(struct train_run *tr, int64_t case_id,
+                              bf_model *m)
+{
+    const struct bf_scenario *sc = tr->p->scenario;
+    struct bf_exit_point pts[BF_SCENARIO_VALUES_MAX];
+    struct bf_accuracy_row rows[BF_SCENARIO_VALUES_MAX];
+    char names[BF_SCENARIO_VALUES_MAX][32];
+    struct bf_exit_eval ev;
+    size_t n = sc->n_exit_thresholds;
+    int rc = bf_train_evaluate_exits(m, tr->test, tr->test_idx, tr->n_test, 256,
+                                     sc->exit_thresholds, n, pts, &ev);
+
+    if (rc)
+        return rc;
+    for (int e = 0; e < ev.n_exits; e++)
+        bf_log_info("  exit %d alone: test top-1 %.2f %%", e + 1,
+                    ev.exit_top1[e]);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof(names[i]), "exit-t%g", pts[i].threshold);
+        rows[i] = (struct bf_accuracy_row){
+            .variant = names[i],
+            .split = "test",
+            .n = ev.n,
+            .top1 = pts[i].top1,
+            .top5 = pts[i].top5,
+            .payload_bytes = pts[i].payload_bytes,
+            .payload_zstd_bytes = -1,
+            .transmitted_elements = pts[i].offload_fraction * ev.split_elements,
+            .input_elements =
+                (double)tr->info.channels * tr->info.height * tr->info.width,
+            .jpeg_reference_bytes = tr->jpeg_ref_bytes,
+            .jpeg_reference_quality = sc->jpeg_reference_quality,
+            .method = "measured:host",
+            .exit_rule = 1,
+            .offload_fraction = pts[i].offload_fraction,
+            .device_macs = pts[i].device_macs};
+        bf_log_info("  exit rule at %g: test top-1 %.2f %%, %.1f %% "
+                    "offloaded, %.2f MMAC on the device",
+                    pts[i].threshold, pts[i].top1,
+                    100.0 * pts[i].offload_fraction, pts[i].device_macs / 1e6);
+    }
+    return tr->p->sink->accuracy(tr->p->sink->ctx, case_id, rows, n);
 }
 
 /* One student case: inject, train by strategy, evaluate. */
@@ -973,7 +1035,8 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     size_t n_phases = 0;
     char shape[64] = "", ckpt[BF_SCENARIO_PATH_MAX + 64];
     bf_model *s = NULL;
-    int n_stages = 0, implemented, duplicate, autoencoder, split = 0;
+    struct bf_exit_info ex[BF_MODEL_MAX_EXITS];
+    int n_stages = 0, n_exits = 0, duplicate, autoencoder, spinn, split = 0;
     int64_t case_id = 0;
     struct bf_case_row row = {.case_index = c->index,
                               .config = "bottlefit",
@@ -996,12 +1059,14 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
                               .head_bytes = -1};
     int rc, crc;
 
-    implemented = strcmp(c->strategy, "spinn-split") != 0;
     autoencoder = strcmp(c->strategy, "ae-split") == 0;
-    if (autoencoder) {
-        row.config = "ae-split";
+    spinn = strcmp(c->strategy, "spinn-split") == 0;
+    if (autoencoder || spinn) {
+        row.config = c->strategy;
         row.bottleneck_version = -1;
     }
+    if (spinn)
+        row.bottleneck_channels = -1;
     duplicate = repeats_earlier_case(sc, c);
     if (strcmp(c->strategy, "bottlefit") == 0)
         row.freeze_encoder = 1;
@@ -1013,12 +1078,16 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     if (crc == 0)
         crc = autoencoder
                   ? bf_model_inject_autoencoder(s, c->bottleneck_channels)
-                  : bf_model_inject_bottleneck(s, &bp);
+              : spinn ? attach_spinn_exits(s)
+                      : bf_model_inject_bottleneck(s, &bp);
     if (crc == 0)
         crc = bf_model_split_stage(s, &split);
     if (crc == 0)
         crc = bf_model_describe(s, tr->info.height, tr->info.width, st,
                                 BF_MODEL_MAX_STAGES, &n_stages);
+    if (crc == 0)
+        crc = bf_model_describe_exits(s, tr->info.height, tr->info.width, ex,
+                                      &n_exits);
     if (crc == 0) {
         /* The head is everything the device runs: stages 0..split. */
         snprintf(shape, sizeof(shape), "%lldx%lldx%lld",
@@ -1037,22 +1106,33 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
             row.params += st[i].params;
             row.macs += st[i].macs;
         }
+        /* Early exits run on the device too. */
+        for (int i = 0; i < n_exits; i++) {
+            row.head_params += ex[i].params;
+            row.head_macs += ex[i].macs;
+            row.params += ex[i].params;
+        }
         row.head_bytes = row.head_params * 4;
     }
-    if (crc == 0 && implemented && !duplicate)
+    if (crc == 0 && !duplicate)
         crc = bf_train_strategy(c->strategy, c->freeze_encoder, n_stages, ph,
                                 &n_phases);
     for (size_t i = 0; crc == 0 && i < n_phases; i++) {
         /* naive, kd, hnd and the autoencoder: the 20-epoch baselines. */
         int baseline = n_phases == 1 && ph[i].loss != BF_TRAIN_LOSS_GHND;
 
-        if (baseline)
-            scale_schedule(&ph[i].schedule, sc->epochs_baseline, 4,
-                           sc->max_batches);
-        else
-            scale_schedule(&ph[i].schedule,
-                           i == 0 ? sc->epochs_stage1 : sc->epochs_stage2, 2,
-                           sc->max_batches);
+        struct bf_train_schedule *sch = &ph[i].schedule;
+
+        if (baseline) {
+            scale_schedule(sch, sc->epochs_baseline, 4, sc->max_batches);
+            sch->lr = sc->lr_baseline;
+            sch->batch = sc->batch_baseline;
+        } else {
+            scale_schedule(sch, i == 0 ? sc->epochs_stage1 : sc->epochs_stage2,
+                           2, sc->max_batches);
+            sch->lr = i == 0 ? sc->lr_stage1 : sc->lr_stage2;
+            sch->batch = i == 0 ? sc->batch_stage1 : sc->batch_stage2;
+        }
         row.batch = ph[i].schedule.batch;
     }
     rc = sink->case_begin(sink->ctx, &row, &case_id);
@@ -1061,17 +1141,10 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     if (crc == 0 && duplicate) {
         result->skipped++;
         rc = sink->case_end(sink->ctx, case_id, "skipped",
-                            "freeze_encoder does not apply to this strategy: "
-                            "same as an earlier case");
-        goto out;
-    }
-    if (crc == 0 && !implemented) {
-        result->skipped++;
-        bf_log_warn("case %d: strategy '%s' is not implemented yet; "
-                    "recorded as skipped",
-                    c->index + 1, c->strategy);
-        rc = sink->case_end(sink->ctx, case_id, "skipped",
-                            "not implemented yet in this version");
+                            spinn ? "spinn-split has no bottleneck: same as "
+                                    "an earlier case"
+                                  : "freeze_encoder does not apply to this "
+                                    "strategy: same as an earlier case");
         goto out;
     }
     if (crc == 0) {
@@ -1124,6 +1197,8 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
             crc = zstd_payload(tr, s, split, &q8.payload_zstd_bytes);
         if (crc == 0)
             crc = record_eval(tr, case_id, s, &q8, split);
+        if (crc == 0 && spinn)
+            crc = record_exit_points(tr, case_id, s);
         remove(ckpt);
     }
     if (crc) {

@@ -64,6 +64,12 @@ enum key_index {
     K_EPOCHS_STAGE1,
     K_EPOCHS_STAGE2,
     K_EPOCHS_BASELINE,
+    K_LR_STAGE1,
+    K_LR_STAGE2,
+    K_LR_BASELINE,
+    K_BATCH_STAGE1,
+    K_BATCH_STAGE2,
+    K_BATCH_BASELINE,
     K_MAX_BATCHES,
     K_FROZEN_BN_TRAIN,
     K_AUGMENT,
@@ -71,6 +77,7 @@ enum key_index {
     K_KD_ALPHA,
     K_JPEG_QUALITIES,
     K_JPEG_REFERENCE_QUALITY,
+    K_EXIT_THRESHOLDS,
     K_COUNT
 };
 
@@ -355,6 +362,66 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                            .choices = "",
                            .help = "naive, kd, hnd and autoencoder baselines "
                                    "(paper: 20)"},
+    [K_LR_STAGE1] = {.name = "lr_stage1",
+                     .type = BF_KEY_FLOAT,
+                     .task = TASK_TRAIN,
+                     .unit = "",
+                     .def = "0.001",
+                     .min = 0.000001,
+                     .max = 10,
+                     .choices = "",
+                     .help =
+                         "learning rate of the GHND stage (Adam; paper: 1e-3)"},
+    [K_LR_STAGE2] =
+        {.name = "lr_stage2",
+         .type = BF_KEY_FLOAT,
+         .task = TASK_TRAIN,
+         .unit = "",
+         .def = "0.001",
+         .min = 0.000001,
+         .max = 10,
+         .choices = "",
+         .help = "learning rate of the fine-tuning stage (SGD; paper: 1e-3)"},
+    [K_LR_BASELINE] = {.name = "lr_baseline",
+                       .type = BF_KEY_FLOAT,
+                       .task = TASK_TRAIN,
+                       .unit = "",
+                       .def = "0.001",
+                       .min = 0.000001,
+                       .max = 10,
+                       .choices = "",
+                       .help = "learning rate of naive, kd, hnd, ae-split and "
+                               "spinn-split (paper: 1e-3)"},
+    [K_BATCH_STAGE1] = {.name = "batch_stage1",
+                        .type = BF_KEY_INT,
+                        .task = TASK_TRAIN,
+                        .unit = "images",
+                        .def = "64",
+                        .min = 1,
+                        .max = 4096,
+                        .choices = "",
+                        .help =
+                            "images per step of the GHND stage (paper: 64)"},
+    [K_BATCH_STAGE2] =
+        {.name = "batch_stage2",
+         .type = BF_KEY_INT,
+         .task = TASK_TRAIN,
+         .unit = "images",
+         .def = "64",
+         .min = 1,
+         .max = 4096,
+         .choices = "",
+         .help = "images per step of the fine-tuning stage (paper: 64)"},
+    [K_BATCH_BASELINE] = {.name = "batch_baseline",
+                          .type = BF_KEY_INT,
+                          .task = TASK_TRAIN,
+                          .unit = "images",
+                          .def = "32",
+                          .min = 1,
+                          .max = 4096,
+                          .choices = "",
+                          .help =
+                              "images per step of the baselines (paper: 32)"},
     [K_MAX_BATCHES] = {.name = "max_batches",
                        .type = BF_KEY_INT,
                        .task = TASK_TRAIN,
@@ -419,6 +486,18 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                                   .choices = "",
                                   .help = "JPEG quality the compression rate "
                                           "is measured against"},
+    [K_EXIT_THRESHOLDS] = {.name = "exit_thresholds",
+                           .type = BF_KEY_FLOAT,
+                           .task = TASK_TRAIN,
+                           .is_list = BF_KEY_LIST_VALUES,
+                           .unit = "",
+                           .def = "[0.5,0.7,0.8,0.9,0.95,0.99,0.999]",
+                           .min = 0,
+                           .max = 1,
+                           .choices = "",
+                           .help = "spinn-split exit rule: leave at the "
+                                   "first exit whose softmax confidence "
+                                   "reaches the threshold"},
 };
 
 /* One parsed value and the position of the node it came from. */
@@ -1410,6 +1489,12 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     sc->epochs_stage1 = (int)p->slots[K_EPOCHS_STAGE1].v[0].i;
     sc->epochs_stage2 = (int)p->slots[K_EPOCHS_STAGE2].v[0].i;
     sc->epochs_baseline = (int)p->slots[K_EPOCHS_BASELINE].v[0].i;
+    sc->lr_stage1 = p->slots[K_LR_STAGE1].v[0].f;
+    sc->lr_stage2 = p->slots[K_LR_STAGE2].v[0].f;
+    sc->lr_baseline = p->slots[K_LR_BASELINE].v[0].f;
+    sc->batch_stage1 = (int)p->slots[K_BATCH_STAGE1].v[0].i;
+    sc->batch_stage2 = (int)p->slots[K_BATCH_STAGE2].v[0].i;
+    sc->batch_baseline = (int)p->slots[K_BATCH_BASELINE].v[0].i;
     sc->max_batches = (int64_t)p->slots[K_MAX_BATCHES].v[0].i;
     sc->frozen_bn_train = (int)p->slots[K_FROZEN_BN_TRAIN].v[0].i;
     sc->augment = (int)p->slots[K_AUGMENT].v[0].i;
@@ -1421,6 +1506,11 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
         sc->jpeg_qualities[i] = (int)q->v[i].i;
     sc->n_jpeg_qualities = q->n;
     sc->jpeg_reference_quality = (int)p->slots[K_JPEG_REFERENCE_QUALITY].v[0].i;
+    q = &p->slots[K_EXIT_THRESHOLDS];
+    assert(q->n <= BF_SCENARIO_VALUES_MAX);
+    for (i = 0; i < q->n; i++)
+        sc->exit_thresholds[i] = q->v[i].f;
+    sc->n_exit_thresholds = q->n;
 }
 
 static void slots_free(struct parse *p)

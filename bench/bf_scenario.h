@@ -23,10 +23,10 @@
  *   train      models x strategies x bottleneck_version x
  *              bottleneck_channels x freeze_encoder
  *
- * Keys marked BF_KEY_LIST_VALUES (jpeg_qualities) also take a scalar or a
- * sequence of at most BF_SCENARIO_VALUES_MAX entries, but stay one list in
- * struct bf_scenario and do not multiply the cases. A list is never empty
- * and never holds the same value twice.
+ * Keys marked BF_KEY_LIST_VALUES (jpeg_qualities, exit_thresholds) also take a
+ * scalar or a sequence of at most BF_SCENARIO_VALUES_MAX entries, but stay one
+ * list in struct bf_scenario and do not multiply the cases. A list is never
+ * empty and never holds the same value twice.
  *
  * Ownership: bf_scenario_load() allocates the scenario; the caller frees it
  * with bf_scenario_free() (which accepts NULL). Strings inside are owned by
@@ -122,25 +122,30 @@ struct bf_scenario {
      * Train task settings; they hold their keys' defaults when the task is
      * inference.
      */
-    char dataset[32];                    /* fashion-mnist, idx, folder */
-    char data_dir[BF_SCENARIO_PATH_MAX]; /* resolved; "" when absent */
-    double val_fraction;                 /* training split held out */
-    int64_t train_subset;                /* training items, 0: all */
-    int64_t test_subset;                 /* test items, 0: all */
-    int teacher_epochs;                  /* of a teacher trained here */
-    double teacher_lr;                   /* its SGD learning rate */
-    int teacher_batch;                   /* its images per step */
-    int epochs_stage1;                   /* GHND stage */
-    int epochs_stage2;                   /* fine-tuning stage */
-    int epochs_baseline;                 /* naive, kd, hnd, autoencoders */
-    int64_t max_batches;                 /* per epoch, 0: all */
-    int frozen_bn_train;                 /* frozen stages update BN stats */
-    int augment;                         /* flip and shift small images */
-    double kd_temperature;               /* T of the KD loss */
-    double kd_alpha;                     /* weight of its label term */
+    char dataset[32];                         /* fashion-mnist, idx, folder */
+    char data_dir[BF_SCENARIO_PATH_MAX];      /* resolved; "" when absent */
+    double val_fraction;                      /* training split held out */
+    int64_t train_subset;                     /* training items, 0: all */
+    int64_t test_subset;                      /* test items, 0: all */
+    int teacher_epochs;                       /* of a teacher trained here */
+    double teacher_lr;                        /* its SGD learning rate */
+    int teacher_batch;                        /* its images per step */
+    int epochs_stage1;                        /* GHND stage */
+    int epochs_stage2;                        /* fine-tuning stage */
+    int epochs_baseline;                      /* naive, kd, hnd, autoencoders */
+    double lr_stage1, lr_stage2, lr_baseline; /* learning rates */
+    int batch_stage1, batch_stage2, batch_baseline; /* images per step */
+    int64_t max_batches;                            /* per epoch, 0: all */
+    int frozen_bn_train;   /* frozen stages update BN stats */
+    int augment;           /* flip and shift small images */
+    double kd_temperature; /* T of the KD loss */
+    double kd_alpha;       /* weight of its label term */
     int jpeg_qualities[BF_SCENARIO_VALUES_MAX]; /* in file order */
     size_t n_jpeg_qualities;
     int jpeg_reference_quality; /* compression rates are relative to it */
+    /* spinn-split: confidence thresholds of the exit rule, in file order */
+    double exit_thresholds[BF_SCENARIO_VALUES_MAX];
+    size_t n_exit_thresholds;
 
     char *text; /* the file's bytes, NUL-terminated */
     size_t text_len;

@@ -141,7 +141,8 @@ static const char schema_v1[] =
 static const char schema_v2[] =
     "-- Schema version 2: training results.\n"
     "-- How the case's model was trained; NULL for a case without training.\n"
-    "-- bottlefit, naive, kd, hnd, ghnd, ghnd-ft, ghnd-kd, teacher, jpeg:\n"
+    "-- bottlefit, naive, kd, hnd, ghnd, ghnd-ft, ghnd-kd, ae-split,\n"
+    "-- spinn-split, teacher, jpeg:\n"
     "ALTER TABLE cases ADD COLUMN strategy TEXT;\n"
     "-- 1: encoder frozen after the first stage:\n"
     "ALTER TABLE cases ADD COLUMN freeze_encoder INTEGER "
@@ -206,7 +207,20 @@ static const char schema_v2[] =
  * The steps that build the schema: step i takes a DB at version i to
  * version i + 1 (version 0 is an empty file).
  */
-static const char *const schema_steps[] = {schema_v1, schema_v2};
+/*
+ * Schema version 3: the exit rule of the SPINN-style baseline, per
+ * accuracy row (NULL for every other variant). Comments above the ALTERs,
+ * as in version 2.
+ */
+static const char schema_v3[] =
+    "-- Schema version 3: early-exit operating points.\n"
+    "-- Fraction of the images that reached the split and were sent\n"
+    "-- (the others left at an early exit on the device):\n"
+    "ALTER TABLE accuracy ADD COLUMN offload_fraction REAL;\n"
+    "-- Mean multiply-accumulates run on the device per image:\n"
+    "ALTER TABLE accuracy ADD COLUMN device_macs REAL;\n";
+
+static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,
@@ -238,7 +252,8 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
     "c.head_bytes, c.dataset, a.variant, a.split, a.n, a.top1, a.top5, "       \
     "a.payload_bytes, a.payload_zstd_bytes, a.transmitted_elements, "          \
     "a.input_elements, a.jpeg_reference_bytes, a.jpeg_reference_quality, "     \
-    "a.method, a.compression_vs_jpeg, a.element_ratio FROM cases c "           \
+    "a.method, a.compression_vs_jpeg, a.element_ratio, a.offload_fraction, "   \
+    "a.device_macs FROM cases c "                                              \
     "JOIN runs r ON r.id = c.run_id "                                          \
     "LEFT JOIN accuracy a ON a.case_id = c.id "                                \
     "WHERE (a.case_id IS NOT NULL OR c.strategy IS NOT NULL) "
@@ -296,8 +311,9 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "INSERT INTO accuracy (case_id, variant, split, n, top1, top5, "         \
       "payload_bytes, payload_zstd_bytes, transmitted_elements, "              \
       "input_elements, jpeg_reference_bytes, jpeg_reference_quality, "         \
-      "compression_vs_jpeg, element_ratio, method) VALUES (?1, ?2, ?3, ?4, "   \
-      "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                     \
+      "compression_vs_jpeg, element_ratio, method, offload_fraction, "         \
+      "device_macs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "    \
+      "?12, ?13, ?14, ?15, ?16, ?17)")                                         \
     X(last_run, "SELECT max(id) FROM runs")                                    \
     X(count_samples, "SELECT count(*) FROM samples WHERE case_id = ?1")        \
     X(results_all, RESULT_COLUMNS RESULT_ORDER)                                \
@@ -1115,6 +1131,14 @@ static int check_accuracy_row(const struct bf_store *store, int64_t case_id,
                               "-1 where it does not apply)",
                               store->path, (long long)case_id, variant,
                               sizes[k].name, sizes[k].value);
+    if (r->exit_rule &&
+        (!(r->offload_fraction >= 0 && r->offload_fraction <= 1) ||
+         !(r->device_macs >= 0 && isfinite(r->device_macs))))
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %lld: accuracy '%s': offload fraction %g "
+                          "is not in [0, 1] or device MACs %g is negative",
+                          store->path, (long long)case_id, variant,
+                          r->offload_fraction, r->device_macs);
     if (r->jpeg_reference_quality < 0 || r->jpeg_reference_quality > 100)
         return bf_err_set(BF_EINVAL,
                           "%s: case %lld: accuracy '%s': JPEG reference "
@@ -1172,6 +1196,13 @@ int bf_store_add_accuracy(struct bf_store *store, int64_t case_id,
         rc = rc ? rc : bind_real(st, 13, compression);
         rc = rc ? rc : bind_real(st, 14, ratio);
         rc = rc ? rc : bind_text(st, 15, r->method);
+        if (r->exit_rule) {
+            rc = rc ? rc : sqlite3_bind_double(st, 16, r->offload_fraction);
+            rc = rc ? rc : sqlite3_bind_double(st, 17, r->device_macs);
+        } else {
+            rc = rc ? rc : sqlite3_bind_null(st, 16);
+            rc = rc ? rc : sqlite3_bind_null(st, 17);
+        }
         rc = rc ? rc : step_done(st);
         if (rc != SQLITE_OK) {
             rc = db_fail(store, "inserting accuracy '%s' on '%s' of case %lld",
@@ -1342,6 +1373,9 @@ int bf_store_each_accuracy(struct bf_store *store, int64_t run_id,
             v.acc.input_elements = column_real_or(st, 24, -1);
             v.acc.jpeg_reference_bytes = column_real_or(st, 25, -1);
             v.acc.jpeg_reference_quality = (int)column_int64_or(st, 26, 0);
+            v.acc.exit_rule = sqlite3_column_type(st, 30) != SQLITE_NULL;
+            v.acc.offload_fraction = column_real_or(st, 30, -1);
+            v.acc.device_macs = column_real_or(st, 31, -1);
         }
         v.compression_vs_jpeg = column_real(st, 28);
         v.element_ratio = column_real(st, 29);

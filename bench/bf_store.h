@@ -5,7 +5,8 @@
  * Schema versioned with PRAGMA user_version (BF_STORE_SCHEMA_VERSION); a DB
  * with a newer version is refused with BF_EVERSION and a message naming both
  * versions; an older one is migrated in one transaction (version 1 to 2
- * adds the training columns of cases and the epochs and accuracy tables),
+ * adds the training columns of cases and the epochs and accuracy tables,
+ * 2 to 3 the early-exit columns of accuracy),
  * and a new DB is created at the current version in one transaction by the
  * same steps, so that a migrated and a new DB have the same schema. WAL
  * journal, foreign keys on, prepared statements kept for the life of the
@@ -37,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 2
+#define BF_STORE_SCHEMA_VERSION 3
 
 struct bf_store;
 

@@ -197,6 +197,163 @@ out:
     return rc;
 }
 
+/* Device MACs up to each exit and of an offloaded image. */
+static int exit_costs(bf_model *model, const struct bf_dataset_info *info,
+                      int split, double at_exit[BF_MODEL_MAX_EXITS],
+                      struct bf_exit_eval *out)
+{
+    struct bf_stage_info st[BF_MODEL_MAX_STAGES];
+    struct bf_exit_info ex[BF_MODEL_MAX_EXITS];
+    int n_st = 0, n_ex = 0;
+    int rc = bf_model_describe(model, info->height, info->width, st,
+                               BF_MODEL_MAX_STAGES, &n_st);
+    double exits_so_far = 0.0;
+
+    if (rc == 0)
+        rc = bf_model_describe_exits(model, info->height, info->width, ex,
+                                     &n_ex);
+    if (rc == 0 && n_ex == 0)
+        rc = bf_err_set(BF_EINVAL, "evaluate exits: the model has no exits");
+    if (rc)
+        return rc;
+    for (int i = 0; i < n_ex; i++) {
+        double stages = 0.0;
+
+        exits_so_far += (double)ex[i].macs;
+        for (int k = 0; k <= ex[i].after_stage; k++)
+            stages += (double)st[k].macs;
+        at_exit[i] = stages + exits_so_far;
+    }
+    out->offload_macs = exits_so_far;
+    for (int k = 0; k <= split; k++)
+        out->offload_macs += (double)st[k].macs;
+    out->split_elements = 1.0;
+    for (int d = 0; d < st[split].out_ndim; d++)
+        out->split_elements *= (double)st[split].out_shape[d];
+    out->n_exits = n_ex;
+    return 0;
+}
+
+int bf_train_evaluate_exits(bf_model *model, struct bf_dataset *data,
+                            const uint32_t *idx, size_t n, int batch,
+                            const double *thresholds, size_t n_thresholds,
+                            struct bf_exit_point *points,
+                            struct bf_exit_eval *out)
+{
+    struct bf_dataset_info info;
+    struct batch b;
+    double at_exit[BF_MODEL_MAX_EXITS] = {0};
+    int64_t exit_hits[BF_MODEL_MAX_EXITS] = {0}, final1 = 0, final5 = 0;
+    float *conf = NULL;
+    uint8_t *hit1 = NULL, *hit5 = NULL;
+    int n_stages = 0, split = 0, k5, n_ex;
+    int rc;
+
+    if (!model || !data || !out || batch < 1 || (n_thresholds && !points) ||
+        (n_thresholds && !thresholds))
+        return bf_err_set(BF_EINVAL, "bf_train_evaluate_exits: bad arguments");
+    memset(out, 0, sizeof(*out));
+    rc = bf_dataset_info(data, &info);
+    if (rc == 0)
+        rc = bf_model_stage_count(model, &n_stages);
+    if (rc == 0)
+        rc = bf_model_split_stage(model, &split);
+    if (rc == 0)
+        rc = exit_costs(model, &info, split, at_exit, out);
+    if (rc)
+        return rc;
+    if (!idx)
+        n = info.n;
+    n_ex = out->n_exits;
+    k5 = info.num_classes < 5 ? info.num_classes : 5;
+    for (size_t t = 0; t < n_thresholds; t++)
+        points[t] = (struct bf_exit_point){.threshold = thresholds[t]};
+    /* Per image of a batch: confidence and hits at each exit, then of the
+     * final classifier (row n_ex). */
+    conf = malloc((size_t)(n_ex + 1) * (size_t)batch * sizeof(*conf));
+    hit1 = malloc((size_t)(n_ex + 1) * (size_t)batch);
+    hit5 = malloc((size_t)(n_ex + 1) * (size_t)batch);
+    rc = batch_init(&b, &info, (size_t)batch);
+    if (rc == 0 && (!conf || !hit1 || !hit5))
+        rc = bf_err_set(BF_ENOMEM, "exit evaluation of %d images", batch);
+    if (rc == 0)
+        rc = bf_model_set_train(model, 0);
+    for (size_t at = 0; rc == 0 && at < n; at += (size_t)batch) {
+        size_t m = n - at < (size_t)batch ? n - at : (size_t)batch;
+        bf_tensor *logits[BF_MODEL_MAX_EXITS + 1] = {0};
+        bf_tensor *head = NULL, *q = NULL;
+
+        for (size_t i = 0; i < m; i++)
+            b.idx[i] = idx ? idx[at + i] : (uint32_t)(at + i);
+        rc = batch_load(&b, data, &info, b.idx, m, NULL);
+        if (rc == 0)
+            rc = bf_model_forward_exits(model, b.x, split, logits, &head);
+        if (rc == 0)
+            rc = bf_tensor_fake_quantize_u8(head, &q);
+        if (rc == 0)
+            rc = bf_model_forward(model, q, split + 1, n_stages - 1,
+                                  &logits[n_ex]);
+        for (int e = 0; rc == 0 && e <= n_ex; e++)
+            rc = bf_tensor_classify(logits[e], b.y, k5, conf + (size_t)e * m,
+                                    hit1 + (size_t)e * m, hit5 + (size_t)e * m,
+                                    m);
+        for (int e = 0; e <= BF_MODEL_MAX_EXITS; e++)
+            bf_tensor_free(logits[e]);
+        bf_tensor_free(head);
+        bf_tensor_free(q);
+        if (rc)
+            break;
+        for (size_t i = 0; i < m; i++) {
+            for (int e = 0; e < n_ex; e++)
+                exit_hits[e] += hit1[(size_t)e * m + i];
+            final1 += hit1[(size_t)n_ex * m + i];
+            final5 += hit5[(size_t)n_ex * m + i];
+            for (size_t t = 0; t < n_thresholds; t++) {
+                struct bf_exit_point *pt = &points[t];
+                int e = 0;
+
+                while (e < n_ex && conf[(size_t)e * m + i] < pt->threshold)
+                    e++;
+                pt->top1 += hit1[(size_t)e * m + i];
+                pt->top5 += hit5[(size_t)e * m + i];
+                if (e < n_ex) {
+                    pt->exit_fraction[e] += 1.0;
+                    pt->device_macs += at_exit[e];
+                } else {
+                    pt->offload_fraction += 1.0;
+                    pt->device_macs += out->offload_macs;
+                }
+            }
+        }
+    }
+    if (rc == 0 && n > 0) {
+        double dn = (double)n;
+
+        out->n = (int64_t)n;
+        for (int e = 0; e < n_ex; e++)
+            out->exit_top1[e] = 100.0 * (double)exit_hits[e] / dn;
+        out->final_top1 = 100.0 * (double)final1 / dn;
+        out->final_top5 = 100.0 * (double)final5 / dn;
+        for (size_t t = 0; t < n_thresholds; t++) {
+            struct bf_exit_point *pt = &points[t];
+
+            pt->top1 = 100.0 * pt->top1 / dn;
+            pt->top5 = 100.0 * pt->top5 / dn;
+            for (int e = 0; e < n_ex; e++)
+                pt->exit_fraction[e] /= dn;
+            pt->offload_fraction /= dn;
+            pt->device_macs /= dn;
+            pt->payload_bytes =
+                pt->offload_fraction * (out->split_elements + 5.0);
+        }
+    }
+    batch_free(&b);
+    free(conf);
+    free(hit1);
+    free(hit5);
+    return rc;
+}
+
 /* Training */
 
 static int stop_requested(const struct bf_train_params *p)
@@ -210,6 +367,14 @@ static int prepare_phase(const struct bf_train_params *p,
 {
     int rc = bf_model_freeze_stages(p->student, 0, n_stages - 1, 1);
 
+    if (ph->loss == BF_TRAIN_LOSS_EXITS) {
+        /* Only the exits learn; the backbone stays the teacher. */
+        if (rc == 0)
+            rc = bf_model_set_train(p->student, 1);
+        if (rc == 0)
+            rc = bf_model_set_train_stages(p->student, 0, n_stages - 1, 0);
+        return rc;
+    }
     if (rc == 0)
         rc = bf_model_freeze_stages(p->student, ph->train_first, ph->train_last,
                                     0);
@@ -221,6 +386,40 @@ static int prepare_phase(const struct bf_train_params *p,
     if (rc == 0 && ph->train_last < n_stages - 1)
         rc = bf_model_set_train_stages(p->student, ph->train_last + 1,
                                        n_stages - 1, p->frozen_bn_train);
+    return rc;
+}
+
+/* Sum of the exits' cross-entropies: a forward up to the split only. */
+static int exits_loss(bf_model *student, const bf_tensor *x, const bf_tensor *y,
+                      bf_tensor **loss)
+{
+    bf_tensor *logits[BF_MODEL_MAX_EXITS] = {0};
+    int split = 0;
+    int rc = bf_model_split_stage(student, &split);
+
+    if (rc == 0)
+        rc = bf_model_forward_exits(student, x, split, logits, NULL);
+    for (int i = 0; rc == 0 && i < BF_MODEL_MAX_EXITS && logits[i]; i++) {
+        bf_tensor *term = NULL, *sum = NULL;
+
+        rc = bf_loss_cross_entropy(logits[i], y, &term);
+        if (rc == 0 && *loss) {
+            rc = bf_tensor_add(*loss, term, &sum);
+            bf_tensor_free(term);
+            bf_tensor_free(*loss);
+            *loss = sum;
+        } else if (rc == 0) {
+            *loss = term;
+        }
+    }
+    for (int i = 0; i < BF_MODEL_MAX_EXITS; i++)
+        bf_tensor_free(logits[i]);
+    if (rc == 0 && !*loss)
+        rc = bf_err_set(BF_EINVAL, "the student has no exits");
+    if (rc) {
+        bf_tensor_free(*loss);
+        *loss = NULL;
+    }
     return rc;
 }
 
@@ -240,6 +439,8 @@ int bf_train_batch_loss(bf_model *student, bf_model *teacher,
     rc = bf_model_stage_count(student, &n_stages);
     if (rc)
         return rc;
+    if (ph->loss == BF_TRAIN_LOSS_EXITS)
+        return exits_loss(student, x, y, loss);
     rc = bf_model_forward_all(student, x, 0, n_stages - 1, s);
     if (rc)
         return rc;
@@ -271,6 +472,8 @@ int bf_train_batch_loss(bf_model *student, bf_model *teacher,
         break;
     case BF_TRAIN_LOSS_RECON:
         rc = bf_loss_mse_sum(s[ph->train_last], s[ph->train_first - 1], loss);
+        break;
+    case BF_TRAIN_LOSS_EXITS: /* handled above */
         break;
     case BF_TRAIN_LOSS_GHND:
         rc = bf_loss_mse_sum(s[DECODER_STAGE],
@@ -307,8 +510,10 @@ static int check_phase(const struct bf_train_params *p,
     const struct bf_train_schedule *s = &ph->schedule;
     int bottleneck = 0, channels = 0;
 
-    if (ph->train_first < 0 || ph->train_last >= n_stages ||
-        ph->train_first > ph->train_last)
+    if (ph->loss == BF_TRAIN_LOSS_EXITS
+            ? ph->train_first != -1 || ph->train_last != -1
+            : ph->train_first < 0 || ph->train_last >= n_stages ||
+                  ph->train_first > ph->train_last)
         return bf_err_set(BF_ERANGE, "phase %s: stages %d..%d of %d", ph->name,
                           ph->train_first, ph->train_last, n_stages);
     if (s->epochs < 0 || s->batch < 1 || !(s->lr > 0.0))
@@ -320,7 +525,7 @@ static int check_phase(const struct bf_train_params *p,
                           "stage before the autoencoder",
                           ph->name);
     if (ph->loss != BF_TRAIN_LOSS_CE && ph->loss != BF_TRAIN_LOSS_RECON &&
-        !p->teacher)
+        ph->loss != BF_TRAIN_LOSS_EXITS && !p->teacher)
         return bf_err_set(BF_EINVAL, "phase %s: its loss needs a teacher",
                           ph->name);
     bf_model_bottleneck(p->student, &bottleneck, &channels);
@@ -331,6 +536,34 @@ static int check_phase(const struct bf_train_params *p,
                           "bottleneck-injected student",
                           ph->name);
     return 0;
+}
+
+/* The selection metric on the validation items (see bf_train.h). */
+static int validate(const struct bf_train_params *p,
+                    const struct bf_train_phase *ph, double *top1)
+{
+    struct bf_dataset *data =
+        p->split->val_data ? p->split->val_data : p->split->data;
+    int batch = p->eval_batch ? p->eval_batch : 256;
+    int rc;
+
+    if (ph->loss == BF_TRAIN_LOSS_EXITS) {
+        struct bf_exit_eval ev = {0};
+
+        rc =
+            bf_train_evaluate_exits(p->student, data, p->split->val_idx,
+                                    p->split->n_val, batch, NULL, 0, NULL, &ev);
+        *top1 = 0.0;
+        for (int i = 0; rc == 0 && i < ev.n_exits; i++)
+            *top1 += ev.exit_top1[i] / ev.n_exits;
+    } else {
+        struct bf_eval_result ev = {0};
+
+        rc = bf_train_evaluate(p->student, data, p->split->val_idx,
+                               p->split->n_val, batch, -1, &ev);
+        *top1 = ev.top1;
+    }
+    return rc;
 }
 
 static int run_phase(const struct bf_train_params *p,
@@ -428,11 +661,7 @@ static int run_phase(const struct bf_train_params *p,
         if (rc)
             break;
         t1 = bf_clock_now_ns();
-        rc = bf_train_evaluate(p->student,
-                               p->split->val_data ? p->split->val_data
-                                                  : p->split->data,
-                               p->split->val_idx, p->split->n_val,
-                               p->eval_batch ? p->eval_batch : 256, -1, &val);
+        rc = validate(p, ph, &val.top1);
         if (rc)
             break;
         rec = (struct bf_train_epoch){
@@ -533,6 +762,15 @@ int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
         *n_phases = 1;
         return 0;
     }
+    if (strcmp(name, "spinn-split") == 0) {
+        phases[0] = (struct bf_train_phase){.name = "exits",
+                                            .loss = BF_TRAIN_LOSS_EXITS,
+                                            .train_first = -1,
+                                            .train_last = -1,
+                                            .schedule = hnd};
+        *n_phases = 1;
+        return 0;
+    }
     if (strcmp(name, "hnd") == 0) {
         phases[0] = (struct bf_train_phase){.name = "hnd",
                                             .loss = BF_TRAIN_LOSS_HND,
@@ -563,7 +801,8 @@ int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
     }
     return bf_err_set(
         BF_EINVAL, "unknown strategy '%s' (known: %s)", name,
-        "naive, kd, hnd, ghnd, ghnd-ft, ghnd-kd, bottlefit, ae-split");
+        "naive, kd, hnd, ghnd, ghnd-ft, ghnd-kd, bottlefit, ae-split, "
+        "spinn-split");
 }
 
 int bf_train_run(const struct bf_train_params *p,

@@ -17,6 +17,10 @@
  *             student: the unmodified teacher with bf_model_inject_
  *             autoencoder; its stages ae_encoder, ae_decoder sit before
  *             stage3, stage4, classifier)
+ *   spinn-split  EXITS, only the early exits (a SPINN-style student: the
+ *             unmodified teacher with bf_model_attach_exits; every stage
+ *             frozen and in eval mode whatever frozen_bn_train says, since
+ *             the backbone must stay the teacher)
  *
  * Losses (student stages after injection: encoder, decoder, stage3,
  * stage4, classifier; the teacher has stem, stage1, stage2, stage3,
@@ -24,7 +28,11 @@
  * MSE-sum(stage3, teacher stage3) + MSE-sum(stage4, teacher stage4); CE on
  * the logits; KD = alpha CE + (1 - alpha) T^2 KL(teacher || student);
  * RECON = MSE-sum(the output of the phase's last stage, the input of its
- * first stage), the autoencoder's reconstruction loss.
+ * first stage), the autoencoder's reconstruction loss; EXITS = the sum over
+ * the exits of CE(exit logits, labels).
+ *
+ * Validation selects by the final classifier's top-1, or for an EXITS
+ * phase by the mean top-1 of the exits.
  *
  * After every epoch the model is evaluated on the validation indices (never
  * the test set); the best validation top-1 over all phases is saved to
@@ -53,6 +61,7 @@ enum bf_train_loss {
     BF_TRAIN_LOSS_HND,   /* head network distillation at the split */
     BF_TRAIN_LOSS_GHND,  /* generalized HND: split, stage3 and stage4 */
     BF_TRAIN_LOSS_RECON, /* autoencoder reconstruction of its input */
+    BF_TRAIN_LOSS_EXITS, /* CE summed over the early exits */
 };
 
 struct bf_train_schedule {
@@ -71,7 +80,7 @@ struct bf_train_phase {
     const char *name; /* "stage1", "stage2", "teacher", ... */
     enum bf_train_loss loss;
     int train_first; /* student stages trained; the rest are frozen */
-    int train_last;
+    int train_last;  /* (both -1 for EXITS: no stage, only the exits) */
     struct bf_train_schedule schedule;
 };
 
@@ -130,7 +139,7 @@ struct bf_train_result {
 
 /* The strategy names, in the order `bfbench keys` lists them. */
 #define BF_TRAIN_STRATEGIES                                                    \
-    "naive|kd|hnd|ghnd|ghnd-ft|ghnd-kd|bottlefit|ae-split"
+    "naive|kd|hnd|ghnd|ghnd-ft|ghnd-kd|bottlefit|ae-split|spinn-split"
 
 /*
  * The phases of a strategy with the reference's hyper-parameters (section
@@ -138,7 +147,8 @@ struct bf_train_result {
  * stage 2 (FT or KD) SGD 1e-3, momentum 0.9, weight decay 5e-4, 10 epochs,
  * batch 64, lr / 10 after 5; naive and KD SGD 1e-3, momentum 0.9, weight
  * decay 1e-4, 20 epochs, batch 32, lr / 10 every 5; HND and the
- * autoencoder Adam 1e-3, 20 epochs, batch 32, lr / 10 every 5. "bottlefit" is
+ * autoencoder Adam 1e-3, 20 epochs, batch 32, lr / 10 every 5; the
+ * SPINN-style exits the same as HND (an assumption). "bottlefit" is
  * ghnd-kd with the encoder frozen in stage 2 (freeze_encoder is then ignored).
  * n_stages is the student's stage count (5 after injection). Writes at most 2
  * phases; the caller may then override epochs, batch and max_batches. BF_EINVAL
@@ -178,5 +188,38 @@ struct bf_eval_result {
 int bf_train_evaluate(bf_model *model, struct bf_dataset *data,
                       const uint32_t *idx, size_t n, int batch,
                       int quantize_after, struct bf_eval_result *out);
+
+/* The exit rule of a SPINN-style model at one confidence threshold. */
+struct bf_exit_point {
+    double threshold;  /* leave at the first exit with confidence >= it */
+    double top1, top5; /* percent, over every image wherever it left */
+    double exit_fraction[BF_MODEL_MAX_EXITS]; /* left at exit i */
+    double offload_fraction; /* reached the split: the tensor was sent */
+    double device_macs;      /* mean per image: stages and exits run */
+    double payload_bytes;    /* mean per image: offloaded x (C*H*W + 5) */
+};
+
+struct bf_exit_eval {
+    int64_t n;
+    int n_exits;
+    double exit_top1[BF_MODEL_MAX_EXITS]; /* every image classified there */
+    double final_top1, final_top5; /* every image offloaded, 8-bit tensor */
+    double split_elements;         /* C*H*W of the split tensor */
+    double offload_macs;           /* device MACs of an offloaded image */
+};
+
+/*
+ * Evaluate a model with exits (bf_model_attach_exits) on data items
+ * idx[0..n) (all when idx is NULL): each exit's own top-1, the final
+ * classifier's with the split tensor 8-bit quantized, and for each of
+ * thresholds[0..n_thresholds) the operating point of the exit rule in
+ * points[i]. Device MACs count the stages up to where an image left plus
+ * every exit it passed.
+ */
+int bf_train_evaluate_exits(bf_model *model, struct bf_dataset *data,
+                            const uint32_t *idx, size_t n, int batch,
+                            const double *thresholds, size_t n_thresholds,
+                            struct bf_exit_point *points,
+                            struct bf_exit_eval *out);
 
 #endif /* BF_TRAIN_H */

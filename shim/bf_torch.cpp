@@ -475,6 +475,69 @@ extern "C" int bf_model_inject_autoencoder(bf_model *model, int channels)
     });
 }
 
+extern "C" int bf_model_attach_exits(bf_model *model, const int *after, int n)
+{
+    return guarded("bf_model_attach_exits", [&] {
+        if (!model || !after || n < 1 || n > BF_MODEL_MAX_EXITS)
+            return bf_err_set(BF_EINVAL,
+                              "bf_model_attach_exits: NULL model or list, or "
+                              "%d exits (1..%d)",
+                              n, BF_MODEL_MAX_EXITS);
+        try {
+            bfzoo::attach_exits(*model->net, model->spec.native_size_px,
+                                std::vector<int>(after, after + n));
+        } catch (const std::invalid_argument &e) {
+            return bf_err_set(BF_EINVAL, "%s: %s", model->spec.name, e.what());
+        }
+        refold(model);
+        return 0;
+    });
+}
+
+static int64_t prefix_params(const bfzoo::Net &net, const std::string &prefix)
+{
+    int64_t n = 0;
+    for (const auto &p : net.named_parameters(true)) {
+        const std::string &k = p.key();
+        if (k.size() > prefix.size() &&
+            k.compare(0, prefix.size(), prefix) == 0 && k[prefix.size()] == '.')
+            n += p.value().numel();
+    }
+    return n;
+}
+
+extern "C" int bf_model_describe_exits(bf_model *model, int64_t in_h,
+                                       int64_t in_w, struct bf_exit_info *exits,
+                                       int *count)
+{
+    return guarded("bf_model_describe_exits", [&] {
+        if (!model || !exits || !count)
+            return bf_err_set(BF_EINVAL, "bf_model_describe_exits: NULL");
+        if (in_h < 1 || in_w < 1 || in_h > 8192 || in_w > 8192)
+            return bf_err_set(BF_ERANGE, "input size %ldx%ld outside 1..8192",
+                              static_cast<long>(in_h), static_cast<long>(in_w));
+        auto &net = *model->net;
+        bool was_training = net.is_training();
+        net.eval();
+        torch::NoGradGuard no_grad;
+        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w});
+        int stage = 0;
+        for (size_t i = 0; i < net.exits.size(); i++) {
+            for (; stage <= net.exit_after[i]; stage++)
+                y = net.stages[static_cast<size_t>(stage)].plain(y);
+            bfzoo::MacCounter counter;
+            net.exits[i].plain(y);
+            exits[i].after_stage = net.exit_after[i];
+            exits[i].params = prefix_params(net, net.exits[i].modules);
+            exits[i].macs = counter.total();
+        }
+        if (was_training)
+            net.train();
+        *count = static_cast<int>(net.exits.size());
+        return 0;
+    });
+}
+
 extern "C" int bf_model_split_stage(const bf_model *model, int *stage)
 {
     if (!model || !stage)
@@ -483,8 +546,11 @@ extern "C" int bf_model_split_stage(const bf_model *model, int *stage)
         *stage = 0;
     else if (model->net->autoencoder_channels)
         *stage = 3;
+    else if (!model->net->exit_after.empty())
+        *stage = model->net->exit_after.back();
     else
-        return bf_err_set(BF_ENOENT, "%s has no bottleneck or autoencoder",
+        return bf_err_set(BF_ENOENT,
+                          "%s has no bottleneck, autoencoder or exits",
                           model->spec.name);
     return 0;
 }
@@ -495,6 +561,12 @@ static std::string bottleneck_tag(const bfzoo::Net &net)
 {
     if (net.autoencoder_channels)
         return "ae:" + std::to_string(net.autoencoder_channels);
+    if (!net.exit_after.empty()) {
+        std::string tag = "exits:";
+        for (size_t i = 0; i < net.exit_after.size(); i++)
+            tag += (i ? "," : "") + std::to_string(net.exit_after[i]);
+        return tag;
+    }
     if (!net.bottleneck_version)
         return "none";
     return std::to_string(net.bottleneck_version) + ":" +

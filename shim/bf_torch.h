@@ -201,8 +201,46 @@ int bf_model_bottleneck(const bf_model *model, int *version, int *channels);
 int bf_model_inject_autoencoder(bf_model *model, int channels);
 
 /*
+ * The SPINN-style baseline: attach an early-exit classifier after each
+ * stage in after[0..n) of an unmodified model (1 to BF_MODEL_MAX_EXITS
+ * exits, stages strictly increasing and before the classifier). Exit i
+ * classifies stage after[i]'s output: a 3x3 stride-2 convolution to
+ * clamp(2 * c_in, 32, 128) channels, BatchNorm, ReLU, global average
+ * pooling, a linear layer (an assumed design: the reference does not give
+ * SPINN's). The exits are modules "exits.<i>", saved and loaded with the
+ * model, never frozen by bf_model_freeze_stages, and in the mode of the last
+ * bf_model_set_train. Load a teacher's weights before attaching. The split
+ * (bf_model_split_stage) is then after[n - 1]. BF_EINVAL for a bad list or
+ * a model that already has a bottleneck, an autoencoder or exits.
+ */
+#define BF_MODEL_MAX_EXITS 4
+int bf_model_attach_exits(bf_model *model, const int *after, int n);
+
+struct bf_exit_info {
+    int after_stage; /* the stage whose output the exit classifies */
+    int64_t params;
+    int64_t macs; /* per image, for the input size given */
+};
+
+/* The attached exits (*count = 0 when none), with parameters and MACs for
+ * an input of in_h x in_w. exits must hold BF_MODEL_MAX_EXITS entries. */
+int bf_model_describe_exits(bf_model *model, int64_t in_h, int64_t in_w,
+                            struct bf_exit_info *exits, int *count);
+
+/*
+ * Forward stages 0..last and every exit attached at or before last:
+ * logits[i] receives exit i's logits (NULL for exits after last), *out (if
+ * out is not NULL) the output of stage last; new tensors the caller owns.
+ * In train mode the outputs carry autograd history.
+ */
+int bf_model_forward_exits(bf_model *model, const bf_tensor *input, int last,
+                           bf_tensor *logits[BF_MODEL_MAX_EXITS],
+                           bf_tensor **out);
+
+/*
  * The stage whose output crosses the network: 0 (encoder) with a
- * bottleneck, 3 (ae_encoder) with an autoencoder; BF_ENOENT without either.
+ * bottleneck, 3 (ae_encoder) with an autoencoder, the last exit's stage
+ * with exits; BF_ENOENT without any of them.
  */
 int bf_model_split_stage(const bf_model *model, int *stage);
 
@@ -309,6 +347,15 @@ int bf_tensor_item(const bf_tensor *tensor, double *value);
 /* Samples whose label is among the k largest logits (top-k correct). */
 int bf_tensor_topk_correct(const bf_tensor *logits, const bf_tensor *labels,
                            int k, int64_t *correct);
+
+/*
+ * Per sample of a (batch, classes) logits tensor: confidence[i] = the
+ * largest softmax probability, top1[i] / topk[i] = 1 when the label is the
+ * arg-max / among the k largest logits. Arrays hold n = batch entries.
+ */
+int bf_tensor_classify(const bf_tensor *logits, const bf_tensor *labels, int k,
+                       float *confidence, uint8_t *top1, uint8_t *topk,
+                       size_t n);
 
 /* Quantization of the bottleneck (reference section 2.3): post-training,
  * asymmetric uint8, scale = (max - min) / 255, zero_point = clamp(int(-min /

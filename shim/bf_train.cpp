@@ -186,6 +186,44 @@ extern "C" int bf_model_forward_all(bf_model *model, const bf_tensor *input,
     });
 }
 
+extern "C" int bf_model_forward_exits(bf_model *model, const bf_tensor *input,
+                                      int last,
+                                      bf_tensor *logits[BF_MODEL_MAX_EXITS],
+                                      bf_tensor **out)
+{
+    return guarded("bf_model_forward_exits", [&] {
+        if (!model || !input || !logits)
+            return bf_err_set(BF_EINVAL, "bf_model_forward_exits: NULL");
+        int rc = check_range(model, 0, last, "bf_model_forward_exits");
+        if (rc)
+            return rc;
+        auto &net = *model->net;
+        if (net.exits.empty())
+            return bf_err_set(BF_EINVAL, "%s has no exits", model->spec.name);
+        std::vector<torch::Tensor> ys(net.exits.size());
+        torch::Tensor y = input->t;
+        {
+            torch::AutoGradMode mode(net.is_training());
+            bool folded = net.is_folded && !net.is_training();
+            size_t e = 0;
+            for (int s = 0; s <= last; s++) {
+                y = net.forward_range(y, s, s);
+                for (; e < net.exits.size() && net.exit_after[e] == s; e++)
+                    ys[e] =
+                        folded ? net.exits[e].folded(y) : net.exits[e].plain(y);
+            }
+        }
+        for (size_t i = 0; i < BF_MODEL_MAX_EXITS; i++)
+            logits[i] = nullptr;
+        for (size_t i = 0; i < ys.size(); i++)
+            if (ys[i].defined())
+                new_tensor(std::move(ys[i]), &logits[i]);
+        if (out)
+            new_tensor(std::move(y), out);
+        return 0;
+    });
+}
+
 // Optimizers
 
 extern "C" int bf_optim_create(bf_model *model,
@@ -400,6 +438,38 @@ extern "C" int bf_tensor_topk_correct(const bf_tensor *logits,
         torch::Tensor idx = std::get<1>(logits->t.topk(k, 1));
         torch::Tensor hit = idx.eq(labels->t.unsqueeze(1)).any(1);
         *correct = hit.sum().item<int64_t>();
+        return 0;
+    });
+}
+
+extern "C" int bf_tensor_classify(const bf_tensor *logits,
+                                  const bf_tensor *labels, int k,
+                                  float *confidence, uint8_t *top1,
+                                  uint8_t *topk, size_t n)
+{
+    return guarded("bf_tensor_classify", [&] {
+        if (!logits || !labels || !confidence || !top1 || !topk)
+            return bf_err_set(BF_EINVAL, "bf_tensor_classify: NULL");
+        int rc = check_logits(logits, labels, "classify");
+        if (rc)
+            return rc;
+        if (k < 1 || k > logits->t.size(1))
+            return bf_err_set(BF_ERANGE, "top-%d of %ld classes", k,
+                              static_cast<long>(logits->t.size(1)));
+        if (static_cast<size_t>(logits->t.size(0)) != n)
+            return bf_err_set(BF_ESHAPE, "classify: %ld samples, room for %zu",
+                              static_cast<long>(logits->t.size(0)), n);
+        torch::NoGradGuard no_grad;
+        torch::Tensor l = logits->t.detach().to(torch::kFloat);
+        torch::Tensor conf =
+            std::get<0>(torch::softmax(l, 1).max(1)).contiguous();
+        torch::Tensor idx = std::get<1>(l.topk(k, 1));
+        torch::Tensor hits = idx.eq(labels->t.unsqueeze(1));
+        torch::Tensor h1 = hits.select(1, 0).to(torch::kUInt8).contiguous();
+        torch::Tensor hk = hits.any(1).to(torch::kUInt8).contiguous();
+        std::memcpy(confidence, conf.data_ptr<float>(), n * sizeof(float));
+        std::memcpy(top1, h1.data_ptr<uint8_t>(), n);
+        std::memcpy(topk, hk.data_ptr<uint8_t>(), n);
         return 0;
     });
 }

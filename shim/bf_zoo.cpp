@@ -716,6 +716,13 @@ class SeqBuilder
             return torch::adaptive_avg_pool2d(x, {h, w});
         });
     }
+    // Flatten to (batch, in), then a linear layer (counted).
+    void linear(int64_t in, int64_t out)
+    {
+        nn::Linear fc(in, out);
+        mod_->register_module(next(), fc);
+        add([fc](const Tensor &x) { return linear_forward(fc, x.flatten(1)); });
+    }
     void convt(int64_t in, int64_t out, int64_t k, int64_t stride,
                bool bias = false)
     {
@@ -792,9 +799,10 @@ void inject_bottleneck(Net &net, const std::string &family, int native_px,
 {
     const bool resnet = family == "resnet", densenet = family == "densenet",
                mini = family == "mini";
-    if (net.bottleneck_version || net.autoencoder_channels)
+    if (net.bottleneck_version || net.autoencoder_channels ||
+        !net.exits.empty())
         throw std::invalid_argument(
-            "the model already has a bottleneck or an autoencoder");
+            "the model already has a bottleneck, an autoencoder or exits");
     if (!resnet && !densenet && !mini)
         throw std::invalid_argument("no BottleFit bottleneck is defined for "
                                     "the " +
@@ -952,9 +960,10 @@ void inject_bottleneck(Net &net, const std::string &family, int native_px,
 
 void inject_autoencoder(Net &net, int native_px, int channels)
 {
-    if (net.bottleneck_version || net.autoencoder_channels)
+    if (net.bottleneck_version || net.autoencoder_channels ||
+        !net.exits.empty())
         throw std::invalid_argument(
-            "the model already has a bottleneck or an autoencoder");
+            "the model already has a bottleneck, an autoencoder or exits");
     if (channels < 1 || channels > 512)
         throw std::invalid_argument("autoencoder channels " +
                                     std::to_string(channels) +
@@ -1017,6 +1026,52 @@ void inject_autoencoder(Net &net, int native_px, int channels)
     net.stages = std::move(stages);
     net.stage_prefixes = std::move(prefixes);
     net.autoencoder_channels = channels;
+}
+
+void attach_exits(Net &net, int native_px, const std::vector<int> &after)
+{
+    if (net.bottleneck_version || net.autoencoder_channels ||
+        !net.exits.empty())
+        throw std::invalid_argument("early exits need the unmodified model "
+                                    "(it has a bottleneck, an autoencoder "
+                                    "or exits)");
+    const int n_stages = static_cast<int>(net.stages.size());
+    if (after.empty() || after.size() > 4)
+        throw std::invalid_argument("1 to 4 exits, not " +
+                                    std::to_string(after.size()));
+    for (size_t i = 0; i < after.size(); i++)
+        if (after[i] < 0 || after[i] > n_stages - 2 ||
+            (i && after[i] <= after[i - 1]))
+            throw std::invalid_argument(
+                "exit after stage " + std::to_string(after[i]) +
+                ": stages must increase and precede the classifier (0.." +
+                std::to_string(n_stages - 2) + ")");
+    auto all = container();
+    std::vector<Stage> exits;
+    for (size_t i = 0; i < after.size(); i++) {
+        Tensor y = probe(net, native_px, after[i]);
+        if (y.dim() != 4)
+            throw std::invalid_argument("stage " + std::to_string(after[i]) +
+                                        " does not output feature maps");
+        const int64_t c_in = y.size(1);
+        const int64_t w =
+            std::min<int64_t>(std::max<int64_t>(2 * c_in, 32), 128);
+        auto mod = container();
+        size_t first_new = net.convbns.size();
+        SeqBuilder b(net, mod);
+        b.conv(c_in, w, 3, 2, 1, true);
+        b.relu();
+        b.adaptive(1, 1);
+        b.linear(w, net.num_classes);
+        for (size_t k = first_new; k < net.convbns.size(); k++)
+            net.convbns[k]->stage = -1; // not a stage: never frozen by one
+        all->register_module(std::to_string(i), mod);
+        exits.push_back({"exit" + std::to_string(i + 1),
+                         "exits." + std::to_string(i), b.plain(), b.folded()});
+    }
+    net.register_module("exits", all);
+    net.exits = std::move(exits);
+    net.exit_after = after;
 }
 
 // Registry

@@ -95,6 +95,11 @@ class Net : public torch::nn::Module
     int bottleneck_channels = 0;
     // The autoencoder of the autoencoder-split baseline (0: none).
     int autoencoder_channels = 0;
+    // SPINN-style early-exit classifiers (see attach_exits()): exit i
+    // classifies the output of stage exit_after[i]. Not stages: a forward
+    // over stages never runs them.
+    std::vector<Stage> exits;
+    std::vector<int> exit_after;
 
     std::shared_ptr<ConvBn> convbn(torch::nn::Conv2d conv,
                                    torch::nn::BatchNorm2d bn);
@@ -129,6 +134,16 @@ void inject_bottleneck(Net &net, const std::string &family, int native_px,
 // the device, its output transmitted) and "ae_decoder" (reproduces the
 // stage2 output). Throws std::invalid_argument on a bad combination.
 void inject_autoencoder(Net &net, int native_px, int channels);
+
+// Attach an early-exit classifier after each stage in after (strictly
+// increasing, each before the classifier stage) of the unmodified net, for
+// the SPINN-style baseline: modules "exits.<i>", each a 3x3 stride-2
+// convolution to clamp(2 * c_in, 32, 128) channels, BatchNorm, ReLU, global
+// average pooling and a linear layer to num_classes. The exit design is an
+// assumption (the reference does not specify SPINN's). Throws
+// std::invalid_argument on a bad combination.
+void attach_exits(Net &net, int native_px, const std::vector<int> &after);
+
 const ArchSpec *find_arch(const std::string &name);
 
 } // namespace bfzoo

@@ -622,13 +622,14 @@ static int add_training_runs(struct bf_store *store, int64_t *first)
         .dataset = "fashion-mnist",
         .dataset_sha256 = "d5",
     };
-    struct bf_case_row bottlefit = teacher, naive, skipped, jpeg;
+    struct bf_case_row bottlefit = teacher, naive, skipped, jpeg, spinn;
     struct bf_accuracy_row teacher_acc = acc("fp32", 92.41, 99.83);
     struct bf_accuracy_row student_acc[2] = {acc("fp32", 91.2, 99.8),
                                              acc("int8", 91.17, 99.79)};
     struct bf_accuracy_row jpeg_acc[3] = {acc("jpeg-q90", 92.38, 99.83),
                                           acc("jpeg-q10", 84.6, 98.95),
                                           acc("jpeg-q50", 91.75, 99.8)};
+    struct bf_accuracy_row exit_acc = acc("exit-t0.9", 90.85, 99.7);
     struct bf_epoch_row epoch = {"stage1", 1, 1e-3, 0.42, 88.5, 3.5, 15000, 1};
     int64_t run_id, case_id;
 
@@ -662,6 +663,17 @@ static int add_training_runs(struct bf_store *store, int64_t *first)
     jpeg.case_index = 4;
     jpeg.strategy = "jpeg";
     jpeg.teacher_sha256 = "5e1f";
+    /* SPINN-style exits: 37.5 % of the images reach the split. */
+    spinn = teacher;
+    spinn.case_index = 5;
+    spinn.strategy = "spinn-split";
+    spinn.split_shape = "32x14x14";
+    spinn.head_params = 66820;
+    spinn.teacher_sha256 = "5e1f";
+    exit_acc.payload_bytes = 0.375 * 6277;
+    exit_acc.exit_rule = 1;
+    exit_acc.offload_fraction = 0.375;
+    exit_acc.device_macs = 14250000;
 
     /* fp32 sends 4 bytes per element; int8 one, plus scale and offset. */
     student_acc[0].payload_bytes = 2352;
@@ -692,6 +704,9 @@ static int add_training_runs(struct bf_store *store, int64_t *first)
                           "bottleneck v1 needs 224x224 input") ||
         bf_store_case_begin(store, *first, &jpeg, &case_id) ||
         bf_store_add_accuracy(store, case_id, jpeg_acc, 3) ||
+        bf_store_case_end(store, case_id, "finished", NULL) ||
+        bf_store_case_begin(store, *first, &spinn, &case_id) ||
+        bf_store_add_accuracy(store, case_id, &exit_acc, 1) ||
         bf_store_case_end(store, case_id, "finished", NULL) ||
         bf_store_run_end(store, *first, "finished"))
         return -1;
@@ -844,9 +859,10 @@ static void test_report_mixed_golden(void **state)
         "\r\n"
         "run_id,case_index,case_status,model,strategy,freeze_encoder,"
         "bottleneck,split_shape,variant,n,top1,top5,payload_bytes,"
-        "payload_zstd_bytes,vs_jpeg,head_params,method,case_error\r\n"
+        "payload_zstd_bytes,vs_jpeg,offload_fraction,device_macs,"
+        "head_params,method,case_error\r\n"
         "6,0,failed,resnet_mini,bottlefit,yes,2:12,12x7x7,fp32,10000,91.20,"
-        "99.80,-,-,-,31040,measured:host,int8: quantizer: out of "
+        "99.80,-,-,-,-,-,31040,measured:host,int8: quantizer: out of "
         "memory\r\n");
     free(text);
 
@@ -886,8 +902,9 @@ static void test_report_training_selection(void **state)
     assert_int_equal(add_training_runs(store, &first), 0);
     assert_int_equal(report(store, first, BF_REPORT_TEXT, "e2e", &text), 0);
     assert_true(strncmp(text, "run  case  case status", 22) == 0);
-    /* Header, rule, 1 + 2 + 1 + 1 + 3 rows, a blank line and one error. */
-    assert_int_equal(count_lines(text), 2 + 8 + 2);
+    /* Header, rule, 1 + 2 + 1 + 1 + 3 + 1 rows, a blank line and one
+     * error. */
+    assert_int_equal(count_lines(text), 2 + 9 + 2);
     free(text);
 
     /* The killed run: its training case, unfinished, without accuracy:

@@ -134,6 +134,12 @@ static void test_scenario_keys_table_order(void **state)
         {"epochs_stage1", "train"},
         {"epochs_stage2", "train"},
         {"epochs_baseline", "train"},
+        {"lr_stage1", "train"},
+        {"lr_stage2", "train"},
+        {"lr_baseline", "train"},
+        {"batch_stage1", "train"},
+        {"batch_stage2", "train"},
+        {"batch_baseline", "train"},
         {"max_batches", "train"},
         {"frozen_bn_train", "train"},
         {"augment", "train"},
@@ -141,6 +147,7 @@ static void test_scenario_keys_table_order(void **state)
         {"kd_alpha", "train"},
         {"jpeg_qualities", "train"},
         {"jpeg_reference_quality", "train"},
+        {"exit_thresholds", "train"},
     };
     const struct bf_scenario_key *keys;
     size_t count, i;
@@ -163,8 +170,10 @@ static void test_scenario_keys_table_order(void **state)
     assert_int_equal(keys[13].type, BF_KEY_WEIGHTS);
     assert_int_equal(keys[16].type, BF_KEY_DIR);
     assert_int_equal(keys[20].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[35].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[36].is_list, BF_KEY_SCALAR);
+    assert_int_equal(keys[41].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[42].is_list, BF_KEY_SCALAR);
+    assert_int_equal(keys[43].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[43].type, BF_KEY_FLOAT);
 }
 
 static void test_scenario_keys_print_golden(void **state)
@@ -425,6 +434,13 @@ static void test_scenario_train_every_key_file(void **state)
     for (i = 0; i < 3; i++)
         assert_int_equal(sc->jpeg_qualities[i], qualities[i]);
     assert_int_equal(sc->jpeg_reference_quality, 95);
+    assert_true(sc->lr_stage1 == 0.002 && sc->lr_stage2 == 0.01 &&
+                sc->lr_baseline == 0.005);
+    assert_true(sc->batch_stage1 == 16 && sc->batch_stage2 == 48 &&
+                sc->batch_baseline == 8);
+    assert_int_equal(sc->n_exit_thresholds, 2);
+    assert_true(sc->exit_thresholds[0] == 0.95 &&
+                sc->exit_thresholds[1] == 0.5);
     /* Inference settings keep their defaults. */
     assert_int_equal(sc->warmup, 5);
     assert_int_equal(sc->min_samples, 30);
@@ -483,6 +499,13 @@ static void test_scenario_train_defaults(void **state)
     for (i = 0; i < 10; i++)
         assert_int_equal(sc->jpeg_qualities[i], qualities[i]);
     assert_int_equal(sc->jpeg_reference_quality, 90);
+    /* The paper's hyper-parameters. */
+    assert_true(sc->lr_stage1 == 1e-3 && sc->lr_stage2 == 1e-3 &&
+                sc->lr_baseline == 1e-3);
+    assert_true(sc->batch_stage1 == 64 && sc->batch_stage2 == 64 &&
+                sc->batch_baseline == 32);
+    assert_int_equal(sc->n_exit_thresholds, 7);
+    assert_true(sc->exit_thresholds[3] == 0.9);
     assert_int_equal(sc->n_cases, 1);
     c = &sc->cases[0];
     assert_string_equal(c->model, "resnet_mini");

@@ -198,6 +198,118 @@ static void test_shim_train_autoencoder(void **state)
     }
 }
 
+/*
+ * SPINN-style exits: sizes from the layer shapes (resnet_mini: exit 1 on
+ * 16x28x28 = conv 3x3/2 16->32 + BN + linear 32->10; exit 2 on 32x14x14 =
+ * 32->64), logits per exit, the split, checkpoints and the errors.
+ */
+static void test_shim_train_exits(void **state)
+{
+    bf_model *m = make("resnet_mini", 1);
+    struct bf_exit_info ex[BF_MODEL_MAX_EXITS];
+    bf_tensor *x = randn4(3, 1, 28, 28, 5);
+    bf_tensor *logits[BF_MODEL_MAX_EXITS], *out = NULL;
+    struct bf_bottleneck_params bp = {.channels = 2};
+    const int after[2] = {1, 2}, backwards[2] = {2, 1}, last[1] = {5};
+    int64_t shape[BF_TENSOR_MAX_DIMS];
+    int n = -1, nd = 0, split = -1;
+    char path[64];
+
+    (void)state;
+    assert_int_equal(bf_model_describe_exits(m, 28, 28, ex, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(bf_model_attach_exits(m, backwards, 2), BF_EINVAL);
+    assert_int_equal(bf_model_attach_exits(m, last, 1), BF_EINVAL);
+    assert_int_equal(bf_model_attach_exits(m, after, 0), BF_EINVAL);
+    assert_int_equal(bf_model_attach_exits(m, after, 2), 0);
+    assert_int_equal(bf_model_attach_exits(m, after, 2), BF_EINVAL);
+    assert_int_equal(bf_model_inject_bottleneck(m, &bp), BF_EINVAL);
+    assert_int_equal(bf_model_split_stage(m, &split), 0);
+    assert_int_equal(split, 2);
+    assert_int_equal(bf_model_describe_exits(m, 28, 28, ex, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ex[0].after_stage, 1);
+    assert_int_equal(ex[0].params, 16 * 32 * 9 + 2 * 32 + 32 * 10 + 10);
+    assert_int_equal(ex[0].macs, 14 * 14 * 32 * 16 * 9 + 32 * 10);
+    assert_int_equal(ex[1].params, 32 * 64 * 9 + 2 * 64 + 64 * 10 + 10);
+    assert_int_equal(ex[1].macs, 7 * 7 * 64 * 32 * 9 + 64 * 10);
+
+    assert_int_equal(bf_model_set_train(m, 0), 0);
+    assert_int_equal(bf_model_forward_exits(m, x, 2, logits, &out), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(bf_tensor_shape(logits[i], shape, 8, &nd), 0);
+        assert_int_equal(nd, 2);
+        assert_true(shape[0] == 3 && shape[1] == 10);
+        bf_tensor_free(logits[i]);
+    }
+    assert_null(logits[2]);
+    assert_int_equal(bf_tensor_shape(out, shape, 8, &nd), 0);
+    assert_true(nd == 4 && shape[1] == 32 && shape[2] == 14);
+    bf_tensor_free(out);
+    /* Up to stage 1 only the first exit runs. */
+    assert_int_equal(bf_model_forward_exits(m, x, 1, logits, NULL), 0);
+    assert_non_null(logits[0]);
+    assert_null(logits[1]);
+    bf_tensor_free(logits[0]);
+
+    /* The exits travel with the checkpoint; a model without them refuses
+     * it by name. */
+    snprintf(path, sizeof(path), "/tmp/bf_test_exits_%d.bfw", (int)getpid());
+    assert_int_equal(bf_model_save(m, path), 0);
+    {
+        bf_model *again = make("resnet_mini", 9);
+        bf_model *plain = make("resnet_mini", 9);
+        bf_tensor *a[BF_MODEL_MAX_EXITS], *b[BF_MODEL_MAX_EXITS];
+        double diff = 1.0;
+
+        assert_int_equal(bf_model_attach_exits(again, after, 2), 0);
+        assert_int_equal(bf_model_load(again, path), 0);
+        assert_int_equal(bf_model_set_train(again, 0), 0);
+        assert_int_equal(bf_model_forward_exits(m, x, 2, a, NULL), 0);
+        assert_int_equal(bf_model_forward_exits(again, x, 2, b, NULL), 0);
+        assert_int_equal(bf_tensor_max_abs_diff(a[1], b[1], &diff), 0);
+        assert_true(diff == 0.0);
+        for (int i = 0; i < 2; i++) {
+            bf_tensor_free(a[i]);
+            bf_tensor_free(b[i]);
+        }
+        assert_int_equal(bf_model_load(plain, path), BF_EPARSE);
+        assert_non_null(strstr(bf_last_error(), "exits:1,2"));
+        assert_int_equal(bf_model_forward_exits(plain, x, 2, a, NULL),
+                         BF_EINVAL);
+        bf_model_free(again);
+        bf_model_free(plain);
+    }
+    remove(path);
+    bf_tensor_free(x);
+    bf_model_free(m);
+}
+
+/* Per-sample confidence and hits from known logits. */
+static void test_shim_train_classify(void **state)
+{
+    const float lv[6] = {2, 1, 0, 0, 0, 5};
+    const int64_t lab[2] = {1, 2}, ls[2] = {2, 3}, ys[1] = {2};
+    bf_tensor *logits = NULL, *labels = NULL;
+    float conf[2];
+    uint8_t t1[2], tk[2];
+
+    (void)state;
+    assert_int_equal(bf_tensor_from_f32(ls, 2, lv, &logits), 0);
+    assert_int_equal(bf_tensor_from_i64(ys, 1, lab, &labels), 0);
+    assert_int_equal(bf_tensor_classify(logits, labels, 2, conf, t1, tk, 2), 0);
+    assert_true(fabs(conf[0] - exp(2.0) / (exp(2.0) + exp(1.0) + 1.0)) < 1e-6);
+    assert_true(fabs(conf[1] - exp(5.0) / (exp(5.0) + 2.0)) < 1e-6);
+    assert_true(t1[0] == 0 && t1[1] == 1);
+    assert_true(tk[0] == 1 && tk[1] == 1);
+    assert_int_equal(bf_tensor_classify(logits, labels, 4, conf, t1, tk, 2),
+                     BF_ERANGE);
+    assert_int_equal(bf_tensor_classify(logits, labels, 1, conf, t1, tk, 3),
+                     BF_ESHAPE);
+    bf_tensor_free(logits);
+    bf_tensor_free(labels);
+}
+
 static void test_shim_train_bottleneck_errors(void **state)
 {
     bf_model *m = make("mobilenet_v2", 1);
@@ -486,6 +598,8 @@ int main(void)
         cmocka_unit_test_teardown(test_shim_train_bottleneck_errors,
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_train_autoencoder, check_leaks),
+        cmocka_unit_test_teardown(test_shim_train_exits, check_leaks),
+        cmocka_unit_test_teardown(test_shim_train_classify, check_leaks),
         cmocka_unit_test_teardown(test_shim_train_student_checkpoints,
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_train_step_changes_only_trainable,

@@ -521,7 +521,8 @@ static void refuse_newer(const char *db_path, int version)
     assert_non_null(strstr(bf_last_error(), db_path));
     snprintf(expect, sizeof(expect), "schema version %d is newer", version);
     assert_non_null(strstr(bf_last_error(), expect));
-    assert_non_null(strstr(bf_last_error(), "(2)"));
+    snprintf(expect, sizeof(expect), "(%d)", BF_STORE_SCHEMA_VERSION);
+    assert_non_null(strstr(bf_last_error(), expect));
     assert_non_null(strstr(bf_last_error(), "--db"));
     assert_int_equal(query_int(db_path, "PRAGMA user_version"), version);
 }
@@ -533,7 +534,7 @@ static void test_store_schema_version_refused(void **state)
 
     assert_int_equal(bf_store_open(f->db, &store), 0);
     bf_store_close(store);
-    refuse_newer(f->db, 3);
+    refuse_newer(f->db, BF_STORE_SCHEMA_VERSION + 1);
     refuse_newer(f->db, 99);
     /* Nor does a negative version read as an old one. */
     exec_sql(f->db, "PRAGMA user_version=-1");
@@ -993,7 +994,8 @@ static void test_store_migrate_v1(void **state)
 
     make_v1_db(f->db);
     assert_int_equal(bf_store_open(f->db, &store), 0);
-    assert_int_equal(query_int(f->db, "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(f->db, "PRAGMA user_version"),
+                     BF_STORE_SCHEMA_VERSION);
 
     /* The old rows, through the store and as stored. */
     assert_int_equal(bf_store_last_run(store, &last), 0);
@@ -1264,6 +1266,10 @@ static void test_store_accuracy_round_trip(void **state)
     rows[2].jpeg_reference_bytes = 40000;
     rows[2].jpeg_reference_quality = 90;
     rows[2].method = NULL;
+    /* An exit-rule operating point on the int8 row. */
+    rows[1].exit_rule = 1;
+    rows[1].offload_fraction = 0.375;
+    rows[1].device_macs = 1.5e7;
 
     assert_int_equal(bf_store_open(f->db, &store), 0);
     assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
@@ -1303,8 +1309,13 @@ static void test_store_accuracy_round_trip(void **state)
     assert_true(fabs(v->compression_vs_jpeg - 0.774581192762) < 1e-9);
     assert_true(v->compression_vs_jpeg == 1.0 - 10092.0 / 44770.0);
     assert_true(v->element_ratio == 0.75);
+    assert_int_equal(v->acc.exit_rule, 1);
+    assert_true(v->acc.offload_fraction == 0.375);
+    assert_true(v->acc.device_macs == 1.5e7);
 
     v = &seen.view[0];
+    assert_int_equal(v->acc.exit_rule, 0);
+    assert_true(v->acc.offload_fraction == -1 && v->acc.device_macs == -1);
     assert_true(v->acc.payload_zstd_bytes == -1);
     assert_true(v->acc.jpeg_reference_bytes == -1);
     assert_int_equal(v->acc.jpeg_reference_quality, 0);
@@ -1335,6 +1346,20 @@ static void test_store_accuracy_round_trip(void **state)
                       "ifnull(element_ratio, 'NULL') FROM accuracy WHERE "
                       "variant = 'jpeg-q90'",
                       "NULL NULL");
+    assert_query_text(f->db,
+                      "SELECT group_concat(ifnull(offload_fraction, 'NULL') "
+                      "|| '/' || ifnull(device_macs, 'NULL'), ' ') FROM "
+                      "(SELECT * FROM accuracy ORDER BY variant)",
+                      "NULL/NULL 0.375/15000000.0 NULL/NULL");
+
+    /* An out-of-range operating point is refused, naming the variant. */
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    rows[1].variant = "exit-t0.9";
+    rows[1].offload_fraction = 1.5;
+    assert_int_equal(bf_store_add_accuracy(store, case_id, &rows[1], 1),
+                     BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "exit-t0.9"));
+    bf_store_close(store);
 }
 
 /*

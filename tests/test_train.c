@@ -15,6 +15,7 @@
 #include "bf_dataset.h"
 #include "bf_train.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,74 @@ static void test_train_autoencoder_step(void **state)
     bf_model_free(s);
 }
 
+/*
+ * spinn-split trains only the exits: every stage of the backbone, its
+ * BatchNorm statistics included, stays bit-identical (even with
+ * frozen_bn_train set), while the exits' logits change.
+ */
+static void test_train_spinn_exits_only(void **state)
+{
+    struct bf_train_split split = {.data = train_ds,
+                                   .train_idx = train_idx,
+                                   .n_train = 64,
+                                   .val_idx = val_idx,
+                                   .n_val = 64};
+    const int after[2] = {1, 2};
+    bf_model *s = model("resnet_mini", 0);
+    struct bf_train_phase ph[2];
+    struct bf_exit_info ex[BF_MODEL_MAX_EXITS];
+    size_t n = 0;
+    uint64_t before[6], later[6];
+    int64_t trainable = 0;
+    int n_ex = 0;
+    struct bf_train_result res;
+    bf_tensor *x = NULL, *a[BF_MODEL_MAX_EXITS], *b[BF_MODEL_MAX_EXITS];
+    int64_t shape[4] = {4, 1, 28, 28};
+    double diff = 0.0;
+    char ckpt[128];
+
+    (void)state;
+    snprintf(ckpt, sizeof(ckpt), "%s/spinn.bfw", tmpdir);
+    assert_int_equal(bf_model_attach_exits(s, after, 2), 0);
+    assert_int_equal(bf_train_strategy("spinn-split", 0, 6, ph, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ph[0].loss, BF_TRAIN_LOSS_EXITS);
+    ph[0].schedule.epochs = 1;
+    ph[0].schedule.max_batches = 2;
+    assert_int_equal(bf_tensor_randn(shape, 4, 7, &x), 0);
+    assert_int_equal(bf_model_set_train(s, 0), 0);
+    assert_int_equal(bf_model_forward_exits(s, x, 2, a, NULL), 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(bf_model_stage_fingerprint(s, i, 1, &before[i]), 0);
+    {
+        struct bf_train_params p = {.split = &split,
+                                    .student = s,
+                                    .phases = ph,
+                                    .n_phases = 1,
+                                    .frozen_bn_train = 1,
+                                    .seed = 1,
+                                    .checkpoint_path = ckpt};
+
+        assert_int_equal(bf_train_run(&p, &res), 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(bf_model_stage_fingerprint(s, i, 1, &later[i]), 0);
+        assert_true(before[i] == later[i]);
+    }
+    assert_int_equal(bf_model_trainable_count(s, &trainable), 0);
+    assert_int_equal(bf_model_describe_exits(s, 28, 28, ex, &n_ex), 0);
+    assert_int_equal(trainable, ex[0].params + ex[1].params);
+    assert_int_equal(bf_model_forward_exits(s, x, 2, b, NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(bf_tensor_max_abs_diff(a[i], b[i], &diff), 0);
+        assert_true(diff > 0.0);
+        bf_tensor_free(a[i]);
+        bf_tensor_free(b[i]);
+    }
+    bf_tensor_free(x);
+    bf_model_free(s);
+}
+
 /* Stage 2 of BottleFit alone keeps the encoder bit-identical. */
 static void test_train_frozen_encoder_stays(void **state)
 {
@@ -332,6 +401,69 @@ static void test_train_end_to_end_tiny(void **state)
                   res.best_val_top1, evt.top1, evt.top5);
     assert_true(evt.top1 > 60.0);
 
+    /* SPINN-style exits on the trained teacher, one epoch. The exit rule
+     * at threshold 0 leaves everything at exit 1; above 1 it never leaves
+     * early, which is the 8-bit offloaded teacher. */
+    s = model("resnet_mini", 0);
+    assert_int_equal(bf_model_load(s, ckpt), 0);
+    {
+        const int after[2] = {1, 2};
+        const double thr[3] = {0.0, 0.9, 1.5};
+        struct bf_exit_point pt[3];
+        struct bf_exit_eval ee;
+        struct bf_exit_info ex[BF_MODEL_MAX_EXITS];
+        int n_ex = 0;
+
+        assert_int_equal(bf_model_attach_exits(s, after, 2), 0);
+        assert_int_equal(bf_train_strategy("spinn-split", 0, 6, ph, &n), 0);
+        ph[0].schedule.epochs = 1;
+        snprintf(ckpt, sizeof(ckpt), "%s/spinn-e2e.bfw", tmpdir);
+        {
+            struct bf_train_params p = {.split = &split,
+                                        .student = s,
+                                        .phases = ph,
+                                        .n_phases = 1,
+                                        .seed = 4,
+                                        .checkpoint_path = ckpt};
+
+            assert_int_equal(bf_train_run(&p, &res), 0);
+        }
+        assert_int_equal(bf_train_evaluate_exits(s, test_ds, test_idx, 2000,
+                                                 250, thr, 3, pt, &ee),
+                         0);
+        assert_int_equal(bf_model_describe_exits(s, 28, 28, ex, &n_ex), 0);
+        print_message("spinn: exits %.2f %% / %.2f %%, final 8-bit %.2f %%; "
+                      "at 0.9: %.2f %%, %.1f %% offloaded\n",
+                      ee.exit_top1[0], ee.exit_top1[1], ee.final_top1,
+                      pt[1].top1, 100.0 * pt[1].offload_fraction);
+        assert_int_equal(ee.n, 2000);
+        assert_int_equal(ee.n_exits, 2);
+        assert_true(ee.exit_top1[1] > 40.0);
+        assert_true(pt[0].exit_fraction[0] == 1.0);
+        assert_true(pt[0].offload_fraction == 0.0);
+        assert_true(pt[0].top1 == ee.exit_top1[0]);
+        assert_true(pt[0].payload_bytes == 0.0);
+        assert_true(pt[2].offload_fraction == 1.0);
+        assert_true(pt[2].top1 == ee.final_top1);
+        assert_true(pt[2].top5 == ee.final_top5);
+        assert_true(pt[2].payload_bytes == 32 * 14 * 14 + 5);
+        assert_true(fabs(ee.final_top1 - evt.top1) < 3.0);
+        /* Leaving early saves device work. */
+        assert_true(pt[0].device_macs < pt[1].device_macs ||
+                    pt[1].offload_fraction == 0.0);
+        assert_true(pt[1].device_macs <= pt[2].device_macs);
+        assert_true(pt[2].device_macs == ee.offload_macs);
+        assert_true(pt[1].exit_fraction[0] + pt[1].exit_fraction[1] +
+                        pt[1].offload_fraction >
+                    0.999999);
+        /* Offloading costs stage2 (6,422,528 MACs) and exit 2 more than
+         * leaving at exit 1. */
+        assert_true(pt[2].device_macs - pt[0].device_macs ==
+                    6422528.0 + (double)ex[1].macs);
+    }
+    bf_model_free(s);
+    snprintf(ckpt, sizeof(ckpt), "%s/teacher.bfw", tmpdir);
+
     s = model("resnet_mini", 0);
     assert_int_equal(bf_model_load(s, ckpt), 0);
     {
@@ -415,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_train_one_step_per_strategy),
         cmocka_unit_test(test_train_frozen_encoder_stays),
         cmocka_unit_test(test_train_autoencoder_step),
+        cmocka_unit_test(test_train_spinn_exits_only),
         cmocka_unit_test(test_train_bad_parameters),
         cmocka_unit_test(test_train_end_to_end_tiny),
     };
