@@ -370,7 +370,11 @@ static int train_run_open(struct train_run *tr)
 
     if (strcmp(sc->dataset, "folder") == 0) {
         char root[BF_SCENARIO_PATH_MAX + 8];
-        struct bf_dataset_folder_params fp = {.seed = sc->seed, .threads = 1};
+        struct bf_dataset_folder_params fp = {
+            .seed = sc->seed,
+            .threads = 1,
+            .crop = sc->image_size_px,
+            .resize = (sc->image_size_px * 256 + 112) / 224};
 
         snprintf(root, sizeof(root), "%s/train", sc->data_dir);
         fp.root = root;

@@ -78,6 +78,7 @@ enum key_index {
     K_JPEG_QUALITIES,
     K_JPEG_REFERENCE_QUALITY,
     K_EXIT_THRESHOLDS,
+    K_IMAGE_SIZE_PX,
     K_COUNT
 };
 
@@ -498,6 +499,16 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                            .help = "spinn-split exit rule: leave at the "
                                    "first exit whose softmax confidence "
                                    "reaches the threshold"},
+    [K_IMAGE_SIZE_PX] = {.name = "image_size_px",
+                         .type = BF_KEY_INT,
+                         .task = TASK_TRAIN,
+                         .unit = "px",
+                         .def = "224",
+                         .min = 8,
+                         .max = 1024,
+                         .choices = "",
+                         .help = "folder data: crop side (eval resizes the "
+                                 "shorter side to size * 256 / 224 first)"},
 };
 
 /* One parsed value and the position of the node it came from. */
@@ -1511,6 +1522,7 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     for (i = 0; i < q->n; i++)
         sc->exit_thresholds[i] = q->v[i].f;
     sc->n_exit_thresholds = q->n;
+    sc->image_size_px = (int)p->slots[K_IMAGE_SIZE_PX].v[0].i;
 }
 
 static void slots_free(struct parse *p)

@@ -146,6 +146,7 @@ struct bf_scenario {
     /* spinn-split: confidence thresholds of the exit rule, in file order */
     double exit_thresholds[BF_SCENARIO_VALUES_MAX];
     size_t n_exit_thresholds;
+    int image_size_px; /* folder data: crop side */
 
     char *text; /* the file's bytes, NUL-terminated */
     size_t text_len;

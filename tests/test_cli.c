@@ -13,11 +13,13 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <png.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -308,6 +310,98 @@ static void test_cli_train_run(void **state)
                      2 * 10 * 10 + 5);
 }
 
+/* A 32x32 RGB PNG: class 0 reddish, class 1 bluish, with a per-image
+ * gradient so that no two images are alike. */
+static void write_class_png(const char *path, int cls, int seed)
+{
+    uint8_t rgb[32 * 32 * 3];
+    png_image img;
+
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 32; x++) {
+            uint8_t *p = rgb + (y * 32 + x) * 3;
+            int g = (x * 5 + y * 3 + seed * 17) % 96;
+
+            p[0] = (uint8_t)(cls == 0 ? 160 + g : g);
+            p[1] = (uint8_t)(64 + g);
+            p[2] = (uint8_t)(cls == 1 ? 160 + g : g);
+        }
+    memset(&img, 0, sizeof(img));
+    img.version = PNG_IMAGE_VERSION;
+    img.width = 32;
+    img.height = 32;
+    img.format = PNG_FORMAT_RGB;
+    assert_int_not_equal(png_image_write_to_file(&img, path, 0, rgb, 0, NULL),
+                         0);
+}
+
+/* root/{train,val}/{a,b}/NN.png: n_train and n_val images per class. */
+static void write_image_folder(const char *root, int n_train, int n_val)
+{
+    static const char *const splits[] = {"train", "val"};
+    static const char *const classes[] = {"a", "b"};
+    char path[600];
+
+    assert_int_equal(mkdir(root, 0755), 0);
+    for (int s = 0; s < 2; s++) {
+        snprintf(path, sizeof(path), "%s/%s", root, splits[s]);
+        assert_int_equal(mkdir(path, 0755), 0);
+        for (int c = 0; c < 2; c++) {
+            snprintf(path, sizeof(path), "%s/%s/%s", root, splits[s],
+                     classes[c]);
+            assert_int_equal(mkdir(path, 0755), 0);
+            for (int i = 0; i < (s ? n_val : n_train); i++) {
+                snprintf(path, sizeof(path), "%s/%s/%s/%02d.png", root,
+                         splits[s], classes[c], i);
+                write_class_png(path, c, i + 100 * s);
+            }
+        }
+    }
+}
+
+/*
+ * The ImageFolder path end to end: train/ and val/ trees of PNGs, cropped
+ * to 28 px, a teacher trained on them, BottleFit and the SPINN-style
+ * baseline with its exit-rule rows; the model input is 3x28x28.
+ */
+static void test_cli_train_folder(void **state)
+{
+    char sc[512], db[512], root[512], text[1024];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "folder.yaml");
+    tmp_path(db, sizeof(db), "folder/bench.db");
+    tmp_path(root, sizeof(root), "images");
+    write_image_folder(root, 40, 10);
+    snprintf(text, sizeof(text),
+             "task: train\nmodels: [resnet_mini]\ndataset: folder\n"
+             "data_dir: %s\nimage_size_px: 28\nval_fraction: 0.1\n"
+             "strategies: [bottlefit, spinn-split]\n"
+             "bottleneck_channels: 2\nteacher_epochs: 3\nteacher_lr: 0.05\n"
+             "teacher_batch: 16\nepochs_stage1: 1\nepochs_stage2: 1\n"
+             "epochs_baseline: 2\njpeg_qualities: [90]\n"
+             "exit_thresholds: [0.5, 0.9]\n",
+             root);
+    write_text(sc, text);
+    expect(RUN("run", sc, "--db", db), 0, "folder train run");
+    assert_non_null(strstr(err_text, "72 training, 8 validation, 20 test"));
+    assert_non_null(strstr(out_text, "exit-t0.9"));
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "dataset = 'folder' AND input_h = 28 "
+                                    "AND input_channels = 3 AND status = "
+                                    "'finished'"),
+                     4); /* teacher, jpeg, bottlefit, spinn-split */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM accuracy WHERE "
+                                    "variant GLOB 'exit-t*' AND "
+                                    "offload_fraction BETWEEN 0 AND 1 AND "
+                                    "device_macs > 0 AND n = 20"),
+                     2);
+    /* The teacher separates two colours well above chance. */
+    assert_true(query_long(db, "SELECT CAST(top1 AS INTEGER) FROM accuracy "
+                               "a JOIN cases c ON c.id = a.case_id WHERE "
+                               "c.strategy = 'teacher'") >= 75);
+}
+
 /* Count rows of a query's single integer result. */
 static long query_long(const char *db, const char *sql)
 {
@@ -406,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_cli_keys_and_models),
         cmocka_unit_test(test_cli_shipped_scenarios_validate),
         cmocka_unit_test(test_cli_train_run),
+        cmocka_unit_test(test_cli_train_folder),
         cmocka_unit_test(test_cli_run_and_report),
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_killed_run_stays_readable),

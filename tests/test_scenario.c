@@ -148,6 +148,7 @@ static void test_scenario_keys_table_order(void **state)
         {"jpeg_qualities", "train"},
         {"jpeg_reference_quality", "train"},
         {"exit_thresholds", "train"},
+        {"image_size_px", "train"},
     };
     const struct bf_scenario_key *keys;
     size_t count, i;
