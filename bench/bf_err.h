@@ -32,7 +32,8 @@ extern "C" {
     X(EVERSION, -10, "unsupported version")                                    \
     X(EUNSUPPORTED, -11, "not supported")                                      \
     X(EINTR, -12, "interrupted")                                               \
-    X(EINTERNAL, -13, "internal error")
+    X(EINTERNAL, -13, "internal error")                                        \
+    X(EPROTO, -14, "protocol error")
 
 enum bf_err_code {
     BF_OK = 0,
