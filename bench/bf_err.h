@@ -33,7 +33,8 @@ extern "C" {
     X(EUNSUPPORTED, -11, "not supported")                                      \
     X(EINTR, -12, "interrupted")                                               \
     X(EINTERNAL, -13, "internal error")                                        \
-    X(EPROTO, -14, "protocol error")
+    X(EPROTO, -14, "protocol error")                                           \
+    X(ETIMEOUT, -15, "timed out")
 
 enum bf_err_code {
     BF_OK = 0,
