@@ -111,7 +111,8 @@ static void write_text(const char *path, const char *text)
 
 static void test_cli_help_everywhere(void **state)
 {
-    const char *cmds[] = {"models", "keys", "run", "report", "bench"};
+    const char *cmds[] = {"models", "keys",  "run",
+                          "report", "bench", "netbench"};
 
     (void)state;
     expect(RUN("--help"), 0, "--help");
@@ -140,6 +141,9 @@ static void test_cli_usage_errors(void **state)
     expect(RUN("bench", "--models", "resnet153"), 2, "bad --models");
     assert_non_null(strstr(err_text, "resnet153"));
     expect(RUN("report", "--format", "xml"), 2, "bad --format");
+    expect(RUN("netbench", "--rates", "5,0"), 2, "bad --rates");
+    assert_non_null(strstr(err_text, "--rates: '5,0'"));
+    expect(RUN("netbench", "--rtt", "-1"), 2, "bad --rtt");
 }
 
 static void test_cli_keys_and_models(void **state)
