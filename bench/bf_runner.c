@@ -1126,17 +1126,25 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         int baseline = n_phases == 1 && ph[i].loss != BF_TRAIN_LOSS_GHND;
 
         struct bf_train_schedule *sch = &ph[i].schedule;
+        int sgd = strcmp(sch->optimizer, "sgd") == 0;
 
         if (baseline) {
             scale_schedule(sch, sc->epochs_baseline, 4, sc->max_batches);
             sch->lr = sc->lr_baseline;
             sch->batch = sc->batch_baseline;
+            if (sgd)
+                sch->weight_decay = sc->weight_decay_baseline;
         } else {
             scale_schedule(sch, i == 0 ? sc->epochs_stage1 : sc->epochs_stage2,
                            2, sc->max_batches);
             sch->lr = i == 0 ? sc->lr_stage1 : sc->lr_stage2;
             sch->batch = i == 0 ? sc->batch_stage1 : sc->batch_stage2;
+            if (sgd)
+                sch->weight_decay = sc->weight_decay_stage2;
         }
+        if (sgd)
+            sch->momentum = sc->momentum;
+        sch->lr_gamma = sc->lr_gamma;
         row.batch = ph[i].schedule.batch;
     }
     rc = sink->case_begin(sink->ctx, &row, &case_id);

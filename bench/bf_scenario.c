@@ -70,6 +70,10 @@ enum key_index {
     K_BATCH_STAGE1,
     K_BATCH_STAGE2,
     K_BATCH_BASELINE,
+    K_MOMENTUM,
+    K_WEIGHT_DECAY_STAGE2,
+    K_WEIGHT_DECAY_BASELINE,
+    K_LR_GAMMA,
     K_MAX_BATCHES,
     K_FROZEN_BN_TRAIN,
     K_AUGMENT,
@@ -423,6 +427,47 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                           .choices = "",
                           .help =
                               "images per step of the baselines (paper: 32)"},
+    [K_MOMENTUM] = {.name = "momentum",
+                    .type = BF_KEY_FLOAT,
+                    .task = TASK_TRAIN,
+                    .unit = "",
+                    .def = "0.9",
+                    .min = 0,
+                    .max = 0.999,
+                    .choices = "",
+                    .help = "SGD momentum of stage 2 and the naive and kd "
+                            "baselines (paper: 0.9)"},
+    [K_WEIGHT_DECAY_STAGE2] =
+        {.name = "weight_decay_stage2",
+         .type = BF_KEY_FLOAT,
+         .task = TASK_TRAIN,
+         .unit = "",
+         .def = "0.0005",
+         .min = 0,
+         .max = 1,
+         .choices = "",
+         .help = "weight decay of the fine-tuning stage (paper: 5e-4)"},
+    [K_WEIGHT_DECAY_BASELINE] =
+        {.name = "weight_decay_baseline",
+         .type = BF_KEY_FLOAT,
+         .task = TASK_TRAIN,
+         .unit = "",
+         .def = "0.0001",
+         .min = 0,
+         .max = 1,
+         .choices = "",
+         .help = "weight decay of the naive and kd baselines (paper: 1e-4; the "
+                 "Adam phases use none)"},
+    [K_LR_GAMMA] = {.name = "lr_gamma",
+                    .type = BF_KEY_FLOAT,
+                    .task = TASK_TRAIN,
+                    .unit = "",
+                    .def = "0.1",
+                    .min = 0.000001,
+                    .max = 1,
+                    .choices = "",
+                    .help = "learning-rate factor at each step (half a stage, "
+                            "a quarter of a baseline; paper: 0.1)"},
     [K_MAX_BATCHES] = {.name = "max_batches",
                        .type = BF_KEY_INT,
                        .task = TASK_TRAIN,
@@ -1506,6 +1551,10 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     sc->batch_stage1 = (int)p->slots[K_BATCH_STAGE1].v[0].i;
     sc->batch_stage2 = (int)p->slots[K_BATCH_STAGE2].v[0].i;
     sc->batch_baseline = (int)p->slots[K_BATCH_BASELINE].v[0].i;
+    sc->momentum = p->slots[K_MOMENTUM].v[0].f;
+    sc->weight_decay_stage2 = p->slots[K_WEIGHT_DECAY_STAGE2].v[0].f;
+    sc->weight_decay_baseline = p->slots[K_WEIGHT_DECAY_BASELINE].v[0].f;
+    sc->lr_gamma = p->slots[K_LR_GAMMA].v[0].f;
     sc->max_batches = (int64_t)p->slots[K_MAX_BATCHES].v[0].i;
     sc->frozen_bn_train = (int)p->slots[K_FROZEN_BN_TRAIN].v[0].i;
     sc->augment = (int)p->slots[K_AUGMENT].v[0].i;

@@ -135,6 +135,10 @@ struct bf_scenario {
     int epochs_baseline;                      /* naive, kd, hnd, autoencoders */
     double lr_stage1, lr_stage2, lr_baseline; /* learning rates */
     int batch_stage1, batch_stage2, batch_baseline; /* images per step */
+    double momentum;                                /* SGD phases */
+    double weight_decay_stage2;                     /* fine-tuning stage */
+    double weight_decay_baseline;                   /* naive and kd */
+    double lr_gamma;                                /* lr factor at each step */
     int64_t max_batches;                            /* per epoch, 0: all */
     int frozen_bn_train;   /* frozen stages update BN stats */
     int augment;           /* flip and shift small images */

@@ -140,6 +140,10 @@ static void test_scenario_keys_table_order(void **state)
         {"batch_stage1", "train"},
         {"batch_stage2", "train"},
         {"batch_baseline", "train"},
+        {"momentum", "train"},
+        {"weight_decay_stage2", "train"},
+        {"weight_decay_baseline", "train"},
+        {"lr_gamma", "train"},
         {"max_batches", "train"},
         {"frozen_bn_train", "train"},
         {"augment", "train"},
@@ -171,10 +175,10 @@ static void test_scenario_keys_table_order(void **state)
     assert_int_equal(keys[13].type, BF_KEY_WEIGHTS);
     assert_int_equal(keys[16].type, BF_KEY_DIR);
     assert_int_equal(keys[20].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[41].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[42].is_list, BF_KEY_SCALAR);
-    assert_int_equal(keys[43].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[43].type, BF_KEY_FLOAT);
+    assert_int_equal(keys[45].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[46].is_list, BF_KEY_SCALAR);
+    assert_int_equal(keys[47].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[47].type, BF_KEY_FLOAT);
 }
 
 static void test_scenario_keys_print_golden(void **state)
@@ -439,6 +443,8 @@ static void test_scenario_train_every_key_file(void **state)
                 sc->lr_baseline == 0.005);
     assert_true(sc->batch_stage1 == 16 && sc->batch_stage2 == 48 &&
                 sc->batch_baseline == 8);
+    assert_true(sc->momentum == 0.8 && sc->weight_decay_stage2 == 0.001 &&
+                sc->weight_decay_baseline == 0 && sc->lr_gamma == 0.5);
     assert_int_equal(sc->n_exit_thresholds, 2);
     assert_true(sc->exit_thresholds[0] == 0.95 &&
                 sc->exit_thresholds[1] == 0.5);
@@ -505,6 +511,8 @@ static void test_scenario_train_defaults(void **state)
                 sc->lr_baseline == 1e-3);
     assert_true(sc->batch_stage1 == 64 && sc->batch_stage2 == 64 &&
                 sc->batch_baseline == 32);
+    assert_true(sc->momentum == 0.9 && sc->weight_decay_stage2 == 5e-4 &&
+                sc->weight_decay_baseline == 1e-4 && sc->lr_gamma == 0.1);
     assert_int_equal(sc->n_exit_thresholds, 7);
     assert_true(sc->exit_thresholds[3] == 0.9);
     assert_int_equal(sc->n_cases, 1);
