@@ -259,6 +259,96 @@ out:
     return rc;
 }
 
+int bf_net_send_request(int fd, struct bf_link *link,
+                        const struct bf_proto_request *r, const void *payload,
+                        int64_t deadline_ns, int64_t *offered_ns,
+                        int64_t *arrive_ns)
+{
+    uint8_t hdr[BF_PROTO_HEADER_SIZE];
+    struct bf_buf msg;
+    int rc;
+
+    if (!r || (!payload && r->payload_len))
+        return bf_err_set(BF_EINVAL, "bf_net_send_request: NULL argument");
+    rc = bf_proto_request_emit(r, NULL, hdr);
+    if (rc)
+        return rc;
+    bf_buf_init(&msg);
+    rc = bf_buf_append(&msg, hdr, sizeof(hdr));
+    if (rc == 0)
+        rc = bf_buf_append(&msg, payload, r->payload_len);
+    if (rc == 0)
+        rc = bf_net_write_shaped(fd, link, msg.data, msg.len, deadline_ns,
+                                 offered_ns, NULL, arrive_ns);
+    bf_buf_free(&msg);
+    return rc;
+}
+
+int bf_net_recv_request(int fd, const struct bf_proto_limits *limits,
+                        int64_t deadline_ns, struct bf_proto_request *r,
+                        struct bf_buf *payload)
+{
+    uint8_t hdr[BF_PROTO_HEADER_SIZE];
+    struct bf_proto_request req;
+    int rc;
+
+    if (!r || !payload)
+        return bf_err_set(BF_EINVAL, "bf_net_recv_request: NULL argument");
+    rc = bf_net_read_full(fd, hdr, sizeof(hdr), deadline_ns);
+    if (rc == 0)
+        rc = bf_proto_request_parse(hdr, sizeof(hdr), limits, &req);
+    if (rc)
+        return rc;
+    bf_buf_reset(payload);
+    if (req.payload_len) {
+        char *p = malloc(req.payload_len);
+
+        if (!p)
+            return bf_err_set(BF_ENOMEM, "request payload of %u bytes",
+                              req.payload_len);
+        rc = bf_net_read_full(fd, p, req.payload_len, deadline_ns);
+        if (rc == 0)
+            rc = bf_buf_append(payload, p, req.payload_len);
+        free(p);
+    }
+    if (rc == 0)
+        *r = req;
+    return rc;
+}
+
+int bf_net_send_reply(int fd, const struct bf_proto_reply *r,
+                      int64_t deadline_ns)
+{
+    uint8_t buf[BF_PROTO_HEADER_SIZE + BF_PROTO_TOPK_MAX * 8 +
+                BF_PROTO_MESSAGE_MAX];
+    size_t n = 0;
+    int rc = bf_proto_reply_emit(r, buf, sizeof(buf), &n);
+
+    if (rc == 0)
+        rc = bf_net_write_full(fd, buf, n, deadline_ns);
+    return rc;
+}
+
+int bf_net_recv_reply(int fd, int64_t deadline_ns, struct bf_proto_reply *r)
+{
+    uint8_t buf[BF_PROTO_HEADER_SIZE + BF_PROTO_TOPK_MAX * 8 +
+                BF_PROTO_MESSAGE_MAX];
+    size_t body = 0;
+    int rc;
+
+    if (!r)
+        return bf_err_set(BF_EINVAL, "bf_net_recv_reply: NULL argument");
+    rc = bf_net_read_full(fd, buf, BF_PROTO_HEADER_SIZE, deadline_ns);
+    if (rc == 0)
+        rc = bf_proto_reply_parse_header(buf, BF_PROTO_HEADER_SIZE, r, &body);
+    if (rc == 0 && body)
+        rc =
+            bf_net_read_full(fd, buf + BF_PROTO_HEADER_SIZE, body, deadline_ns);
+    if (rc == 0)
+        rc = bf_proto_reply_parse_body(buf + BF_PROTO_HEADER_SIZE, body, r);
+    return rc;
+}
+
 /* The benchmark's receiver: reads messages of known size, stamping the
  * arrival of each one's last byte. */
 struct receiver {

@@ -18,7 +18,9 @@
 #ifndef BF_NET_H
 #define BF_NET_H
 
+#include "bf_buf.h"
 #include "bf_link.h"
+#include "bf_proto.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +50,35 @@ int bf_net_write_full(int fd, const void *buf, size_t len, int64_t deadline_ns);
 int bf_net_write_shaped(int fd, struct bf_link *link, const void *buf,
                         size_t len, int64_t deadline_ns, int64_t *offered_ns,
                         int64_t *sent_ns, int64_t *arrive_ns);
+
+/* Frames (bf_proto) over a connection */
+
+/*
+ * Send a request: its header and payload as one message through link
+ * (NULL: unshaped). *offered_ns / *arrive_ns (may be NULL) receive the
+ * offer time and the scheduled arrival of the last byte.
+ */
+int bf_net_send_request(int fd, struct bf_link *link,
+                        const struct bf_proto_request *r, const void *payload,
+                        int64_t deadline_ns, int64_t *offered_ns,
+                        int64_t *arrive_ns);
+
+/*
+ * Receive a request: header (checked against limits, NULL: defaults) into
+ * *r and its payload into payload (reset first). A bad header is
+ * BF_EPROTO / BF_EVERSION with nothing read past the header.
+ */
+int bf_net_recv_request(int fd, const struct bf_proto_limits *limits,
+                        int64_t deadline_ns, struct bf_proto_request *r,
+                        struct bf_buf *payload);
+
+/* Send a reply, unshaped (replies are small; the client's link shapes
+ * the uplink). */
+int bf_net_send_reply(int fd, const struct bf_proto_reply *r,
+                      int64_t deadline_ns);
+
+/* Receive a reply into *r. */
+int bf_net_recv_reply(int fd, int64_t deadline_ns, struct bf_proto_reply *r);
 
 /* One row of the link benchmark. */
 struct bf_netbench_row {

@@ -17,6 +17,7 @@
 #include "bf_net.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -140,6 +141,77 @@ static void test_net_shaped_write(void **state)
     free(buf);
 }
 
+/*
+ * Frames over a connection: a request and its payload through a link, a
+ * reply back; a malformed header is refused before its payload is read.
+ */
+static void test_net_frames(void **state)
+{
+    struct bf_link_params lp = {.kind = "fixed", .rate_mbps = 100, .rtt_ms = 2};
+    struct bf_link *link = NULL;
+    struct bf_proto_request req = {.kind = BF_PROTO_U8,
+                                   .ndim = 3,
+                                   .shape = {2, 8, 8},
+                                   .payload_len = 128,
+                                   .scale = 0.5f,
+                                   .zero_point = 3,
+                                   .config_id = 4,
+                                   .request_id = 77},
+                            got;
+    struct bf_proto_reply rep = {.status = BF_PROTO_OK,
+                                 .k = 1,
+                                 .request_id = 77,
+                                 .tail_ns = 123},
+                          back;
+    struct bf_proto_limits small = {.max_payload = 64, .max_elements = 1000};
+    uint8_t payload[128];
+    struct bf_buf in;
+    struct pair p;
+    int64_t offered = 0, arrive = 0;
+
+    (void)state;
+    for (int i = 0; i < 128; i++)
+        payload[i] = (uint8_t)i;
+    bf_buf_init(&in);
+    open_pair(&p);
+    assert_int_equal(bf_link_open(&lp, &link), 0);
+    assert_int_equal(bf_net_send_request(p.client, link, &req, payload,
+                                         bf_clock_now_ns() + 2 * SEC, &offered,
+                                         &arrive),
+                     0);
+    /* 176 bytes at 100 Mbit/s: 14.08 us, plus 1 ms one way. */
+    assert_true(arrive - offered == 1014080);
+    assert_int_equal(bf_net_recv_request(p.server, NULL,
+                                         bf_clock_now_ns() + 2 * SEC, &got,
+                                         &in),
+                     0);
+    assert_true(got.request_id == 77 && got.config_id == 4 &&
+                got.zero_point == 3 && got.scale == 0.5f);
+    assert_int_equal(in.len, 128);
+    assert_memory_equal(in.data, payload, 128);
+    rep.topk[0] = (struct bf_proto_topk){.cls = 9, .score = 0.75f};
+    snprintf(rep.message, sizeof(rep.message), "fine");
+    assert_int_equal(
+        bf_net_send_reply(p.server, &rep, bf_clock_now_ns() + 2 * SEC), 0);
+    assert_int_equal(
+        bf_net_recv_reply(p.client, bf_clock_now_ns() + 2 * SEC, &back), 0);
+    assert_true(back.request_id == 77 && back.k == 1 && back.topk[0].cls == 9 &&
+                back.tail_ns == 123);
+    assert_string_equal(back.message, "fine");
+
+    /* Over the server's limit: refused from the header alone. */
+    assert_int_equal(
+        bf_net_send_request(p.client, NULL, &req, payload, 0, NULL, NULL), 0);
+    assert_int_equal(bf_net_recv_request(p.server, &small,
+                                         bf_clock_now_ns() + 2 * SEC, &got,
+                                         &in),
+                     BF_EPROTO);
+    assert_non_null(strstr(bf_last_error(), "128 bytes over the limit"));
+    bf_buf_free(&in);
+    bf_link_close(link);
+    close_pair(&p);
+}
+
 /* The benchmark end to end on one small cell. */
 static void test_net_bench_cell(void **state)
 {
@@ -163,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_net_round_trip_and_errors),
         cmocka_unit_test(test_net_refused_and_bad_address),
         cmocka_unit_test(test_net_shaped_write),
+        cmocka_unit_test(test_net_frames),
         cmocka_unit_test(test_net_bench_cell),
     };
 
