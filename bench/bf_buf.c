@@ -48,6 +48,18 @@ static int reserve(struct bf_buf *buf, size_t extra)
     return 0;
 }
 
+int bf_buf_extend(struct bf_buf *buf, size_t len, char **space)
+{
+    int rc = reserve(buf, len);
+
+    if (rc)
+        return rc;
+    *space = buf->data + buf->len;
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
 int bf_buf_append(struct bf_buf *buf, const void *bytes, size_t len)
 {
     int rc = reserve(buf, len);

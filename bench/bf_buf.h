@@ -26,6 +26,10 @@ void bf_buf_reset(struct bf_buf *buf);
 /* Append len bytes. Returns 0 or BF_ENOMEM. */
 int bf_buf_append(struct bf_buf *buf, const void *bytes, size_t len);
 
+/* Grow by len uninitialised bytes for the caller to fill (a read into
+ * the buffer); *space receives where they start. 0 or BF_ENOMEM. */
+int bf_buf_extend(struct bf_buf *buf, size_t len, char **space);
+
 /* Append formatted text. Returns 0 or BF_ENOMEM. */
 int bf_buf_printf(struct bf_buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

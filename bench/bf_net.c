@@ -301,15 +301,11 @@ int bf_net_recv_request(int fd, const struct bf_proto_limits *limits,
         return rc;
     bf_buf_reset(payload);
     if (req.payload_len) {
-        char *p = malloc(req.payload_len);
+        char *space = NULL;
 
-        if (!p)
-            return bf_err_set(BF_ENOMEM, "request payload of %u bytes",
-                              req.payload_len);
-        rc = bf_net_read_full(fd, p, req.payload_len, deadline_ns);
+        rc = bf_buf_extend(payload, req.payload_len, &space);
         if (rc == 0)
-            rc = bf_buf_append(payload, p, req.payload_len);
-        free(p);
+            rc = bf_net_read_full(fd, space, req.payload_len, deadline_ns);
     }
     if (rc == 0)
         *r = req;

@@ -494,6 +494,18 @@ static int file_exists(const char *path)
     return 1;
 }
 
+/* The fields every test-split accuracy row of this run shares. */
+static void fill_test_row(const struct train_run *tr,
+                          struct bf_accuracy_row *row)
+{
+    row->split = "test";
+    row->input_elements =
+        (double)tr->info.channels * tr->info.height * tr->info.width;
+    row->jpeg_reference_bytes = tr->jpeg_ref_bytes;
+    row->jpeg_reference_quality = tr->p->scenario->jpeg_reference_quality;
+    row->method = "measured:host";
+}
+
 /* Evaluate on the test items and hand the accuracy row to the sink. */
 static int record_eval(struct train_run *tr, int64_t case_id, bf_model *m,
                        struct bf_accuracy_row *row, int quantize_after)
@@ -505,15 +517,10 @@ static int record_eval(struct train_run *tr, int64_t case_id, bf_model *m,
 
     if (rc)
         return rc;
-    row->split = "test";
+    fill_test_row(tr, row);
     row->n = ev.n;
     row->top1 = ev.top1;
     row->top5 = ev.top5;
-    row->input_elements =
-        (double)tr->info.channels * tr->info.height * tr->info.width;
-    row->jpeg_reference_bytes = tr->jpeg_ref_bytes;
-    row->jpeg_reference_quality = tr->p->scenario->jpeg_reference_quality;
-    row->method = "measured:host";
     bf_log_info("  %s: test top-1 %.2f %%, top-5 %.2f %% (n=%lld)",
                 row->variant, ev.top1, ev.top5, (long long)ev.n);
     return sink->accuracy(sink->ctx, case_id, row, 1);
@@ -999,21 +1006,16 @@ static int record_exit_points(struct train_run *tr, int64_t case_id,
         snprintf(names[i], sizeof(names[i]), "exit-t%g", pts[i].threshold);
         rows[i] = (struct bf_accuracy_row){
             .variant = names[i],
-            .split = "test",
             .n = ev.n,
             .top1 = pts[i].top1,
             .top5 = pts[i].top5,
             .payload_bytes = pts[i].payload_bytes,
             .payload_zstd_bytes = -1,
             .transmitted_elements = pts[i].offload_fraction * ev.split_elements,
-            .input_elements =
-                (double)tr->info.channels * tr->info.height * tr->info.width,
-            .jpeg_reference_bytes = tr->jpeg_ref_bytes,
-            .jpeg_reference_quality = sc->jpeg_reference_quality,
-            .method = "measured:host",
             .exit_rule = 1,
             .offload_fraction = pts[i].offload_fraction,
             .device_macs = pts[i].device_macs};
+        fill_test_row(tr, &rows[i]);
         bf_log_info("  exit rule at %g: test top-1 %.2f %%, %.1f %% "
                     "offloaded, %.2f MMAC on the device",
                     pts[i].threshold, pts[i].top1,

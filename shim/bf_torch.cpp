@@ -279,20 +279,24 @@ extern "C" int bf_model_stage_find(const bf_model *model, const char *name,
     });
 }
 
-static int64_t stage_params(const bfzoo::Net &net, size_t stage)
+// Parameters under a module-name prefix ("layer2", "exits.0").
+static int64_t prefix_params(const bfzoo::Net &net, const std::string &prefix)
 {
     int64_t n = 0;
     for (const auto &p : net.named_parameters(true)) {
-        for (const std::string &prefix : net.stage_prefixes[stage]) {
-            const std::string &k = p.key();
-            if (k.size() > prefix.size() &&
-                k.compare(0, prefix.size(), prefix) == 0 &&
-                k[prefix.size()] == '.') {
-                n += p.value().numel();
-                break;
-            }
-        }
+        const std::string &k = p.key();
+        if (k.size() > prefix.size() &&
+            k.compare(0, prefix.size(), prefix) == 0 && k[prefix.size()] == '.')
+            n += p.value().numel();
     }
+    return n;
+}
+
+static int64_t stage_params(const bfzoo::Net &net, size_t stage)
+{
+    int64_t n = 0;
+    for (const std::string &prefix : net.stage_prefixes[stage])
+        n += prefix_params(net, prefix);
     return n;
 }
 
@@ -492,18 +496,6 @@ extern "C" int bf_model_attach_exits(bf_model *model, const int *after, int n)
         refold(model);
         return 0;
     });
-}
-
-static int64_t prefix_params(const bfzoo::Net &net, const std::string &prefix)
-{
-    int64_t n = 0;
-    for (const auto &p : net.named_parameters(true)) {
-        const std::string &k = p.key();
-        if (k.size() > prefix.size() &&
-            k.compare(0, prefix.size(), prefix) == 0 && k[prefix.size()] == '.')
-            n += p.value().numel();
-    }
-    return n;
 }
 
 extern "C" int bf_model_describe_exits(bf_model *model, int64_t in_h,

@@ -32,10 +32,29 @@ static void test_buf_append_and_printf(void **state)
     bf_buf_free(NULL);
 }
 
+/* extend hands out room after the bytes already there, NUL-terminated. */
+static void test_buf_extend(void **state)
+{
+    struct bf_buf b;
+    char *space = NULL;
+
+    (void)state;
+    bf_buf_init(&b);
+    assert_int_equal(bf_buf_append(&b, "ab", 2), 0);
+    assert_int_equal(bf_buf_extend(&b, 300, &space), 0);
+    assert_ptr_equal(space, b.data + 2);
+    memset(space, 'x', 300);
+    assert_int_equal(b.len, 302);
+    assert_int_equal(b.data[302], '\0');
+    assert_int_equal(strncmp(b.data, "abxx", 4), 0);
+    bf_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_append_and_printf),
+        cmocka_unit_test(test_buf_extend),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
