@@ -14,6 +14,9 @@
 /* Monotonic time in nanoseconds from an arbitrary origin. */
 int64_t bf_clock_now_ns(void);
 
+/* Sleep until bf_clock_now_ns() reaches t_ns (at once if it has). */
+void bf_clock_sleep_until_ns(int64_t t_ns);
+
 /*
  * Format the current UTC wall-clock time as ISO 8601
  * ("2026-11-21T08:00:00Z") into out (at least 21 bytes).

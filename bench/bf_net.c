@@ -42,15 +42,6 @@ static int wait_fd(int fd, short events, int64_t deadline_ns, const char *what)
     }
 }
 
-static void sleep_until(int64_t t_ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(t_ns / 1000000000LL),
-                          .tv_nsec = (long)(t_ns % 1000000000LL)};
-
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        ;
-}
-
 static int set_socket_options(int fd)
 {
     int one = 1;
@@ -245,7 +236,7 @@ int bf_net_write_shaped(int fd, struct bf_link *link, const void *buf,
             first + (int64_t)llround((double)(arrive - first) *
                                      (double)(put + n) / (double)len);
 
-        sleep_until(release);
+        bf_clock_sleep_until_ns(release);
         rc = bf_net_write_full(fd, (const char *)buf + put, n, deadline_ns);
         put += n;
     }
@@ -420,7 +411,7 @@ static int bench_cell(int cfd, int sfd, double rate, uint64_t bytes,
         /* Let the receiver finish this message before the next offer. */
         while (rc == 0 && !__atomic_load_n(&r.failed, __ATOMIC_ACQUIRE) &&
                !__atomic_load_n(&r.done_ns[i], __ATOMIC_ACQUIRE))
-            sleep_until(bf_clock_now_ns() + 200000);
+            bf_clock_sleep_until_ns(bf_clock_now_ns() + 200000);
     }
     if (rc)
         shutdown(sfd, SHUT_RDWR); /* wake the receiver */

@@ -357,6 +357,13 @@ int bf_tensor_classify(const bf_tensor *logits, const bf_tensor *labels, int k,
                        float *confidence, uint8_t *top1, uint8_t *topk,
                        size_t n);
 
+/*
+ * The k most probable classes of the first sample of logits (its dimensions
+ * after the first flattened), by softmax probability, most probable first:
+ * cls[k] and score[k]. BF_ERANGE when k is not 1..classes.
+ */
+int bf_tensor_topk(const bf_tensor *logits, int k, uint32_t *cls, float *score);
+
 /* Quantization of the bottleneck (reference section 2.3): post-training,
  * asymmetric uint8, scale = (max - min) / 255, zero_point = clamp(int(-min /
  * scale), 0, 255), q = round(clamp(zero_point + x / scale, 0, 255)),

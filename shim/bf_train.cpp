@@ -474,6 +474,30 @@ extern "C" int bf_tensor_classify(const bf_tensor *logits,
     });
 }
 
+extern "C" int bf_tensor_topk(const bf_tensor *logits, int k, uint32_t *cls,
+                              float *score)
+{
+    return guarded("bf_tensor_topk", [&] {
+        if (!logits || !cls || !score)
+            return bf_err_set(BF_EINVAL, "bf_tensor_topk: NULL");
+        if (logits->t.dim() < 1 || logits->t.size(0) < 1)
+            return bf_err_set(BF_ESHAPE, "top-k of an empty tensor");
+        torch::NoGradGuard no_grad;
+        torch::Tensor l = logits->t.detach()[0].reshape({-1}).to(torch::kFloat);
+        if (k < 1 || k > l.size(0))
+            return bf_err_set(BF_ERANGE, "top-%d of %ld classes", k,
+                              static_cast<long>(l.size(0)));
+        auto best = torch::softmax(l, 0).topk(k);
+        torch::Tensor p = std::get<0>(best).contiguous();
+        torch::Tensor idx = std::get<1>(best).contiguous();
+        for (int i = 0; i < k; i++) {
+            score[i] = p.data_ptr<float>()[i];
+            cls[i] = static_cast<uint32_t>(idx.data_ptr<int64_t>()[i]);
+        }
+        return 0;
+    });
+}
+
 // Quantization
 
 extern "C" int bf_tensor_quantize_u8(const bf_tensor *x, uint8_t *q, size_t n,

@@ -1,0 +1,91 @@
+/*
+ * bf_edge: the edge server. It listens on a TCP address and serves
+ * endpoints (bf_split edge parts) by config id, the id a request carries.
+ *
+ * Threads: one acceptor, one thread per connection (at most
+ * max_connections; one more is answered BUSY and closed) and a pool of
+ * `workers` that run the tails. A connection thread reads a request
+ * (bf_proto), checks its config id and puts it on a bounded queue; when
+ * `queue` requests already wait it answers BUSY at once instead of making
+ * everyone wait. A worker takes the request, runs the endpoint (one at a
+ * time per endpoint) and the connection thread sends the reply with the
+ * server's queue wait, decode and tail times.
+ *
+ * Faults. A malformed, oversized or truncated frame is answered
+ * BAD_REQUEST (another protocol version BAD_VERSION) with the reason in
+ * the message, and its connection is closed; a request whose payload does
+ * not fit its endpoint likewise. An unknown config id is answered
+ * UNKNOWN_CONFIG and the connection stays open. A connection idle for
+ * idle_timeout_ms, or whose frame does not complete within io_timeout_ms
+ * of its first byte, is closed. No fault of one client stops the others.
+ *
+ * Shutdown (bf_edge_stop): stop accepting, let every request already read
+ * finish and be answered, close the connections, join every thread.
+ *
+ * Ownership: bf_edge_open creates the listening socket (in the calling
+ * thread's network namespace); endpoints added with bf_edge_add are owned
+ * by the server from then on and closed by bf_edge_close.
+ */
+#ifndef BF_EDGE_H
+#define BF_EDGE_H
+
+#include "bf_proto.h"
+#include "bf_split.h"
+
+#include <stdint.h>
+
+struct bf_edge_params {
+    const char *host;              /* "127.0.0.1", "0.0.0.0" */
+    int port;                      /* 0: any free port (bf_edge_port) */
+    int workers;                   /* tail threads, >= 1 (0: 1) */
+    int queue;                     /* requests that may wait, >= 0 */
+    int max_connections;           /* 0: 64 */
+    int64_t idle_timeout_ms;       /* 0: 60000 */
+    int64_t io_timeout_ms;         /* 0: 10000 */
+    struct bf_proto_limits limits; /* zero: bf_proto_default_limits() */
+    /* An artificial wait before each tail, for tests and demonstrations
+     * of queueing; 0 in every measurement. */
+    int64_t test_delay_ms;
+};
+
+/* What the server did, counted since it opened. */
+struct bf_edge_stats {
+    uint64_t connections; /* accepted and served */
+    uint64_t refused;     /* connections over max_connections */
+    uint64_t ok;          /* requests answered OK */
+    uint64_t busy;        /* requests answered BUSY (queue full) */
+    uint64_t bad;         /* BAD_REQUEST / BAD_VERSION answers */
+    uint64_t unknown;     /* UNKNOWN_CONFIG answers */
+    uint64_t errors;      /* SERVER_ERROR answers */
+    uint64_t timeouts;    /* connections closed for a timeout */
+};
+
+struct bf_edge;
+
+/* Listen (no threads yet). Caller owns *out, free with bf_edge_close. */
+int bf_edge_open(const struct bf_edge_params *params, struct bf_edge **out);
+
+/* The port listened on. */
+int bf_edge_port(const struct bf_edge *edge);
+
+/*
+ * Serve split (its edge part) as config_id; the server owns split from
+ * now on, also on failure. Only before bf_edge_start. BF_EINVAL for a
+ * config id already served or a split that offloads nothing.
+ */
+int bf_edge_add(struct bf_edge *edge, uint32_t config_id,
+                struct bf_split *split);
+
+/* Start the acceptor and the workers. */
+int bf_edge_start(struct bf_edge *edge);
+
+/* Graceful shutdown as above; safe to call twice and from a signal-driven
+ * loop (not from a signal handler). */
+void bf_edge_stop(struct bf_edge *edge);
+
+/* Stop if running, close the socket and every endpoint. Accepts NULL. */
+void bf_edge_close(struct bf_edge *edge);
+
+void bf_edge_get_stats(struct bf_edge *edge, struct bf_edge_stats *out);
+
+#endif /* BF_EDGE_H */
