@@ -34,10 +34,8 @@ struct job {
     const uint8_t *payload;
     struct bf_proto_reply *reply;
     int64_t enqueued_ns;
-    int done;
     int rc;
     char error[BF_PROTO_MESSAGE_MAX + 1];
-    struct job *next;
 };
 
 struct conn {
@@ -55,20 +53,16 @@ struct bf_edge {
     struct endpoint *eps;
     size_t n_eps;
 
-    pthread_mutex_t lock; /* queue, stats, stop flags, conns */
-    pthread_cond_t work;  /* a job was queued, or the workers must exit */
-    pthread_cond_t done;  /* a job finished */
-    struct job *head, *tail;
-    int active;       /* requests queued or being served */
-    int stopping;     /* no new connections or requests */
-    int workers_exit; /* the queue is drained: workers leave */
+    pthread_mutex_t lock; /* slots, stats, stop flag, conns */
+    pthread_cond_t done;  /* a slot was freed */
+    int active;           /* requests waiting for a slot or being served */
+    int running;          /* requests holding a slot */
+    int stopping;         /* no new connections or requests */
     int started;
     int locks_ready; /* endpoint locks initialised */
     struct bf_edge_stats stats;
 
     pthread_t acceptor;
-    pthread_t *workers;
-    int n_workers;
     struct conn *conns;
 };
 
@@ -99,11 +93,9 @@ int bf_edge_open(const struct bf_edge_params *params, struct bf_edge **out)
         e->p.limits = bf_proto_default_limits();
     e->listen_fd = -1;
     pthread_mutex_init(&e->lock, NULL);
-    pthread_cond_init(&e->work, NULL);
     pthread_cond_init(&e->done, NULL);
     e->conns = calloc((size_t)e->p.max_connections, sizeof(*e->conns));
-    e->workers = calloc((size_t)e->p.workers, sizeof(*e->workers));
-    if (!e->conns || !e->workers) {
+    if (!e->conns) {
         bf_edge_close(e);
         return bf_err_set(BF_ENOMEM, "edge server threads");
     }
@@ -183,46 +175,6 @@ static void reply_status(struct bf_edge *e, int fd, uint64_t request_id,
                       bf_clock_now_ns() + e->p.io_timeout_ms * 1000000LL);
 }
 
-static void *worker_main(void *arg)
-{
-    struct bf_edge *e = arg;
-
-    for (;;) {
-        struct job *j;
-        int64_t t0;
-
-        pthread_mutex_lock(&e->lock);
-        while (!e->head && !e->workers_exit)
-            pthread_cond_wait(&e->work, &e->lock);
-        j = e->head;
-        if (!j) {
-            pthread_mutex_unlock(&e->lock);
-            return NULL;
-        }
-        e->head = j->next;
-        if (!e->head)
-            e->tail = NULL;
-        pthread_mutex_unlock(&e->lock);
-
-        if (e->p.test_delay_ms > 0)
-            bf_clock_sleep_until_ns(bf_clock_now_ns() +
-                                    e->p.test_delay_ms * 1000000LL);
-        pthread_mutex_lock(&j->ep->lock);
-        t0 = bf_clock_now_ns();
-        j->reply->queue_ns = (uint64_t)(t0 - j->enqueued_ns);
-        j->rc = bf_split_edge(j->ep->split, j->req, j->payload, j->reply);
-        if (j->rc)
-            snprintf(j->error, sizeof(j->error), "%s", bf_last_error());
-        pthread_mutex_unlock(&j->ep->lock);
-
-        pthread_mutex_lock(&e->lock);
-        j->done = 1;
-        e->active--;
-        pthread_cond_broadcast(&e->done);
-        pthread_mutex_unlock(&e->lock);
-    }
-}
-
 /*
  * Wait until fd has a byte, the peer closed (0 bytes) or the idle time
  * passed. 1: a frame begins, 0: close quietly, BF_ETIMEOUT: idle.
@@ -257,24 +209,42 @@ static int wait_request(struct bf_edge *e, int fd)
     }
 }
 
-/* Queue a request and wait for its worker. 1: queued and served, 0: busy. */
+/*
+ * Run a request once one of the `workers` slots is free, waiting in the
+ * bounded queue meanwhile. The connection thread runs the tail itself:
+ * no hand-off between threads on the way. 1: served, 0: busy.
+ */
 static int serve(struct bf_edge *e, struct job *j)
 {
+    int64_t t0;
+
     pthread_mutex_lock(&e->lock);
     if (e->active >= e->p.queue + e->p.workers) {
         pthread_mutex_unlock(&e->lock);
         return 0;
     }
     j->enqueued_ns = bf_clock_now_ns();
-    if (e->tail)
-        e->tail->next = j;
-    else
-        e->head = j;
-    e->tail = j;
     e->active++;
-    pthread_cond_signal(&e->work);
-    while (!j->done)
+    while (e->running >= e->p.workers)
         pthread_cond_wait(&e->done, &e->lock);
+    e->running++;
+    pthread_mutex_unlock(&e->lock);
+
+    if (e->p.test_delay_ms > 0)
+        bf_clock_sleep_until_ns(bf_clock_now_ns() +
+                                e->p.test_delay_ms * 1000000LL);
+    pthread_mutex_lock(&j->ep->lock);
+    t0 = bf_clock_now_ns();
+    j->reply->queue_ns = (uint64_t)(t0 - j->enqueued_ns);
+    j->rc = bf_split_edge(j->ep->split, j->req, j->payload, j->reply);
+    if (j->rc)
+        snprintf(j->error, sizeof(j->error), "%s", bf_last_error());
+    pthread_mutex_unlock(&j->ep->lock);
+
+    pthread_mutex_lock(&e->lock);
+    e->running--;
+    e->active--;
+    pthread_cond_signal(&e->done);
     pthread_mutex_unlock(&e->lock);
     return 1;
 }
@@ -428,21 +398,12 @@ int bf_edge_start(struct bf_edge *e)
     for (size_t i = 0; i < e->n_eps; i++)
         pthread_mutex_init(&e->eps[i].lock, NULL);
     e->locks_ready = 1;
-    for (int i = 0; i < e->p.workers; i++) {
-        if (pthread_create(&e->workers[i], NULL, worker_main, e) != 0) {
-            e->started = 1;
-            e->n_workers = i;
-            bf_edge_stop(e);
-            return bf_err_set(BF_EIO, "cannot start worker %d", i);
-        }
-        e->n_workers = i + 1;
-    }
     if (pthread_create(&e->acceptor, NULL, acceptor_main, e) != 0) {
         e->started = 1;
         bf_edge_stop(e);
         return bf_err_set(BF_EIO, "cannot start the acceptor");
     }
-    e->started = 2; /* workers and acceptor running */
+    e->started = 2; /* the acceptor runs */
     return 0;
 }
 
@@ -462,13 +423,6 @@ void bf_edge_stop(struct bf_edge *e)
     if (started == 2)
         pthread_join(e->acceptor, NULL);
     reap(e, 1); /* connections finish their requests in flight */
-    pthread_mutex_lock(&e->lock);
-    e->workers_exit = 1;
-    pthread_cond_broadcast(&e->work);
-    pthread_mutex_unlock(&e->lock);
-    for (int i = 0; i < e->n_workers; i++)
-        pthread_join(e->workers[i], NULL);
-    e->n_workers = 0;
 }
 
 void bf_edge_close(struct bf_edge *e)
@@ -485,8 +439,6 @@ void bf_edge_close(struct bf_edge *e)
     }
     free(e->eps);
     free(e->conns);
-    free(e->workers);
-    pthread_cond_destroy(&e->work);
     pthread_cond_destroy(&e->done);
     pthread_mutex_destroy(&e->lock);
     free(e);

@@ -2,14 +2,16 @@
  * bf_edge: the edge server. It listens on a TCP address and serves
  * endpoints (bf_split edge parts) by config id, the id a request carries.
  *
- * Threads: one acceptor, one thread per connection (at most
- * max_connections; one more is answered BUSY and closed) and a pool of
- * `workers` that run the tails. A connection thread reads a request
- * (bf_proto), checks its config id and puts it on a bounded queue; when
- * `queue` requests already wait it answers BUSY at once instead of making
- * everyone wait. A worker takes the request, runs the endpoint (one at a
- * time per endpoint) and the connection thread sends the reply with the
- * server's queue wait, decode and tail times.
+ * Threads: one acceptor and one thread per connection (at most
+ * max_connections; one more is answered BUSY and closed). A connection
+ * thread reads a request (bf_proto) and checks its config id; then it
+ * needs one of `workers` slots to run the tail: at most `workers` tails
+ * run at once (and one at a time per endpoint). While all slots are taken
+ * up to `queue` requests wait for one, in arrival order of wake-up; when
+ * `queue` already wait, the server answers BUSY at once instead of making
+ * everyone wait. The thread that read a request runs its tail itself, so
+ * nothing is handed between threads on the way; the reply carries the
+ * server's queue wait (for a slot), decode and tail times.
  *
  * Faults. A malformed, oversized or truncated frame is answered
  * BAD_REQUEST (another protocol version BAD_VERSION) with the reason in

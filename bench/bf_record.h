@@ -53,6 +53,16 @@ struct bf_case_row {
     const char *dataset;     /* "fashion-mnist" */
     const char *dataset_sha256;
     const char *teacher_sha256; /* weights the student was distilled from */
+
+    /*
+     * Network (schema version 4), for cases that offload; a NULL or "" link
+     * stores all four NULL. A rate of 0 or an RTT below 0 (not emulated)
+     * stores NULL.
+     */
+    const char *link; /* "fixed 20 Mbit/s RTT 20 ms (emulated in user space)" */
+    double link_rate_mbps;
+    double link_rtt_ms;
+    int background_clients;
 };
 
 /* One timed request; a stage that did not happen is -1 (stored NULL). */

@@ -9,6 +9,7 @@
 #include "bf_err.h"
 #include "bf_hash.h"
 #include "bf_log.h"
+#include "bf_offload.h"
 #include "bf_stats.h"
 #include "bf_torch.h"
 #include "bf_train.h"
@@ -316,7 +317,8 @@ int bf_runner_run(const struct bf_runner_params *params,
                     params->threads_override >= 0 ? params->threads_override
                                                   : c->threads,
                     c->fold_bn, c->channels_last);
-        rc = run_case(params, c, &r);
+        rc = bf_offload_applies(c) ? bf_offload_run_case(params, c, &r)
+                                   : run_case(params, c, &r);
         if (rc)
             break;
     }

@@ -83,6 +83,21 @@ enum key_index {
     K_JPEG_REFERENCE_QUALITY,
     K_EXIT_THRESHOLDS,
     K_IMAGE_SIZE_PX,
+    K_LINK,
+    K_LINK_RATE_MBPS,
+    K_LINK_DOWN_RATE_MBPS,
+    K_LINK_RTT_MS,
+    K_LINK_JITTER_MS,
+    K_LINK_LOSS,
+    K_LINK_TRACE,
+    K_EDGE_ADDRESS,
+    K_EDGE_WORKERS,
+    K_EDGE_QUEUE,
+    K_BACKGROUND_CLIENTS,
+    K_EDGE_JPEG_QUALITY,
+    K_ZSTD_PAYLOAD,
+    K_EXIT_THRESHOLD,
+    K_REQUEST_TIMEOUT_MS,
     K_COUNT
 };
 
@@ -115,7 +130,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                    .is_list = BF_KEY_LIST_CASES,
                    .unit = "",
                    .def = "local",
-                   .choices = "local",
+                   .choices = "local|edge|bottlefit|ae-split|spinn-split",
                    .help = "split-computing configurations to run"},
     [K_MODELS] = {.name = "models",
                   .type = BF_KEY_MODEL,
@@ -292,7 +307,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                                   "variants)"},
     [K_BOTTLENECK_CHANNELS] = {.name = "bottleneck_channels",
                                .type = BF_KEY_INT,
-                               .task = TASK_TRAIN,
+                               .task = TASK_ANY,
                                .is_list = BF_KEY_LIST_CASES,
                                .unit = "channels",
                                .def = "3",
@@ -303,7 +318,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                                        "bottleneck"},
     [K_BOTTLENECK_VERSION] = {.name = "bottleneck_version",
                               .type = BF_KEY_INT,
-                              .task = TASK_TRAIN,
+                              .task = TASK_ANY,
                               .is_list = BF_KEY_LIST_CASES,
                               .unit = "",
                               .def = "2",
@@ -554,6 +569,147 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                          .choices = "",
                          .help = "folder data: crop side (eval resizes the "
                                  "shorter side to size * 256 / 224 first)"},
+    [K_LINK] = {.name = "link",
+                .type = BF_KEY_ENUM,
+                .task = TASK_INFERENCE,
+                .unit = "",
+                .def = "ideal",
+                .choices = "ideal|fixed|trace|tbf|direct",
+                .help = "how offloaded requests travel: emulated in user space "
+                        "(ideal, fixed, trace), shaped by the kernel between "
+                        "namespaces (tbf, root), or a real network (direct)"},
+    [K_LINK_RATE_MBPS] = {.name = "link_rate_mbps",
+                          .type = BF_KEY_FLOAT,
+                          .task = TASK_INFERENCE,
+                          .unit = "Mbit/s",
+                          .def = "20",
+                          .min = 0.001,
+                          .max = 100000,
+                          .choices = "",
+                          .help = "uplink rate (fixed, tbf)"},
+    [K_LINK_DOWN_RATE_MBPS] = {.name = "link_down_rate_mbps",
+                               .type = BF_KEY_FLOAT,
+                               .task = TASK_INFERENCE,
+                               .unit = "Mbit/s",
+                               .def = "0",
+                               .min = 0,
+                               .max = 100000,
+                               .choices = "",
+                               .help = "downlink rate for replies (fixed, "
+                                       "trace); 0 = the uplink's"},
+    [K_LINK_RTT_MS] = {.name = "link_rtt_ms",
+                       .type = BF_KEY_FLOAT,
+                       .task = TASK_INFERENCE,
+                       .unit = "ms",
+                       .def = "20",
+                       .min = 0,
+                       .max = 10000,
+                       .choices = "",
+                       .help = "round-trip propagation delay (fixed, trace)"},
+    [K_LINK_JITTER_MS] = {.name = "link_jitter_ms",
+                          .type = BF_KEY_FLOAT,
+                          .task = TASK_INFERENCE,
+                          .unit = "ms",
+                          .def = "0",
+                          .min = 0,
+                          .max = 10000,
+                          .choices = "",
+                          .help = "one-way delay drawn from +- this (fixed)"},
+    [K_LINK_LOSS] = {.name = "link_loss",
+                     .type = BF_KEY_FLOAT,
+                     .task = TASK_INFERENCE,
+                     .unit = "",
+                     .def = "0",
+                     .min = 0,
+                     .max = 0.99,
+                     .choices = "",
+                     .help = "packet loss probability, each loss costs one "
+                             "RTT (fixed)"},
+    [K_LINK_TRACE] = {.name = "link_trace",
+                      .type = BF_KEY_PATH,
+                      .task = TASK_INFERENCE,
+                      .unit = "",
+                      .def = "",
+                      .choices = "",
+                      .help = "Mahimahi trace or \"seconds, Mbit/s\" rows "
+                              "(trace; relative to the scenario file)"},
+    [K_EDGE_ADDRESS] = {.name = "edge_address",
+                        .type = BF_KEY_STRING,
+                        .task = TASK_INFERENCE,
+                        .unit = "",
+                        .def = "",
+                        .choices = "",
+                        .help = "host:port of a `bfbench edge` serving this "
+                                "scenario (direct)"},
+    [K_EDGE_WORKERS] = {.name = "edge_workers",
+                        .type = BF_KEY_INT,
+                        .task = TASK_INFERENCE,
+                        .unit = "threads",
+                        .def = "1",
+                        .min = 1,
+                        .max = 64,
+                        .choices = "",
+                        .help = "tail threads of the in-process edge server"},
+    [K_EDGE_QUEUE] = {.name = "edge_queue",
+                      .type = BF_KEY_INT,
+                      .task = TASK_INFERENCE,
+                      .unit = "requests",
+                      .def = "16",
+                      .min = 0,
+                      .max = 4096,
+                      .choices = "",
+                      .help = "requests that may wait at the edge server; "
+                              "beyond, it answers busy"},
+    [K_BACKGROUND_CLIENTS] = {.name = "background_clients",
+                              .type = BF_KEY_INT,
+                              .task = TASK_INFERENCE,
+                              .unit = "clients",
+                              .def = "0",
+                              .min = 0,
+                              .max = 64,
+                              .choices = "",
+                              .help = "other devices sending the same requests "
+                                      "to the same server, each on its own "
+                                      "link"},
+    [K_EDGE_JPEG_QUALITY] = {.name = "edge_jpeg_quality",
+                             .type = BF_KEY_INT,
+                             .task = TASK_INFERENCE,
+                             .unit = "",
+                             .def = "90",
+                             .min = 1,
+                             .max = 100,
+                             .choices = "",
+                             .help = "JPEG quality of the edge configuration's "
+                                     "input"},
+    [K_ZSTD_PAYLOAD] = {.name = "zstd_payload",
+                        .type = BF_KEY_BOOL,
+                        .task = TASK_INFERENCE,
+                        .unit = "",
+                        .def = "false",
+                        .choices = "",
+                        .help = "entropy-code 8-bit tensors with zstd before "
+                                "sending"},
+    [K_EXIT_THRESHOLD] = {.name = "exit_threshold",
+                          .type = BF_KEY_FLOAT,
+                          .task = TASK_INFERENCE,
+                          .unit = "",
+                          .def = "0.9",
+                          .min = 0,
+                          .max = 2,
+                          .choices = "",
+                          .help =
+                              "spinn-split: softmax confidence at which the "
+                              "device answers from an exit (> 1: never)"},
+    [K_REQUEST_TIMEOUT_MS] = {.name = "request_timeout_ms",
+                              .type = BF_KEY_INT,
+                              .task = TASK_INFERENCE,
+                              .unit = "ms",
+                              .def = "30000",
+                              .min = 1,
+                              .max = 3600000,
+                              .choices = "",
+                              .help = "a request without a reply by then fails "
+                                      "its case"},
 };
 
 /* One parsed value and the position of the node it came from. */
@@ -1356,6 +1512,27 @@ static int check_task(const struct parse *p)
                     keys[first_k].task, task);
 }
 
+/* 1 when a configuration other than local is listed. */
+static int offloads(const struct parse *p)
+{
+    const struct slot *s = &p->slots[K_CONFIGS];
+
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].s, "local") != 0)
+            return 1;
+    return 0;
+}
+
+static long long max_batch(const struct parse *p)
+{
+    const struct slot *s = &p->slots[K_BATCH];
+    long long m = 0;
+
+    for (size_t i = 0; i < s->n; i++)
+        m = s->v[i].i > m ? s->v[i].i : m;
+    return m;
+}
+
 /* Checks that involve more than one key. */
 static int check_across(const struct parse *p)
 {
@@ -1369,6 +1546,21 @@ static int check_across(const struct parse *p)
         !p->slots[K_DATA_DIR].v[0].path)
         return at_error(p, BF_EPARSE, dataset->mark, keys[K_DATASET].name,
                         "'%s' needs data_dir", dataset->s);
+    if (task_of(p) == BF_TASK_INFERENCE) {
+        const struct value *link = &p->slots[K_LINK].v[0];
+
+        if (strcmp(link->s, "trace") == 0 && !p->slots[K_LINK_TRACE].v[0].path)
+            return at_error(p, BF_EPARSE, link->mark, keys[K_LINK].name,
+                            "'trace' needs link_trace");
+        if (strcmp(link->s, "direct") == 0 &&
+            !p->slots[K_EDGE_ADDRESS].v[0].s[0])
+            return at_error(p, BF_EPARSE, link->mark, keys[K_LINK].name,
+                            "'direct' needs edge_address (host:port)");
+        if (offloads(p) && max_batch(p) > 1)
+            return at_error(p, BF_ERANGE, p->slots[K_BATCH].v[0].mark,
+                            keys[K_BATCH].name,
+                            "offloading configurations run batch 1");
+    }
     if (max->i >= min->i)
         return 0;
     if (p->slots[K_MAX_SAMPLES].key_node)
@@ -1572,6 +1764,23 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
         sc->exit_thresholds[i] = q->v[i].f;
     sc->n_exit_thresholds = q->n;
     sc->image_size_px = (int)p->slots[K_IMAGE_SIZE_PX].v[0].i;
+    copy_str(sc->link, sizeof(sc->link), p->slots[K_LINK].v[0].s);
+    sc->link_rate_mbps = p->slots[K_LINK_RATE_MBPS].v[0].f;
+    sc->link_down_rate_mbps = p->slots[K_LINK_DOWN_RATE_MBPS].v[0].f;
+    sc->link_rtt_ms = p->slots[K_LINK_RTT_MS].v[0].f;
+    sc->link_jitter_ms = p->slots[K_LINK_JITTER_MS].v[0].f;
+    sc->link_loss = p->slots[K_LINK_LOSS].v[0].f;
+    dir = p->slots[K_LINK_TRACE].v[0].path;
+    copy_str(sc->link_trace, sizeof(sc->link_trace), dir ? dir : "");
+    copy_str(sc->edge_address, sizeof(sc->edge_address),
+             p->slots[K_EDGE_ADDRESS].v[0].s);
+    sc->edge_workers = (int)p->slots[K_EDGE_WORKERS].v[0].i;
+    sc->edge_queue = (int)p->slots[K_EDGE_QUEUE].v[0].i;
+    sc->background_clients = (int)p->slots[K_BACKGROUND_CLIENTS].v[0].i;
+    sc->edge_jpeg_quality = (int)p->slots[K_EDGE_JPEG_QUALITY].v[0].i;
+    sc->zstd_payload = (int)p->slots[K_ZSTD_PAYLOAD].v[0].i;
+    sc->exit_threshold = p->slots[K_EXIT_THRESHOLD].v[0].f;
+    sc->request_timeout_ms = (int64_t)p->slots[K_REQUEST_TIMEOUT_MS].v[0].i;
 }
 
 static void slots_free(struct parse *p)

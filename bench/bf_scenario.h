@@ -19,7 +19,8 @@
  * expand into the matrix of cases, the last key varying fastest:
  *
  *   inference  configs x models x input_size_px x batch x threads x
- *              fold_bn x channels_last   (key-table order)
+ *              fold_bn x channels_last x bottleneck_channels x
+ *              bottleneck_version   (key-table order)
  *   train      models x strategies x bottleneck_version x
  *              bottleneck_channels x freeze_encoder
  *
@@ -151,6 +152,20 @@ struct bf_scenario {
     double exit_thresholds[BF_SCENARIO_VALUES_MAX];
     size_t n_exit_thresholds;
     int image_size_px; /* folder data: crop side */
+    /* Inference over the network. */
+    char link[16];                           /* ideal, fixed, trace, ... */
+    double link_rate_mbps;                   /* uplink */
+    double link_down_rate_mbps;              /* 0: the uplink's */
+    double link_rtt_ms, link_jitter_ms;      /* propagation */
+    double link_loss;                        /* per packet */
+    char link_trace[BF_SCENARIO_PATH_MAX];   /* resolved; "" when absent */
+    char edge_address[BF_SCENARIO_NAME_MAX]; /* direct: host:port */
+    int edge_workers, edge_queue;            /* in-process server */
+    int background_clients;                  /* other devices */
+    int edge_jpeg_quality;                   /* edge configuration */
+    int zstd_payload;                        /* entropy-code tensors */
+    double exit_threshold;                   /* spinn-split */
+    int64_t request_timeout_ms;
 
     char *text; /* the file's bytes, NUL-terminated */
     size_t text_len;

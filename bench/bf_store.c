@@ -220,7 +220,24 @@ static const char schema_v3[] =
     "-- Mean multiply-accumulates run on the device per image:\n"
     "ALTER TABLE accuracy ADD COLUMN device_macs REAL;\n";
 
-static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3};
+/*
+ * Schema version 4: how an inference case reached its edge server. NULL
+ * for cases that sent nothing (local, training).
+ */
+static const char schema_v4[] =
+    "-- Schema version 4: the network of an inference case.\n"
+    "-- The link, described: 'fixed 20 Mbit/s RTT 20 ms (emulated in user\n"
+    "-- space)', 'tbf 20 Mbit/s (kernel, namespaces)', 'direct host:port':\n"
+    "ALTER TABLE cases ADD COLUMN link TEXT;\n"
+    "-- Its uplink rate and round-trip propagation delay as configured\n"
+    "-- (NULL when not emulated):\n"
+    "ALTER TABLE cases ADD COLUMN link_rate_mbps REAL;\n"
+    "ALTER TABLE cases ADD COLUMN link_rtt_ms REAL;\n"
+    "-- Other devices sending to the same edge server meanwhile:\n"
+    "ALTER TABLE cases ADD COLUMN background_clients INTEGER;\n";
+
+static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3,
+                                           schema_v4};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,
@@ -287,9 +304,10 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "fold_bn, channels_last, warmup, params, macs, status, started_at, "     \
       "strategy, freeze_encoder, bottleneck_version, bottleneck_channels, "    \
       "split_shape, head_params, head_macs, head_bytes, dataset, "             \
-      "dataset_sha256, teacher_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "   \
-      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'running', ?17, ?18, ?19, "  \
-      "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)")                          \
+      "dataset_sha256, teacher_sha256, link, link_rate_mbps, link_rtt_ms, "    \
+      "background_clients) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "  \
+      "?11, ?12, ?13, ?14, ?15, ?16, 'running', ?17, ?18, ?19, ?20, ?21, "     \
+      "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)")                \
     X(case_end, "UPDATE cases SET status = ?1, error = ?2, finished_at = ?3 "  \
                 "WHERE id = ?4")                                               \
     X(sample_insert,                                                           \
@@ -816,6 +834,19 @@ int bf_store_case_begin(struct bf_store *store, int64_t run_id,
     rc = rc ? rc : bind_text_or_null(st, 26, row->dataset);
     rc = rc ? rc : bind_text_or_null(st, 27, row->dataset_sha256);
     rc = rc ? rc : bind_text_or_null(st, 28, row->teacher_sha256);
+    rc = rc ? rc : bind_text_or_null(st, 29, row->link);
+    if (row->link && row->link[0] && row->link_rate_mbps > 0)
+        rc = rc ? rc : sqlite3_bind_double(st, 30, row->link_rate_mbps);
+    else
+        rc = rc ? rc : sqlite3_bind_null(st, 30);
+    if (row->link && row->link[0] && row->link_rtt_ms >= 0)
+        rc = rc ? rc : sqlite3_bind_double(st, 31, row->link_rtt_ms);
+    else
+        rc = rc ? rc : sqlite3_bind_null(st, 31);
+    if (row->link && row->link[0])
+        rc = rc ? rc : sqlite3_bind_int(st, 32, row->background_clients);
+    else
+        rc = rc ? rc : sqlite3_bind_null(st, 32);
     rc = rc ? rc : step_done(st);
     if (rc != SQLITE_OK) {
         rc = db_fail(store, "recording the start of case %d of run %lld",

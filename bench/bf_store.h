@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 3
+#define BF_STORE_SCHEMA_VERSION 4
 
 struct bf_store;
 

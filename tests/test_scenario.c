@@ -126,8 +126,8 @@ static void test_scenario_keys_table_order(void **state)
         {"test_subset", "train"},
         {"strategies", "train"},
         {"freeze_encoder", "train"},
-        {"bottleneck_channels", "train"},
-        {"bottleneck_version", "train"},
+        {"bottleneck_channels", "any"},
+        {"bottleneck_version", "any"},
         {"teacher_epochs", "train"},
         {"teacher_lr", "train"},
         {"teacher_batch", "train"},
@@ -153,6 +153,21 @@ static void test_scenario_keys_table_order(void **state)
         {"jpeg_reference_quality", "train"},
         {"exit_thresholds", "train"},
         {"image_size_px", "train"},
+        {"link", "inference"},
+        {"link_rate_mbps", "inference"},
+        {"link_down_rate_mbps", "inference"},
+        {"link_rtt_ms", "inference"},
+        {"link_jitter_ms", "inference"},
+        {"link_loss", "inference"},
+        {"link_trace", "inference"},
+        {"edge_address", "inference"},
+        {"edge_workers", "inference"},
+        {"edge_queue", "inference"},
+        {"background_clients", "inference"},
+        {"edge_jpeg_quality", "inference"},
+        {"zstd_payload", "inference"},
+        {"exit_threshold", "inference"},
+        {"request_timeout_ms", "inference"},
     };
     const struct bf_scenario_key *keys;
     size_t count, i;
@@ -169,6 +184,7 @@ static void test_scenario_keys_table_order(void **state)
         if (keys[i].is_list == BF_KEY_LIST_CASES)
             assert_true(i == 2 || i == 3 || (i >= 4 && i <= 8) ||
                         (i >= 20 && i <= 23));
+        assert_int_equal(count, 64);
     }
     assert_true(keys[3].required);
     assert_int_equal(keys[3].is_list, BF_KEY_LIST_CASES);
@@ -279,12 +295,22 @@ static void test_scenario_defaults(void **state)
     assert_int_equal(c->fold_bn, 1);
     assert_int_equal(c->channels_last, 0);
     assert_string_equal(c->weights, "");
-    /* An inference case leaves the training fields empty. */
+    /* An inference case leaves the training fields empty; the bottleneck
+     * keys apply to both tasks. */
     assert_int_equal(sc->task, BF_TASK_INFERENCE);
     assert_string_equal(c->strategy, "");
     assert_int_equal(c->freeze_encoder, 0);
-    assert_int_equal(c->bottleneck_channels, 0);
-    assert_int_equal(c->bottleneck_version, 0);
+    assert_int_equal(c->bottleneck_channels, 3);
+    assert_int_equal(c->bottleneck_version, 2);
+    /* Network defaults. */
+    assert_string_equal(sc->link, "ideal");
+    assert_float_equal(sc->link_rate_mbps, 20.0, 0);
+    assert_float_equal(sc->link_rtt_ms, 20.0, 0);
+    assert_int_equal(sc->edge_workers, 1);
+    assert_int_equal(sc->edge_queue, 16);
+    assert_int_equal(sc->background_clients, 0);
+    assert_int_equal(sc->edge_jpeg_quality, 90);
+    assert_float_equal(sc->exit_threshold, 0.9, 0);
     assert_string_equal(sc->text, "models: resnet18\n");
     assert_int_equal(sc->text_len, strlen("models: resnet18\n"));
     bf_scenario_free(sc);
@@ -839,9 +865,16 @@ static void test_scenario_max_below_min(void **state)
 static void test_scenario_bad_enum(void **state)
 {
     (void)state;
-    assert_fails("models: resnet18\nconfigs: [local, edge]\n", BF_EPARSE,
+    assert_fails("models: resnet18\nconfigs: [local, cloud]\n", BF_EPARSE,
                  "t.yaml:2:18: key 'configs'",
-                 "unknown value 'edge' (choices: local)");
+                 "unknown value 'cloud' (choices: local|edge|bottlefit|"
+                 "ae-split|spinn-split)");
+    assert_fails("models: resnet18\nconfigs: edge\nlink: trace\n", BF_EPARSE,
+                 "t.yaml:3:7: key 'link'", "'trace' needs link_trace");
+    assert_fails("models: resnet18\nconfigs: edge\nlink: direct\n", BF_EPARSE,
+                 "t.yaml:3:7: key 'link'", "needs edge_address");
+    assert_fails("models: resnet18\nconfigs: [local, edge]\nbatch: [1, 4]\n",
+                 BF_ERANGE, "t.yaml:3:9: key 'batch'", "batch 1");
 }
 
 static void test_scenario_unknown_model(void **state)

@@ -514,6 +514,33 @@ static void test_shim_train_losses(void **state)
     bf_tensor_free(tl);
 }
 
+/* The quantizer's loops equal the torch-op fake quantizer bit for bit. */
+static void test_shim_train_quantizer_matches_torch_ops(void **state)
+{
+    enum { N = 16 * 32 * 32 };
+    static uint8_t q[N];
+    static float a[N], b[N];
+    int64_t shape[4] = {1, 16, 32, 32};
+
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        bf_tensor *x = randn4(1, 16, 32, 32, seed), *fake = NULL, *back = NULL;
+        float scale;
+        int zp;
+
+        assert_int_equal(bf_tensor_fake_quantize_u8(x, &fake), 0);
+        assert_int_equal(bf_tensor_quantize_u8(x, q, N, &scale, &zp), 0);
+        assert_int_equal(bf_tensor_dequantize_u8(q, shape, 4, scale, zp, &back),
+                         0);
+        assert_int_equal(bf_tensor_copy_f32(fake, a, N), 0);
+        assert_int_equal(bf_tensor_copy_f32(back, b, N), 0);
+        assert_memory_equal(a, b, sizeof(a));
+        bf_tensor_free(x);
+        bf_tensor_free(fake);
+        bf_tensor_free(back);
+    }
+}
+
 /* Quantize/dequantize round trip: error at most scale / 2; a constant is
  * exact; the fake quantizer equals per-sample quantization. */
 static void test_shim_train_quantizer(void **state)
@@ -607,6 +634,8 @@ int main(void)
         cmocka_unit_test_teardown(test_shim_train_optim_errors, check_leaks),
         cmocka_unit_test_teardown(test_shim_train_losses, check_leaks),
         cmocka_unit_test_teardown(test_shim_train_quantizer, check_leaks),
+        cmocka_unit_test_teardown(test_shim_train_quantizer_matches_torch_ops,
+                                  check_leaks),
     };
 
     bf_torch_set_threads(2);
