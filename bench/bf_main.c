@@ -1294,6 +1294,9 @@ static int cmd_edge(int argc, char **argv)
         bf_scenario_free(sc);
         return error_exit(rc);
     }
+    stop_flag = 0;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     printf("bfbench edge: ready on %s (%d endpoints)\n", where, n);
     fflush(stdout);
     while (!stop_flag) {

@@ -41,16 +41,17 @@ static void slurp(const char *path, char *buf, size_t size)
     fclose(f);
 }
 
-/* Start bfbench with args (NULL-terminated); stdout/stderr to files. */
-static pid_t spawn(const char *const *args)
+/* Start bfbench with args (NULL-terminated); stdout and stderr to the
+ * files <tmpdir>/<tag>out and <tag>err. */
+static pid_t spawn_tagged(const char *tag, const char *const *args)
 {
     char out[512], err[512];
     const char *argv[32];
     pid_t pid;
     int i = 0;
 
-    snprintf(out, sizeof(out), "%s/stdout", tmpdir);
-    snprintf(err, sizeof(err), "%s/stderr", tmpdir);
+    snprintf(out, sizeof(out), "%s/%sout", tmpdir, tag);
+    snprintf(err, sizeof(err), "%s/%serr", tmpdir, tag);
     argv[i++] = BF_BFBENCH_PATH;
     for (; args[i - 1] && i < 31; i++)
         argv[i] = args[i - 1];
@@ -69,6 +70,11 @@ static pid_t spawn(const char *const *args)
         _exit(127);
     }
     return pid;
+}
+
+static pid_t spawn(const char *const *args)
+{
+    return spawn_tagged("std", args);
 }
 
 static int wait_exit(pid_t pid)
@@ -111,8 +117,8 @@ static void write_text(const char *path, const char *text)
 
 static void test_cli_help_everywhere(void **state)
 {
-    const char *cmds[] = {"models", "keys",  "run",
-                          "report", "bench", "netbench"};
+    const char *cmds[] = {"models", "keys",     "run",
+                          "report", "bench", "netbench", "edge"};
 
     (void)state;
     expect(RUN("--help"), 0, "--help");
@@ -480,6 +486,185 @@ static void test_cli_interrupted_run_keeps_samples(void **state)
     assert_true(query_long(db, "SELECT count(*) FROM samples") >= 1);
 }
 
+/* The split configurations of the small family through a fixed link. */
+static const char *net_scenario =
+    "name: cli-net\n"
+    "seed: 2\n"
+    "configs: [local, edge, bottlefit, ae-split, spinn-split]\n"
+    "models: resnet_mini\n"
+    "bottleneck_channels: 2\n"
+    "exit_threshold: 1.5\n"
+    "link: fixed\n"
+    "link_rate_mbps: 2\n"
+    "link_rtt_ms: 10\n"
+    "warmup: 1\n"
+    "min_samples: 5\n"
+    "min_duration_ms: 0\n";
+
+static void test_cli_network_run(void **state)
+{
+    char yaml[512], db[512];
+
+    (void)state;
+    tmp_path(yaml, sizeof(yaml), "net.yaml");
+    tmp_path(db, sizeof(db), "net.db");
+    write_text(yaml, net_scenario);
+    expect(RUN("run", "--db", db, "--threads", "1", yaml), 0, "network run");
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "status = 'finished'"),
+                     5);
+    /* Every offloaded request has every stage; local none. */
+    assert_int_equal(
+        query_long(db, "SELECT count(*) FROM samples s JOIN cases c ON "
+                       "c.id = s.case_id WHERE c.config != 'local' AND "
+                       "(s.transfer_ns IS NULL OR s.tail_ns IS NULL OR "
+                       "s.server_queue_ns IS NULL OR s.server_decode_ns IS "
+                       "NULL OR s.reply_ns IS NULL OR s.bytes_up <= 48)"),
+        0);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM samples s JOIN "
+                                    "cases c ON c.id = s.case_id WHERE "
+                                    "c.config != 'local'"),
+                     20);
+    /* 2 Mbit/s, RTT 10 ms: the transfer of the bottlefit request (48 + 2 x
+     * 7 x 7... bytes) takes at least the one-way delay and its bytes. */
+    assert_true(query_long(db, "SELECT min(s.transfer_ns - (s.bytes_up * 8 * "
+                               "500 + 5000000)) FROM samples s JOIN cases c "
+                               "ON c.id = s.case_id WHERE c.config != "
+                               "'local'") >= -200000);
+    /* The reply is held for the downlink: the one-way delay and more. */
+    assert_true(query_long(db, "SELECT min(reply_ns) FROM samples WHERE "
+                               "reply_ns IS NOT NULL") >= 5000000);
+    /* BottleFit sends fewer bytes than the JPEG input or the split tensor. */
+    assert_true(query_long(db, "SELECT max(bytes_up) FROM samples s JOIN "
+                               "cases c ON c.id = s.case_id WHERE c.config = "
+                               "'bottlefit'") <
+                query_long(db, "SELECT min(bytes_up) FROM samples s JOIN "
+                               "cases c ON c.id = s.case_id WHERE c.config = "
+                               "'spinn-split'"));
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE link "
+                                    "LIKE 'fixed 2 Mbit/s RTT 10 ms%' AND "
+                                    "link_rate_mbps = 2 AND link_rtt_ms = "
+                                    "10"),
+                     4);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE config "
+                                    "= 'local' AND link IS NULL"),
+                     1);
+    expect(RUN("report", "--db", db), 0, "network report");
+    assert_non_null(strstr(out_text, "server_queue"));
+}
+
+/* Wait for a file to appear (bounded). */
+static int wait_for_file(const char *path, int tenths)
+{
+    struct timespec ts = {.tv_nsec = 100000000L};
+
+    for (int i = 0; i < tenths; i++) {
+        if (access(path, R_OK) == 0)
+            return 1;
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/*
+ * bfbench edge in its own process, a direct-mode run against it, a
+ * graceful SIGTERM; and its usage errors.
+ */
+static void test_cli_edge_server(void **state)
+{
+    char yaml[512], client[512], db[512], ready[512], text[1024], addr[64];
+    char out[1 << 12];
+    pid_t pid;
+    FILE *f;
+
+    (void)state;
+    expect(RUN("edge"), 2, "edge without --scenario");
+    assert_non_null(strstr(err_text, "--scenario"));
+    tmp_path(yaml, sizeof(yaml), "edge.yaml");
+    tmp_path(client, sizeof(client), "client.yaml");
+    tmp_path(db, sizeof(db), "edge.db");
+    tmp_path(ready, sizeof(ready), "edge.ready");
+    snprintf(text, sizeof(text),
+             "seed: 4\nconfigs: [bottlefit, edge]\nmodels: resnet_mini\n"
+             "bottleneck_channels: 2\nlink: direct\n"
+             "edge_address: 127.0.0.1:1\nwarmup: 1\nmin_samples: 5\n"
+             "min_duration_ms: 0\n");
+    write_text(yaml, text);
+    expect(RUN("edge", "--scenario", yaml, "--listen", "nowhere"), 2,
+           "edge bad --listen");
+    pid = spawn_tagged("edge-",
+                       (const char *const[]){"edge", "--scenario", yaml,
+                                             "--listen", "127.0.0.1:0",
+                                             "--threads", "1",
+                                             "--ready-file", ready, NULL});
+    assert_true(wait_for_file(ready, 300));
+    f = fopen(ready, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(addr, sizeof(addr), f));
+    fclose(f);
+    addr[strcspn(addr, "\n")] = '\0';
+    snprintf(text, sizeof(text),
+             "seed: 4\nconfigs: [bottlefit, edge]\nmodels: resnet_mini\n"
+             "bottleneck_channels: 2\nlink: direct\nedge_address: %s\n"
+             "warmup: 1\nmin_samples: 5\nmin_duration_ms: 0\n",
+             addr);
+    write_text(client, text);
+    expect(RUN("run", "--db", db, "--threads", "1", client), 0, "direct run");
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE status "
+                                    "= 'finished' AND link LIKE 'direct%'"),
+                     2);
+    kill(pid, SIGTERM);
+    expect(wait_exit(pid), 0, "edge after SIGTERM");
+    tmp_path(text, sizeof(text), "edge-out");
+    slurp(text, out, sizeof(out));
+    assert_non_null(strstr(out, "bfbench edge: ready on 127.0.0.1:"));
+    tmp_path(text, sizeof(text), "edge-err");
+    slurp(text, out, sizeof(out));
+    assert_non_null(strstr(out, "ok"));
+    assert_int_equal(access(ready, F_OK), -1); /* removed on the way out */
+}
+
+/*
+ * The tbf mode: kernel shaping between namespaces when root with ip and
+ * tc, else the case is recorded as skipped with the reason; never faked.
+ */
+static void test_cli_tbf_mode(void **state)
+{
+    char yaml[512], db[512];
+    long finished, skipped;
+
+    (void)state;
+    tmp_path(yaml, sizeof(yaml), "tbf.yaml");
+    tmp_path(db, sizeof(db), "tbf.db");
+    write_text(yaml, "configs: edge\nmodels: \"null\"\ninput_size_px: 200\n"
+                     "edge_jpeg_quality: 100\nlink: tbf\n"
+                     "link_rate_mbps: 4\nwarmup: 1\nmin_samples: 5\n"
+                     "min_duration_ms: 0\n");
+    expect(RUN("run", "--db", db, yaml), 0, "tbf run");
+    finished = query_long(db, "SELECT count(*) FROM cases WHERE status = "
+                              "'finished'");
+    skipped = query_long(db, "SELECT count(*) FROM cases WHERE status = "
+                             "'skipped' AND error != ''");
+    assert_int_equal(finished + skipped, 1);
+    if (skipped) {
+        print_message("tbf mode SKIPPED visibly: %s\n", err_text);
+        return;
+    }
+    /*
+     * At 4 Mbit/s a byte takes 2 us. The token bucket starts full between
+     * requests, so its burst (about 6 KB by default) leaves at once: the
+     * transfer lies between (bytes - 8 KB) x 2 us and 1.5 x bytes x 2 us
+     * plus 20 ms.
+     */
+    assert_true(query_long(db, "SELECT min(transfer_ns - (bytes_up - 8000) * "
+                               "2000) FROM samples") >= 0);
+    assert_true(query_long(db, "SELECT max(transfer_ns - bytes_up * 3000) "
+                               "FROM samples") <= 20000000);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE link "
+                                    "LIKE 'tbf 4 Mbit/s%'"),
+                     1);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -509,7 +694,13 @@ int main(void)
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_killed_run_stays_readable),
         cmocka_unit_test(test_cli_interrupted_run_keeps_samples),
+        cmocka_unit_test(test_cli_network_run),
+        cmocka_unit_test(test_cli_edge_server),
+        cmocka_unit_test(test_cli_tbf_mode),
     };
 
+    /* BF_TEST_FILTER=test_cli_edge* runs a subset (development). */
+    if (getenv("BF_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("BF_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }
