@@ -112,7 +112,7 @@ static void describe_link(struct net_case *nc)
         snprintf(nc->link_desc, sizeof(nc->link_desc),
                  "fixed %g Mbit/s RTT %g ms jitter %g ms loss %g (emulated in "
                  "user space)",
-                 sc->link_rate_mbps, sc->link_rtt_ms, sc->link_jitter_ms,
+                 nc->c->link_rate_mbps, sc->link_rtt_ms, sc->link_jitter_ms,
                  sc->link_loss);
     else if (strcmp(sc->link, "trace") == 0)
         snprintf(nc->link_desc, sizeof(nc->link_desc),
@@ -122,7 +122,7 @@ static void describe_link(struct net_case *nc)
         snprintf(nc->link_desc, sizeof(nc->link_desc),
                  "tbf %g Mbit/s (kernel, veth between namespaces; RTT not "
                  "emulated)",
-                 sc->link_rate_mbps);
+                 nc->c->link_rate_mbps);
     else if (strcmp(sc->link, "direct") == 0)
         snprintf(nc->link_desc, sizeof(nc->link_desc),
                  "direct %s (real "
@@ -142,7 +142,7 @@ static void link_params(struct net_case *nc)
     nc->shaped =
         strcmp(sc->link, "fixed") == 0 || strcmp(sc->link, "trace") == 0;
     nc->up = (struct bf_link_params){.kind = sc->link,
-                                     .rate_mbps = sc->link_rate_mbps,
+                                     .rate_mbps = nc->c->link_rate_mbps,
                                      .rtt_ms = sc->link_rtt_ms,
                                      .jitter_ms = sc->link_jitter_ms,
                                      .loss = sc->link_loss,
@@ -235,7 +235,7 @@ static int setup_network(struct net_case *nc, char *skip, size_t skip_size)
         nc->host = nc->host_buf;
         nc->port = (int)port;
     } else if (strcmp(sc->link, "tbf") == 0) {
-        struct bf_netns_params np = {.rate_mbps = sc->link_rate_mbps,
+        struct bf_netns_params np = {.rate_mbps = nc->c->link_rate_mbps,
                                      .down_rate_mbps = sc->link_down_rate_mbps};
         int saved = -1;
 
@@ -297,7 +297,7 @@ static void *background_main(void *arg)
 
 static int start_background(struct net_case *nc)
 {
-    int n = nc->p->scenario->background_clients;
+    int n = nc->c->background_clients;
     struct bf_split_device_result dr;
     int rc;
 
@@ -624,7 +624,7 @@ int bf_offload_run_case(const struct bf_runner_params *p,
         .dataset = "synthetic",
         .link_rate_mbps = -1,
         .link_rtt_ms = -1,
-        .background_clients = sc->background_clients,
+        .background_clients = c->background_clients,
     };
     int64_t case_id = 0;
     int rc, case_rc;
@@ -635,7 +635,7 @@ int bf_offload_run_case(const struct bf_runner_params *p,
     describe_link(&nc);
     row.link = strcmp(c->config, "local") ? nc.link_desc : NULL;
     if (strcmp(sc->link, "fixed") == 0 || strcmp(sc->link, "tbf") == 0)
-        row.link_rate_mbps = sc->link_rate_mbps;
+        row.link_rate_mbps = c->link_rate_mbps;
     if (strcmp(sc->link, "fixed") == 0 || strcmp(sc->link, "trace") == 0)
         row.link_rtt_ms = sc->link_rtt_ms;
     snprintf(label, sizeof(label), "case %d/%zu", c->index + 1, sc->n_cases);

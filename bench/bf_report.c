@@ -50,6 +50,7 @@ enum {
     COL_BATCH,
     COL_THREADS,
     COL_FOLD,
+    COL_LINK,
     COL_PARAMS,
     COL_GMACS,
     COL_METRIC,
@@ -76,6 +77,7 @@ static const struct column latency_columns[NCOLS] = {
     [COL_BATCH] = {"batch", "batch", 1},
     [COL_THREADS] = {"threads", "threads", 1},
     [COL_FOLD] = {"fold", "fold_bn", 0},
+    [COL_LINK] = {"link", "link", 0},
     [COL_PARAMS] = {"params", "params", 1},
     [COL_GMACS] = {"GMACs", "gmacs", 1},
     [COL_METRIC] = {"metric", "metric", 0},
@@ -216,6 +218,33 @@ static int add_cell(struct table *t, int col, const char *fmt, ...)
     return add_text(t, col, text);
 }
 
+/*
+ * The link of a case, short: its kind, the uplink rate and RTT when
+ * emulated, and background clients ("fixed 5M 20ms +4bg"); "-" when the
+ * case sent nothing. The DB keeps the full description.
+ */
+static int add_link(struct table *t, const struct bf_result_view *v)
+{
+    char text[96];
+    size_t kind = strcspn(v->link, " ");
+    int n;
+
+    if (!v->link[0])
+        return add_text(t, COL_LINK, "-");
+    n = snprintf(text, sizeof(text), "%.*s", (int)(kind < 16 ? kind : 16),
+                 v->link);
+    if (v->link_rate_mbps > 0)
+        n += snprintf(text + n, sizeof(text) - (size_t)n, " %gM",
+                      v->link_rate_mbps);
+    if (v->link_rtt_ms >= 0)
+        n += snprintf(text + n, sizeof(text) - (size_t)n, " %gms",
+                      v->link_rtt_ms);
+    if (v->background_clients > 0)
+        snprintf(text + n, sizeof(text) - (size_t)n, " +%dbg",
+                 v->background_clients);
+    return add_text(t, COL_LINK, text);
+}
+
 /* A measurement with 3 decimals, "-" when absent (SQL NULL). */
 static int add_value(struct table *t, int col, double v)
 {
@@ -305,6 +334,7 @@ static int add_latency_row(const struct bf_result_view *v, void *ctx)
     rc = rc ? rc : add_cell(t, COL_BATCH, "%d", v->batch);
     rc = rc ? rc : add_cell(t, COL_THREADS, "%d", v->threads);
     rc = rc ? rc : add_text(t, COL_FOLD, v->fold_bn ? "yes" : "no");
+    rc = rc ? rc : add_link(t, v);
     rc = rc ? rc : add_cell(t, COL_PARAMS, "%lld", (long long)v->params);
     rc = rc ? rc : add_cell(t, COL_GMACS, "%.2f", (double)v->macs / 1e9);
     if (measured) {

@@ -581,6 +581,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
     [K_LINK_RATE_MBPS] = {.name = "link_rate_mbps",
                           .type = BF_KEY_FLOAT,
                           .task = TASK_INFERENCE,
+                          .is_list = BF_KEY_LIST_CASES,
                           .unit = "Mbit/s",
                           .def = "20",
                           .min = 0.001,
@@ -663,6 +664,7 @@ static const struct bf_scenario_key keys[K_COUNT] = {
     [K_BACKGROUND_CLIENTS] = {.name = "background_clients",
                               .type = BF_KEY_INT,
                               .task = TASK_INFERENCE,
+                              .is_list = BF_KEY_LIST_CASES,
                               .unit = "clients",
                               .def = "0",
                               .min = 0,
@@ -1607,6 +1609,12 @@ static void case_set(struct bf_case *c, int k, const struct value *v)
     case K_BOTTLENECK_VERSION:
         c->bottleneck_version = (int)v->i;
         break;
+    case K_LINK_RATE_MBPS:
+        c->link_rate_mbps = v->f;
+        break;
+    case K_BACKGROUND_CLIENTS:
+        c->background_clients = (int)v->i;
+        break;
     default:
         assert(0 && "list key without a case field");
     }
@@ -1765,7 +1773,6 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     sc->n_exit_thresholds = q->n;
     sc->image_size_px = (int)p->slots[K_IMAGE_SIZE_PX].v[0].i;
     copy_str(sc->link, sizeof(sc->link), p->slots[K_LINK].v[0].s);
-    sc->link_rate_mbps = p->slots[K_LINK_RATE_MBPS].v[0].f;
     sc->link_down_rate_mbps = p->slots[K_LINK_DOWN_RATE_MBPS].v[0].f;
     sc->link_rtt_ms = p->slots[K_LINK_RTT_MS].v[0].f;
     sc->link_jitter_ms = p->slots[K_LINK_JITTER_MS].v[0].f;
@@ -1776,7 +1783,6 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
              p->slots[K_EDGE_ADDRESS].v[0].s);
     sc->edge_workers = (int)p->slots[K_EDGE_WORKERS].v[0].i;
     sc->edge_queue = (int)p->slots[K_EDGE_QUEUE].v[0].i;
-    sc->background_clients = (int)p->slots[K_BACKGROUND_CLIENTS].v[0].i;
     sc->edge_jpeg_quality = (int)p->slots[K_EDGE_JPEG_QUALITY].v[0].i;
     sc->zstd_payload = (int)p->slots[K_ZSTD_PAYLOAD].v[0].i;
     sc->exit_threshold = p->slots[K_EXIT_THRESHOLD].v[0].f;

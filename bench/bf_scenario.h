@@ -20,7 +20,8 @@
  *
  *   inference  configs x models x input_size_px x batch x threads x
  *              fold_bn x channels_last x bottleneck_channels x
- *              bottleneck_version   (key-table order)
+ *              bottleneck_version x link_rate_mbps x background_clients
+ *              (key-table order)
  *   train      models x strategies x bottleneck_version x
  *              bottleneck_channels x freeze_encoder
  *
@@ -108,6 +109,9 @@ struct bf_case {
     int freeze_encoder;                  /* encoder frozen in stage 2 */
     int bottleneck_channels;             /* channels C of the bottleneck */
     int bottleneck_version;              /* placement, 1..3 */
+    /* Inference over the network. */
+    double link_rate_mbps;  /* uplink (fixed, tbf) */
+    int background_clients; /* other devices on the same server */
 };
 
 struct bf_scenario {

@@ -253,7 +253,8 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
     "c.model, c.weights, c.input_channels, c.input_h, c.input_w, c.batch, "    \
     "c.threads, c.fold_bn, c.channels_last, c.params, c.macs, a.metric, "      \
     "a.unit, a.method, a.n, a.mean, a.stddev, a.min, a.p50, a.p90, a.p99, "    \
-    "a.max, c.error FROM cases c JOIN runs r ON r.id = c.run_id "              \
+    "a.max, c.error, c.link, c.link_rate_mbps, c.link_rtt_ms, "                \
+    "c.background_clients FROM cases c JOIN runs r ON r.id = c.run_id "        \
     "LEFT JOIN aggregates a ON a.case_id = c.id "
 #define RESULT_ORDER " ORDER BY r.id, c.case_index, c.id, a.metric"
 
@@ -1327,6 +1328,14 @@ int bf_store_each_result(struct bf_store *store, int64_t run_id,
             v.stats.max = column_real(st, 27);
         }
         v.case_error = column_text(st, 28);
+        v.link = column_text(st, 29);
+        v.link_rate_mbps = sqlite3_column_type(st, 30) == SQLITE_NULL
+                               ? -1
+                               : sqlite3_column_double(st, 30);
+        v.link_rtt_ms = sqlite3_column_type(st, 31) == SQLITE_NULL
+                            ? -1
+                            : sqlite3_column_double(st, 31);
+        v.background_clients = sqlite3_column_int(st, 32);
         rc = fn(&v, ctx);
         if (rc)
             goto out_reset;

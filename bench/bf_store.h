@@ -139,6 +139,11 @@ struct bf_result_view {
     const char *unit;
     const char *method;
     struct bf_stats stats;
+    /* The network (schema 4): "" / -1 / 0 when the case sent nothing. */
+    const char *link;
+    double link_rate_mbps;
+    double link_rtt_ms;
+    int background_clients;
 };
 
 /*

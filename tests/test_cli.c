@@ -117,8 +117,8 @@ static void write_text(const char *path, const char *text)
 
 static void test_cli_help_everywhere(void **state)
 {
-    const char *cmds[] = {"models", "keys",     "run",
-                          "report", "bench", "netbench", "edge"};
+    const char *cmds[] = {"models", "keys",     "run", "report",
+                          "bench",  "netbench", "edge"};
 
     (void)state;
     expect(RUN("--help"), 0, "--help");
@@ -592,11 +592,10 @@ static void test_cli_edge_server(void **state)
     write_text(yaml, text);
     expect(RUN("edge", "--scenario", yaml, "--listen", "nowhere"), 2,
            "edge bad --listen");
-    pid = spawn_tagged("edge-",
-                       (const char *const[]){"edge", "--scenario", yaml,
-                                             "--listen", "127.0.0.1:0",
-                                             "--threads", "1",
-                                             "--ready-file", ready, NULL});
+    pid = spawn_tagged(
+        "edge-", (const char *const[]){"edge", "--scenario", yaml, "--listen",
+                                       "127.0.0.1:0", "--threads", "1",
+                                       "--ready-file", ready, NULL});
     assert_true(wait_for_file(ready, 300));
     f = fopen(ready, "r");
     assert_non_null(f);

@@ -321,7 +321,7 @@ static void test_report_unfinished_run(void **state)
         0);
     line = strchr(line, '\n') + 1;
     assert_string_equal(line, "2,unfinished,1,unfinished,bottlefit,resnet18,"
-                              "resnet18_bottlefit_c12.pt,3x224x224,1,2,no,"
+                              "resnet18_bottlefit_c12.pt,3x224x224,1,2,no,-,"
                               "11805352,1.91,-,-,-,-,-,-,-,-,\r\n");
     free(text);
 
@@ -367,7 +367,7 @@ static void test_report_killed_first_case(void **state)
     assert_int_equal(report(store, 0, BF_REPORT_CSV, NULL, &text), 0);
     assert_int_equal(count_lines(text), 2);
     assert_non_null(strstr(text, "\r\n1,unfinished,0,unfinished,local,"
-                                 "resnet50,random,3x224x224,1,1,no,25557032,"
+                                 "resnet50,random,3x224x224,1,1,no,-,25557032,"
                                  "4.09,-,-,-,-,-,-,-,-,\r\n"));
     free(text);
 
@@ -547,7 +547,7 @@ static void test_report_escaping_and_missing(void **state)
     assert_int_equal(report(f->store, run_id, BF_REPORT_CSV, NULL, &text), 0);
     assert_non_null(strstr(text, "\r\n4,interrupted,0,unfinished,"
                                  "\"odd \"\"x\"\", y\",a|b,dir/,1x28x28,8,1,"
-                                 "no,10,0.01,e2e,ms,3,1.000,1.000,1.000,-,"
+                                 "no,-,10,0.01,e2e,ms,3,1.000,1.000,1.000,-,"
                                  "line break,\r\n"));
     assert_non_null(
         strstr(text, ",m,\"bad weights, `x` [y] a|b & _z_ \\\"\r\n"));
@@ -806,6 +806,11 @@ static void test_report_mixed_golden(void **state)
         .bottleneck_channels = 12,
         .split_shape = "12x7x7",
         .head_params = 31040,
+        .link = "fixed 5 Mbit/s RTT 20 ms jitter 0 ms loss 0 (emulated in "
+                "user space)",
+        .link_rate_mbps = 5,
+        .link_rtt_ms = 20,
+        .background_clients = 2,
     };
     struct bf_aggregate_row e2e =
         agg("e2e", METHOD_HOST, 100, 1.25, 1.2, 1.5, 1.75);
@@ -851,10 +856,11 @@ static void test_report_mixed_golden(void **state)
     assert_string_equal(
         text,
         "run_id,run_status,case_index,case_status,config,model,weights,"
-        "input,batch,threads,fold_bn,params,gmacs,metric,unit,n,mean,p50,"
-        "p90,p99,method,case_error\r\n"
+        "input,batch,threads,fold_bn,link,params,gmacs,metric,unit,n,mean,"
+        "p50,p90,p99,method,case_error\r\n"
         "6,failed,0,failed,bottlefit,resnet_mini,bottlefit-c12.pt,1x28x28,"
-        "1,4,no,2810126,0.06,e2e,ms,100,1.250,1.200,1.500,1.750,"
+        "1,4,no,fixed 5M 20ms +2bg,2810126,0.06,e2e,ms,100,1.250,1.200,"
+        "1.500,1.750,"
         "measured:host:CLOCK_MONOTONIC,int8: quantizer: out of memory\r\n"
         "\r\n"
         "run_id,case_index,case_status,model,strategy,freeze_encoder,"

@@ -183,7 +183,9 @@ static void test_scenario_keys_table_order(void **state)
         assert_true(keys[i].help[0] != '\0');
         if (keys[i].is_list == BF_KEY_LIST_CASES)
             assert_true(i == 2 || i == 3 || (i >= 4 && i <= 8) ||
-                        (i >= 20 && i <= 23));
+                        (i >= 20 && i <= 23) ||
+                        strcmp(keys[i].name, "link_rate_mbps") == 0 ||
+                        strcmp(keys[i].name, "background_clients") == 0);
         assert_int_equal(count, 64);
     }
     assert_true(keys[3].required);
@@ -304,11 +306,11 @@ static void test_scenario_defaults(void **state)
     assert_int_equal(c->bottleneck_version, 2);
     /* Network defaults. */
     assert_string_equal(sc->link, "ideal");
-    assert_float_equal(sc->link_rate_mbps, 20.0, 0);
+    assert_float_equal(c->link_rate_mbps, 20.0, 0);
     assert_float_equal(sc->link_rtt_ms, 20.0, 0);
     assert_int_equal(sc->edge_workers, 1);
     assert_int_equal(sc->edge_queue, 16);
-    assert_int_equal(sc->background_clients, 0);
+    assert_int_equal(c->background_clients, 0);
     assert_int_equal(sc->edge_jpeg_quality, 90);
     assert_float_equal(sc->exit_threshold, 0.9, 0);
     assert_string_equal(sc->text, "models: resnet18\n");
@@ -862,6 +864,27 @@ static void test_scenario_max_below_min(void **state)
                  "greater than max_samples (100000)");
 }
 
+/* Link rates and background clients expand into cases, rate-major. */
+static void test_scenario_network_lists(void **state)
+{
+    struct bf_scenario *sc =
+        parse_ok("models: resnet18\nconfigs: bottlefit\nlink: fixed\n"
+                 "link_rate_mbps: [1, 5.5]\nbackground_clients: [0, 3]\n"
+                 "link_rtt_ms: 40\nbottleneck_channels: 12\n");
+
+    (void)state;
+    assert_int_equal(sc->n_cases, 4);
+    assert_float_equal(sc->cases[0].link_rate_mbps, 1.0, 0);
+    assert_int_equal(sc->cases[0].background_clients, 0);
+    assert_int_equal(sc->cases[1].background_clients, 3);
+    assert_float_equal(sc->cases[2].link_rate_mbps, 5.5, 0);
+    assert_int_equal(sc->cases[3].background_clients, 3);
+    assert_int_equal(sc->cases[3].bottleneck_channels, 12);
+    assert_string_equal(sc->link, "fixed");
+    assert_float_equal(sc->link_rtt_ms, 40.0, 0);
+    bf_scenario_free(sc);
+}
+
 static void test_scenario_bad_enum(void **state)
 {
     (void)state;
@@ -1073,6 +1096,7 @@ int main(void)
         cmocka_unit_test(test_scenario_wrong_type_mapping),
         cmocka_unit_test(test_scenario_out_of_range),
         cmocka_unit_test(test_scenario_max_below_min),
+        cmocka_unit_test(test_scenario_network_lists),
         cmocka_unit_test(test_scenario_bad_enum),
         cmocka_unit_test(test_scenario_unknown_model),
         cmocka_unit_test(test_scenario_empty_list),
