@@ -10,6 +10,7 @@
 #include "bf_hash.h"
 #include "bf_log.h"
 #include "bf_net.h"
+#include "bf_offload.h"
 #include "bf_perf.h"
 #include "bf_record.h"
 #include "bf_report.h"
@@ -1152,25 +1153,13 @@ static int edge_add_cases(struct bf_edge *e, const struct bf_scenario *sc,
     *count = 0;
     for (size_t i = 0; i < sc->n_cases; i++) {
         const struct bf_case *c = &sc->cases[i];
-        int bn = strcmp(c->config, "bottlefit") == 0;
-        struct bf_split_params p = {
-            .config = c->config,
-            .model = c->model,
-            .weights = c->weights,
-            .seed = sc->seed,
-            .input_size_px = c->input_size_px,
-            .bottleneck_version = bn ? c->bottleneck_version : 0,
-            .bottleneck_channels = c->bottleneck_channels,
-            .fold_bn = c->fold_bn,
-            .channels_last = c->channels_last,
-            .jpeg_quality = sc->edge_jpeg_quality,
-            .zstd = sc->zstd_payload,
-            .exit_threshold = sc->exit_threshold};
+        struct bf_split_params p;
         struct bf_split *s = NULL;
         int rc;
 
         if (strcmp(c->config, "local") == 0)
             continue;
+        bf_offload_split_params(sc, c, &p);
         bf_log_info("edge: config %zu: %s %s", i, c->config, c->model);
         rc = bf_split_open(&p, &s);
         if (rc == 0)

@@ -188,15 +188,28 @@ int bf_net_read_full(int fd, void *buf, size_t len, int64_t deadline_ns)
     return 0;
 }
 
-int bf_net_write_full(int fd, const void *buf, size_t len, int64_t deadline_ns)
+/* Write a then b (b may be empty) with as few system calls as the socket
+ * allows. */
+static int write_two(int fd, const void *a, size_t alen, const void *b,
+                     size_t blen, int64_t deadline_ns)
 {
-    size_t put = 0;
+    size_t total = alen + blen, put = 0;
 
-    while (put < len) {
-        ssize_t n = send(fd, (const char *)buf + put, len - put,
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (put < total) {
+        struct iovec iov[2];
+        struct msghdr mh = {.msg_iov = iov};
+        ssize_t n;
         int rc;
 
+        if (put < alen) {
+            iov[0] = (struct iovec){(char *)a + put, alen - put};
+            iov[1] = (struct iovec){(void *)b, blen};
+            mh.msg_iovlen = blen ? 2 : 1;
+        } else {
+            iov[0] = (struct iovec){(char *)b + (put - alen), total - put};
+            mh.msg_iovlen = 1;
+        }
+        n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) {
             put += (size_t)n;
             continue;
@@ -207,12 +220,15 @@ int bf_net_write_full(int fd, const void *buf, size_t len, int64_t deadline_ns)
             return bf_err_set(BF_EIO, "write: %s", strerror(errno));
         rc = wait_fd(fd, POLLOUT, deadline_ns, "write");
         if (rc)
-            return bf_err_set(rc,
-                              "write: %zu of %zu bytes before the "
-                              "deadline",
-                              put, len);
+            return bf_err_set(rc, "write: %zu of %zu bytes before the deadline",
+                              put, total);
     }
     return 0;
+}
+
+int bf_net_write_full(int fd, const void *buf, size_t len, int64_t deadline_ns)
+{
+    return write_two(fd, buf, len, NULL, 0, deadline_ns);
 }
 
 int bf_net_write_shaped(int fd, struct bf_link *link, const void *buf,
@@ -255,44 +271,6 @@ out:
             *arrive_ns = arrive;
     }
     return rc;
-}
-
-/* Write a then b (b may be empty) with as few system calls as the socket
- * allows. */
-static int write_two(int fd, const void *a, size_t alen, const void *b,
-                     size_t blen, int64_t deadline_ns)
-{
-    size_t total = alen + blen, put = 0;
-
-    while (put < total) {
-        struct iovec iov[2];
-        struct msghdr mh = {.msg_iov = iov};
-        ssize_t n;
-        int rc;
-
-        if (put < alen) {
-            iov[0] = (struct iovec){(char *)a + put, alen - put};
-            iov[1] = (struct iovec){(void *)b, blen};
-            mh.msg_iovlen = blen ? 2 : 1;
-        } else {
-            iov[0] = (struct iovec){(char *)b + (put - alen), total - put};
-            mh.msg_iovlen = 1;
-        }
-        n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n >= 0) {
-            put += (size_t)n;
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return bf_err_set(BF_EIO, "write: %s", strerror(errno));
-        rc = wait_fd(fd, POLLOUT, deadline_ns, "write");
-        if (rc)
-            return bf_err_set(rc, "write: %zu of %zu bytes before the deadline",
-                              put, total);
-    }
-    return 0;
 }
 
 int bf_net_send_request(int fd, struct bf_link *link,

@@ -89,7 +89,7 @@ struct net_case {
     pthread_t *bg;
     int n_bg;
     volatile int bg_stop;
-    uint64_t bg_requests;
+    uint64_t bg_seq; /* background clients started, for link seeds */
     pthread_mutex_t bg_lock;
 };
 
@@ -97,6 +97,26 @@ int bf_offload_applies(const struct bf_case *c)
 {
     return strcmp(c->config, "local") != 0 ||
            strcmp(c->model, BF_SPLIT_NULL_MODEL) == 0;
+}
+
+void bf_offload_split_params(const struct bf_scenario *sc,
+                             const struct bf_case *c,
+                             struct bf_split_params *out)
+{
+    *out = (struct bf_split_params){
+        .config = c->config,
+        .model = c->model,
+        .weights = c->weights,
+        .seed = sc->seed,
+        .input_size_px = c->input_size_px,
+        .bottleneck_version =
+            strcmp(c->config, "bottlefit") == 0 ? c->bottleneck_version : 0,
+        .bottleneck_channels = c->bottleneck_channels,
+        .fold_bn = c->fold_bn,
+        .channels_last = c->channels_last,
+        .jpeg_quality = sc->edge_jpeg_quality,
+        .zstd = sc->zstd_payload,
+        .exit_threshold = sc->exit_threshold};
 }
 
 static int stop_requested(const struct bf_runner_params *p)
@@ -276,8 +296,7 @@ static void *background_main(void *arg)
     uint64_t id = 1u << 31, offset;
 
     pthread_mutex_lock(&nc->bg_lock);
-    offset = ++nc->bg_requests; /* distinct link seeds */
-    nc->bg_requests = offset;
+    offset = ++nc->bg_seq; /* distinct link seeds */
     pthread_mutex_unlock(&nc->bg_lock);
     if (connect_client(nc, offset, &c) != 0)
         return NULL;
@@ -315,7 +334,7 @@ static int start_background(struct net_case *nc)
     nc->bg = calloc((size_t)n, sizeof(*nc->bg));
     if (!nc->bg)
         return bf_err_set(BF_ENOMEM, "background clients");
-    nc->bg_requests = 0;
+    nc->bg_seq = 0;
     for (int i = 0; i < n; i++) {
         if (pthread_create(&nc->bg[i], NULL, background_main, nc) != 0)
             return bf_err_set(BF_EIO, "cannot start background client %d", i);
@@ -554,20 +573,7 @@ static int prepare(struct net_case *nc, int threads, struct bf_case_row *row)
                           strcmp(c->config, "ae-split") == 0;
     int rc;
 
-    nc->sp = (struct bf_split_params){
-        .config = c->config,
-        .model = c->model,
-        .weights = c->weights,
-        .seed = sc->seed,
-        .input_size_px = c->input_size_px,
-        .bottleneck_version =
-            strcmp(c->config, "bottlefit") == 0 ? c->bottleneck_version : 0,
-        .bottleneck_channels = c->bottleneck_channels,
-        .fold_bn = c->fold_bn,
-        .channels_last = c->channels_last,
-        .jpeg_quality = sc->edge_jpeg_quality,
-        .zstd = sc->zstd_payload,
-        .exit_threshold = sc->exit_threshold};
+    bf_offload_split_params(sc, c, &nc->sp);
     rc = bf_torch_set_threads(threads);
     if (rc == 0)
         rc = bf_torch_get_threads(&row->threads);

@@ -26,10 +26,19 @@
 #define BF_OFFLOAD_H
 
 #include "bf_runner.h"
+#include "bf_split.h"
 
 /* 1 when case c runs here (an offloading config, or the null model),
  * 0 for the plain forward path of local cases. */
 int bf_offload_applies(const struct bf_case *c);
+
+/*
+ * The split of case c, as both the device and the edge server build it
+ * (strings borrowed from sc and c).
+ */
+void bf_offload_split_params(const struct bf_scenario *sc,
+                             const struct bf_case *c,
+                             struct bf_split_params *out);
 
 /*
  * Run case c and record it through p->sink. Returns 0 when the case was
