@@ -7,6 +7,7 @@
 #include "bf_clock.h"
 #include "bf_edge.h"
 #include "bf_err.h"
+#include "bf_hash.h"
 #include "bf_link.h"
 #include "bf_log.h"
 #include "bf_netns.h"
@@ -81,6 +82,7 @@ struct net_case {
     struct bf_proto_request bg_req; /* what background devices send */
     struct bf_buf bg_payload;
     char link_desc[1200];
+    char weights_hash[BF_HASH_HEX_SIZE];
     /* samples */
     struct bf_sample_row *rows;
     int64_t *busy;
@@ -574,7 +576,9 @@ static int prepare(struct net_case *nc, int threads, struct bf_case_row *row)
     int rc;
 
     bf_offload_split_params(sc, c, &nc->sp);
-    rc = bf_torch_set_threads(threads);
+    rc = c->weights[0] ? bf_hash_file(c->weights, nc->weights_hash) : 0;
+    if (rc == 0)
+        rc = bf_torch_set_threads(threads);
     if (rc == 0)
         rc = bf_torch_get_threads(&row->threads);
     if (rc == 0)
@@ -621,7 +625,7 @@ int bf_offload_run_case(const struct bf_runner_params *p,
         .config = c->config,
         .model = c->model,
         .weights = c->weights[0] ? c->weights : "random",
-        .weights_sha256 = "",
+        .weights_sha256 = nc.weights_hash,
         .batch = 1,
         .threads = threads,
         .fold_bn = c->fold_bn,
