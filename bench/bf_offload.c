@@ -6,6 +6,7 @@
 #include "bf_client.h"
 #include "bf_clock.h"
 #include "bf_edge.h"
+#include "bf_dataset.h"
 #include "bf_err.h"
 #include "bf_hash.h"
 #include "bf_link.h"
@@ -22,7 +23,7 @@
 #include <string.h>
 
 /* Distinct synthetic images a case cycles through. */
-#define N_IMAGES 16
+#define N_SYNTHETIC 16
 /* A BUSY reply is retried after this long, at most this many times. */
 #define BUSY_BACKOFF_NS 1000000LL
 #define BUSY_RETRIES_MAX 10000
@@ -77,6 +78,11 @@ struct net_case {
     struct bf_client *client;
     uint8_t *images;
     size_t image_bytes;
+    size_t n_images;
+    int64_t *labels; /* NULL for synthetic inputs */
+    char dataset_hash[BF_HASH_HEX_SIZE];
+    /* Answers of timed requests against the labels. */
+    int64_t answered, correct1, correct5, payload_bytes;
     struct bf_proto_request req;
     struct bf_buf payload;
     struct bf_proto_request bg_req; /* what background devices send */
@@ -95,10 +101,11 @@ struct net_case {
     pthread_mutex_t bg_lock;
 };
 
-int bf_offload_applies(const struct bf_case *c)
+int bf_offload_applies(const struct bf_scenario *sc, const struct bf_case *c)
 {
     return strcmp(c->config, "local") != 0 ||
-           strcmp(c->model, BF_SPLIT_NULL_MODEL) == 0;
+           strcmp(c->model, BF_SPLIT_NULL_MODEL) == 0 ||
+           strcmp(sc->inputs, "synthetic") != 0;
 }
 
 void bf_offload_split_params(const struct bf_scenario *sc,
@@ -361,7 +368,8 @@ static int run_one(struct net_case *nc, size_t i, int64_t seq,
 {
     struct bf_split_device_result dr;
     struct bf_client_result res;
-    const uint8_t *img = nc->images + (i % N_IMAGES) * nc->image_bytes;
+    size_t idx = i % nc->n_images;
+    const uint8_t *img = nc->images + idx * nc->image_bytes;
     int64_t t0 = bf_clock_now_ns();
     int retries = 0;
     int rc = bf_split_device(nc->dev, img, nc->config_id, (uint64_t)seq + 1,
@@ -407,6 +415,22 @@ static int run_one(struct net_case *nc, size_t i, int64_t seq,
     }
     row->e2e_ns = bf_clock_now_ns() - t0;
     *busy = retries;
+    if (nc->labels && seq >= 0) {
+        int k = dr.offload ? res.reply.k : dr.k;
+
+        for (int j = 0; j < k; j++) {
+            uint32_t cls = dr.offload ? res.reply.topk[j].cls : dr.topk[j];
+
+            if ((int64_t)cls == nc->labels[idx]) {
+                nc->correct1 += j == 0;
+                nc->correct5++;
+                break;
+            }
+        }
+        nc->answered++;
+        if (dr.offload)
+            nc->payload_bytes += res.bytes_up - BF_PROTO_HEADER_SIZE;
+    }
     return 0;
 }
 
@@ -561,9 +585,45 @@ static void net_case_free(struct net_case *nc)
     bf_buf_free(&nc->payload);
     bf_buf_free(&nc->bg_payload);
     free(nc->images);
+    free(nc->labels);
     free(nc->rows);
     free(nc->busy);
     pthread_mutex_destroy(&nc->bg_lock);
+}
+
+/* The Fashion-MNIST test set, in order, as the case's inputs. */
+static int load_test_set(struct net_case *nc, struct bf_case_row *row)
+{
+    struct bf_dataset *ds = NULL;
+    struct bf_dataset_info di;
+    int rc = bf_dataset_open_fmnist(NULL, 0, &ds);
+
+    (void)row;
+    if (rc == 0)
+        rc = bf_dataset_info(ds, &di);
+    if (rc == 0 &&
+        ((size_t)di.channels * di.height * di.width != nc->image_bytes ||
+         di.height != nc->info.in_h))
+        rc = bf_err_set(BF_EINVAL,
+                        "inputs fashion-mnist are %dx%dx%d, %s takes "
+                        "%dx%dx%d",
+                        di.channels, di.height, di.width, nc->c->model,
+                        nc->info.in_channels, nc->info.in_h, nc->info.in_w);
+    if (rc == 0)
+        rc = bf_dataset_hash(ds, nc->dataset_hash);
+    if (rc == 0) {
+        nc->n_images = di.n;
+        nc->images = malloc(nc->image_bytes * di.n);
+        nc->labels = malloc(di.n * sizeof(*nc->labels));
+        if (!nc->images || !nc->labels)
+            rc = bf_err_set(BF_ENOMEM, "%zu test images", di.n);
+    }
+    for (size_t i = 0; rc == 0 && i < nc->n_images; i++)
+        rc =
+            bf_dataset_raw_u8(ds, (uint32_t)i, nc->images + i * nc->image_bytes,
+                              nc->image_bytes, &nc->labels[i]);
+    bf_dataset_close(ds);
+    return rc;
 }
 
 /* Build the device split and the images; fill the case row. */
@@ -601,14 +661,47 @@ static int prepare(struct net_case *nc, int threads, struct bf_case_row *row)
     }
     nc->image_bytes =
         (size_t)nc->info.in_channels * nc->info.in_h * nc->info.in_w;
-    nc->images = malloc(nc->image_bytes * N_IMAGES);
+    if (strcmp(sc->inputs, "fashion-mnist") == 0) {
+        rc = load_test_set(nc, row);
+        if (rc)
+            return rc;
+        row->dataset = "fashion-mnist";
+        row->dataset_sha256 = nc->dataset_hash;
+        return 0;
+    }
+    nc->n_images = N_SYNTHETIC;
+    nc->images = malloc(nc->image_bytes * nc->n_images);
     if (!nc->images)
-        return bf_err_set(BF_ENOMEM, "%d images", N_IMAGES);
-    for (int i = 0; i < N_IMAGES; i++)
+        return bf_err_set(BF_ENOMEM, "%d images", N_SYNTHETIC);
+    for (size_t i = 0; i < nc->n_images; i++)
         bf_split_synthetic_image(
             sc->seed * 1000003u + (uint64_t)i, nc->info.in_h, nc->info.in_w,
-            nc->info.in_channels, nc->images + (size_t)i * nc->image_bytes);
+            nc->info.in_channels, nc->images + i * nc->image_bytes);
     return 0;
+}
+
+/* The accuracy of the timed requests, when inputs carry labels. */
+static int record_accuracy(struct net_case *nc, int64_t case_id)
+{
+    const struct bf_runner_sink *sink = nc->p->sink;
+    struct bf_accuracy_row a = {
+        .variant = "network",
+        .split = "test",
+        .n = nc->answered,
+        .top1 = 100.0 * (double)nc->correct1 / (double)nc->answered,
+        .top5 = 100.0 * (double)nc->correct5 / (double)nc->answered,
+        .payload_bytes = (double)nc->payload_bytes / (double)nc->answered,
+        .payload_zstd_bytes = -1,
+        .transmitted_elements = -1,
+        .input_elements = (double)nc->image_bytes,
+        .jpeg_reference_bytes = -1,
+        .method = "measured:host:network"};
+
+    if (!nc->labels || nc->answered == 0 || !sink->accuracy)
+        return 0;
+    bf_log_info("  top-1 %.2f %% top-5 %.2f %% over %lld test images", a.top1,
+                a.top5, (long long)nc->answered);
+    return sink->accuracy(sink->ctx, case_id, &a, 1);
 }
 
 int bf_offload_run_case(const struct bf_runner_params *p,
@@ -677,6 +770,8 @@ int bf_offload_run_case(const struct bf_runner_params *p,
         goto out;
     }
     rc = emit(&nc, case_id);
+    if (rc == 0)
+        rc = record_accuracy(&nc, case_id);
     if (rc)
         goto out;
     if (stop_requested(p)) {

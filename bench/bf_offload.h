@@ -28,9 +28,9 @@
 #include "bf_runner.h"
 #include "bf_split.h"
 
-/* 1 when case c runs here (an offloading config, or the null model),
- * 0 for the plain forward path of local cases. */
-int bf_offload_applies(const struct bf_case *c);
+/* 1 when case c runs here (an offloading config, the null model, or
+ * inputs from a data set), 0 for the plain forward path of local cases. */
+int bf_offload_applies(const struct bf_scenario *sc, const struct bf_case *c);
 
 /*
  * The split of case c, as both the device and the edge server build it

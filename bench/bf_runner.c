@@ -317,8 +317,8 @@ int bf_runner_run(const struct bf_runner_params *params,
                     params->threads_override >= 0 ? params->threads_override
                                                   : c->threads,
                     c->fold_bn, c->channels_last);
-        rc = bf_offload_applies(c) ? bf_offload_run_case(params, c, &r)
-                                   : run_case(params, c, &r);
+        rc = bf_offload_applies(sc, c) ? bf_offload_run_case(params, c, &r)
+                                       : run_case(params, c, &r);
         if (rc)
             break;
     }
@@ -1215,7 +1215,11 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
             crc = record_eval(tr, case_id, s, &q8, split);
         if (crc == 0 && spinn)
             crc = record_exit_points(tr, case_id, s);
-        remove(ckpt);
+        /* Kept: the weights of this configuration for inference cases
+         * (`weights` of a bottlefit, ae-split or spinn-split case). */
+        if (crc == 0)
+            bf_log_info("case %d: student weights kept in %s", c->index + 1,
+                        ckpt);
     }
     if (crc) {
         char msg[BF_ERR_DETAIL_MAX];

@@ -98,6 +98,7 @@ enum key_index {
     K_ZSTD_PAYLOAD,
     K_EXIT_THRESHOLD,
     K_REQUEST_TIMEOUT_MS,
+    K_INPUTS,
     K_COUNT
 };
 
@@ -712,6 +713,15 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                               .choices = "",
                               .help = "a request without a reply by then fails "
                                       "its case"},
+    [K_INPUTS] = {.name = "inputs",
+                  .type = BF_KEY_ENUM,
+                  .task = TASK_INFERENCE,
+                  .unit = "",
+                  .def = "synthetic",
+                  .choices = "synthetic|fashion-mnist",
+                  .help = "split configurations: seeded synthetic images, or "
+                          "the Fashion-MNIST test set in order (then top-1 "
+                          "and top-5 are recorded)"},
 };
 
 /* One parsed value and the position of the node it came from. */
@@ -1787,6 +1797,7 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     sc->zstd_payload = (int)p->slots[K_ZSTD_PAYLOAD].v[0].i;
     sc->exit_threshold = p->slots[K_EXIT_THRESHOLD].v[0].f;
     sc->request_timeout_ms = (int64_t)p->slots[K_REQUEST_TIMEOUT_MS].v[0].i;
+    copy_str(sc->inputs, sizeof(sc->inputs), p->slots[K_INPUTS].v[0].s);
 }
 
 static void slots_free(struct parse *p)

@@ -170,6 +170,7 @@ struct bf_scenario {
     int zstd_payload;                        /* entropy-code tensors */
     double exit_threshold;                   /* spinn-split */
     int64_t request_timeout_ms;
+    char inputs[16]; /* "synthetic" or "fashion-mnist" */
 
     char *text; /* the file's bytes, NUL-terminated */
     size_t text_len;

@@ -315,10 +315,26 @@ static int encode_tensor(struct bf_split *s, const bf_tensor *x,
     return 0;
 }
 
-/* Device answer from logits (local, an early exit, the null model). */
+/* Device answer from logits (local, an early exit): its top-k. */
 static int answer(const bf_tensor *logits, struct bf_split_device_result *r)
 {
-    return bf_tensor_topk(logits, 1, &r->cls, &r->score);
+    int64_t shape[BF_TENSOR_MAX_DIMS];
+    float score[BF_SPLIT_TOPK];
+    int64_t classes = 1;
+    int nd = 0;
+    int rc = bf_tensor_shape(logits, shape, BF_TENSOR_MAX_DIMS, &nd);
+
+    for (int d = 1; rc == 0 && d < nd; d++)
+        classes *= shape[d];
+    if (rc)
+        return rc;
+    r->k = classes < BF_SPLIT_TOPK ? (int)classes : BF_SPLIT_TOPK;
+    rc = bf_tensor_topk(logits, r->k, r->topk, score);
+    if (rc == 0) {
+        r->cls = r->topk[0];
+        r->score = score[0];
+    }
+    return rc;
 }
 
 /* spinn-split: the first exit confident enough answers. */
@@ -329,15 +345,13 @@ static int spinn_head(struct bf_split *s, const bf_tensor *x, bf_tensor **y,
     int rc = bf_model_forward_exits(s->model, x, s->split, logits, y);
 
     for (int i = 0; rc == 0 && i < s->n_exits && r->offload; i++) {
-        uint32_t cls;
-        float score;
+        struct bf_split_device_result e = *r;
 
-        rc = bf_tensor_topk(logits[i], 1, &cls, &score);
-        if (rc == 0 && score >= s->exit_threshold) {
+        rc = answer(logits[i], &e);
+        if (rc == 0 && e.score >= s->exit_threshold) {
+            *r = e;
             r->offload = 0;
             r->exit_index = i;
-            r->cls = cls;
-            r->score = score;
         }
     }
     for (int i = 0; i < BF_MODEL_MAX_EXITS; i++)

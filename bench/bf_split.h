@@ -82,6 +82,8 @@ struct bf_split_device_result {
     int exit_index;    /* spinn-split: the exit that answered, -1: none */
     uint32_t cls;      /* the device's answer when offload is 0 */
     float score;
+    int k;                        /* classes in topk (device answers) */
+    uint32_t topk[BF_SPLIT_TOPK]; /* most probable first; topk[0] = cls */
 };
 
 struct bf_split;

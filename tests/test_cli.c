@@ -553,6 +553,61 @@ static void test_cli_network_run(void **state)
     assert_non_null(strstr(out_text, "server_queue"));
 }
 
+/*
+ * A trained BottleFit student served over the network: its top-1 on the
+ * Fashion-MNIST test set, measured from the server's replies, equals the
+ * 8-bit accuracy the training run recorded (same quantizer, same tail).
+ */
+static void test_cli_trained_student_over_network(void **state)
+{
+    char sc[512], db[512], net[512], netdb[512], text[2048], ckpt[512];
+    const char *kept;
+    long train_top1, net_top1;
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "student.yaml");
+    tmp_path(db, sizeof(db), "student/bench.db");
+    write_text(sc, "task: train\nmodels: resnet_mini\nstrategies: bottlefit\n"
+                   "bottleneck_channels: 2\ntrain_subset: 4000\n"
+                   "teacher_epochs: 2\nepochs_stage1: 1\nepochs_stage2: 1\n"
+                   "jpeg_qualities: 90\n");
+    expect(RUN("run", sc, "--db", db), 0, "student training");
+    kept = strstr(err_text, "student weights kept in ");
+    assert_non_null(kept);
+    snprintf(ckpt, sizeof(ckpt), "%s",
+             kept + strlen("student weights kept in "));
+    ckpt[strcspn(ckpt, "\n")] = '\0';
+    tmp_path(net, sizeof(net), "student-net.yaml");
+    tmp_path(netdb, sizeof(netdb), "student-net.db");
+    snprintf(text, sizeof(text),
+             "configs: bottlefit\nmodels: resnet_mini\nbottleneck_channels: 2\n"
+             "weights: {resnet_mini: %s}\ninputs: fashion-mnist\n"
+             "link: ideal\nwarmup: 0\nmin_samples: 10000\n"
+             "max_samples: 10000\nmin_duration_ms: 0\n",
+             ckpt);
+    write_text(net, text);
+    expect(RUN("run", "--db", netdb, net), 0, "student over the network");
+    train_top1 = query_long(db, "SELECT CAST(round(top1 * 100) AS INTEGER) "
+                                "FROM accuracy WHERE variant = 'int8'");
+    net_top1 = query_long(netdb, "SELECT CAST(round(top1 * 100) AS INTEGER) "
+                                 "FROM accuracy WHERE variant = 'network' "
+                                 "AND n = 10000");
+    print_message("student 8-bit top-1: training %ld, network %ld "
+                  "(hundredths of a percent)\n",
+                  train_top1, net_top1);
+    assert_true(train_top1 > 2000); /* well above chance (10 %) */
+    assert_int_equal(net_top1, train_top1);
+    assert_int_equal(
+        query_long(netdb, "SELECT CAST(round(top5 * 100) AS INTEGER) FROM "
+                          "accuracy WHERE variant = 'network'"),
+        query_long(db, "SELECT CAST(round(top5 * 100) AS INTEGER) FROM "
+                       "accuracy WHERE variant = 'int8'"));
+    assert_int_equal(query_long(netdb, "SELECT count(*) FROM cases WHERE "
+                                       "dataset = 'fashion-mnist' AND "
+                                       "length(dataset_sha256) = 64"),
+                     1);
+}
+
 /* Wait for a file to appear (bounded). */
 static int wait_for_file(const char *path, int tenths)
 {
@@ -696,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_cli_network_run),
         cmocka_unit_test(test_cli_edge_server),
         cmocka_unit_test(test_cli_tbf_mode),
+        cmocka_unit_test(test_cli_trained_student_over_network),
     };
 
     /* BF_TEST_FILTER=test_cli_edge* runs a subset (development). */

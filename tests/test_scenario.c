@@ -168,6 +168,7 @@ static void test_scenario_keys_table_order(void **state)
         {"zstd_payload", "inference"},
         {"exit_threshold", "inference"},
         {"request_timeout_ms", "inference"},
+        {"inputs", "inference"},
     };
     const struct bf_scenario_key *keys;
     size_t count, i;
@@ -186,7 +187,7 @@ static void test_scenario_keys_table_order(void **state)
                         (i >= 20 && i <= 23) ||
                         strcmp(keys[i].name, "link_rate_mbps") == 0 ||
                         strcmp(keys[i].name, "background_clients") == 0);
-        assert_int_equal(count, 64);
+        assert_int_equal(count, 65);
     }
     assert_true(keys[3].required);
     assert_int_equal(keys[3].is_list, BF_KEY_LIST_CASES);
@@ -313,6 +314,7 @@ static void test_scenario_defaults(void **state)
     assert_int_equal(c->background_clients, 0);
     assert_int_equal(sc->edge_jpeg_quality, 90);
     assert_float_equal(sc->exit_threshold, 0.9, 0);
+    assert_string_equal(sc->inputs, "synthetic");
     assert_string_equal(sc->text, "models: resnet18\n");
     assert_int_equal(sc->text_len, strlen("models: resnet18\n"));
     bf_scenario_free(sc);
