@@ -592,13 +592,12 @@ static void net_case_free(struct net_case *nc)
 }
 
 /* The Fashion-MNIST test set, in order, as the case's inputs. */
-static int load_test_set(struct net_case *nc, struct bf_case_row *row)
+static int load_test_set(struct net_case *nc)
 {
     struct bf_dataset *ds = NULL;
     struct bf_dataset_info di;
     int rc = bf_dataset_open_fmnist(NULL, 0, &ds);
 
-    (void)row;
     if (rc == 0)
         rc = bf_dataset_info(ds, &di);
     if (rc == 0 &&
@@ -662,7 +661,7 @@ static int prepare(struct net_case *nc, int threads, struct bf_case_row *row)
     nc->image_bytes =
         (size_t)nc->info.in_channels * nc->info.in_h * nc->info.in_w;
     if (strcmp(sc->inputs, "fashion-mnist") == 0) {
-        rc = load_test_set(nc, row);
+        rc = load_test_set(nc);
         if (rc)
             return rc;
         row->dataset = "fashion-mnist";
@@ -712,7 +711,7 @@ int bf_offload_run_case(const struct bf_runner_params *p,
     const struct bf_runner_sink *sink = p->sink;
     struct net_case nc = {.p = p, .c = c};
     int threads = p->threads_override >= 0 ? p->threads_override : c->threads;
-    char label[64], skip[256] = "";
+    char label[64], skip[256] = "", msg[BF_ERR_DETAIL_MAX];
     struct bf_case_row row = {
         .case_index = c->index,
         .config = c->config,
@@ -759,28 +758,14 @@ int bf_offload_run_case(const struct bf_runner_params *p,
         case_rc = measure(&nc, label);
     stop_background(&nc);
     if (case_rc) {
-        char msg[BF_ERR_DETAIL_MAX];
-
         snprintf(msg, sizeof(msg), "%s", bf_last_error());
         bf_log_error("%s %s %s: %s", label, c->config, c->model, msg);
-        rc = emit(&nc, case_id);
-        if (rc == 0)
-            rc = sink->case_end(sink->ctx, case_id, "failed", msg);
-        result->failed++;
-        goto out;
     }
     rc = emit(&nc, case_id);
-    if (rc == 0)
+    if (rc == 0 && case_rc == 0)
         rc = record_accuracy(&nc, case_id);
-    if (rc)
-        goto out;
-    if (stop_requested(p)) {
-        rc = sink->case_end(sink->ctx, case_id, "failed", "interrupted");
-        result->failed++;
-        goto out;
-    }
-    rc = sink->case_end(sink->ctx, case_id, "finished", NULL);
-    result->finished++;
+    if (rc == 0)
+        rc = bf_runner_case_end(p, case_id, case_rc ? msg : NULL, result);
 out:
     net_case_free(&nc);
     return rc;

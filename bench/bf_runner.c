@@ -224,6 +224,20 @@ out_free:
     return rc;
 }
 
+int bf_runner_case_end(const struct bf_runner_params *p, int64_t case_id,
+                       const char *error, struct bf_runner_result *result)
+{
+    const struct bf_runner_sink *sink = p->sink;
+
+    if (error || stop_requested(p)) {
+        result->failed++;
+        return sink->case_end(sink->ctx, case_id, "failed",
+                              error ? error : "interrupted");
+    }
+    result->finished++;
+    return sink->case_end(sink->ctx, case_id, "finished", NULL);
+}
+
 /*
  * Run one case. Returns 0 when the case was recorded (finished or failed),
  * BF_EINTR when stopped, or a sink error.
@@ -235,7 +249,7 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
     const struct bf_runner_sink *sink = p->sink;
     struct case_state cs = {0};
     char weights_hash[BF_HASH_HEX_SIZE] = "";
-    char label[64];
+    char label[64], msg[BF_ERR_DETAIL_MAX];
     int threads = p->threads_override >= 0 ? p->threads_override : c->threads;
     struct bf_case_row row = {
         .case_index = c->index,
@@ -261,26 +275,12 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
     if (case_rc == 0)
         case_rc = measure(p, c, &cs, label);
     if (case_rc) {
-        char msg[BF_ERR_DETAIL_MAX];
-
         snprintf(msg, sizeof(msg), "%s", bf_last_error());
         bf_log_error("%s %s: %s", label, c->model, msg);
-        rc = emit(p, case_id, &cs);
-        if (rc == 0)
-            rc = sink->case_end(sink->ctx, case_id, "failed", msg);
-        result->failed++;
-        goto out;
     }
     rc = emit(p, case_id, &cs);
-    if (rc)
-        goto out;
-    if (stop_requested(p)) {
-        rc = sink->case_end(sink->ctx, case_id, "failed", "interrupted");
-        result->failed++;
-        goto out;
-    }
-    rc = sink->case_end(sink->ctx, case_id, "finished", NULL);
-    result->finished++;
+    if (rc == 0)
+        rc = bf_runner_case_end(p, case_id, case_rc ? msg : NULL, result);
 out:
     case_state_free(&cs);
     return rc;

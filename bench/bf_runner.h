@@ -84,6 +84,15 @@ struct bf_runner_result {
  * Run every case. Returns 0 when every case ran (some may have failed: see
  * *result), BF_EINTR when stopped, or the sink's error.
  */
+/*
+ * Close a timed case whose samples were already handed to the sink: failed
+ * with error when error is not NULL, failed as "interrupted" when a stop
+ * was requested, else finished; result counts it. Returns the sink's
+ * status.
+ */
+int bf_runner_case_end(const struct bf_runner_params *params, int64_t case_id,
+                       const char *error, struct bf_runner_result *result);
+
 int bf_runner_run(const struct bf_runner_params *params,
                   struct bf_runner_result *result);
 

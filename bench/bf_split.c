@@ -183,9 +183,7 @@ int bf_split_open(const struct bf_split_params *p, struct bf_split **out)
 
         s->info.in_channels = 1;
         s->info.in_h = s->info.in_w = size;
-        s->split = s->config == CONFIG_LOCAL  ? 0
-                   : s->config == CONFIG_EDGE ? -1
-                                              : 0;
+        s->split = s->config == CONFIG_EDGE ? -1 : 0;
         s->n_stages = 1;
         if (s->config != CONFIG_LOCAL && s->config != CONFIG_EDGE) {
             s->tx_shape[0] = 1;
