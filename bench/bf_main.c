@@ -5,6 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bf_buf.h"
 #include "bf_clock.h"
+#include "bf_device.h"
+#include "bf_devmodel.h"
 #include "bf_edge.h"
 #include "bf_err.h"
 #include "bf_hash.h"
@@ -12,6 +14,7 @@
 #include "bf_net.h"
 #include "bf_offload.h"
 #include "bf_perf.h"
+#include "bf_probe.h"
 #include "bf_record.h"
 #include "bf_report.h"
 #include "bf_runner.h"
@@ -77,6 +80,8 @@ static void usage(FILE *out)
             "  netbench  time the emulated link on a loopback TCP stream\n"
             "  edge      serve a scenario's offloaded cases as the edge "
             "server\n"
+            "  calibrate fit a device profile's latency model to its "
+            "published points\n"
             "  help      this text; 'bfbench COMMAND --help' for a command\n"
             "\n"
             "global options:\n"
@@ -463,6 +468,65 @@ static int sink_accuracy(void *ctx, int64_t case_id,
                                  rows, n);
 }
 
+static int sink_devices(void *ctx, int64_t case_id,
+                        const struct bf_device_row *rows, size_t n)
+{
+    return bf_store_add_devices(((struct store_sink *)ctx)->store, case_id,
+                                rows, n);
+}
+
+/*
+ * Where device profiles and radio presets are found: beside the scenario
+ * (its directory's devices/ and channels/), then the source tree's
+ * scenarios/.
+ */
+static void devmodel_dirs(const char *scenario_path, char *buf, size_t size,
+                          const char **dirs, size_t *n)
+{
+    const char *slash = strrchr(scenario_path, '/');
+
+    snprintf(buf, size, "%.*s", slash ? (int)(slash - scenario_path) : 1,
+             slash ? scenario_path : ".");
+    dirs[0] = buf;
+    dirs[1] = BF_SOURCE_DIR "/scenarios";
+    *n = 2;
+}
+
+/* Open the scenario's device models and power probe. */
+static int open_devices(const struct bf_scenario *sc, struct bf_devmodel **dm,
+                        struct bf_probe **probe)
+{
+    char dir[1024];
+    const char *dirs[2];
+    struct bf_devmodel_params dp = {.dirs = dirs};
+    int rc;
+
+    *dm = NULL;
+    *probe = NULL;
+    if (sc->task != BF_TASK_INFERENCE)
+        return 0;
+    devmodel_dirs(sc->path, dir, sizeof(dir), dirs, &dp.n_dirs);
+    rc = bf_devmodel_open(sc, &dp, dm);
+    if (rc)
+        return rc;
+    {
+        struct bf_probe_params pp = {.spec = sc->power_probe,
+                                     .rate_hz = sc->power_probe_rate_hz};
+
+        rc = bf_probe_open(&pp, probe);
+        if (rc) {
+            bf_devmodel_close(*dm);
+            *dm = NULL;
+            return bf_err_prefix(rc, "%s: power_probe: ", sc->path);
+        }
+    }
+    if (*probe)
+        bf_log_info("power probe: %s", bf_probe_describe(*probe));
+    else if (*dm)
+        bf_log_info("no power probe on this host: device power is modeled");
+    return 0;
+}
+
 /* The cache directory beside the DB ("results/cache" for the default). */
 static int make_cache_dir(const char *db, char *out, size_t size)
 {
@@ -517,6 +581,8 @@ static int cmd_run(int argc, char **argv)
     char backend[512];
     struct bf_runner_result result = {0};
     struct store_sink ss = {0};
+    struct bf_devmodel *dm = NULL;
+    struct bf_probe *probe = NULL;
     char cache_dir[1100];
     int c, rc, code;
 
@@ -548,8 +614,15 @@ static int cmd_run(int argc, char **argv)
     rc = bf_scenario_load(argv[optind], &sp, &sc);
     if (rc)
         return error_exit(rc);
+    rc = open_devices(sc, &dm, &probe);
+    if (rc) {
+        bf_scenario_free(sc);
+        return error_exit(rc);
+    }
     if (dry_run) {
         print_cases(sc);
+        bf_devmodel_close(dm);
+        bf_probe_close(probe);
         bf_scenario_free(sc);
         return EXIT_OK;
     }
@@ -611,12 +684,15 @@ static int cmd_run(int argc, char **argv)
                                       .aggregates = sink_aggregates,
                                       .case_end = sink_case_end,
                                       .epochs = sink_epochs,
-                                      .accuracy = sink_accuracy};
+                                      .accuracy = sink_accuracy,
+                                      .devices = sink_devices};
         struct bf_runner_params rp = {.scenario = sc,
                                       .sink = &sink,
                                       .threads_override = threads,
                                       .cache_dir = cache_dir,
-                                      .stop = &stop_flag};
+                                      .stop = &stop_flag,
+                                      .devmodel = dm,
+                                      .probe = probe};
 
         rc = bf_runner_run(&rp, &result);
     }
@@ -643,8 +719,229 @@ static int cmd_run(int argc, char **argv)
     }
 out:
     bf_store_close(store);
+    bf_probe_close(probe);
+    bf_devmodel_close(dm);
     bf_scenario_free(sc);
     bf_buf_free(&cmdline);
+    return code;
+}
+
+/* calibrate */
+
+static void calibrate_help(void)
+{
+    printf("usage: bfbench calibrate PROFILE [--db PATH] [--threads N] "
+           "[--warmup N] [--iters N]\n"
+           "                         [--no-store]\n"
+           "\n"
+           "Fit PROFILE's per-layer latency model (a name in "
+           "scenarios/devices/ or a path)\n"
+           "to its calibration points: published latencies, or points "
+           "marked 'measure: true'\n"
+           "which are timed here (batch 1, folded inference path). Prints "
+           "every point's\n"
+           "measured and predicted time, the leave-one-out prediction (each "
+           "point predicted\n"
+           "by a fit to the others), the fitted parameters and the "
+           "predicted local-computing\n"
+           "latency of the paper's models; stores the fit and its residuals "
+           "in the DB.\n"
+           "\n"
+           "  --db PATH      results DB (default " DEFAULT_DB ")\n"
+           "  --threads N    intra-op threads for measured points (default: "
+           "online cores)\n"
+           "  --warmup N     untimed forwards per measured point (default "
+           "3)\n"
+           "  --iters N      timed forwards per measured point, median "
+           "(default 10)\n"
+           "  --no-store     print only\n");
+}
+
+static void calibrate_progress(void *ctx, size_t i, size_t n, const char *model)
+{
+    (void)ctx;
+    bf_log_progress("calibrate", (long)i, (long)n, model);
+}
+
+/* "conv_gmacs,bandwidth_gbs" for a fit mask. */
+static void fitted_names(unsigned mask, char *out, size_t size)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (int i = 0; i < BF_DEVICE_PARAMS; i++)
+        if ((mask >> i) & 1u) {
+            int k = snprintf(out + used, size - used, "%s%s", used ? "," : "",
+                             bf_device_param_name(i));
+            if (k < 0 || (size_t)k >= size - used)
+                break;
+            used += (size_t)k;
+        }
+}
+
+static void print_calibration(const struct bf_device_profile *pr,
+                              const struct bf_devmodel_calibration *cal)
+{
+    static const char *const paper[] = {"resnet152", "densenet169",
+                                        "densenet201"};
+    char fitted[128];
+
+    fitted_names(pr->latency.fit_mask, fitted, sizeof(fitted));
+    printf("calibration of %s (%s): %s per-layer model, fitted: %s\n", pr->name,
+           pr->path,
+           pr->latency.form == BF_DEVICE_ADDITIVE ? "additive" : "roofline",
+           fitted[0] ? fitted : "nothing (the profile's numbers)");
+    printf("%-17s %5s %7s %6s %11s %9s %7s %9s %7s  %s\n", "model", "px",
+           "GMACs", "layers", "measured_ms", "fit_ms", "fit_%", "loo_ms",
+           "loo_%", "source");
+    for (size_t i = 0; i < cal->n_points; i++) {
+        const struct bf_devmodel_point_result *r = &cal->points[i];
+        const struct bf_device_point *pt = &pr->points[i];
+
+        printf("%-17s %5d %7.3f %6zu %11.2f %9.2f %+7.1f %9.2f %+7.1f  %s\n",
+               pt->model, pt->input_px, (double)r->macs / 1e9, r->n_layers,
+               r->measured_ms, r->predicted_ms,
+               (r->predicted_ms / r->measured_ms - 1) * 100, r->loo_ms,
+               (r->loo_ms / r->measured_ms - 1) * 100,
+               pt->measure ? "measured here" : pt->source);
+    }
+    printf("parameters:");
+    for (int i = 0; i < BF_DEVICE_PARAMS; i++)
+        printf(" %s %.4g%s", bf_device_param_name(i), cal->fit.value[i],
+               (pr->latency.fit_mask >> i) & 1u ? "" : " (profile)");
+    printf("\n");
+    printf("fit RMS error %.1f %%; leave-one-out mean |error| %.1f %%, max "
+           "%.1f %% (%zu points)\n",
+           cal->fit_rms_pct, cal->loo_mean_abs_pct, cal->loo_max_abs_pct,
+           cal->n_points);
+    printf("predicted local computing, batch 1, 224x224 (modeled):");
+    for (size_t i = 0; i < sizeof(paper) / sizeof(paper[0]); i++) {
+        struct bf_layer_info *layers = NULL;
+        size_t n = 0;
+
+        if (bf_devmodel_arch_layers(paper[i], 224, &layers, &n) == 0)
+            printf(" %s %.1f ms", paper[i],
+                   bf_device_predict_ms(&cal->fit, layers, n));
+        free(layers);
+    }
+    printf("\n");
+}
+
+static int cmd_calibrate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"iters", required_argument, NULL, 'i'},
+        {"no-store", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *db = DEFAULT_DB;
+    const char *dirs[] = {"scenarios/devices",
+                          BF_SOURCE_DIR "/scenarios/devices"};
+    struct bf_devmodel_calibrate_params cp = {
+        .threads = 0, .warmup = 3, .iters = 10, .progress = calibrate_progress};
+    struct bf_device_profile *pr = NULL;
+    struct bf_devmodel_calibration *cal = NULL;
+    struct bf_store *store = NULL;
+    int c, rc, no_store = 0, code = EXIT_OK;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 't':
+            if ((rc = parse_int("calibrate", "--threads", optarg, 0, 1024,
+                                &cp.threads)))
+                return rc;
+            break;
+        case 'w':
+            if ((rc = parse_int("calibrate", "--warmup", optarg, 0, 10000,
+                                &cp.warmup)))
+                return rc;
+            break;
+        case 'i':
+            if ((rc = parse_int("calibrate", "--iters", optarg, 1, 100000,
+                                &cp.iters)))
+                return rc;
+            break;
+        case 'n':
+            no_store = 1;
+            break;
+        case 'h':
+            calibrate_help();
+            return EXIT_OK;
+        default:
+            return usage_error("calibrate", "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error("calibrate", optind >= argc
+                                            ? "missing PROFILE"
+                                            : "exactly one PROFILE expected");
+    rc = bf_device_profile_open(argv[optind], dirs, 2, &pr);
+    if (rc) {
+        error_exit(rc);
+        return EXIT_INPUT;
+    }
+    cal = calloc(1, sizeof(*cal));
+    if (!cal) {
+        code = error_exit(BF_ENOMEM);
+        goto out;
+    }
+    rc = bf_devmodel_calibrate(pr, &cp, cal);
+    bf_log_progress_done();
+    if (rc) {
+        code = error_exit(rc);
+        goto out;
+    }
+    print_calibration(pr, cal);
+    if (!no_store) {
+        struct bf_calibration_point_row pts[BF_DEVICE_POINTS_MAX];
+        struct bf_calibration_row row = {
+            .profile = pr->name,
+            .profile_path = pr->path,
+            .form = pr->latency.form == BF_DEVICE_ADDITIVE ? "additive"
+                                                           : "roofline",
+            .fit_rms_pct = cal->fit_rms_pct,
+            .loo_mean_abs_pct = cal->loo_mean_abs_pct,
+            .loo_max_abs_pct = cal->loo_max_abs_pct};
+        char fitted[128];
+        int64_t id = 0;
+
+        fitted_names(pr->latency.fit_mask, fitted, sizeof(fitted));
+        row.fitted = fitted;
+        for (int i = 0; i < BF_DEVICE_PARAMS; i++)
+            row.value[i] = cal->fit.value[i];
+        for (size_t i = 0; i < cal->n_points; i++)
+            pts[i] = (struct bf_calibration_point_row){
+                .model = pr->points[i].model,
+                .input_px = pr->points[i].input_px,
+                .macs = cal->points[i].macs,
+                .layers = (int64_t)cal->points[i].n_layers,
+                .measured_ms = cal->points[i].measured_ms,
+                .method = pr->points[i].measure ? BF_RUNNER_METHOD_HOST
+                                                : pr->points[i].source,
+                .predicted_ms = cal->points[i].predicted_ms,
+                .loo_ms = cal->points[i].loo_ms};
+        rc = ensure_parent_dir(db);
+        if (rc == 0)
+            rc = bf_store_open(db, &store);
+        if (rc == 0)
+            rc = bf_store_add_calibration(store, &row, pts, cal->n_points, &id);
+        if (rc) {
+            code = error_exit(rc);
+            goto out;
+        }
+        printf("stored as calibration %lld in %s\n", (long long)id, db);
+    }
+out:
+    bf_store_close(store);
+    free(cal);
+    bf_device_profile_free(pr);
     return code;
 }
 
@@ -1363,6 +1660,8 @@ int main(int argc, char **argv)
         return cmd_netbench(argc, argv);
     if (strcmp(cmd, "edge") == 0)
         return cmd_edge(argc, argv);
+    if (strcmp(cmd, "calibrate") == 0)
+        return cmd_calibrate(argc, argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return EXIT_OK;

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "bf_offload.h"
 
+#include "bf_devmodel.h"
+
 #include "bf_buf.h"
 #include "bf_client.h"
 #include "bf_clock.h"
@@ -89,6 +91,7 @@ struct net_case {
     struct bf_buf bg_payload;
     char link_desc[1200];
     char weights_hash[BF_HASH_HEX_SIZE];
+    struct bf_runner_power power; /* the probe over the timed loop */
     /* samples */
     struct bf_sample_row *rows;
     int64_t *busy;
@@ -456,6 +459,7 @@ static int measure(struct net_case *nc, const char *label)
     nc->busy = malloc(nc->cap * sizeof(*nc->busy));
     if (!nc->rows || !nc->busy)
         return bf_err_set(BF_ENOMEM, "%zu samples", nc->cap);
+    bf_runner_power_begin(nc->p, &nc->power);
     start = bf_clock_now_ns();
     while (!stop_requested(nc->p)) {
         int64_t now = bf_clock_now_ns();
@@ -494,8 +498,41 @@ static int measure(struct net_case *nc, const char *label)
             last_progress = now;
         }
     }
+    bf_runner_power_end(nc->p, &nc->power);
     bf_log_progress_done();
     return 0;
+}
+
+/* Device rows of a case: its device and edge parts on each device. */
+static int record_devices(struct net_case *nc, int64_t case_id)
+{
+    const struct bf_scenario *sc = nc->p->scenario;
+    struct bf_devmodel_case dc = {0};
+    struct bf_layer_info *head = NULL, *tail = NULL;
+    int rc;
+
+    if (!bf_devmodel_count(nc->p->devmodel) || nc->n == 0)
+        return 0;
+    rc = bf_split_layers(nc->dev, 0, &head, &dc.n_head);
+    if (rc == 0)
+        rc = bf_split_layers(nc->dev, 1, &tail, &dc.n_tail);
+    if (rc) {
+        bf_log_warn("case %lld: no device rows: %s", (long long)case_id,
+                    bf_last_error());
+        free(head);
+        return 0;
+    }
+    dc.head = head;
+    dc.tail = tail;
+    if (strcmp(sc->link, "fixed") == 0 || strcmp(sc->link, "tbf") == 0) {
+        dc.up_mbps = nc->c->link_rate_mbps;
+        dc.down_mbps = sc->link_down_rate_mbps > 0 ? sc->link_down_rate_mbps
+                                                   : nc->c->link_rate_mbps;
+    }
+    rc = bf_runner_devices(nc->p, case_id, &dc, &nc->power, nc->rows, nc->n);
+    free(head);
+    free(tail);
+    return rc;
 }
 
 static int64_t metric_value(const struct net_case *nc, size_t i, int m)
@@ -764,6 +801,8 @@ int bf_offload_run_case(const struct bf_runner_params *p,
     rc = emit(&nc, case_id);
     if (rc == 0 && case_rc == 0)
         rc = record_accuracy(&nc, case_id);
+    if (rc == 0 && case_rc == 0)
+        rc = record_devices(&nc, case_id);
     if (rc == 0)
         rc = bf_runner_case_end(p, case_id, case_rc ? msg : NULL, result);
 out:

@@ -130,4 +130,33 @@ struct bf_accuracy_row {
     double device_macs;      /* mean device MACs per image */
 };
 
+/*
+ * One device's view of a case (schema version 5): the case's requests as a
+ * device profile would run them. Every time and power says how it was
+ * obtained in latency_method / power_method ("modeled:...",
+ * "measured:..."). Times are medians over the requests unless named
+ * _mean; energies are means per inference. A number that does not apply
+ * is NaN (stored NULL).
+ */
+struct bf_device_row {
+    const char *device;         /* profile name, "jetson-nano-10w" */
+    const char *role;           /* "device" */
+    const char *latency_method; /* "modeled:roofline fit ..." */
+    const char *power_method;   /* "modeled:power states ..." */
+    const char *radio;          /* preset name, "" for local */
+    int64_t requests;
+    double host_head_ms; /* measured on this host */
+    double head_ms;      /* on the device */
+    double encode_ms;    /* measured on this host */
+    double transfer_ms;  /* uplink + propagation + reply, measured */
+    double server_ms;    /* queue + decode + tail */
+    double e2e_ms;
+    double e2e_mean_ms;
+    double e2e_p90_ms;
+    double avg_power_mw;
+    double avg_power_above_idle_mw;
+    double energy_mj;
+    double energy_above_idle_mj;
+};
+
 #endif /* BF_RECORD_H */

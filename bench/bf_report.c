@@ -139,8 +139,57 @@ static const struct column accuracy_columns[ACC_NCOLS] = {
     [ACC_CASE_ERROR] = {"case error", "case_error", 0},
 };
 
+/* The device table: each case as each device profile would run it. */
+enum {
+    DEV_RUN,
+    DEV_CASE,
+    DEV_CASE_STATUS,
+    DEV_CONFIG,
+    DEV_MODEL,
+    DEV_RATE,
+    DEV_DEVICE,
+    DEV_HOST_HEAD,
+    DEV_HEAD,
+    DEV_ENCODE,
+    DEV_TRANSFER,
+    DEV_SERVER,
+    DEV_E2E,
+    DEV_E2E_P90,
+    DEV_POWER,
+    DEV_ENERGY,
+    DEV_ENERGY_ABOVE,
+    DEV_TIME_METHOD,
+    DEV_POWER_METHOD,
+    DEV_CASE_ERROR, /* CSV only, as in the latency table (always empty) */
+    DEV_NCOLS
+};
+
+static const struct column device_columns[DEV_NCOLS] = {
+    [DEV_RUN] = {"run", "run_id", 1},
+    [DEV_CASE] = {"case", "case_index", 1},
+    [DEV_CASE_STATUS] = {"case status", "case_status", 0},
+    [DEV_CONFIG] = {"config", "config", 0},
+    [DEV_MODEL] = {"model", "model", 0},
+    [DEV_RATE] = {"Mbit/s", "link_rate_mbps", 1},
+    [DEV_DEVICE] = {"device", "device", 0},
+    [DEV_HOST_HEAD] = {"host head ms", "host_head_ms", 1},
+    [DEV_HEAD] = {"head ms", "head_ms", 1},
+    [DEV_ENCODE] = {"encode ms", "encode_ms", 1},
+    [DEV_TRANSFER] = {"transfer ms", "transfer_ms", 1},
+    [DEV_SERVER] = {"server ms", "server_ms", 1},
+    [DEV_E2E] = {"e2e p50 ms", "e2e_ms", 1},
+    [DEV_E2E_P90] = {"e2e p90 ms", "e2e_p90_ms", 1},
+    [DEV_POWER] = {"avg W", "avg_power_w", 1},
+    [DEV_ENERGY] = {"mJ/inf", "energy_mj", 1},
+    [DEV_ENERGY_ABOVE] = {"mJ above idle", "energy_above_idle_mj", 1},
+    [DEV_TIME_METHOD] = {"time", "latency_method", 0},
+    [DEV_POWER_METHOD] = {"power", "power_method", 0},
+    [DEV_CASE_ERROR] = {"case error", "case_error", 0},
+};
+
 #define MAX_COLS NCOLS
 _Static_assert((int)ACC_NCOLS <= (int)MAX_COLS, "a row holds the widest table");
+_Static_assert((int)DEV_NCOLS <= (int)MAX_COLS, "a row holds the widest table");
 
 /*
  * The shape of a table. The last column is the case error, which only CSV
@@ -157,6 +206,8 @@ static const struct layout latency_layout = {
     latency_columns, NCOLS, COL_RUN, COL_CASE, COL_CASE_STATUS, COL_MODEL};
 static const struct layout accuracy_layout = {
     accuracy_columns, ACC_NCOLS, ACC_RUN, ACC_CASE, ACC_CASE_STATUS, ACC_MODEL};
+static const struct layout device_layout = {
+    device_columns, DEV_NCOLS, DEV_RUN, DEV_CASE, DEV_CASE_STATUS, DEV_MODEL};
 
 /* One row of a table: column c is the NUL-terminated string at
  * cells.data + offsets[c] of its table. */
@@ -461,6 +512,75 @@ static int add_accuracy_row(const struct bf_accuracy_view *v, void *ctx)
     t->nmeasured += measured;
     t->nrows++;
     return 0;
+}
+
+/* "modeled" or "measured": a method's kind, the full text is in the DB
+ * and listed under the table. */
+static int add_method_kind(struct table *t, int col, const char *method)
+{
+    size_t len = strcspn(method, ":");
+
+    return add_cell(t, col, "%.*s", (int)len, method);
+}
+
+static int add_device_row(const struct bf_device_view *v, void *ctx)
+{
+    struct table *t = ctx;
+    const struct bf_device_row *d = &v->row;
+    int rc;
+
+    rc = row_begin(t, v->run_id, v->case_index, -1 - (int64_t)t->nrows);
+    rc = rc ? rc : add_cell(t, DEV_RUN, "%lld", (long long)v->run_id);
+    rc = rc ? rc : add_cell(t, DEV_CASE, "%d", v->case_index);
+    rc = rc ? rc : add_text(t, DEV_CASE_STATUS, status_name(v->case_status));
+    rc = rc ? rc : add_text(t, DEV_CONFIG, v->config);
+    rc = rc ? rc : add_text(t, DEV_MODEL, v->model);
+    rc = rc ? rc : add_value2(t, DEV_RATE, v->link_rate_mbps);
+    rc = rc ? rc : add_text(t, DEV_DEVICE, d->device);
+    rc = rc ? rc : add_value(t, DEV_HOST_HEAD, d->host_head_ms);
+    rc = rc ? rc : add_value(t, DEV_HEAD, d->head_ms);
+    rc = rc ? rc : add_value(t, DEV_ENCODE, d->encode_ms);
+    rc = rc ? rc : add_value(t, DEV_TRANSFER, d->transfer_ms);
+    rc = rc ? rc : add_value(t, DEV_SERVER, d->server_ms);
+    rc = rc ? rc : add_value(t, DEV_E2E, d->e2e_ms);
+    rc = rc ? rc : add_value(t, DEV_E2E_P90, d->e2e_p90_ms);
+    rc = rc ? rc : add_value2(t, DEV_POWER, d->avg_power_mw / 1e3);
+    rc = rc ? rc : add_value(t, DEV_ENERGY, d->energy_mj);
+    rc = rc ? rc : add_value(t, DEV_ENERGY_ABOVE, d->energy_above_idle_mj);
+    rc = rc ? rc : add_method_kind(t, DEV_TIME_METHOD, d->latency_method);
+    rc = rc ? rc : add_method_kind(t, DEV_POWER_METHOD, d->power_method);
+    rc = rc ? rc : add_text(t, DEV_CASE_ERROR, "");
+    if (rc)
+        return rc;
+    t->nmeasured++;
+    t->nrows++;
+    return 0;
+}
+
+/* Every distinct (device, time method, power method), once. */
+struct method_list {
+    struct bf_buf seen;
+    FILE *out;
+    int markdown;
+};
+
+static int add_method_line(const struct bf_device_view *v, void *ctx)
+{
+    struct method_list *ml = ctx;
+    struct bf_buf line;
+    int rc;
+
+    bf_buf_init(&line);
+    rc = bf_buf_printf(&line, "%s: time %s; power %s", v->row.device,
+                       v->row.latency_method, v->row.power_method);
+    if (rc == 0 && !strstr(bf_buf_str(&ml->seen), bf_buf_str(&line))) {
+        rc = bf_buf_printf(&ml->seen, "%s\n", bf_buf_str(&line));
+        if (rc == 0)
+            fprintf(ml->out, "%s%s\n", ml->markdown ? "- " : "  ",
+                    bf_buf_str(&line));
+    }
+    bf_buf_free(&line);
+    return rc;
 }
 
 static const char *cell(const struct table *t, size_t row, int col)
@@ -788,7 +908,8 @@ int bf_report_write(struct bf_store *store,
     struct table latency = {.layout = &latency_layout,
                             .metric = params->metric};
     struct table accuracy = {.layout = &accuracy_layout};
-    const struct table *shown[2];
+    struct table devices = {.layout = &device_layout};
+    const struct table *shown[3];
     size_t nshown_tables = 0;
     int64_t *skip = NULL;
     size_t i;
@@ -796,6 +917,7 @@ int bf_report_write(struct bf_store *store,
 
     bf_buf_init(&latency.cells);
     bf_buf_init(&accuracy.cells);
+    bf_buf_init(&devices.cells);
     if (params->format != BF_REPORT_TEXT && params->format != BF_REPORT_CSV &&
         params->format != BF_REPORT_MARKDOWN) {
         rc = bf_err_set(BF_EINVAL, "unknown report format %d",
@@ -820,10 +942,19 @@ int bf_report_write(struct bf_store *store,
     /* A case without aggregates passes any filter, so no row means no case,
      * or no case with the filtered metric, or only cases in the accuracy
      * table. */
+    /* Device rows exist only for cases of the other tables. */
+    if (!params->metric) {
+        rc = bf_store_each_device(store, params->run_id, add_device_row,
+                                  &devices);
+        if (rc)
+            goto out_free;
+    }
     if (latency.nrows)
         shown[nshown_tables++] = &latency;
     if (accuracy.nmeasured)
         shown[nshown_tables++] = &accuracy;
+    if (devices.nrows)
+        shown[nshown_tables++] = &devices;
     if (nshown_tables == 0) {
         rc = no_results(params);
         goto out_free;
@@ -842,6 +973,18 @@ int bf_report_write(struct bf_store *store,
     if (params->format != BF_REPORT_CSV)
         write_errors(shown, nshown_tables, out,
                      params->format == BF_REPORT_MARKDOWN);
+    if (devices.nrows && params->format != BF_REPORT_CSV) {
+        struct method_list ml = {
+            .out = out, .markdown = params->format == BF_REPORT_MARKDOWN};
+
+        bf_buf_init(&ml.seen);
+        fprintf(out, "\ndevice methods (modeled numbers are model outputs, "
+                     "not measurements):\n");
+        rc = bf_store_each_device(store, params->run_id, add_method_line, &ml);
+        bf_buf_free(&ml.seen);
+        if (rc)
+            goto out_free;
+    }
     if (fflush(out) != 0 || ferror(out))
         rc = bf_err_set(BF_EIO, "writing the report: %s", strerror(errno));
 
@@ -851,5 +994,7 @@ out_free:
     bf_buf_free(&latency.cells);
     free(accuracy.rows);
     bf_buf_free(&accuracy.cells);
+    free(devices.rows);
+    bf_buf_free(&devices.cells);
     return rc;
 }

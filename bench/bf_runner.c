@@ -6,10 +6,12 @@
 #include "bf_clock.h"
 #include "bf_codec.h"
 #include "bf_dataset.h"
+#include "bf_devmodel.h"
 #include "bf_err.h"
 #include "bf_hash.h"
 #include "bf_log.h"
 #include "bf_offload.h"
+#include "bf_probe.h"
 #include "bf_stats.h"
 #include "bf_torch.h"
 #include "bf_train.h"
@@ -28,6 +30,9 @@ struct case_state {
     bf_tensor *input;
     int64_t *lat_ns;
     size_t n;
+    int64_t in_h, in_w; /* input size, batch 1 only for device rows */
+    int batch;
+    struct bf_runner_power power;
 };
 
 static void case_state_free(struct case_state *cs)
@@ -64,6 +69,9 @@ static int prepare(const struct bf_scenario *sc, const struct bf_case *c,
     row->input_channels = arch.in_channels;
     row->input_h = size;
     row->input_w = size;
+    cs->in_h = size;
+    cs->in_w = size;
+    cs->batch = c->batch;
     rc = bf_model_create(&mp, &cs->model);
     if (rc)
         return rc;
@@ -134,6 +142,7 @@ static int measure(const struct bf_runner_params *p, const struct bf_case *c,
     cs->lat_ns = malloc(cap * sizeof(*cs->lat_ns));
     if (!cs->lat_ns)
         return bf_err_set(BF_ENOMEM, "%zu samples", cap);
+    bf_runner_power_begin(p, &cs->power);
     start = bf_clock_now_ns();
     while (!stop_requested(p)) {
         int64_t t0, t1;
@@ -168,8 +177,41 @@ static int measure(const struct bf_runner_params *p, const struct bf_case *c,
             last_progress = t1;
         }
     }
+    bf_runner_power_end(p, &cs->power);
     bf_log_progress_done();
     return 0;
+}
+
+/* Device rows of a local case: the whole forward on each device. */
+static int local_devices(const struct bf_runner_params *p, int64_t case_id,
+                         const struct case_state *cs,
+                         const struct bf_sample_row *rows)
+{
+    struct bf_devmodel_case dc = {.whole_forward = 1};
+    struct bf_layer_info *layers = NULL;
+    int n_stages = 0, count = 0, rc;
+
+    rc = bf_model_stage_count(cs->model, &n_stages);
+    if (rc == 0)
+        rc = bf_model_layers(cs->model, cs->in_h, cs->in_w, 0, n_stages - 1,
+                             NULL, 0, &count);
+    if (rc == 0 && count > 0) {
+        layers = calloc((size_t)count, sizeof(*layers));
+        rc = layers ? bf_model_layers(cs->model, cs->in_h, cs->in_w, 0,
+                                      n_stages - 1, layers, count, &count)
+                    : bf_err_set(BF_ENOMEM, "layer list");
+    }
+    if (rc) {
+        bf_log_warn("case %lld: no device rows: %s", (long long)case_id,
+                    bf_last_error());
+        free(layers);
+        return 0;
+    }
+    dc.head = layers;
+    dc.n_head = (size_t)count;
+    rc = bf_runner_devices(p, case_id, &dc, &cs->power, rows, cs->n);
+    free(layers);
+    return rc;
 }
 
 /* Hand samples and the e2e aggregate of a measured case to the sink. */
@@ -218,9 +260,83 @@ static int emit(const struct bf_runner_params *p, int64_t case_id,
         goto out_free;
     bf_log_info("  n=%zu mean %.3f ms p50 %.3f p90 %.3f p99 %.3f", cs->n,
                 agg.stats.mean, agg.stats.p50, agg.stats.p90, agg.stats.p99);
+    /* Device models apply to one image at a time. */
+    if (cs->batch == 1 && bf_devmodel_count(p->devmodel))
+        rc = local_devices(p, case_id, cs, rows);
 out_free:
     free(ms);
     free(rows);
+    return rc;
+}
+
+_Static_assert(sizeof(struct bf_probe_window) <=
+                   sizeof(((struct bf_runner_power *)0)->window),
+               "bf_runner_power holds a probe window");
+
+void bf_runner_power_begin(const struct bf_runner_params *p,
+                           struct bf_runner_power *pw)
+{
+    memset(pw, 0, sizeof(*pw));
+    if (!p->probe)
+        return;
+    if (bf_probe_window_begin(
+            p->probe, (struct bf_probe_window *)(void *)pw->window) == 0)
+        pw->have = 1;
+}
+
+void bf_runner_power_end(const struct bf_runner_params *p,
+                         struct bf_runner_power *pw)
+{
+    struct bf_probe_reading r;
+
+    if (!pw->have)
+        return;
+    if (bf_probe_window_end(
+            p->probe, (const struct bf_probe_window *)(const void *)pw->window,
+            &r) != 0 ||
+        r.covered_ms <= 0) {
+        pw->have = 0;
+        bf_log_warn("power probe: no reading over the case: %s",
+                    r.note[0] ? r.note : "no samples");
+        return;
+    }
+    pw->window_ms = r.duration_ms;
+    /* A partial window: the mean power of its valid part. */
+    pw->energy_mj = r.avg_power_mw * r.duration_ms / 1e3;
+    snprintf(pw->method, sizeof(pw->method), "measured:%s%s%s%s",
+             bf_probe_describe(p->probe), r.status ? " (partial: " : "",
+             r.status ? r.note : "", r.status ? ")" : "");
+    if (r.status)
+        bf_log_warn("power probe: %s", r.note);
+}
+
+int bf_runner_devices(const struct bf_runner_params *p, int64_t case_id,
+                      struct bf_devmodel_case *dc,
+                      const struct bf_runner_power *pw,
+                      const struct bf_sample_row *rows, size_t n)
+{
+    struct bf_device_row *out;
+    size_t count = bf_devmodel_count(p->devmodel);
+    int rc;
+
+    if (!count || !p->sink->devices || n == 0)
+        return 0;
+    dc->probe_energy_mj = pw && pw->have ? pw->energy_mj : -1;
+    dc->probe_window_ms = pw && pw->have ? pw->window_ms : 0;
+    dc->probe_method = pw && pw->have ? pw->method : NULL;
+    out = calloc(count, sizeof(*out));
+    if (!out)
+        return bf_err_set(BF_ENOMEM, "device rows");
+    /* A model that cannot be applied loses no measurement: warn only. */
+    rc = bf_devmodel_case(p->devmodel, dc, rows, n, out);
+    if (rc) {
+        bf_log_warn("case %lld: device models: %s", (long long)case_id,
+                    bf_last_error());
+        rc = 0;
+    } else {
+        rc = p->sink->devices(p->sink->ctx, case_id, out, count);
+    }
+    free(out);
     return rc;
 }
 

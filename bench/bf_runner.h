@@ -61,14 +61,23 @@ struct bf_runner_sink {
                   size_t n);
     int (*accuracy)(void *ctx, int64_t case_id,
                     const struct bf_accuracy_row *rows, size_t n);
+    /* Inference cases: one row per device model (may be NULL). */
+    int (*devices)(void *ctx, int64_t case_id, const struct bf_device_row *rows,
+                   size_t n);
 };
+
+struct bf_devmodel;
+struct bf_devmodel_case;
+struct bf_probe;
 
 struct bf_runner_params {
     const struct bf_scenario *scenario;
     const struct bf_runner_sink *sink;
-    int threads_override;        /* >= 0 replaces every case's threads */
-    const char *cache_dir;       /* trained teachers; must exist (train) */
-    volatile sig_atomic_t *stop; /* may be NULL */
+    int threads_override;         /* >= 0 replaces every case's threads */
+    const char *cache_dir;        /* trained teachers; must exist (train) */
+    volatile sig_atomic_t *stop;  /* may be NULL */
+    struct bf_devmodel *devmodel; /* device rows per case; may be NULL */
+    struct bf_probe *probe;       /* this host's power sensor; may be NULL */
 };
 
 struct bf_runner_result {
@@ -92,6 +101,35 @@ struct bf_runner_result {
  */
 int bf_runner_case_end(const struct bf_runner_params *params, int64_t case_id,
                        const char *error, struct bf_runner_result *result);
+
+/*
+ * The power probe's window over a case's timed loop: begin just before
+ * the first timed request, end just after the last. Without a probe both
+ * do nothing and have is 0.
+ */
+struct bf_runner_power {
+    int have;
+    int64_t t0_ns;
+    double energy_mj; /* over the window (extrapolated when partial) */
+    double window_ms;
+    char method[512];          /* "measured:<probe> ..." */
+    unsigned char window[128]; /* struct bf_probe_window, opaque here */
+};
+void bf_runner_power_begin(const struct bf_runner_params *params,
+                           struct bf_runner_power *pw);
+void bf_runner_power_end(const struct bf_runner_params *params,
+                         struct bf_runner_power *pw);
+
+/*
+ * Hand the device rows of a case to the sink: dc describes the case's
+ * device and edge parts (its probe fields are filled from pw), rows its
+ * timed requests. Nothing when there is no device model, no devices sink
+ * or no request.
+ */
+int bf_runner_devices(const struct bf_runner_params *params, int64_t case_id,
+                      struct bf_devmodel_case *dc,
+                      const struct bf_runner_power *pw,
+                      const struct bf_sample_row *rows, size_t n);
 
 int bf_runner_run(const struct bf_runner_params *params,
                   struct bf_runner_result *result);

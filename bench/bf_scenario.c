@@ -99,6 +99,12 @@ enum key_index {
     K_EXIT_THRESHOLD,
     K_REQUEST_TIMEOUT_MS,
     K_INPUTS,
+    K_DEVICES,
+    K_DEVICE_OVERRIDES,
+    K_RADIO,
+    K_EDGE_DEVICE,
+    K_POWER_PROBE,
+    K_POWER_PROBE_RATE_HZ,
     K_COUNT
 };
 
@@ -722,6 +728,61 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                   .help = "split configurations: seeded synthetic images, or "
                           "the Fashion-MNIST test set in order (then top-1 "
                           "and top-5 are recorded)"},
+    [K_DEVICES] = {.name = "devices",
+                   .type = BF_KEY_STRING,
+                   .task = TASK_INFERENCE,
+                   .is_list = BF_KEY_LIST_VALUES,
+                   .unit = "",
+                   .def = "[jetson-nano-10w,raspberry-pi-4]",
+                   .choices = "",
+                   .help = "device profiles (scenarios/devices/NAME.yaml or a "
+                           "path) every case is modeled on; none: no device "
+                           "model"},
+    [K_DEVICE_OVERRIDES] = {.name = "device_overrides",
+                            .type = BF_KEY_STRING,
+                            .task = TASK_INFERENCE,
+                            .is_list = BF_KEY_LIST_VALUES,
+                            .unit = "",
+                            .def = "none",
+                            .choices = "",
+                            .help = "PROFILE:FIELD=VALUE replacing a profile's "
+                                    "number, e.g. "
+                                    "raspberry-pi-4:power.idle_mw=2100"},
+    [K_RADIO] = {.name = "radio",
+                 .type = BF_KEY_STRING,
+                 .task = TASK_INFERENCE,
+                 .unit = "",
+                 .def = "wifi",
+                 .choices = "",
+                 .help = "radio power preset of the device "
+                         "(scenarios/channels/NAME.yaml): wifi, lte"},
+    [K_EDGE_DEVICE] = {.name = "edge_device",
+                       .type = BF_KEY_STRING,
+                       .task = TASK_INFERENCE,
+                       .unit = "",
+                       .def = "host",
+                       .choices = "",
+                       .help = "server time as measured on this host (host), "
+                               "or modeled with an edge profile "
+                               "(edge-server)"},
+    [K_POWER_PROBE] = {.name = "power_probe",
+                       .type = BF_KEY_STRING,
+                       .task = TASK_INFERENCE,
+                       .unit = "",
+                       .def = "auto",
+                       .choices = "",
+                       .help = "power sensor of this host: auto, none, "
+                               "ina3221, hwmon, rapl (optionally :PATH), or "
+                               "command:CMD printing watts per line"},
+    [K_POWER_PROBE_RATE_HZ] = {.name = "power_probe_rate_hz",
+                               .type = BF_KEY_FLOAT,
+                               .task = TASK_INFERENCE,
+                               .unit = "Hz",
+                               .def = "100",
+                               .min = 1,
+                               .max = 10000,
+                               .choices = "",
+                               .help = "sampling rate of the power probe"},
 };
 
 /* One parsed value and the position of the node it came from. */
@@ -1798,6 +1859,24 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     sc->exit_threshold = p->slots[K_EXIT_THRESHOLD].v[0].f;
     sc->request_timeout_ms = (int64_t)p->slots[K_REQUEST_TIMEOUT_MS].v[0].i;
     copy_str(sc->inputs, sizeof(sc->inputs), p->slots[K_INPUTS].v[0].s);
+    q = &p->slots[K_DEVICES];
+    sc->n_devices = 0;
+    for (i = 0; i < q->n; i++)
+        if (strcmp(q->v[i].s, "none") != 0)
+            copy_str(sc->devices[sc->n_devices++], BF_SCENARIO_NAME_MAX,
+                     q->v[i].s);
+    q = &p->slots[K_DEVICE_OVERRIDES];
+    sc->n_device_overrides = 0;
+    for (i = 0; i < q->n; i++)
+        if (strcmp(q->v[i].s, "none") != 0)
+            copy_str(sc->device_overrides[sc->n_device_overrides++],
+                     BF_SCENARIO_NAME_MAX, q->v[i].s);
+    copy_str(sc->radio, sizeof(sc->radio), p->slots[K_RADIO].v[0].s);
+    copy_str(sc->edge_device, sizeof(sc->edge_device),
+             p->slots[K_EDGE_DEVICE].v[0].s);
+    copy_str(sc->power_probe, sizeof(sc->power_probe),
+             p->slots[K_POWER_PROBE].v[0].s);
+    sc->power_probe_rate_hz = p->slots[K_POWER_PROBE_RATE_HZ].v[0].f;
 }
 
 static void slots_free(struct parse *p)

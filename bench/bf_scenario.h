@@ -171,6 +171,16 @@ struct bf_scenario {
     double exit_threshold;                   /* spinn-split */
     int64_t request_timeout_ms;
     char inputs[16]; /* "synthetic" or "fashion-mnist" */
+    /* Device models: profile names or paths, in file order ("none"
+     * gives none), and PROFILE:FIELD=VALUE overrides. */
+    char devices[BF_SCENARIO_VALUES_MAX][BF_SCENARIO_NAME_MAX];
+    size_t n_devices;
+    char device_overrides[BF_SCENARIO_VALUES_MAX][BF_SCENARIO_NAME_MAX];
+    size_t n_device_overrides;
+    char radio[BF_SCENARIO_NAME_MAX];       /* radio power preset */
+    char edge_device[BF_SCENARIO_NAME_MAX]; /* "host": server time measured */
+    char power_probe[BF_SCENARIO_NAME_MAX]; /* bf_probe spec */
+    double power_probe_rate_hz;
 
     char *text; /* the file's bytes, NUL-terminated */
     size_t text_len;

@@ -42,6 +42,8 @@
 #include "bf_buf.h"
 #include "bf_proto.h"
 
+struct bf_layer_info;
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -122,6 +124,17 @@ int bf_split_device(struct bf_split *s, const uint8_t *pixels,
  */
 int bf_split_edge(struct bf_split *s, const struct bf_proto_request *req,
                   const uint8_t *payload, struct bf_proto_reply *reply);
+
+/*
+ * The layers of the device part (which_edge 0: stages 0..split with the
+ * exits the device runs; local: the whole model) or of the edge part
+ * (which_edge 1: the stages after the split; edge: the whole model), for
+ * device latency models. *layers is NULL with *n 0 when that part runs no
+ * layers (the null model, the device side of edge). Caller owns *layers,
+ * free with free().
+ */
+int bf_split_layers(struct bf_split *s, int which_edge,
+                    struct bf_layer_info **layers, size_t *n);
 
 /*
  * A seeded synthetic image for inputs without a data set: smooth gradients

@@ -236,8 +236,71 @@ static const char schema_v4[] =
     "-- Other devices sending to the same edge server meanwhile:\n"
     "ALTER TABLE cases ADD COLUMN background_clients INTEGER;\n";
 
+/*
+ * Schema version 5: device models. A case's requests as each device
+ * profile would run them, and the calibrations of the profiles.
+ */
+static const char schema_v5[] =
+    "-- Schema version 5: devices.\n"
+    "-- One row per inference case and device profile. Times are medians\n"
+    "-- over the case's requests (e2e also mean and p90); energies are\n"
+    "-- means per inference. latency_method and power_method say whether\n"
+    "-- each number is modeled (and with what) or measured (and by what).\n"
+    "CREATE TABLE device_results (\n"
+    "    case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+    "    device TEXT NOT NULL, -- profile name\n"
+    "    role TEXT NOT NULL, -- device\n"
+    "    latency_method TEXT NOT NULL,\n"
+    "    power_method TEXT NOT NULL,\n"
+    "    radio TEXT, -- radio power preset; NULL when nothing was sent\n"
+    "    requests INTEGER NOT NULL,\n"
+    "    host_head_ms REAL, -- measured on this host\n"
+    "    head_ms REAL, -- on the device\n"
+    "    encode_ms REAL, -- measured on this host\n"
+    "    transfer_ms REAL, -- uplink, propagation and reply, measured\n"
+    "    server_ms REAL, -- queue, decode and tail\n"
+    "    e2e_ms REAL,\n"
+    "    e2e_mean_ms REAL,\n"
+    "    e2e_p90_ms REAL,\n"
+    "    avg_power_mw REAL,\n"
+    "    avg_power_above_idle_mw REAL,\n"
+    "    energy_mj REAL,\n"
+    "    energy_above_idle_mj REAL,\n"
+    "    PRIMARY KEY (case_id, device)\n"
+    ") WITHOUT ROWID;\n"
+    "-- One row per `bfbench calibrate`: the fitted latency model.\n"
+    "CREATE TABLE calibrations (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    profile TEXT NOT NULL,\n"
+    "    profile_path TEXT NOT NULL,\n"
+    "    created_at TEXT NOT NULL, -- UTC ISO 8601\n"
+    "    form TEXT NOT NULL, -- roofline | additive\n"
+    "    conv_gmacs REAL NOT NULL,\n"
+    "    grouped_gmacs REAL NOT NULL,\n"
+    "    linear_gmacs REAL NOT NULL,\n"
+    "    bandwidth_gbs REAL NOT NULL,\n"
+    "    layer_overhead_us REAL NOT NULL,\n"
+    "    fitted TEXT NOT NULL, -- the parameters fitted, comma-separated\n"
+    "    fit_rms_pct REAL, -- relative residuals of the fit\n"
+    "    loo_mean_abs_pct REAL, -- leave-one-out, NULL under 2 points\n"
+    "    loo_max_abs_pct REAL\n"
+    ");\n"
+    "CREATE TABLE calibration_points (\n"
+    "    calibration_id INTEGER NOT NULL REFERENCES calibrations(id),\n"
+    "    seq INTEGER NOT NULL,\n"
+    "    model TEXT NOT NULL,\n"
+    "    input_px INTEGER NOT NULL,\n"
+    "    macs INTEGER NOT NULL,\n"
+    "    layers INTEGER NOT NULL,\n"
+    "    measured_ms REAL NOT NULL, -- published, or measured here\n"
+    "    method TEXT NOT NULL, -- the source, or measured:host\n"
+    "    predicted_ms REAL NOT NULL, -- by the fit to every point\n"
+    "    loo_ms REAL, -- by the fit to the others\n"
+    "    PRIMARY KEY (calibration_id, seq)\n"
+    ") WITHOUT ROWID;\n";
+
 static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3,
-                                           schema_v4};
+                                           schema_v4, schema_v5};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,
@@ -333,6 +396,24 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "compression_vs_jpeg, element_ratio, method, offload_fraction, "         \
       "device_macs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "    \
       "?12, ?13, ?14, ?15, ?16, ?17)")                                         \
+    X(device_insert,                                                           \
+      "INSERT INTO device_results (case_id, device, role, latency_method, "    \
+      "power_method, radio, requests, host_head_ms, head_ms, encode_ms, "      \
+      "transfer_ms, server_ms, e2e_ms, e2e_mean_ms, e2e_p90_ms, "              \
+      "avg_power_mw, avg_power_above_idle_mw, energy_mj, "                     \
+      "energy_above_idle_mj) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "     \
+      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)")                     \
+    X(devices_run,                                                             \
+      "SELECT r.id, c.case_index, c.config, c.model, c.link_rate_mbps, "       \
+      "c.bottleneck_channels, d.device, d.role, d.latency_method, "            \
+      "d.power_method, d.radio, d.requests, d.host_head_ms, d.head_ms, "       \
+      "d.encode_ms, d.transfer_ms, d.server_ms, d.e2e_ms, d.e2e_mean_ms, "     \
+      "d.e2e_p90_ms, d.avg_power_mw, d.avg_power_above_idle_mw, "              \
+      "d.energy_mj, d.energy_above_idle_mj, c.background_clients, c.status "   \
+      "FROM "                                                                  \
+      "device_results d JOIN cases c ON c.id = d.case_id JOIN runs r ON "      \
+      "r.id = c.run_id WHERE (?1 = 0 OR r.id = ?1) ORDER BY r.id, "            \
+      "c.case_index, c.id, d.device")                                          \
     X(last_run, "SELECT max(id) FROM runs")                                    \
     X(count_samples, "SELECT count(*) FROM samples WHERE case_id = ?1")        \
     X(results_all, RESULT_COLUMNS RESULT_ORDER)                                \
@@ -632,8 +713,8 @@ int bf_store_open(const char *path, struct bf_store **out)
     }
     sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
 
-    /* Read the version before changing anything, so that a foreign file or
-     * a newer DB is refused untouched. */
+    /* Read the version before changing anything, so that a foreign file
+     * or a newer DB is refused untouched. */
     rc = read_user_version(store, &version);
     if (rc)
         goto out_close;
@@ -644,9 +725,9 @@ int bf_store_open(const char *path, struct bf_store **out)
     rc = configure(store);
     if (rc)
         goto out_close;
-    /* Only a new or older DB needs the write lock that changing the schema
-     * takes; a report opening a current DB that a run is writing does not
-     * wait. */
+    /* Only a new or older DB needs the write lock that changing the
+     * schema takes; a report opening a current DB that a run is writing
+     * does not wait. */
     if (version != BF_STORE_SCHEMA_VERSION) {
         rc = migrate(store);
         if (rc)
@@ -757,8 +838,9 @@ static int bind_count_or_null(sqlite3_stmt *stmt, int idx, int64_t v)
     return sqlite3_bind_int64(stmt, idx, v);
 }
 
-/* The training fields of a case row: -1 and 0 mean not recorded, any other
- * negative number (and a freeze_encoder other than -1, 0, 1) is a bug. */
+/* The training fields of a case row: -1 and 0 mean not recorded, any
+ * other negative number (and a freeze_encoder other than -1, 0, 1) is a
+ * bug. */
 static int check_case_row(const struct bf_store *store, int64_t run_id,
                           const struct bf_case_row *row)
 {
@@ -820,8 +902,8 @@ int bf_store_case_begin(struct bf_store *store, int64_t run_id,
     rc = rc ? rc : sqlite3_bind_int64(st, 16, row->macs);
     rc = rc ? rc : bind_text(st, 17, now);
     rc = rc ? rc : bind_text_or_null(st, 18, row->strategy);
-    /* Without a strategy nothing was trained: the 0 of an unset field would
-     * read as "encoder not frozen". */
+    /* Without a strategy nothing was trained: the 0 of an unset field
+     * would read as "encoder not frozen". */
     if (trained && row->freeze_encoder >= 0)
         rc = rc ? rc : sqlite3_bind_int(st, 19, row->freeze_encoder);
     else
@@ -1098,8 +1180,8 @@ out_rollback:
     return rc;
 }
 
-/* Whether an optional size of an accuracy row is recorded: -1 and NaN mean
- * n/a. */
+/* Whether an optional size of an accuracy row is recorded: -1 and NaN
+ * mean n/a. */
 static int known(double v)
 {
     return !isnan(v) && v != -1;
@@ -1447,5 +1529,207 @@ int bf_store_count_samples(struct bf_store *store, int64_t case_id,
     rc = 0;
 out_reset:
     stmt_done(st);
+    return rc;
+}
+
+/* Devices */
+
+int bf_store_add_devices(struct bf_store *store, int64_t case_id,
+                         const struct bf_device_row *rows, size_t n)
+{
+    sqlite3_stmt *st = store->device_insert;
+    char what[64];
+    size_t i;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    if (!rows)
+        return bf_err_set(BF_EINVAL, "case %lld: %zu device rows but no rows",
+                          (long long)case_id, n);
+    snprintf(what, sizeof(what), "devices of case %lld", (long long)case_id);
+    rc = tx_begin(store, what);
+    if (rc)
+        return rc;
+    for (i = 0; i < n; i++) {
+        const struct bf_device_row *r = &rows[i];
+        const double nums[] = {r->host_head_ms, r->head_ms,
+                               r->encode_ms,    r->transfer_ms,
+                               r->server_ms,    r->e2e_ms,
+                               r->e2e_mean_ms,  r->e2e_p90_ms,
+                               r->avg_power_mw, r->avg_power_above_idle_mw,
+                               r->energy_mj,    r->energy_above_idle_mj};
+
+        if (!r->device || !r->device[0] || !r->role || !r->latency_method ||
+            !r->power_method || r->requests < 0) {
+            rc = bf_err_set(BF_EINVAL,
+                            "case %lld: device row %zu lacks its device, "
+                            "role or methods",
+                            (long long)case_id, i);
+            goto out_rollback;
+        }
+        rc = sqlite3_bind_int64(st, 1, case_id);
+        rc = rc ? rc : bind_text(st, 2, r->device);
+        rc = rc ? rc : bind_text(st, 3, r->role);
+        rc = rc ? rc : bind_text(st, 4, r->latency_method);
+        rc = rc ? rc : bind_text(st, 5, r->power_method);
+        rc = rc ? rc : bind_text_or_null(st, 6, r->radio);
+        rc = rc ? rc : sqlite3_bind_int64(st, 7, r->requests);
+        for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
+            rc = rc ? rc : bind_real(st, 8 + (int)k, nums[k]);
+        rc = rc ? rc : step_done(st);
+        if (rc != SQLITE_OK) {
+            rc = db_fail(store, "inserting device '%s' of case %lld", r->device,
+                         (long long)case_id);
+            goto out_rollback;
+        }
+    }
+    rc = tx_commit(store, what);
+    if (rc)
+        goto out_rollback;
+    return 0;
+
+out_rollback:
+    stmt_done(st);
+    tx_rollback(store);
+    return rc;
+}
+
+int bf_store_each_device(struct bf_store *store, int64_t run_id,
+                         int (*fn)(const struct bf_device_view *view,
+                                   void *ctx),
+                         void *ctx)
+{
+    sqlite3_stmt *st = store->devices_run;
+    struct bf_device_view v;
+    int rc = 0, step;
+
+    if (run_id < 0)
+        return bf_err_set(BF_EINVAL, "run id %lld is negative",
+                          (long long)run_id);
+    if (sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK) {
+        rc = db_fail(store, "selecting the devices of run %lld",
+                     (long long)run_id);
+        goto out_reset;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&v, 0, sizeof(v));
+        v.run_id = sqlite3_column_int64(st, 0);
+        v.case_index = sqlite3_column_int(st, 1);
+        v.config = column_text(st, 2);
+        v.model = column_text(st, 3);
+        v.link_rate_mbps = column_real(st, 4);
+        v.bottleneck_channels = (int)column_int64_or(st, 5, 0);
+        v.row.device = column_text(st, 6);
+        v.row.role = column_text(st, 7);
+        v.row.latency_method = column_text(st, 8);
+        v.row.power_method = column_text(st, 9);
+        v.row.radio = column_text(st, 10);
+        v.row.requests = sqlite3_column_int64(st, 11);
+        v.row.host_head_ms = column_real(st, 12);
+        v.row.head_ms = column_real(st, 13);
+        v.row.encode_ms = column_real(st, 14);
+        v.row.transfer_ms = column_real(st, 15);
+        v.row.server_ms = column_real(st, 16);
+        v.row.e2e_ms = column_real(st, 17);
+        v.row.e2e_mean_ms = column_real(st, 18);
+        v.row.e2e_p90_ms = column_real(st, 19);
+        v.row.avg_power_mw = column_real(st, 20);
+        v.row.avg_power_above_idle_mw = column_real(st, 21);
+        v.row.energy_mj = column_real(st, 22);
+        v.row.energy_above_idle_mj = column_real(st, 23);
+        v.background_clients = (int)column_int64_or(st, 24, 0);
+        v.case_status = column_text(st, 25);
+        rc = fn(&v, ctx);
+        if (rc)
+            goto out_reset;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_fail(store, "reading device results");
+out_reset:
+    stmt_done(st);
+    return rc;
+}
+
+int bf_store_add_calibration(struct bf_store *store,
+                             const struct bf_calibration_row *cal,
+                             const struct bf_calibration_point_row *points,
+                             size_t n, int64_t *id)
+{
+    static const char cal_sql[] =
+        "INSERT INTO calibrations (profile, profile_path, created_at, "
+        "form, "
+        "conv_gmacs, grouped_gmacs, linear_gmacs, bandwidth_gbs, "
+        "layer_overhead_us, fitted, fit_rms_pct, loo_mean_abs_pct, "
+        "loo_max_abs_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, "
+        "?11, ?12, ?13)";
+    static const char pt_sql[] =
+        "INSERT INTO calibration_points (calibration_id, seq, model, "
+        "input_px, macs, layers, measured_ms, method, predicted_ms, "
+        "loo_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    sqlite3_stmt *st = NULL;
+    char now[32];
+    size_t i;
+    int rc, k;
+
+    if (!store || !cal || (n && !points) || !id)
+        return bf_err_set(BF_EINVAL, "bf_store_add_calibration: NULL");
+    rc = tx_begin(store, "calibration");
+    if (rc)
+        return rc;
+    bf_clock_utc_iso(now, sizeof(now));
+    rc = sqlite3_prepare_v2(store->db, cal_sql, -1, &st, NULL);
+    rc = rc ? rc : bind_text(st, 1, cal->profile);
+    rc = rc ? rc : bind_text(st, 2, cal->profile_path);
+    rc = rc ? rc : bind_text(st, 3, now);
+    rc = rc ? rc : bind_text(st, 4, cal->form);
+    for (k = 0; k < 5; k++)
+        rc = rc ? rc : sqlite3_bind_double(st, 5 + k, cal->value[k]);
+    rc = rc ? rc : bind_text(st, 10, cal->fitted);
+    rc = rc ? rc : bind_real(st, 11, cal->fit_rms_pct);
+    rc = rc ? rc : bind_real(st, 12, cal->loo_mean_abs_pct);
+    rc = rc ? rc : bind_real(st, 13, cal->loo_max_abs_pct);
+    rc = rc ? rc : step_done(st);
+    if (rc != SQLITE_OK) {
+        rc = db_fail(store, "inserting the calibration of %s", cal->profile);
+        goto out_rollback;
+    }
+    *id = sqlite3_last_insert_rowid(store->db);
+    sqlite3_finalize(st);
+    st = NULL;
+    rc = sqlite3_prepare_v2(store->db, pt_sql, -1, &st, NULL);
+    for (i = 0; i < n && rc == SQLITE_OK; i++) {
+        const struct bf_calibration_point_row *p = &points[i];
+
+        sqlite3_reset(st);
+        rc = sqlite3_bind_int64(st, 1, *id);
+        rc = rc ? rc : sqlite3_bind_int64(st, 2, (int64_t)i);
+        rc = rc ? rc : bind_text(st, 3, p->model);
+        rc = rc ? rc : sqlite3_bind_int(st, 4, p->input_px);
+        rc = rc ? rc : sqlite3_bind_int64(st, 5, p->macs);
+        rc = rc ? rc : sqlite3_bind_int64(st, 6, p->layers);
+        rc = rc ? rc : sqlite3_bind_double(st, 7, p->measured_ms);
+        rc = rc ? rc : bind_text(st, 8, p->method);
+        rc = rc ? rc : sqlite3_bind_double(st, 9, p->predicted_ms);
+        rc = rc ? rc : bind_real(st, 10, p->loo_ms);
+        rc = rc ? rc : step_done(st);
+    }
+    if (rc != SQLITE_OK) {
+        rc = db_fail(store, "inserting the calibration points of %s",
+                     cal->profile);
+        goto out_rollback;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    rc = tx_commit(store, "calibration");
+    if (rc)
+        goto out_rollback;
+    return 0;
+
+out_rollback:
+    sqlite3_finalize(st);
+    tx_rollback(store);
     return rc;
 }

@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 4
+#define BF_STORE_SCHEMA_VERSION 5
 
 struct bf_store;
 
@@ -202,6 +202,63 @@ int bf_store_each_accuracy(struct bf_store *store, int64_t run_id,
                            int (*fn)(const struct bf_accuracy_view *view,
                                      void *ctx),
                            void *ctx);
+
+/* Device rows of a case (schema version 5), in one transaction. */
+int bf_store_add_devices(struct bf_store *store, int64_t case_id,
+                         const struct bf_device_row *rows, size_t n);
+
+/* A device row with its case's context, as reports read it; SQL NULL
+ * reads as NaN for numbers and "" for strings. */
+struct bf_device_view {
+    int64_t run_id;
+    int case_index;
+    const char *config;
+    const char *model;
+    double link_rate_mbps; /* NaN: not emulated */
+    int bottleneck_channels;
+    int background_clients;
+    const char *case_status;
+    struct bf_device_row row;
+};
+
+/*
+ * Call fn for every device row of run_id (every run when 0), ordered by
+ * run, case index and device. Strings are borrowed for the callback; a
+ * nonzero return stops the walk and is returned.
+ */
+int bf_store_each_device(struct bf_store *store, int64_t run_id,
+                         int (*fn)(const struct bf_device_view *view,
+                                   void *ctx),
+                         void *ctx);
+
+/* A calibration of a device profile and its points. */
+struct bf_calibration_row {
+    const char *profile;
+    const char *profile_path;
+    const char *form;   /* "roofline" */
+    double value[5];    /* conv, grouped, linear GMAC/s, GB/s, us */
+    const char *fitted; /* "conv_gmacs,bandwidth_gbs" */
+    double fit_rms_pct;
+    double loo_mean_abs_pct; /* NaN: n/a */
+    double loo_max_abs_pct;
+};
+
+struct bf_calibration_point_row {
+    const char *model;
+    int input_px;
+    int64_t macs;
+    int64_t layers;
+    double measured_ms;
+    const char *method; /* the source, or "measured:host" */
+    double predicted_ms;
+    double loo_ms; /* NaN: n/a */
+};
+
+/* Store a calibration and its points in one transaction; *id its id. */
+int bf_store_add_calibration(struct bf_store *store,
+                             const struct bf_calibration_row *cal,
+                             const struct bf_calibration_point_row *points,
+                             size_t n, int64_t *id);
 
 /* Number of sample rows stored for a case (tests, reports). */
 int bf_store_count_samples(struct bf_store *store, int64_t case_id,

@@ -434,11 +434,15 @@ bf_model_inject_bottleneck(bf_model *model,
         if (!model || !params)
             return bf_err_set(BF_EINVAL,
                               "bf_model_inject_bottleneck: NULL argument");
+        // The bottleneck is defined for the paper's ResNet and DenseNet
+        // teachers and the small family; MobileNetV2, AlexNet, VGG and
+        // SqueezeNet have none.
         const std::string family = model->spec.family;
-        if (family == "mobilenet")
+        if (family != "resnet" && family != "densenet" && family != "mini")
             return bf_err_set(BF_EUNSUPPORTED,
                               "%s: no BottleFit bottleneck is defined for "
-                              "the %s family",
+                              "the %s family (only resnet, densenet and "
+                              "mini)",
                               model->spec.name, family.c_str());
         try {
             bfzoo::inject_bottleneck(*model->net, family,
@@ -526,6 +530,73 @@ extern "C" int bf_model_describe_exits(bf_model *model, int64_t in_h,
         if (was_training)
             net.train();
         *count = static_cast<int>(net.exits.size());
+        return 0;
+    });
+}
+
+extern "C" int bf_model_layers(bf_model *model, int64_t in_h, int64_t in_w,
+                               int first, int last,
+                               struct bf_layer_info *layers, int max,
+                               int *count)
+{
+    return guarded("bf_model_layers", [&] {
+        if (!model || !count || (!layers && max != 0))
+            return bf_err_set(BF_EINVAL, "bf_model_layers: NULL argument");
+        auto &net = *model->net;
+        int n = static_cast<int>(net.stages.size());
+        if (first < 0 || last >= n || first > last)
+            return bf_err_set(BF_ERANGE,
+                              "stage range %d..%d invalid for %s (0..%d)",
+                              first, last, model->spec.name, n - 1);
+        if (in_h < 1 || in_w < 1 || in_h > 8192 || in_w > 8192)
+            return bf_err_set(BF_ERANGE, "input size %ldx%ld outside 1..8192",
+                              static_cast<long>(in_h), static_cast<long>(in_w));
+        bool was_training = net.is_training();
+        net.eval();
+        torch::NoGradGuard no_grad;
+        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w});
+        std::vector<bfzoo::LayerRec> recs;
+        std::vector<int> rec_stage;
+        for (int i = 0; i <= last; i++) {
+            const auto &st = net.stages[static_cast<size_t>(i)];
+            bfzoo::MacCounter counter(i >= first ? &recs : nullptr);
+            try {
+                y = st.plain(y);
+                for (size_t e = 0; e < net.exits.size(); e++)
+                    if (net.exit_after[e] == i)
+                        net.exits[e].plain(y);
+            } catch (const c10::Error &e) {
+                if (was_training)
+                    net.train();
+                return bf_err_set(BF_ESHAPE,
+                                  "%s: input %ldx%ld too small at stage '%s': "
+                                  "%s",
+                                  model->spec.name, static_cast<long>(in_h),
+                                  static_cast<long>(in_w), st.name.c_str(),
+                                  e.what_without_backtrace());
+            }
+            rec_stage.resize(recs.size(), i);
+        }
+        if (was_training)
+            net.train();
+        int total = static_cast<int>(recs.size());
+        *count = total;
+        if (!layers)
+            return 0;
+        if (max < total)
+            return bf_err_set(BF_ERANGE,
+                              "%s has %d layers in stages %d..%d, "
+                              "room for %d",
+                              model->spec.name, total, first, last, max);
+        for (int i = 0; i < total; i++) {
+            const bfzoo::LayerRec &r = recs[static_cast<size_t>(i)];
+            layers[i].kind = r.kind;
+            layers[i].stage = rec_stage[static_cast<size_t>(i)];
+            layers[i].macs = r.macs;
+            layers[i].params = r.params;
+            layers[i].in_elems = r.in_elems;
+            layers[i].out_elems = r.out_elems;
+        }
         return 0;
     });
 }

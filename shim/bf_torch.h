@@ -137,6 +137,40 @@ struct bf_stage_info {
 int bf_model_describe(bf_model *model, int64_t in_h, int64_t in_w,
                       struct bf_stage_info *stages, int max, int *count);
 
+/*
+ * Layers, for device latency models. Every convolution, grouped or
+ * depthwise convolution and linear layer a forward runs, in order, with its
+ * work for one image. Element counts are of the layer's input and output
+ * tensors; the bytes a layer moves are 4 x (in + out + params) in fp32.
+ * BatchNorm, activations, pooling, additions and concatenations are not
+ * listed: a model of them scales with the listed layers' traffic.
+ */
+enum bf_layer_kind {
+    BF_LAYER_CONV = 0,         /* dense convolution (groups == 1) */
+    BF_LAYER_CONV_GROUPED = 1, /* grouped or depthwise convolution */
+    BF_LAYER_LINEAR = 2,       /* fully connected */
+};
+#define BF_LAYER_KINDS 3
+
+struct bf_layer_info {
+    int kind; /* enum bf_layer_kind */
+    int stage;
+    int64_t macs;
+    int64_t params;
+    int64_t in_elems;
+    int64_t out_elems;
+};
+
+/*
+ * The layers of stages first..last (and of any attached exit whose stage
+ * is in that range, as the device runs it) for an input of in_h x in_w.
+ * With layers NULL only *count is set; otherwise layers must hold max
+ * entries (BF_ERANGE when fewer than *count).
+ */
+int bf_model_layers(bf_model *model, int64_t in_h, int64_t in_w, int first,
+                    int last, struct bf_layer_info *layers, int max,
+                    int *count);
+
 /* Total number of parameters (not buffers), as torchvision counts them. */
 int bf_model_param_count(const bf_model *model, int64_t *count);
 

@@ -169,6 +169,12 @@ static void test_scenario_keys_table_order(void **state)
         {"exit_threshold", "inference"},
         {"request_timeout_ms", "inference"},
         {"inputs", "inference"},
+        {"devices", "inference"},
+        {"device_overrides", "inference"},
+        {"radio", "inference"},
+        {"edge_device", "inference"},
+        {"power_probe", "inference"},
+        {"power_probe_rate_hz", "inference"},
     };
     const struct bf_scenario_key *keys;
     size_t count, i;
@@ -187,7 +193,7 @@ static void test_scenario_keys_table_order(void **state)
                         (i >= 20 && i <= 23) ||
                         strcmp(keys[i].name, "link_rate_mbps") == 0 ||
                         strcmp(keys[i].name, "background_clients") == 0);
-        assert_int_equal(count, 65);
+        assert_int_equal(count, 71);
     }
     assert_true(keys[3].required);
     assert_int_equal(keys[3].is_list, BF_KEY_LIST_CASES);

@@ -1,0 +1,597 @@
+/* bf_devmodel: device models applied to cases, calibration. */
+#define _POSIX_C_SOURCE 200809L
+#include "bf_devmodel.h"
+
+#include "bf_clock.h"
+#include "bf_err.h"
+#include "bf_stats.h"
+#include "bf_torch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define METHOD_MAX 1536
+
+struct dev {
+    struct bf_device_profile *profile;
+    struct bf_device_latency fit;
+    int here;
+    char latency_method[METHOD_MAX];
+    char power_method[METHOD_MAX];
+};
+
+struct bf_devmodel {
+    struct dev *devs;
+    size_t n_devs;
+    struct bf_radio radio;
+    struct bf_device_profile *edge; /* NULL: server time as measured */
+    struct bf_device_latency edge_fit;
+    char power_method_case[METHOD_MAX];
+    /* Per-request scratch, grown as needed. */
+    double *scratch[6];
+    size_t scratch_n;
+};
+
+/* Architecture layers */
+
+int bf_devmodel_arch_layers(const char *arch, int input_px,
+                            struct bf_layer_info **layers, size_t *n)
+{
+    struct bf_model_params mp = {.arch = arch, .seed = 1};
+    struct bf_layer_info *out = NULL;
+    struct bf_arch_info ai;
+    bf_model *model = NULL;
+    int n_stages = 0, count = 0, threads = 0, rc;
+    int64_t px;
+
+    if (!arch || !layers || !n)
+        return bf_err_set(BF_EINVAL, "bf_devmodel_arch_layers: NULL");
+    *layers = NULL;
+    *n = 0;
+    rc = bf_arch_find(arch, &ai);
+    if (rc)
+        return rc;
+    /* One image's shapes: a single thread is quickest and immune to
+     * OpenMP spinning on a loaded host. */
+    if (bf_torch_get_threads(&threads) || bf_torch_set_threads(1))
+        threads = 0;
+    rc = bf_model_create(&mp, &model);
+    if (rc)
+        goto out_threads;
+    rc = bf_model_stage_count(model, &n_stages);
+    if (rc)
+        goto out_model;
+    px = input_px > 0 ? input_px : ai.native_size_px;
+    rc = bf_model_layers(model, px, px, 0, n_stages - 1, NULL, 0, &count);
+    if (rc)
+        goto out_model;
+    out = calloc((size_t)(count ? count : 1), sizeof(*out));
+    if (!out) {
+        rc = bf_err_set(BF_ENOMEM, "%s: layer list", arch);
+        goto out_model;
+    }
+    rc = bf_model_layers(model, px, px, 0, n_stages - 1, out, count, &count);
+    if (rc) {
+        free(out);
+        goto out_model;
+    }
+    *layers = out;
+    *n = (size_t)count;
+out_model:
+    bf_model_free(model);
+out_threads:
+    if (threads > 0)
+        bf_torch_set_threads(threads);
+    return rc;
+}
+
+/* The board's model string ("" when there is none). */
+static void board_model(char *out, size_t size)
+{
+    FILE *f = fopen("/proc/device-tree/model", "rb");
+    size_t n = 0;
+
+    out[0] = '\0';
+    if (!f)
+        return;
+    n = fread(out, 1, size - 1, f);
+    fclose(f);
+    out[n] = '\0';
+}
+
+int bf_devmodel_is_here(const struct bf_device_profile *profile)
+{
+    char board[256];
+
+    if (!profile || !profile->detect[0])
+        return 0;
+    if (strcmp(profile->detect, "*") == 0)
+        return 1;
+    board_model(board, sizeof(board));
+    return board[0] && strstr(board, profile->detect) != NULL;
+}
+
+/* Cached layer lists of the calibration architectures, for one open. */
+struct arch_cache {
+    char arch[BF_DEVICE_NAME_MAX];
+    int px;
+    struct bf_layer_info *layers;
+    size_t n;
+};
+
+static int cached_layers(struct arch_cache *cache, size_t *n_cache, size_t max,
+                         const char *arch, int px,
+                         const struct bf_layer_info **layers, size_t *n)
+{
+    struct arch_cache *c;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < *n_cache; i++)
+        if (cache[i].px == px && strcmp(cache[i].arch, arch) == 0) {
+            *layers = cache[i].layers;
+            *n = cache[i].n;
+            return 0;
+        }
+    if (*n_cache == max)
+        return bf_err_set(BF_ERANGE, "too many calibration architectures");
+    c = &cache[*n_cache];
+    rc = bf_devmodel_arch_layers(arch, px, &c->layers, &c->n);
+    if (rc)
+        return bf_err_prefix(rc, "calibration point %s at %d px: ", arch, px);
+    snprintf(c->arch, sizeof(c->arch), "%s", arch);
+    c->px = px;
+    (*n_cache)++;
+    *layers = c->layers;
+    *n = c->n;
+    return 0;
+}
+
+/* Fit profile to its published points (measure points are skipped). */
+static int fit_published(const struct bf_device_profile *p,
+                         struct arch_cache *cache, size_t *n_cache,
+                         size_t cache_max, struct bf_device_latency *fit,
+                         size_t *n_used)
+{
+    struct bf_device_sample s[BF_DEVICE_POINTS_MAX];
+    size_t i, k = 0;
+    int rc;
+
+    for (i = 0; i < p->n_points; i++) {
+        if (p->points[i].measure)
+            continue;
+        rc = cached_layers(cache, n_cache, cache_max, p->points[i].model,
+                           p->points[i].input_px, &s[k].layers, &s[k].n_layers);
+        if (rc)
+            return bf_err_prefix(rc, "%s: ", p->path);
+        s[k].measured_ms = p->points[i].latency_ms;
+        k++;
+    }
+    *n_used = k;
+    rc = bf_device_fit(&p->latency, s, k, fit);
+    if (rc)
+        return bf_err_prefix(rc, "%s: ", p->path);
+    return 0;
+}
+
+static const char *form_name(int form)
+{
+    return form == BF_DEVICE_ADDITIVE ? "additive" : "roofline";
+}
+
+static void describe_latency(struct dev *d, size_t n_used)
+{
+    const struct bf_device_profile *p = d->profile;
+
+    if (d->here)
+        snprintf(d->latency_method, sizeof(d->latency_method),
+                 "measured:host:CLOCK_MONOTONIC (this machine is %s)", p->name);
+    else if (n_used && p->latency.fit_mask)
+        snprintf(d->latency_method, sizeof(d->latency_method),
+                 "modeled:%s per-layer model fitted to %zu published "
+                 "latencies (%s)",
+                 form_name(p->latency.form), n_used, p->path);
+    else
+        snprintf(d->latency_method, sizeof(d->latency_method),
+                 "modeled:%s per-layer model with the profile's numbers, "
+                 "not fitted (%s)",
+                 form_name(p->latency.form), p->path);
+}
+
+static int open_dirs(const struct bf_devmodel_params *params, const char *sub,
+                     char (*buf)[1024], const char **dirs, size_t max)
+{
+    size_t i, n = params ? params->n_dirs : 0;
+
+    if (n > max)
+        n = max;
+    for (i = 0; i < n; i++) {
+        snprintf(buf[i], sizeof(buf[i]), "%s/%s", params->dirs[i], sub);
+        dirs[i] = buf[i];
+    }
+    return (int)n;
+}
+
+#define DIRS_MAX 4
+#define CACHE_MAX 64
+
+int bf_devmodel_open(const struct bf_scenario *sc,
+                     const struct bf_devmodel_params *params,
+                     struct bf_devmodel **out)
+{
+    char dbuf[DIRS_MAX][1024], cbuf[DIRS_MAX][1024];
+    const char *ddirs[DIRS_MAX], *cdirs[DIRS_MAX];
+    struct arch_cache cache[CACHE_MAX];
+    size_t n_cache = 0, i, j;
+    struct bf_devmodel *dm;
+    int nd, nc, rc = 0;
+
+    if (!sc || !out)
+        return bf_err_set(BF_EINVAL, "bf_devmodel_open: NULL argument");
+    *out = NULL;
+    if (sc->n_devices == 0)
+        return 0;
+    nd = open_dirs(params, "devices", dbuf, ddirs, DIRS_MAX);
+    nc = open_dirs(params, "channels", cbuf, cdirs, DIRS_MAX);
+    dm = calloc(1, sizeof(*dm));
+    if (!dm)
+        return bf_err_set(BF_ENOMEM, "device models: out of memory");
+    dm->devs = calloc(sc->n_devices, sizeof(*dm->devs));
+    if (!dm->devs) {
+        free(dm);
+        return bf_err_set(BF_ENOMEM, "device models: out of memory");
+    }
+    for (i = 0; i < sc->n_devices && !rc; i++) {
+        struct dev *d = &dm->devs[i];
+
+        rc = bf_device_profile_open(sc->devices[i], ddirs, (size_t)nd,
+                                    &d->profile);
+        if (rc)
+            break;
+        dm->n_devs++;
+        if (strcmp(d->profile->role, "device") != 0)
+            rc = bf_err_set(BF_EINVAL,
+                            "%s: role '%s' in devices (an edge profile "
+                            "belongs in edge_device)",
+                            d->profile->path, d->profile->role);
+    }
+    /* Every override names a listed profile, and applies. */
+    for (j = 0; j < sc->n_device_overrides && !rc; j++) {
+        const char *o = sc->device_overrides[j];
+        int matched = 0;
+
+        for (i = 0; i < dm->n_devs && !rc; i++) {
+            size_t len = strlen(dm->devs[i].profile->name);
+
+            if (strncmp(o, dm->devs[i].profile->name, len) == 0 &&
+                o[len] == ':')
+                matched = 1;
+            rc = bf_device_profile_override(dm->devs[i].profile, o);
+        }
+        if (!rc && !matched)
+            rc = bf_err_set(BF_EINVAL,
+                            "device override '%s': no such profile in "
+                            "devices",
+                            o);
+    }
+    if (!rc)
+        rc = bf_radio_open(sc->radio, cdirs, (size_t)nc, &dm->radio);
+    if (!rc && strcmp(sc->edge_device, "host") != 0) {
+        size_t used;
+
+        rc = bf_device_profile_open(sc->edge_device, ddirs, (size_t)nd,
+                                    &dm->edge);
+        if (!rc)
+            rc = fit_published(dm->edge, cache, &n_cache, CACHE_MAX,
+                               &dm->edge_fit, &used);
+    }
+    for (i = 0; i < dm->n_devs && !rc; i++) {
+        struct dev *d = &dm->devs[i];
+        size_t used = 0;
+
+        d->here = bf_devmodel_is_here(d->profile);
+        rc = fit_published(d->profile, cache, &n_cache, CACHE_MAX, &d->fit,
+                           &used);
+        describe_latency(d, used);
+        snprintf(d->power_method, sizeof(d->power_method),
+                 "modeled:power states of %s (idle %.0f mW, compute %.0f "
+                 "mW), radio %s",
+                 d->profile->name, d->profile->power.idle_mw,
+                 d->profile->power.compute_mw, dm->radio.name);
+    }
+    for (i = 0; i < n_cache; i++)
+        free(cache[i].layers);
+    if (rc) {
+        bf_devmodel_close(dm);
+        return rc;
+    }
+    *out = dm;
+    return 0;
+}
+
+void bf_devmodel_close(struct bf_devmodel *dm)
+{
+    size_t i;
+
+    if (!dm)
+        return;
+    for (i = 0; i < dm->n_devs; i++)
+        bf_device_profile_free(dm->devs[i].profile);
+    free(dm->devs);
+    bf_device_profile_free(dm->edge);
+    for (i = 0; i < sizeof(dm->scratch) / sizeof(dm->scratch[0]); i++)
+        free(dm->scratch[i]);
+    free(dm);
+}
+
+size_t bf_devmodel_count(const struct bf_devmodel *dm)
+{
+    return dm ? dm->n_devs : 0;
+}
+
+/* Per case */
+
+static int grow(struct bf_devmodel *dm, size_t n)
+{
+    size_t i;
+
+    if (n <= dm->scratch_n)
+        return 0;
+    for (i = 0; i < sizeof(dm->scratch) / sizeof(dm->scratch[0]); i++) {
+        double *p = realloc(dm->scratch[i], n * sizeof(double));
+
+        if (!p)
+            return bf_err_set(BF_ENOMEM, "device rows: %zu requests", n);
+        dm->scratch[i] = p;
+    }
+    dm->scratch_n = n;
+    return 0;
+}
+
+static double ns_ms(int64_t ns)
+{
+    return ns >= 0 ? (double)ns / 1e6 : 0;
+}
+
+/* Median of the first n values (reorders them); NaN for none. */
+static double median(double *v, size_t n)
+{
+    struct bf_stats st;
+
+    if (n == 0 || bf_stats_compute(v, n, &st))
+        return NAN;
+    return st.p50;
+}
+
+int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
+                     const struct bf_sample_row *samples, size_t n,
+                     struct bf_device_row *rows)
+{
+    size_t d, i;
+    int rc;
+
+    if (!dm || !c || !rows || (n && !samples))
+        return bf_err_set(BF_EINVAL, "bf_devmodel_case: NULL argument");
+    rc = grow(dm, n ? n : 1);
+    if (rc)
+        return rc;
+    for (d = 0; d < dm->n_devs; d++) {
+        struct dev *dv = &dm->devs[d];
+        const struct bf_device_profile *p = dv->profile;
+        double head_model = bf_device_predict_ms(&dv->fit, c->head, c->n_head);
+        double tail_model =
+            dm->edge ? bf_device_predict_ms(&dm->edge_fit, c->tail, c->n_tail)
+                     : 0;
+        double *host_head = dm->scratch[0], *enc = dm->scratch[1];
+        double *net = dm->scratch[2], *srv = dm->scratch[3];
+        double *e2e = dm->scratch[4], *ener = dm->scratch[5];
+        double sum_uj = 0, sum_above_uj = 0, sum_ms = 0;
+        size_t n_off = 0, n_enc = 0;
+        struct bf_device_row *r = &rows[d];
+        int any_radio = 0;
+        struct bf_stats st;
+
+        for (i = 0; i < n; i++) {
+            const struct bf_sample_row *s = &samples[i];
+            struct bf_device_timeline t = {.up_mbps = c->up_mbps,
+                                           .down_mbps = c->down_mbps};
+            struct bf_device_energy e;
+            double hh = c->whole_forward ? ns_ms(s->e2e_ns) : ns_ms(s->head_ns);
+            double encode = ns_ms(s->encode_ns);
+
+            host_head[i] = hh;
+            if (s->encode_ns >= 0)
+                enc[n_enc++] = encode;
+            t.compute_ms = (dv->here ? hh : head_model) + encode;
+            if (s->transfer_ns >= 0) {
+                double transfer = ns_ms(s->transfer_ns);
+                double server = ns_ms(s->server_queue_ns) +
+                                ns_ms(s->server_decode_ns) +
+                                (dm->edge ? tail_model : ns_ms(s->tail_ns));
+                double tx = transfer;
+
+                if (c->up_mbps > 0 && s->bytes_up > 0) {
+                    tx = (double)s->bytes_up * 8 / (c->up_mbps * 1e3);
+                    if (tx > transfer)
+                        tx = transfer;
+                }
+                t.tx_ms = tx;
+                t.rx_ms = ns_ms(s->reply_ns);
+                t.wait_ms = (transfer - tx) + server;
+                net[n_off] = transfer + t.rx_ms;
+                srv[n_off] = server;
+                n_off++;
+                any_radio = 1;
+            }
+            bf_device_energy(&p->power, any_radio ? &dm->radio : NULL, &t, &e);
+            e2e[i] = e.e2e_ms;
+            ener[i] = e.energy_mj;
+            sum_uj += e.energy_mj * 1e3;
+            sum_above_uj += e.energy_above_idle_mj * 1e3;
+            sum_ms += e.e2e_ms;
+        }
+        memset(r, 0, sizeof(*r));
+        r->device = p->name;
+        r->role = p->role;
+        r->latency_method = dv->latency_method;
+        r->power_method = dv->power_method;
+        r->radio = n_off ? dm->radio.name : "";
+        r->requests = (int64_t)n;
+        r->encode_ms = median(enc, n_enc);
+        r->transfer_ms = median(net, n_off);
+        r->server_ms = median(srv, n_off);
+        r->head_ms = dv->here ? median(host_head, n) : head_model;
+        r->host_head_ms = median(host_head, n);
+        r->energy_mj = n ? sum_uj / 1e3 / (double)n : NAN;
+        r->energy_above_idle_mj = n ? sum_above_uj / 1e3 / (double)n : NAN;
+        r->avg_power_mw = sum_ms > 0 ? sum_uj / sum_ms : NAN;
+        r->avg_power_above_idle_mw = sum_ms > 0 ? sum_above_uj / sum_ms : NAN;
+        (void)ener;
+        if (n && bf_stats_compute(e2e, n, &st) == 0) {
+            r->e2e_ms = st.p50;
+            r->e2e_mean_ms = st.mean;
+            r->e2e_p90_ms = st.p90;
+        } else {
+            r->e2e_ms = r->e2e_mean_ms = r->e2e_p90_ms = NAN;
+        }
+        if (dv->here && c->probe_energy_mj >= 0 && c->probe_window_ms > 0 &&
+            n) {
+            double idle_mj = p->power.idle_mw * c->probe_window_ms / 1e3;
+
+            r->energy_mj = c->probe_energy_mj / (double)n;
+            r->energy_above_idle_mj =
+                (c->probe_energy_mj - idle_mj) / (double)n;
+            r->avg_power_mw = c->probe_energy_mj * 1e3 / c->probe_window_ms;
+            r->avg_power_above_idle_mw = r->avg_power_mw - p->power.idle_mw;
+            snprintf(dm->power_method_case, sizeof(dm->power_method_case),
+                     "%s over the timed window; above idle uses the "
+                     "profile's idle %.0f mW",
+                     c->probe_method ? c->probe_method : "measured:probe",
+                     p->power.idle_mw);
+            r->power_method = dm->power_method_case;
+        }
+    }
+    return 0;
+}
+
+/* Calibration */
+
+static int time_point(const char *arch, int px,
+                      const struct bf_devmodel_calibrate_params *cp, double *ms)
+{
+    struct bf_model_params mp = {.arch = arch, .seed = 1};
+    struct bf_infer_params ip = {.fold_bn = 1, .channels_last = 0};
+    bf_model *model = NULL;
+    bf_tensor *x = NULL;
+    double *t = NULL;
+    int n_stages = 0, i, rc;
+    int iters = cp->iters > 0 ? cp->iters : 10;
+    int warmup = cp->warmup >= 0 ? cp->warmup : 3;
+    int64_t shape[4] = {1, 3, px, px};
+
+    struct bf_arch_info ai;
+
+    rc = bf_arch_find(arch, &ai);
+    if (rc)
+        return rc;
+    shape[1] = ai.in_channels;
+    rc = bf_model_create(&mp, &model);
+    if (rc)
+        return rc;
+    rc = bf_model_stage_count(model, &n_stages);
+    if (!rc)
+        rc = bf_model_set_inference(model, &ip);
+    if (!rc)
+        rc = bf_tensor_randn(shape, 4, 7, &x);
+    t = malloc((size_t)iters * sizeof(*t));
+    if (!rc && !t)
+        rc = bf_err_set(BF_ENOMEM, "timing %s", arch);
+    for (i = 0; !rc && i < warmup + iters; i++) {
+        bf_tensor *y = NULL;
+        int64_t t0 = bf_clock_now_ns();
+
+        rc = bf_model_forward(model, x, 0, n_stages - 1, &y);
+        if (!rc && i >= warmup)
+            t[i - warmup] = (double)(bf_clock_now_ns() - t0) / 1e6;
+        bf_tensor_free(y);
+    }
+    if (!rc)
+        *ms = median(t, (size_t)iters);
+    free(t);
+    bf_tensor_free(x);
+    bf_model_free(model);
+    return rc;
+}
+
+int bf_devmodel_calibrate(const struct bf_device_profile *profile,
+                          const struct bf_devmodel_calibrate_params *params,
+                          struct bf_devmodel_calibration *out)
+{
+    struct bf_device_sample s[BF_DEVICE_POINTS_MAX] = {{0}};
+    struct bf_layer_info *layers[BF_DEVICE_POINTS_MAX] = {NULL};
+    double loo[BF_DEVICE_POINTS_MAX];
+    size_t i, n;
+    double sum_abs = 0, max_abs = 0, sq = 0;
+    int rc = 0;
+
+    if (!profile || !params || !out)
+        return bf_err_set(BF_EINVAL, "bf_devmodel_calibrate: NULL argument");
+    memset(out, 0, sizeof(*out));
+    n = profile->n_points;
+    if (profile->n_points && params->threads >= 0)
+        rc = bf_torch_set_threads(params->threads);
+    for (i = 0; i < n && !rc; i++) {
+        const struct bf_device_point *pt = &profile->points[i];
+        struct bf_devmodel_point_result *pr = &out->points[i];
+
+        if (params->progress)
+            params->progress(params->progress_ctx, i, n, pt->model);
+        rc = bf_devmodel_arch_layers(pt->model, pt->input_px, &layers[i],
+                                     &s[i].n_layers);
+        if (rc) {
+            rc = bf_err_prefix(rc, "%s: point %s: ", profile->path, pt->model);
+            break;
+        }
+        s[i].layers = layers[i];
+        pr->n_layers = s[i].n_layers;
+        for (size_t l = 0; l < s[i].n_layers; l++)
+            pr->macs += layers[i][l].macs;
+        if (pt->measure)
+            rc = time_point(pt->model, pt->input_px, params, &pr->measured_ms);
+        else
+            pr->measured_ms = pt->latency_ms;
+        s[i].measured_ms = pr->measured_ms;
+    }
+    if (!rc)
+        rc = bf_device_fit(&profile->latency, s, n, &out->fit);
+    if (!rc && n >= 2)
+        rc = bf_device_leave_one_out(&profile->latency, s, n, loo);
+    if (!rc) {
+        out->n_points = n;
+        for (i = 0; i < n; i++) {
+            struct bf_devmodel_point_result *pr = &out->points[i];
+            double e;
+
+            pr->predicted_ms =
+                bf_device_predict_ms(&out->fit, s[i].layers, s[i].n_layers);
+            e = (pr->predicted_ms / pr->measured_ms - 1) * 100;
+            sq += e * e;
+            pr->loo_ms = n >= 2 ? loo[i] : NAN;
+            if (n >= 2) {
+                double le = fabs(loo[i] / pr->measured_ms - 1) * 100;
+
+                sum_abs += le;
+                if (le > max_abs)
+                    max_abs = le;
+            }
+        }
+        out->fit_rms_pct = n ? sqrt(sq / (double)n) : NAN;
+        out->loo_mean_abs_pct = n >= 2 ? sum_abs / (double)n : NAN;
+        out->loo_max_abs_pct = n >= 2 ? max_abs : NAN;
+    }
+    for (i = 0; i < n; i++)
+        free(layers[i]);
+    return rc;
+}

@@ -1,0 +1,387 @@
+/* Tests for bf_device: profiles, the latency model, fitting, energy. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "bf_device.h"
+#include "bf_err.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char good_profile[] =
+    "# a test profile\n"
+    "name: testdev\n"
+    "description: a device for tests\n"
+    "latency:\n"
+    "  form: additive\n"
+    "  conv_gmacs: 10      # assumption\n"
+    "  grouped_gmacs: 2\n"
+    "  linear_gmacs: 1\n"
+    "  bandwidth_gbs: 4\n"
+    "  layer_overhead_us: 50\n"
+    "  fit: [conv_gmacs, layer_overhead_us]\n"
+    "power:\n"
+    "  idle_mw: 1000\n"
+    "  compute_mw: 5000\n"
+    "calibration:\n"
+    "  - {model: resnet50, latency_ms: 245, source: \"a README\"}\n"
+    "  - model: mobilenet_v2\n"
+    "    input_px: 160\n"
+    "    latency_ms: 30\n";
+
+static struct bf_device_profile *parse_ok(const char *text)
+{
+    struct bf_device_profile *p = NULL;
+    int rc = bf_device_profile_parse("t.yaml", text, strlen(text), &p);
+
+    if (rc)
+        fail_msg("parse failed: %s", bf_last_error());
+    return p;
+}
+
+/* Parse text expecting code; the detail must contain needle. */
+static void parse_fails(const char *text, int code, const char *needle)
+{
+    struct bf_device_profile *p = NULL;
+    int rc = bf_device_profile_parse("t.yaml", text, strlen(text), &p);
+
+    assert_int_equal(rc, code);
+    assert_null(p);
+    if (!strstr(bf_last_error(), needle))
+        fail_msg("'%s' not in '%s'", needle, bf_last_error());
+}
+
+/* good_profile with from replaced by to (one occurrence). */
+static char *edited(const char *from, const char *to)
+{
+    const char *at = strstr(good_profile, from);
+    size_t n = strlen(good_profile) - strlen(from) + strlen(to) + 1;
+    char *s = malloc(n);
+
+    assert_non_null(at);
+    assert_non_null(s);
+    snprintf(s, n, "%.*s%s%s", (int)(at - good_profile), good_profile, to,
+             at + strlen(from));
+    return s;
+}
+
+static void test_device_profile_parses(void **state)
+{
+    struct bf_device_profile *p = parse_ok(good_profile);
+
+    (void)state;
+    assert_string_equal(p->name, "testdev");
+    assert_string_equal(p->role, "device");
+    assert_int_equal(p->latency.form, BF_DEVICE_ADDITIVE);
+    assert_true(p->latency.value[BF_DEVICE_CONV_GMACS] == 10);
+    assert_true(p->latency.value[BF_DEVICE_OVERHEAD_US] == 50);
+    assert_int_equal(p->latency.fit_mask, (1u << BF_DEVICE_CONV_GMACS) |
+                                              (1u << BF_DEVICE_OVERHEAD_US));
+    assert_true(p->power.idle_mw == 1000);
+    assert_int_equal(p->n_points, 2);
+    assert_string_equal(p->points[0].model, "resnet50");
+    assert_int_equal(p->points[0].input_px, 224);
+    assert_string_equal(p->points[0].source, "a README");
+    assert_int_equal(p->points[1].input_px, 160);
+    assert_true(p->points[1].latency_ms == 30);
+    bf_device_profile_free(p);
+    bf_device_profile_free(NULL);
+}
+
+static void test_device_profile_rejects_bad(void **state)
+{
+    char *t;
+
+    (void)state;
+    /* A missing required number, named with where the mapping starts. */
+    t = edited("  idle_mw: 1000\n", "");
+    parse_fails(t, BF_EPARSE, "required key 'power.idle_mw' is missing");
+    free(t);
+    t = edited("  bandwidth_gbs: 4\n", "");
+    parse_fails(t, BF_EPARSE, "latency.bandwidth_gbs");
+    free(t);
+    /* Out of range, with line and column. */
+    t = edited("conv_gmacs: 10", "conv_gmacs: -3");
+    parse_fails(t, BF_ERANGE, "t.yaml:6:15: key 'latency.conv_gmacs'");
+    free(t);
+    t = edited("conv_gmacs: 10", "conv_gmacs: fast");
+    parse_fails(t, BF_EPARSE, "expected a number, got 'fast'");
+    free(t);
+    t = edited("idle_mw: 1000", "idel_mw: 1000");
+    parse_fails(t, BF_EPARSE, "unknown key 'power.idel_mw'");
+    free(t);
+    t = edited("form: additive", "form: linear");
+    parse_fails(t, BF_EPARSE, "'linear' is not one of roofline|additive");
+    free(t);
+    t = edited("fit: [conv_gmacs,", "fit: [conv_gflops,");
+    parse_fails(t, BF_EPARSE, "unknown parameter 'conv_gflops'");
+    free(t);
+    t = edited("    latency_ms: 30\n", "");
+    parse_fails(t, BF_EPARSE, "mobilenet_v2: latency_ms is required");
+    free(t);
+    t = edited("input_px: 160", "input_px: 2");
+    parse_fails(t, BF_ERANGE, "key 'input_px': 2 outside 8..8192");
+    free(t);
+    t = edited("name: testdev\n", "name: testdev\nname: again\n");
+    parse_fails(t, BF_EPARSE, "key 'name' given twice");
+    free(t);
+    parse_fails("name: [\n", BF_EPARSE, "t.yaml:");
+    parse_fails("", BF_EPARSE, "empty");
+}
+
+static void test_device_profile_override(void **state)
+{
+    struct bf_device_profile *p = parse_ok(good_profile);
+
+    (void)state;
+    assert_int_equal(
+        bf_device_profile_override(p, "testdev:power.idle_mw=1500"), 0);
+    assert_true(p->power.idle_mw == 1500);
+    /* Another profile's override changes nothing. */
+    assert_int_equal(bf_device_profile_override(p, "other:power.idle_mw=1"), 0);
+    assert_true(p->power.idle_mw == 1500);
+    assert_int_equal(
+        bf_device_profile_override(p, "testdev:latency.form=roofline"), 0);
+    assert_int_equal(p->latency.form, BF_DEVICE_ROOFLINE);
+    assert_int_equal(bf_device_profile_override(p, "testdev:power.idle=1"),
+                     BF_ENOENT);
+    assert_non_null(strstr(bf_last_error(), "testdev:power.idle=1"));
+    assert_int_equal(bf_device_profile_override(p, "testdev:power.idle_mw=x"),
+                     BF_EPARSE);
+    assert_int_equal(bf_device_profile_override(p, "testdev power.idle_mw"),
+                     BF_EPARSE);
+    assert_non_null(strstr(bf_last_error(), "PROFILE:FIELD=VALUE"));
+    bf_device_profile_free(p);
+}
+
+/* Every shipped profile and radio preset parses; each profile says where
+ * its calibration points come from. */
+static void test_device_shipped_files_parse(void **state)
+{
+    const char *dirs[] = {BF_SOURCE_DIR "/scenarios/devices"};
+    const char *rdirs[] = {BF_SOURCE_DIR "/scenarios/channels"};
+    const char *names[] = {"jetson-nano-10w", "jetson-nano-5w",
+                           "raspberry-pi-4", "host", "edge-server"};
+    const char *radios[] = {"wifi", "lte"};
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        struct bf_device_profile *p = NULL;
+        int rc = bf_device_profile_open(names[i], dirs, 1, &p);
+
+        if (rc)
+            fail_msg("%s: %s", names[i], bf_last_error());
+        assert_string_equal(p->name, names[i]);
+        for (j = 0; j < p->n_points; j++)
+            assert_true(p->points[j].measure || p->points[j].source[0]);
+        bf_device_profile_free(p);
+    }
+    for (i = 0; i < sizeof(radios) / sizeof(radios[0]); i++) {
+        struct bf_radio r;
+
+        if (bf_radio_open(radios[i], rdirs, 1, &r))
+            fail_msg("%s: %s", radios[i], bf_last_error());
+        assert_true(r.base_mw > 0);
+    }
+    {
+        struct bf_device_profile *p = NULL;
+
+        assert_int_equal(bf_device_profile_open("jetson-nano", dirs, 1, &p),
+                         BF_ENOENT);
+        assert_non_null(strstr(bf_last_error(), "jetson-nano-10w"));
+    }
+}
+
+static struct bf_layer_info layer(int kind, int64_t macs, int64_t params,
+                                  int64_t in, int64_t out)
+{
+    struct bf_layer_info l = {.kind = kind,
+                              .macs = macs,
+                              .params = params,
+                              .in_elems = in,
+                              .out_elems = out};
+    return l;
+}
+
+/* Hand-computed: conv 2e9 MACs at 10 GMAC/s = 200 ms; its 4 x 250e6 bytes
+ * = 1e9 at 4 GB/s = 250 ms; linear 1e8 MACs at 1 GMAC/s = 100 ms vs 4 x
+ * 1.25e6 bytes = 1.25 ms; overhead 50 us each. */
+static void test_device_predict_arithmetic(void **state)
+{
+    struct bf_layer_info ls[2] = {
+        layer(BF_LAYER_CONV, 2000000000, 50000000, 100000000, 100000000),
+        layer(BF_LAYER_LINEAR, 100000000, 1000000, 200000, 50000),
+    };
+    struct bf_device_latency m = {.form = BF_DEVICE_ROOFLINE,
+                                  .value = {10, 2, 1, 4, 50}};
+
+    (void)state;
+    assert_float_equal(bf_device_predict_ms(&m, ls, 2), 250 + 0.05 + 100 + 0.05,
+                       1e-9);
+    m.form = BF_DEVICE_ADDITIVE;
+    assert_float_equal(bf_device_predict_ms(&m, ls, 2),
+                       200 + 250 + 0.05 + 100 + 1.25 + 0.05, 1e-9);
+    ls[0].kind = BF_LAYER_CONV_GROUPED; /* 2e9 at 2 GMAC/s = 1000 ms */
+    m.form = BF_DEVICE_ROOFLINE;
+    assert_float_equal(bf_device_predict_ms(&m, ls, 2),
+                       1000 + 0.05 + 100 + 0.05, 1e-9);
+    assert_float_equal(bf_device_predict_ms(&m, ls, 0), 0, 0);
+}
+
+/* Synthetic networks: n_nets layer lists of different mixes. */
+#define NETS 8
+#define LAYERS 12
+static struct bf_layer_info nets[NETS][LAYERS];
+
+static void make_nets(void)
+{
+    unsigned seed = 7;
+    int i, j;
+
+    for (i = 0; i < NETS; i++)
+        for (j = 0; j < LAYERS; j++) {
+            int kind = (j + i) % 5 == 0    ? BF_LAYER_CONV_GROUPED
+                       : (j == LAYERS - 1) ? BF_LAYER_LINEAR
+                                           : BF_LAYER_CONV;
+            int64_t macs, elems;
+
+            seed = seed * 1103515245u + 12345u;
+            macs = 1000000 + (int64_t)(seed % 500u) * 1000000 * (i + 1);
+            seed = seed * 1103515245u + 12345u;
+            elems = 10000 + (int64_t)(seed % 1000u) * 5000 * (NETS - i);
+            nets[i][j] = layer(kind, macs, elems / 8, elems, elems);
+        }
+}
+
+static void recover(int form)
+{
+    struct bf_device_latency truth = {.form = form,
+                                      .value = {40, 3, 2, 6, 120}};
+    struct bf_device_latency prior = {.form = form,
+                                      .value = {80, 3, 2, 12, 60},
+                                      .fit_mask =
+                                          (1u << BF_DEVICE_CONV_GMACS) |
+                                          (1u << BF_DEVICE_BANDWIDTH_GBS) |
+                                          (1u << BF_DEVICE_OVERHEAD_US),
+                                      .prior_weight = 0};
+    struct bf_device_sample s[NETS];
+    struct bf_device_latency fit;
+    double loo[NETS];
+    int i;
+
+    make_nets();
+    for (i = 0; i < NETS; i++) {
+        s[i].layers = nets[i];
+        s[i].n_layers = LAYERS;
+        s[i].measured_ms = bf_device_predict_ms(&truth, nets[i], LAYERS);
+    }
+    assert_int_equal(bf_device_fit(&prior, s, NETS, &fit), 0);
+    for (i = 0; i < BF_DEVICE_PARAMS; i++)
+        if (fabs(fit.value[i] / truth.value[i] - 1) > 1e-6)
+            fail_msg("form %d: %s fitted %g, truth %g", form,
+                     bf_device_param_name(i), fit.value[i], truth.value[i]);
+    assert_int_equal(bf_device_leave_one_out(&prior, s, NETS, loo), 0);
+    for (i = 0; i < NETS; i++)
+        assert_float_equal(loo[i] / s[i].measured_ms, 1.0, 1e-3);
+}
+
+static void test_device_fit_recovers_additive(void **state)
+{
+    (void)state;
+    recover(BF_DEVICE_ADDITIVE);
+}
+
+static void test_device_fit_recovers_roofline(void **state)
+{
+    (void)state;
+    recover(BF_DEVICE_ROOFLINE);
+}
+
+/* With no points the fit is the prior; a strong prior barely moves; bad
+ * input is refused. */
+static void test_device_fit_prior_and_errors(void **state)
+{
+    struct bf_device_latency prior = {.form = BF_DEVICE_ADDITIVE,
+                                      .value = {80, 3, 2, 12, 60},
+                                      .fit_mask = 1u,
+                                      .prior_weight = 1e6};
+    struct bf_device_sample s;
+    struct bf_device_latency fit;
+
+    (void)state;
+    make_nets();
+    assert_int_equal(bf_device_fit(&prior, NULL, 0, &fit), 0);
+    assert_true(fit.value[0] == 80);
+    s.layers = nets[0];
+    s.n_layers = LAYERS;
+    s.measured_ms = 10 * bf_device_predict_ms(&prior, nets[0], LAYERS);
+    assert_int_equal(bf_device_fit(&prior, &s, 1, &fit), 0);
+    assert_float_equal(fit.value[0] / 80, 1.0, 1e-3);
+    prior.prior_weight = 0;
+    assert_int_equal(bf_device_fit(&prior, &s, 1, &fit), 0);
+    /* Ten times slower needs a far lower throughput (overhead fixed). */
+    assert_true(fit.value[0] < 80);
+    assert_float_equal(
+        bf_device_predict_ms(&fit, nets[0], LAYERS) / s.measured_ms, 1.0, 1e-6);
+    s.measured_ms = 0;
+    assert_int_equal(bf_device_fit(&prior, &s, 1, &fit), BF_EINVAL);
+    prior.value[0] = 0;
+    s.measured_ms = 1;
+    assert_int_equal(bf_device_fit(&prior, &s, 1, &fit), BF_EINVAL);
+}
+
+/* 10 ms compute at 5 W, 4 ms sending at 8 Mbit/s, 1 ms receiving at 2
+ * Mbit/s, 5 ms waiting; idle 1 W; radio 100 mW + 50 mW per Mbit/s up, 10
+ * down. */
+static void test_device_energy_states(void **state)
+{
+    struct bf_device_power pw = {.idle_mw = 1000, .compute_mw = 5000};
+    struct bf_radio r = {
+        .base_mw = 100, .up_mw_per_mbps = 50, .down_mw_per_mbps = 10};
+    struct bf_device_timeline t = {.compute_ms = 10,
+                                   .tx_ms = 4,
+                                   .rx_ms = 1,
+                                   .wait_ms = 5,
+                                   .up_mbps = 8,
+                                   .down_mbps = 2};
+    struct bf_device_energy e;
+    double uj = 5000 * 10 + (1000 + 100 + 400) * 4 + (1000 + 100 + 20) * 1 +
+                (1000 + 100) * 5;
+
+    (void)state;
+    bf_device_energy(&pw, &r, &t, &e);
+    assert_float_equal(e.e2e_ms, 20, 1e-12);
+    assert_float_equal(e.energy_mj, uj / 1000, 1e-12);
+    assert_float_equal(e.energy_above_idle_mj, (uj - 1000 * 20) / 1000, 1e-12);
+    assert_float_equal(e.avg_power_mw, uj / 20, 1e-9);
+    assert_float_equal(e.avg_power_above_idle_mw, (uj - 20000) / 20, 1e-9);
+    /* Local: compute only, no radio. */
+    memset(&t, 0, sizeof(t));
+    t.compute_ms = 30;
+    bf_device_energy(&pw, NULL, &t, &e);
+    assert_float_equal(e.avg_power_mw, 5000, 1e-12);
+    assert_float_equal(e.energy_mj, 150, 1e-12);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_device_profile_parses),
+        cmocka_unit_test(test_device_profile_rejects_bad),
+        cmocka_unit_test(test_device_profile_override),
+        cmocka_unit_test(test_device_shipped_files_parse),
+        cmocka_unit_test(test_device_predict_arithmetic),
+        cmocka_unit_test(test_device_fit_recovers_additive),
+        cmocka_unit_test(test_device_fit_recovers_roofline),
+        cmocka_unit_test(test_device_fit_prior_and_errors),
+        cmocka_unit_test(test_device_energy_states),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
