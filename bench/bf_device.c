@@ -19,7 +19,7 @@
 
 static const char *const param_names[BF_DEVICE_PARAMS] = {
     "conv_gmacs",    "grouped_gmacs",     "linear_gmacs",
-    "bandwidth_gbs", "layer_overhead_us",
+    "bandwidth_gbs", "layer_overhead_us", "conv3x3_gmacs",
 };
 
 const char *bf_device_param_name(int param)
@@ -61,6 +61,7 @@ static const struct field profile_fields[] = {
     PF("latency.conv_gmacs", F_NUM, latency.value[0], 1, POS, 1e6, NULL),
     PF("latency.grouped_gmacs", F_NUM, latency.value[1], 1, POS, 1e6, NULL),
     PF("latency.linear_gmacs", F_NUM, latency.value[2], 1, POS, 1e6, NULL),
+    PF("latency.conv3x3_gmacs", F_NUM, latency.value[5], 1, POS, 1e6, NULL),
     PF("latency.bandwidth_gbs", F_NUM, latency.value[3], 1, POS, 1e5, NULL),
     PF("latency.layer_overhead_us", F_NUM, latency.value[4], 1, 0, 1e6, NULL),
     PF("latency.prior_weight", F_NUM, latency.prior_weight, 0, 0, 1e6, NULL),
@@ -358,8 +359,8 @@ static int profile_sequence(struct walk *w, const char *key, yaml_node_t *node)
             if (i == BF_DEVICE_PARAMS)
                 return at(w, BF_EPARSE, v->start_mark,
                           "latency.fit: unknown parameter '%s' (conv_gmacs, "
-                          "grouped_gmacs, linear_gmacs, bandwidth_gbs, "
-                          "layer_overhead_us)",
+                          "conv3x3_gmacs, grouped_gmacs, linear_gmacs, "
+                          "bandwidth_gbs, layer_overhead_us)",
                           (const char *)v->data.scalar.value);
             p->latency.fit_mask |= 1u << i;
         }
@@ -657,7 +658,21 @@ static struct coef layer_coef(const struct bf_layer_info *l)
 
     c.compute = (double)l->macs * 1e-6;
     c.memory = bytes * 1e-6;
-    c.kind = l->kind >= 0 && l->kind < BF_LAYER_KINDS ? l->kind : 0;
+    /* The throughput parameter of the layer's kind. */
+    switch (l->kind) {
+    case BF_LAYER_CONV_GROUPED:
+        c.kind = BF_DEVICE_GROUPED_GMACS;
+        break;
+    case BF_LAYER_LINEAR:
+        c.kind = BF_DEVICE_LINEAR_GMACS;
+        break;
+    case BF_LAYER_CONV3X3:
+        c.kind = BF_DEVICE_CONV3X3_GMACS;
+        break;
+    default:
+        c.kind = BF_DEVICE_CONV_GMACS;
+        break;
+    }
     return c;
 }
 

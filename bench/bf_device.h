@@ -17,7 +17,8 @@
  *   additive:  macs / throughput[kind] + bytes / bandwidth + overhead
  *
  * where bytes = 4 x (input + output + parameters) elements (fp32), the
- * throughputs are effective GMAC/s per layer kind, the bandwidth an
+ * throughputs are effective GMAC/s per layer kind (dense 3x3 stride-1
+ * convolutions, other dense convolutions, grouped, linear), the bandwidth an
  * effective GB/s, and the overhead a fixed time per layer (kernel launch,
  * framework dispatch; it also absorbs the unlisted BatchNorm, activation
  * and pooling work). Both forms are linear in the reciprocals 1/throughput,
@@ -59,8 +60,10 @@ enum bf_device_param {
     BF_DEVICE_LINEAR_GMACS = 2,  /* fully connected, GMAC/s */
     BF_DEVICE_BANDWIDTH_GBS = 3, /* effective memory bandwidth, GB/s */
     BF_DEVICE_OVERHEAD_US = 4,   /* fixed time per layer, us */
+    BF_DEVICE_CONV3X3_GMACS = 5, /* dense 3x3 stride 1, GMAC/s (runtimes
+                                    use Winograd there) */
 };
-#define BF_DEVICE_PARAMS 5
+#define BF_DEVICE_PARAMS 6
 
 enum bf_device_form {
     BF_DEVICE_ROOFLINE = 0,

@@ -280,6 +280,7 @@ static const char schema_v5[] =
     "    linear_gmacs REAL NOT NULL,\n"
     "    bandwidth_gbs REAL NOT NULL,\n"
     "    layer_overhead_us REAL NOT NULL,\n"
+    "    conv3x3_gmacs REAL NOT NULL,\n"
     "    fitted TEXT NOT NULL, -- the parameters fitted, comma-separated\n"
     "    fit_rms_pct REAL, -- relative residuals of the fit\n"
     "    loo_mean_abs_pct REAL, -- leave-one-out, NULL under 2 points\n"
@@ -1583,6 +1584,7 @@ int bf_store_add_devices(struct bf_store *store, int64_t case_id,
                          (long long)case_id);
             goto out_rollback;
         }
+        stmt_done(st);
     }
     rc = tx_commit(store, what);
     if (rc)
@@ -1657,13 +1659,11 @@ int bf_store_add_calibration(struct bf_store *store,
                              size_t n, int64_t *id)
 {
     static const char cal_sql[] =
-        "INSERT INTO calibrations (profile, profile_path, created_at, "
-        "form, "
+        "INSERT INTO calibrations (profile, profile_path, created_at, form, "
         "conv_gmacs, grouped_gmacs, linear_gmacs, bandwidth_gbs, "
-        "layer_overhead_us, fitted, fit_rms_pct, loo_mean_abs_pct, "
-        "loo_max_abs_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, "
-        "?11, ?12, ?13)";
+        "layer_overhead_us, conv3x3_gmacs, fitted, fit_rms_pct, "
+        "loo_mean_abs_pct, loo_max_abs_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
     static const char pt_sql[] =
         "INSERT INTO calibration_points (calibration_id, seq, model, "
         "input_px, macs, layers, measured_ms, method, predicted_ms, "
@@ -1685,12 +1685,12 @@ int bf_store_add_calibration(struct bf_store *store,
     rc = rc ? rc : bind_text(st, 2, cal->profile_path);
     rc = rc ? rc : bind_text(st, 3, now);
     rc = rc ? rc : bind_text(st, 4, cal->form);
-    for (k = 0; k < 5; k++)
+    for (k = 0; k < 6; k++)
         rc = rc ? rc : sqlite3_bind_double(st, 5 + k, cal->value[k]);
-    rc = rc ? rc : bind_text(st, 10, cal->fitted);
-    rc = rc ? rc : bind_real(st, 11, cal->fit_rms_pct);
-    rc = rc ? rc : bind_real(st, 12, cal->loo_mean_abs_pct);
-    rc = rc ? rc : bind_real(st, 13, cal->loo_max_abs_pct);
+    rc = rc ? rc : bind_text(st, 11, cal->fitted);
+    rc = rc ? rc : bind_real(st, 12, cal->fit_rms_pct);
+    rc = rc ? rc : bind_real(st, 13, cal->loo_mean_abs_pct);
+    rc = rc ? rc : bind_real(st, 14, cal->loo_max_abs_pct);
     rc = rc ? rc : step_done(st);
     if (rc != SQLITE_OK) {
         rc = db_fail(store, "inserting the calibration of %s", cal->profile);

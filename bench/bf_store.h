@@ -236,7 +236,7 @@ struct bf_calibration_row {
     const char *profile;
     const char *profile_path;
     const char *form;   /* "roofline" */
-    double value[5];    /* conv, grouped, linear GMAC/s, GB/s, us */
+    double value[6];    /* conv, grouped, linear GMAC/s, GB/s, us, conv3x3 */
     const char *fitted; /* "conv_gmacs,bandwidth_gbs" */
     double fit_rms_pct;
     double loo_mean_abs_pct; /* NaN: n/a */

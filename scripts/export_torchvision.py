@@ -64,6 +64,17 @@ def perturb_batchnorm(model, gen):
                 m.bias.copy_(torch.randn(n, generator=gen) * 0.1)
 
 
+def perturb_biases(model, gen):
+    """Give every convolution and linear bias random values (torchvision
+    initialises many to zero, VGG's and SqueezeNet's all) so that a parity
+    check exercises them, folded into BatchNorm too (random exports only)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if (isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
+                    and m.bias is not None):
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", required=True,
@@ -73,7 +84,7 @@ def main():
                      help="a torchvision state dict saved with torch.save")
     src.add_argument("--random", action="store_true",
                      help="random initialisation (seeded), BatchNorm "
-                          "statistics perturbed")
+                          "statistics and biases perturbed")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--num-classes", type=int, default=1000)
     ap.add_argument("--out", required=True, help="BFW1 file to write")
@@ -93,7 +104,9 @@ def main():
         state = torch.load(args.state_dict, map_location="cpu")
         model.load_state_dict(state)  # strict: names and shapes checked
     else:
-        perturb_batchnorm(model, torch.Generator().manual_seed(args.seed))
+        gen = torch.Generator().manual_seed(args.seed)
+        perturb_batchnorm(model, gen)
+        perturb_biases(model, gen)
     model.eval()
     meta = {"arch": args.arch, "num_classes": args.num_classes,
             "source": f"torchvision-{torchvision.__version__}",

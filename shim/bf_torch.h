@@ -149,8 +149,9 @@ enum bf_layer_kind {
     BF_LAYER_CONV = 0,         /* dense convolution (groups == 1) */
     BF_LAYER_CONV_GROUPED = 1, /* grouped or depthwise convolution */
     BF_LAYER_LINEAR = 2,       /* fully connected */
+    BF_LAYER_CONV3X3 = 3,      /* dense 3x3 stride 1 (Winograd-eligible) */
 };
-#define BF_LAYER_KINDS 3
+#define BF_LAYER_KINDS 4
 
 struct bf_layer_info {
     int kind; /* enum bf_layer_kind */

@@ -13,6 +13,25 @@
 //              classifier = avgpool classifier
 // so that the BottleFit bottleneck (replacing stem..stage2) lands where the
 // paper puts it: after layer2 for ResNet, after transition2 for DenseNet.
+// The plain feature stacks have no bottleneck (nor has MobileNetV2); they
+// split at their max-pools, a pool ending its stage, and AlexNet and
+// SqueezeNet, with three pools, also between convolutions or Fire modules:
+//   AlexNet:   stem = features.0-2 (conv1 relu pool); stage1 = features.3-5
+//              (conv2 relu pool); stage2 = features.6-7 (conv3 relu);
+//              stage3 = features.8-9 (conv4 relu); stage4 = features.10-12
+//              (conv5 relu pool); classifier = avgpool (6x6) classifier
+//   VGG:       stem = block 1 (features.0-2 for vgg11 .. features.0-6 for
+//              vgg13_bn and deeper); stage1..4 = blocks 2..5; classifier =
+//              avgpool (7x7) classifier
+//   SqueezeNet: stem = features.0-2 (conv relu pool); classifier =
+//              classifier (dropout, final 1x1 conv, relu, global average
+//              pool); 1.0: stage1 = features.3-6 (fire x3, pool), stage2 =
+//              features.7-8, stage3 = features.9-11 (fire x2, pool), stage4
+//              = features.12; 1.1: stage1 = features.3-5 (fire x2, pool),
+//              stage2 = features.6-8 (fire x2, pool), stage3 =
+//              features.9-10, stage4 = features.11-12
+// The autoencoder and the early exits need nothing but the stages' outputs
+// and apply to every family.
 #include "bf_zoo.hpp"
 
 #include <cmath>
@@ -28,7 +47,8 @@ using torch::Tensor;
 
 static thread_local MacCounter *current_counter = nullptr;
 
-MacCounter::MacCounter() : prev_(current_counter)
+MacCounter::MacCounter(std::vector<LayerRec> *layers)
+    : layers_(layers), prev_(current_counter)
 {
     current_counter = this;
 }
@@ -38,30 +58,55 @@ MacCounter::~MacCounter()
     current_counter = prev_;
 }
 
-void MacCounter::add(int64_t macs)
+void MacCounter::add(const LayerRec &layer)
 {
-    if (current_counter)
-        current_counter->total_ += macs;
+    if (!current_counter)
+        return;
+    current_counter->total_ += layer.macs;
+    if (current_counter->layers_)
+        current_counter->layers_->push_back(layer);
 }
 
-static void count_layer(const Tensor &y, int64_t per_output)
+// Count one layer that read x and wrote y with weight w and bias b;
+// per_elem multiply-accumulates happen for each element of per_of (x or y).
+static void count_layer(int kind, const Tensor &x, const Tensor &y,
+                        const Tensor &w, const Tensor &b, const Tensor &per_of,
+                        int64_t per_elem)
 {
-    if (current_counter && y.size(0) > 0)
-        MacCounter::add(y.numel() / y.size(0) * per_output);
+    if (!current_counter || y.size(0) == 0)
+        return;
+    int64_t n = y.size(0);
+    LayerRec rec;
+    rec.kind = kind;
+    rec.macs = per_of.numel() / n * per_elem;
+    rec.params = w.numel() + (b.defined() ? b.numel() : 0);
+    rec.in_elems = x.numel() / n;
+    rec.out_elems = y.numel() / n;
+    MacCounter::add(rec);
 }
 
 Tensor conv_forward(const nn::Conv2d &conv, const Tensor &x)
 {
     Tensor y = conv.ptr()->forward(x);
     const Tensor &w = conv->weight;
-    count_layer(y, w.size(1) * w.size(2) * w.size(3));
+    const auto &o = conv->options;
+    int kind = BF_LAYER_CONV;
+
+    if (o.groups() > 1)
+        kind = BF_LAYER_CONV_GROUPED;
+    else if (w.size(2) == 3 && w.size(3) == 3 && (*o.stride())[0] == 1 &&
+             (*o.stride())[1] == 1)
+        kind = BF_LAYER_CONV3X3;
+    count_layer(kind, x, y, w, conv->bias, y,
+                w.size(1) * w.size(2) * w.size(3));
     return y;
 }
 
 Tensor linear_forward(const nn::Linear &fc, const Tensor &x)
 {
     Tensor y = fc.ptr()->forward(x);
-    count_layer(y, fc->weight.size(1));
+    count_layer(BF_LAYER_LINEAR, x, y, fc->weight, fc->bias, y,
+                fc->weight.size(1));
     return y;
 }
 
@@ -653,6 +698,277 @@ static std::shared_ptr<Net> build_mobilenet_v2(int in_ch, int classes)
     return net;
 }
 
+// AlexNet, VGG and SqueezeNet: plain feature stacks
+
+// A convolution with PyTorch's default initialisation (AlexNet sets none of
+// its own): libtorch's Conv2d draws kaiming-uniform weights with
+// a = sqrt(5) and a uniform bias, as PyTorch's does.
+static nn::Conv2d conv_default(int64_t in, int64_t out, int64_t k,
+                               int64_t stride, int64_t pad)
+{
+    return nn::Conv2d(
+        nn::Conv2dOptions(in, out, k).stride(stride).padding(pad));
+}
+
+// Kaiming-uniform, fan-in, a = 0, zero bias (SqueezeNet's
+// init.kaiming_uniform_ with its defaults).
+static nn::Conv2d conv_uniform(int64_t in, int64_t out, int64_t k,
+                               int64_t stride, int64_t pad)
+{
+    nn::Conv2d c(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad));
+    torch::NoGradGuard no_grad;
+    nn::init::kaiming_uniform_(c->weight, 0.0, torch::kFanIn,
+                               torch::kLeakyReLU);
+    nn::init::zeros_(c->bias);
+    return c;
+}
+
+// Builds torchvision's nn.Sequential "features" (children "0", "1", ...,
+// one index per layer, activations and pools included) stage by stage:
+// end_stage() closes a stage with the indices added since the last one.
+class FeatureStack
+{
+  public:
+    explicit FeatureStack(Net &net) : net_(net), mod_(container())
+    {
+        net_.register_module("features", mod_);
+    }
+
+    // Conv2d, optionally BatchNorm2d, ReLU: a foldable pair.
+    void conv_relu(nn::Conv2d conv, bool bn)
+    {
+        mod_->register_module(next(), conv);
+        nn::BatchNorm2d b{nullptr};
+        if (bn) {
+            b = batchnorm(conv->options.out_channels());
+            mod_->register_module(next(), b);
+        }
+        next(); // ReLU
+        auto cb = net_.convbn(conv, b);
+        plain_.push_back(
+            [cb](const Tensor &x) { return torch::relu(cb->plain(x)); });
+        folded_.push_back(
+            [cb](const Tensor &x) { return cb->folded(x).relu_(); });
+    }
+
+    void maxpool(int64_t k, int64_t stride, bool ceil_mode)
+    {
+        next();
+        Fn f = [k, stride, ceil_mode](const Tensor &x) {
+            return torch::max_pool2d(x, {k, k}, {stride, stride}, {0, 0},
+                                     {1, 1}, ceil_mode);
+        };
+        plain_.push_back(f);
+        folded_.push_back(std::move(f));
+    }
+
+    // SqueezeNet's Fire module: a 1x1 squeeze and the concatenation of a
+    // 1x1 and a 3x3 expansion, each followed by a ReLU.
+    void fire(int64_t in, int64_t squeeze, int64_t e1, int64_t e3)
+    {
+        auto mod = container();
+        auto sq = conv_uniform(in, squeeze, 1, 1, 0);
+        auto x1 = conv_uniform(squeeze, e1, 1, 1, 0);
+        auto x3 = conv_uniform(squeeze, e3, 3, 1, 1);
+        mod->register_module("squeeze", sq);
+        mod->register_module("expand1x1", x1);
+        mod->register_module("expand3x3", x3);
+        mod_->register_module(next(), mod);
+        nn::BatchNorm2d none{nullptr};
+        auto s = net_.convbn(sq, none), a = net_.convbn(x1, none),
+             b = net_.convbn(x3, none);
+        plain_.push_back([s, a, b](const Tensor &x) {
+            Tensor y = torch::relu(s->plain(x));
+            return torch::cat(
+                {torch::relu(a->plain(y)), torch::relu(b->plain(y))}, 1);
+        });
+        folded_.push_back([s, a, b](const Tensor &x) {
+            Tensor y = s->folded(x).relu_();
+            return torch::cat({a->folded(y).relu_(), b->folded(y).relu_()}, 1);
+        });
+    }
+
+    void end_stage(const std::string &name)
+    {
+        std::vector<std::string> prefixes;
+        for (int i = begin_; i < idx_; i++)
+            prefixes.push_back("features." + std::to_string(i));
+        std::string modules = "features." + std::to_string(begin_);
+        if (idx_ - 1 > begin_)
+            modules += "-" + std::to_string(idx_ - 1);
+        add_stage(net_, name, modules, std::move(prefixes), std::move(plain_),
+                  std::move(folded_));
+        plain_.clear();
+        folded_.clear();
+        begin_ = idx_;
+    }
+
+  private:
+    std::string next()
+    {
+        return std::to_string(idx_++);
+    }
+    Net &net_;
+    std::shared_ptr<nn::Module> mod_;
+    std::vector<Fn> plain_, folded_;
+    int idx_ = 0, begin_ = 0;
+};
+
+// The classifier of AlexNet and VGG: adaptive average pooling to pool x
+// pool, then three linear layers with ReLU and Dropout(0.5) between them,
+// registered as classifier.<index> as torchvision numbers them. AlexNet
+// drops out before the first two linear layers ("1", "4", "6"), VGG after
+// the first two ReLUs ("0", "3", "6"), and for vgg the linear layers take
+// VGG's N(0, 0.01) weights and zero biases instead of PyTorch's defaults.
+static void mlp_classifier(Net &net, int64_t channels, int64_t pool,
+                           int classes, bool vgg)
+{
+    const int64_t in = channels * pool * pool;
+    nn::Linear fc1(in, 4096), fc2(4096, 4096), fc3(4096, classes);
+    if (vgg) {
+        torch::NoGradGuard no_grad;
+        for (nn::Linear *fc : {&fc1, &fc2, &fc3}) {
+            nn::init::normal_((*fc)->weight, 0.0, 0.01);
+            nn::init::zeros_((*fc)->bias);
+        }
+    }
+    auto classifier = container();
+    classifier->register_module(vgg ? "0" : "1", fc1);
+    classifier->register_module(vgg ? "3" : "4", fc2);
+    classifier->register_module("6", fc3);
+    net.register_module("classifier", classifier);
+    Net *self = &net;
+    Fn head = [fc1, fc2, fc3, pool, vgg, self](const Tensor &x) {
+        // Dropout is the identity in eval mode, as in torchvision.
+        const bool train = self->is_training();
+        Tensor y = torch::adaptive_avg_pool2d(x, {pool, pool}).flatten(1);
+        if (!vgg)
+            y = torch::dropout(y, 0.5, train);
+        y = torch::relu(linear_forward(fc1, y));
+        y = torch::dropout(y, 0.5, train);
+        y = torch::relu(linear_forward(fc2, y));
+        if (vgg)
+            y = torch::dropout(y, 0.5, train);
+        return linear_forward(fc3, y);
+    };
+    add_stage(net, "classifier", "avgpool classifier", {"classifier"}, {head},
+              {head});
+}
+
+static std::shared_ptr<Net> build_alexnet(int in_ch, int classes)
+{
+    auto net = std::make_shared<Net>();
+    FeatureStack f(*net);
+    f.conv_relu(conv_default(in_ch, 64, 11, 4, 2), false);
+    f.maxpool(3, 2, false);
+    f.end_stage("stem");
+    f.conv_relu(conv_default(64, 192, 5, 1, 2), false);
+    f.maxpool(3, 2, false);
+    f.end_stage("stage1");
+    f.conv_relu(conv_default(192, 384, 3, 1, 1), false);
+    f.end_stage("stage2");
+    f.conv_relu(conv_default(384, 256, 3, 1, 1), false);
+    f.end_stage("stage3");
+    f.conv_relu(conv_default(256, 256, 3, 1, 1), false);
+    f.maxpool(3, 2, false);
+    f.end_stage("stage4");
+    mlp_classifier(*net, 256, 6, classes, false);
+    return net;
+}
+
+// cfg as torchvision's cfgs "A", "B", "D", "E": output channels of each
+// 3x3 convolution, 0 for a 2x2 max-pool (which ends a stage).
+static std::shared_ptr<Net> build_vgg(const std::vector<int> &cfg, bool bn,
+                                      int in_ch, int classes)
+{
+    const char *names[5] = {"stem", "stage1", "stage2", "stage3", "stage4"};
+    auto net = std::make_shared<Net>();
+    FeatureStack f(*net);
+    int64_t c = in_ch;
+    size_t stage = 0;
+    for (int v : cfg) {
+        if (v == 0) {
+            if (stage == 5)
+                throw std::logic_error("a VGG configuration has five pools");
+            f.maxpool(2, 2, false);
+            f.end_stage(names[stage++]);
+        } else {
+            f.conv_relu(conv_fan_out(c, v, 3, 1, 1, 1, true), bn);
+            c = v;
+        }
+    }
+    if (stage != 5)
+        throw std::logic_error("a VGG configuration has five pools");
+    mlp_classifier(*net, c, 7, classes, true);
+    return net;
+}
+
+static std::shared_ptr<Net> build_squeezenet(bool v1_1, int in_ch, int classes)
+{
+    auto net = std::make_shared<Net>();
+    FeatureStack f(*net);
+    if (!v1_1) {
+        f.conv_relu(conv_uniform(in_ch, 96, 7, 2, 0), false);
+        f.maxpool(3, 2, true);
+        f.end_stage("stem");
+        f.fire(96, 16, 64, 64);
+        f.fire(128, 16, 64, 64);
+        f.fire(128, 32, 128, 128);
+        f.maxpool(3, 2, true);
+        f.end_stage("stage1");
+        f.fire(256, 32, 128, 128);
+        f.fire(256, 48, 192, 192);
+        f.end_stage("stage2");
+        f.fire(384, 48, 192, 192);
+        f.fire(384, 64, 256, 256);
+        f.maxpool(3, 2, true);
+        f.end_stage("stage3");
+        f.fire(512, 64, 256, 256);
+        f.end_stage("stage4");
+    } else {
+        f.conv_relu(conv_uniform(in_ch, 64, 3, 2, 0), false);
+        f.maxpool(3, 2, true);
+        f.end_stage("stem");
+        f.fire(64, 16, 64, 64);
+        f.fire(128, 16, 64, 64);
+        f.maxpool(3, 2, true);
+        f.end_stage("stage1");
+        f.fire(128, 32, 128, 128);
+        f.fire(256, 32, 128, 128);
+        f.maxpool(3, 2, true);
+        f.end_stage("stage2");
+        f.fire(256, 48, 192, 192);
+        f.fire(384, 48, 192, 192);
+        f.end_stage("stage3");
+        f.fire(384, 64, 256, 256);
+        f.fire(512, 64, 256, 256);
+        f.end_stage("stage4");
+    }
+
+    // classifier: Dropout(0.5), final_conv, ReLU, AdaptiveAvgPool2d(1).
+    nn::Conv2d final_conv(nn::Conv2dOptions(512, classes, 1));
+    {
+        torch::NoGradGuard no_grad;
+        nn::init::normal_(final_conv->weight, 0.0, 0.01);
+        nn::init::zeros_(final_conv->bias);
+    }
+    auto classifier = container();
+    classifier->register_module("1", final_conv);
+    net->register_module("classifier", classifier);
+    auto cb = net->convbn(final_conv, nn::BatchNorm2d(nullptr));
+    Net *self = net.get();
+    Fn plain = [cb, self](const Tensor &x) {
+        Tensor y = torch::dropout(x, 0.5, self->is_training());
+        return global_pool_flatten(torch::relu(cb->plain(y)));
+    };
+    Fn folded = [cb](const Tensor &x) {
+        return global_pool_flatten(cb->folded(x).relu_());
+    };
+    add_stage(*net, "classifier", "classifier", {"classifier"}, {plain},
+              {folded});
+    return net;
+}
+
 // BottleFit bottleneck injection
 
 // Builds an nn.Sequential-like container ("0", "1", ...) and its plain and
@@ -732,9 +1048,10 @@ class SeqBuilder
         add([c](const Tensor &x) {
             Tensor y = c.ptr()->forward(x);
             const Tensor &w = c->weight; // in x out x kh x kw
-            if (x.size(0) > 0)
-                MacCounter::add(x.numel() / x.size(0) * w.size(1) * w.size(2) *
-                                w.size(3));
+            // Each input element meets every kernel tap of every output
+            // channel.
+            count_layer(BF_LAYER_CONV, x, y, w, c->bias, x,
+                        w.size(1) * w.size(2) * w.size(3));
             return y;
         });
     }
@@ -1091,6 +1408,26 @@ static std::shared_ptr<Net> densenet(int64_t growth, std::vector<int> blocks,
     return build_densenet(cfg, in_ch, classes);
 }
 
+// torchvision's VGG configurations cfgs["A"], ["B"], ["D"] and ["E"]
+// (0: max-pool), for build_vgg.
+static std::vector<int> vgg_cfg(char name)
+{
+    switch (name) {
+    case 'A':
+        return {64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0};
+    case 'B':
+        return {64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0};
+    case 'D':
+        return {64, 64,  0,   128, 128, 0,   256, 256, 256,
+                0,  512, 512, 512, 0,   512, 512, 512, 0};
+    case 'E':
+        return {64,  64,  0,   128, 128, 0,   256, 256, 256, 256, 0,
+                512, 512, 512, 512, 0,   512, 512, 512, 512, 0};
+    default:
+        throw std::logic_error(std::string("no VGG configuration ") + name);
+    }
+}
+
 const std::vector<ArchSpec> &archs()
 {
     static const std::vector<ArchSpec> table = {
@@ -1144,8 +1481,36 @@ const std::vector<ArchSpec> &archs()
          [](int i, int c) {
              return densenet(32, {6, 12, 48, 32}, 64, i, c);
          }},
+        {"densenet161", "densenet", 224, 3, 1000, "DenseNet-161 (torchvision)",
+         [](int i, int c) {
+             return densenet(48, {6, 12, 36, 24}, 96, i, c);
+         }},
         {"mobilenet_v2", "mobilenet", 224, 3, 1000, "MobileNetV2 (torchvision)",
          [](int i, int c) { return build_mobilenet_v2(i, c); }},
+        {"alexnet", "alexnet", 224, 3, 1000, "AlexNet (torchvision)",
+         [](int i, int c) { return build_alexnet(i, c); }},
+        {"vgg11", "vgg", 224, 3, 1000, "VGG-11 (torchvision)",
+         [](int i, int c) { return build_vgg(vgg_cfg('A'), false, i, c); }},
+        {"vgg13", "vgg", 224, 3, 1000, "VGG-13 (torchvision)",
+         [](int i, int c) { return build_vgg(vgg_cfg('B'), false, i, c); }},
+        {"vgg16", "vgg", 224, 3, 1000, "VGG-16 (torchvision)",
+         [](int i, int c) { return build_vgg(vgg_cfg('D'), false, i, c); }},
+        {"vgg19", "vgg", 224, 3, 1000, "VGG-19 (torchvision)",
+         [](int i, int c) { return build_vgg(vgg_cfg('E'), false, i, c); }},
+        {"vgg11_bn", "vgg", 224, 3, 1000, "VGG-11 with BatchNorm (torchvision)",
+         [](int i, int c) { return build_vgg(vgg_cfg('A'), true, i, c); }},
+        {"vgg13_bn", "vgg", 224, 3, 1000, "VGG-13 with BatchNorm (torchvision)",
+         [](int i, int c) { return build_vgg(vgg_cfg('B'), true, i, c); }},
+        {"vgg16_bn", "vgg", 224, 3, 1000, "VGG-16 with BatchNorm (torchvision)",
+         [](int i, int c) { return build_vgg(vgg_cfg('D'), true, i, c); }},
+        {"vgg19_bn", "vgg", 224, 3, 1000, "VGG-19 with BatchNorm (torchvision)",
+         [](int i, int c) { return build_vgg(vgg_cfg('E'), true, i, c); }},
+        {"squeezenet1_0", "squeezenet", 224, 3, 1000,
+         "SqueezeNet 1.0 (torchvision)",
+         [](int i, int c) { return build_squeezenet(false, i, c); }},
+        {"squeezenet1_1", "squeezenet", 224, 3, 1000,
+         "SqueezeNet 1.1 (torchvision)",
+         [](int i, int c) { return build_squeezenet(true, i, c); }},
         {"resnet_mini", "mini", 28, 1, 10,
          "ResNet-18 layout at widths 16-128, 3x3 stem, no max-pool "
          "(28x28 inputs)",

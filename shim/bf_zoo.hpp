@@ -18,6 +18,8 @@
 
 #include <torch/torch.h>
 
+#include "bf_torch.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,12 +29,22 @@
 namespace bfzoo
 {
 
+// One counted layer (per image), as bf_model_layers reports it.
+struct LayerRec {
+    int kind; // BF_LAYER_*
+    int64_t macs;
+    int64_t params;
+    int64_t in_elems;
+    int64_t out_elems;
+};
+
 // Counts multiply-accumulates of conv and linear layers run on this thread
-// while alive (per image: the counts divide by the batch size).
+// while alive (per image: the counts divide by the batch size), and when
+// given a list, appends every counted layer to it.
 class MacCounter
 {
   public:
-    MacCounter();
+    explicit MacCounter(std::vector<LayerRec> *layers = nullptr);
     ~MacCounter();
     MacCounter(const MacCounter &) = delete;
     MacCounter &operator=(const MacCounter &) = delete;
@@ -40,10 +52,11 @@ class MacCounter
     {
         return total_;
     }
-    static void add(int64_t macs);
+    static void add(const LayerRec &layer);
 
   private:
     int64_t total_ = 0;
+    std::vector<LayerRec> *layers_;
     MacCounter *prev_;
 };
 

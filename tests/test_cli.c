@@ -549,8 +549,103 @@ static void test_cli_network_run(void **state)
     assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE config "
                                     "= 'local' AND link IS NULL"),
                      1);
+    /* Each case on each default device (Jetson Nano 10 W, Raspberry Pi
+     * 4), modeled and labelled so. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM device_results "
+                                    "WHERE latency_method LIKE 'modeled:%' "
+                                    "AND power_method LIKE 'modeled:%' AND "
+                                    "energy_mj > 0 AND e2e_ms >= head_ms"),
+                     10);
+    /* Local sends nothing: no radio, no transfer; its device time is the
+     * whole model, above BottleFit's head alone. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM device_results d "
+                                    "JOIN cases c ON c.id = d.case_id WHERE "
+                                    "c.config = 'local' AND d.radio IS NULL "
+                                    "AND d.transfer_ms IS NULL AND "
+                                    "abs(d.e2e_ms - d.head_ms) < 1e-9"),
+                     2);
+    assert_int_equal(
+        query_long(db, "SELECT count(*) FROM device_results l JOIN cases lc "
+                       "ON lc.id = l.case_id JOIN device_results b ON "
+                       "b.device = l.device JOIN cases bc ON bc.id = "
+                       "b.case_id WHERE lc.config = 'local' AND bc.config = "
+                       "'bottlefit' AND b.head_ms < l.head_ms AND "
+                       "b.transfer_ms > 0 AND b.radio = 'wifi'"),
+        2);
     expect(RUN("report", "--db", db), 0, "network report");
     assert_non_null(strstr(out_text, "server_queue"));
+    assert_non_null(strstr(out_text, "jetson-nano-10w"));
+    assert_non_null(strstr(out_text, "device methods"));
+}
+
+/*
+ * A power probe on this host: the host profile's rows are measured by it
+ * (a command printing 3.0 W), the modeled device's rows stay modeled. A
+ * probe that vanishes mid-run loses nothing: the run finishes and the
+ * rows say what happened.
+ */
+static void test_cli_device_probe(void **state)
+{
+    char yaml[512], db[512];
+    static const char common[] = "configs: [local, bottlefit]\n"
+                                 "models: resnet_mini\n"
+                                 "bottleneck_channels: 2\n"
+                                 "link: fixed\n"
+                                 "link_rate_mbps: 5\n"
+                                 "link_rtt_ms: 4\n"
+                                 "warmup: 1\n"
+                                 "min_samples: 5\n"
+                                 "devices: [host, raspberry-pi-4]\n";
+    char text[1024];
+
+    (void)state;
+    tmp_path(yaml, sizeof(yaml), "probe.yaml");
+    tmp_path(db, sizeof(db), "probe.db");
+    snprintf(text, sizeof(text),
+             "%smin_duration_ms: 300\n"
+             "power_probe: \"command:while :; do echo 3.0; sleep 0.01; "
+             "done\"\n",
+             common);
+    write_text(yaml, text);
+    expect(RUN("run", "--db", db, "--threads", "1", yaml), 0, "probe run");
+    assert_int_equal(query_long(db, "SELECT count(*) FROM device_results "
+                                    "WHERE device = 'host' AND "
+                                    "latency_method LIKE 'measured:host%' "
+                                    "AND power_method LIKE "
+                                    "'measured:command%' AND avg_power_mw "
+                                    "BETWEEN 2900 AND 3100"),
+                     2);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM device_results "
+                                    "WHERE device = 'raspberry-pi-4' AND "
+                                    "power_method LIKE 'modeled:%'"),
+                     2);
+    /* The host's head time is its own measurement. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM device_results "
+                                    "WHERE device = 'host' AND head_ms = "
+                                    "host_head_ms"),
+                     2);
+
+    /* The sensor's command exits after about 0.3 s. */
+    tmp_path(db, sizeof(db), "probe-lost.db");
+    snprintf(text, sizeof(text),
+             "%smin_duration_ms: 1500\n"
+             "power_probe: \"command:for i in $(seq 30); do echo 2; sleep "
+             ".01; done\"\n",
+             common);
+    write_text(yaml, text);
+    expect(RUN("run", "--db", db, "--threads", "1", yaml), 0,
+           "run with a vanishing probe");
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "status = 'finished'"),
+                     2);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM device_results"), 4);
+    /* No host row claims a full measurement. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM device_results "
+                                    "WHERE device = 'host' AND (power_method "
+                                    "LIKE '%partial%' OR power_method LIKE "
+                                    "'modeled:%')"),
+                     2);
+    assert_non_null(strstr(err_text, "power probe"));
 }
 
 /*
@@ -749,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_cli_killed_run_stays_readable),
         cmocka_unit_test(test_cli_interrupted_run_keeps_samples),
         cmocka_unit_test(test_cli_network_run),
+        cmocka_unit_test(test_cli_device_probe),
         cmocka_unit_test(test_cli_edge_server),
         cmocka_unit_test(test_cli_tbf_mode),
         cmocka_unit_test(test_cli_trained_student_over_network),

@@ -21,6 +21,7 @@ static const char good_profile[] =
     "latency:\n"
     "  form: additive\n"
     "  conv_gmacs: 10      # assumption\n"
+    "  conv3x3_gmacs: 20\n"
     "  grouped_gmacs: 2\n"
     "  linear_gmacs: 1\n"
     "  bandwidth_gbs: 4\n"
@@ -220,7 +221,7 @@ static void test_device_predict_arithmetic(void **state)
         layer(BF_LAYER_LINEAR, 100000000, 1000000, 200000, 50000),
     };
     struct bf_device_latency m = {.form = BF_DEVICE_ROOFLINE,
-                                  .value = {10, 2, 1, 4, 50}};
+                                  .value = {10, 2, 1, 4, 50, 10}};
 
     (void)state;
     assert_float_equal(bf_device_predict_ms(&m, ls, 2), 250 + 0.05 + 100 + 0.05,
@@ -236,10 +237,13 @@ static void test_device_predict_arithmetic(void **state)
 }
 
 /* Synthetic networks: n_nets layer lists of different mixes. */
-#define NETS 8
+#define NETS 16
 #define LAYERS 12
 static struct bf_layer_info nets[NETS][LAYERS];
 
+/* Layers of every kind whose work and traffic vary independently, so
+ * that every parameter matters somewhere (compute- and memory-bound
+ * layers of each kind). */
 static void make_nets(void)
 {
     unsigned seed = 7;
@@ -247,15 +251,21 @@ static void make_nets(void)
 
     for (i = 0; i < NETS; i++)
         for (j = 0; j < LAYERS; j++) {
-            int kind = (j + i) % 5 == 0    ? BF_LAYER_CONV_GROUPED
-                       : (j == LAYERS - 1) ? BF_LAYER_LINEAR
-                                           : BF_LAYER_CONV;
+            int kind = BF_LAYER_CONV;
             int64_t macs, elems;
 
+            if ((j + i) % 5 == 0)
+                kind = BF_LAYER_CONV_GROUPED;
+            else if (j == LAYERS - 1)
+                kind = BF_LAYER_LINEAR;
+            else if ((j + 2 * i) % 3 == 0)
+                kind = BF_LAYER_CONV3X3;
             seed = seed * 1103515245u + 12345u;
-            macs = 1000000 + (int64_t)(seed % 500u) * 1000000 * (i + 1);
+            macs = (1 + (int64_t)(seed % 1000u)) * 100000 *
+                   (1 + (i * 7 + j * 3) % 11);
             seed = seed * 1103515245u + 12345u;
-            elems = 10000 + (int64_t)(seed % 1000u) * 5000 * (NETS - i);
+            elems =
+                (1 + (int64_t)(seed % 1000u)) * 1000 * (1 + (i * 5 + j) % 13);
             nets[i][j] = layer(kind, macs, elems / 8, elems, elems);
         }
 }
@@ -263,14 +273,14 @@ static void make_nets(void)
 static void recover(int form)
 {
     struct bf_device_latency truth = {.form = form,
-                                      .value = {40, 3, 2, 6, 120}};
-    struct bf_device_latency prior = {.form = form,
-                                      .value = {80, 3, 2, 12, 60},
-                                      .fit_mask =
-                                          (1u << BF_DEVICE_CONV_GMACS) |
-                                          (1u << BF_DEVICE_BANDWIDTH_GBS) |
-                                          (1u << BF_DEVICE_OVERHEAD_US),
-                                      .prior_weight = 0};
+                                      .value = {40, 3, 2, 6, 120, 90}};
+    struct bf_device_latency prior = {
+        .form = form,
+        .value = {80, 3, 2, 12, 60, 50},
+        .fit_mask =
+            (1u << BF_DEVICE_CONV_GMACS) | (1u << BF_DEVICE_CONV3X3_GMACS) |
+            (1u << BF_DEVICE_BANDWIDTH_GBS) | (1u << BF_DEVICE_OVERHEAD_US),
+        .prior_weight = 0};
     struct bf_device_sample s[NETS];
     struct bf_device_latency fit;
     double loo[NETS];
@@ -309,7 +319,7 @@ static void test_device_fit_recovers_roofline(void **state)
 static void test_device_fit_prior_and_errors(void **state)
 {
     struct bf_device_latency prior = {.form = BF_DEVICE_ADDITIVE,
-                                      .value = {80, 3, 2, 12, 60},
+                                      .value = {80, 3, 2, 12, 60, 50},
                                       .fit_mask = 1u,
                                       .prior_weight = 1e6};
     struct bf_device_sample s;

@@ -1,9 +1,11 @@
 /*
  * Parity with torchvision: random-initialised torchvision resnet18,
- * densenet121 and mobilenet_v2 (BatchNorm statistics perturbed) are
+ * densenet121, mobilenet_v2, alexnet, vgg11_bn and squeezenet1_1
+ * (BatchNorm statistics and convolution and linear biases perturbed) are
  * exported by scripts/export_torchvision.py together with a sample input
  * and torchvision's logits; the shim loads the weights by name and must
- * reproduce the logits within 1e-4 on the plain and the folded path.
+ * reproduce the logits within 1e-4 on the plain and the folded path. The
+ * exported files (about 530 MB for vgg11_bn) are removed after each check.
  *
  * Needs Debian's python3-torchvision (/usr/bin/python3). Where it is
  * absent the binary says so and exits 77, which ctest reports as skipped.
@@ -72,6 +74,8 @@ static void check_arch(const char *arch)
     bf_tensor_free(x);
     bf_tensor_free(want);
     bf_model_free(m);
+    unlink(weights);
+    unlink(sample);
     assert_int_equal(bf_torch_live_handles(), 0);
 }
 
@@ -91,6 +95,24 @@ static void test_parity_mobilenet_v2(void **state)
 {
     (void)state;
     check_arch("mobilenet_v2");
+}
+
+static void test_parity_alexnet(void **state)
+{
+    (void)state;
+    check_arch("alexnet");
+}
+
+static void test_parity_vgg11_bn(void **state)
+{
+    (void)state;
+    check_arch("vgg11_bn");
+}
+
+static void test_parity_squeezenet1_1(void **state)
+{
+    (void)state;
+    check_arch("squeezenet1_1");
 }
 
 static int setup(void **state)
@@ -117,6 +139,9 @@ int main(void)
         cmocka_unit_test(test_parity_resnet18),
         cmocka_unit_test(test_parity_densenet121),
         cmocka_unit_test(test_parity_mobilenet_v2),
+        cmocka_unit_test(test_parity_alexnet),
+        cmocka_unit_test(test_parity_vgg11_bn),
+        cmocka_unit_test(test_parity_squeezenet1_1),
     };
 
     if (!have_torchvision()) {

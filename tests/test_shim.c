@@ -99,6 +99,12 @@ static const struct {
     {"resnext101_32x8d", 88791336}, {"wide_resnet50_2", 68883240},
     {"densenet121", 7978856},       {"densenet169", 14149480},
     {"densenet201", 20013928},      {"mobilenet_v2", 3504872},
+    {"alexnet", 61100840},          {"vgg11", 132863336},
+    {"vgg13", 133047848},           {"vgg16", 138357544},
+    {"vgg19", 143667240},           {"vgg11_bn", 132868840},
+    {"vgg13_bn", 133053736},        {"vgg16_bn", 138365992},
+    {"vgg19_bn", 143678248},        {"squeezenet1_0", 1248424},
+    {"squeezenet1_1", 1235496},     {"densenet161", 28681000},
 };
 
 static void test_shim_param_counts_match_torchvision(void **state)
@@ -121,7 +127,7 @@ static void test_shim_param_counts_match_torchvision(void **state)
 static void test_shim_every_arch_builds(void **state)
 {
     (void)state;
-    assert_true(bf_arch_count() >= 14);
+    assert_true(bf_arch_count() >= 25);
     for (int i = 0; i < bf_arch_count(); i++) {
         struct bf_arch_info info;
         bf_model *m;
@@ -147,11 +153,13 @@ static void test_shim_macs_match_torchvision(void **state)
     static const struct {
         const char *arch;
         double gmacs;
-    } want[] = {{"resnet50", 4.09},
-                {"resnet152", 11.51},
-                {"densenet169", 3.36},
-                {"densenet201", 4.29},
-                {"mobilenet_v2", 0.30}};
+    } want[] = {
+        {"resnet50", 4.09},     {"resnet152", 11.51},   {"densenet169", 3.36},
+        {"densenet201", 4.29},  {"mobilenet_v2", 0.30}, {"alexnet", 0.71},
+        {"vgg11", 7.61},        {"vgg13", 11.31},       {"vgg16", 15.47},
+        {"vgg19", 19.63},       {"vgg11_bn", 7.61},     {"vgg13_bn", 11.31},
+        {"vgg16_bn", 15.47},    {"vgg19_bn", 19.63},    {"squeezenet1_0", 0.82},
+        {"squeezenet1_1", 0.35}};
 
     (void)state;
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -175,7 +183,12 @@ static void test_shim_macs_match_torchvision(void **state)
     }
 }
 
-/* The stage outputs described chain into each other through forwards. */
+/*
+ * The stage outputs described chain into each other through forwards; the
+ * plain feature stacks at torchvision's smallest input sizes (AlexNet 63,
+ * VGG 32, SqueezeNet 1.0 21 and 1.1 17), where the adaptive average pool
+ * still gives 1000 logits.
+ */
 static void test_shim_stage_shapes_chain(void **state)
 {
     static const struct {
@@ -183,7 +196,9 @@ static void test_shim_stage_shapes_chain(void **state)
         int size;
     } cases[] = {{"resnet18", 96},      {"densenet121", 96},
                  {"mobilenet_v2", 96},  {"resnet_mini", 28},
-                 {"densenet_mini", 28}, {"resnext50_32x4d", 64}};
+                 {"densenet_mini", 28}, {"resnext50_32x4d", 64},
+                 {"alexnet", 63},       {"vgg11_bn", 32},
+                 {"squeezenet1_0", 21}, {"squeezenet1_1", 17}};
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -220,8 +235,9 @@ static void test_shim_stage_shapes_chain(void **state)
 /* Running [0, k] then [k+1, n-1] equals running [0, n-1], exactly. */
 static void test_shim_range_forward_equals_whole(void **state)
 {
-    const char *archs[] = {"resnet18", "densenet121", "mobilenet_v2",
-                           "resnet_mini", "densenet_mini"};
+    const char *archs[] = {"resnet18",    "densenet121",   "mobilenet_v2",
+                           "resnet_mini", "densenet_mini", "alexnet",
+                           "vgg11",       "squeezenet1_1"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++) {
@@ -253,12 +269,15 @@ static void test_shim_range_forward_equals_whole(void **state)
  * The folded path (BatchNorm folded, in-place activations, DenseNet's
  * preallocated buffer; with and without channels-last) matches the plain
  * path within 1e-4 on the logits, after BatchNorm statistics were moved
- * away from their initial values by a few training-mode forwards.
+ * away from their initial values by a few training-mode forwards. VGG-11
+ * with BatchNorm folds convolutions that have a bias; AlexNet and
+ * SqueezeNet run plain biased convolutions on the folded path.
  */
 static void test_shim_fold_matches_plain(void **state)
 {
     const char *archs[] = {"resnet18",     "resnet50",    "densenet121",
-                           "mobilenet_v2", "resnet_mini", "densenet_mini"};
+                           "mobilenet_v2", "resnet_mini", "densenet_mini",
+                           "vgg11_bn",     "alexnet",     "squeezenet1_1"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++) {
@@ -296,6 +315,125 @@ static void test_shim_fold_matches_plain(void **state)
         bf_tensor_free(x);
         bf_model_free(m);
     }
+}
+
+/*
+ * AlexNet, VGG and SqueezeNet at 224x224: every convolution and linear
+ * layer is listed, SqueezeNet's final convolution included, with MACs
+ * summing exactly to a count from torchvision's modules (forward hooks on
+ * every Conv2d and Linear, out elements x in features x kernel area).
+ */
+static void test_shim_plain_stacks_layers(void **state)
+{
+    static const struct {
+        const char *arch;
+        int layers;
+        int last_kind;
+        int64_t macs;
+    } cases[] = {{"alexnet", 8, BF_LAYER_LINEAR, 714188480},
+                 {"vgg11_bn", 11, BF_LAYER_LINEAR, 7609090048},
+                 {"squeezenet1_1", 26, BF_LAYER_CONV, 349151936}};
+    /* squeezenet1_1's last layer is a 1x1 convolution. */
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bf_model *m = make(cases[i].arch, 0, 1);
+        struct bf_layer_info layers[32];
+        int n = 0, count = 0;
+        int64_t macs = 0;
+
+        assert_int_equal(bf_model_stage_count(m, &n), 0);
+        assert_int_equal(
+            bf_model_layers(m, 224, 224, 0, n - 1, layers, 32, &count), 0);
+        if (count != cases[i].layers)
+            fail_msg("%s: %d layers, want %d", cases[i].arch, count,
+                     cases[i].layers);
+        for (int k = 0; k < count; k++)
+            macs += layers[k].macs;
+        assert_int_equal(layers[count - 1].kind, cases[i].last_kind);
+        assert_int_equal(layers[count - 1].stage, n - 1);
+        /* VGG's convolutions are all 3x3 stride 1 (Winograd-eligible);
+         * AlexNet's are not (11x11 stride 4, 5x5, then 3x3 stride 1). */
+        if (strcmp(cases[i].arch, "vgg11_bn") == 0)
+            for (int k = 0; k < 8; k++)
+                assert_int_equal(layers[k].kind, BF_LAYER_CONV3X3);
+        if (strcmp(cases[i].arch, "alexnet") == 0) {
+            assert_int_equal(layers[0].kind, BF_LAYER_CONV);
+            assert_int_equal(layers[2].kind, BF_LAYER_CONV3X3);
+        }
+        if (macs != cases[i].macs)
+            fail_msg("%s: %lld MACs, torchvision's modules %lld", cases[i].arch,
+                     (long long)macs, (long long)cases[i].macs);
+        bf_model_free(m);
+    }
+}
+
+/*
+ * AlexNet, VGG and SqueezeNet have no BottleFit bottleneck: BF_EUNSUPPORTED
+ * naming the family, the model unchanged. The autoencoder and the early
+ * exits, which need only the stages' outputs, attach to them.
+ */
+static void test_shim_plain_stacks_baselines(void **state)
+{
+    static const struct {
+        const char *arch, *family;
+    } cases[] = {{"alexnet", "alexnet"},
+                 {"vgg11", "vgg"},
+                 {"vgg11_bn", "vgg"},
+                 {"squeezenet1_0", "squeezenet"}};
+    struct bf_bottleneck_params bp = {.version = 2, .channels = 4};
+    const int after[2] = {1, 3};
+    bf_tensor *logits[BF_MODEL_MAX_EXITS], *x, *y;
+    int64_t shape[BF_TENSOR_MAX_DIMS];
+    int n = 0, nd = 0, version = -1, channels = -1, split = -1;
+    bf_model *m;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        m = make(cases[i].arch, 0, 1);
+        assert_int_equal(bf_model_inject_bottleneck(m, &bp), BF_EUNSUPPORTED);
+        if (!strstr(bf_last_error(), cases[i].family))
+            fail_msg("%s: '%s' does not name the family", cases[i].arch,
+                     bf_last_error());
+        assert_int_equal(bf_model_bottleneck(m, &version, &channels), 0);
+        assert_true(version == 0 && channels == 0);
+        assert_int_equal(bf_model_stage_count(m, &n), 0);
+        assert_int_equal(n, 6);
+        bf_model_free(m);
+    }
+
+    /* The autoencoder after stage2 of SqueezeNet 1.1 (256 x 13 x 13 at
+     * 224); at 96 the split is 5 x 5, the smallest it accepts. Its new
+     * layers start in train mode. */
+    m = make("squeezenet1_1", 0, 2);
+    assert_int_equal(bf_model_inject_autoencoder(m, 8), 0);
+    assert_int_equal(bf_model_set_train(m, 0), 0);
+    assert_int_equal(bf_model_stage_count(m, &n), 0);
+    assert_int_equal(n, 8);
+    assert_int_equal(bf_model_split_stage(m, &split), 0);
+    assert_int_equal(split, 3);
+    x = randn4(1, 3, 96, 96, 3);
+    y = forward(m, x, 0, n - 1);
+    assert_int_equal(bf_tensor_shape(y, shape, 8, &nd), 0);
+    assert_true(nd == 2 && shape[0] == 1 && shape[1] == 1000);
+    bf_tensor_free(y);
+    bf_model_free(m);
+
+    /* Early exits after stage1 and stage3 of AlexNet. */
+    m = make("alexnet", 0, 3);
+    assert_int_equal(bf_model_attach_exits(m, after, 2), 0);
+    assert_int_equal(bf_model_set_train(m, 0), 0);
+    assert_int_equal(bf_model_forward_exits(m, x, 5, logits, &y), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(bf_tensor_shape(logits[i], shape, 8, &nd), 0);
+        assert_true(nd == 2 && shape[0] == 1 && shape[1] == 1000);
+        bf_tensor_free(logits[i]);
+    }
+    assert_int_equal(bf_tensor_shape(y, shape, 8, &nd), 0);
+    assert_true(nd == 2 && shape[1] == 1000);
+    bf_tensor_free(y);
+    bf_tensor_free(x);
+    bf_model_free(m);
 }
 
 static void test_shim_bad_names_and_ranges(void **state)
@@ -575,6 +713,9 @@ int main(void)
         cmocka_unit_test_teardown(test_shim_range_forward_equals_whole,
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_fold_matches_plain, check_leaks),
+        cmocka_unit_test_teardown(test_shim_plain_stacks_layers, check_leaks),
+        cmocka_unit_test_teardown(test_shim_plain_stacks_baselines,
+                                  check_leaks),
         cmocka_unit_test_teardown(test_shim_bad_names_and_ranges, check_leaks),
         cmocka_unit_test_teardown(test_shim_save_load_round_trip, check_leaks),
         cmocka_unit_test_teardown(test_shim_bad_weight_files, check_leaks),
