@@ -970,8 +970,10 @@ int bf_report_write(struct bf_store *store,
         else
             write_markdown(shown[i], out);
     }
+    /* The device table (always last) lists no errors of its own: its
+     * cases are in the other tables. */
     if (params->format != BF_REPORT_CSV)
-        write_errors(shown, nshown_tables, out,
+        write_errors(shown, nshown_tables - (devices.nrows ? 1 : 0), out,
                      params->format == BF_REPORT_MARKDOWN);
     if (devices.nrows && params->format != BF_REPORT_CSV) {
         struct method_list ml = {
