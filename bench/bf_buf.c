@@ -3,6 +3,7 @@
 
 #include "bf_err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,4 +98,46 @@ int bf_buf_printf(struct bf_buf *buf, const char *fmt, ...)
 const char *bf_buf_str(const struct bf_buf *buf)
 {
     return buf->data ? buf->data : "";
+}
+
+int bf_buf_read_file(struct bf_buf *buf, const char *path, size_t max_bytes,
+                     const char *what)
+{
+    enum { CHUNK = 4096 };
+    FILE *f = fopen(path, "rb");
+    int rc = 0;
+
+    bf_buf_reset(buf);
+    if (!f)
+        return bf_err_set(BF_ENOENT, "cannot open %s '%s': %s", what, path,
+                          strerror(errno));
+    for (;;) {
+        char *space;
+        size_t got;
+
+        rc = bf_buf_extend(buf, CHUNK, &space);
+        if (rc) {
+            rc = bf_err_set(BF_ENOMEM, "%s: out of memory", path);
+            break;
+        }
+        got = fread(space, 1, CHUNK, f);
+        buf->len -= CHUNK - got;
+        buf->data[buf->len] = '\0';
+        if (buf->len > max_bytes) {
+            rc = bf_err_set(BF_ERANGE, "%s: %s larger than %zu bytes", path,
+                            what, max_bytes);
+            break;
+        }
+        if (ferror(f)) {
+            rc = bf_err_set(BF_ENOENT, "cannot read %s '%s': %s", what, path,
+                            strerror(errno));
+            break;
+        }
+        if (feof(f))
+            break;
+    }
+    fclose(f);
+    if (rc)
+        bf_buf_reset(buf);
+    return rc;
 }

@@ -34,6 +34,15 @@ int bf_buf_extend(struct bf_buf *buf, size_t len, char **space);
 int bf_buf_printf(struct bf_buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Replace the contents with the whole file at path (at most max_bytes).
+ * what names the file in messages ("scenario", "device profile"):
+ * BF_ENOENT "cannot open|read WHAT 'PATH': <strerror>" when it is missing
+ * or unreadable, BF_ERANGE "PATH: WHAT larger than MAX bytes", BF_ENOMEM.
+ */
+int bf_buf_read_file(struct bf_buf *buf, const char *path, size_t max_bytes,
+                     const char *what);
+
 /* The contents as a string ("" when empty); borrowed. */
 const char *bf_buf_str(const struct bf_buf *buf);
 

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bf_device.h"
 
+#include "bf_buf.h"
 #include "bf_err.h"
 
 #include <dirent.h>
@@ -440,37 +441,6 @@ int bf_device_profile_parse(const char *file, const char *text, size_t len,
     return 0;
 }
 
-/* Read a whole small file. Caller frees *text. */
-static int read_file(const char *path, char **text, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    size_t n;
-
-    if (!f)
-        return bf_err_set(BF_ENOENT, "%s: %s", path, strerror(errno));
-    buf = malloc(FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        return bf_err_set(BF_ENOMEM, "%s: out of memory", path);
-    }
-    n = fread(buf, 1, FILE_MAX + 1, f);
-    if (ferror(f)) {
-        fclose(f);
-        free(buf);
-        return bf_err_set(BF_EIO, "%s: read error", path);
-    }
-    fclose(f);
-    if (n > FILE_MAX) {
-        free(buf);
-        return bf_err_set(BF_ERANGE, "%s: over %d bytes", path, FILE_MAX);
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
-}
-
 /* "a, b, c": the .yaml files of dir, sorted, without extension. */
 static void list_names(const char *dir, char *out, size_t size)
 {
@@ -530,8 +500,7 @@ int bf_device_profile_open(const char *name, const char *const *dirs,
                            size_t n_dirs, struct bf_device_profile **out)
 {
     char path[1024];
-    char *text;
-    size_t len;
+    struct bf_buf text;
     int rc;
 
     if (!name || !out || (n_dirs && !dirs))
@@ -539,11 +508,11 @@ int bf_device_profile_open(const char *name, const char *const *dirs,
     rc = resolve(name, dirs, n_dirs, "device profile", path, sizeof(path));
     if (rc)
         return rc;
-    rc = read_file(path, &text, &len);
-    if (rc)
-        return rc;
-    rc = bf_device_profile_parse(path, text, len, out);
-    free(text);
+    bf_buf_init(&text);
+    rc = bf_buf_read_file(&text, path, FILE_MAX, "device profile");
+    if (rc == 0)
+        rc = bf_device_profile_parse(path, bf_buf_str(&text), text.len, out);
+    bf_buf_free(&text);
     return rc;
 }
 
@@ -625,8 +594,7 @@ int bf_radio_open(const char *name, const char *const *dirs, size_t n_dirs,
                   struct bf_radio *out)
 {
     char path[1024];
-    char *text;
-    size_t len;
+    struct bf_buf text;
     int rc;
 
     if (!name || !out || (n_dirs && !dirs))
@@ -634,11 +602,11 @@ int bf_radio_open(const char *name, const char *const *dirs, size_t n_dirs,
     rc = resolve(name, dirs, n_dirs, "radio preset", path, sizeof(path));
     if (rc)
         return rc;
-    rc = read_file(path, &text, &len);
-    if (rc)
-        return rc;
-    rc = bf_radio_parse(path, text, len, out);
-    free(text);
+    bf_buf_init(&text);
+    rc = bf_buf_read_file(&text, path, FILE_MAX, "radio preset");
+    if (rc == 0)
+        rc = bf_radio_parse(path, bf_buf_str(&text), text.len, out);
+    bf_buf_free(&text);
     return rc;
 }
 

@@ -30,7 +30,7 @@ struct bf_devmodel {
     struct bf_device_latency edge_fit;
     char power_method_case[METHOD_MAX];
     /* Per-request scratch, grown as needed. */
-    double *scratch[6];
+    double *scratch[5];
     size_t scratch_n;
 };
 
@@ -40,10 +40,9 @@ int bf_devmodel_arch_layers(const char *arch, int input_px,
                             struct bf_layer_info **layers, size_t *n)
 {
     struct bf_model_params mp = {.arch = arch, .seed = 1};
-    struct bf_layer_info *out = NULL;
     struct bf_arch_info ai;
     bf_model *model = NULL;
-    int n_stages = 0, count = 0, threads = 0, rc;
+    int n_stages = 0, threads = 0, rc;
     int64_t px;
 
     if (!arch || !layers || !n)
@@ -60,26 +59,10 @@ int bf_devmodel_arch_layers(const char *arch, int input_px,
     rc = bf_model_create(&mp, &model);
     if (rc)
         goto out_threads;
-    rc = bf_model_stage_count(model, &n_stages);
-    if (rc)
-        goto out_model;
     px = input_px > 0 ? input_px : ai.native_size_px;
-    rc = bf_model_layers(model, px, px, 0, n_stages - 1, NULL, 0, &count);
-    if (rc)
-        goto out_model;
-    out = calloc((size_t)(count ? count : 1), sizeof(*out));
-    if (!out) {
-        rc = bf_err_set(BF_ENOMEM, "%s: layer list", arch);
-        goto out_model;
-    }
-    rc = bf_model_layers(model, px, px, 0, n_stages - 1, out, count, &count);
-    if (rc) {
-        free(out);
-        goto out_model;
-    }
-    *layers = out;
-    *n = (size_t)count;
-out_model:
+    rc = bf_model_stage_count(model, &n_stages);
+    if (rc == 0)
+        rc = bf_model_layers_alloc(model, px, px, 0, n_stages - 1, layers, n);
     bf_model_free(model);
 out_threads:
     if (threads > 0)
@@ -252,7 +235,7 @@ int bf_devmodel_open(const struct bf_scenario *sc,
             break;
         dm->n_devs++;
         if (strcmp(d->profile->role, "device") != 0)
-            rc = bf_err_set(BF_EINVAL,
+            rc = bf_err_set(BF_EPARSE,
                             "%s: role '%s' in devices (an edge profile "
                             "belongs in edge_device)",
                             d->profile->path, d->profile->role);
@@ -271,7 +254,7 @@ int bf_devmodel_open(const struct bf_scenario *sc,
             rc = bf_device_profile_override(dm->devs[i].profile, o);
         }
         if (!rc && !matched)
-            rc = bf_err_set(BF_EINVAL,
+            rc = bf_err_set(BF_EPARSE,
                             "device override '%s': no such profile in "
                             "devices",
                             o);
@@ -386,11 +369,10 @@ int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
                      : 0;
         double *host_head = dm->scratch[0], *enc = dm->scratch[1];
         double *net = dm->scratch[2], *srv = dm->scratch[3];
-        double *e2e = dm->scratch[4], *ener = dm->scratch[5];
+        double *e2e = dm->scratch[4];
         double sum_uj = 0, sum_above_uj = 0, sum_ms = 0;
         size_t n_off = 0, n_enc = 0;
         struct bf_device_row *r = &rows[d];
-        int any_radio = 0;
         struct bf_stats st;
 
         for (i = 0; i < n; i++) {
@@ -423,11 +405,10 @@ int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
                 net[n_off] = transfer + t.rx_ms;
                 srv[n_off] = server;
                 n_off++;
-                any_radio = 1;
             }
-            bf_device_energy(&p->power, any_radio ? &dm->radio : NULL, &t, &e);
+            /* A request answered on the device spends no radio time. */
+            bf_device_energy(&p->power, &dm->radio, &t, &e);
             e2e[i] = e.e2e_ms;
-            ener[i] = e.energy_mj;
             sum_uj += e.energy_mj * 1e3;
             sum_above_uj += e.energy_above_idle_mj * 1e3;
             sum_ms += e.e2e_ms;
@@ -442,13 +423,12 @@ int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
         r->encode_ms = median(enc, n_enc);
         r->transfer_ms = median(net, n_off);
         r->server_ms = median(srv, n_off);
-        r->head_ms = dv->here ? median(host_head, n) : head_model;
         r->host_head_ms = median(host_head, n);
+        r->head_ms = dv->here ? r->host_head_ms : head_model;
         r->energy_mj = n ? sum_uj / 1e3 / (double)n : NAN;
         r->energy_above_idle_mj = n ? sum_above_uj / 1e3 / (double)n : NAN;
         r->avg_power_mw = sum_ms > 0 ? sum_uj / sum_ms : NAN;
         r->avg_power_above_idle_mw = sum_ms > 0 ? sum_above_uj / sum_ms : NAN;
-        (void)ener;
         if (n && bf_stats_compute(e2e, n, &st) == 0) {
             r->e2e_ms = st.p50;
             r->e2e_mean_ms = st.mean;

@@ -188,6 +188,8 @@ static const struct column device_columns[DEV_NCOLS] = {
 };
 
 #define MAX_COLS NCOLS
+/* Tables a report shows: latency, accuracy, devices. */
+#define MAX_TABLES 3
 _Static_assert((int)ACC_NCOLS <= (int)MAX_COLS, "a row holds the widest table");
 _Static_assert((int)DEV_NCOLS <= (int)MAX_COLS, "a row holds the widest table");
 
@@ -684,17 +686,17 @@ static int row_before(const struct table *ta, size_t a, const struct table *tb,
  * The errors of the failed cases of all shown tables, once per case in
  * run and case order, one line each after a blank line that ends the last
  * table: "run R case I (model): error", in Markdown as a list item with its
- * text escaped. Nothing when no case failed with an error. Both tables are
+ * text escaped. Nothing when no case failed with an error. Every table is
  * in that order, so merging them needs no memory.
  */
 static void write_errors(const struct table *const *tables, size_t ntables,
                          FILE *out, int markdown)
 {
-    size_t next[2] = {0, 0};
+    size_t next[MAX_TABLES] = {0};
     int64_t last_case = -1;
     int listed = 0;
 
-    assert(ntables <= 2);
+    assert(ntables <= MAX_TABLES);
     for (;;) {
         const struct table *t = NULL;
         size_t i, pick = 0;
@@ -909,7 +911,7 @@ int bf_report_write(struct bf_store *store,
                             .metric = params->metric};
     struct table accuracy = {.layout = &accuracy_layout};
     struct table devices = {.layout = &device_layout};
-    const struct table *shown[3];
+    const struct table *shown[MAX_TABLES];
     size_t nshown_tables = 0;
     int64_t *skip = NULL;
     size_t i;
@@ -970,10 +972,8 @@ int bf_report_write(struct bf_store *store,
         else
             write_markdown(shown[i], out);
     }
-    /* The device table (always last) lists no errors of its own: its
-     * cases are in the other tables. */
     if (params->format != BF_REPORT_CSV)
-        write_errors(shown, nshown_tables - (devices.nrows ? 1 : 0), out,
+        write_errors(shown, nshown_tables, out,
                      params->format == BF_REPORT_MARKDOWN);
     if (devices.nrows && params->format != BF_REPORT_CSV) {
         struct method_list ml = {

@@ -189,26 +189,18 @@ static int local_devices(const struct bf_runner_params *p, int64_t case_id,
 {
     struct bf_devmodel_case dc = {.whole_forward = 1};
     struct bf_layer_info *layers = NULL;
-    int n_stages = 0, count = 0, rc;
+    int n_stages = 0, rc;
 
     rc = bf_model_stage_count(cs->model, &n_stages);
     if (rc == 0)
-        rc = bf_model_layers(cs->model, cs->in_h, cs->in_w, 0, n_stages - 1,
-                             NULL, 0, &count);
-    if (rc == 0 && count > 0) {
-        layers = calloc((size_t)count, sizeof(*layers));
-        rc = layers ? bf_model_layers(cs->model, cs->in_h, cs->in_w, 0,
-                                      n_stages - 1, layers, count, &count)
-                    : bf_err_set(BF_ENOMEM, "layer list");
-    }
+        rc = bf_model_layers_alloc(cs->model, cs->in_h, cs->in_w, 0,
+                                   n_stages - 1, &layers, &dc.n_head);
     if (rc) {
         bf_log_warn("case %lld: no device rows: %s", (long long)case_id,
                     bf_last_error());
-        free(layers);
         return 0;
     }
     dc.head = layers;
-    dc.n_head = (size_t)count;
     rc = bf_runner_devices(p, case_id, &dc, &cs->power, rows, cs->n);
     free(layers);
     return rc;
@@ -269,31 +261,24 @@ out_free:
     return rc;
 }
 
-_Static_assert(sizeof(struct bf_probe_window) <=
-                   sizeof(((struct bf_runner_power *)0)->window),
-               "bf_runner_power holds a probe window");
-
 void bf_runner_power_begin(const struct bf_runner_params *p,
                            struct bf_runner_power *pw)
 {
     memset(pw, 0, sizeof(*pw));
     if (!p->probe)
         return;
-    if (bf_probe_window_begin(
-            p->probe, (struct bf_probe_window *)(void *)pw->window) == 0)
+    if (bf_probe_window_begin(p->probe, &pw->window) == 0)
         pw->have = 1;
 }
 
 void bf_runner_power_end(const struct bf_runner_params *p,
                          struct bf_runner_power *pw)
 {
-    struct bf_probe_reading r;
+    struct bf_probe_reading r = {0};
 
     if (!pw->have)
         return;
-    if (bf_probe_window_end(
-            p->probe, (const struct bf_probe_window *)(const void *)pw->window,
-            &r) != 0 ||
+    if (bf_probe_window_end(p->probe, &pw->window, &r) != 0 ||
         r.covered_ms <= 0) {
         pw->have = 0;
         bf_log_warn("power probe: no reading over the case: %s",

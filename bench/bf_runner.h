@@ -37,6 +37,7 @@
 #ifndef BF_RUNNER_H
 #define BF_RUNNER_H
 
+#include "bf_probe.h"
 #include "bf_record.h"
 #include "bf_scenario.h"
 
@@ -68,7 +69,6 @@ struct bf_runner_sink {
 
 struct bf_devmodel;
 struct bf_devmodel_case;
-struct bf_probe;
 
 struct bf_runner_params {
     const struct bf_scenario *scenario;
@@ -113,7 +113,7 @@ struct bf_runner_power {
     double energy_mj; /* over the window (extrapolated when partial) */
     double window_ms;
     char method[512];          /* "measured:<probe> ..." */
-    unsigned char window[128]; /* struct bf_probe_window, opaque here */
+    struct bf_probe_window window;
 };
 void bf_runner_power_begin(const struct bf_runner_params *params,
                            struct bf_runner_power *pw);

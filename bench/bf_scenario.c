@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bf_scenario.h"
 
+#include "bf_buf.h"
 #include "bf_err.h"
 
 #include <yaml.h>
@@ -2066,78 +2067,25 @@ int bf_scenario_parse(const char *name, const char *text, size_t len,
     return parse_scenario(name, "", 0, text ? text : "", len, params, out);
 }
 
-/*
- * Read the whole of f into a new NUL-terminated buffer (caller frees);
- * at most TEXT_MAX bytes.
- */
-static int read_all(const char *path, FILE *f, char **text, size_t *len)
-{
-    size_t cap = 4096;
-    size_t used = 0;
-    char *buf = malloc(cap);
-
-    if (!buf)
-        return bf_err_set(BF_ENOMEM, "%s: out of memory", path);
-    for (;;) {
-        size_t got = fread(buf + used, 1, cap - used - 1, f);
-
-        used += got;
-        if (used > TEXT_MAX) {
-            free(buf);
-            return bf_err_set(BF_ERANGE, "%s: scenario larger than %zu bytes",
-                              path, TEXT_MAX);
-        }
-        if (ferror(f)) {
-            int err = errno;
-
-            free(buf);
-            return bf_err_set(BF_ENOENT, "cannot read scenario '%s': %s", path,
-                              strerror(err));
-        }
-        if (feof(f))
-            break;
-        if (used == cap - 1) {
-            char *bigger = realloc(buf, cap * 2);
-
-            if (!bigger) {
-                free(buf);
-                return bf_err_set(BF_ENOMEM, "%s: out of memory", path);
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    buf[used] = '\0';
-    *text = buf;
-    *len = used;
-    return 0;
-}
-
 int bf_scenario_load(const char *path, const struct bf_scenario_params *params,
                      struct bf_scenario **out)
 {
     const char *slash;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f;
+    struct bf_buf text;
     int rc;
 
     if (out)
         *out = NULL;
     if (!path || !params || !params->model_exists || !out)
         return bf_err_set(BF_EINVAL, "bf_scenario_load: invalid argument");
-    f = fopen(path, "rb");
-    if (!f)
-        return bf_err_set(BF_ENOENT, "cannot open scenario '%s': %s", path,
-                          strerror(errno));
-    rc = read_all(path, f, &text, &len);
-    fclose(f);
-    if (rc)
-        return rc;
-    slash = strrchr(path, '/');
-    rc = parse_scenario(path, path, slash ? (size_t)(slash - path) + 1 : 0,
-                        text, len, params, out);
-    free(text);
+    bf_buf_init(&text);
+    rc = bf_buf_read_file(&text, path, TEXT_MAX, "scenario");
+    if (rc == 0) {
+        slash = strrchr(path, '/');
+        rc = parse_scenario(path, path, slash ? (size_t)(slash - path) + 1 : 0,
+                            bf_buf_str(&text), text.len, params, out);
+    }
+    bf_buf_free(&text);
     return rc;
 }
 

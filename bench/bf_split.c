@@ -573,8 +573,7 @@ void bf_split_synthetic_image(uint64_t seed, int h, int w, int channels,
 int bf_split_layers(struct bf_split *s, int which_edge,
                     struct bf_layer_info **layers, size_t *n)
 {
-    int first, last, count = 0, rc;
-    struct bf_layer_info *out;
+    int first, last;
 
     if (!s || !layers || !n)
         return bf_err_set(BF_EINVAL, "bf_split_layers: NULL argument");
@@ -584,20 +583,6 @@ int bf_split_layers(struct bf_split *s, int which_edge,
     last = which_edge ? s->n_stages - 1 : s->split;
     if (s->null_model || first > last)
         return 0;
-    rc = bf_model_layers(s->model, s->info.in_h, s->info.in_w, first, last,
-                         NULL, 0, &count);
-    if (rc || count == 0)
-        return rc;
-    out = calloc((size_t)count, sizeof(*out));
-    if (!out)
-        return bf_err_set(BF_ENOMEM, "bf_split_layers: out of memory");
-    rc = bf_model_layers(s->model, s->info.in_h, s->info.in_w, first, last, out,
-                         count, &count);
-    if (rc) {
-        free(out);
-        return rc;
-    }
-    *layers = out;
-    *n = (size_t)count;
-    return 0;
+    return bf_model_layers_alloc(s->model, s->info.in_h, s->info.in_w, first,
+                                 last, layers, n);
 }

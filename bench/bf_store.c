@@ -415,6 +415,16 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "device_results d JOIN cases c ON c.id = d.case_id JOIN runs r ON "      \
       "r.id = c.run_id WHERE (?1 = 0 OR r.id = ?1) ORDER BY r.id, "            \
       "c.case_index, c.id, d.device")                                          \
+    X(calibration_insert,                                                      \
+      "INSERT INTO calibrations (profile, profile_path, created_at, form, "    \
+      "conv_gmacs, grouped_gmacs, linear_gmacs, bandwidth_gbs, "               \
+      "layer_overhead_us, conv3x3_gmacs, fitted, fit_rms_pct, "                \
+      "loo_mean_abs_pct, loo_max_abs_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "    \
+      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                  \
+    X(calibration_point_insert,                                                \
+      "INSERT INTO calibration_points (calibration_id, seq, model, "           \
+      "input_px, macs, layers, measured_ms, method, predicted_ms, loo_ms) "    \
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                      \
     X(last_run, "SELECT max(id) FROM runs")                                    \
     X(count_samples, "SELECT count(*) FROM samples WHERE case_id = ?1")        \
     X(results_all, RESULT_COLUMNS RESULT_ORDER)                                \
@@ -1658,18 +1668,7 @@ int bf_store_add_calibration(struct bf_store *store,
                              const struct bf_calibration_point_row *points,
                              size_t n, int64_t *id)
 {
-    static const char cal_sql[] =
-        "INSERT INTO calibrations (profile, profile_path, created_at, form, "
-        "conv_gmacs, grouped_gmacs, linear_gmacs, bandwidth_gbs, "
-        "layer_overhead_us, conv3x3_gmacs, fitted, fit_rms_pct, "
-        "loo_mean_abs_pct, loo_max_abs_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
-    static const char pt_sql[] =
-        "INSERT INTO calibration_points (calibration_id, seq, model, "
-        "input_px, macs, layers, measured_ms, method, predicted_ms, "
-        "loo_ms) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = store->calibration_insert;
     char now[32];
     size_t i;
     int rc, k;
@@ -1680,8 +1679,7 @@ int bf_store_add_calibration(struct bf_store *store,
     if (rc)
         return rc;
     bf_clock_utc_iso(now, sizeof(now));
-    rc = sqlite3_prepare_v2(store->db, cal_sql, -1, &st, NULL);
-    rc = rc ? rc : bind_text(st, 1, cal->profile);
+    rc = bind_text(st, 1, cal->profile);
     rc = rc ? rc : bind_text(st, 2, cal->profile_path);
     rc = rc ? rc : bind_text(st, 3, now);
     rc = rc ? rc : bind_text(st, 4, cal->form);
@@ -1696,14 +1694,12 @@ int bf_store_add_calibration(struct bf_store *store,
         rc = db_fail(store, "inserting the calibration of %s", cal->profile);
         goto out_rollback;
     }
+    stmt_done(st);
     *id = sqlite3_last_insert_rowid(store->db);
-    sqlite3_finalize(st);
-    st = NULL;
-    rc = sqlite3_prepare_v2(store->db, pt_sql, -1, &st, NULL);
-    for (i = 0; i < n && rc == SQLITE_OK; i++) {
+    st = store->calibration_point_insert;
+    for (i = 0; i < n; i++) {
         const struct bf_calibration_point_row *p = &points[i];
 
-        sqlite3_reset(st);
         rc = sqlite3_bind_int64(st, 1, *id);
         rc = rc ? rc : sqlite3_bind_int64(st, 2, (int64_t)i);
         rc = rc ? rc : bind_text(st, 3, p->model);
@@ -1715,21 +1711,20 @@ int bf_store_add_calibration(struct bf_store *store,
         rc = rc ? rc : sqlite3_bind_double(st, 9, p->predicted_ms);
         rc = rc ? rc : bind_real(st, 10, p->loo_ms);
         rc = rc ? rc : step_done(st);
+        if (rc != SQLITE_OK) {
+            rc = db_fail(store, "inserting calibration point %s of %s",
+                         p->model, cal->profile);
+            goto out_rollback;
+        }
+        stmt_done(st);
     }
-    if (rc != SQLITE_OK) {
-        rc = db_fail(store, "inserting the calibration points of %s",
-                     cal->profile);
-        goto out_rollback;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
     rc = tx_commit(store, "calibration");
     if (rc)
         goto out_rollback;
     return 0;
 
 out_rollback:
-    sqlite3_finalize(st);
+    stmt_done(st);
     tx_rollback(store);
     return rc;
 }

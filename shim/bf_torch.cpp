@@ -601,6 +601,35 @@ extern "C" int bf_model_layers(bf_model *model, int64_t in_h, int64_t in_w,
     });
 }
 
+extern "C" int bf_model_layers_alloc(bf_model *model, int64_t in_h,
+                                     int64_t in_w, int first, int last,
+                                     struct bf_layer_info **layers, size_t *n)
+{
+    struct bf_layer_info *out;
+    int count = 0;
+    int rc;
+
+    if (!layers || !n)
+        return bf_err_set(BF_EINVAL, "bf_model_layers_alloc: NULL argument");
+    *layers = nullptr;
+    *n = 0;
+    rc = bf_model_layers(model, in_h, in_w, first, last, nullptr, 0, &count);
+    if (rc || count == 0)
+        return rc;
+    out = static_cast<struct bf_layer_info *>(
+        calloc(static_cast<size_t>(count), sizeof(*out)));
+    if (!out)
+        return bf_err_set(BF_ENOMEM, "%d layers", count);
+    rc = bf_model_layers(model, in_h, in_w, first, last, out, count, &count);
+    if (rc) {
+        free(out);
+        return rc;
+    }
+    *layers = out;
+    *n = static_cast<size_t>(count);
+    return 0;
+}
+
 extern "C" int bf_model_split_stage(const bf_model *model, int *stage)
 {
     if (!model || !stage)

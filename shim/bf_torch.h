@@ -172,6 +172,14 @@ int bf_model_layers(bf_model *model, int64_t in_h, int64_t in_w, int first,
                     int last, struct bf_layer_info *layers, int max,
                     int *count);
 
+/*
+ * The same list in a new array: *layers (caller owns, free with free(); NULL
+ * when there are none) and *n.
+ */
+int bf_model_layers_alloc(bf_model *model, int64_t in_h, int64_t in_w,
+                          int first, int last, struct bf_layer_info **layers,
+                          size_t *n);
+
 /* Total number of parameters (not buffers), as torchvision counts them. */
 int bf_model_param_count(const bf_model *model, int64_t *count);
 

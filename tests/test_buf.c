@@ -1,4 +1,5 @@
 /* Tests of bf_buf: appends, formatting, growth and reset. */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +8,12 @@
 #include <cmocka.h>
 
 #include "bf_buf.h"
+#include "bf_err.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_buf_append_and_printf(void **state)
 {
@@ -50,11 +55,50 @@ static void test_buf_extend(void **state)
     bf_buf_free(&b);
 }
 
+/* A whole file, an empty one, one over the limit, a missing one and a
+ * directory, each named in its error. */
+static void test_buf_read_file(void **state)
+{
+    char path[] = "/tmp/bf_test_buf_XXXXXX";
+    struct bf_buf b;
+    int fd = mkstemp(path);
+    FILE *f;
+
+    (void)state;
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 3000; i++)
+        fputs("ab", f);
+    fclose(f);
+    bf_buf_init(&b);
+    assert_int_equal(bf_buf_read_file(&b, path, 6000, "thing"), 0);
+    assert_int_equal(b.len, 6000);
+    assert_int_equal(strlen(bf_buf_str(&b)), 6000);
+    assert_int_equal(bf_buf_read_file(&b, path, 5999, "thing"), BF_ERANGE);
+    assert_non_null(strstr(bf_last_error(), "thing larger than 5999 bytes"));
+    assert_int_equal(b.len, 0);
+    assert_int_equal(bf_buf_read_file(&b, "/nonexistent/x", 10, "thing"),
+                     BF_ENOENT);
+    assert_non_null(
+        strstr(bf_last_error(), "cannot open thing '/nonexistent/x'"));
+    assert_int_equal(bf_buf_read_file(&b, "/tmp", 10, "thing"), BF_ENOENT);
+    assert_non_null(strstr(bf_last_error(), "cannot read thing '/tmp'"));
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(bf_buf_read_file(&b, path, 10, "thing"), 0);
+    assert_string_equal(bf_buf_str(&b), "");
+    unlink(path);
+    bf_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_append_and_printf),
         cmocka_unit_test(test_buf_extend),
+        cmocka_unit_test(test_buf_read_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

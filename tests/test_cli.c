@@ -233,6 +233,22 @@ static void test_cli_bad_inputs(void **state)
     assert_non_null(strstr(err_text, "typo.yaml:2:1"));
     assert_non_null(strstr(err_text, "batchh"));
 
+    /* Device models: an unknown profile, an override of a profile not
+     * listed, a radio preset that does not exist; nothing runs. */
+    tmp_path(sc, sizeof(sc), "baddev.yaml");
+    write_text(sc, "models: [resnet_mini]\ndevices: [jetson]\n");
+    expect(RUN("run", "--dry-run", sc), 3, "unknown device profile");
+    assert_non_null(strstr(err_text, "unknown device profile 'jetson'"));
+    assert_non_null(strstr(err_text, "jetson-nano-10w"));
+    write_text(sc, "models: [resnet_mini]\ndevice_overrides: "
+                   "\"nano:power.idle_mw=1\"\n");
+    expect(RUN("run", "--dry-run", sc), 3, "override of an unlisted profile");
+    assert_non_null(strstr(err_text, "'nano:power.idle_mw=1'"));
+    write_text(sc, "models: [resnet_mini]\nradio: wifii\n");
+    expect(RUN("run", "--dry-run", sc), 3, "unknown radio");
+    assert_non_null(strstr(err_text, "known: lte, wifi"));
+    expect(RUN("calibrate", "nope"), 3, "unknown profile to calibrate");
+
     /* A weights file that is not one: the case fails, the run is kept. */
     tmp_path(w, sizeof(w), "junk.bfw");
     write_text(w, "not weights at all");
