@@ -112,7 +112,7 @@ struct bf_runner_power {
     int64_t t0_ns;
     double energy_mj; /* over the window (extrapolated when partial) */
     double window_ms;
-    char method[512];          /* "measured:<probe> ..." */
+    char method[512]; /* "measured:<probe> ..." */
     struct bf_probe_window window;
 };
 void bf_runner_power_begin(const struct bf_runner_params *params,
