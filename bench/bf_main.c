@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "bf_buf.h"
+#include "bf_claims.h"
 #include "bf_clock.h"
 #include "bf_device.h"
 #include "bf_devmodel.h"
@@ -14,6 +15,7 @@
 #include "bf_net.h"
 #include "bf_offload.h"
 #include "bf_perf.h"
+#include "bf_plot.h"
 #include "bf_probe.h"
 #include "bf_record.h"
 #include "bf_report.h"
@@ -76,6 +78,7 @@ static void usage(FILE *out)
             "  run       run a scenario file and record it in the results "
             "DB\n"
             "  report    print result tables from the results DB\n"
+            "  plot      render the paper's figures from the results DB\n"
             "  bench     time inference paths, or training steps (--train)\n"
             "  netbench  time the emulated link on a loopback TCP stream\n"
             "  edge      serve a scenario's offloaded cases as the edge "
@@ -562,16 +565,59 @@ static void print_cases(const struct bf_scenario *sc)
     }
 }
 
-static int cmd_run(int argc, char **argv)
+/* Options of `bfbench run` that apply to every scenario of a suite. */
+struct run_opts {
+    const char *db;
+    int threads; /* -1: the scenario's */
+    int dry_run;
+    int resume;
+    int argc;
+    char **argv;
+};
+
+static int sink_complete(void *ctx, const char *case_hash, int *done)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"threads", required_argument, NULL, 't'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *db = DEFAULT_DB;
-    int threads = -1, dry_run = 0;
+    struct store_sink *s = ctx;
+
+    return bf_store_case_complete(s->store, s->run_id, case_hash, done);
+}
+
+/*
+ * Continue the newest run of the same scenario file (resume), or begin a
+ * new one; *resumed says which.
+ */
+static int begin_or_resume(struct bf_store *store, const struct run_opts *o,
+                           const struct bf_run_info *info, int64_t *run_id,
+                           int *resumed)
+{
+    int64_t complete = 0, dropped = 0;
+    int rc;
+
+    *resumed = 0;
+    if (o->resume) {
+        rc = bf_store_run_of_scenario(store, info->scenario_sha256, run_id);
+        if (rc == 0) {
+            rc = bf_store_run_resume(store, *run_id, &complete, &dropped);
+            if (rc)
+                return rc;
+            *resumed = 1;
+            bf_log_info("resuming run %lld of %s: %lld complete case(s) kept, "
+                        "%lld incomplete dropped to run again",
+                        (long long)*run_id, info->scenario_path,
+                        (long long)complete, (long long)dropped);
+            return 0;
+        }
+        if (rc != BF_ENOENT)
+            return rc;
+        bf_log_info("no earlier run of this scenario file in the DB: "
+                    "starting a new run");
+    }
+    return bf_store_run_begin(store, info, run_id);
+}
+
+/* Run one scenario file into the DB; returns an exit code. */
+static int run_scenario(const char *path, const struct run_opts *o)
+{
     struct bf_scenario_params sp = {.model_exists = model_known};
     struct bf_scenario *sc = NULL;
     struct bf_store *store = NULL;
@@ -584,34 +630,9 @@ static int cmd_run(int argc, char **argv)
     struct bf_devmodel *dm = NULL;
     struct bf_probe *probe = NULL;
     char cache_dir[1100];
-    int c, rc, code;
+    int rc, code, resumed = 0;
 
-    optind = 0; /* 0: glibc re-initialises (permutation back on) */
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 't':
-            if ((rc = parse_int("run", "--threads", optarg, 0, 1024, &threads)))
-                return rc;
-            break;
-        case 'n':
-            dry_run = 1;
-            break;
-        case 'h':
-            run_help();
-            return EXIT_OK;
-        default:
-            return usage_error("run", "unknown option");
-        }
-    }
-    if (optind != argc - 1)
-        return usage_error("run", optind >= argc
-                                      ? "missing SCENARIO"
-                                      : "exactly one SCENARIO expected");
-
-    rc = bf_scenario_load(argv[optind], &sp, &sc);
+    rc = bf_scenario_load(path, &sp, &sc);
     if (rc)
         return error_exit(rc);
     rc = open_devices(sc, &dm, &probe);
@@ -619,7 +640,7 @@ static int cmd_run(int argc, char **argv)
         bf_scenario_free(sc);
         return error_exit(rc);
     }
-    if (dry_run) {
+    if (o->dry_run) {
         print_cases(sc);
         bf_devmodel_close(dm);
         bf_probe_close(probe);
@@ -627,19 +648,19 @@ static int cmd_run(int argc, char **argv)
         return EXIT_OK;
     }
     bf_buf_init(&cmdline);
-    for (int i = 0; i < argc; i++)
-        bf_buf_printf(&cmdline, "%s%s", i ? " " : "bfbench ", argv[i]);
+    for (int i = 0; i < o->argc; i++)
+        bf_buf_printf(&cmdline, "%s%s", i ? " " : "bfbench ", o->argv[i]);
     bf_sysinfo_collect(BF_SOURCE_DIR, &sys);
     bf_sysinfo_warn(&sys);
     bf_hash_buffer(sc->text, sc->text_len, sha);
     if (bf_torch_backend_info(backend, sizeof(backend)))
         snprintf(backend, sizeof(backend), "unknown");
 
-    rc = ensure_parent_dir(db);
+    rc = ensure_parent_dir(o->db);
     if (rc == 0)
-        rc = make_cache_dir(db, cache_dir, sizeof(cache_dir));
+        rc = make_cache_dir(o->db, cache_dir, sizeof(cache_dir));
     if (rc == 0)
-        rc = bf_store_open(db, &store);
+        rc = bf_store_open(o->db, &store);
     if (rc) {
         code = error_exit(rc);
         goto out;
@@ -666,14 +687,14 @@ static int cmd_run(int argc, char **argv)
             .command_line = bf_buf_str(&cmdline),
         };
 
-        rc = bf_store_run_begin(store, &info, &ss.run_id);
+        rc = begin_or_resume(store, o, &info, &ss.run_id, &resumed);
     }
     if (rc) {
         code = error_exit(rc);
         goto out;
     }
     bf_log_info("run %lld: %zu case(s) from %s into %s", (long long)ss.run_id,
-                sc->n_cases, sc->path, db);
+                sc->n_cases, sc->path, o->db);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     ss.store = store;
@@ -685,10 +706,12 @@ static int cmd_run(int argc, char **argv)
                                       .case_end = sink_case_end,
                                       .epochs = sink_epochs,
                                       .accuracy = sink_accuracy,
-                                      .devices = sink_devices};
+                                      .devices = sink_devices,
+                                      .complete =
+                                          resumed ? sink_complete : NULL};
         struct bf_runner_params rp = {.scenario = sc,
                                       .sink = &sink,
-                                      .threads_override = threads,
+                                      .threads_override = o->threads,
                                       .cache_dir = cache_dir,
                                       .stop = &stop_flag,
                                       .devmodel = dm,
@@ -712,10 +735,10 @@ static int cmd_run(int argc, char **argv)
                                       .format = BF_REPORT_TEXT};
 
         if (bf_report_write(store, &rp, stdout) == 0)
-            printf("run %lld: %d finished, %d failed, %d skipped; results "
-                   "in %s\n",
+            printf("run %lld: %d finished, %d failed, %d skipped, %d complete "
+                   "before (resumed); results in %s\n",
                    (long long)ss.run_id, result.finished, result.failed,
-                   result.skipped, db);
+                   result.skipped, result.resumed, o->db);
     }
 out:
     bf_store_close(store);
@@ -723,6 +746,68 @@ out:
     bf_devmodel_close(dm);
     bf_scenario_free(sc);
     bf_buf_free(&cmdline);
+    return code;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"resume", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct run_opts o = {
+        .db = DEFAULT_DB, .threads = -1, .argc = argc, .argv = argv};
+    struct bf_suite suite;
+    int c, rc, code = EXIT_OK;
+
+    optind = 0; /* 0: glibc re-initialises (permutation back on) */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o.db = optarg;
+            break;
+        case 't':
+            if ((rc = parse_int("run", "--threads", optarg, 0, 1024,
+                                &o.threads)))
+                return rc;
+            break;
+        case 'n':
+            o.dry_run = 1;
+            break;
+        case 'r':
+            o.resume = 1;
+            break;
+        case 'h':
+            run_help();
+            return EXIT_OK;
+        default:
+            return usage_error("run", "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error("run", optind >= argc
+                                      ? "missing SCENARIO"
+                                      : "exactly one SCENARIO expected");
+    if ((rc = bf_suite_load(argv[optind], &suite)))
+        return error_exit(rc);
+    if (suite.n == 0)
+        return run_scenario(argv[optind], &o);
+    bf_log_info("suite %s: %zu scenario(s)", suite.name, suite.n);
+    /* Every member runs, even after one fails; an interruption stops. */
+    for (size_t i = 0; i < suite.n && !stop_flag; i++) {
+        int one;
+
+        bf_log_info("suite %s: scenario %zu/%zu: %s", suite.name, i + 1,
+                    suite.n, suite.paths[i]);
+        one = run_scenario(suite.paths[i], &o);
+        if (one != EXIT_OK && code == EXIT_OK)
+            code = one;
+        if (one == EXIT_INTERRUPTED)
+            break;
+    }
     return code;
 }
 
@@ -951,7 +1036,7 @@ static void report_help(void)
 {
     printf("usage: bfbench report [--db PATH] [--run ID|last|all] "
            "[--format text|csv|md]\n"
-           "                      [--metric NAME]\n"
+           "                      [--metric NAME] [--paper]\n"
            "\n"
            "Print result tables from the results DB (its only input). A "
            "run that never\n"
@@ -961,7 +1046,13 @@ static void report_help(void)
            "  --db PATH      results DB (default " DEFAULT_DB ")\n"
            "  --run R        a run id, 'last' (default) or 'all'\n"
            "  --format F     text (default), csv or md\n"
-           "  --metric NAME  only this metric (e.g. e2e)\n");
+           "  --metric NAME  only this metric (e.g. e2e)\n"
+           "  --paper        the claims of the BottleFit abstract next to "
+           "the values of\n"
+           "                 the runs, how each was computed and where each "
+           "maximum occurs;\n"
+           "                 reads the newest run of every scenario unless "
+           "--run is given\n");
 }
 
 static int cmd_report(int argc, char **argv)
@@ -971,10 +1062,12 @@ static int cmd_report(int argc, char **argv)
         {"run", required_argument, NULL, 'r'},
         {"format", required_argument, NULL, 'f'},
         {"metric", required_argument, NULL, 'm'},
+        {"paper", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *db = DEFAULT_DB;
-    const char *run = "last";
+    const char *run = NULL;
+    int paper = 0;
     struct bf_report_params rp = {.format = BF_REPORT_TEXT};
     struct bf_store *store = NULL;
     struct stat st;
@@ -1005,6 +1098,9 @@ static int cmd_report(int argc, char **argv)
         case 'm':
             rp.metric = optarg;
             break;
+        case 'p':
+            paper = 1;
+            break;
         case 'h':
             report_help();
             return EXIT_OK;
@@ -1023,7 +1119,11 @@ static int cmd_report(int argc, char **argv)
     }
     if ((rc = bf_store_open(db, &store)))
         return error_exit(rc);
-    if (strcmp(run, "all") == 0) {
+    if (!run && paper) {
+        rp.run_id = -1; /* the newest run of every scenario */
+    } else if (!run) {
+        rc = bf_store_last_run(store, &rp.run_id);
+    } else if (strcmp(run, "all") == 0) {
         rp.run_id = 0;
     } else if (strcmp(run, "last") == 0) {
         rc = bf_store_last_run(store, &rp.run_id);
@@ -1037,10 +1137,166 @@ static int cmd_report(int argc, char **argv)
         }
         rp.run_id = id;
     }
-    if (rc == 0)
+    if (rc == 0 && paper) {
+        struct bf_claims_params cp = {.run_id = rp.run_id,
+                                      .format = rp.format};
+
+        rc = bf_claims_write(store, &cp, stdout);
+    } else if (rc == 0) {
         rc = bf_report_write(store, &rp, stdout);
+    }
     bf_store_close(store);
     return rc ? error_exit(rc) : EXIT_OK;
+}
+
+/* plot */
+
+#define DEFAULT_FIGURES "results/figures"
+#define PLOT_MAX_RUNS 64
+
+static void plot_help(void)
+{
+    printf(
+        "usage: bfbench plot [--db PATH] [--out DIR] [--run ID[,ID...]]... "
+        "[--rate MBPS]\n"
+        "\n"
+        "Render the paper's comparison figures from the results DB (its "
+        "only input)\n"
+        "with gnuplot (found on PATH; scripts in " BF_SOURCE_DIR
+        "/scripts/plots).\n"
+        "Each figure is written as a tab-separated data file (with the "
+        "gnuplot command\n"
+        "that renders it by hand on top), an SVG and a PNG; every path "
+        "written is\n"
+        "printed on stdout. Per model:\n"
+        "\n"
+        "  accuracy-MODEL   top-1 accuracy vs bytes sent per image: the "
+        "8-bit bottleneck\n"
+        "                   of each training strategy, the exit rule, JPEG "
+        "input, the\n"
+        "                   teacher (accuracy rows of a training run)\n"
+        "  latency-MODEL    end-to-end latency vs uplink rate, a panel per "
+        "device profile\n"
+        "  energy-MODEL     energy per inference and average power per "
+        "configuration\n"
+        "                   and device, at one rate\n"
+        "  breakdown-MODEL  latency stages (head, encode, transfer, queue, "
+        "decode, tail)\n"
+        "                   as stacked bars, a panel per device, at one "
+        "rate\n"
+        "  head-MODEL       parameters and MACs run on the device per "
+        "configuration\n"
+        "\n"
+        "Captions say what is measured and what is modeled, as the DB "
+        "records it. A\n"
+        "figure without data is skipped with a note on stderr; no figure "
+        "at all is an\n"
+        "error. Rerunning on the same DB writes byte-identical files.\n"
+        "\n"
+        "  --db PATH        results DB (default " DEFAULT_DB ")\n"
+        "  --out DIR        output directory, created if missing (default "
+        "" DEFAULT_FIGURES ")\n"
+        "  --run ID[,ID]    only these runs (repeatable); default: the "
+        "accuracy figure\n"
+        "                   reads the newest run with accuracy rows, the "
+        "others the\n"
+        "                   newest run with device rows\n"
+        "  --rate MBPS      energy and breakdown figures at this uplink rate "
+        "(default:\n"
+        "                   the highest rate of the model's cases)\n");
+}
+
+/* Append the run ids of a comma list to ids. */
+static int parse_runs(const char *text, int64_t *ids, size_t *n)
+{
+    const char *at = text;
+
+    for (;;) {
+        char *end;
+        long long v;
+
+        errno = 0;
+        v = strtoll(at, &end, 10);
+        if (errno || end == at || (*end != ',' && *end != '\0') || v < 1)
+            return usage_error("plot", "--run: '%s' is not a list of run ids",
+                               text);
+        if (*n >= PLOT_MAX_RUNS)
+            return usage_error("plot", "--run: more than %d runs",
+                               PLOT_MAX_RUNS);
+        ids[(*n)++] = v;
+        if (*end == '\0')
+            return 0;
+        at = end + 1;
+    }
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"out", required_argument, NULL, 'o'},
+        {"run", required_argument, NULL, 'r'},
+        {"rate", required_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *db = DEFAULT_DB;
+    int64_t runs[PLOT_MAX_RUNS];
+    struct bf_plot_params pp = {
+        .out_dir = DEFAULT_FIGURES,
+        .scripts_dir = BF_SOURCE_DIR "/scripts/plots",
+        .run_ids = runs,
+    };
+    struct stat st;
+    char *end;
+    int c, rc, code;
+
+    optind = 0; /* 0: glibc re-initialises (permutation back on) */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'o':
+            pp.out_dir = optarg;
+            break;
+        case 'r':
+            if ((rc = parse_runs(optarg, runs, &pp.n_run_ids)))
+                return rc;
+            break;
+        case 'R':
+            errno = 0;
+            pp.rate_mbps = strtod(optarg, &end);
+            if (errno || end == optarg || *end != '\0' ||
+                !(pp.rate_mbps > 0) || pp.rate_mbps > 1e6)
+                return usage_error("plot",
+                                   "--rate: '%s' is not a rate in Mbit/s "
+                                   "(> 0)",
+                                   optarg);
+            break;
+        case 'h':
+            plot_help();
+            return EXIT_OK;
+        default:
+            return usage_error("plot", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("plot", "unexpected argument '%s'", argv[optind]);
+    if (!pp.out_dir[0])
+        return usage_error("plot", "--out: empty directory name");
+    if (stat(db, &st) != 0) {
+        bf_err_set(BF_ENOENT,
+                   "no results DB at '%s' (run a scenario first: "
+                   "bfbench run scenarios/host-local.yaml)",
+                   db);
+        return error_exit(BF_ENOENT);
+    }
+    rc = bf_plot_render(db, &pp, stdout);
+    if (rc == 0)
+        return EXIT_OK;
+    code = error_exit(rc);
+    /* Nothing to plot, or no gnuplot, is a failed command, not bad input. */
+    return rc == BF_ENOENT ? EXIT_FAILED : code;
 }
 
 /* netbench */
@@ -1654,6 +1910,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc, argv);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc, argv);
     if (strcmp(cmd, "bench") == 0)
         return cmd_bench(argc, argv);
     if (strcmp(cmd, "netbench") == 0)

@@ -751,6 +751,7 @@ int bf_offload_run_case(const struct bf_runner_params *p,
     char label[64], skip[256] = "", msg[BF_ERR_DETAIL_MAX];
     struct bf_case_row row = {
         .case_index = c->index,
+        .case_hash = c->hash,
         .config = c->config,
         .model = c->model,
         .weights = c->weights[0] ? c->weights : "random",

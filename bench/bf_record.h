@@ -18,6 +18,7 @@
 /* A case as run. */
 struct bf_case_row {
     int case_index;
+    const char *case_hash; /* bf_case.hash; NULL or "" stored NULL */
     const char *config;
     const char *model;
     const char *weights;        /* "random" or the weights file path */

@@ -354,6 +354,7 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
     int threads = p->threads_override >= 0 ? p->threads_override : c->threads;
     struct bf_case_row row = {
         .case_index = c->index,
+        .case_hash = c->hash,
         .config = c->config,
         .model = c->model,
         .weights = c->weights[0] ? c->weights : "random",
@@ -390,6 +391,15 @@ out:
 static int run_train_cases(const struct bf_runner_params *p,
                            struct bf_runner_result *result);
 
+int bf_runner_case_done(const struct bf_runner_params *params,
+                        const char *case_hash, int *done)
+{
+    *done = 0;
+    if (!params->sink->complete)
+        return 0;
+    return params->sink->complete(params->sink->ctx, case_hash, done);
+}
+
 int bf_runner_run(const struct bf_runner_params *params,
                   struct bf_runner_result *result)
 {
@@ -409,9 +419,16 @@ int bf_runner_run(const struct bf_runner_params *params,
     }
     for (size_t i = 0; i < sc->n_cases; i++) {
         const struct bf_case *c = &sc->cases[i];
+        int done = 0;
 
         if (stop_requested(params))
             break;
+        if ((rc = bf_runner_case_done(params, c->hash, &done)))
+            break;
+        if (done) {
+            r.resumed++;
+            continue;
+        }
         bf_log_info("case %zu/%zu: %s %s batch %d threads %d fold_bn %d "
                     "channels_last %d",
                     i + 1, sc->n_cases, c->config, c->model, c->batch,
@@ -642,13 +659,16 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                                  .num_classes = tr->info.num_classes,
                                  .in_channels = tr->info.channels,
                                  .seed = sc->seed};
-    char key[BF_HASH_HEX_SIZE];
+    char key[BF_HASH_HEX_SIZE], hash[BF_HASH_HEX_SIZE];
     int64_t case_id = 0;
-    int trained = 0;
+    int trained = 0, done = 0;
     int rc, crc;
 
     if (tr->teacher && strcmp(tr->teacher_arch, c->model) == 0)
         return 0;
+    bf_scenario_extra_case_hash(sc, "teacher", c->model, hash);
+    if ((rc = bf_runner_case_done(tr->p, hash, &done)))
+        return rc;
     bf_model_free(tr->teacher);
     tr->teacher = NULL;
     snprintf(tr->teacher_arch, sizeof(tr->teacher_arch), "%s", c->model);
@@ -660,6 +680,14 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                  "%s/teacher-%s-%.16s.bfw", tr->p->cache_dir, c->model, key);
     }
     crc = bf_model_create(&mp, &tr->teacher);
+    if (crc == 0 && done && file_exists(tr->teacher_path) &&
+        bf_model_load(tr->teacher, tr->teacher_path) == 0 &&
+        bf_hash_file(tr->teacher_path, tr->teacher_sha) == 0) {
+        /* Resumed: the teacher's case is recorded already. */
+        bf_log_info("teacher %s loaded (its case is complete)", c->model);
+        return 0;
+    }
+    bf_err_clear();
     if (crc == 0 && file_exists(tr->teacher_path)) {
         crc = bf_model_load(tr->teacher, tr->teacher_path);
     } else if (crc == 0 && c->weights[0]) {
@@ -670,6 +698,7 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
     {
         struct bf_case_row row = {
             .case_index = -1,
+            .case_hash = hash,
             .config = "local",
             .model = c->model,
             .weights = tr->teacher_path,
@@ -850,7 +879,9 @@ static int run_jpeg_case(struct train_run *tr, const struct bf_case *c,
     const size_t batch = 250;
     float *images = malloc(batch * per * sizeof(*images));
     int64_t *labels = malloc(batch * sizeof(*labels));
+    char hash[BF_HASH_HEX_SIZE];
     struct bf_case_row row = {.case_index = -1,
+                              .case_hash = hash,
                               .config = "edge",
                               .model = c->model,
                               .weights = tr->teacher_path,
@@ -869,6 +900,7 @@ static int run_jpeg_case(struct train_run *tr, const struct bf_case *c,
     int n_stages = 0;
     int rc, crc = 0;
 
+    bf_scenario_extra_case_hash(sc, "jpeg", c->model, hash);
     rc = sink->case_begin(sink->ctx, &row, &case_id);
     if (rc)
         goto out;
@@ -1148,6 +1180,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     int n_stages = 0, n_exits = 0, duplicate, autoencoder, spinn, split = 0;
     int64_t case_id = 0;
     struct bf_case_row row = {.case_index = c->index,
+                              .case_hash = c->hash,
                               .config = "bottlefit",
                               .model = c->model,
                               .weights = tr->teacher_path,
@@ -1360,17 +1393,34 @@ static int run_train_cases(const struct bf_runner_params *p,
         rc = train_run_open(&tr);
     for (size_t i = 0; rc == 0 && i < sc->n_cases; i++) {
         const struct bf_case *c = &sc->cases[i];
+        int done = 0;
 
         if (stop_requested(p))
             break;
         bf_log_info("case %zu/%zu: %s %s C=%d v%d fe=%d", i + 1, sc->n_cases,
                     c->model, c->strategy, c->bottleneck_channels,
                     c->bottleneck_version, c->freeze_encoder);
-        rc = ensure_teacher(&tr, c, result);
-        if (rc == 0 && strcmp(last_jpeg_model, c->model) != 0) {
+        if (strcmp(last_jpeg_model, c->model) != 0) {
+            char hash[BF_HASH_HEX_SIZE];
+
             snprintf(last_jpeg_model, sizeof(last_jpeg_model), "%s", c->model);
-            rc = run_jpeg_case(&tr, c, result);
+            bf_scenario_extra_case_hash(sc, "jpeg", c->model, hash);
+            rc = bf_runner_case_done(p, hash, &done);
+            if (rc == 0 && !done)
+                rc = ensure_teacher(&tr, c, result);
+            if (rc == 0 && !done)
+                rc = run_jpeg_case(&tr, c, result);
         }
+        if (rc == 0)
+            rc = bf_runner_case_done(p, c->hash, &done);
+        if (rc == 0 && done) {
+            bf_log_info("case %zu/%zu: complete already, skipped", i + 1,
+                        sc->n_cases);
+            result->resumed++;
+            continue;
+        }
+        if (rc == 0)
+            rc = ensure_teacher(&tr, c, result);
         if (rc == 0)
             rc = run_student_case(&tr, c, result);
         /* A case that failed is recorded; only sink errors and

@@ -65,6 +65,13 @@ struct bf_runner_sink {
     /* Inference cases: one row per device model (may be NULL). */
     int (*devices)(void *ctx, int64_t case_id, const struct bf_device_row *rows,
                    size_t n);
+    /*
+     * Resuming (may be NULL: every case runs): *done = 1 when the run
+     * already holds a complete case of this hash (bf_case.hash, or
+     * bf_scenario_extra_case_hash for a teacher or JPEG case); it is not
+     * run again.
+     */
+    int (*complete)(void *ctx, const char *case_hash, int *done);
 };
 
 struct bf_devmodel;
@@ -83,7 +90,8 @@ struct bf_runner_params {
 struct bf_runner_result {
     int finished;
     int failed;
-    int skipped; /* not implemented in this version */
+    int skipped;
+    int resumed; /* complete already in the resumed run: not run again */
 };
 
 /* The method string stored with every host-measured number. */
@@ -130,6 +138,10 @@ int bf_runner_devices(const struct bf_runner_params *params, int64_t case_id,
                       struct bf_devmodel_case *dc,
                       const struct bf_runner_power *pw,
                       const struct bf_sample_row *rows, size_t n);
+
+/* The sink's complete() for case_hash; *done = 0 without one. */
+int bf_runner_case_done(const struct bf_runner_params *params,
+                        const char *case_hash, int *done);
 
 int bf_runner_run(const struct bf_runner_params *params,
                   struct bf_runner_result *result);

@@ -15,6 +15,7 @@
 
 #include "bf_buf.h"
 #include "bf_err.h"
+#include "bf_hash.h"
 
 #include <yaml.h>
 
@@ -1727,6 +1728,121 @@ static size_t expansion_order(enum bf_task task, int order[K_COUNT])
     return n;
 }
 
+/* Append "value" of key k as the hashes read it. */
+static int value_text(struct bf_buf *out, int k, const struct value *v)
+{
+    switch (keys[k].type) {
+    case BF_KEY_INT:
+    case BF_KEY_BOOL:
+        return bf_buf_printf(out, "%lld", v->i);
+    case BF_KEY_FLOAT:
+        return bf_buf_printf(out, "%.17g", v->f);
+    case BF_KEY_WEIGHTS:
+        return bf_buf_printf(out, "%s:%s", v->s, v->path ? v->path : "");
+    default:
+        return bf_buf_printf(out, "%s", v->s ? v->s : "");
+    }
+}
+
+/* Append "key=v1,v2\n" for slot s of key k. */
+static int slot_text(struct bf_buf *out, int k, const struct slot *s)
+{
+    int rc = bf_buf_printf(out, "%s=", keys[k].name);
+
+    for (size_t i = 0; rc == 0 && i < s->n; i++) {
+        if (i)
+            rc = bf_buf_printf(out, ",");
+        if (rc == 0)
+            rc = value_text(out, k, &s->v[i]);
+    }
+    return rc ? rc : bf_buf_printf(out, "\n");
+}
+
+/* Nonzero when key k was given in the file with a non-default value. */
+static int differs_from_default(const struct parse *p, int k)
+{
+    struct parse tmp = *p;
+    struct bf_buf given, def;
+    int differs = 1;
+
+    if (!p->slots[k].key_node)
+        return 0;
+    if (keys[k].type == BF_KEY_WEIGHTS)
+        return p->slots[k].n > 0;
+    memset(&tmp.slots[k], 0, sizeof(tmp.slots[k]));
+    bf_buf_init(&given);
+    bf_buf_init(&def);
+    if (parse_default(&tmp, k) == 0 && slot_text(&given, k, &p->slots[k]) == 0 &&
+        slot_text(&def, k, &tmp.slots[k]) == 0)
+        differs = strcmp(bf_buf_str(&given), bf_buf_str(&def)) != 0;
+    for (size_t i = 0; i < tmp.slots[k].n; i++) {
+        free(tmp.slots[k].v[i].s);
+        free(tmp.slots[k].v[i].path);
+    }
+    free(tmp.slots[k].v);
+    bf_buf_free(&given);
+    bf_buf_free(&def);
+    return differs;
+}
+
+/* sc->settings_hash from the keys that are not in order[]. */
+static int settings_hash(const struct parse *p, const int *order,
+                         size_t n_order, struct bf_scenario *sc)
+{
+    struct bf_buf text;
+    int rc = 0;
+
+    bf_buf_init(&text);
+    for (int k = 0; rc == 0 && k < K_COUNT; k++) {
+        int expands = 0;
+
+        for (size_t i = 0; i < n_order; i++)
+            expands |= order[i] == k;
+        if (k == K_NAME || expands || !differs_from_default(p, k))
+            continue;
+        rc = slot_text(&text, k, &p->slots[k]);
+    }
+    if (rc == 0)
+        bf_hash_buffer(text.data ? text.data : "", text.len, sc->settings_hash);
+    bf_buf_free(&text);
+    return rc ? bf_err_set(BF_ENOMEM, "%s: out of memory", p->file) : 0;
+}
+
+void bf_scenario_extra_case_hash(const struct bf_scenario *scenario,
+                                 const char *kind, const char *model,
+                                 char out[BF_HASH_HEX_SIZE])
+{
+    struct bf_sha256 ctx;
+
+    bf_sha256_init(&ctx);
+    bf_sha256_update(&ctx, scenario->settings_hash,
+                     strlen(scenario->settings_hash));
+    bf_sha256_update(&ctx, "\nextra=", 7);
+    bf_sha256_update(&ctx, kind, strlen(kind));
+    bf_sha256_update(&ctx, "\nmodel=", 7);
+    bf_sha256_update(&ctx, model, strlen(model));
+    bf_sha256_final(&ctx, out);
+}
+
+/*
+ * Nonzero when an inference configuration does not use list key k: local
+ * sends nothing (no link, no server, no bottleneck); edge sends JPEG and
+ * spinn-split the teacher's own split tensor (no bottleneck).
+ */
+static int ignores(enum bf_task task, const char *config, int k)
+{
+    int no_bottleneck = k == K_BOTTLENECK_CHANNELS || k == K_BOTTLENECK_VERSION;
+
+    if (task != BF_TASK_INFERENCE)
+        return 0;
+    if (strcmp(config, "local") == 0)
+        return no_bottleneck || k == K_LINK_RATE_MBPS ||
+               k == K_BACKGROUND_CLIENTS;
+    if (strcmp(config, "edge") == 0 || strcmp(config, "spinn-split") == 0)
+        return no_bottleneck;
+    return 0;
+}
+
 /*
  * Expand the task's lists into sc->cases, the last varying fastest. The
  * inference list keys take their single (default) value in a train case;
@@ -1736,9 +1852,10 @@ static int expand(const struct parse *p, struct bf_scenario *sc)
 {
     int order[K_COUNT];
     size_t n_order = expansion_order(task_of(p), order);
-    size_t total = 1;
+    size_t total = 1, n = 0;
+    struct bf_buf point;
     size_t c, i;
-    int k;
+    int k, rc;
 
     for (i = 0; i < n_order; i++) {
         if (p->slots[order[i]].n > BF_SCENARIO_CASES_MAX / total)
@@ -1747,14 +1864,18 @@ static int expand(const struct parse *p, struct bf_scenario *sc)
                             BF_SCENARIO_CASES_MAX);
         total *= p->slots[order[i]].n;
     }
+    if ((rc = settings_hash(p, order, n_order, sc)))
+        return rc;
     sc->cases = calloc(total, sizeof(*sc->cases));
     if (!sc->cases)
         return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
-    for (c = 0; c < total; c++) {
-        struct bf_case *bc = &sc->cases[c];
+    bf_buf_init(&point);
+    for (c = 0; rc == 0 && c < total; c++) {
+        struct bf_case *bc = &sc->cases[n];
+        size_t idx[K_COUNT];
         size_t rest = c;
+        int dup = 0;
 
-        bc->index = (int)c;
         for (k = 0; k < K_COUNT; k++)
             if (keys[k].is_list == BF_KEY_LIST_CASES &&
                 applies(&keys[k], TASK_INFERENCE))
@@ -1762,12 +1883,40 @@ static int expand(const struct parse *p, struct bf_scenario *sc)
         for (i = n_order; i-- > 0;) {
             const struct slot *s = &p->slots[order[i]];
 
-            case_set(bc, order[i], &s->v[rest % s->n]);
+            idx[i] = rest % s->n;
+            case_set(bc, order[i], &s->v[idx[i]]);
             rest /= s->n;
         }
+        /* A key the configuration ignores keeps its first value only. */
+        for (i = 0; i < n_order; i++)
+            dup |= idx[i] > 0 && ignores(sc->task, bc->config, order[i]);
+        if (dup) {
+            memset(bc, 0, sizeof(*bc));
+            continue;
+        }
+        bc->index = (int)n;
+        bf_buf_reset(&point);
+        rc = bf_buf_printf(&point, "%s\n", sc->settings_hash);
+        /* The point, slowest key first, without the ignored keys. */
+        for (i = 0; rc == 0 && i < n_order; i++) {
+            if (ignores(sc->task, bc->config, order[i]))
+                continue;
+            rc = bf_buf_printf(&point, "%s=", keys[order[i]].name);
+            if (rc == 0)
+                rc = value_text(&point, order[i],
+                                &p->slots[order[i]].v[idx[i]]);
+            if (rc == 0)
+                rc = bf_buf_printf(&point, "\n");
+        }
+        if (rc == 0)
+            bf_hash_buffer(point.data, point.len, bc->hash);
         copy_str(bc->weights, sizeof(bc->weights), weights_for(p, bc->model));
+        n++;
     }
-    sc->n_cases = total;
+    bf_buf_free(&point);
+    if (rc)
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    sc->n_cases = n;
     return 0;
 }
 
@@ -2085,6 +2234,119 @@ int bf_scenario_load(const char *path, const struct bf_scenario_params *params,
         rc = parse_scenario(path, path, slash ? (size_t)(slash - path) + 1 : 0,
                             bf_buf_str(&text), text.len, params, out);
     }
+    bf_buf_free(&text);
+    return rc;
+}
+
+/* Suites */
+
+/* Fill out from the suite mapping root (which has a "suite" key). */
+static int parse_suite(const struct parse *p, const yaml_node_t *root,
+                       struct bf_suite *out)
+{
+    yaml_node_pair_t *pair;
+
+    for (pair = root->data.mapping.pairs.start;
+         pair < root->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+        yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+        const char *name = k->type == YAML_SCALAR_NODE ? scalar_text(k) : "";
+        yaml_node_item_t *item;
+
+        if (strcmp(name, "name") == 0 && v->type == YAML_SCALAR_NODE &&
+            !is_null(v)) {
+            if (v->data.scalar.length >= sizeof(out->name))
+                return at_error(p, BF_ERANGE, v->start_mark, "name",
+                                "longer than %zu bytes", sizeof(out->name) - 1);
+            copy_str(out->name, sizeof(out->name), scalar_text(v));
+            continue;
+        }
+        if (strcmp(name, "suite") != 0)
+            return at_error(p, BF_EPARSE, k->start_mark, NULL,
+                            "a suite file holds only 'name' and 'suite' (a "
+                            "list of scenario files), got '%.64s'",
+                            name);
+        if (v->type != YAML_SEQUENCE_NODE ||
+            v->data.sequence.items.start == v->data.sequence.items.top)
+            return at_error(p, BF_EPARSE, v->start_mark, "suite",
+                            "expected a non-empty list of scenario files");
+        for (item = v->data.sequence.items.start;
+             item < v->data.sequence.items.top; item++) {
+            yaml_node_t *f = yaml_document_get_node(p->doc, *item);
+            const char *text;
+            const char *problem;
+            char *path;
+            size_t dir_len;
+
+            if (f->type != YAML_SCALAR_NODE || is_null(f))
+                return at_error(p, BF_EPARSE, f->start_mark, "suite",
+                                "expected a scenario file name, got %s",
+                                node_kind(f));
+            if (out->n == BF_SUITE_MAX)
+                return at_error(p, BF_ERANGE, f->start_mark, "suite",
+                                "more than %d scenario files", BF_SUITE_MAX);
+            text = scalar_text(f);
+            dir_len = text[0] == '/' ? 0 : p->dir_len;
+            if (dir_len + strlen(text) >= BF_SCENARIO_PATH_MAX)
+                return at_error(p, BF_ERANGE, f->start_mark, "suite",
+                                "path longer than %d bytes",
+                                BF_SCENARIO_PATH_MAX - 1);
+            path = out->paths[out->n];
+            memcpy(path, p->dir, dir_len);
+            memcpy(path + dir_len, text, strlen(text) + 1);
+            if ((problem = file_problem(path)))
+                return at_error(p, BF_EPARSE, f->start_mark, "suite",
+                                "cannot open '%s': %s", path, problem);
+            out->n++;
+        }
+    }
+    return 0;
+}
+
+int bf_suite_load(const char *path, struct bf_suite *out)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    struct parse p = {.file = path,
+                      .dir = path,
+                      .dir_len = slash ? (size_t)(slash - path) + 1 : 0};
+    yaml_document_t doc;
+    yaml_node_t *root;
+    struct bf_buf text;
+    int rc;
+
+    if (!path || !out)
+        return bf_err_set(BF_EINVAL, "bf_suite_load: invalid argument");
+    memset(out, 0, sizeof(*out));
+    default_name(out->name, sizeof(out->name), path);
+    bf_buf_init(&text);
+    rc = bf_buf_read_file(&text, path, TEXT_MAX, "scenario");
+    if (rc == 0)
+        rc = load_document(&p, bf_buf_str(&text), text.len, &doc);
+    if (rc) {
+        bf_buf_free(&text);
+        return rc;
+    }
+    p.doc = &doc;
+    root = yaml_document_get_root_node(&doc);
+    /* Anything but a mapping with a "suite" key is left to the scenario
+     * loader (and its messages). */
+    if (root && root->type == YAML_MAPPING_NODE) {
+        yaml_node_pair_t *pair;
+
+        for (pair = root->data.mapping.pairs.start;
+             pair < root->data.mapping.pairs.top; pair++) {
+            yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
+
+            if (k->type == YAML_SCALAR_NODE &&
+                strcmp(scalar_text(k), "suite") == 0) {
+                rc = parse_suite(&p, root, out);
+                break;
+            }
+        }
+    }
+    if (rc)
+        out->n = 0;
+    yaml_document_delete(&doc);
     bf_buf_free(&text);
     return rc;
 }

@@ -25,6 +25,11 @@
  *   train      models x strategies x bottleneck_version x
  *              bottleneck_channels x freeze_encoder
  *
+ * An inference case keeps only the first value of a list its
+ * configuration ignores: local has no link rate, background clients or
+ * bottleneck; edge and spinn-split have no bottleneck. Cases are numbered
+ * after that.
+ *
  * Keys marked BF_KEY_LIST_VALUES (jpeg_qualities, exit_thresholds) also take a
  * scalar or a sequence of at most BF_SCENARIO_VALUES_MAX entries, but stay one
  * list in struct bf_scenario and do not multiply the cases. A list is never
@@ -112,6 +117,12 @@ struct bf_case {
     /* Inference over the network. */
     double link_rate_mbps;  /* uplink (fixed, tbf) */
     int background_clients; /* other devices on the same server */
+    /*
+     * Identity of the case (resume, compare): SHA-256 hex of the scenario's
+     * settings (struct bf_scenario.settings_hash) and this case's matrix
+     * point, each value as "key=value" in key-table order.
+     */
+    char hash[65];
 };
 
 struct bf_scenario {
@@ -182,6 +193,15 @@ struct bf_scenario {
     char power_probe[BF_SCENARIO_NAME_MAX]; /* bf_probe spec */
     double power_probe_rate_hz;
 
+    /*
+     * SHA-256 hex of every key that does not expand into cases and whose
+     * value differs from its default ("key=value" lines in key-table order;
+     * `name` left out): comments, key order and spelled-out defaults do not
+     * change it, nor does a key added to a later version with a default.
+     * Values are hashed as written (paths too), not the files they name.
+     */
+    char settings_hash[65];
+
     char *text; /* the file's bytes, NUL-terminated */
     size_t text_len;
     size_t n_cases;
@@ -225,5 +245,34 @@ int bf_scenario_parse(const char *name, const char *text, size_t len,
                       struct bf_scenario **out);
 
 void bf_scenario_free(struct bf_scenario *scenario);
+
+/*
+ * A suite: a YAML mapping of `name` (optional) and `suite`, a list of
+ * scenario files relative to the suite file, run in order by `bfbench run`
+ * as separate runs.
+ */
+#define BF_SUITE_MAX 32
+struct bf_suite {
+    char name[BF_SCENARIO_NAME_MAX]; /* default: the file's base name */
+    size_t n;                        /* 0: the file is not a suite */
+    char paths[BF_SUITE_MAX][BF_SCENARIO_PATH_MAX];
+};
+
+/*
+ * Read path as a suite. A file whose top level has no `suite` key (a
+ * scenario, or something the scenario loader will reject) gives n = 0 and
+ * returns 0. Errors: BF_ENOENT (unreadable), BF_EPARSE (YAML syntax, a key
+ * other than name/suite, an empty or malformed list, a member that cannot
+ * be opened; file:line:col), BF_ERANGE (too many members, path too long).
+ */
+int bf_suite_load(const char *path, struct bf_suite *out);
+
+/*
+ * The hash of a case the runner adds to a scenario's matrix (kind "teacher"
+ * or "jpeg" for model): SHA-256 hex of the settings hash, kind and model.
+ */
+void bf_scenario_extra_case_hash(const struct bf_scenario *scenario,
+                                 const char *kind, const char *model,
+                                 char out[65]);
 
 #endif /* BF_SCENARIO_H */

@@ -300,8 +300,21 @@ static const char schema_v5[] =
     "    PRIMARY KEY (calibration_id, seq)\n"
     ") WITHOUT ROWID;\n";
 
-static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3,
-                                           schema_v4, schema_v5};
+/*
+ * Schema version 6: resuming runs. A case's identity across runs and DBs,
+ * and how often a run was resumed.
+ */
+static const char schema_v6[] =
+    "-- Schema version 6: resume and compare.\n"
+    "-- SHA-256 of the case's scenario settings and matrix point; NULL in\n"
+    "-- runs recorded before version 6:\n"
+    "ALTER TABLE cases ADD COLUMN case_hash TEXT;\n"
+    "CREATE INDEX cases_hash ON cases(case_hash);\n"
+    "-- Times the run was resumed (`bfbench run --resume`):\n"
+    "ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;\n";
+
+static const char *const schema_steps[] = {
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,
@@ -370,9 +383,9 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "strategy, freeze_encoder, bottleneck_version, bottleneck_channels, "    \
       "split_shape, head_params, head_macs, head_bytes, dataset, "             \
       "dataset_sha256, teacher_sha256, link, link_rate_mbps, link_rtt_ms, "    \
-      "background_clients) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "  \
-      "?11, ?12, ?13, ?14, ?15, ?16, 'running', ?17, ?18, ?19, ?20, ?21, "     \
-      "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)")                \
+      "background_clients, case_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "    \
+      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'running', ?17, ?18, ?19, "  \
+      "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)") \
     X(case_end, "UPDATE cases SET status = ?1, error = ?2, finished_at = ?3 "  \
                 "WHERE id = ?4")                                               \
     X(sample_insert,                                                           \
@@ -426,6 +439,14 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "input_px, macs, layers, measured_ms, method, predicted_ms, loo_ms) "    \
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                      \
     X(last_run, "SELECT max(id) FROM runs")                                    \
+    X(run_by_sha,                                                              \
+      "SELECT max(id) FROM runs WHERE scenario_sha256 = ?1")                   \
+    X(case_complete,                                                           \
+      "SELECT count(*) FROM cases WHERE run_id = ?1 AND case_hash = ?2 AND "   \
+      "status IN ('finished', 'skipped')")                                     \
+    X(run_counts,                                                              \
+      "SELECT count(*), coalesce(sum(status IN ('finished', 'skipped')), 0) "  \
+      "FROM cases WHERE run_id = ?1")                                          \
     X(count_samples, "SELECT count(*) FROM samples WHERE case_id = ?1")        \
     X(results_all, RESULT_COLUMNS RESULT_ORDER)                                \
     X(results_run, RESULT_COLUMNS "WHERE r.id = ?1" RESULT_ORDER)              \
@@ -941,6 +962,7 @@ int bf_store_case_begin(struct bf_store *store, int64_t run_id,
         rc = rc ? rc : sqlite3_bind_int(st, 32, row->background_clients);
     else
         rc = rc ? rc : sqlite3_bind_null(st, 32);
+    rc = rc ? rc : bind_text_or_null(st, 33, row->case_hash);
     rc = rc ? rc : step_done(st);
     if (rc != SQLITE_OK) {
         rc = db_fail(store, "recording the start of case %d of run %lld",
@@ -1369,6 +1391,113 @@ out_reset:
     return rc;
 }
 
+int bf_store_run_of_scenario(struct bf_store *store, const char *sha256,
+                             int64_t *run_id)
+{
+    sqlite3_stmt *st = store->run_by_sha;
+    int rc = bind_text(st, 1, sha256);
+
+    rc = rc ? rc : sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = db_fail(store, "finding the last run of a scenario");
+        goto out_reset;
+    }
+    rc = 0;
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+        rc = BF_ENOENT; /* not an error: no detail */
+    else
+        *run_id = sqlite3_column_int64(st, 0);
+out_reset:
+    stmt_done(st);
+    return rc;
+}
+
+/* Cases of a run: all of them, and those finished or skipped. */
+static int run_counts(struct bf_store *store, int64_t run_id, int64_t *all,
+                      int64_t *complete)
+{
+    sqlite3_stmt *st = store->run_counts;
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+
+    rc = rc ? rc : sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = db_fail(store, "counting the cases of run %lld",
+                     (long long)run_id);
+    } else {
+        *all = sqlite3_column_int64(st, 0);
+        *complete = sqlite3_column_int64(st, 1);
+        rc = 0;
+    }
+    stmt_done(st);
+    return rc;
+}
+
+int bf_store_run_resume(struct bf_store *store, int64_t run_id,
+                        int64_t *complete, int64_t *dropped)
+{
+    static const char *const children[] = {"samples", "aggregates", "epochs",
+                                           "accuracy", "device_results"};
+    char sql[512];
+    int64_t all = 0;
+    int rc;
+
+    if ((rc = run_counts(store, run_id, &all, complete)))
+        return rc;
+    *dropped = all - *complete;
+    if ((rc = tx_begin(store, "resuming a run")))
+        return rc;
+    for (size_t i = 0; rc == 0 && i <= sizeof(children) / sizeof(children[0]);
+         i++) {
+        if (i < sizeof(children) / sizeof(children[0]))
+            snprintf(sql, sizeof(sql),
+                     "DELETE FROM %s WHERE case_id IN (SELECT id FROM cases "
+                     "WHERE run_id = %lld AND status NOT IN ('finished', "
+                     "'skipped'))",
+                     children[i], (long long)run_id);
+        else
+            snprintf(sql, sizeof(sql),
+                     "DELETE FROM cases WHERE run_id = %lld AND status NOT IN "
+                     "('finished', 'skipped')",
+                     (long long)run_id);
+        if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            rc = db_fail(store, "dropping the incomplete cases of run %lld",
+                         (long long)run_id);
+    }
+    snprintf(sql, sizeof(sql),
+             "UPDATE runs SET status = 'running', finished_at = NULL, "
+             "resumes = resumes + 1 WHERE id = %lld",
+             (long long)run_id);
+    if (rc == 0 && sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(store, "reopening run %lld", (long long)run_id);
+    if (rc == 0 && sqlite3_changes(store->db) != 1)
+        rc = bf_err_set(BF_ENOENT, "%s: no run %lld to resume", store->path,
+                        (long long)run_id);
+    if (rc == 0)
+        rc = tx_commit(store, "resuming a run");
+    if (rc)
+        tx_rollback(store);
+    return rc;
+}
+
+int bf_store_case_complete(struct bf_store *store, int64_t run_id,
+                           const char *case_hash, int *complete)
+{
+    sqlite3_stmt *st = store->case_complete;
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+
+    rc = rc ? rc : bind_text(st, 2, case_hash);
+    rc = rc ? rc : sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = db_fail(store, "looking up a case of run %lld",
+                     (long long)run_id);
+    } else {
+        *complete = sqlite3_column_int64(st, 0) > 0;
+        rc = 0;
+    }
+    stmt_done(st);
+    return rc;
+}
+
 int bf_store_each_result(struct bf_store *store, int64_t run_id,
                          int (*fn)(const struct bf_result_view *row, void *ctx),
                          void *ctx)
@@ -1727,4 +1856,9 @@ out_rollback:
     stmt_done(st);
     tx_rollback(store);
     return rc;
+}
+
+struct sqlite3 *bf_store_db(struct bf_store *store)
+{
+    return store->db;
 }

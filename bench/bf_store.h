@@ -6,7 +6,9 @@
  * with a newer version is refused with BF_EVERSION and a message naming both
  * versions; an older one is migrated in one transaction (version 1 to 2
  * adds the training columns of cases and the epochs and accuracy tables,
- * 2 to 3 the early-exit columns of accuracy),
+ * 2 to 3 the early-exit columns of accuracy, 3 to 4 the network columns of
+ * cases, 4 to 5 the device tables, 5 to 6 cases.case_hash and
+ * runs.resumes),
  * and a new DB is created at the current version in one transaction by the
  * same steps, so that a migrated and a new DB have the same schema. WAL
  * journal, foreign keys on, prepared statements kept for the life of the
@@ -38,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 5
+#define BF_STORE_SCHEMA_VERSION 6
 
 struct bf_store;
 
@@ -106,6 +108,27 @@ int bf_store_add_accuracy(struct bf_store *store, int64_t case_id,
                           const struct bf_accuracy_row *rows, size_t n);
 
 /* Reading back (reports, tests) */
+
+/* Resuming a run */
+
+/*
+ * The newest run of the scenario whose file bytes hash to sha256, or
+ * BF_ENOENT (no detail set) when there is none.
+ */
+int bf_store_run_of_scenario(struct bf_store *store, const char *sha256,
+                             int64_t *run_id);
+/*
+ * Reopen run_id for more cases, in one transaction: its cases that are
+ * neither finished nor skipped (failed, or left running by a killed
+ * process) are deleted with their rows, the run reads "running" again and
+ * its resumes count grows by one. *complete gets the cases kept, *dropped
+ * those deleted.
+ */
+int bf_store_run_resume(struct bf_store *store, int64_t run_id,
+                        int64_t *complete, int64_t *dropped);
+/* *complete = 1 when run_id has a finished or skipped case of that hash. */
+int bf_store_case_complete(struct bf_store *store, int64_t run_id,
+                           const char *case_hash, int *complete);
 
 /* The id of the newest run, or BF_ENOENT when the DB has no run. */
 int bf_store_last_run(struct bf_store *store, int64_t *run_id);
@@ -263,5 +286,12 @@ int bf_store_add_calibration(struct bf_store *store,
 /* Number of sample rows stored for a case (tests, reports). */
 int bf_store_count_samples(struct bf_store *store, int64_t case_id,
                            int64_t *count);
+
+/*
+ * The SQLite connection of the store, for read-only queries of modules
+ * that read the DB in their own way (bf_plot). Borrowed until
+ * bf_store_close(); do not close it or change the schema through it.
+ */
+struct sqlite3 *bf_store_db(struct bf_store *store);
 
 #endif /* BF_STORE_H */

@@ -1,0 +1,66 @@
+/*
+ * bf_plot: the paper's comparison figures, rendered from the results DB
+ * alone.
+ *
+ * For every figure the module extracts its data from the DB into a plain
+ * tab-separated data file in the output directory, then runs gnuplot on
+ * the figure's script (one per figure kind, in scripts/plots/) twice: once
+ * for an SVG file and once for a PNG file (pngcairo). Figures, one set
+ * per model (<model> in the file names):
+ *
+ *   accuracy-<model>   top-1 accuracy against bytes sent per image: the
+ *                      8-bit bottleneck of each training strategy, the
+ *                      SPINN-style exit rule, JPEG input, the teacher
+ *   latency-<model>    end-to-end latency against the uplink rate, one
+ *                      panel per device profile, a line per configuration
+ *   energy-<model>     energy per inference and average device power per
+ *                      configuration and device, at one rate
+ *   breakdown-<model>  latency stages as stacked bars per configuration,
+ *                      one panel per device, at one rate
+ *   head-<model>       parameters and MACs run on the device per
+ *                      configuration
+ *
+ * Each figure's caption says what is measured and what is modeled, as the
+ * DB records it (the method columns), and which runs it shows. The
+ * accuracy figure reads the newest run with accuracy rows, the others the
+ * newest run with device rows, unless runs are given. A figure without
+ * data is skipped with a note on stderr. Data files hold fixed-format
+ * numbers in a fixed row order and nothing that changes between two
+ * renders of the same DB (no clock, no DB path), so a rerun writes
+ * byte-identical files. gnuplot runs without the shell (posix_spawnp,
+ * found on PATH) and without init files (-d); its stderr is kept for the
+ * error message when it fails.
+ *
+ * Ownership: the params' strings and run list are borrowed for the call.
+ */
+#ifndef BF_PLOT_H
+#define BF_PLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct bf_plot_params {
+    const char *out_dir;     /* created (with parents) if missing */
+    const char *scripts_dir; /* holds common.gp and one .gp per figure */
+    const int64_t *run_ids;  /* only these runs; NULL: see above */
+    size_t n_run_ids;
+    double rate_mbps; /* energy and breakdown figures: this uplink rate; 0:
+                         the highest rate of the model's cases */
+    const char *gnuplot; /* program, looked up on PATH; NULL: "gnuplot" */
+};
+
+/*
+ * Render every figure with data from the results DB at db_path into
+ * params->out_dir, printing each file written (data file, SVG, PNG) to
+ * out, one path per line. Returns 0 when at least one figure was written;
+ * BF_ENOENT when the DB is missing or no figure has data ("<db>: nothing
+ * to plot ..."); BF_EINVAL for a run id the DB does not have or bad
+ * params; BF_EIO when a file cannot be written, gnuplot cannot be started
+ * (not on PATH) or fails (the message holds its stderr); or a store error
+ * (BF_EDB, BF_EVERSION) when the DB cannot be read.
+ */
+int bf_plot_render(const char *db_path, const struct bf_plot_params *params,
+                   FILE *out);
+
+#endif /* BF_PLOT_H */
