@@ -129,8 +129,8 @@ static int compression_claims(sqlite3 *db, const char *filter,
                  sqlite3_column_double(st, 2) * 100,
                  sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
                  sqlite3_column_int(st, 5));
-        snprintf(compression->where, sizeof(compression->where), "%.150s, %.32s",
-                 where, text_col(st, 8));
+        snprintf(compression->where, sizeof(compression->where), "%.150s%s%.32s",
+                 where, text_col(st, 8)[0] ? ", " : "", text_col(st, 8));
         snprintf(loss->value, sizeof(loss->value), "%.2f points",
                  sqlite3_column_double(st, 6));
         snprintf(loss->where, sizeof(loss->where), "%s", compression->where);
@@ -218,9 +218,13 @@ static int spinn_claim(sqlite3 *db, const char *filter, struct claim *out)
                  "%.2f points (%.0f B sent per image, BottleFit %.0f B)",
                  sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
                  sqlite3_column_double(st, 4));
-        snprintf(out->where, sizeof(out->where),
-                 "%s %s, %.0f %% offloaded (run %lld)", text_col(st, 0),
-                 text_col(st, 1), sqlite3_column_double(st, 5) * 100,
+        char offloaded[40] = "";
+
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+            snprintf(offloaded, sizeof(offloaded), ", %.0f %% offloaded",
+                     sqlite3_column_double(st, 5) * 100);
+        snprintf(out->where, sizeof(out->where), "%.64s %.32s%s (run %lld)",
+                 text_col(st, 0), text_col(st, 1), offloaded,
                  (long long)sqlite3_column_int64(st, 6));
         rc = SQLITE_DONE;
     }

@@ -6,6 +6,7 @@
 #include "bf_buf.h"
 #include "bf_claims.h"
 #include "bf_clock.h"
+#include "bf_compare.h"
 #include "bf_device.h"
 #include "bf_devmodel.h"
 #include "bf_edge.h"
@@ -79,6 +80,7 @@ static void usage(FILE *out)
             "DB\n"
             "  report    print result tables from the results DB\n"
             "  plot      render the paper's figures from the results DB\n"
+            "  compare   check a results DB or run against a baseline (CI)\n"
             "  bench     time inference paths, or training steps (--train)\n"
             "  netbench  time the emulated link on a loopback TCP stream\n"
             "  edge      serve a scenario's offloaded cases as the edge "
@@ -404,7 +406,7 @@ static int cmd_keys(int argc, char **argv)
 static void run_help(void)
 {
     printf("usage: bfbench run SCENARIO [--db PATH] [--threads N] "
-           "[--dry-run]\n"
+           "[--resume] [--dry-run]\n"
            "\n"
            "Load and validate SCENARIO (YAML; keys: 'bfbench keys'), expand "
            "it into cases\n"
@@ -414,11 +416,23 @@ static void run_help(void)
            "mid-way stays in\n"
            "the DB as unfinished; SIGINT/SIGTERM end it cleanly as "
            "interrupted.\n"
+           "SCENARIO may be a suite (a file with a 'suite:' list of "
+           "scenario files, e.g.\n"
+           "scenarios/quick.yaml): each member runs as its own run, in "
+           "order.\n"
            "\n"
            "  --db PATH      results DB (default " DEFAULT_DB ")\n"
            "  --threads N    intra-op threads for every case (overrides the "
            "scenario;\n"
            "                 0 = online cores)\n"
+           "  --resume       continue the newest run of the same scenario "
+           "file (same bytes)\n"
+           "                 in the DB: its finished and skipped cases (by "
+           "case hash) are\n"
+           "                 kept and not run again, its failed or "
+           "unfinished ones are\n"
+           "                 dropped and run again; a new run when there is "
+           "none\n"
            "  --dry-run      validate and list the cases, run nothing\n");
 }
 
@@ -1299,6 +1313,185 @@ static int cmd_plot(int argc, char **argv)
     return rc == BF_ENOENT ? EXIT_FAILED : code;
 }
 
+/* compare */
+
+static void compare_help(void)
+{
+    printf("usage: bfbench compare BASE NEW [--time-tolerance R] "
+           "[--time-floor MS]\n"
+           "                       [--format text|csv|md]\n"
+           "       bfbench compare --db PATH BASE_RUN NEW_RUN [OPTIONS]\n"
+           "\n"
+           "Check NEW against the baseline BASE (CI regression). BASE and "
+           "NEW are each\n"
+           "a results DB file (every run of it: per case hash, the newest "
+           "complete\n"
+           "case) or DB:RUN, one run of it (an id or 'last'); with --db, "
+           "BASE and NEW\n"
+           "are two runs of that one DB. Cases are matched by their case "
+           "hash: the same\n"
+           "scenario file gives the same hashes in any DB.\n"
+           "\n"
+           "Exact (integers equal, reals within 1e-9 relative): the case "
+           "status, its\n"
+           "shape (params, MACs, head, split shape, input), every "
+           "accuracy row, the\n"
+           "number of timed requests and their bytes up and down, "
+           "aggregates in bytes,\n"
+           "each training epoch's loss, validation top-1 and learning "
+           "rate, modeled\n"
+           "device head times. Compare scenarios with a fixed sample "
+           "count\n"
+           "(min_duration_ms: 0), or the counts differ.\n"
+           "Timed: the p50 of every aggregate in a time unit as NEW/BASE, "
+           "and training\n"
+           "images/s as BASE/NEW; slower above R when the p50 also grew "
+           "by more than\n"
+           "the floor, faster below 1/R (reported, not a failure).\n"
+           "\n"
+           "Exit 0: pass. 1: regression (an exact metric differs, a "
+           "timing is slower,\n"
+           "a BASE case is missing from NEW or did not finish there; a "
+           "case only in\n"
+           "NEW is listed, not a failure). 2: bad command line. 3: bad "
+           "input (missing\n"
+           "or non-DB file, unknown run, nothing to compare).\n"
+           "\n"
+           "  --db PATH             BASE and NEW are run ids of this DB\n"
+           "  --time-tolerance R    slower when NEW/BASE > R (default "
+           "1.3; >= 1)\n"
+           "  --time-floor MS       ... and the p50 grew by more than MS "
+           "(default 0.05)\n"
+           "  --format F            text (default), csv or md; with csv "
+           "the summary\n"
+           "                        line goes to stderr\n");
+}
+
+/* A positive run id or "last" (BF_COMPARE_LAST_RUN); -1 if neither. */
+static int parse_run(const char *text, int64_t *run)
+{
+    char *end;
+    long long v;
+
+    if (strcmp(text, "last") == 0) {
+        *run = BF_COMPARE_LAST_RUN;
+        return 0;
+    }
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno || end == text || *end != '\0' || v < 1)
+        return -1;
+    *run = v;
+    return 0;
+}
+
+/* BASE or NEW: an existing file, or DB:RUN. */
+static void parse_side(const char *arg, char *path, size_t size,
+                       struct bf_compare_side *side)
+{
+    const char *colon = strrchr(arg, ':');
+    struct stat st;
+
+    side->run_id = BF_COMPARE_ALL_RUNS;
+    snprintf(path, size, "%s", arg);
+    if (stat(arg, &st) == 0 || !colon || parse_run(colon + 1, &side->run_id))
+        return;
+    snprintf(path, size, "%.*s", (int)(colon - arg), arg);
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"time-tolerance", required_argument, NULL, 't'},
+        {"time-floor", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct bf_compare_params cp = {.time_tolerance = BF_COMPARE_TOLERANCE,
+                                   .time_floor_ms = BF_COMPARE_FLOOR_MS,
+                                   .format = BF_REPORT_TEXT};
+    struct bf_compare_summary sum;
+    const char *db = NULL;
+    char base[1024], cand[1024], line[256];
+    char *end;
+    int c, rc;
+
+    optind = 0; /* 0: glibc re-initialises (permutation back on) */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 't':
+        case 'l':
+            errno = 0;
+            {
+                double v = strtod(optarg, &end);
+
+                if (errno || end == optarg || *end != '\0' ||
+                    !(c == 't' ? v >= 1 && v <= 1e6 : v >= 0 && v <= 1e9))
+                    return usage_error("compare",
+                                       c == 't'
+                                           ? "--time-tolerance: '%s' is not "
+                                             "a ratio of at least 1"
+                                           : "--time-floor: '%s' is not a "
+                                             "number of ms >= 0",
+                                       optarg);
+                if (c == 't')
+                    cp.time_tolerance = v;
+                else
+                    cp.time_floor_ms = v;
+            }
+            break;
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                cp.format = BF_REPORT_TEXT;
+            else if (strcmp(optarg, "csv") == 0)
+                cp.format = BF_REPORT_CSV;
+            else if (strcmp(optarg, "md") == 0)
+                cp.format = BF_REPORT_MARKDOWN;
+            else
+                return usage_error(
+                    "compare", "--format: '%s' is not text, csv or md", optarg);
+            break;
+        case 'h':
+            compare_help();
+            return EXIT_OK;
+        default:
+            return usage_error("compare", "unknown option");
+        }
+    }
+    if (argc - optind != 2)
+        return usage_error("compare", "%s",
+                           argc - optind < 2 ? "BASE and NEW expected"
+                                             : "only BASE and NEW expected");
+    if (db) {
+        cp.base.path = db;
+        cp.candidate.path = db;
+        for (int i = 0; i < 2; i++)
+            if (parse_run(argv[optind + i],
+                          i ? &cp.candidate.run_id : &cp.base.run_id))
+                return usage_error("compare",
+                                   "%s: '%s' is not a run id (with --db, "
+                                   "BASE and NEW are runs of PATH)",
+                                   i ? "NEW" : "BASE", argv[optind + i]);
+    } else {
+        parse_side(argv[optind], base, sizeof(base), &cp.base);
+        parse_side(argv[optind + 1], cand, sizeof(cand), &cp.candidate);
+        cp.base.path = base;
+        cp.candidate.path = cand;
+    }
+    rc = bf_compare_write(&cp, stdout, &sum);
+    if (rc)
+        return error_exit(rc);
+    if (cp.format == BF_REPORT_CSV) {
+        bf_compare_summary_line(&sum, cp.time_tolerance, line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+    }
+    return sum.regression ? EXIT_FAILED : EXIT_OK;
+}
+
 /* netbench */
 
 static void netbench_help(void)
@@ -1912,6 +2105,8 @@ int main(int argc, char **argv)
         return cmd_report(argc, argv);
     if (strcmp(cmd, "plot") == 0)
         return cmd_plot(argc, argv);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc, argv);
     if (strcmp(cmd, "bench") == 0)
         return cmd_bench(argc, argv);
     if (strcmp(cmd, "netbench") == 0)

@@ -42,8 +42,8 @@ extern char **environ;
 #define GNUPLOT_OUTPUT_MAX 2048
 /* Names (models, devices, configurations) longer than this are cut. */
 #define NAME_SIZE 96
-/* Caption text: about 6.3 px per character at the caption's 10 pt. */
-#define CAPTION_PX_PER_CHAR 6.3
+/* Caption text: at most 7 px per character at the caption's 10 pt. */
+#define CAPTION_PX_PER_CHAR 7.0
 
 /* The configurations in the paper's order; others follow by name. */
 #define CONFIG_RANK_SQL                                                        \

@@ -502,6 +502,70 @@ static void test_cli_interrupted_run_keeps_samples(void **state)
     assert_true(query_long(db, "SELECT count(*) FROM samples") >= 1);
 }
 
+/*
+ * Resume after a kill: the cases that finished before the SIGKILL are kept
+ * as they were (same rows, same samples), the one it interrupted runs
+ * again, and the run ends finished with every case once.
+ */
+static void test_cli_resume_after_kill(void **state)
+{
+    char sc[512], db[512];
+    const char *kept_sql = "SELECT coalesce(sum(c.id * 1000 + (SELECT "
+                           "count(*) FROM samples s WHERE s.case_id = "
+                           "c.id)), 0) FROM cases c WHERE c.status = "
+                           "'finished'";
+    struct timespec nap = {0, 20000000};
+    long kept, n_kept, max_kept;
+    pid_t pid;
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "resume.yaml");
+    tmp_path(db, sizeof(db), "resume.db");
+    write_text(sc, "models: [resnet_mini]\nbatch: [1, 2, 3]\nthreads: 1\n"
+                   "warmup: 0\nmin_samples: 3\nmin_duration_ms: 1500\n"
+                   "devices: none\n");
+    pid = spawn((const char *const[]){"run", "--resume", sc, "--db", db,
+                                      NULL});
+    for (int i = 0; i < 3000; i++) {
+        nanosleep(&nap, NULL);
+        if (query_long(db, "SELECT count(*) FROM cases WHERE status = "
+                           "'finished'") >= 1)
+            break;
+    }
+    kill(pid, SIGKILL);
+    expect(wait_exit(pid), 128 + SIGKILL, "SIGKILL");
+    n_kept = query_long(db, "SELECT count(*) FROM cases WHERE status = "
+                            "'finished'");
+    assert_true(n_kept >= 1);
+    assert_true(n_kept < 3); /* the kill came while a case ran */
+    kept = query_long(db, kept_sql);
+    max_kept = query_long(db, "SELECT max(id) FROM cases WHERE status = "
+                              "'finished'");
+
+    expect(RUN("run", "--resume", sc, "--db", db), 0, "resume");
+    assert_non_null(strstr(err_text, "resuming run 1"));
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs WHERE status "
+                                    "= 'finished' AND resumes = 1"),
+                     1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases"), 3);
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT case_hash) FROM "
+                                    "cases WHERE status = 'finished'"),
+                     3);
+    /* The kept cases' rows and samples are untouched. */
+    {
+        char sql[512];
+
+        snprintf(sql, sizeof(sql), "%s AND c.id <= %ld", kept_sql, max_kept);
+        assert_int_equal(query_long(db, sql), kept);
+    }
+    /* Resuming a finished run runs nothing. */
+    expect(RUN("run", "--resume", sc, "--db", db), 0, "resume finished");
+    assert_non_null(strstr(out_text, "0 finished, 0 failed, 0 skipped, 3 "
+                                     "complete before"));
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases"), 3);
+}
+
 /* The split configurations of the small family through a fixed link. */
 static const char *net_scenario =
     "name: cli-net\n"
@@ -859,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_killed_run_stays_readable),
         cmocka_unit_test(test_cli_interrupted_run_keeps_samples),
+        cmocka_unit_test(test_cli_resume_after_kill),
         cmocka_unit_test(test_cli_network_run),
         cmocka_unit_test(test_cli_device_probe),
         cmocka_unit_test(test_cli_edge_server),

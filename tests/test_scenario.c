@@ -5,6 +5,7 @@
  * Most tests parse in-memory text named "t.yaml"; a few load the fixtures
  * in BF_FIXTURES_DIR/scenarios.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bf_err.h"
 #include "bf_scenario.h"
@@ -788,6 +790,132 @@ static void test_scenario_missing_models(void **state)
                  "required key is missing");
 }
 
+/* Case hashes: what changes them and what does not. */
+static void test_scenario_case_hash(void **state)
+{
+    struct bf_scenario *a, *b;
+    char first[65];
+
+    (void)state;
+    a = parse_ok("models: [resnet18, resnet152]\nwarmup: 3\n");
+    /* Comments, key order, a default spelled out, the name: same. */
+    b = parse_ok("# a comment\nname: other\nwarmup: 3\nbatch: 1\n"
+                 "models: [resnet18, resnet152]\n");
+    assert_int_equal(a->n_cases, 2);
+    assert_string_equal(a->settings_hash, b->settings_hash);
+    assert_string_equal(a->cases[0].hash, b->cases[0].hash);
+    assert_string_equal(a->cases[1].hash, b->cases[1].hash);
+    assert_string_not_equal(a->cases[0].hash, a->cases[1].hash);
+    assert_int_equal(strlen(a->cases[0].hash), 64);
+    snprintf(first, sizeof(first), "%s", a->cases[1].hash);
+    bf_scenario_free(b);
+    /* A case keeps its hash when another list value joins. */
+    b = parse_ok("models: [resnet152, resnet18, mobilenet_v2]\nwarmup: 3\n");
+    assert_string_equal(b->cases[0].hash, first);
+    bf_scenario_free(b);
+    /* A changed setting changes every case. */
+    b = parse_ok("models: [resnet18, resnet152]\nwarmup: 4\n");
+    assert_string_not_equal(a->settings_hash, b->settings_hash);
+    assert_string_not_equal(a->cases[0].hash, b->cases[0].hash);
+    bf_scenario_free(b);
+    /* The extra cases of a training run hash apart from each other. */
+    {
+        char t[65], j[65], t2[65];
+
+        bf_scenario_extra_case_hash(a, "teacher", "resnet18", t);
+        bf_scenario_extra_case_hash(a, "jpeg", "resnet18", j);
+        bf_scenario_extra_case_hash(a, "teacher", "resnet152", t2);
+        assert_string_not_equal(t, j);
+        assert_string_not_equal(t, t2);
+    }
+    bf_scenario_free(a);
+}
+
+/* A configuration keeps only the first value of a list it ignores. */
+static void test_scenario_ignored_lists(void **state)
+{
+    struct bf_scenario *sc;
+    size_t local = 0, edge = 0, bottlefit = 0;
+
+    (void)state;
+    sc = parse_ok("models: resnet18\nconfigs: [local, edge, bottlefit]\n"
+                  "link: fixed\nlink_rate_mbps: [1, 5, 20]\n"
+                  "bottleneck_channels: [2, 12]\n");
+    for (size_t i = 0; i < sc->n_cases; i++) {
+        assert_int_equal(sc->cases[i].index, (int)i);
+        local += strcmp(sc->cases[i].config, "local") == 0;
+        edge += strcmp(sc->cases[i].config, "edge") == 0;
+        bottlefit += strcmp(sc->cases[i].config, "bottlefit") == 0;
+    }
+    /* local: no rate, no C; edge: rates only; bottlefit: both. */
+    assert_int_equal(local, 1);
+    assert_int_equal(edge, 3);
+    assert_int_equal(bottlefit, 6);
+    assert_int_equal(sc->n_cases, 10);
+    bf_scenario_free(sc);
+}
+
+/* Write text to a file under dir; returns its path in out. */
+static void put_file(const char *dir, const char *name, const char *text,
+                     char *out, size_t size)
+{
+    FILE *f;
+
+    snprintf(out, size, "%s/%s", dir, name);
+    f = fopen(out, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_scenario_suite(void **state)
+{
+    char dir[] = "/tmp/bf_suite_XXXXXX";
+    char path[512], member[512];
+    struct bf_suite suite;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    put_file(dir, "a.yaml", "models: resnet18\n", member, sizeof(member));
+    put_file(dir, "s.yaml", "name: both\nsuite: [a.yaml, a.yaml]\n", path,
+             sizeof(path));
+    assert_int_equal(bf_suite_load(path, &suite), 0);
+    assert_string_equal(suite.name, "both");
+    assert_int_equal(suite.n, 2);
+    assert_string_equal(suite.paths[0], member);
+    /* A scenario is not a suite. */
+    assert_int_equal(bf_suite_load(member, &suite), 0);
+    assert_int_equal(suite.n, 0);
+    /* Errors name the file, line and column. */
+    put_file(dir, "bad.yaml", "suite:\n  - a.yaml\n  - missing.yaml\n", path,
+             sizeof(path));
+    assert_int_equal(bf_suite_load(path, &suite), BF_EPARSE);
+    assert_detail_has("bad.yaml:3:5: key 'suite': cannot open");
+    assert_detail_has("missing.yaml");
+    put_file(dir, "key.yaml", "suite: [a.yaml]\nmodels: resnet18\n", path,
+             sizeof(path));
+    assert_int_equal(bf_suite_load(path, &suite), BF_EPARSE);
+    assert_detail_has("key.yaml:2:1: a suite file holds only");
+    put_file(dir, "empty.yaml", "suite: []\n", path, sizeof(path));
+    assert_int_equal(bf_suite_load(path, &suite), BF_EPARSE);
+    assert_detail_has("empty.yaml:1:8: key 'suite': expected a non-empty");
+    put_file(dir, "nested.yaml", "suite: [[a.yaml]]\n", path, sizeof(path));
+    assert_int_equal(bf_suite_load(path, &suite), BF_EPARSE);
+    assert_detail_has("expected a scenario file name, got a sequence");
+    snprintf(path, sizeof(path), "%s/none.yaml", dir);
+    assert_int_equal(bf_suite_load(path, &suite), BF_ENOENT);
+    {
+        const char *names[] = {"a.yaml", "s.yaml", "bad.yaml", "key.yaml",
+                               "empty.yaml", "nested.yaml"};
+
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+            unlink(path);
+        }
+        rmdir(dir);
+    }
+}
+
 static void test_scenario_missing_value(void **state)
 {
     (void)state;
@@ -1098,6 +1226,9 @@ int main(void)
         cmocka_unit_test(test_scenario_duplicate_key),
         cmocka_unit_test(test_scenario_missing_models),
         cmocka_unit_test(test_scenario_missing_value),
+        cmocka_unit_test(test_scenario_case_hash),
+        cmocka_unit_test(test_scenario_ignored_lists),
+        cmocka_unit_test(test_scenario_suite),
         cmocka_unit_test(test_scenario_wrong_type_string_for_int),
         cmocka_unit_test(test_scenario_wrong_type_quoted_int),
         cmocka_unit_test(test_scenario_wrong_type_sequence_for_scalar),

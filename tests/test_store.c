@@ -1448,6 +1448,71 @@ static void test_store_accuracy_order(void **state)
 }
 
 /* Every refused accuracy row fails its whole batch. */
+/*
+ * Resume: the finished and skipped cases of a run stay with their rows;
+ * the failed one and the one a kill left running go, with theirs.
+ */
+static void test_store_resume(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *st = NULL;
+    struct bf_run_info info = run_info();
+    static const char *const hashes[] = {"h0", "h1", "h2", "h3"};
+    static const char *const ends[] = {"finished", "skipped", "failed", NULL};
+    int64_t run, other, found = 0, cases[4], complete = 0, dropped = 0;
+    int done = -1;
+
+    (void)state;
+    assert_int_equal(bf_store_open(f->db, &st), 0);
+    assert_int_equal(bf_store_run_of_scenario(st, info.scenario_sha256, &found),
+                     BF_ENOENT);
+    assert_int_equal(bf_store_run_begin(st, &info, &run), 0);
+    for (int i = 0; i < 4; i++) {
+        struct bf_case_row row = case_row(i);
+        struct bf_sample_row sm = sample(0);
+
+        row.case_hash = hashes[i];
+        assert_int_equal(bf_store_case_begin(st, run, &row, &cases[i]), 0);
+        assert_int_equal(bf_store_add_samples(st, cases[i], &sm, 1), 0);
+        if (ends[i])
+            assert_int_equal(bf_store_case_end(st, cases[i], ends[i], NULL),
+                             0);
+    }
+    /* A later run of another scenario file is not the one to resume. */
+    info.scenario_sha256 = "ff00";
+    assert_int_equal(bf_store_run_begin(st, &info, &other), 0);
+    assert_int_equal(bf_store_run_end(st, other, "finished"), 0);
+    info = run_info();
+    assert_int_equal(bf_store_run_of_scenario(st, info.scenario_sha256, &found),
+                     0);
+    assert_int_equal(found, run);
+
+    assert_int_equal(bf_store_run_resume(st, run, &complete, &dropped), 0);
+    assert_int_equal(complete, 2);
+    assert_int_equal(dropped, 2);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(bf_store_case_complete(st, run, hashes[i], &done), 0);
+        assert_int_equal(done, i < 2);
+    }
+    assert_int_equal(bf_store_case_complete(st, other, "h0", &done), 0);
+    assert_int_equal(done, 0);
+    assert_int_equal(bf_store_run_resume(st, 999, &complete, &dropped),
+                     BF_ENOENT);
+    bf_store_close(st);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM cases WHERE "
+                                      "run_id = 1"),
+                     2);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM samples"), 2);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM samples WHERE "
+                                      "case_id IN (1, 2)"),
+                     2);
+    assert_query_text(f->db,
+                      "SELECT status || ' ' || resumes || ' ' || "
+                      "coalesce(finished_at, 'open') FROM runs WHERE id = 1",
+                      "running 1 open");
+    assert_query_text(f->db, "SELECT case_hash FROM cases WHERE id = 2", "h1");
+}
+
 static void test_store_accuracy_refused(void **state)
 {
     struct fixture *f = *state;
@@ -1527,6 +1592,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_result_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_migrate_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrate_v1_fails_whole,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_case_training_fields, setup,

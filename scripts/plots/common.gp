@@ -74,7 +74,9 @@ bar_color(k) = word(bar_colors, (k - 1) % words(bar_colors) + 1)
 
 set grid ytics lc rgb '#dddddd' lw 1 dt 1
 set border lc rgb '#444444'
-set key noautotitle
+# Data files start each block with a header line: its cells title the
+# columns (a script may give its own titles).
+set key autotitle columnheader
 
 # The caption's lines, counted from its "\n" separators.
 cap_lines = 0

@@ -1,0 +1,1325 @@
+/*
+ * bf_compare: two results DBs compared case by case.
+ *
+ * Each side is opened read-write without create and with query_only on (a
+ * read-only connection to a WAL DB would leave its -wal and -shm files
+ * behind; the last read-write connection removes them), its hashed cases
+ * loaded once, one per hash, sorted by hash. The details of a matched case
+ * (shape, accuracy, aggregates, samples, devices, epochs) are read per case
+ * into a small generic row set, one prepared statement per table, and
+ * walked in key order against the other side's. Every compared metric
+ * updates the summary; the rows to show (differences, timings, notes) are
+ * collected into memory, so that text and Markdown can size their columns,
+ * and printed at the end.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "bf_compare.h"
+
+#include "bf_buf.h"
+#include "bf_err.h"
+#include "bf_hash.h"
+#include "bf_log.h"
+#include "bf_store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define HASH_SHOWN 12  /* hex digits of a case hash in the table */
+#define RS_MAX_COLS 16 /* columns of a detail query */
+#define PHASES_MAX 16  /* training phases per case */
+#define CHANGE_MAX 60  /* characters of an error shown as a change */
+#define ORDER_COMPLETE "status IN ('finished', 'skipped') DESC, id DESC"
+
+/* A hashed case of one side. */
+struct kase {
+    int64_t id;
+    int64_t run_id;
+    int index;
+    char hash[BF_HASH_HEX_SIZE];
+    char status[16];
+    char error[160];
+    char label[160];
+    const struct kase *other; /* its match on the other side, or NULL */
+};
+
+/* The detail queries, prepared per side. */
+enum {
+    Q_SHAPE,
+    Q_ACCURACY,
+    Q_AGGREGATES,
+    Q_SAMPLES,
+    Q_DEVICES,
+    Q_EPOCHS,
+    NQUERIES
+};
+
+static const char *const detail_sql[NQUERIES] = {
+    [Q_SHAPE] = "SELECT params, macs, head_params, head_macs, head_bytes, "
+                "split_shape, input_channels || 'x' || input_h || 'x' || "
+                "input_w AS input FROM cases WHERE id = ?1",
+    [Q_ACCURACY] = "SELECT variant, split, n, top1, top5, payload_bytes, "
+                   "payload_zstd_bytes, transmitted_elements, "
+                   "input_elements, jpeg_reference_bytes, offload_fraction, "
+                   "device_macs FROM accuracy WHERE case_id = ?1 "
+                   "ORDER BY variant, split",
+    [Q_AGGREGATES] = "SELECT metric, unit, n, mean, min, max, p50 FROM "
+                     "aggregates WHERE case_id = ?1 ORDER BY metric",
+    [Q_SAMPLES] = "SELECT bytes_up, bytes_down FROM samples WHERE "
+                  "case_id = ?1 ORDER BY seq",
+    [Q_DEVICES] = "SELECT device, latency_method, head_ms FROM "
+                  "device_results WHERE case_id = ?1 ORDER BY device",
+    [Q_EPOCHS] = "SELECT phase, epoch, lr, train_loss, val_top1, best, "
+                 "images_per_s FROM epochs WHERE case_id = ?1 ORDER BY seq",
+};
+
+struct side {
+    const char *name; /* "BASE" or "NEW" */
+    const char *path;
+    sqlite3 *db;
+    int version;
+    int64_t run_id;     /* resolved: 0 every run, else the run */
+    struct kase *cases; /* hashed cases, one per hash, sorted by hash */
+    size_t n;
+    size_t unhashed;
+    char cpu[128];
+    sqlite3_stmt *q[NQUERIES];
+};
+
+/* One value of a row set (SQLite's dynamic type kept). */
+struct value {
+    int type;  /* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT (or _BLOB) */
+    int64_t i; /* integer */
+    double d;  /* integer or float as a double */
+    size_t s;  /* text: offset in the row set's text buffer */
+};
+
+/* The rows of one detail query of one case. */
+struct rowset {
+    size_t nrows;
+    int ncols;
+    struct value *v; /* nrows * ncols */
+    size_t cap;
+    struct bf_buf text;
+    char names[RS_MAX_COLS][32];
+};
+
+/* The output table. */
+enum {
+    COL_CASE,
+    COL_HASH,
+    COL_METRIC,
+    COL_BASE,
+    COL_NEW,
+    COL_CHANGE,
+    COL_VERDICT,
+    NCOLS
+};
+
+static const struct {
+    const char *title;
+    int right;
+} columns[NCOLS] = {
+    [COL_CASE] = {"case", 0},       [COL_HASH] = {"hash", 0},
+    [COL_METRIC] = {"metric", 0},   [COL_BASE] = {"base", 1},
+    [COL_NEW] = {"new", 1},         [COL_CHANGE] = {"change", 1},
+    [COL_VERDICT] = {"verdict", 0},
+};
+
+struct table {
+    struct bf_buf cells;   /* NUL-terminated cells one after another */
+    size_t (*rows)[NCOLS]; /* offsets into cells */
+    size_t nrows;
+    size_t cap;
+};
+
+/* The comparison under way. */
+struct cmp {
+    const struct bf_compare_params *p;
+    struct bf_compare_summary *sum;
+    struct table t;
+    const struct kase *bc; /* the case pair being compared */
+    const struct kase *nc;
+};
+
+/* Sides */
+
+static int db_error(struct side *s, const char *what)
+{
+    int code = sqlite3_errcode(s->db);
+
+    if (code == SQLITE_NOTADB)
+        return bf_err_set(BF_EPARSE, "%s: '%s' is not a results DB: %s",
+                          s->name, s->path, sqlite3_errmsg(s->db));
+    return bf_err_set(BF_EDB, "%s: '%s': %s: %s", s->name, s->path, what,
+                      sqlite3_errmsg(s->db));
+}
+
+/* Run a query of one integer (NULL reads as *null_is); binds ?1 when
+ * bind is not NULL. */
+static int query_int(struct side *s, const char *sql, const int64_t *bind,
+                     int64_t null_is, int64_t *out, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+    if (rc == SQLITE_OK && bind)
+        rc = sqlite3_bind_int64(st, 1, *bind);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = db_error(s, what);
+        sqlite3_finalize(st);
+        return rc;
+    }
+    *out = sqlite3_column_type(st, 0) == SQLITE_NULL
+               ? null_is
+               : sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void copy_column(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+    const unsigned char *text = sqlite3_column_text(st, col);
+
+    snprintf(out, size, "%s", text ? (const char *)text : "");
+}
+
+/*
+ * The label of a case: "train/MODEL/STRATEGY[/Cn][/fe]" for a training
+ * case, "CONFIG/MODEL[/Cn][/RATEM][/+Nbg]" for an inference case.
+ */
+static void case_label(sqlite3_stmt *st, char *out, size_t size)
+{
+    const char *config = (const char *)sqlite3_column_text(st, 6);
+    const char *model = (const char *)sqlite3_column_text(st, 7);
+    const char *strategy = (const char *)sqlite3_column_text(st, 8);
+    int channels = sqlite3_column_int(st, 9);
+    size_t len;
+
+    if (strategy && strategy[0])
+        len = (size_t)snprintf(out, size, "train/%s/%s", model ? model : "",
+                               strategy);
+    else
+        len = (size_t)snprintf(out, size, "%s/%s", config ? config : "",
+                               model ? model : "");
+    if (len < size && channels > 0)
+        len += (size_t)snprintf(out + len, size - len, "/C%d", channels);
+    if (len < size && sqlite3_column_int(st, 10) == 1)
+        len += (size_t)snprintf(out + len, size - len, "/fe");
+    if (len < size && sqlite3_column_type(st, 11) != SQLITE_NULL)
+        len += (size_t)snprintf(out + len, size - len, "/%gM",
+                                sqlite3_column_double(st, 11));
+    if (len < size && sqlite3_column_int(st, 12) > 0)
+        snprintf(out + len, size - len, "/+%dbg", sqlite3_column_int(st, 12));
+}
+
+/* Load the hashed cases of the side's run(s), one per hash. */
+static int load_cases(struct side *s)
+{
+    static const char sql[] =
+        "SELECT id, run_id, case_index, case_hash, status, "
+        "coalesce(error, ''), config, model, strategy, bottleneck_channels, "
+        "freeze_encoder, link_rate_mbps, background_clients FROM cases "
+        "WHERE case_hash IS NOT NULL AND (?1 = 0 OR run_id = ?1) "
+        "ORDER BY case_hash, " ORDER_COMPLETE;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int64_t n = 0;
+    int rc;
+
+    if (s->version < 6) {
+        rc = query_int(s,
+                       "SELECT count(*) FROM cases WHERE ?1 = 0 OR "
+                       "run_id = ?1",
+                       &s->run_id, 0, &n, "counting cases");
+        s->unhashed = (size_t)n;
+        return rc;
+    }
+    rc = query_int(s,
+                   "SELECT count(*) FROM cases WHERE case_hash IS NULL AND "
+                   "(?1 = 0 OR run_id = ?1)",
+                   &s->run_id, 0, &n, "counting cases");
+    if (rc)
+        return rc;
+    s->unhashed = (size_t)n;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, s->run_id) != SQLITE_OK)
+        goto out_db;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct kase *k;
+        const unsigned char *hash = sqlite3_column_text(st, 3);
+
+        if (s->n && hash &&
+            strcmp(s->cases[s->n - 1].hash, (const char *)hash) == 0)
+            continue; /* an older or incomplete case of the same hash */
+        if (s->n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            struct kase *grown = realloc(s->cases, ncap * sizeof(*grown));
+
+            if (!grown) {
+                sqlite3_finalize(st);
+                return bf_err_set(BF_ENOMEM, "%s: %zu cases", s->name, ncap);
+            }
+            s->cases = grown;
+            cap = ncap;
+        }
+        k = &s->cases[s->n++];
+        memset(k, 0, sizeof(*k));
+        k->id = sqlite3_column_int64(st, 0);
+        k->run_id = sqlite3_column_int64(st, 1);
+        k->index = sqlite3_column_int(st, 2);
+        copy_column(st, 3, k->hash, sizeof(k->hash));
+        copy_column(st, 4, k->status, sizeof(k->status));
+        copy_column(st, 5, k->error, sizeof(k->error));
+        case_label(st, k->label, sizeof(k->label));
+    }
+    if (rc != SQLITE_DONE)
+        goto out_db;
+    sqlite3_finalize(st);
+    return 0;
+out_db:
+    rc = db_error(s, "reading cases");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Open one side: the file, its schema version, its run, its cases. */
+static int side_open(struct side *s, const char *name,
+                     const struct bf_compare_side *spec)
+{
+    struct stat st;
+    int64_t v = 0;
+    int rc;
+
+    s->name = name;
+    s->path = spec->path;
+    if (!spec->path || !spec->path[0])
+        return bf_err_set(BF_EINVAL, "%s: no results DB given", name);
+    if (stat(spec->path, &st) != 0)
+        return bf_err_set(BF_ENOENT, "%s: no results DB at '%s': %s", name,
+                          spec->path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return bf_err_set(BF_EPARSE, "%s: '%s' is not a file", name,
+                          spec->path);
+    if (sqlite3_open_v2(spec->path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
+        SQLITE_OK)
+        return db_error(s, "opening");
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    if (sqlite3_exec(s->db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return db_error(s, "opening");
+    rc = query_int(s, "PRAGMA user_version", NULL, 0, &v,
+                   "reading the schema version");
+    if (rc)
+        return rc;
+    if (v <= 0)
+        return bf_err_set(BF_EPARSE,
+                          "%s: '%s' is not a bfbench results DB (schema "
+                          "version %lld)",
+                          name, spec->path, (long long)v);
+    if (v > BF_STORE_SCHEMA_VERSION)
+        return bf_err_set(BF_EVERSION,
+                          "%s: '%s' has schema version %lld, newer than this "
+                          "bfbench's %d; use a newer bfbench",
+                          name, spec->path, (long long)v,
+                          BF_STORE_SCHEMA_VERSION);
+    s->version = (int)v;
+    if (spec->run_id == BF_COMPARE_LAST_RUN) {
+        rc = query_int(s, "SELECT max(id) FROM runs", NULL, 0, &s->run_id,
+                       "finding the last run");
+        if (rc == 0 && s->run_id == 0)
+            rc = bf_err_set(BF_ENOENT, "%s: '%s' holds no run", name,
+                            spec->path);
+    } else if (spec->run_id > 0) {
+        int64_t found = 0;
+
+        s->run_id = spec->run_id;
+        rc = query_int(s, "SELECT count(*) FROM runs WHERE id = ?1", &s->run_id,
+                       0, &found, "finding the run");
+        if (rc == 0 && !found)
+            rc = bf_err_set(BF_ENOENT, "%s: no run %lld in '%s'", name,
+                            (long long)spec->run_id, spec->path);
+    } else if (spec->run_id < 0) {
+        rc = bf_err_set(BF_EINVAL, "%s: bad run id %lld", name,
+                        (long long)spec->run_id);
+    }
+    if (rc == 0)
+        rc = load_cases(s);
+    for (int q = 0; rc == 0 && s->version >= 6 && q < NQUERIES; q++)
+        if (sqlite3_prepare_v2(s->db, detail_sql[q], -1, &s->q[q], NULL) !=
+            SQLITE_OK)
+            rc = db_error(s, "preparing the detail queries");
+    if (rc == 0 && s->n) {
+        sqlite3_stmt *q = NULL;
+        int64_t newest = 0;
+
+        for (size_t i = 0; i < s->n; i++)
+            if (s->cases[i].run_id > newest)
+                newest = s->cases[i].run_id;
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT cpu_model FROM runs WHERE id = ?1", -1,
+                               &q, NULL) == SQLITE_OK &&
+            sqlite3_bind_int64(q, 1, newest) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            copy_column(q, 0, s->cpu, sizeof(s->cpu));
+        sqlite3_finalize(q);
+    }
+    return rc;
+}
+
+static void side_close(struct side *s)
+{
+    for (int q = 0; q < NQUERIES; q++)
+        sqlite3_finalize(s->q[q]);
+    sqlite3_close(s->db);
+    free(s->cases);
+}
+
+static int by_hash(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct kase *)elem)->hash);
+}
+
+/* Display order: run, case index, case id. */
+static int by_position(const void *a, const void *b)
+{
+    const struct kase *x = *(const struct kase *const *)a;
+    const struct kase *y = *(const struct kase *const *)b;
+
+    if (x->run_id != y->run_id)
+        return x->run_id < y->run_id ? -1 : 1;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Row sets */
+
+static void rowset_free(struct rowset *rs)
+{
+    free(rs->v);
+    bf_buf_free(&rs->text);
+    memset(rs, 0, sizeof(*rs));
+}
+
+static int rowset_load(struct side *s, int query, int64_t case_id,
+                       struct rowset *rs)
+{
+    sqlite3_stmt *st = s->q[query];
+    int rc;
+
+    rs->nrows = 0;
+    bf_buf_reset(&rs->text);
+    rs->ncols = sqlite3_column_count(st);
+    if (rs->ncols > RS_MAX_COLS)
+        return bf_err_set(BF_EINTERNAL, "compare: query of %d columns",
+                          rs->ncols);
+    for (int c = 0; c < rs->ncols; c++)
+        snprintf(rs->names[c], sizeof(rs->names[c]), "%s",
+                 sqlite3_column_name(st, c));
+    if (sqlite3_bind_int64(st, 1, case_id) != SQLITE_OK) {
+        rc = db_error(s, "reading a case");
+        goto out_reset;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct value *row;
+
+        if ((rs->nrows + 1) * (size_t)rs->ncols > rs->cap) {
+            size_t ncap = rs->cap ? 2 * rs->cap : 64;
+            struct value *grown;
+
+            while (ncap < (rs->nrows + 1) * (size_t)rs->ncols)
+                ncap *= 2;
+            grown = realloc(rs->v, ncap * sizeof(*grown));
+            if (!grown) {
+                rc = bf_err_set(BF_ENOMEM, "compare: %zu values", ncap);
+                goto out_reset;
+            }
+            rs->v = grown;
+            rs->cap = ncap;
+        }
+        row = &rs->v[rs->nrows * (size_t)rs->ncols];
+        for (int c = 0; c < rs->ncols; c++) {
+            struct value *v = &row[c];
+            const unsigned char *text;
+
+            memset(v, 0, sizeof(*v));
+            v->type = sqlite3_column_type(st, c);
+            v->i = sqlite3_column_int64(st, c);
+            v->d = sqlite3_column_double(st, c);
+            if (v->type == SQLITE_TEXT || v->type == SQLITE_BLOB) {
+                v->type = SQLITE_TEXT;
+                text = sqlite3_column_text(st, c);
+                v->s = rs->text.len;
+                if (bf_buf_append(&rs->text, text ? (const char *)text : "",
+                                  strlen(text ? (const char *)text : "") + 1)) {
+                    rc = bf_err_set(BF_ENOMEM, "compare: row text");
+                    goto out_reset;
+                }
+            }
+        }
+        rs->nrows++;
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_error(s, "reading a case");
+out_reset:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static const struct value *val(const struct rowset *rs, size_t r, int c)
+{
+    return &rs->v[r * (size_t)rs->ncols + (size_t)c];
+}
+
+static const char *text_of(const struct rowset *rs, size_t r, int c)
+{
+    const struct value *v = val(rs, r, c);
+
+    return v->type == SQLITE_TEXT ? rs->text.data + v->s : "";
+}
+
+static int values_equal(const struct rowset *a, size_t ra,
+                        const struct rowset *b, size_t rb, int c)
+{
+    const struct value *x = val(a, ra, c), *y = val(b, rb, c);
+    double scale;
+
+    if (x->type == SQLITE_NULL || y->type == SQLITE_NULL)
+        return x->type == y->type;
+    if (x->type == SQLITE_TEXT || y->type == SQLITE_TEXT)
+        return x->type == y->type &&
+               strcmp(text_of(a, ra, c), text_of(b, rb, c)) == 0;
+    if (x->type == SQLITE_INTEGER && y->type == SQLITE_INTEGER)
+        return x->i == y->i;
+    scale = fmax(fabs(x->d), fabs(y->d));
+    return fabs(x->d - y->d) <= BF_COMPARE_EXACT_REL * scale;
+}
+
+static void format_value(const struct rowset *rs, size_t r, int c, char *out,
+                         size_t size)
+{
+    const struct value *v = val(rs, r, c);
+
+    if (v->type == SQLITE_NULL)
+        snprintf(out, size, "-");
+    else if (v->type == SQLITE_INTEGER)
+        snprintf(out, size, "%lld", (long long)v->i);
+    else if (v->type == SQLITE_FLOAT)
+        snprintf(out, size, "%.10g", v->d);
+    else
+        snprintf(out, size, "%s", text_of(rs, r, c));
+}
+
+/* The rows of two row sets with the same first nkey columns (both in
+ * key order): 0 when equal, else <0 / >0 as strcmp over the key. */
+static int key_cmp(const struct rowset *a, size_t ra, const struct rowset *b,
+                   size_t rb, int nkey)
+{
+    for (int c = 0; c < nkey; c++) {
+        int d = strcmp(text_of(a, ra, c), text_of(b, rb, c));
+
+        if (d)
+            return d;
+    }
+    return 0;
+}
+
+/* The table */
+
+static int add_row(struct cmp *cx, const char *metric, const char *base,
+                   const char *new_text, const char *change,
+                   const char *verdict)
+{
+    const char *cells[NCOLS];
+    char hash[HASH_SHOWN + 1];
+    const struct kase *k = cx->bc ? cx->bc : cx->nc;
+    struct table *t = &cx->t;
+
+    snprintf(hash, sizeof(hash), "%.*s", HASH_SHOWN, k->hash);
+    cells[COL_CASE] = k->label;
+    cells[COL_HASH] = hash;
+    cells[COL_METRIC] = metric;
+    cells[COL_BASE] = base;
+    cells[COL_NEW] = new_text;
+    cells[COL_CHANGE] = change;
+    cells[COL_VERDICT] = verdict;
+    if (t->nrows == t->cap) {
+        size_t ncap = t->cap ? 2 * t->cap : 64;
+        size_t(*grown)[NCOLS] = realloc(t->rows, ncap * sizeof(*grown));
+
+        if (!grown)
+            return bf_err_set(BF_ENOMEM, "compare: %zu table rows", ncap);
+        t->rows = grown;
+        t->cap = ncap;
+    }
+    for (int c = 0; c < NCOLS; c++) {
+        size_t start = t->cells.len;
+
+        t->rows[t->nrows][c] = start;
+        if (bf_buf_append(&t->cells, cells[c], strlen(cells[c]) + 1))
+            return bf_err_set(BF_ENOMEM, "compare: table cells");
+        /* A stray tab or line break in the DB must not break a row. */
+        for (size_t i = start; t->cells.data[i]; i++)
+            if (strchr("\t\r\n", t->cells.data[i]))
+                t->cells.data[i] = ' ';
+    }
+    t->nrows++;
+    return 0;
+}
+
+static const char *cell(const struct table *t, size_t r, int c)
+{
+    return t->cells.data + t->rows[r][c];
+}
+
+static void widths_of(const struct table *t, size_t widths[NCOLS], int markdown)
+{
+    for (int c = 0; c < NCOLS; c++) {
+        widths[c] = strlen(columns[c].title);
+        for (size_t r = 0; r < t->nrows; r++) {
+            const char *s = cell(t, r, c);
+            size_t len = strlen(s);
+
+            for (; markdown && *s; s++)
+                len += *s == '|';
+            if (len > widths[c])
+                widths[c] = len;
+        }
+        if (markdown && widths[c] < 3)
+            widths[c] = 3;
+    }
+}
+
+/* Text: two spaces between columns, a rule under the header, no trailing
+ * blanks. */
+static void write_text_line(FILE *out, const char *const cells[NCOLS],
+                            const size_t widths[NCOLS])
+{
+    for (int c = 0; c < NCOLS; c++) {
+        int pad = (int)(widths[c] - strlen(cells[c]));
+
+        if (c > 0)
+            fputs("  ", out);
+        if (c == NCOLS - 1)
+            fputs(cells[c], out);
+        else if (columns[c].right)
+            fprintf(out, "%*s%s", pad, "", cells[c]);
+        else
+            fprintf(out, "%s%*s", cells[c], pad, "");
+    }
+    fputc('\n', out);
+}
+
+static void write_text(const struct table *t, FILE *out)
+{
+    const char *cells[NCOLS];
+    size_t widths[NCOLS];
+
+    widths_of(t, widths, 0);
+    for (int c = 0; c < NCOLS; c++)
+        cells[c] = columns[c].title;
+    write_text_line(out, cells, widths);
+    for (int c = 0; c < NCOLS; c++) {
+        if (c > 0)
+            fputs("  ", out);
+        for (size_t i = 0; i < widths[c]; i++)
+            fputc('-', out);
+    }
+    fputc('\n', out);
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < NCOLS; c++)
+            cells[c] = cell(t, r, c);
+        write_text_line(out, cells, widths);
+    }
+}
+
+/* RFC 4180, records end in CRLF, as bf_report's CSV. */
+static void put_csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void write_csv(const struct table *t, FILE *out)
+{
+    static const char *const names[NCOLS] = {
+        "case", "case_hash", "metric", "base", "new", "change", "verdict"};
+
+    for (int c = 0; c < NCOLS; c++) {
+        if (c > 0)
+            fputc(',', out);
+        fputs(names[c], out);
+    }
+    fputs("\r\n", out);
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < NCOLS; c++) {
+            if (c > 0)
+                fputc(',', out);
+            put_csv_field(out, cell(t, r, c));
+        }
+        fputs("\r\n", out);
+    }
+}
+
+static void put_md_cell(FILE *out, const char *s, size_t width, int right)
+{
+    size_t len = strlen(s);
+
+    for (const char *p = s; *p; p++)
+        len += *p == '|';
+    if (right)
+        fprintf(out, "%*s", (int)(width - len), "");
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+    if (!right)
+        fprintf(out, "%*s", (int)(width - len), "");
+}
+
+static void write_markdown(const struct table *t, FILE *out)
+{
+    size_t widths[NCOLS];
+
+    widths_of(t, widths, 1);
+    fputc('|', out);
+    for (int c = 0; c < NCOLS; c++) {
+        fputc(' ', out);
+        put_md_cell(out, columns[c].title, widths[c], columns[c].right);
+        fputs(" |", out);
+    }
+    fputs("\n|", out);
+    for (int c = 0; c < NCOLS; c++) {
+        fputc(' ', out);
+        for (size_t i = 0; i + 1 < widths[c]; i++)
+            fputc('-', out);
+        fputc(columns[c].right ? ':' : '-', out);
+        fputs(" |", out);
+    }
+    fputc('\n', out);
+    for (size_t r = 0; r < t->nrows; r++) {
+        fputc('|', out);
+        for (int c = 0; c < NCOLS; c++) {
+            fputc(' ', out);
+            put_md_cell(out, cell(t, r, c), widths[c], columns[c].right);
+            fputs(" |", out);
+        }
+        fputc('\n', out);
+    }
+}
+
+/* Metrics */
+
+/* An exact metric whose two sides are already known equal or not. */
+static int exact_result(struct cmp *cx, int equal, const char *metric,
+                        const char *base, const char *new_text,
+                        const char *change)
+{
+    if (equal) {
+        cx->sum->exact_equal++;
+        return 0;
+    }
+    cx->sum->exact_differ++;
+    return add_row(cx, metric, base, new_text, change, "DIFFERS");
+}
+
+/* Column c of row ra of a against row rb of b, exactly. */
+static int exact_cell(struct cmp *cx, const char *metric,
+                      const struct rowset *a, size_t ra, const struct rowset *b,
+                      size_t rb, int c)
+{
+    char base[64], new_text[64], change[32] = "";
+    const struct value *x = val(a, ra, c), *y = val(b, rb, c);
+
+    if (values_equal(a, ra, b, rb, c))
+        return exact_result(cx, 1, metric, "", "", "");
+    format_value(a, ra, c, base, sizeof(base));
+    format_value(b, rb, c, new_text, sizeof(new_text));
+    if ((x->type == SQLITE_INTEGER || x->type == SQLITE_FLOAT) &&
+        (y->type == SQLITE_INTEGER || y->type == SQLITE_FLOAT))
+        snprintf(change, sizeof(change), "%+.4g", y->d - x->d);
+    return exact_result(cx, 0, metric, base, new_text, change);
+}
+
+/* A row that one side has and the other lacks. */
+static int presence(struct cmp *cx, const char *metric, int in_base)
+{
+    if (in_base)
+        return exact_result(cx, 0, metric, "present", "-", "");
+    return add_row(cx, metric, "-", "present", "", "new");
+}
+
+/*
+ * A timed metric: ratio = new / base (as a time). Slower beyond the
+ * tolerance and the floor, faster below its inverse by more than the
+ * floor. grew_ms is how much the time grew; NaN (throughput, whose epochs
+ * take seconds) ignores the floor.
+ */
+static int timed(struct cmp *cx, const char *metric, const char *base,
+                 const char *new_text, double ratio, double grew_ms)
+{
+    const struct bf_compare_params *p = cx->p;
+    int over_floor = isnan(grew_ms) || fabs(grew_ms) > p->time_floor_ms;
+    const char *verdict = "ok";
+    char change[32];
+
+    if (isfinite(ratio))
+        snprintf(change, sizeof(change), "x%.2f", ratio);
+    else
+        snprintf(change, sizeof(change), "-");
+    if (ratio > p->time_tolerance && over_floor) {
+        verdict = "SLOWER";
+        cx->sum->timings_slower++;
+    } else if (ratio < 1.0 / p->time_tolerance && over_floor) {
+        verdict = "faster";
+        cx->sum->timings_faster++;
+    } else {
+        cx->sum->timings_within++;
+    }
+    return add_row(cx, metric, base, new_text, change, verdict);
+}
+
+/* Milliseconds per unit of a time unit, or 0 for any other unit. */
+static double unit_ms(const char *unit)
+{
+    if (strcmp(unit, "ns") == 0)
+        return 1e-6;
+    if (strcmp(unit, "us") == 0)
+        return 1e-3;
+    if (strcmp(unit, "ms") == 0)
+        return 1;
+    if (strcmp(unit, "s") == 0)
+        return 1e3;
+    return 0;
+}
+
+/* Per case */
+
+static int compare_shape(struct cmp *cx, const struct rowset *a,
+                         const struct rowset *b)
+{
+    char metric[64];
+    int rc = 0;
+
+    if (a->nrows != 1 || b->nrows != 1)
+        return bf_err_set(BF_EINTERNAL, "compare: case row missing");
+    for (int c = 0; rc == 0 && c < a->ncols; c++) {
+        snprintf(metric, sizeof(metric), "case.%s", a->names[c]);
+        rc = exact_cell(cx, metric, a, 0, b, 0, c);
+    }
+    return rc;
+}
+
+/* The name of an accuracy row: its variant, and its split unless test. */
+static void accuracy_name(const struct rowset *rs, size_t r, char *out,
+                          size_t size)
+{
+    if (strcmp(text_of(rs, r, 1), "test") == 0)
+        snprintf(out, size, "acc.%s", text_of(rs, r, 0));
+    else
+        snprintf(out, size, "acc.%s[%s]", text_of(rs, r, 0), text_of(rs, r, 1));
+}
+
+static int compare_accuracy(struct cmp *cx, const struct rowset *a,
+                            const struct rowset *b)
+{
+    char name[96], metric[160];
+    size_t i = 0, j = 0;
+    int rc = 0;
+
+    while (rc == 0 && (i < a->nrows || j < b->nrows)) {
+        int d = i == a->nrows ? 1 : j == b->nrows ? -1 : key_cmp(a, i, b, j, 2);
+
+        if (d < 0) {
+            accuracy_name(a, i++, name, sizeof(name));
+            rc = presence(cx, name, 1);
+        } else if (d > 0) {
+            accuracy_name(b, j++, name, sizeof(name));
+            rc = presence(cx, name, 0);
+        } else {
+            accuracy_name(a, i, name, sizeof(name));
+            for (int c = 2; rc == 0 && c < a->ncols; c++) {
+                snprintf(metric, sizeof(metric), "%s.%s", name, a->names[c]);
+                rc = exact_cell(cx, metric, a, i, b, j, c);
+            }
+            i++;
+            j++;
+        }
+    }
+    return rc;
+}
+
+/* Aggregate columns: metric, unit, n, mean, min, max, p50. */
+enum { AGG_METRIC, AGG_UNIT, AGG_N, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_P50 };
+
+/* Whether an aggregate is compared: bytes (exact) or a time (timed). */
+static int agg_compared(const struct rowset *rs, size_t r)
+{
+    const char *unit = text_of(rs, r, AGG_UNIT);
+
+    return strcmp(unit, "bytes") == 0 || unit_ms(unit) > 0;
+}
+
+static int compare_aggregate(struct cmp *cx, const struct rowset *a, size_t i,
+                             const struct rowset *b, size_t j)
+{
+    const char *name = text_of(a, i, AGG_METRIC);
+    const char *unit = text_of(a, i, AGG_UNIT);
+    char metric[160], base[64], new_text[64];
+    int rc = 0;
+
+    if (strcmp(unit, text_of(b, j, AGG_UNIT)) != 0) {
+        snprintf(metric, sizeof(metric), "agg.%s.unit", name);
+        return exact_cell(cx, metric, a, i, b, j, AGG_UNIT);
+    }
+    if (unit_ms(unit) > 0) {
+        double x = val(a, i, AGG_P50)->d * unit_ms(unit);
+        double y = val(b, j, AGG_P50)->d * unit_ms(unit);
+
+        snprintf(metric, sizeof(metric), "agg.%s.p50_ms", name);
+        snprintf(base, sizeof(base), "%.4g", x);
+        snprintf(new_text, sizeof(new_text), "%.4g", y);
+        return timed(cx, metric, base, new_text,
+                     x > 0   ? y / x
+                     : y > 0 ? INFINITY
+                             : 1.0,
+                     y - x);
+    }
+    for (int c = AGG_N; rc == 0 && c <= AGG_MAX; c++) {
+        snprintf(metric, sizeof(metric), "agg.%s.%s", name, a->names[c]);
+        rc = exact_cell(cx, metric, a, i, b, j, c);
+    }
+    return rc;
+}
+
+static int compare_aggregates(struct cmp *cx, const struct rowset *a,
+                              const struct rowset *b)
+{
+    char metric[160];
+    size_t i = 0, j = 0;
+    int rc = 0;
+
+    while (rc == 0 && (i < a->nrows || j < b->nrows)) {
+        int d = i == a->nrows ? 1 : j == b->nrows ? -1 : key_cmp(a, i, b, j, 1);
+
+        if (d < 0) {
+            snprintf(metric, sizeof(metric), "agg.%s",
+                     text_of(a, i, AGG_METRIC));
+            if (agg_compared(a, i))
+                rc = presence(cx, metric, 1);
+            i++;
+        } else if (d > 0) {
+            snprintf(metric, sizeof(metric), "agg.%s",
+                     text_of(b, j, AGG_METRIC));
+            if (agg_compared(b, j))
+                rc = presence(cx, metric, 0);
+            j++;
+        } else {
+            if (agg_compared(a, i) || agg_compared(b, j))
+                rc = compare_aggregate(cx, a, i, b, j);
+            i++;
+            j++;
+        }
+    }
+    return rc;
+}
+
+/* Samples: their number, then bytes up and down request by request over
+ * the requests both sides have. */
+static int compare_samples(struct cmp *cx, const struct rowset *a,
+                           const struct rowset *b)
+{
+    static const char *const names[] = {"samples.bytes_up",
+                                        "samples.bytes_down"};
+    size_t common = a->nrows < b->nrows ? a->nrows : b->nrows;
+    char base[32], new_text[32], change[48];
+    int rc;
+
+    snprintf(base, sizeof(base), "%zu", a->nrows);
+    snprintf(new_text, sizeof(new_text), "%zu", b->nrows);
+    snprintf(change, sizeof(change), "%+lld",
+             (long long)b->nrows - (long long)a->nrows);
+    rc = exact_result(cx, a->nrows == b->nrows, "samples.n", base, new_text,
+                      change);
+    for (int c = 0; rc == 0 && c < 2; c++) {
+        size_t r = 0;
+
+        while (r < common && values_equal(a, r, b, r, c))
+            r++;
+        if (r == common) {
+            rc = exact_result(cx, 1, names[c], "", "", "");
+            continue;
+        }
+        format_value(a, r, c, base, sizeof(base));
+        format_value(b, r, c, new_text, sizeof(new_text));
+        snprintf(change, sizeof(change), "request %zu", r);
+        rc = exact_result(cx, 0, names[c], base, new_text, change);
+    }
+    return rc;
+}
+
+/* Devices: columns device, latency_method, head_ms. */
+static int compare_devices(struct cmp *cx, const struct rowset *a,
+                           const struct rowset *b)
+{
+    char metric[160];
+    size_t i = 0, j = 0;
+    int rc = 0;
+
+    while (rc == 0 && (i < a->nrows || j < b->nrows)) {
+        int d = i == a->nrows ? 1 : j == b->nrows ? -1 : key_cmp(a, i, b, j, 1);
+
+        if (d < 0) {
+            snprintf(metric, sizeof(metric), "device.%s", text_of(a, i, 0));
+            rc = presence(cx, metric, 1);
+            i++;
+        } else if (d > 0) {
+            snprintf(metric, sizeof(metric), "device.%s", text_of(b, j, 0));
+            rc = presence(cx, metric, 0);
+            j++;
+        } else {
+            if (strncmp(text_of(a, i, 1), "modeled:", 8) == 0 &&
+                strncmp(text_of(b, j, 1), "modeled:", 8) == 0) {
+                snprintf(metric, sizeof(metric), "device.%s.head_ms",
+                         text_of(a, i, 0));
+                rc = exact_cell(cx, metric, a, i, b, j, 2);
+            }
+            i++;
+            j++;
+        }
+    }
+    return rc;
+}
+
+/* Epoch columns: phase, epoch, lr, train_loss, val_top1, best,
+ * images_per_s. */
+enum { EP_PHASE, EP_EPOCH, EP_LR, EP_LOSS, EP_VAL, EP_BEST, EP_IPS };
+
+/* Mean images/s per phase, phases in the order they first appear. */
+struct phases {
+    char name[PHASES_MAX][32];
+    double sum[PHASES_MAX];
+    int n[PHASES_MAX];
+    int count;
+};
+
+static void phases_of(const struct rowset *rs, struct phases *ph)
+{
+    memset(ph, 0, sizeof(*ph));
+    for (size_t r = 0; r < rs->nrows; r++) {
+        const char *name = text_of(rs, r, EP_PHASE);
+        int k = 0;
+
+        while (k < ph->count && strcmp(ph->name[k], name) != 0)
+            k++;
+        if (k == ph->count) {
+            if (ph->count == PHASES_MAX)
+                continue;
+            snprintf(ph->name[k], sizeof(ph->name[k]), "%s", name);
+            ph->count++;
+        }
+        if (val(rs, r, EP_IPS)->type != SQLITE_NULL) {
+            ph->sum[k] += val(rs, r, EP_IPS)->d;
+            ph->n[k]++;
+        }
+    }
+}
+
+static int compare_epochs(struct cmp *cx, const struct rowset *a,
+                          const struct rowset *b)
+{
+    char metric[160], base[64], new_text[64];
+    struct phases pa, pb;
+    size_t common = a->nrows < b->nrows ? a->nrows : b->nrows;
+    int rc;
+
+    if (a->nrows == 0 && b->nrows == 0)
+        return 0;
+    if (a->nrows == 0 || b->nrows == 0) {
+        /* Weights loaded (a cached teacher), not trained, on one side. */
+        snprintf(base, sizeof(base), "%zu epochs", a->nrows);
+        snprintf(new_text, sizeof(new_text), "%zu epochs", b->nrows);
+        return add_row(cx, "epochs", base, new_text, "loaded, not trained",
+                       "note");
+    }
+    snprintf(base, sizeof(base), "%zu", a->nrows);
+    snprintf(new_text, sizeof(new_text), "%zu", b->nrows);
+    rc = exact_result(cx, a->nrows == b->nrows, "epochs.n", base, new_text, "");
+    for (size_t r = 0; rc == 0 && r < common; r++) {
+        if (!values_equal(a, r, b, r, EP_PHASE) ||
+            !values_equal(a, r, b, r, EP_EPOCH)) {
+            snprintf(metric, sizeof(metric), "epochs[%zu]", r);
+            snprintf(base, sizeof(base), "%s %lld", text_of(a, r, EP_PHASE),
+                     (long long)val(a, r, EP_EPOCH)->i);
+            snprintf(new_text, sizeof(new_text), "%s %lld",
+                     text_of(b, r, EP_PHASE),
+                     (long long)val(b, r, EP_EPOCH)->i);
+            return exact_result(cx, 0, metric, base, new_text, "");
+        }
+        for (int c = EP_LR; rc == 0 && c <= EP_BEST; c++) {
+            snprintf(metric, sizeof(metric), "epoch.%s.%lld.%s",
+                     text_of(a, r, EP_PHASE), (long long)val(a, r, EP_EPOCH)->i,
+                     a->names[c]);
+            rc = exact_cell(cx, metric, a, r, b, r, c);
+        }
+    }
+    phases_of(a, &pa);
+    phases_of(b, &pb);
+    for (int k = 0; rc == 0 && k < pa.count; k++) {
+        double x, y;
+        int m = 0;
+
+        while (m < pb.count && strcmp(pa.name[k], pb.name[m]) != 0)
+            m++;
+        if (m == pb.count || !pa.n[k] || !pb.n[m])
+            continue;
+        x = pa.sum[k] / pa.n[k];
+        y = pb.sum[m] / pb.n[m];
+        snprintf(metric, sizeof(metric), "train.%s.images_per_s", pa.name[k]);
+        snprintf(base, sizeof(base), "%.1f", x);
+        snprintf(new_text, sizeof(new_text), "%.1f", y);
+        rc = timed(cx, metric, base, new_text,
+                   y > 0   ? x / y
+                   : x > 0 ? INFINITY
+                           : 1.0,
+                   NAN);
+    }
+    return rc;
+}
+
+/* Status first: only a case BASE finished is compared further. */
+static int compare_status(struct cmp *cx, int *go_on)
+{
+    const struct kase *b = cx->bc, *n = cx->nc;
+    char change[CHANGE_MAX + 4];
+
+    *go_on = 0;
+    if (strcmp(b->status, "finished") != 0) {
+        if (strcmp(b->status, n->status) == 0)
+            return exact_result(cx, 1, "status", "", "", "");
+        /* It did not finish in BASE: whatever NEW did is no regression. */
+        return add_row(cx, "status", b->status, n->status, "", "note");
+    }
+    if (strcmp(n->status, "finished") == 0) {
+        *go_on = 1;
+        return exact_result(cx, 1, "status", "", "", "");
+    }
+    snprintf(change, sizeof(change), "%.*s%s", CHANGE_MAX, n->error,
+             strlen(n->error) > CHANGE_MAX ? "..." : "");
+    return exact_result(
+        cx, 0, "status", b->status,
+        strcmp(n->status, "running") == 0 ? "unfinished" : n->status, change);
+}
+
+static int compare_case(struct cmp *cx, struct side *bs, struct side *ns)
+{
+    static const int order[] = {Q_SHAPE,   Q_ACCURACY, Q_AGGREGATES,
+                                Q_SAMPLES, Q_DEVICES,  Q_EPOCHS};
+    struct rowset a = {0}, b = {0};
+    int go_on = 0;
+    int rc = compare_status(cx, &go_on);
+
+    for (size_t k = 0; rc == 0 && go_on && k < sizeof(order) / sizeof(*order);
+         k++) {
+        int q = order[k];
+
+        rc = rowset_load(bs, q, cx->bc->id, &a);
+        rc = rc ? rc : rowset_load(ns, q, cx->nc->id, &b);
+        if (rc)
+            break;
+        switch (q) {
+        case Q_SHAPE:
+            rc = compare_shape(cx, &a, &b);
+            break;
+        case Q_ACCURACY:
+            rc = compare_accuracy(cx, &a, &b);
+            break;
+        case Q_AGGREGATES:
+            rc = compare_aggregates(cx, &a, &b);
+            break;
+        case Q_SAMPLES:
+            rc = compare_samples(cx, &a, &b);
+            break;
+        case Q_DEVICES:
+            rc = compare_devices(cx, &a, &b);
+            break;
+        default:
+            rc = compare_epochs(cx, &a, &b);
+            break;
+        }
+    }
+    rowset_free(&a);
+    rowset_free(&b);
+    return rc;
+}
+
+/* The two sides, matched and compared, rows in display order. */
+static int compare_sides(struct cmp *cx, struct side *bs, struct side *ns)
+{
+    const struct kase **order = NULL;
+    size_t n = bs->n + ns->n, k = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < bs->n; i++) {
+        struct kase *match = ns->n ? bsearch(bs->cases[i].hash, ns->cases,
+                                             ns->n, sizeof(*ns->cases), by_hash)
+                                   : NULL;
+
+        bs->cases[i].other = match;
+        if (match)
+            match->other = &bs->cases[i];
+    }
+    order = malloc((n ? n : 1) * sizeof(*order));
+    if (!order)
+        return bf_err_set(BF_ENOMEM, "compare: %zu cases", n);
+    for (size_t i = 0; i < bs->n; i++)
+        order[k++] = &bs->cases[i];
+    qsort(order, k, sizeof(*order), by_position);
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        cx->bc = order[i];
+        cx->nc = order[i]->other;
+        if (cx->nc) {
+            cx->sum->matched++;
+            rc = compare_case(cx, bs, ns);
+        } else {
+            cx->sum->missing++;
+            rc = add_row(cx, "case", order[i]->status, "-", "not in NEW",
+                         "MISSING");
+        }
+    }
+    k = 0;
+    for (size_t i = 0; i < ns->n; i++)
+        if (!ns->cases[i].other)
+            order[k++] = &ns->cases[i];
+    qsort(order, k, sizeof(*order), by_position);
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        cx->bc = NULL;
+        cx->nc = order[i];
+        cx->sum->new_only++;
+        rc = add_row(cx, "case", "-", order[i]->status, "not in BASE", "new");
+    }
+    free(order);
+    return rc;
+}
+
+static void log_side(const struct side *s)
+{
+    if (s->run_id)
+        bf_log_info("%s: %s, run %lld: %zu case(s) with a hash; CPU %s",
+                    s->name, s->path, (long long)s->run_id, s->n,
+                    s->cpu[0] ? s->cpu : "unknown");
+    else
+        bf_log_info("%s: %s, every run: %zu case(s) with a hash; CPU %s",
+                    s->name, s->path, s->n, s->cpu[0] ? s->cpu : "unknown");
+    if (s->unhashed)
+        bf_log_warn("%s: %zu case(s) of '%s' have no case hash (recorded "
+                    "before schema version 6): they cannot be matched and "
+                    "are not compared",
+                    s->name, s->unhashed, s->path);
+}
+
+int bf_compare_write(const struct bf_compare_params *params, FILE *out,
+                     struct bf_compare_summary *summary)
+{
+    struct side bs = {0}, ns = {0};
+    struct cmp cx = {.p = params, .sum = summary};
+    char line[256];
+    int rc;
+
+    if (!params || !out || !summary)
+        return bf_err_set(BF_EINVAL, "bf_compare_write: NULL argument");
+    if (!(params->time_tolerance >= 1.0) || !(params->time_floor_ms >= 0))
+        return bf_err_set(BF_EINVAL,
+                          "compare: the time tolerance must be at least 1 "
+                          "and the floor at least 0 ms");
+    if (params->format != BF_REPORT_TEXT && params->format != BF_REPORT_CSV &&
+        params->format != BF_REPORT_MARKDOWN)
+        return bf_err_set(BF_EINVAL, "compare: unknown format %d",
+                          (int)params->format);
+    memset(summary, 0, sizeof(*summary));
+    rc = side_open(&bs, "BASE", &params->base);
+    if (rc == 0)
+        rc = side_open(&ns, "NEW", &params->candidate);
+    if (rc)
+        goto out;
+    log_side(&bs);
+    log_side(&ns);
+    summary->base_unhashed = bs.unhashed;
+    summary->new_unhashed = ns.unhashed;
+    if (bs.n == 0) {
+        rc = bf_err_set(BF_ENOENT,
+                        "BASE: '%s' has no case with a case hash%s: nothing "
+                        "to compare against",
+                        bs.path,
+                        bs.unhashed ? " (its cases predate schema version 6; "
+                                      "run the scenario again)"
+                                    : "");
+        goto out;
+    }
+    if (bs.cpu[0] && ns.cpu[0] && strcmp(bs.cpu, ns.cpu) != 0)
+        bf_log_warn("BASE ran on '%s', NEW on '%s': trained accuracies may "
+                    "differ in floating-point rounding between CPUs",
+                    bs.cpu, ns.cpu);
+    rc = compare_sides(&cx, &bs, &ns);
+    if (rc)
+        goto out;
+    summary->regression =
+        summary->exact_differ || summary->timings_slower || summary->missing;
+    if (params->format == BF_REPORT_CSV) {
+        write_csv(&cx.t, out);
+    } else {
+        if (cx.t.nrows && params->format == BF_REPORT_TEXT)
+            write_text(&cx.t, out);
+        else if (cx.t.nrows)
+            write_markdown(&cx.t, out);
+        bf_compare_summary_line(summary, params->time_tolerance, line,
+                                sizeof(line));
+        fprintf(out, "%s%s\n", cx.t.nrows ? "\n" : "", line);
+    }
+out:
+    bf_buf_free(&cx.t.cells);
+    free(cx.t.rows);
+    side_close(&ns);
+    side_close(&bs);
+    return rc;
+}
+
+void bf_compare_summary_line(const struct bf_compare_summary *s,
+                             double time_tolerance, char *buf, size_t size)
+{
+    char cases[96] = "";
+    size_t len;
+
+    len =
+        (size_t)snprintf(cases, sizeof(cases), "%zu cases matched", s->matched);
+    if (s->missing && len < sizeof(cases))
+        len += (size_t)snprintf(cases + len, sizeof(cases) - len,
+                                ", %zu missing", s->missing);
+    if (s->new_only && len < sizeof(cases))
+        snprintf(cases + len, sizeof(cases) - len, ", %zu new", s->new_only);
+    snprintf(buf, size,
+             "compare: %s, %zu exact metrics equal, %zu differ, %zu timings "
+             "within %gx, %zu slower, %zu faster; result: %s",
+             cases, s->exact_equal, s->exact_differ, s->timings_within,
+             time_tolerance, s->timings_slower, s->timings_faster,
+             s->regression ? "REGRESSION" : "PASS");
+}
