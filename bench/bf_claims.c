@@ -129,8 +129,9 @@ static int compression_claims(sqlite3 *db, const char *filter,
                  sqlite3_column_double(st, 2) * 100,
                  sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
                  sqlite3_column_int(st, 5));
-        snprintf(compression->where, sizeof(compression->where), "%.150s%s%.32s",
-                 where, text_col(st, 8)[0] ? ", " : "", text_col(st, 8));
+        snprintf(compression->where, sizeof(compression->where),
+                 "%.150s%s%.32s", where, text_col(st, 8)[0] ? ", " : "",
+                 text_col(st, 8));
         snprintf(loss->value, sizeof(loss->value), "%.2f points",
                  sqlite3_column_double(st, 6));
         snprintf(loss->where, sizeof(loss->where), "%s", compression->where);
@@ -319,8 +320,8 @@ static int head_claim(sqlite3 *db, const char *filter, struct best *b)
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char where[192];
-        double ratio = sqlite3_column_double(st, 4) /
-                       sqlite3_column_double(st, 3);
+        double ratio =
+            sqlite3_column_double(st, 4) / sqlite3_column_double(st, 3);
 
         where_text(where, sizeof(where), text_col(st, 0),
                    sqlite3_column_int(st, 1), "", 0,
@@ -362,9 +363,9 @@ static int runs_line(sqlite3 *db, const char *filter, struct bf_buf *out)
 
         bf_buf_printf(out, "%srun %lld %s%s", n++ ? ", " : "",
                       (long long)sqlite3_column_int64(st, 0), text_col(st, 1),
-                      strcmp(status, "finished") == 0 ? ""
+                      strcmp(status, "finished") == 0  ? ""
                       : strcmp(status, "running") == 0 ? " (unfinished)"
-                                                        : " (not finished)");
+                                                       : " (not finished)");
     }
     rc = step_error(db, rc);
     sqlite3_finalize(st);
@@ -437,8 +438,8 @@ int bf_claims_write(struct bf_store *store,
     if (rc == 0)
         rc = spinn_claim(db, cfilter, &cl[3]);
     for (int i = 0; rc == 0 && i < 4; i++)
-        rc = device_claims(db, cbfilter, bases[i], patterns[i], &pw[i],
-                           &lat[i]);
+        rc =
+            device_claims(db, cbfilter, bases[i], patterns[i], &pw[i], &lat[i]);
     if (rc == 0)
         rc = head_claim(db, cbfilter, &head);
     if (rc) {
@@ -450,8 +451,7 @@ int bf_claims_write(struct bf_store *store,
         set_percent(&cl[5 + 2 * i], &lat[i]);
     }
     if (head.have) {
-        snprintf(cl[12].value, sizeof(cl[12].value), "%.1f times",
-                 head.value);
+        snprintf(cl[12].value, sizeof(cl[12].value), "%.1f times", head.value);
         snprintf(cl[12].where, sizeof(cl[12].where), "%s", head.where);
     }
     cl[0].how = "1 - 8-bit bottleneck bytes / JPEG bytes of the same test "

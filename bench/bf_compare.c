@@ -63,7 +63,7 @@ enum {
 static const char *const detail_sql[NQUERIES] = {
     [Q_SHAPE] = "SELECT params, macs, head_params, head_macs, head_bytes, "
                 "split_shape, input_channels || 'x' || input_h || 'x' || "
-                "input_w AS input FROM cases WHERE id = ?1",
+                "input_w AS input, threads FROM cases WHERE id = ?1",
     [Q_ACCURACY] = "SELECT variant, split, n, top1, top5, payload_bytes, "
                    "payload_zstd_bytes, transmitted_elements, "
                    "input_elements, jpeg_reference_bytes, offload_fraction, "
@@ -161,7 +161,7 @@ static int db_error(struct side *s, const char *what)
                       sqlite3_errmsg(s->db));
 }
 
-/* Run a query of one integer (NULL reads as *null_is); binds ?1 when
+/* Run a query of one integer (NULL reads as null_is); binds ?1 when
  * bind is not NULL. */
 static int query_int(struct side *s, const char *sql, const int64_t *bind,
                      int64_t null_is, int64_t *out, const char *what)
@@ -954,6 +954,8 @@ static int compare_samples(struct cmp *cx, const struct rowset *a,
     char base[32], new_text[32], change[48];
     int rc;
 
+    if (a->nrows == 0 && b->nrows == 0)
+        return 0; /* a training case */
     snprintf(base, sizeof(base), "%zu", a->nrows);
     snprintf(new_text, sizeof(new_text), "%zu", b->nrows);
     snprintf(change, sizeof(change), "%+lld",
@@ -1106,6 +1108,12 @@ static int compare_epochs(struct cmp *cx, const struct rowset *a,
     return rc;
 }
 
+/* A case status as reports show it: "running" reads as unfinished. */
+static const char *status_name(const char *status)
+{
+    return strcmp(status, "running") == 0 ? "unfinished" : status;
+}
+
 /* Status first: only a case BASE finished is compared further. */
 static int compare_status(struct cmp *cx, int *go_on)
 {
@@ -1117,7 +1125,8 @@ static int compare_status(struct cmp *cx, int *go_on)
         if (strcmp(b->status, n->status) == 0)
             return exact_result(cx, 1, "status", "", "", "");
         /* It did not finish in BASE: whatever NEW did is no regression. */
-        return add_row(cx, "status", b->status, n->status, "", "note");
+        return add_row(cx, "status", status_name(b->status),
+                       status_name(n->status), "", "note");
     }
     if (strcmp(n->status, "finished") == 0) {
         *go_on = 1;
@@ -1125,9 +1134,8 @@ static int compare_status(struct cmp *cx, int *go_on)
     }
     snprintf(change, sizeof(change), "%.*s%s", CHANGE_MAX, n->error,
              strlen(n->error) > CHANGE_MAX ? "..." : "");
-    return exact_result(
-        cx, 0, "status", b->status,
-        strcmp(n->status, "running") == 0 ? "unfinished" : n->status, change);
+    return exact_result(cx, 0, "status", b->status, status_name(n->status),
+                        change);
 }
 
 static int compare_case(struct cmp *cx, struct side *bs, struct side *ns)
@@ -1202,8 +1210,8 @@ static int compare_sides(struct cmp *cx, struct side *bs, struct side *ns)
             rc = compare_case(cx, bs, ns);
         } else {
             cx->sum->missing++;
-            rc = add_row(cx, "case", order[i]->status, "-", "not in NEW",
-                         "MISSING");
+            rc = add_row(cx, "case", status_name(order[i]->status), "-",
+                         "not in NEW", "MISSING");
         }
     }
     k = 0;
@@ -1215,7 +1223,8 @@ static int compare_sides(struct cmp *cx, struct side *bs, struct side *ns)
         cx->bc = NULL;
         cx->nc = order[i];
         cx->sum->new_only++;
-        rc = add_row(cx, "case", "-", order[i]->status, "not in BASE", "new");
+        rc = add_row(cx, "case", "-", status_name(order[i]->status),
+                     "not in BASE", "new");
     }
     free(order);
     return rc;

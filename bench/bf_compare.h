@@ -19,7 +19,9 @@
  *             status (finished in BASE, anything else in NEW is a
  *             regression; when BASE did not finish, nothing else of the
  *             case is compared); the case's shape (params, MACs, head
- *             params, MACs and bytes, split shape, input CxHxW); every
+ *             params, MACs and bytes, split shape, input CxHxW, intra-op
+ *             threads: `run --threads` overrides them outside the case
+ *             hash, and trained results depend on them); every
  *             accuracy row (n, top-1, top-5, payload and zstd bytes,
  *             transmitted and input elements, JPEG reference bytes,
  *             offloaded share, device MACs), a row missing in NEW too; the

@@ -1246,13 +1246,12 @@ static int parse_runs(const char *text, int64_t *ids, size_t *n)
 
 static int cmd_plot(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"out", required_argument, NULL, 'o'},
-        {"run", required_argument, NULL, 'r'},
-        {"rate", required_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"run", required_argument, NULL, 'r'},
+                                         {"rate", required_argument, NULL, 'R'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *db = DEFAULT_DB;
     int64_t runs[PLOT_MAX_RUNS];
     struct bf_plot_params pp = {
@@ -1280,8 +1279,8 @@ static int cmd_plot(int argc, char **argv)
         case 'R':
             errno = 0;
             pp.rate_mbps = strtod(optarg, &end);
-            if (errno || end == optarg || *end != '\0' ||
-                !(pp.rate_mbps > 0) || pp.rate_mbps > 1e6)
+            if (errno || end == optarg || *end != '\0' || !(pp.rate_mbps > 0) ||
+                pp.rate_mbps > 1e6)
                 return usage_error("plot",
                                    "--rate: '%s' is not a rate in Mbit/s "
                                    "(> 0)",
@@ -1334,14 +1333,14 @@ static void compare_help(void)
            "\n"
            "Exact (integers equal, reals within 1e-9 relative): the case "
            "status, its\n"
-           "shape (params, MACs, head, split shape, input), every "
-           "accuracy row, the\n"
-           "number of timed requests and their bytes up and down, "
-           "aggregates in bytes,\n"
-           "each training epoch's loss, validation top-1 and learning "
-           "rate, modeled\n"
-           "device head times. Compare scenarios with a fixed sample "
-           "count\n"
+           "shape (params, MACs, head, split shape, input, threads), "
+           "every accuracy\n"
+           "row, the number of timed requests and their bytes up and "
+           "down, aggregates\n"
+           "in bytes, each training epoch's loss, validation top-1 and "
+           "learning rate,\n"
+           "modeled device head times. Compare scenarios with a fixed "
+           "sample count\n"
            "(min_duration_ms: 0), or the counts differ.\n"
            "Timed: the p50 of every aggregate in a time unit as NEW/BASE, "
            "and training\n"

@@ -54,8 +54,8 @@ extern char **environ;
 enum {
     STYLE_EDGE = 2,
     STYLE_SPINN = 5,
-    STYLE_CONFIGS = 5,  /* 1..5: the configurations by rank */
-    STYLE_EXTRA = 13,   /* 13..20: any other series */
+    STYLE_CONFIGS = 5, /* 1..5: the configurations by rank */
+    STYLE_EXTRA = 13,  /* 13..20: any other series */
     STYLE_EXTRA_N = 8,
     STYLE_TEACHER = 21, /* the uncompressed model's line */
     STYLE_CURVE = 22,   /* an operating curve (exit rule) */
@@ -67,7 +67,8 @@ struct plot {
     const char *gnuplot;
     sqlite3 *db;
     FILE *out;
-    int written; /* figures written */
+    int dir_made; /* the output directory exists */
+    int written;  /* figures written */
 };
 
 /* The runs a figure kind reads. */
@@ -117,6 +118,20 @@ static void put_v(struct bf_buf *buf, int *rc, const char *fmt, va_list ap)
     }
 }
 
+/* Append to buf unless *rc holds a failure; keep the first one in *rc. */
+static void putf(int *rc, struct bf_buf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void putf(int *rc, struct bf_buf *buf, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    put_v(buf, rc, fmt, ap);
+    va_end(ap);
+}
+
+/* putf() with the figure's failure. */
 static void put(struct figure *f, struct bf_buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -224,9 +239,9 @@ static int write_file(const char *path, const struct bf_buf *head,
 /* Drop trailing white space (gnuplot ends its messages with a newline). */
 static void trim_end(struct bf_buf *buf)
 {
-    while (buf->len > 0 && (buf->data[buf->len - 1] == '\n' ||
-                            buf->data[buf->len - 1] == ' ' ||
-                            buf->data[buf->len - 1] == '\r'))
+    while (buf->len > 0 &&
+           (buf->data[buf->len - 1] == '\n' || buf->data[buf->len - 1] == ' ' ||
+            buf->data[buf->len - 1] == '\r'))
         buf->data[--buf->len] = '\0';
 }
 
@@ -239,8 +254,8 @@ static void trim_end(struct bf_buf *buf)
 static int run_gnuplot(struct plot *pl, const char *script, const char *vars,
                        const char *target)
 {
-    char *argv[] = {(char *)pl->gnuplot, "-d", "-e", (char *)vars,
-                    (char *)script, NULL};
+    char *argv[] = {(char *)pl->gnuplot, "-d",           "-e",
+                    (char *)vars,        (char *)script, NULL};
     posix_spawn_file_actions_t fa;
     struct bf_buf output;
     int fds[2];
@@ -253,8 +268,7 @@ static int run_gnuplot(struct plot *pl, const char *script, const char *vars,
                           strerror(errno));
     rc = posix_spawn_file_actions_init(&fa);
     if (rc == 0)
-        rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
-                                              0);
+        rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     if (rc == 0)
         rc = posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     if (rc == 0)
@@ -429,14 +443,20 @@ static int emit(struct plot *pl, struct figure *f)
     put(f, &script, "%s/%s.gp", pl->p->scripts_dir, f->kind);
     put(f, &head, "# bfbench plot: ");
     put(f, &head, "%s\n", bf_buf_str(&f->title));
-    put(f, &head, "# Data of %s.svg and %s.png. To render by hand, in this "
-                  "directory:\n#   gnuplot -e ",
+    put(f, &head,
+        "# Data of %s.svg and %s.png. To render by hand, in this "
+        "directory:\n#   gnuplot -e ",
         f->stem, f->stem);
     put_vars(f, &vars, "", "svg");
     put_shell_word(f, &head, bf_buf_str(&vars));
     put(f, &head, " %s\n", bf_buf_str(&script));
     put(f, &path, "%s/%s.tsv", dir, f->stem);
     rc = f->rc;
+    /* Made with the first figure: nothing to plot leaves no directory. */
+    if (rc == 0 && !pl->dir_made) {
+        rc = make_dirs(dir);
+        pl->dir_made = rc == 0;
+    }
     if (rc == 0)
         rc = write_file(bf_buf_str(&path), &head, &f->data);
     if (rc)
@@ -488,9 +508,8 @@ static int prepare_v(struct plot *pl, sqlite3_stmt **stmt, const char *what,
     *stmt = NULL;
     bf_buf_init(&sql);
     put_v(&sql, &rc, fmt, ap);
-    if (rc == 0 &&
-        sqlite3_prepare_v2(pl->db, bf_buf_str(&sql), -1, stmt, NULL) !=
-            SQLITE_OK)
+    if (rc == 0 && sqlite3_prepare_v2(pl->db, bf_buf_str(&sql), -1, stmt,
+                                      NULL) != SQLITE_OK)
         rc = db_fail(pl, what);
     bf_buf_free(&sql);
     return rc;
@@ -597,61 +616,49 @@ static void runs_free(struct runs *r)
  */
 static int select_runs(struct plot *pl, const char *newest_sql, struct runs *r)
 {
-    struct figure scratch; /* only for its sticky put() status */
+    struct bf_buf list;
     sqlite3_stmt *st;
     size_t n = 0;
+    int prc = 0;
     int rc;
 
-    memset(&scratch, 0, sizeof(scratch));
     if (pl->p->n_run_ids > 0) {
         for (size_t i = 0; i < pl->p->n_run_ids; i++)
-            put(&scratch, &r->ids, "%s%lld", i ? "," : "",
-                (long long)pl->p->run_ids[i]);
+            putf(&prc, &r->ids, "%s%lld", i ? "," : "",
+                 (long long)pl->p->run_ids[i]);
     } else {
         rc = prepare(pl, &st, "finding the newest run", "%s", newest_sql);
         if (rc)
             return rc;
         rc = step(pl, st, "finding the newest run");
         if (rc == 1 && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            put(&scratch, &r->ids, "%lld",
-                (long long)sqlite3_column_int64(st, 0));
+            putf(&prc, &r->ids, "%lld", (long long)sqlite3_column_int64(st, 0));
         sqlite3_finalize(st);
         if (rc < 0)
             return rc;
     }
-    if (scratch.rc || r->ids.len == 0)
-        return scratch.rc;
+    if (prc || r->ids.len == 0)
+        return prc;
     rc = prepare(pl, &st, "reading runs",
                  "SELECT id, scenario_name FROM runs WHERE id IN (%s) "
                  "ORDER BY id",
                  bf_buf_str(&r->ids));
     if (rc)
         return rc;
+    bf_buf_init(&list);
     while ((rc = step(pl, st, "reading runs")) == 1) {
         const unsigned char *name = sqlite3_column_text(st, 1);
 
-        put(&scratch, &r->text, "%s%lld%s%s%s", n ? ", " : "",
-            (long long)sqlite3_column_int64(st, 0),
-            name && name[0] ? " (" : "", name ? (const char *)name : "",
-            name && name[0] ? ")" : "");
-        n++;
+        putf(&prc, &list, "%s%lld", n++ ? ", " : "",
+             (long long)sqlite3_column_int64(st, 0));
+        if (name && name[0])
+            putf(&prc, &list, " (%s)", (const char *)name);
     }
     sqlite3_finalize(st);
-    if (rc < 0)
-        return rc;
-    if (scratch.rc)
-        return scratch.rc;
-    /* "run 1 (x)" or "runs 1 (x), 3 (y)": prefix the word. */
-    {
-        struct bf_buf t;
-
-        bf_buf_init(&t);
-        put(&scratch, &t, "%s %s", n == 1 ? "run" : "runs",
-            bf_buf_str(&r->text));
-        bf_buf_free(&r->text);
-        r->text = t;
-    }
-    return scratch.rc;
+    /* "run 1 (x)" or "runs 1 (x), 3 (y)". */
+    putf(&prc, &r->text, "%s %s", n == 1 ? "run" : "runs", bf_buf_str(&list));
+    bf_buf_free(&list);
+    return rc < 0 ? rc : prc;
 }
 
 /* Every model with rows in the runs (one name per NAME_SIZE slot). */
@@ -693,9 +700,9 @@ static const struct {
     const char *name;
     int style;
 } strategies[] = {
-    {"naive", 6},    {"kd", 7},       {"hnd", 8},       {"ghnd", 9},
-    {"ghnd-ft", 10}, {"ghnd-kd", 11}, {"bottlefit", 3}, {"ae-split", 4},
-    {"spinn-split", STYLE_SPINN},
+    {"naive", 6},     {"kd", 7},       {"hnd", 8},
+    {"ghnd", 9},      {"ghnd-ft", 10}, {"ghnd-kd", 11},
+    {"bottlefit", 3}, {"ae-split", 4}, {"spinn-split", STYLE_SPINN},
 };
 
 #define STRATEGY_RANK_SQL                                                      \
@@ -709,7 +716,7 @@ enum { ACC_INT8 = 0, ACC_EXIT = 1, ACC_JPEG = 2, ACC_OTHER = 3 };
 
 #define ACC_KIND_SQL                                                           \
     "CASE WHEN a.variant = 'int8' THEN 0 WHEN a.variant GLOB 'exit-t*' THEN "  \
-    "1 WHEN a.variant GLOB 'jpeg-q[0-9]*' AND substr(a.variant, 7) NOT GLOB " \
+    "1 WHEN a.variant GLOB 'jpeg-q[0-9]*' AND substr(a.variant, 7) NOT GLOB "  \
     "'*[^0-9]*' THEN 2 ELSE 3 END"
 
 /* The rows of the figure: finished cases of the runs, test split. */
@@ -729,12 +736,20 @@ enum { ACC_INT8 = 0, ACC_EXIT = 1, ACC_JPEG = 2, ACC_OTHER = 3 };
     "a.case_id WHERE c.run_id IN (%s) AND c.status = 'finished' AND "          \
     "a.split = 'test' AND c.strategy IS NOT NULL ORDER BY c.model"
 
-static int strategy_style(const char *name, int fe, int *extra)
+/*
+ * A strategy's line style: its own for its first series (by the figure's
+ * order, the plain one before its "fe" one), then the next extra.
+ * *taken remembers which own styles are in use.
+ */
+static int strategy_style(const char *name, unsigned *taken, int *extra)
 {
-    if (!fe) {
-        for (size_t i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++)
-            if (strcmp(strategies[i].name, name) == 0)
-                return strategies[i].style;
+    for (size_t i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++) {
+        if (strcmp(strategies[i].name, name) == 0) {
+            if (*taken & (1u << i))
+                break;
+            *taken |= 1u << i;
+            return strategies[i].style;
+        }
     }
     return STYLE_EXTRA + (*extra)++ % STYLE_EXTRA_N;
 }
@@ -743,12 +758,13 @@ static int strategy_style(const char *name, int fe, int *extra)
 struct acc_found {
     int points;
     double xmin, xmax;
-    double teacher;            /* top-1, NaN: absent */
-    int c_min, c_max;          /* bottleneck channels of int8 points */
+    double teacher;   /* top-1, NaN: absent */
+    int c_min, c_max; /* bottleneck channels of int8 points */
     int have_int8;
-    double t_min, t_max;       /* exit thresholds */
+    int have_fe;         /* a series with the encoder frozen */
+    double t_min, t_max; /* exit thresholds */
     int have_exit;
-    int q_min, q_max;          /* JPEG qualities */
+    int q_min, q_max; /* JPEG qualities */
     int have_jpeg;
 };
 
@@ -770,6 +786,7 @@ static int acc_rows(struct plot *pl, struct figure *f, const char *ids,
     char cur[2 * NAME_SIZE] = "";
     sqlite3_stmt *st;
     int blocks = 0, extra = 0, style = 0;
+    unsigned taken = 0;
     int rc;
 
     rc = prepare(pl, &st, "reading accuracy rows",
@@ -823,6 +840,7 @@ static int acc_rows(struct plot *pl, struct figure *f, const char *ids,
             snprintf(title, sizeof(title), "%s%s (8-bit)", strategy,
                      fe ? " fe" : "");
             series_style = 0; /* chosen when the series starts */
+            a->have_fe |= fe;
             if (ch > 0) {
                 snprintf(label, sizeof(label), "C=%d", ch);
                 a->c_min = a->have_int8 && a->c_min < ch ? a->c_min : ch;
@@ -833,7 +851,7 @@ static int acc_rows(struct plot *pl, struct figure *f, const char *ids,
         if (strcmp(title, cur) != 0) {
             snprintf(cur, sizeof(cur), "%s", title);
             style = series_style ? series_style
-                                 : strategy_style(strategy, fe, &extra);
+                                 : strategy_style(strategy, &taken, &extra);
             start_block(f, &blocks, title, ACC_COLUMNS);
         }
         put(f, &f->data, "%.1f\t%.2f\t%d\t%s\n", bytes, top1, style, label);
@@ -885,28 +903,32 @@ static int acc_caption(struct plot *pl, struct figure *f, const char *ids,
     sqlite3_finalize(st);
     if (rc < 0)
         return rc;
-    put(f, cap, ") against the mean bytes per image sent to the edge server "
-                "(log scale); accuracy ");
+    put(f, cap, "; ");
     rc = put_list(pl, f, cap, ", ", model, NULL,
                   "SELECT DISTINCT a.method" ACC_FROM " ORDER BY 1", ids);
     if (rc)
         return rc;
-    put(f, cap, ".");
+    put(f, cap,
+        ") against the mean payload per image sent to the edge "
+        "server (bytes, log scale).");
     if (a->have_int8) {
-        put(f, cap, " (8-bit): the 8-bit split tensor of each training "
-                    "strategy");
+        put(f, cap,
+            " (8-bit): the 8-bit split tensor of a training "
+            "strategy");
         if (a->c_max > 0 && a->c_min != a->c_max)
-            put(f, cap, ", one point per bottleneck channel count C (%d to "
-                        "%d)",
+            put(f, cap,
+                ", one point per bottleneck channel count C (%d to "
+                "%d)",
                 a->c_min, a->c_max);
         else if (a->c_max > 0)
-            put(f, cap, " at C=%d bottleneck channels", a->c_max);
-        put(f, cap, ".");
+            put(f, cap, ", C=%d bottleneck channels", a->c_max);
+        put(f, cap, "%s.", a->have_fe ? "; fe: encoder frozen in stage 2" : "");
     }
     if (a->have_exit)
-        put(f, cap, " Exit rule: one point per confidence threshold (%g to "
-                    "%g); bytes averaged over all images, those leaving at "
-                    "an early exit on the device sending none.",
+        put(f, cap,
+            " Exit rule: one point per confidence threshold (%g to "
+            "%g); bytes averaged over all images, those leaving at "
+            "an early exit on the device sending none.",
             a->t_min, a->t_max);
     if (a->have_jpeg) {
         put(f, cap, " JPEG input: the teacher on JPEG-compressed images");
@@ -925,8 +947,7 @@ static int fig_accuracy(struct plot *pl, const struct runs *r,
                         const char *model)
 {
     const char *ids = bf_buf_str(&r->ids);
-    struct acc_found a = {
-        .xmin = INFINITY, .xmax = -INFINITY, .teacher = NAN};
+    struct acc_found a = {.xmin = INFINITY, .xmax = -INFINITY, .teacher = NAN};
     struct figure f;
     int rc;
 
@@ -989,7 +1010,7 @@ struct dev_data {
 
 /* Device rows of finished cases of the runs, for one model (?1). */
 #define DEV_FROM                                                               \
-    " FROM device_results d JOIN cases c ON c.id = d.case_id WHERE "          \
+    " FROM device_results d JOIN cases c ON c.id = d.case_id WHERE "           \
     "c.run_id IN (%s) AND c.model = ?1 AND c.status = 'finished' AND "         \
     "d.role = 'device'"
 
@@ -1002,10 +1023,27 @@ struct dev_data {
     "d.case_id WHERE c.run_id IN (%s) AND c.status = 'finished' AND d.role "   \
     "= 'device' ORDER BY c.model"
 
-/* The stages of the edge server, from the case's aggregates. */
-#define DEV_STAGE_JOIN(alias, metric)                                          \
-    " LEFT JOIN aggregates " alias " ON " alias ".case_id = c.id AND " alias   \
-    ".metric = '" metric "'"
+/*
+ * The model's device rows, grouped by what tells series apart and averaged
+ * over the cases of a group (repeats, runs); the edge server's stages are
+ * the p50 of the case's aggregates.
+ */
+#define DEV_POINTS_SQL                                                         \
+    "SELECT d.device, c.config, " CONFIG_RANK_SQL " AS rank, "                 \
+    "coalesce(c.bottleneck_channels, 0) AS ch, "                               \
+    "coalesce(c.background_clients, 0) AS bg, c.link IS NOT NULL AS sent, "    \
+    "c.link_rate_mbps AS rate, count(*), avg(d.e2e_ms), avg(d.head_ms), "      \
+    "avg(d.encode_ms), avg(d.transfer_ms), avg(q.p50), avg(dc.p50), "          \
+    "avg(t.p50), avg(d.energy_mj), avg(d.avg_power_mw) "                       \
+    "FROM device_results d JOIN cases c ON c.id = d.case_id "                  \
+    "LEFT JOIN aggregates q ON q.case_id = c.id AND q.metric = "               \
+    "'server_queue' "                                                          \
+    "LEFT JOIN aggregates dc ON dc.case_id = c.id AND dc.metric = "            \
+    "'server_decode' "                                                         \
+    "LEFT JOIN aggregates t ON t.case_id = c.id AND t.metric = 'tail' "        \
+    "WHERE c.run_id IN (%s) AND c.model = ?1 AND c.status = 'finished' AND "   \
+    "d.role = 'device' GROUP BY d.device, c.config, ch, bg, sent, rate "       \
+    "ORDER BY d.device, rank, c.config, ch, bg, sent, rate"
 
 static void dev_data_free(struct dev_data *dd)
 {
@@ -1144,23 +1182,7 @@ static int dev_load(struct plot *pl, const char *ids, const char *model,
     int rc;
 
     memset(dd, 0, sizeof(*dd));
-    rc = prepare(
-        pl, &st, "reading device rows",
-        "SELECT d.device, c.config, " CONFIG_RANK_SQL " AS rank, "
-        "coalesce(c.bottleneck_channels, 0) AS ch, "
-        "coalesce(c.background_clients, 0) AS bg, c.link IS NOT NULL AS "
-        "sent, c.link_rate_mbps AS rate, count(*), avg(d.e2e_ms), "
-        "avg(d.head_ms), avg(d.encode_ms), avg(d.transfer_ms), avg(q.p50), "
-        "avg(dc.p50), avg(t.p50), avg(d.energy_mj), avg(d.avg_power_mw) "
-        "FROM device_results d JOIN cases c ON c.id = d.case_id" DEV_STAGE_JOIN(
-            "q", "server_queue") DEV_STAGE_JOIN("dc", "server_decode")
-            DEV_STAGE_JOIN("t", "tail") " WHERE c.run_id IN (%s) AND c.model "
-                                        "= ?1 AND c.status = 'finished' AND "
-                                        "d.role = 'device' GROUP BY "
-                                        "d.device, c.config, ch, bg, sent, "
-                                        "rate ORDER BY d.device, rank, "
-                                        "c.config, ch, bg, sent, rate",
-        ids);
+    rc = prepare(pl, &st, "reading device rows", DEV_POINTS_SQL, ids);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
@@ -1252,8 +1274,7 @@ static void put_unsent(struct figure *f, const struct dev_data *dd)
 
     for (size_t k = 0; k < dd->n_series; k++)
         if (!dd->series[k].sends)
-            put(f, &f->caption, "%s%s", n++ ? ", " : "",
-                dd->series[k].label);
+            put(f, &f->caption, "%s%s", n++ ? ", " : "", dd->series[k].label);
     if (n == 0)
         put(f, &f->caption, "none");
 }
@@ -1372,8 +1393,8 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
                 if (rows++ == 0)
                     start_block(&f, &blocks, s->label, LAT_COLUMNS);
                 put(&f, &f.data, "%.3f\t", dd->rates[ri]);
-                put(&f, &f.data, "%.4f\t%d\t%zu\t%s\t%d\n", p->e2e_ms,
-                    s->style, d + 1, dd->devices[d], p->cases);
+                put(&f, &f.data, "%.4f\t%d\t%zu\t%s\t%d\n", p->e2e_ms, s->style,
+                    d + 1, dd->devices[d], p->cases);
             }
         }
     }
@@ -1394,8 +1415,7 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
     }
     if (rc == 0) {
         put(&f, &f.caption,
-            ". Encoding, transfer and edge server time (real TCP to the edge "
-            "server on this host): ");
+            ". Encoding, transfer (real TCP) and edge server time: ");
         rc = dev_put_host_methods(pl, &f, ids, model);
     }
     put(&f, &f.caption, ". Sending nothing, drawn at every rate: ");
@@ -1431,8 +1451,8 @@ static int dev_rate(struct plot *pl, const struct dev_data *dd,
             size_t off = 0;
 
             for (size_t i = 0; i < dd->n_rates && off < sizeof(list); i++)
-                off += (size_t)snprintf(list + off, sizeof(list) - off,
-                                        "%s%g", i ? ", " : "", dd->rates[i]);
+                off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%g",
+                                        i ? ", " : "", dd->rates[i]);
             bf_log_info("plot: %s figure of %s skipped: no case at %g "
                         "Mbit/s (rates: %s)",
                         what, model, want, list);
@@ -1481,7 +1501,9 @@ static int fig_energy(struct plot *pl, const struct runs *r, const char *model,
 
                 put(&f, &f.data, "\t");
                 put_num(&f, b ? "%.1f" : "%.3f",
-                        !p ? NAN : b ? p->power_mw : p->energy_mj);
+                        !p  ? NAN
+                        : b ? p->power_mw
+                            : p->energy_mj);
             }
             put(&f, &f.data, "\n");
             rows++;
@@ -1544,10 +1566,9 @@ static int fig_breakdown(struct plot *pl, const struct runs *r,
                     blocks++ ? "\n\n" : "");
             }
             put(&f, &f.data, "%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t",
-                dd->series[k].label, or_zero(p->head_ms),
-                or_zero(p->encode_ms), or_zero(p->transfer_ms),
-                or_zero(p->queue_ms), or_zero(p->decode_ms),
-                or_zero(p->tail_ms));
+                dd->series[k].label, or_zero(p->head_ms), or_zero(p->encode_ms),
+                or_zero(p->transfer_ms), or_zero(p->queue_ms),
+                or_zero(p->decode_ms), or_zero(p->tail_ms));
             put_num(&f, "%.4f", p->e2e_ms);
             put(&f, &f.data, "\t%s\n", dd->devices[d]);
         }
@@ -1658,8 +1679,9 @@ static int fig_head(struct plot *pl, const struct runs *r, const char *model)
         "Parameters and multiply-accumulates (MACs) per image of what runs "
         "on the device (log scale), counted from the model, not measured: "
         "the whole model for a configuration that sends nothing, else the "
-        "head before the split with its add-ons (bottleneck encoder, "
-        "autoencoder encoder, early exits).");
+        "head that runs before the split (the bottleneck encoder, or the "
+        "layers up to the split with an autoencoder's encoder or the early "
+        "exits).");
     if (omitted)
         put(&f, &f.caption,
             " Not shown (no model on the device, nothing to draw on a log "
@@ -1781,16 +1803,14 @@ int bf_plot_render(const char *db_path, const struct bf_plot_params *params,
     pl.db = bf_store_db(store);
     rc = check_runs(&pl);
     if (rc == 0)
-        rc = make_dirs(params->out_dir);
-    if (rc == 0)
         rc = render_accuracy(&pl);
     if (rc == 0)
         rc = render_devices(&pl);
     if (rc == 0 && pl.written == 0)
-        rc = bf_err_set(BF_ENOENT, "%s: nothing to plot (no accuracy rows "
-                                   "and no device rows%s)",
-                        db_path,
-                        params->n_run_ids ? " in the runs given" : "");
+        rc = bf_err_set(BF_ENOENT,
+                        "%s: nothing to plot (no accuracy rows "
+                        "and no device rows%s)",
+                        db_path, params->n_run_ids ? " in the runs given" : "");
     bf_store_close(store);
     return rc;
 }

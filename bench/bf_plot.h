@@ -41,24 +41,26 @@
 #include <stdio.h>
 
 struct bf_plot_params {
-    const char *out_dir;     /* created (with parents) if missing */
+    const char *out_dir;     /* made (with parents) for the first figure */
     const char *scripts_dir; /* holds common.gp and one .gp per figure */
     const int64_t *run_ids;  /* only these runs; NULL: see above */
     size_t n_run_ids;
-    double rate_mbps; /* energy and breakdown figures: this uplink rate; 0:
-                         the highest rate of the model's cases */
+    double rate_mbps;    /* energy and breakdown figures: this uplink rate; 0:
+                            the highest rate of the model's cases */
     const char *gnuplot; /* program, looked up on PATH; NULL: "gnuplot" */
 };
 
 /*
  * Render every figure with data from the results DB at db_path into
  * params->out_dir, printing each file written (data file, SVG, PNG) to
- * out, one path per line. Returns 0 when at least one figure was written;
- * BF_ENOENT when the DB is missing or no figure has data ("<db>: nothing
- * to plot ..."); BF_EINVAL for a run id the DB does not have or bad
- * params; BF_EIO when a file cannot be written, gnuplot cannot be started
- * (not on PATH) or fails (the message holds its stderr); or a store error
- * (BF_EDB, BF_EVERSION) when the DB cannot be read.
+ * out (may be NULL), one path per line. Returns 0 when at least one
+ * figure was written; BF_ENOENT when the DB is missing, when no figure has
+ * data ("<db>: nothing to plot ...") or when gnuplot is not on PATH;
+ * BF_EINVAL for a run id the DB does not have or bad params; BF_EIO when a
+ * file cannot be written or gnuplot fails (the message holds what it
+ * printed); or a store error (BF_EDB, BF_EVERSION) when the DB cannot be
+ * read. A DB of an older schema is migrated on opening, as by every
+ * command that opens it.
  */
 int bf_plot_render(const char *db_path, const struct bf_plot_params *params,
                    FILE *out);

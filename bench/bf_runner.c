@@ -1386,7 +1386,8 @@ static int run_train_cases(const struct bf_runner_params *p,
         return bf_err_set(BF_EINVAL, "train run: no cache directory or "
                                      "training sink");
     rc = bf_torch_set_threads(p->threads_override >= 0 ? p->threads_override
-                                                       : 0);
+                              : sc->n_cases > 0           ? sc->cases[0].threads
+                                                          : 0);
     if (rc == 0)
         rc = bf_torch_get_threads(&tr.threads);
     if (rc == 0)

@@ -173,14 +173,15 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                  .help = "images per forward"},
     [K_THREADS] = {.name = "threads",
                    .type = BF_KEY_INT,
-                   .task = TASK_INFERENCE,
+                   .task = TASK_ANY,
                    .is_list = BF_KEY_LIST_CASES,
                    .unit = "",
                    .def = "0",
                    .min = 0,
                    .max = 256,
                    .choices = "",
-                   .help = "intra-op threads; 0 = online cores"},
+                   .help = "intra-op threads; 0 = online cores (train: one "
+                           "value, for every case)"},
     [K_FOLD_BN] = {.name = "fold_bn",
                    .type = BF_KEY_BOOL,
                    .task = TASK_INFERENCE,
@@ -1580,8 +1581,14 @@ static int check_task(const struct parse *p)
             first_k = k;
         }
     }
-    if (!first)
+    if (!first) {
+        const struct slot *t = &p->slots[K_THREADS];
+
+        if (strcmp(task, TASK_TRAIN) == 0 && t->n > 1)
+            return at_error(p, BF_EPARSE, t->v[1].mark, keys[K_THREADS].name,
+                            "a train scenario takes one thread count");
         return 0;
+    }
     return at_error(p, BF_EPARSE, first->start_mark, keys[first_k].name,
                     "applies to task '%s' (this scenario's task is '%s')",
                     keys[first_k].task, task);
@@ -1772,7 +1779,8 @@ static int differs_from_default(const struct parse *p, int k)
     memset(&tmp.slots[k], 0, sizeof(tmp.slots[k]));
     bf_buf_init(&given);
     bf_buf_init(&def);
-    if (parse_default(&tmp, k) == 0 && slot_text(&given, k, &p->slots[k]) == 0 &&
+    if (parse_default(&tmp, k) == 0 &&
+        slot_text(&given, k, &p->slots[k]) == 0 &&
         slot_text(&def, k, &tmp.slots[k]) == 0)
         differs = strcmp(bf_buf_str(&given), bf_buf_str(&def)) != 0;
     for (size_t i = 0; i < tmp.slots[k].n; i++) {
@@ -1903,8 +1911,8 @@ static int expand(const struct parse *p, struct bf_scenario *sc)
                 continue;
             rc = bf_buf_printf(&point, "%s=", keys[order[i]].name);
             if (rc == 0)
-                rc = value_text(&point, order[i],
-                                &p->slots[order[i]].v[idx[i]]);
+                rc =
+                    value_text(&point, order[i], &p->slots[order[i]].v[idx[i]]);
             if (rc == 0)
                 rc = bf_buf_printf(&point, "\n");
         }

@@ -313,8 +313,8 @@ static const char schema_v6[] =
     "-- Times the run was resumed (`bfbench run --resume`):\n"
     "ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;\n";
 
-static const char *const schema_steps[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
+static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3,
+                                           schema_v4, schema_v5, schema_v6};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,
@@ -439,8 +439,7 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "input_px, macs, layers, measured_ms, method, predicted_ms, loo_ms) "    \
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                      \
     X(last_run, "SELECT max(id) FROM runs")                                    \
-    X(run_by_sha,                                                              \
-      "SELECT max(id) FROM runs WHERE scenario_sha256 = ?1")                   \
+    X(run_by_sha, "SELECT max(id) FROM runs WHERE scenario_sha256 = ?1")       \
     X(case_complete,                                                           \
       "SELECT count(*) FROM cases WHERE run_id = ?1 AND case_hash = ?2 AND "   \
       "status IN ('finished', 'skipped')")                                     \
@@ -1421,8 +1420,8 @@ static int run_counts(struct bf_store *store, int64_t run_id, int64_t *all,
 
     rc = rc ? rc : sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        rc = db_fail(store, "counting the cases of run %lld",
-                     (long long)run_id);
+        rc =
+            db_fail(store, "counting the cases of run %lld", (long long)run_id);
     } else {
         *all = sqlite3_column_int64(st, 0);
         *complete = sqlite3_column_int64(st, 1);
@@ -1488,8 +1487,7 @@ int bf_store_case_complete(struct bf_store *store, int64_t run_id,
     rc = rc ? rc : bind_text(st, 2, case_hash);
     rc = rc ? rc : sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        rc = db_fail(store, "looking up a case of run %lld",
-                     (long long)run_id);
+        rc = db_fail(store, "looking up a case of run %lld", (long long)run_id);
     } else {
         *complete = sqlite3_column_int64(st, 0) > 0;
         rc = 0;

@@ -250,8 +250,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_claims_values_and_where, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_claims_no_data_and_markdown,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claims_no_data_and_markdown, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -524,8 +524,7 @@ static void test_cli_resume_after_kill(void **state)
     write_text(sc, "models: [resnet_mini]\nbatch: [1, 2, 3]\nthreads: 1\n"
                    "warmup: 0\nmin_samples: 3\nmin_duration_ms: 1500\n"
                    "devices: none\n");
-    pid = spawn((const char *const[]){"run", "--resume", sc, "--db", db,
-                                      NULL});
+    pid = spawn((const char *const[]){"run", "--resume", sc, "--db", db, NULL});
     for (int i = 0; i < 3000; i++) {
         nanosleep(&nap, NULL);
         if (query_long(db, "SELECT count(*) FROM cases WHERE status = "

@@ -1,19 +1,543 @@
-/* Tests of bf_plot (being written). */
+/*
+ * Tests of bf_plot: the figures of a fixture DB (rows of a real training
+ * run and a real network run, tests/fixtures/plot/fixture.sql) compared
+ * with golden SVG files byte for byte, a second render byte-identical to
+ * the first (SVG, PNG and data files), the PNG signature, the paths
+ * printed, the run and rate selections, and the error paths: no rows, no
+ * DB, a file that is not a DB, an unknown run, gnuplot missing, gnuplot
+ * failing.
+ *
+ * Needs gnuplot on PATH (Debian gnuplot-nox); without it the binary exits
+ * 77 and ctest reports the test as skipped. The golden SVGs depend on the
+ * gnuplot version (5.4 of Debian 12). To regenerate them after an
+ * intended change of a figure, run this binary with BF_UPDATE_GOLDEN=1
+ * and review the new figures by eye (git diff, or open the SVGs).
+ */
+#define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-static void test_plot_placeholder(void **state)
+#include "bf_buf.h"
+#include "bf_err.h"
+#include "bf_log.h"
+#include "bf_plot.h"
+#include "bf_store.h"
+
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef BF_FIXTURES_DIR
+#define BF_FIXTURES_DIR "tests/fixtures"
+#endif
+#ifndef BF_SOURCE_DIR
+#define BF_SOURCE_DIR "."
+#endif
+
+#define PLOT_FIXTURES BF_FIXTURES_DIR "/plot"
+#define SCRIPTS_DIR BF_SOURCE_DIR "/scripts/plots"
+#define MAX_FILE_BYTES (4u << 20)
+
+/* The figures of the fixture DB, in the order they are written. */
+static const char *const figures[] = {
+    "accuracy-resnet_mini",  "latency-resnet_mini", "energy-resnet_mini",
+    "breakdown-resnet_mini", "head-resnet_mini",
+};
+#define N_FIGURES (sizeof(figures) / sizeof(figures[0]))
+
+struct fixture {
+    char dir[64];
+    char db[128];    /* the fixture DB */
+    char empty[128]; /* a DB without rows */
+};
+
+/* Files and directories */
+
+/* Remove dir and everything in it (two levels: outputs and their files). */
+static void remove_tree(const char *dir)
 {
-    (void)state;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char path[512];
+        struct stat st;
+
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(path);
+        else
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void read_file(const char *path, struct bf_buf *buf)
+{
+    int rc = bf_buf_read_file(buf, path, MAX_FILE_BYTES, "file");
+
+    if (rc)
+        fail_msg("%s", bf_last_error());
+}
+
+/* Report the first line where two texts differ, and fail. */
+static void fail_first_difference(const char *what, const char *a,
+                                  const char *b)
+{
+    const char *line_a = a, *line_b = b;
+    int line = 1;
+
+    while (*a && *a == *b) {
+        if (*a == '\n') {
+            line++;
+            line_a = a + 1;
+            line_b = b + 1;
+        }
+        a++;
+        b++;
+    }
+    fail_msg("%s differs at line %d:\n  expected: %.*s\n  actual:   %.*s", what,
+             line, (int)strcspn(line_a, "\n"), line_a,
+             (int)strcspn(line_b, "\n"), line_b);
+}
+
+static void assert_same_file(const char *expected_path, const char *actual_path)
+{
+    struct bf_buf expected, actual;
+
+    bf_buf_init(&expected);
+    bf_buf_init(&actual);
+    read_file(expected_path, &expected);
+    read_file(actual_path, &actual);
+    if (expected.len != actual.len ||
+        memcmp(bf_buf_str(&expected), bf_buf_str(&actual), actual.len) != 0)
+        fail_first_difference(actual_path, bf_buf_str(&expected),
+                              bf_buf_str(&actual));
+    bf_buf_free(&expected);
+    bf_buf_free(&actual);
+}
+
+static void assert_golden(const char *out_dir, const char *figure)
+{
+    char actual[256], golden[256];
+
+    snprintf(actual, sizeof(actual), "%s/%s.svg", out_dir, figure);
+    snprintf(golden, sizeof(golden), "%s/golden/%s.svg", PLOT_FIXTURES, figure);
+    if (getenv("BF_UPDATE_GOLDEN")) {
+        struct bf_buf text;
+        FILE *fp;
+
+        bf_buf_init(&text);
+        read_file(actual, &text);
+        fp = fopen(golden, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(bf_buf_str(&text), 1, text.len, fp), text.len);
+        assert_int_equal(fclose(fp), 0);
+        bf_buf_free(&text);
+        return;
+    }
+    if (access(golden, R_OK) != 0)
+        fail_msg("golden file %s is missing (BF_UPDATE_GOLDEN=1 writes it)",
+                 golden);
+    assert_same_file(golden, actual);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0;
+}
+
+/* Rendering */
+
+struct render {
+    int rc;
+    char *printed; /* what bf_plot_render printed */
+    size_t printed_len;
+};
+
+static void render(const char *db, const struct bf_plot_params *pp,
+                   struct render *r)
+{
+    FILE *out = open_memstream(&r->printed, &r->printed_len);
+
+    assert_non_null(out);
+    bf_err_clear();
+    r->rc = bf_plot_render(db, pp, out);
+    assert_int_equal(fclose(out), 0);
+}
+
+static struct bf_plot_params params(const char *out_dir)
+{
+    struct bf_plot_params pp = {
+        .out_dir = out_dir,
+        .scripts_dir = SCRIPTS_DIR,
+    };
+    return pp;
+}
+
+/* The fixture */
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct bf_store *store = NULL;
+    struct bf_buf sql;
+    char *err = NULL;
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/bf_test_plot_XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->db, sizeof(f->db), "%s/fixture.db", f->dir);
+    snprintf(f->empty, sizeof(f->empty), "%s/empty.db", f->dir);
+    bf_buf_init(&sql);
+    if (bf_buf_read_file(&sql, PLOT_FIXTURES "/fixture.sql", MAX_FILE_BYTES,
+                         "fixture") != 0 ||
+        bf_store_open(f->db, &store) != 0) {
+        fprintf(stderr, "setup: %s\n", bf_last_error());
+        return -1;
+    }
+    if (sqlite3_exec(bf_store_db(store), bf_buf_str(&sql), NULL, NULL, &err) !=
+        SQLITE_OK) {
+        fprintf(stderr, "setup: fixture.sql: %s\n", err ? err : "?");
+        sqlite3_free(err);
+        return -1;
+    }
+    bf_store_close(store);
+    bf_buf_free(&sql);
+    if (bf_store_open(f->empty, &store) != 0)
+        return -1;
+    bf_store_close(store);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Tests */
+
+static void test_plot_golden_and_rerun(void **state)
+{
+    struct fixture *f = *state;
+    char first[128], second[128], expected[4096];
+    struct bf_plot_params pp;
+    struct render r1 = {0}, r2 = {0};
+    static const char *const exts[] = {"tsv", "svg", "png"};
+    size_t off = 0;
+
+    /* A missing output directory is created with its parents. */
+    snprintf(first, sizeof(first), "%s/a/figures", f->dir);
+    snprintf(second, sizeof(second), "%s/b", f->dir);
+    pp = params(first);
+    render(f->db, &pp, &r1);
+    if (r1.rc)
+        fail_msg("render: %s", bf_last_error());
+    pp = params(second);
+    render(f->db, &pp, &r2);
+    assert_int_equal(r2.rc, 0);
+
+    for (size_t i = 0; i < N_FIGURES; i++) {
+        for (size_t e = 0; e < 3; e++) {
+            char a[256], b[256];
+
+            snprintf(a, sizeof(a), "%s/%s.%s", first, figures[i], exts[e]);
+            snprintf(b, sizeof(b), "%s/%s.%s", second, figures[i], exts[e]);
+            off += (size_t)snprintf(expected + off, sizeof(expected) - off,
+                                    "%s\n", a);
+            /* Rerun: byte-identical, whatever the output directory. */
+            if (e > 0)
+                assert_same_file(a, b);
+            if (e == 2) {
+                static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
+                                                     '\r', '\n', 0x1a, '\n'};
+                struct bf_buf png;
+
+                bf_buf_init(&png);
+                read_file(a, &png);
+                assert_true(png.len > sizeof(sig));
+                assert_memory_equal(png.data, sig, sizeof(sig));
+                bf_buf_free(&png);
+            }
+        }
+        assert_golden(first, figures[i]);
+    }
+    /* Every path written, one per line, in order. */
+    assert_string_equal(r1.printed, expected);
+    free(r1.printed);
+    free(r2.printed);
+}
+
+static void test_plot_data_file(void **state)
+{
+    struct fixture *f = *state;
+    char out[128], path[256];
+    struct bf_plot_params pp;
+    struct render r = {0};
+    struct bf_buf text;
+
+    snprintf(out, sizeof(out), "%s/data", f->dir);
+    pp = params(out);
+    pp.run_ids = (const int64_t[]){2};
+    pp.n_run_ids = 1;
+    render(f->db, &pp, &r);
+    assert_int_equal(r.rc, 0);
+    free(r.printed);
+    snprintf(path, sizeof(path), "%s/latency-resnet_mini.tsv", out);
+    bf_buf_init(&text);
+    read_file(path, &text);
+    /* The by-hand command on top, then the first block: local, drawn at
+     * every rate of the figure. */
+    assert_non_null(strstr(bf_buf_str(&text),
+                           "#   gnuplot -e 'datafile=\"latency-resnet_mini."
+                           "tsv\"; outfile=\"latency-resnet_mini.svg\"; "));
+    assert_non_null(
+        strstr(bf_buf_str(&text),
+               "\nlocal\trate_mbps\te2e_ms\tstyle\tpanel\tdevice\tcases\n"
+               "1.000\t7.0223\t1\t1\tjetson-nano-10w\t3\n"
+               "5.000\t7.0223\t1\t1\tjetson-nano-10w\t3\n"
+               "20.000\t7.0223\t1\t1\tjetson-nano-10w\t3\n\n\nedge\t"));
+    bf_buf_free(&text);
+}
+
+static void test_plot_run_selection(void **state)
+{
+    struct fixture *f = *state;
+    char out[128], path[256];
+    struct bf_plot_params pp;
+    struct render r = {0};
+    int64_t train_run = 1;
+
+    /* The training run has accuracy rows and no device rows. */
+    snprintf(out, sizeof(out), "%s/run1", f->dir);
+    pp = params(out);
+    pp.run_ids = &train_run;
+    pp.n_run_ids = 1;
+    render(f->db, &pp, &r);
+    assert_int_equal(r.rc, 0);
+    snprintf(path, sizeof(path), "%s/accuracy-resnet_mini.svg", out);
+    assert_true(file_exists(path));
+    snprintf(path, sizeof(path), "%s/latency-resnet_mini.svg", out);
+    assert_false(file_exists(path));
+    free(r.printed);
+}
+
+static void test_plot_rate(void **state)
+{
+    struct fixture *f = *state;
+    char out[128], path[256];
+    struct bf_plot_params pp;
+    struct render r = {0};
+    struct bf_buf text;
+
+    snprintf(out, sizeof(out), "%s/rate5", f->dir);
+    pp = params(out);
+    pp.rate_mbps = 5.0;
+    render(f->db, &pp, &r);
+    assert_int_equal(r.rc, 0);
+    free(r.printed);
+    snprintf(path, sizeof(path), "%s/energy-resnet_mini.tsv", out);
+    bf_buf_init(&text);
+    read_file(path, &text);
+    assert_non_null(strstr(bf_buf_str(&text), "at 5 Mbit/s uplink"));
+    bf_buf_free(&text);
+
+    /* A rate no case had: those two figures are skipped, not an error. */
+    snprintf(out, sizeof(out), "%s/rate7", f->dir);
+    pp = params(out);
+    pp.rate_mbps = 7.0;
+    render(f->db, &pp, &r);
+    assert_int_equal(r.rc, 0);
+    free(r.printed);
+    snprintf(path, sizeof(path), "%s/energy-resnet_mini.svg", out);
+    assert_false(file_exists(path));
+    snprintf(path, sizeof(path), "%s/breakdown-resnet_mini.svg", out);
+    assert_false(file_exists(path));
+    snprintf(path, sizeof(path), "%s/latency-resnet_mini.svg", out);
+    assert_true(file_exists(path));
+}
+
+static void test_plot_no_rows(void **state)
+{
+    struct fixture *f = *state;
+    char out[128];
+    struct bf_plot_params pp;
+    struct render r = {0};
+
+    snprintf(out, sizeof(out), "%s/none", f->dir);
+    pp = params(out);
+    render(f->empty, &pp, &r);
+    assert_int_equal(r.rc, BF_ENOENT);
+    assert_non_null(strstr(bf_last_error(), f->empty));
+    assert_non_null(strstr(bf_last_error(), "nothing to plot"));
+    assert_string_equal(r.printed, "");
+    assert_false(file_exists(out));
+    free(r.printed);
+}
+
+static void test_plot_missing_db(void **state)
+{
+    struct fixture *f = *state;
+    char db[160], out[128];
+    struct bf_plot_params pp;
+    struct render r = {0};
+
+    snprintf(db, sizeof(db), "%s/no-such.db", f->dir);
+    snprintf(out, sizeof(out), "%s/missing", f->dir);
+    pp = params(out);
+    render(db, &pp, &r);
+    assert_int_equal(r.rc, BF_ENOENT);
+    assert_non_null(strstr(bf_last_error(), db));
+    /* Nothing created: neither a DB nor the output directory. */
+    assert_false(file_exists(db));
+    assert_false(file_exists(out));
+    free(r.printed);
+}
+
+static void test_plot_not_a_db(void **state)
+{
+    struct fixture *f = *state;
+    char db[160], out[128];
+    struct bf_plot_params pp;
+    struct render r = {0};
+    FILE *fp;
+
+    snprintf(db, sizeof(db), "%s/garbage.db", f->dir);
+    fp = fopen(db, "wb");
+    assert_non_null(fp);
+    fputs("this is not an SQLite database, but it is long enough to be "
+          "read as a header by SQLite, which wants 100 bytes or more.\n",
+          fp);
+    assert_int_equal(fclose(fp), 0);
+    snprintf(out, sizeof(out), "%s/garbage", f->dir);
+    pp = params(out);
+    render(db, &pp, &r);
+    assert_int_equal(r.rc, BF_EDB);
+    assert_non_null(strstr(bf_last_error(), db));
+    free(r.printed);
+}
+
+static void test_plot_unknown_run(void **state)
+{
+    struct fixture *f = *state;
+    char out[128];
+    struct bf_plot_params pp;
+    struct render r = {0};
+    int64_t runs[2] = {2, 99};
+
+    snprintf(out, sizeof(out), "%s/run99", f->dir);
+    pp = params(out);
+    pp.run_ids = runs;
+    pp.n_run_ids = 2;
+    render(f->db, &pp, &r);
+    assert_int_equal(r.rc, BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "no run 99"));
+    free(r.printed);
+}
+
+static void test_plot_no_gnuplot(void **state)
+{
+    struct fixture *f = *state;
+    char out[128];
+    struct bf_plot_params pp;
+    struct render r = {0};
+
+    snprintf(out, sizeof(out), "%s/nognuplot", f->dir);
+    pp = params(out);
+    pp.gnuplot = "bf-no-such-gnuplot";
+    render(f->db, &pp, &r);
+    assert_int_equal(r.rc, BF_ENOENT);
+    assert_non_null(strstr(bf_last_error(), "gnuplot not found"));
+    assert_non_null(strstr(bf_last_error(), "bf-no-such-gnuplot"));
+    free(r.printed);
+}
+
+static void test_plot_gnuplot_fails(void **state)
+{
+    struct fixture *f = *state;
+    char scripts[128], script[192], out[128];
+    struct bf_plot_params pp;
+    struct render r = {0};
+    FILE *fp;
+
+    /* A scripts directory whose accuracy script has an error. */
+    snprintf(scripts, sizeof(scripts), "%s/badscripts", f->dir);
+    assert_int_equal(mkdir(scripts, 0755), 0);
+    snprintf(script, sizeof(script), "%s/accuracy.gp", scripts);
+    fp = fopen(script, "wb");
+    assert_non_null(fp);
+    fputs("set terminal svg\nplot no_such_variable_here\n", fp);
+    assert_int_equal(fclose(fp), 0);
+    snprintf(out, sizeof(out), "%s/badout", f->dir);
+    pp = params(out);
+    pp.scripts_dir = scripts;
+    render(f->db, &pp, &r);
+    assert_int_equal(r.rc, BF_EIO);
+    assert_non_null(strstr(bf_last_error(), "gnuplot failed"));
+    assert_non_null(strstr(bf_last_error(), "accuracy.gp"));
+    /* gnuplot's own message. */
+    assert_non_null(strstr(bf_last_error(), "undefined variable"));
+    free(r.printed);
+}
+
+/* gnuplot on PATH, as bf_plot looks for it. */
+static int have_gnuplot(void)
+{
+    const char *path = getenv("PATH");
+
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        char exe[1024];
+
+        snprintf(exe, sizeof(exe), "%.*s/gnuplot", (int)n, path);
+        if (n > 0 && access(exe, X_OK) == 0)
+            return 1;
+        path += n + (path[n] == ':');
+    }
+    return 0;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plot_placeholder),
+        cmocka_unit_test(test_plot_golden_and_rerun),
+        cmocka_unit_test(test_plot_data_file),
+        cmocka_unit_test(test_plot_run_selection),
+        cmocka_unit_test(test_plot_rate),
+        cmocka_unit_test(test_plot_no_rows),
+        cmocka_unit_test(test_plot_missing_db),
+        cmocka_unit_test(test_plot_not_a_db),
+        cmocka_unit_test(test_plot_unknown_run),
+        cmocka_unit_test(test_plot_no_gnuplot),
+        cmocka_unit_test(test_plot_gnuplot_fails),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+
+    if (!have_gnuplot()) {
+        printf("test_plot: gnuplot not on PATH (install gnuplot-nox): "
+               "skipped\n");
+        return 77;
+    }
+    bf_log_set_level(BF_LOG_ERROR);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -112,7 +112,7 @@ static void test_scenario_keys_table_order(void **state)
         {"models", "any"},
         {"input_size_px", "inference"},
         {"batch", "inference"},
-        {"threads", "inference"},
+        {"threads", "any"},
         {"fold_bn", "inference"},
         {"channels_last", "inference"},
         {"warmup", "inference"},
@@ -853,6 +853,12 @@ static void test_scenario_ignored_lists(void **state)
     assert_int_equal(bottlefit, 6);
     assert_int_equal(sc->n_cases, 10);
     bf_scenario_free(sc);
+    /* Training takes one thread count for all its cases. */
+    sc = parse_ok("task: train\nmodels: resnet18\nthreads: 1\n");
+    assert_int_equal(sc->cases[0].threads, 1);
+    bf_scenario_free(sc);
+    assert_fails("task: train\nmodels: resnet18\nthreads: [1, 2]\n", BF_EPARSE,
+                 "t.yaml:3:14: key 'threads'", "one thread count");
 }
 
 /* Write text to a file under dir; returns its path in out. */
@@ -905,8 +911,8 @@ static void test_scenario_suite(void **state)
     snprintf(path, sizeof(path), "%s/none.yaml", dir);
     assert_int_equal(bf_suite_load(path, &suite), BF_ENOENT);
     {
-        const char *names[] = {"a.yaml", "s.yaml", "bad.yaml", "key.yaml",
-                               "empty.yaml", "nested.yaml"};
+        const char *names[] = {"a.yaml",   "s.yaml",     "bad.yaml",
+                               "key.yaml", "empty.yaml", "nested.yaml"};
 
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
             snprintf(path, sizeof(path), "%s/%s", dir, names[i]);

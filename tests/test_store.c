@@ -1475,8 +1475,7 @@ static void test_store_resume(void **state)
         assert_int_equal(bf_store_case_begin(st, run, &row, &cases[i]), 0);
         assert_int_equal(bf_store_add_samples(st, cases[i], &sm, 1), 0);
         if (ends[i])
-            assert_int_equal(bf_store_case_end(st, cases[i], ends[i], NULL),
-                             0);
+            assert_int_equal(bf_store_case_end(st, cases[i], ends[i], NULL), 0);
     }
     /* A later run of another scenario file is not the one to resume. */
     info.scenario_sha256 = "ff00";
