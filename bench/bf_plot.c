@@ -610,11 +610,13 @@ static void runs_free(struct runs *r)
 }
 
 /*
- * The runs of a figure kind: the given ones, or the newest run that
- * newest_sql (one value: a run id or NULL) finds. Leaves r->ids empty
- * when there is none. r->text names them with their scenarios.
+ * The runs of a model's figure: the given ones, or the newest run that
+ * newest_sql (the model bound as ?1; one value, a run id or NULL) finds.
+ * Leaves r->ids empty when there is none. r->text names them with their
+ * scenarios.
  */
-static int select_runs(struct plot *pl, const char *newest_sql, struct runs *r)
+static int select_runs(struct plot *pl, const char *newest_sql,
+                       const char *model, struct runs *r)
 {
     struct bf_buf list;
     sqlite3_stmt *st;
@@ -630,6 +632,7 @@ static int select_runs(struct plot *pl, const char *newest_sql, struct runs *r)
         rc = prepare(pl, &st, "finding the newest run", "%s", newest_sql);
         if (rc)
             return rc;
+        sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
         rc = step(pl, st, "finding the newest run");
         if (rc == 1 && sqlite3_column_type(st, 0) != SQLITE_NULL)
             putf(&prc, &r->ids, "%lld", (long long)sqlite3_column_int64(st, 0));
@@ -728,13 +731,14 @@ enum { ACC_INT8 = 0, ACC_EXIT = 1, ACC_JPEG = 2, ACC_OTHER = 3 };
 /* The newest run with accuracy rows, those over the network aside. */
 #define ACC_NEWEST_SQL                                                         \
     "SELECT max(c.run_id) FROM accuracy a JOIN cases c ON c.id = a.case_id "   \
-    "WHERE c.status = 'finished' AND a.split = 'test' AND a.variant <> "       \
-    "'network' AND c.strategy IS NOT NULL"
+    "WHERE c.model = ?1 AND c.status = 'finished' AND a.split = 'test' AND "   \
+    "a.variant <> 'network' AND c.strategy IS NOT NULL"
 
 #define ACC_MODELS_SQL                                                         \
     "SELECT DISTINCT c.model FROM accuracy a JOIN cases c ON c.id = "          \
     "a.case_id WHERE c.run_id IN (%s) AND c.status = 'finished' AND "          \
-    "a.split = 'test' AND c.strategy IS NOT NULL ORDER BY c.model"
+    "a.split = 'test' AND a.variant <> 'network' AND c.strategy IS NOT NULL "  \
+    "ORDER BY c.model"
 
 /*
  * A strategy's line style: its own for its first series (by the figure's
@@ -1016,7 +1020,8 @@ struct dev_data {
 
 #define DEV_NEWEST_SQL                                                         \
     "SELECT max(c.run_id) FROM device_results d JOIN cases c ON c.id = "       \
-    "d.case_id WHERE c.status = 'finished' AND d.role = 'device'"
+    "d.case_id WHERE c.model = ?1 AND c.status = 'finished' AND d.role = "     \
+    "'device'"
 
 #define DEV_MODELS_SQL                                                         \
     "SELECT DISTINCT c.model FROM device_results d JOIN cases c ON c.id = "    \
@@ -1721,50 +1726,71 @@ static int check_runs(struct plot *pl)
     return rc;
 }
 
+/* Every run: where the models come from when no runs are given. */
+#define ALL_RUNS_SQL "SELECT id FROM runs"
+
+/*
+ * The models of a figure kind (models_sql, the run list as %s), from the
+ * given runs or from all. Returns 0 with *n = 0 when there is none.
+ */
+static int kind_models(struct plot *pl, const char *models_sql,
+                       char (**models)[NAME_SIZE], size_t *n)
+{
+    struct bf_buf ids;
+    int rc = 0;
+
+    bf_buf_init(&ids);
+    for (size_t i = 0; i < pl->p->n_run_ids; i++)
+        putf(&rc, &ids, "%s%lld", i ? "," : "", (long long)pl->p->run_ids[i]);
+    if (rc == 0)
+        rc = list_models(pl, models_sql,
+                         ids.len ? bf_buf_str(&ids) : ALL_RUNS_SQL, models, n);
+    bf_buf_free(&ids);
+    return rc;
+}
+
 static int render_accuracy(struct plot *pl)
 {
     char(*models)[NAME_SIZE] = NULL;
-    struct runs r;
     size_t n = 0;
-    int rc;
+    int rc = kind_models(pl, ACC_MODELS_SQL, &models, &n);
 
-    runs_init(&r);
-    rc = select_runs(pl, ACC_NEWEST_SQL, &r);
-    if (rc == 0 && r.ids.len == 0)
-        bf_log_info("plot: accuracy figures skipped: no accuracy rows");
-    if (rc == 0 && r.ids.len > 0)
-        rc = list_models(pl, ACC_MODELS_SQL, bf_buf_str(&r.ids), &models, &n);
-    if (rc == 0 && r.ids.len > 0 && n == 0)
-        bf_log_info("plot: accuracy figures skipped: no accuracy rows in %s",
-                    bf_buf_str(&r.text));
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = fig_accuracy(pl, &r, models[i]);
+    if (rc == 0 && n == 0)
+        bf_log_info("plot: accuracy figures skipped: no accuracy rows%s",
+                    pl->p->n_run_ids ? " in the runs given" : "");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct runs r;
+
+        runs_init(&r);
+        rc = select_runs(pl, ACC_NEWEST_SQL, models[i], &r);
+        if (rc == 0 && r.ids.len > 0)
+            rc = fig_accuracy(pl, &r, models[i]);
+        runs_free(&r);
+    }
     free(models);
-    runs_free(&r);
     return rc;
 }
 
 static int render_devices(struct plot *pl)
 {
     char(*models)[NAME_SIZE] = NULL;
-    struct runs r;
     size_t n = 0;
-    int rc;
+    int rc = kind_models(pl, DEV_MODELS_SQL, &models, &n);
 
-    runs_init(&r);
-    rc = select_runs(pl, DEV_NEWEST_SQL, &r);
-    if (rc == 0 && r.ids.len == 0)
+    if (rc == 0 && n == 0)
         bf_log_info("plot: latency, energy, breakdown and head figures "
-                    "skipped: no device rows");
-    if (rc == 0 && r.ids.len > 0)
-        rc = list_models(pl, DEV_MODELS_SQL, bf_buf_str(&r.ids), &models, &n);
-    if (rc == 0 && r.ids.len > 0 && n == 0)
-        bf_log_info("plot: latency, energy, breakdown and head figures "
-                    "skipped: no device rows in %s",
-                    bf_buf_str(&r.text));
+                    "skipped: no device rows%s",
+                    pl->p->n_run_ids ? " in the runs given" : "");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct dev_data dd;
+        struct runs r;
 
+        runs_init(&r);
+        rc = select_runs(pl, DEV_NEWEST_SQL, models[i], &r);
+        if (rc || r.ids.len == 0) {
+            runs_free(&r);
+            continue;
+        }
         rc = dev_load(pl, bf_buf_str(&r.ids), models[i], &dd);
         if (rc == 0)
             rc = fig_latency(pl, &r, models[i], &dd);
@@ -1775,9 +1801,9 @@ static int render_devices(struct plot *pl)
         if (rc == 0)
             rc = fig_head(pl, &r, models[i]);
         dev_data_free(&dd);
+        runs_free(&r);
     }
     free(models);
-    runs_free(&r);
     return rc;
 }
 

@@ -21,12 +21,13 @@
  *                      configuration
  *
  * Each figure's caption says what is measured and what is modeled, as the
- * DB records it (the method columns), and which runs it shows. The
- * accuracy figure reads the newest run with accuracy rows, the others the
- * newest run with device rows, unless runs are given. A figure without
- * data is skipped with a note on stderr. Data files hold fixed-format
- * numbers in a fixed row order and nothing that changes between two
- * renders of the same DB (no clock, no DB path), so a rerun writes
+ * DB records it (the method columns), and which runs it shows. Unless
+ * runs are given, a model's accuracy figure reads the newest run with
+ * accuracy rows of that model, and its other figures the newest run with
+ * device rows of that model (a suite's training run and each of its
+ * network runs). A figure without data is skipped with a note on stderr. Data
+ * files hold fixed-format numbers in a fixed row order and nothing that changes
+ * between two renders of the same DB (no clock, no DB path), so a rerun writes
  * byte-identical files. gnuplot runs without the shell (posix_spawnp,
  * found on PATH) and without init files (-d); its stderr is kept for the
  * error message when it fails.
@@ -43,7 +44,8 @@
 struct bf_plot_params {
     const char *out_dir;     /* made (with parents) for the first figure */
     const char *scripts_dir; /* holds common.gp and one .gp per figure */
-    const int64_t *run_ids;  /* only these runs; NULL: see above */
+    const int64_t *run_ids;  /* only these runs, for every figure; NULL:
+                                per model, see above */
     size_t n_run_ids;
     double rate_mbps;    /* energy and breakdown figures: this uplink rate; 0:
                             the highest rate of the model's cases */

@@ -16,8 +16,10 @@
 #              run killed or interrupted (Ctrl-C) continues where it
 #              stopped
 #
-# Environment: BF_DB (default results/bench.db), BF_THREADS (default: the
-# scenario's), BF_BUILD_DIR (default build), BF_FIGURES (default
+# Environment: BF_DB (default results/<name>.db for quick and paper, so
+# that the claims and figures read that suite's runs only; else
+# results/bench.db), BF_THREADS (default: the scenario's), BF_BUILD_DIR
+# (default build), BF_FIGURES (default results/figures/<name> or
 # results/figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +30,7 @@ for arg in "$@"; do
     case "$arg" in
     --force) force=1 ;;
     -h | --help)
-        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     -*)
@@ -39,16 +41,22 @@ for arg in "$@"; do
     esac
 done
 case "$target" in
-quick | paper) scenario=scenarios/$target.yaml ;;
-*) scenario=$target ;;
+quick | paper)
+    scenario=scenarios/$target.yaml
+    db=${BF_DB:-results/$target.db}
+    figures=${BF_FIGURES:-results/figures/$target}
+    ;;
+*)
+    scenario=$target
+    db=${BF_DB:-results/bench.db}
+    figures=${BF_FIGURES:-results/figures}
+    ;;
 esac
 if [ ! -r "$scenario" ]; then
     echo "reproduce: cannot read scenario '$scenario'" >&2
     exit 2
 fi
-db=${BF_DB:-results/bench.db}
 build=${BF_BUILD_DIR:-build}
-figures=${BF_FIGURES:-results/figures}
 
 bash scripts/setup.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
