@@ -12,6 +12,7 @@
 #include "bf_log.h"
 #include "bf_offload.h"
 #include "bf_probe.h"
+#include "bf_split.h"
 #include "bf_stats.h"
 #include "bf_torch.h"
 #include "bf_train.h"
@@ -1105,20 +1106,6 @@ static int repeats_earlier_case(const struct bf_scenario *sc,
     return 0;
 }
 
-/* SPINN-style exits after stage1 and stage2; the split is after stage2,
- * where BottleFit's bottleneck hands over to the tail. */
-static int attach_spinn_exits(bf_model *m)
-{
-    int after[2];
-    int rc = bf_model_stage_find(m, "stage1", &after[0]);
-
-    if (rc == 0)
-        rc = bf_model_stage_find(m, "stage2", &after[1]);
-    if (rc == 0)
-        rc = bf_model_attach_exits(m, after, 2);
-    return rc;
-}
-
 /* The exit rule's accuracy and device cost at every threshold. */
 static int record_exit_points(struct train_run *tr, int64_t case_id,
                               bf_model *m)
@@ -1220,7 +1207,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     if (crc == 0)
         crc = autoencoder
                   ? bf_model_inject_autoencoder(s, c->bottleneck_channels)
-              : spinn ? attach_spinn_exits(s)
+              : spinn ? bf_split_attach_spinn_exits(s)
                       : bf_model_inject_bottleneck(s, &bp);
     if (crc == 0)
         crc = bf_model_split_stage(s, &split);
@@ -1386,8 +1373,8 @@ static int run_train_cases(const struct bf_runner_params *p,
         return bf_err_set(BF_EINVAL, "train run: no cache directory or "
                                      "training sink");
     rc = bf_torch_set_threads(p->threads_override >= 0 ? p->threads_override
-                              : sc->n_cases > 0           ? sc->cases[0].threads
-                                                          : 0);
+                              : sc->n_cases > 0        ? sc->cases[0].threads
+                                                       : 0);
     if (rc == 0)
         rc = bf_torch_get_threads(&tr.threads);
     if (rc == 0)

@@ -30,9 +30,6 @@ static const char *const config_names[] = {
 
 #define N_CONFIGS (sizeof(config_names) / sizeof(config_names[0]))
 
-/* The stages SPINN-style exits follow (stage1, stage2). */
-static const int spinn_exits[] = {2, 3};
-
 struct bf_split {
     enum config config;
     int null_model;
@@ -93,7 +90,7 @@ static int build_model(struct bf_split *s, const struct bf_split_params *p)
         rc = bf_model_inject_autoencoder(s->model, p->bottleneck_channels);
         break;
     case CONFIG_SPINN:
-        rc = bf_model_attach_exits(s->model, spinn_exits, 2);
+        rc = bf_split_attach_spinn_exits(s->model);
         s->n_exits = 2;
         break;
     default:
@@ -116,6 +113,18 @@ static int build_model(struct bf_split *s, const struct bf_split_params *p)
     else if ((rc = bf_model_split_stage(s->model, &s->split)) != 0)
         return rc;
     return bf_model_set_inference(s->model, &ip);
+}
+
+int bf_split_attach_spinn_exits(bf_model *model)
+{
+    int after[2];
+    int rc = bf_model_stage_find(model, "stage1", &after[0]);
+
+    if (rc == 0)
+        rc = bf_model_stage_find(model, "stage2", &after[1]);
+    if (rc == 0)
+        rc = bf_model_attach_exits(model, after, 2);
+    return rc;
 }
 
 /* Parameters, MACs and the transmitted shape, from the stage table. */

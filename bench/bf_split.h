@@ -41,6 +41,7 @@
 
 #include "bf_buf.h"
 #include "bf_proto.h"
+#include "bf_torch.h"
 
 struct bf_layer_info;
 
@@ -102,6 +103,14 @@ int bf_split_open(const struct bf_split_params *params, struct bf_split **out);
 void bf_split_close(struct bf_split *s);
 
 void bf_split_get_info(const struct bf_split *s, struct bf_split_info *out);
+
+/*
+ * The SPINN-style baseline's exits: after stage1 and stage2, so that the
+ * split is after stage2, where BottleFit's bottleneck hands over to the
+ * tail. Training (bf_runner) and the network path share it, so that a
+ * trained checkpoint loads into the network's model.
+ */
+int bf_split_attach_spinn_exits(bf_model *model);
 
 /* 1 when config names a configuration, else 0. */
 int bf_split_config_known(const char *config);

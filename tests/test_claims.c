@@ -33,8 +33,8 @@ struct fixture {
  * Two training runs of one scenario (the newer one counts) and a network
  * run. Newest training run: teacher 90 %, BottleFit C=2 8-bit 89 % at
  * 100 B against 500 B of JPEG (80 % compression, 1 point lost); SPINN's
- * exit rule at t=0.5 sends 80 B with 85 % (5 points), at t=0.9 300 B
- * with 89.5 % (more bytes than BottleFit: not eligible). Heads: BottleFit
+ * exit rule at t=0.5 sends 80 B with 85 % (5 points, its largest loss),
+ * at t=0.9 300 B with 89.5 %. Heads: BottleFit
  * 1,000 params, ae-split 50,000 (50x). Network run, devices jetson-a and
  * raspberry-b: BottleFit at 5 Mbit/s against local, edge and ae-split.
  */
@@ -198,7 +198,7 @@ static void test_claims_values_and_where(void **state)
     assert_line_has(t, 1, "m1 C=2 (run 2)");
     assert_line_has(t, 2, "77.5 % (10092 B vs 44770 B)");
     assert_line_has(t, 3, "1.00 points");
-    assert_line_has(t, 4, "5.00 points (80 B sent per image, BottleFit 100");
+    assert_line_has(t, 4, "5.00 points (80 B sent per image; BottleFit 100 B)");
     assert_line_has(t, 4, "exit-t0.5");
     assert_line_has(t, 5, "75.0 % (modeled)");
     assert_line_has(t, 5, "big C=12 jetson-a 5 Mbit/s (run 3)");
@@ -216,7 +216,7 @@ static void test_claims_values_and_where(void **state)
     assert_line_has(t, 13, "50000 vs 1000 params");
     free(t);
 
-    /* Every run: run 1's better compression (90 %) wins row 1. */
+    /* Every run: run 1's smaller loss (0.5 points) wins rows 1 and 3. */
     t = claims(f->store, 0, BF_REPORT_TEXT, &rc);
     assert_int_equal(rc, 0);
     assert_line_has(t, 1, "90.0 % (50 B vs 500 B JPEG q90)");

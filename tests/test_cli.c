@@ -620,6 +620,12 @@ static void test_cli_network_run(void **state)
                 query_long(db, "SELECT min(bytes_up) FROM samples s JOIN "
                                "cases c ON c.id = s.case_id WHERE c.config = "
                                "'spinn-split'"));
+    /* SPINN's split is after stage2, where BottleFit's bottleneck hands
+     * over (resnet_mini: layer2, 32x14x14), as in training. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE config "
+                                    "= 'spinn-split' AND split_shape = "
+                                    "'32x14x14'"),
+                     1);
     assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE link "
                                     "LIKE 'fixed 2 Mbit/s RTT 10 ms%' AND "
                                     "link_rate_mbps = 2 AND link_rtt_ms = "
