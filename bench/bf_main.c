@@ -1152,8 +1152,7 @@ static int cmd_report(int argc, char **argv)
         rp.run_id = id;
     }
     if (rc == 0 && paper) {
-        struct bf_claims_params cp = {.run_id = rp.run_id,
-                                      .format = rp.format};
+        struct bf_claims_params cp = {.run_id = rp.run_id, .format = rp.format};
 
         rc = bf_claims_write(store, &cp, stdout);
     } else if (rc == 0) {

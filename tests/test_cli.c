@@ -117,9 +117,8 @@ static void write_text(const char *path, const char *text)
 
 static void test_cli_help_everywhere(void **state)
 {
-    const char *cmds[] = {"models", "keys",      "run",  "report",
-                          "bench",  "netbench",  "edge", "calibrate",
-                          "plot",   "compare"};
+    const char *cmds[] = {"models",   "keys", "run",       "report", "bench",
+                          "netbench", "edge", "calibrate", "plot",   "compare"};
 
     (void)state;
     expect(RUN("--help"), 0, "--help");

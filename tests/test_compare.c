@@ -735,9 +735,9 @@ static void test_compare_ci_suite_matches_reference(void **state)
                  ref);
     tmp_path(db, sizeof(db), "ci/ci-tiny.db");
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    expect(RUN("-q", "run", "--db", db,
-               BF_SOURCE_DIR "/scenarios/ci/tiny.yaml"),
-           0, "bfbench run scenarios/ci/tiny.yaml");
+    expect(
+        RUN("-q", "run", "--db", db, BF_SOURCE_DIR "/scenarios/ci/tiny.yaml"),
+        0, "bfbench run scenarios/ci/tiny.yaml");
     expect(RUN("compare", ref, db, "--time-tolerance", "10"), 0,
            "the CI suite against its baseline");
     expect_in(out_text, " 0 differ, ");

@@ -8,8 +8,8 @@
  * unknown run, gnuplot missing, gnuplot failing.
  *
  * Needs gnuplot on PATH (Debian gnuplot-nox, a required dependency that
- * scripts/test.sh installs); without it the test fails. The golden SVGs depend on the
- * gnuplot version (5.4 of Debian 12). To regenerate them after an
+ * scripts/test.sh installs); without it the test fails. The golden SVGs depend
+ * on the gnuplot version (5.4 of Debian 12). To regenerate them after an
  * intended change of a figure, run this binary with BF_UPDATE_GOLDEN=1
  * and review the new figures by eye (git diff, or open the SVGs).
  */
