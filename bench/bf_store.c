@@ -1431,12 +1431,23 @@ static int run_counts(struct bf_store *store, int64_t run_id, int64_t *all,
     return rc;
 }
 
+/* The cases a resume drops: neither finished nor skipped. */
+#define INCOMPLETE_CASES                                                       \
+    "(SELECT id FROM cases WHERE run_id = ?1 AND status NOT IN "               \
+    "('finished', 'skipped'))"
+
 int bf_store_run_resume(struct bf_store *store, int64_t run_id,
                         int64_t *complete, int64_t *dropped)
 {
-    static const char *const children[] = {"samples", "aggregates", "epochs",
-                                           "accuracy", "device_results"};
-    char sql[512];
+    static const char *const steps[] = {
+        "DELETE FROM samples WHERE case_id IN " INCOMPLETE_CASES,
+        "DELETE FROM aggregates WHERE case_id IN " INCOMPLETE_CASES,
+        "DELETE FROM epochs WHERE case_id IN " INCOMPLETE_CASES,
+        "DELETE FROM accuracy WHERE case_id IN " INCOMPLETE_CASES,
+        "DELETE FROM device_results WHERE case_id IN " INCOMPLETE_CASES,
+        "DELETE FROM cases WHERE id IN " INCOMPLETE_CASES,
+        "UPDATE runs SET status = 'running', finished_at = NULL, resumes = "
+        "resumes + 1 WHERE id = ?1"};
     int64_t all = 0;
     int rc;
 
@@ -1445,29 +1456,17 @@ int bf_store_run_resume(struct bf_store *store, int64_t run_id,
     *dropped = all - *complete;
     if ((rc = tx_begin(store, "resuming a run")))
         return rc;
-    for (size_t i = 0; rc == 0 && i <= sizeof(children) / sizeof(children[0]);
-         i++) {
-        if (i < sizeof(children) / sizeof(children[0]))
-            snprintf(sql, sizeof(sql),
-                     "DELETE FROM %s WHERE case_id IN (SELECT id FROM cases "
-                     "WHERE run_id = %lld AND status NOT IN ('finished', "
-                     "'skipped'))",
-                     children[i], (long long)run_id);
-        else
-            snprintf(sql, sizeof(sql),
-                     "DELETE FROM cases WHERE run_id = %lld AND status NOT IN "
-                     "('finished', 'skipped')",
-                     (long long)run_id);
-        if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            rc = db_fail(store, "dropping the incomplete cases of run %lld",
-                         (long long)run_id);
+    for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++) {
+        sqlite3_stmt *st = NULL;
+
+        if (sqlite3_prepare_v2(store->db, steps[i], -1, &st, NULL) !=
+                SQLITE_OK ||
+            sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
+            step_done(st) != SQLITE_OK)
+            rc = db_fail(store, "resuming run %lld", (long long)run_id);
+        sqlite3_finalize(st);
     }
-    snprintf(sql, sizeof(sql),
-             "UPDATE runs SET status = 'running', finished_at = NULL, "
-             "resumes = resumes + 1 WHERE id = %lld",
-             (long long)run_id);
-    if (rc == 0 && sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        rc = db_fail(store, "reopening run %lld", (long long)run_id);
+    /* The last step touched the run's row, or there is no such run. */
     if (rc == 0 && sqlite3_changes(store->db) != 1)
         rc = bf_err_set(BF_ENOENT, "%s: no run %lld to resume", store->path,
                         (long long)run_id);
