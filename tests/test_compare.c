@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "bf_golden.h"
+
 #include "bf_compare.h"
 #include "bf_err.h"
 #include "bf_log.h"
@@ -391,48 +393,9 @@ static char *compare_text(const char *base, const char *path,
     return text;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *text;
-    long size;
-
-    if (!f)
-        return NULL;
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size >= 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    return text;
-}
-
 static void assert_golden(const char *actual, const char *name)
 {
-    char path[512];
-    char *want;
-
-    snprintf(path, sizeof(path), "%s/compare/%s", BF_FIXTURES_DIR, name);
-    if (getenv("BF_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "wb");
-
-        assert_non_null(f);
-        assert_true(fputs(actual, f) >= 0);
-        assert_int_equal(fclose(f), 0);
-    }
-    want = read_file(path);
-    if (!want)
-        fail_msg("golden file %s is missing", path);
-    if (strcmp(actual, want) != 0) {
-        fprintf(stderr, "--- expected %s\n%s--- actual\n%s", path, want,
-                actual);
-        fail_msg("output differs from %s", path);
-    }
-    free(want);
+    golden_assert(actual, "compare", name);
 }
 
 /* Every timing of a DB twice as long, training half as fast. */

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "bf_golden.h"
+
 #include "bf_err.h"
 #include "bf_log.h"
 #include "bf_report.h"
@@ -221,48 +223,9 @@ static int report(struct bf_store *store, int64_t run_id,
     return rc;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *text;
-    long size;
-
-    if (!f)
-        return NULL;
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size >= 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    return text;
-}
-
 static void assert_golden(const char *actual, const char *name)
 {
-    char path[512];
-    char *expect;
-
-    snprintf(path, sizeof(path), "%s/report/%s", BF_FIXTURES_DIR, name);
-    if (getenv("BF_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "wb");
-
-        assert_non_null(f);
-        assert_int_equal(fputs(actual, f) >= 0, 1);
-        assert_int_equal(fclose(f), 0);
-    }
-    expect = read_file(path);
-    if (!expect)
-        fail_msg("golden file %s is missing", path);
-    if (strcmp(actual, expect) != 0) {
-        fprintf(stderr, "--- expected %s\n%s--- actual\n%s", path, expect,
-                actual);
-        fail_msg("output differs from %s", path);
-    }
-    free(expect);
+    golden_assert(actual, "report", name);
 }
 
 static size_t count_lines(const char *text)
