@@ -20,6 +20,7 @@
 #include "bf_hash.h"
 #include "bf_log.h"
 #include "bf_store.h"
+#include "bf_table.h"
 
 #include <errno.h>
 #include <math.h>
@@ -122,28 +123,21 @@ enum {
     NCOLS
 };
 
-static const struct {
-    const char *title;
-    int right;
-} columns[NCOLS] = {
-    [COL_CASE] = {"case", 0},       [COL_HASH] = {"hash", 0},
-    [COL_METRIC] = {"metric", 0},   [COL_BASE] = {"base", 1},
-    [COL_NEW] = {"new", 1},         [COL_CHANGE] = {"change", 1},
-    [COL_VERDICT] = {"verdict", 0},
-};
-
-struct table {
-    struct bf_buf cells;   /* NUL-terminated cells one after another */
-    size_t (*rows)[NCOLS]; /* offsets into cells */
-    size_t nrows;
-    size_t cap;
+static const struct bf_table_column columns[NCOLS] = {
+    [COL_CASE] = {"case", "case", 0},
+    [COL_HASH] = {"hash", "case_hash", 0},
+    [COL_METRIC] = {"metric", "metric", 0},
+    [COL_BASE] = {"base", "base", 1},
+    [COL_NEW] = {"new", "new", 1},
+    [COL_CHANGE] = {"change", "change", 1},
+    [COL_VERDICT] = {"verdict", "verdict", 0},
 };
 
 /* The comparison under way. */
 struct cmp {
     const struct bf_compare_params *p;
     struct bf_compare_summary *sum;
-    struct table t;
+    struct bf_table t;
     const struct kase *bc; /* the case pair being compared */
     const struct kase *nc;
 };
@@ -542,7 +536,7 @@ static int add_row(struct cmp *cx, const char *metric, const char *base,
     const char *cells[NCOLS];
     char hash[HASH_SHOWN + 1];
     const struct kase *k = cx->bc ? cx->bc : cx->nc;
-    struct table *t = &cx->t;
+    int rc;
 
     snprintf(hash, sizeof(hash), "%.*s", HASH_SHOWN, k->hash);
     cells[COL_CASE] = k->label;
@@ -552,179 +546,12 @@ static int add_row(struct cmp *cx, const char *metric, const char *base,
     cells[COL_NEW] = new_text;
     cells[COL_CHANGE] = change;
     cells[COL_VERDICT] = verdict;
-    if (t->nrows == t->cap) {
-        size_t ncap = t->cap ? 2 * t->cap : 64;
-        size_t(*grown)[NCOLS] = realloc(t->rows, ncap * sizeof(*grown));
-
-        if (!grown)
-            return bf_err_set(BF_ENOMEM, "compare: %zu table rows", ncap);
-        t->rows = grown;
-        t->cap = ncap;
-    }
-    for (int c = 0; c < NCOLS; c++) {
-        size_t start = t->cells.len;
-
-        t->rows[t->nrows][c] = start;
-        if (bf_buf_append(&t->cells, cells[c], strlen(cells[c]) + 1))
-            return bf_err_set(BF_ENOMEM, "compare: table cells");
-        /* A stray tab or line break in the DB must not break a row. */
-        for (size_t i = start; t->cells.data[i]; i++)
-            if (strchr("\t\r\n", t->cells.data[i]))
-                t->cells.data[i] = ' ';
-    }
-    t->nrows++;
-    return 0;
-}
-
-static const char *cell(const struct table *t, size_t r, int c)
-{
-    return t->cells.data + t->rows[r][c];
-}
-
-static void widths_of(const struct table *t, size_t widths[NCOLS], int markdown)
-{
-    for (int c = 0; c < NCOLS; c++) {
-        widths[c] = strlen(columns[c].title);
-        for (size_t r = 0; r < t->nrows; r++) {
-            const char *s = cell(t, r, c);
-            size_t len = strlen(s);
-
-            for (; markdown && *s; s++)
-                len += *s == '|';
-            if (len > widths[c])
-                widths[c] = len;
-        }
-        if (markdown && widths[c] < 3)
-            widths[c] = 3;
-    }
-}
-
-/* Text: two spaces between columns, a rule under the header, no trailing
- * blanks. */
-static void write_text_line(FILE *out, const char *const cells[NCOLS],
-                            const size_t widths[NCOLS])
-{
-    for (int c = 0; c < NCOLS; c++) {
-        int pad = (int)(widths[c] - strlen(cells[c]));
-
-        if (c > 0)
-            fputs("  ", out);
-        if (c == NCOLS - 1)
-            fputs(cells[c], out);
-        else if (columns[c].right)
-            fprintf(out, "%*s%s", pad, "", cells[c]);
-        else
-            fprintf(out, "%s%*s", cells[c], pad, "");
-    }
-    fputc('\n', out);
-}
-
-static void write_text(const struct table *t, FILE *out)
-{
-    const char *cells[NCOLS];
-    size_t widths[NCOLS];
-
-    widths_of(t, widths, 0);
-    for (int c = 0; c < NCOLS; c++)
-        cells[c] = columns[c].title;
-    write_text_line(out, cells, widths);
-    for (int c = 0; c < NCOLS; c++) {
-        if (c > 0)
-            fputs("  ", out);
-        for (size_t i = 0; i < widths[c]; i++)
-            fputc('-', out);
-    }
-    fputc('\n', out);
-    for (size_t r = 0; r < t->nrows; r++) {
-        for (int c = 0; c < NCOLS; c++)
-            cells[c] = cell(t, r, c);
-        write_text_line(out, cells, widths);
-    }
-}
-
-/* RFC 4180, records end in CRLF, as bf_report's CSV. */
-static void put_csv_field(FILE *out, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
-static void write_csv(const struct table *t, FILE *out)
-{
-    static const char *const names[NCOLS] = {
-        "case", "case_hash", "metric", "base", "new", "change", "verdict"};
-
-    for (int c = 0; c < NCOLS; c++) {
-        if (c > 0)
-            fputc(',', out);
-        fputs(names[c], out);
-    }
-    fputs("\r\n", out);
-    for (size_t r = 0; r < t->nrows; r++) {
-        for (int c = 0; c < NCOLS; c++) {
-            if (c > 0)
-                fputc(',', out);
-            put_csv_field(out, cell(t, r, c));
-        }
-        fputs("\r\n", out);
-    }
-}
-
-static void put_md_cell(FILE *out, const char *s, size_t width, int right)
-{
-    size_t len = strlen(s);
-
-    for (const char *p = s; *p; p++)
-        len += *p == '|';
-    if (right)
-        fprintf(out, "%*s", (int)(width - len), "");
-    for (; *s; s++) {
-        if (*s == '|')
-            fputc('\\', out);
-        fputc(*s, out);
-    }
-    if (!right)
-        fprintf(out, "%*s", (int)(width - len), "");
-}
-
-static void write_markdown(const struct table *t, FILE *out)
-{
-    size_t widths[NCOLS];
-
-    widths_of(t, widths, 1);
-    fputc('|', out);
-    for (int c = 0; c < NCOLS; c++) {
-        fputc(' ', out);
-        put_md_cell(out, columns[c].title, widths[c], columns[c].right);
-        fputs(" |", out);
-    }
-    fputs("\n|", out);
-    for (int c = 0; c < NCOLS; c++) {
-        fputc(' ', out);
-        for (size_t i = 0; i + 1 < widths[c]; i++)
-            fputc('-', out);
-        fputc(columns[c].right ? ':' : '-', out);
-        fputs(" |", out);
-    }
-    fputc('\n', out);
-    for (size_t r = 0; r < t->nrows; r++) {
-        fputc('|', out);
-        for (int c = 0; c < NCOLS; c++) {
-            fputc(' ', out);
-            put_md_cell(out, cell(t, r, c), widths[c], columns[c].right);
-            fputs(" |", out);
-        }
-        fputc('\n', out);
-    }
+    rc = bf_table_row_begin(&cx->t);
+    for (int c = 0; rc == 0 && c < NCOLS; c++)
+        rc = bf_table_set(&cx->t, c, cells[c]);
+    if (rc == 0)
+        bf_table_row_end(&cx->t);
+    return rc;
 }
 
 /* Metrics */
@@ -1265,6 +1092,7 @@ int bf_compare_write(const struct bf_compare_params *params, FILE *out,
         return bf_err_set(BF_EINVAL, "compare: unknown format %d",
                           (int)params->format);
     memset(summary, 0, sizeof(*summary));
+    bf_table_init(&cx.t, columns, NCOLS, NCOLS);
     rc = side_open(&bs, "BASE", &params->base);
     if (rc == 0)
         rc = side_open(&ns, "NEW", &params->candidate);
@@ -1294,19 +1122,18 @@ int bf_compare_write(const struct bf_compare_params *params, FILE *out,
     summary->regression =
         summary->exact_differ || summary->timings_slower || summary->missing;
     if (params->format == BF_REPORT_CSV) {
-        write_csv(&cx.t, out);
+        bf_table_write_csv(&cx.t, out);
     } else {
         if (cx.t.nrows && params->format == BF_REPORT_TEXT)
-            write_text(&cx.t, out);
+            bf_table_write_text(&cx.t, out);
         else if (cx.t.nrows)
-            write_markdown(&cx.t, out);
+            bf_table_write_markdown(&cx.t, out);
         bf_compare_summary_line(summary, params->time_tolerance, line,
                                 sizeof(line));
         fprintf(out, "%s%s\n", cx.t.nrows ? "\n" : "", line);
     }
 out:
-    bf_buf_free(&cx.t.cells);
-    free(cx.t.rows);
+    bf_table_free(&cx.t);
     side_close(&ns);
     side_close(&bs);
     return rc;

@@ -22,6 +22,7 @@
 
 #include "bf_buf.h"
 #include "bf_err.h"
+#include "bf_table.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -30,12 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct column {
-    const char *title; /* text and Markdown header */
-    const char *csv;   /* CSV header: a stable machine name */
-    int right;         /* right-aligned (numbers) */
-};
 
 /* The latency table. */
 enum {
@@ -65,7 +60,7 @@ enum {
     NCOLS
 };
 
-static const struct column latency_columns[NCOLS] = {
+static const struct bf_table_column latency_columns[NCOLS] = {
     [COL_RUN] = {"run", "run_id", 1},
     [COL_STATUS] = {"status", "run_status", 0},
     [COL_CASE] = {"case", "case_index", 1},
@@ -116,7 +111,7 @@ enum {
     ACC_NCOLS
 };
 
-static const struct column accuracy_columns[ACC_NCOLS] = {
+static const struct bf_table_column accuracy_columns[ACC_NCOLS] = {
     [ACC_RUN] = {"run", "run_id", 1},
     [ACC_CASE] = {"case", "case_index", 1},
     [ACC_CASE_STATUS] = {"case status", "case_status", 0},
@@ -164,7 +159,7 @@ enum {
     DEV_NCOLS
 };
 
-static const struct column device_columns[DEV_NCOLS] = {
+static const struct bf_table_column device_columns[DEV_NCOLS] = {
     [DEV_RUN] = {"run", "run_id", 1},
     [DEV_CASE] = {"case", "case_index", 1},
     [DEV_CASE_STATUS] = {"case status", "case_status", 0},
@@ -187,11 +182,11 @@ static const struct column device_columns[DEV_NCOLS] = {
     [DEV_CASE_ERROR] = {"case error", "case_error", 0},
 };
 
-#define MAX_COLS NCOLS
 /* Tables a report shows: latency, accuracy, devices. */
 #define MAX_TABLES 3
-_Static_assert((int)ACC_NCOLS <= (int)MAX_COLS, "a row holds the widest table");
-_Static_assert((int)DEV_NCOLS <= (int)MAX_COLS, "a row holds the widest table");
+_Static_assert((int)NCOLS <= BF_TABLE_MAX_COLS, "bf_table holds the table");
+_Static_assert((int)ACC_NCOLS <= BF_TABLE_MAX_COLS, "bf_table holds the table");
+_Static_assert((int)DEV_NCOLS <= BF_TABLE_MAX_COLS, "bf_table holds the table");
 
 /*
  * The shape of a table. The last column is the case error, which only CSV
@@ -199,7 +194,7 @@ _Static_assert((int)DEV_NCOLS <= (int)MAX_COLS, "a row holds the widest table");
  * tables reads the run, case, model and case status columns.
  */
 struct layout {
-    const struct column *columns;
+    const struct bf_table_column *columns;
     int ncols;
     int col_run, col_case, col_case_status, col_model;
 };
@@ -211,10 +206,8 @@ static const struct layout accuracy_layout = {
 static const struct layout device_layout = {
     device_columns, DEV_NCOLS, DEV_RUN, DEV_CASE, DEV_CASE_STATUS, DEV_MODEL};
 
-/* One row of a table: column c is the NUL-terminated string at
- * cells.data + offsets[c] of its table. */
-struct row {
-    size_t offsets[MAX_COLS];
+/* Where a row of a table comes from. */
+struct row_key {
     int64_t run_id; /* rows come ordered by run, case index, case id */
     int case_index;
     int64_t case_id; /* rows of one case are adjacent */
@@ -222,10 +215,10 @@ struct row {
 
 struct table {
     const struct layout *layout;
-    struct bf_buf cells;
-    struct row *rows;
-    size_t nrows;
-    size_t cap;         /* rows the rows array can hold */
+    struct bf_table tab;  /* the cells; text and Markdown leave out the
+                             last column, the case error */
+    struct row_key *keys; /* one per row of tab */
+    size_t keys_cap;
     size_t nmeasured;   /* rows with an aggregate or an accuracy row */
     const char *metric; /* latency filter, or NULL */
     /* Latency: cases without aggregates to leave out (sorted case ids of
@@ -234,26 +227,10 @@ struct table {
     size_t nskip;
 };
 
-/*
- * Append a cell of the current row. The NUL is kept, so that cells sit one
- * after another in the buffer; tabs and line breaks become spaces so that a
- * stray one in the DB cannot break a table row.
- */
+/* Set a cell of the row begun last. */
 static int add_text(struct table *t, int col, const char *text)
 {
-    size_t start = t->cells.len;
-    size_t i;
-    int rc;
-
-    t->rows[t->nrows].offsets[col] = start;
-    rc = bf_buf_append(&t->cells, text, strlen(text) + 1);
-    if (rc)
-        return rc;
-    for (i = start; t->cells.data[i]; i++)
-        if (t->cells.data[i] == '\n' || t->cells.data[i] == '\r' ||
-            t->cells.data[i] == '\t')
-            t->cells.data[i] = ' ';
-    return 0;
+    return bf_table_set(&t->tab, col, text);
 }
 
 /* Append a formatted number (a %.3f of DBL_MAX needs 314 bytes). */
@@ -314,26 +291,46 @@ static int add_value2(struct table *t, int col, double v)
     return add_cell(t, col, "%.2f", v);
 }
 
-/* Start a row of a case; add every cell, then count it in with nrows++. */
+/* Start a row of a case; add every cell, then count it in with row_end. */
 static int row_begin(struct table *t, int64_t run_id, int case_index,
                      int64_t case_id)
 {
-    struct row *r;
+    struct row_key *k;
+    int rc = bf_table_row_begin(&t->tab);
 
-    if (t->nrows == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 32;
-        struct row *rows = realloc(t->rows, cap * sizeof(*rows));
+    if (rc)
+        return rc;
+    if (t->keys_cap < t->tab.cap) {
+        struct row_key *keys = realloc(t->keys, t->tab.cap * sizeof(*keys));
 
-        if (!rows)
-            return bf_err_set(BF_ENOMEM, "report of %zu rows", cap);
-        t->rows = rows;
-        t->cap = cap;
+        if (!keys)
+            return bf_err_set(BF_ENOMEM, "report of %zu rows", t->tab.cap);
+        t->keys = keys;
+        t->keys_cap = t->tab.cap;
     }
-    r = &t->rows[t->nrows];
-    r->run_id = run_id;
-    r->case_index = case_index;
-    r->case_id = case_id;
+    k = &t->keys[t->tab.nrows];
+    k->run_id = run_id;
+    k->case_index = case_index;
+    k->case_id = case_id;
     return 0;
+}
+
+static void row_end(struct table *t)
+{
+    bf_table_row_end(&t->tab);
+}
+
+/* The case error, the last column, is CSV-only. */
+static void table_init(struct table *t)
+{
+    bf_table_init(&t->tab, t->layout->columns, t->layout->ncols,
+                  t->layout->ncols - 1);
+}
+
+static void table_free(struct table *t)
+{
+    bf_table_free(&t->tab);
+    free(t->keys);
 }
 
 /* A run or case status as reports show it: "running" means the process
@@ -412,7 +409,7 @@ static int add_latency_row(const struct bf_result_view *v, void *ctx)
     if (rc)
         return rc;
     t->nmeasured += measured;
-    t->nrows++;
+    row_end(t);
     return 0;
 }
 
@@ -512,7 +509,7 @@ static int add_accuracy_row(const struct bf_accuracy_view *v, void *ctx)
     if (rc)
         return rc;
     t->nmeasured += measured;
-    t->nrows++;
+    row_end(t);
     return 0;
 }
 
@@ -531,7 +528,7 @@ static int add_device_row(const struct bf_device_view *v, void *ctx)
     const struct bf_device_row *d = &v->row;
     int rc;
 
-    rc = row_begin(t, v->run_id, v->case_index, -1 - (int64_t)t->nrows);
+    rc = row_begin(t, v->run_id, v->case_index, -1 - (int64_t)t->tab.nrows);
     rc = rc ? rc : add_cell(t, DEV_RUN, "%lld", (long long)v->run_id);
     rc = rc ? rc : add_cell(t, DEV_CASE, "%d", v->case_index);
     rc = rc ? rc : add_text(t, DEV_CASE_STATUS, status_name(v->case_status));
@@ -555,7 +552,7 @@ static int add_device_row(const struct bf_device_view *v, void *ctx)
     if (rc)
         return rc;
     t->nmeasured++;
-    t->nrows++;
+    row_end(t);
     return 0;
 }
 
@@ -587,14 +584,7 @@ static int add_method_line(const struct bf_device_view *v, void *ctx)
 
 static const char *cell(const struct table *t, size_t row, int col)
 {
-    return t->cells.data + t->rows[row].offsets[col];
-}
-
-/* The columns a format shows: all but the last (the case error), which
- * only CSV prints. */
-static int nshown(const struct table *t)
-{
-    return t->layout->ncols - 1;
+    return bf_table_cell(&t->tab, row, col);
 }
 
 /* Whether row r opens a failed case with an error message: the errors
@@ -606,54 +596,7 @@ static int lists_error(const struct table *t, size_t r)
     if (strcmp(cell(t, r, l->col_case_status), "failed") != 0 ||
         !cell(t, r, l->ncols - 1)[0])
         return 0;
-    return r == 0 || t->rows[r - 1].case_id != t->rows[r].case_id;
-}
-
-/* Width of every shown column: the longest of its title and its cells. */
-static void column_widths(const struct table *t, size_t widths[MAX_COLS])
-{
-    size_t r;
-    int c;
-
-    for (c = 0; c < nshown(t); c++) {
-        widths[c] = strlen(t->layout->columns[c].title);
-        for (r = 0; r < t->nrows; r++) {
-            size_t len = strlen(cell(t, r, c));
-
-            if (len > widths[c])
-                widths[c] = len;
-        }
-    }
-}
-
-static void put_padded(FILE *out, const char *s, size_t width, int right)
-{
-    size_t len = strlen(s);
-
-    if (right)
-        fprintf(out, "%*s%s", (int)(width - len), "", s);
-    else
-        fprintf(out, "%s%*s", s, (int)(width - len), "");
-}
-
-/* Text: two spaces between columns, a rule under the header, no trailing
- * blanks (the last column is not padded). */
-static void write_text_line(FILE *out, const struct table *t,
-                            const char *const cells[MAX_COLS],
-                            const size_t widths[MAX_COLS])
-{
-    int n = nshown(t);
-    int c;
-
-    for (c = 0; c < n; c++) {
-        if (c > 0)
-            fputs("  ", out);
-        if (c == n - 1)
-            fputs(cells[c], out);
-        else
-            put_padded(out, cells[c], widths[c], t->layout->columns[c].right);
-    }
-    fputc('\n', out);
+    return r == 0 || t->keys[r - 1].case_id != t->keys[r].case_id;
 }
 
 /* Text outside a table; in Markdown with a backslash before the ASCII
@@ -673,7 +616,7 @@ static void put_prose(FILE *out, const char *s, int markdown)
 static int row_before(const struct table *ta, size_t a, const struct table *tb,
                       size_t b)
 {
-    const struct row *x = &ta->rows[a], *y = &tb->rows[b];
+    const struct row_key *x = &ta->keys[a], *y = &tb->keys[b];
 
     if (x->run_id != y->run_id)
         return x->run_id < y->run_id;
@@ -703,10 +646,10 @@ static void write_errors(const struct table *const *tables, size_t ntables,
 
         /* The earliest error-listing row among the tables' next ones. */
         for (i = 0; i < ntables; i++) {
-            while (next[i] < tables[i]->nrows &&
+            while (next[i] < tables[i]->tab.nrows &&
                    !lists_error(tables[i], next[i]))
                 next[i]++;
-            if (next[i] == tables[i]->nrows)
+            if (next[i] == tables[i]->tab.nrows)
                 continue;
             if (!t || row_before(tables[i], next[i], t, next[pick])) {
                 t = tables[i];
@@ -716,9 +659,9 @@ static void write_errors(const struct table *const *tables, size_t ntables,
         if (!t)
             break;
         i = next[pick]++;
-        if (t->rows[i].case_id == last_case)
+        if (t->keys[i].case_id == last_case)
             continue; /* listed from the other table */
-        last_case = t->rows[i].case_id;
+        last_case = t->keys[i].case_id;
         if (!listed++)
             fputc('\n', out);
         fprintf(out, "%srun %s case %s (", markdown ? "- " : "",
@@ -727,144 +670,6 @@ static void write_errors(const struct table *const *tables, size_t ntables,
         put_prose(out, cell(t, i, t->layout->col_model), markdown);
         fputs("): ", out);
         put_prose(out, cell(t, i, t->layout->ncols - 1), markdown);
-        fputc('\n', out);
-    }
-}
-
-/* Text: a header, a rule, the rows. */
-static void write_text(const struct table *t, FILE *out)
-{
-    const char *cells[MAX_COLS];
-    size_t widths[MAX_COLS];
-    size_t r, i;
-    int c;
-
-    column_widths(t, widths);
-    for (c = 0; c < nshown(t); c++)
-        cells[c] = t->layout->columns[c].title;
-    write_text_line(out, t, cells, widths);
-    for (c = 0; c < nshown(t); c++) {
-        if (c > 0)
-            fputs("  ", out);
-        for (i = 0; i < widths[c]; i++)
-            fputc('-', out);
-    }
-    fputc('\n', out);
-    for (r = 0; r < t->nrows; r++) {
-        for (c = 0; c < nshown(t); c++)
-            cells[c] = cell(t, r, c);
-        write_text_line(out, t, cells, widths);
-    }
-}
-
-/* RFC 4180: a field holding a comma, quote, CR or LF is quoted, with quotes
- * doubled; records end in CRLF. */
-static void put_csv_field(FILE *out, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
-/* CSV: a header row of machine names, then every column of every row. */
-static void write_csv(const struct table *t, FILE *out)
-{
-    size_t r;
-    int c;
-
-    for (c = 0; c < t->layout->ncols; c++) {
-        if (c > 0)
-            fputc(',', out);
-        put_csv_field(out, t->layout->columns[c].csv);
-    }
-    fputs("\r\n", out);
-    for (r = 0; r < t->nrows; r++) {
-        for (c = 0; c < t->layout->ncols; c++) {
-            if (c > 0)
-                fputc(',', out);
-            put_csv_field(out, cell(t, r, c));
-        }
-        fputs("\r\n", out);
-    }
-}
-
-/* Width of a Markdown cell once its pipes are escaped. */
-static size_t md_len(const char *s)
-{
-    size_t len = strlen(s);
-
-    for (; *s; s++)
-        if (*s == '|')
-            len++;
-    return len;
-}
-
-static void put_md_cell(FILE *out, const char *s, size_t width, int right)
-{
-    size_t pad = width - md_len(s);
-
-    if (right)
-        fprintf(out, "%*s", (int)pad, "");
-    for (; *s; s++) {
-        if (*s == '|')
-            fputc('\\', out);
-        fputc(*s, out);
-    }
-    if (!right)
-        fprintf(out, "%*s", (int)pad, "");
-}
-
-/* Markdown: a pipe table padded like the text table; numeric columns are
- * right-aligned with "---:". */
-static void write_markdown(const struct table *t, FILE *out)
-{
-    const struct column *columns = t->layout->columns;
-    size_t widths[MAX_COLS];
-    size_t r, i;
-    int c;
-
-    column_widths(t, widths);
-    for (r = 0; r < t->nrows; r++)
-        for (c = 0; c < nshown(t); c++) {
-            size_t len = md_len(cell(t, r, c));
-
-            if (len > widths[c])
-                widths[c] = len;
-        }
-    for (c = 0; c < nshown(t); c++)
-        if (widths[c] < 3)
-            widths[c] = 3; /* room for the "---" rule */
-
-    fputc('|', out);
-    for (c = 0; c < nshown(t); c++) {
-        fputc(' ', out);
-        put_md_cell(out, columns[c].title, widths[c], columns[c].right);
-        fputs(" |", out);
-    }
-    fputs("\n|", out);
-    for (c = 0; c < nshown(t); c++) {
-        fputc(' ', out);
-        for (i = 0; i + 1 < widths[c]; i++)
-            fputc('-', out);
-        fputc(columns[c].right ? ':' : '-', out);
-        fputs(" |", out);
-    }
-    fputc('\n', out);
-    for (r = 0; r < t->nrows; r++) {
-        fputc('|', out);
-        for (c = 0; c < nshown(t); c++) {
-            fputc(' ', out);
-            put_md_cell(out, cell(t, r, c), widths[c], columns[c].right);
-            fputs(" |", out);
-        }
         fputc('\n', out);
     }
 }
@@ -879,14 +684,15 @@ static int accuracy_cases(const struct table *acc, int64_t **ids, size_t *n)
 
     *ids = NULL;
     *n = 0;
-    if (acc->nrows == 0)
+    if (acc->tab.nrows == 0)
         return 0;
-    *ids = malloc(acc->nrows * sizeof(**ids));
+    *ids = malloc(acc->tab.nrows * sizeof(**ids));
     if (!*ids)
-        return bf_err_set(BF_ENOMEM, "report of %zu accuracy rows", acc->nrows);
-    for (r = 0; r < acc->nrows; r++)
-        if (r == 0 || acc->rows[r].case_id != acc->rows[r - 1].case_id)
-            (*ids)[(*n)++] = acc->rows[r].case_id;
+        return bf_err_set(BF_ENOMEM, "report of %zu accuracy rows",
+                          acc->tab.nrows);
+    for (r = 0; r < acc->tab.nrows; r++)
+        if (r == 0 || acc->keys[r].case_id != acc->keys[r - 1].case_id)
+            (*ids)[(*n)++] = acc->keys[r].case_id;
     qsort(*ids, *n, sizeof(**ids), compare_ids);
     return 0;
 }
@@ -917,9 +723,9 @@ int bf_report_write(struct bf_store *store,
     size_t i;
     int rc;
 
-    bf_buf_init(&latency.cells);
-    bf_buf_init(&accuracy.cells);
-    bf_buf_init(&devices.cells);
+    table_init(&latency);
+    table_init(&accuracy);
+    table_init(&devices);
     if (params->format != BF_REPORT_TEXT && params->format != BF_REPORT_CSV &&
         params->format != BF_REPORT_MARKDOWN) {
         rc = bf_err_set(BF_EINVAL, "unknown report format %d",
@@ -951,11 +757,11 @@ int bf_report_write(struct bf_store *store,
         if (rc)
             goto out_free;
     }
-    if (latency.nrows)
+    if (latency.tab.nrows)
         shown[nshown_tables++] = &latency;
     if (accuracy.nmeasured)
         shown[nshown_tables++] = &accuracy;
-    if (devices.nrows)
+    if (devices.tab.nrows)
         shown[nshown_tables++] = &devices;
     if (nshown_tables == 0) {
         rc = no_results(params);
@@ -966,16 +772,16 @@ int bf_report_write(struct bf_store *store,
         if (i > 0) /* an empty line between tables */
             fputs(params->format == BF_REPORT_CSV ? "\r\n" : "\n", out);
         if (params->format == BF_REPORT_TEXT)
-            write_text(shown[i], out);
+            bf_table_write_text(&shown[i]->tab, out);
         else if (params->format == BF_REPORT_CSV)
-            write_csv(shown[i], out);
+            bf_table_write_csv(&shown[i]->tab, out);
         else
-            write_markdown(shown[i], out);
+            bf_table_write_markdown(&shown[i]->tab, out);
     }
     if (params->format != BF_REPORT_CSV)
         write_errors(shown, nshown_tables, out,
                      params->format == BF_REPORT_MARKDOWN);
-    if (devices.nrows && params->format != BF_REPORT_CSV) {
+    if (devices.tab.nrows && params->format != BF_REPORT_CSV) {
         struct method_list ml = {
             .out = out, .markdown = params->format == BF_REPORT_MARKDOWN};
 
@@ -992,11 +798,8 @@ int bf_report_write(struct bf_store *store,
 
 out_free:
     free(skip);
-    free(latency.rows);
-    bf_buf_free(&latency.cells);
-    free(accuracy.rows);
-    bf_buf_free(&accuracy.cells);
-    free(devices.rows);
-    bf_buf_free(&devices.cells);
+    table_free(&latency);
+    table_free(&accuracy);
+    table_free(&devices);
     return rc;
 }
