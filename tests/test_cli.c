@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "bf_spawn.h"
+
 #include <fcntl.h>
 #include <png.h>
 #include <signal.h>
@@ -23,88 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static char tmpdir[256];
-static char out_text[1 << 16];
-static char err_text[1 << 16];
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = 0;
-
-    buf[0] = '\0';
-    if (!f)
-        return;
-    n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-/* Start bfbench with args (NULL-terminated); stdout and stderr to the
- * files <tmpdir>/<tag>out and <tag>err. */
-static pid_t spawn_tagged(const char *tag, const char *const *args)
-{
-    char out[512], err[512];
-    const char *argv[32];
-    pid_t pid;
-    int i = 0;
-
-    snprintf(out, sizeof(out), "%s/%sout", tmpdir, tag);
-    snprintf(err, sizeof(err), "%s/%serr", tmpdir, tag);
-    argv[i++] = BF_BFBENCH_PATH;
-    for (; args[i - 1] && i < 31; i++)
-        argv[i] = args[i - 1];
-    argv[i] = NULL;
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fi = open("/dev/null", O_RDONLY);
-
-        dup2(fo, 1);
-        dup2(fe, 2);
-        dup2(fi, 0);
-        execv(BF_BFBENCH_PATH, (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static pid_t spawn(const char *const *args)
-{
-    return spawn_tagged("std", args);
-}
-
-static int wait_exit(pid_t pid)
-{
-    char out[512], err[512];
-    int status = 0;
-
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    snprintf(out, sizeof(out), "%s/stdout", tmpdir);
-    snprintf(err, sizeof(err), "%s/stderr", tmpdir);
-    slurp(out, out_text, sizeof(out_text));
-    slurp(err, err_text, sizeof(err_text));
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-}
-
-#define RUN(...) wait_exit(spawn((const char *const[]){__VA_ARGS__, NULL}))
-
-static void expect(int code, int want, const char *where)
-{
-    if (code != want)
-        fail_msg("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", where, code,
-                 want, out_text, err_text);
-}
-
-static void tmp_path(char *out, size_t size, const char *name)
-{
-    snprintf(out, size, "%s/%s", tmpdir, name);
-}
 
 static void write_text(const char *path, const char *text)
 {
@@ -902,17 +822,13 @@ static void test_cli_tbf_mode(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/bf_test_cli.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tmpdir_make("bf_test_cli.");
 }
 
 static int teardown(void **state)
 {
-    char cmd[300];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tmpdir_remove();
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "bf_golden.h"
+#include "bf_spawn.h"
 
 #include "bf_compare.h"
 #include "bf_err.h"
@@ -47,10 +48,7 @@
 #define HASH_LOCAL                                                             \
     "cccc000000000000000000000000000000000000000000000000000000000000"
 
-static char tmpdir[256];
 static char base_db[512]; /* the fixture: one run */
-static char out_text[1 << 16];
-static char err_text[1 << 16];
 
 /* The fixture DB */
 
@@ -276,11 +274,6 @@ static void write_fixture(const char *path)
 
 /* Helpers */
 
-static void tmp_path(char *out, size_t size, const char *name)
-{
-    snprintf(out, size, "%s/%s", tmpdir, name);
-}
-
 static void copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb");
@@ -310,61 +303,6 @@ static void variant(char *path, size_t size, const char *name, const char *sql)
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("%s: %s", sql, msg);
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
-}
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = 0;
-
-    buf[0] = '\0';
-    if (!f)
-        return;
-    n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-/* Run bfbench with args (NULL-terminated), stdout and stderr captured. */
-static int run_bfbench(const char *const *args)
-{
-    char out[512], err[512];
-    const char *argv[32];
-    int status = 0, i = 0;
-    pid_t pid;
-
-    tmp_path(out, sizeof(out), "stdout");
-    tmp_path(err, sizeof(err), "stderr");
-    argv[i++] = BF_BFBENCH_PATH;
-    for (; args[i - 1] && i < 31; i++)
-        argv[i] = args[i - 1];
-    argv[i] = NULL;
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fi = open("/dev/null", O_RDONLY);
-
-        dup2(fo, 1);
-        dup2(fe, 2);
-        dup2(fi, 0);
-        execv(BF_BFBENCH_PATH, (char *const *)argv);
-        _exit(127);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    slurp(out, out_text, sizeof(out_text));
-    slurp(err, err_text, sizeof(err_text));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-#define RUN(...) run_bfbench((const char *const[]){__VA_ARGS__, NULL})
-
-static void expect(int code, int want, const char *where)
-{
-    if (code != want)
-        fail_msg("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", where, code,
-                 want, out_text, err_text);
 }
 
 static void expect_in(const char *text, const char *what)
@@ -710,8 +648,7 @@ static void test_compare_ci_suite_matches_reference(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/bf_compare_XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (tmpdir_make("bf_compare_"))
         return -1;
     bf_log_set_level(BF_LOG_ERROR);
     tmp_path(base_db, sizeof(base_db), "base.db");
@@ -721,13 +658,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[600];
-
     (void)state;
-    if (getenv("BF_KEEP_TMP"))
-        return 0;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tmpdir_remove();
 }
 
 int main(void)
