@@ -30,7 +30,7 @@ struct bf_claims_params {
      * of a suite count once however often it ran.
      */
     int64_t run_id;
-    enum bf_report_format format; /* text or Markdown (CSV: as Markdown) */
+    enum bf_report_format format; /* text, Markdown, or CSV (the table alone) */
 };
 
 /*

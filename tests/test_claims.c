@@ -31,8 +31,11 @@ struct fixture {
 
 /*
  * Two training runs of one scenario (the newer one counts) and a network
- * run. Newest training run: teacher 90 %, BottleFit C=2 8-bit 89 % at
- * 100 B against 500 B of JPEG (80 % compression, 1 point lost); SPINN's
+ * run. Older run: teacher 95 %, BottleFit 8-bit 94.3 % at 50 B against
+ * 500 B of JPEG (90 %, 0.7 points lost: outside the paper's 0.6). Newest
+ * training run: teacher 90 %, BottleFit 8-bit at C=2 89 % at 100 B (80 %
+ * compression, 1 point lost), at C=3 89.5 % at 60 B (88 %, 0.5 points),
+ * at C=6 89.8 % at 150 B (70 %, 0.2 points); SPINN's
  * exit rule at t=0.5 sends 80 B with 85 % (5 points, its largest loss),
  * at t=0.9 300 B with 89.5 %. Heads: BottleFit
  * 1,000 params, ae-split 50,000 (50x). Network run, devices jetson-a and
@@ -59,6 +62,8 @@ static const char fixture_sql[] =
     "(4, 2, 0, 'bottlefit', 'm1', 'bottlefit', 2, 1000, NULL, 28), "
     "(5, 2, 1, 'bottlefit', 'm1', 'spinn-split', NULL, 9000, NULL, 28), "
     "(6, 2, 2, 'bottlefit', 'm1', 'ae-split', 2, 50000, NULL, 28), "
+    "(7, 2, 3, 'bottlefit', 'm1', 'bottlefit', 3, 1000, NULL, 28), "
+    "(8, 2, 4, 'bottlefit', 'm1', 'bottlefit', 6, 1000, NULL, 28), "
     "(10, 3, 0, 'local', 'big', NULL, NULL, NULL, NULL, 224), "
     "(11, 3, 1, 'edge', 'big', NULL, NULL, NULL, 5, 224), "
     "(12, 3, 2, 'bottlefit', 'big', NULL, 12, 300, 5, 224), "
@@ -77,9 +82,11 @@ static const char fixture_sql[] =
     "payload_bytes, jpeg_reference_bytes, jpeg_reference_quality, "
     "compression_vs_jpeg, method) VALUES "
     "(1, 'fp32', 'test', 10, 95, 99, NULL, NULL, NULL, NULL, 'm'), "
-    "(2, 'int8', 'test', 10, 94.5, 99, 50, 500, 90, 0.9, 'm'), "
+    "(2, 'int8', 'test', 10, 94.3, 99, 50, 500, 90, 0.9, 'm'), "
     "(3, 'fp32', 'test', 10, 90, 99, NULL, NULL, NULL, NULL, 'm'), "
     "(4, 'int8', 'test', 10, 89, 99, 100, 500, 90, 0.8, 'm'), "
+    "(7, 'int8', 'test', 10, 89.5, 99, 60, 500, 90, 0.88, 'm'), "
+    "(8, 'int8', 'test', 10, 89.8, 99, 150, 500, 90, 0.7, 'm'), "
     "(5, 'exit-t0.5', 'test', 10, 85, 99, 80, NULL, NULL, NULL, 'm'), "
     "(5, 'exit-t0.9', 'test', 10, 89.5, 99, 300, NULL, NULL, NULL, 'm');\n"
     /* device rows: case, device, power mW, e2e ms */
@@ -194,11 +201,13 @@ static void test_claims_values_and_where(void **state)
     assert_int_equal(rc, 0);
     /* Newest run per scenario: run 2 (not 1) and run 3. */
     assert_non_null(strstr(t, "run 2 train, run 3 net"));
-    assert_line_has(t, 1, "80.0 % (100 B vs 500 B JPEG q90)");
-    assert_line_has(t, 1, "m1 C=2 (run 2)");
+    /* The highest compression within 0.6 points: C=3, not the smallest
+     * loss (C=6) nor the most lost (C=2). */
+    assert_line_has(t, 1, "88.0 % (60 B vs 500 B JPEG q90)");
+    assert_line_has(t, 1, "m1 C=3 (run 2)");
     assert_line_has(t, 2, "77.5 % (10092 B vs 44770 B)");
-    assert_line_has(t, 3, "1.00 points");
-    assert_line_has(t, 4, "5.00 points (80 B sent per image; BottleFit 100 B)");
+    assert_line_has(t, 3, "0.50 points");
+    assert_line_has(t, 4, "5.00 points (80 B sent per image; BottleFit 60 B)");
     assert_line_has(t, 4, "exit-t0.5");
     assert_line_has(t, 5, "75.0 % (modeled)");
     assert_line_has(t, 5, "big C=12 jetson-a 5 Mbit/s (run 3)");
@@ -216,30 +225,80 @@ static void test_claims_values_and_where(void **state)
     assert_line_has(t, 13, "50000 vs 1000 params");
     free(t);
 
-    /* Every run: run 1's smaller loss (0.5 points) wins rows 1 and 3. */
+    /* Every run: run 1's higher compression is outside the bound, so run
+     * 2's C=3 still wins. */
     t = claims(f->store, 0, BF_REPORT_TEXT, &rc);
     assert_int_equal(rc, 0);
-    assert_line_has(t, 1, "90.0 % (50 B vs 500 B JPEG q90)");
-    assert_line_has(t, 1, "(run 1)");
-    assert_line_has(t, 3, "0.50 points");
+    assert_line_has(t, 1, "88.0 % (60 B vs 500 B JPEG q90)");
+    assert_line_has(t, 1, "(run 2)");
     free(t);
+
+    /* Run 1 alone: no row within the bound, so the smallest loss. */
+    t = claims(f->store, 1, BF_REPORT_TEXT, &rc);
+    assert_int_equal(rc, 0);
+    assert_line_has(t, 1, "90.0 % (50 B vs 500 B JPEG q90)");
+    assert_line_has(t, 3, "0.70 points");
+    free(t);
+}
+
+/* Markdown row n (its "#" column is 3 wide) with its cells trimmed and
+ * joined by "|": "1|data compression by BottleFit|77.1 %|...". */
+static void md_row(const char *text, int n, char *out, size_t size)
+{
+    char tag[16];
+    const char *p, *end, *bar;
+    size_t len = 0;
+
+    snprintf(tag, sizeof(tag), "\n| %3d |", n);
+    p = strstr(text, tag);
+    assert_non_null(p);
+    p += 2; /* past the line break and the opening pipe */
+    end = strchr(p, '\n');
+    assert_non_null(end);
+    out[0] = '\0';
+    while ((bar = memchr(p, '|', (size_t)(end - p))) && len + 1 < size) {
+        const char *a = p, *b = bar;
+
+        while (a < b && *a == ' ')
+            a++;
+        while (b > a && b[-1] == ' ')
+            b--;
+        len += (size_t)snprintf(out + len, size - len, "%s%.*s", len ? "|" : "",
+                                (int)(b - a), a);
+        p = bar + 1;
+    }
 }
 
 static void test_claims_no_data_and_markdown(void **state)
 {
     struct fixture *f = *state;
     int rc;
+    char row[1024];
     char *t = claims(f->store, 3, BF_REPORT_MARKDOWN, &rc);
 
     /* Run 3 alone has no training rows. */
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(t, "| 1 | data compression by BottleFit | 77.1 % "
-                              "| no data | run scenarios/quick.yaml"));
-    assert_non_null(strstr(t, "| 6 | latency reduction vs local computing | "
-                              "up to 89 % | 90.0 % (modeled) |"));
-    assert_non_null(strstr(t, "| 13 | head smaller than autoencoder split's "
-                              "| 83 times | 2.0 times |"));
+    assert_non_null(strstr(t, "| --: | ---"));
+    md_row(t, 1, row, sizeof(row));
+    assert_non_null(strstr(row, "1|data compression by BottleFit|77.1 %|"
+                                "no data|run scenarios/quick.yaml"));
+    md_row(t, 6, row, sizeof(row));
+    assert_non_null(strstr(row, "6|latency reduction vs local computing|"
+                                "up to 89 %|90.0 % (modeled)|"));
+    md_row(t, 13, row, sizeof(row));
+    assert_non_null(strstr(row, "13|head smaller than autoencoder split's|"
+                                "83 times|2.0 times|"));
     free(t);
+
+    /* CSV: the table alone, with the "how" column. */
+    t = claims(f->store, 3, BF_REPORT_CSV, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(strncmp(t, "n,claim,paper,harness,where,how\r\n", 33), 0);
+    assert_non_null(strstr(t, "\r\n13,head smaller than autoencoder "
+                              "split's,83 times,2.0 times,"));
+    assert_null(strstr(t, "ImageNet results on real boards"));
+    free(t);
+
     t = claims(f->store, 99, BF_REPORT_TEXT, &rc);
     assert_int_equal(rc, BF_ENOENT);
     free(t);
