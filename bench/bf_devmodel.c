@@ -164,6 +164,16 @@ static const char *form_name(int form)
     return form == BF_DEVICE_ADDITIVE ? "additive" : "roofline";
 }
 
+/* A profile's path as methods show it: a shipped profile from
+ * "scenarios/devices/" on, so that captions do not carry the checkout's
+ * location; any other path as given. */
+static const char *shown_path(const char *path)
+{
+    const char *at = strstr(path, "scenarios/devices/");
+
+    return at && (at == path || at[-1] == '/') ? at : path;
+}
+
 static void describe_latency(struct dev *d, size_t n_used)
 {
     const struct bf_device_profile *p = d->profile;
@@ -175,12 +185,12 @@ static void describe_latency(struct dev *d, size_t n_used)
         snprintf(d->latency_method, sizeof(d->latency_method),
                  "modeled:%s per-layer model fitted to %zu published "
                  "latencies (%s)",
-                 form_name(p->latency.form), n_used, p->path);
+                 form_name(p->latency.form), n_used, shown_path(p->path));
     else
         snprintf(d->latency_method, sizeof(d->latency_method),
                  "modeled:%s per-layer model with the profile's numbers, "
                  "not fitted (%s)",
-                 form_name(p->latency.form), p->path);
+                 form_name(p->latency.form), shown_path(p->path));
 }
 
 static int open_dirs(const struct bf_devmodel_params *params, const char *sub,
