@@ -11,10 +11,10 @@
  * row abandoned after a failed bf_table_set is never printed.
  *
  * Formats: text puts two spaces between columns and a rule of dashes
- * under the header, pads every column but the last (no trailing blanks)
- * and right-aligns numeric columns. CSV prints a header of the columns'
- * machine names, quotes a field holding a comma, quote, CR or LF (quotes
- * doubled) and ends records in CRLF. Markdown pads like text, escapes
+ * under the header, pads the columns to their widest cell, right-aligns
+ * numeric columns and never ends a line in blanks. CSV prints a header of the
+ * columns' machine names, quotes a field holding a comma, quote, CR or LF
+ * (quotes doubled) and ends records in CRLF. Markdown pads like text, escapes
  * pipes in cells and marks numeric columns "---:". Text and Markdown show
  * the first `nshown` columns; CSV shows all of them (a report's case
  * error, too long for an aligned row, is CSV-only).

@@ -93,22 +93,28 @@ static inline pid_t spawn(const char *const *args)
     return spawn_tagged("std", args);
 }
 
-/* Wait for a process started by spawn(); read its stdout and stderr into
- * out_text and err_text. Its exit code, or 128 + the signal that
- * ended it. */
-static inline int wait_exit(pid_t pid)
+/* Wait for a process started by spawn_tagged(tag, ...); read its stdout
+ * and stderr into out_text and err_text. Its exit code, or 128 + the
+ * signal that ended it. */
+static inline int wait_tagged(pid_t pid, const char *tag)
 {
     char out[512], err[512];
     int status = 0;
 
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    tmp_path(out, sizeof(out), "stdout");
-    tmp_path(err, sizeof(err), "stderr");
+    snprintf(out, sizeof(out), "%s/%sout", tmpdir, tag);
+    snprintf(err, sizeof(err), "%s/%serr", tmpdir, tag);
     slurp(out, out_text, sizeof(out_text));
     slurp(err, err_text, sizeof(err_text));
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+/* wait_tagged for a process started by spawn(). */
+static inline int wait_exit(pid_t pid)
+{
+    return wait_tagged(pid, "std");
 }
 
 /* Run bfbench with the arguments and wait: RUN("report", "--db", db). */
