@@ -610,8 +610,8 @@ static void runs_free(struct runs *r)
 }
 
 /*
- * The runs of a model's figure: the given ones, or the newest run that
- * newest_sql (the model bound as ?1; one value, a run id or NULL) finds.
+ * The runs of a model's figure: the given ones, or the runs newest_sql
+ * (the model bound as ?1; one run id per row, NULL rows ignored) finds.
  * Leaves r->ids empty when there is none. r->text names them with their
  * scenarios.
  */
@@ -633,9 +633,10 @@ static int select_runs(struct plot *pl, const char *newest_sql,
         if (rc)
             return rc;
         sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-        rc = step(pl, st, "finding the newest run");
-        if (rc == 1 && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            putf(&prc, &r->ids, "%lld", (long long)sqlite3_column_int64(st, 0));
+        while ((rc = step(pl, st, "finding the newest run")) == 1)
+            if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+                putf(&prc, &r->ids, "%s%lld", r->ids.len ? "," : "",
+                     (long long)sqlite3_column_int64(st, 0));
         sqlite3_finalize(st);
         if (rc < 0)
             return rc;
@@ -728,11 +729,14 @@ enum { ACC_INT8 = 0, ACC_EXIT = 1, ACC_JPEG = 2, ACC_OTHER = 3 };
     "(%s) AND c.model = ?1 AND c.status = 'finished' AND a.split = 'test' "    \
     "AND c.strategy IS NOT NULL"
 
-/* The newest run with accuracy rows, those over the network aside. */
+/* Per scenario, the newest run with accuracy rows, those over the network
+ * aside: the members of a suite (a BottleFit sweep and its baselines) in
+ * one figure, as report --paper reads them. */
 #define ACC_NEWEST_SQL                                                         \
     "SELECT max(c.run_id) FROM accuracy a JOIN cases c ON c.id = a.case_id "   \
-    "WHERE c.model = ?1 AND c.status = 'finished' AND a.split = 'test' AND "   \
-    "a.variant <> 'network' AND c.strategy IS NOT NULL"
+    "JOIN runs r ON r.id = c.run_id WHERE c.model = ?1 AND c.status = "        \
+    "'finished' AND a.split = 'test' AND a.variant <> 'network' AND "          \
+    "c.strategy IS NOT NULL GROUP BY r.scenario_name ORDER BY 1"
 
 #define ACC_MODELS_SQL                                                         \
     "SELECT DISTINCT c.model FROM accuracy a JOIN cases c ON c.id = "          \

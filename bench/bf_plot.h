@@ -22,10 +22,11 @@
  *
  * Each figure's caption says what is measured and what is modeled, as the
  * DB records it (the method columns), and which runs it shows. Unless
- * runs are given, a model's accuracy figure reads the newest run with
- * accuracy rows of that model, and its other figures the newest run with
- * device rows of that model (a suite's training run and each of its
- * network runs). A figure without data is skipped with a note on stderr. Data
+ * runs are given, a model's accuracy figure reads, per scenario, the
+ * newest run with accuracy rows of that model (a suite's training members
+ * together, as report --paper reads them), and its other figures the
+ * newest run with device rows of that model (each of a suite's network
+ * runs). A figure without data is skipped with a note on stderr. Data
  * files hold fixed-format numbers in a fixed row order and nothing that changes
  * between two renders of the same DB (no clock, no DB path), so a rerun writes
  * byte-identical files. gnuplot runs without the shell (posix_spawnp,

@@ -443,6 +443,60 @@ static void test_plot_newest_run_per_model(void **state)
     bf_buf_free(&text);
 }
 
+/*
+ * A model's accuracy figure reads the newest run of each training
+ * scenario: run 1 (plot-train) is replaced by its rerun 4, whose
+ * bottlefit top-1 differs, and run 5 (plot-baselines, a naive case)
+ * joins it.
+ */
+static void test_plot_accuracy_runs_per_scenario(void **state)
+{
+    static const char extra[] =
+        "CREATE TEMP TABLE r AS SELECT * FROM runs WHERE id = 1;"
+        "UPDATE r SET id = 4;"
+        "INSERT INTO runs SELECT * FROM r;"
+        "UPDATE r SET id = 5, scenario_name = 'plot-baselines';"
+        "INSERT INTO runs SELECT * FROM r;"
+        "CREATE TEMP TABLE c AS SELECT * FROM cases WHERE run_id = 1;"
+        "UPDATE c SET id = id + 1000, run_id = 4;"
+        "INSERT INTO cases SELECT * FROM c;"
+        "CREATE TEMP TABLE a AS SELECT * FROM accuracy WHERE case_id IN "
+        "(SELECT id - 1000 FROM c);"
+        "UPDATE a SET case_id = case_id + 1000, top1 = 12.5 WHERE case_id IN "
+        "(SELECT id - 1000 FROM c WHERE strategy = 'bottlefit');"
+        "UPDATE a SET case_id = case_id + 1000 WHERE case_id < 1000;"
+        "INSERT INTO accuracy SELECT * FROM a;"
+        "CREATE TEMP TABLE n AS SELECT * FROM cases WHERE id = 3;"
+        "UPDATE n SET id = 2000, run_id = 5, strategy = 'naive';"
+        "INSERT INTO cases SELECT * FROM n;"
+        "CREATE TEMP TABLE na AS SELECT * FROM accuracy WHERE case_id = 3;"
+        "UPDATE na SET case_id = 2000;"
+        "INSERT INTO accuracy SELECT * FROM na;";
+    struct fixture *f = *state;
+    char db[160], out[128], path[256];
+    struct bf_plot_params pp;
+    struct render r = {0};
+    struct bf_buf text;
+
+    snprintf(db, sizeof(db), "%s/runs.db", f->dir);
+    snprintf(out, sizeof(out), "%s/runs", f->dir);
+    assert_int_equal(make_db(db, extra), 0);
+    bf_buf_init(&text);
+    pp = params(out);
+    render(db, &pp, &r);
+    assert_int_equal(r.rc, 0);
+    free(r.printed);
+    snprintf(path, sizeof(path), "%s/accuracy-resnet_mini.tsv", out);
+    read_file(path, &text);
+    /* The caption wraps: "... runs 4 (plot-train), 5\n(plot-baselines)". */
+    assert_non_null(
+        strstr(bf_buf_str(&text), "Results DB runs 4 (plot-train), 5"));
+    assert_non_null(strstr(bf_buf_str(&text), "(plot-baselines)."));
+    assert_non_null(strstr(bf_buf_str(&text), "naive"));
+    assert_non_null(strstr(bf_buf_str(&text), "12.5"));
+    bf_buf_free(&text);
+}
+
 static void test_plot_no_rows(void **state)
 {
     struct fixture *f = *state;
@@ -591,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_plot_run_selection),
         cmocka_unit_test(test_plot_rate),
         cmocka_unit_test(test_plot_newest_run_per_model),
+        cmocka_unit_test(test_plot_accuracy_runs_per_scenario),
         cmocka_unit_test(test_plot_no_rows),
         cmocka_unit_test(test_plot_missing_db),
         cmocka_unit_test(test_plot_not_a_db),
