@@ -400,6 +400,24 @@ static void test_plot_rate(void **state)
  * only. By default each model's figures read the newest run with its
  * rows: resnet_mini's still come from run 2.
  */
+/* The fixture DB changed by extra (SQL), as <dir>/<name>.db, rendered
+ * with the default parameters into out = <dir>/<name>. */
+static void render_variant(const struct fixture *f, const char *name,
+                           const char *extra, char *out, size_t size)
+{
+    char db[160];
+    struct bf_plot_params pp;
+    struct render r = {0};
+
+    snprintf(db, sizeof(db), "%s/%s.db", f->dir, name);
+    snprintf(out, size, "%s/%s", f->dir, name);
+    assert_int_equal(make_db(db, extra), 0);
+    pp = params(out);
+    render(db, &pp, &r);
+    assert_int_equal(r.rc, 0);
+    free(r.printed);
+}
+
 static void test_plot_newest_run_per_model(void **state)
 {
     static const char extra[] =
@@ -415,19 +433,11 @@ static void test_plot_newest_run_per_model(void **state)
         "UPDATE d SET case_id = case_id + 1000;"
         "INSERT INTO device_results SELECT * FROM d;";
     struct fixture *f = *state;
-    char db[160], out[128], path[256];
-    struct bf_plot_params pp;
-    struct render r = {0};
+    char out[128], path[256];
     struct bf_buf text;
 
-    snprintf(db, sizeof(db), "%s/suite.db", f->dir);
-    snprintf(out, sizeof(out), "%s/suite", f->dir);
-    assert_int_equal(make_db(db, extra), 0);
+    render_variant(f, "suite", extra, out, sizeof(out));
     bf_buf_init(&text);
-    pp = params(out);
-    render(db, &pp, &r);
-    assert_int_equal(r.rc, 0);
-    free(r.printed);
     snprintf(path, sizeof(path), "%s/latency-resnet_mini.svg", out);
     assert_true(file_exists(path));
     /* The new model: no emulated rate, so no latency figure. */
@@ -473,19 +483,11 @@ static void test_plot_accuracy_runs_per_scenario(void **state)
         "UPDATE na SET case_id = 2000;"
         "INSERT INTO accuracy SELECT * FROM na;";
     struct fixture *f = *state;
-    char db[160], out[128], path[256];
-    struct bf_plot_params pp;
-    struct render r = {0};
+    char out[128], path[256];
     struct bf_buf text;
 
-    snprintf(db, sizeof(db), "%s/runs.db", f->dir);
-    snprintf(out, sizeof(out), "%s/runs", f->dir);
-    assert_int_equal(make_db(db, extra), 0);
+    render_variant(f, "runs", extra, out, sizeof(out));
     bf_buf_init(&text);
-    pp = params(out);
-    render(db, &pp, &r);
-    assert_int_equal(r.rc, 0);
-    free(r.printed);
     snprintf(path, sizeof(path), "%s/accuracy-resnet_mini.tsv", out);
     read_file(path, &text);
     /* The caption wraps: "... runs 4 (plot-train), 5\n(plot-baselines)". */
