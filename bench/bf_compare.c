@@ -656,6 +656,39 @@ static int compare_shape(struct cmp *cx, const struct rowset *a,
     return rc;
 }
 
+/*
+ * How a detail table's two row sets are walked in step: both are sorted by
+ * their first nkey columns; a row only one side has goes to one() (in_base
+ * says which side), a pair of matching rows to both().
+ */
+struct walk {
+    int nkey;
+    int (*one)(struct cmp *cx, const struct rowset *rs, size_t r, int in_base);
+    int (*both)(struct cmp *cx, const struct rowset *a, size_t i,
+                const struct rowset *b, size_t j);
+};
+
+static int walk_rows(struct cmp *cx, const struct walk *w,
+                     const struct rowset *a, const struct rowset *b)
+{
+    size_t i = 0, j = 0;
+    int rc = 0;
+
+    while (rc == 0 && (i < a->nrows || j < b->nrows)) {
+        int d = i == a->nrows   ? 1
+                : j == b->nrows ? -1
+                                : key_cmp(a, i, b, j, w->nkey);
+
+        if (d < 0)
+            rc = w->one(cx, a, i++, 1);
+        else if (d > 0)
+            rc = w->one(cx, b, j++, 0);
+        else
+            rc = w->both(cx, a, i++, b, j++);
+    }
+    return rc;
+}
+
 /* The name of an accuracy row: its variant, and its split unless test. */
 static void accuracy_name(const struct rowset *rs, size_t r, char *out,
                           size_t size)
@@ -666,34 +699,31 @@ static void accuracy_name(const struct rowset *rs, size_t r, char *out,
         snprintf(out, size, "acc.%s[%s]", text_of(rs, r, 0), text_of(rs, r, 1));
 }
 
-static int compare_accuracy(struct cmp *cx, const struct rowset *a,
-                            const struct rowset *b)
+static int accuracy_one(struct cmp *cx, const struct rowset *rs, size_t r,
+                        int in_base)
+{
+    char name[96];
+
+    accuracy_name(rs, r, name, sizeof(name));
+    return presence(cx, name, in_base);
+}
+
+static int accuracy_both(struct cmp *cx, const struct rowset *a, size_t i,
+                         const struct rowset *b, size_t j)
 {
     char name[96], metric[160];
-    size_t i = 0, j = 0;
     int rc = 0;
 
-    while (rc == 0 && (i < a->nrows || j < b->nrows)) {
-        int d = i == a->nrows ? 1 : j == b->nrows ? -1 : key_cmp(a, i, b, j, 2);
-
-        if (d < 0) {
-            accuracy_name(a, i++, name, sizeof(name));
-            rc = presence(cx, name, 1);
-        } else if (d > 0) {
-            accuracy_name(b, j++, name, sizeof(name));
-            rc = presence(cx, name, 0);
-        } else {
-            accuracy_name(a, i, name, sizeof(name));
-            for (int c = 2; rc == 0 && c < a->ncols; c++) {
-                snprintf(metric, sizeof(metric), "%s.%s", name, a->names[c]);
-                rc = exact_cell(cx, metric, a, i, b, j, c);
-            }
-            i++;
-            j++;
-        }
+    accuracy_name(a, i, name, sizeof(name));
+    for (int c = 2; rc == 0 && c < a->ncols; c++) {
+        snprintf(metric, sizeof(metric), "%s.%s", name, a->names[c]);
+        rc = exact_cell(cx, metric, a, i, b, j, c);
     }
     return rc;
 }
+
+/* Accuracy rows, keyed by variant and split. */
+static const struct walk accuracy_walk = {2, accuracy_one, accuracy_both};
 
 /* Aggregate columns: metric, unit, n, mean, min, max, p50. */
 enum { AGG_METRIC, AGG_UNIT, AGG_N, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_P50 };
@@ -738,37 +768,27 @@ static int compare_aggregate(struct cmp *cx, const struct rowset *a, size_t i,
     return rc;
 }
 
-static int compare_aggregates(struct cmp *cx, const struct rowset *a,
-                              const struct rowset *b)
+static int aggregate_one(struct cmp *cx, const struct rowset *rs, size_t r,
+                         int in_base)
 {
     char metric[160];
-    size_t i = 0, j = 0;
-    int rc = 0;
 
-    while (rc == 0 && (i < a->nrows || j < b->nrows)) {
-        int d = i == a->nrows ? 1 : j == b->nrows ? -1 : key_cmp(a, i, b, j, 1);
-
-        if (d < 0) {
-            snprintf(metric, sizeof(metric), "agg.%s",
-                     text_of(a, i, AGG_METRIC));
-            if (agg_compared(a, i))
-                rc = presence(cx, metric, 1);
-            i++;
-        } else if (d > 0) {
-            snprintf(metric, sizeof(metric), "agg.%s",
-                     text_of(b, j, AGG_METRIC));
-            if (agg_compared(b, j))
-                rc = presence(cx, metric, 0);
-            j++;
-        } else {
-            if (agg_compared(a, i) || agg_compared(b, j))
-                rc = compare_aggregate(cx, a, i, b, j);
-            i++;
-            j++;
-        }
-    }
-    return rc;
+    if (!agg_compared(rs, r))
+        return 0;
+    snprintf(metric, sizeof(metric), "agg.%s", text_of(rs, r, AGG_METRIC));
+    return presence(cx, metric, in_base);
 }
+
+static int aggregate_both(struct cmp *cx, const struct rowset *a, size_t i,
+                          const struct rowset *b, size_t j)
+{
+    if (!agg_compared(a, i) && !agg_compared(b, j))
+        return 0;
+    return compare_aggregate(cx, a, i, b, j);
+}
+
+/* Aggregates, keyed by metric. */
+static const struct walk aggregate_walk = {1, aggregate_one, aggregate_both};
 
 /* Samples: their number, then bytes up and down request by request over
  * the requests both sides have. */
@@ -806,38 +826,30 @@ static int compare_samples(struct cmp *cx, const struct rowset *a,
     return rc;
 }
 
-/* Devices: columns device, latency_method, head_ms. */
-static int compare_devices(struct cmp *cx, const struct rowset *a,
-                           const struct rowset *b)
+/* Devices: columns device, latency_method, head_ms; keyed by device. A
+ * modeled head time is exact; a measured one is not compared. */
+static int device_one(struct cmp *cx, const struct rowset *rs, size_t r,
+                      int in_base)
 {
     char metric[160];
-    size_t i = 0, j = 0;
-    int rc = 0;
 
-    while (rc == 0 && (i < a->nrows || j < b->nrows)) {
-        int d = i == a->nrows ? 1 : j == b->nrows ? -1 : key_cmp(a, i, b, j, 1);
-
-        if (d < 0) {
-            snprintf(metric, sizeof(metric), "device.%s", text_of(a, i, 0));
-            rc = presence(cx, metric, 1);
-            i++;
-        } else if (d > 0) {
-            snprintf(metric, sizeof(metric), "device.%s", text_of(b, j, 0));
-            rc = presence(cx, metric, 0);
-            j++;
-        } else {
-            if (strncmp(text_of(a, i, 1), "modeled:", 8) == 0 &&
-                strncmp(text_of(b, j, 1), "modeled:", 8) == 0) {
-                snprintf(metric, sizeof(metric), "device.%s.head_ms",
-                         text_of(a, i, 0));
-                rc = exact_cell(cx, metric, a, i, b, j, 2);
-            }
-            i++;
-            j++;
-        }
-    }
-    return rc;
+    snprintf(metric, sizeof(metric), "device.%s", text_of(rs, r, 0));
+    return presence(cx, metric, in_base);
 }
+
+static int device_both(struct cmp *cx, const struct rowset *a, size_t i,
+                       const struct rowset *b, size_t j)
+{
+    char metric[160];
+
+    if (strncmp(text_of(a, i, 1), "modeled:", 8) != 0 ||
+        strncmp(text_of(b, j, 1), "modeled:", 8) != 0)
+        return 0;
+    snprintf(metric, sizeof(metric), "device.%s.head_ms", text_of(a, i, 0));
+    return exact_cell(cx, metric, a, i, b, j, 2);
+}
+
+static const struct walk device_walk = {1, device_one, device_both};
 
 /* Epoch columns: phase, epoch, lr, train_loss, val_top1, best,
  * images_per_s. */
@@ -986,16 +998,16 @@ static int compare_case(struct cmp *cx, struct side *bs, struct side *ns)
             rc = compare_shape(cx, &a, &b);
             break;
         case Q_ACCURACY:
-            rc = compare_accuracy(cx, &a, &b);
+            rc = walk_rows(cx, &accuracy_walk, &a, &b);
             break;
         case Q_AGGREGATES:
-            rc = compare_aggregates(cx, &a, &b);
+            rc = walk_rows(cx, &aggregate_walk, &a, &b);
             break;
         case Q_SAMPLES:
             rc = compare_samples(cx, &a, &b);
             break;
         case Q_DEVICES:
-            rc = compare_devices(cx, &a, &b);
+            rc = walk_rows(cx, &device_walk, &a, &b);
             break;
         default:
             rc = compare_epochs(cx, &a, &b);
