@@ -19,6 +19,7 @@
 #include "bf_err.h"
 #include "bf_hash.h"
 #include "bf_log.h"
+#include "bf_stats.h"
 #include "bf_store.h"
 #include "bf_table.h"
 
@@ -26,16 +27,18 @@
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS 5000
-#define HASH_SHOWN 12  /* hex digits of a case hash in the table */
-#define RS_MAX_COLS 16 /* columns of a detail query */
-#define PHASES_MAX 16  /* training phases per case */
-#define CHANGE_MAX 60  /* characters of an error shown as a change */
+#define HASH_SHOWN 12     /* hex digits of a case hash in the table */
+#define RS_MAX_COLS 16    /* columns of a detail query */
+#define PLATFORM_MAX 8192 /* bytes of a platform text kept */
+#define PHASES_MAX 16     /* training phases per case */
+#define CHANGE_MAX 60     /* characters of an error shown as a change */
 #define ORDER_COMPLETE "status IN ('finished', 'skipped') DESC, id DESC"
 
 /* A hashed case of one side. */
@@ -58,18 +61,31 @@ enum {
     Q_SAMPLES,
     Q_DEVICES,
     Q_EPOCHS,
+    Q_CHECKS,
     NQUERIES
 };
+
+/* The per-request timings of the samples table, by aggregate metric: a
+ * time aggregate named here is judged over its samples (time.mwu). */
+static const char *const sample_times[] = {
+    "e2e",          "head",          "encode", "transfer",
+    "server_queue", "server_decode", "tail",   "reply"};
+#define NSAMPLE_TIMES (sizeof(sample_times) / sizeof(sample_times[0]))
 
 static const char *const detail_sql[NQUERIES] = {
     [Q_SHAPE] = "SELECT params, macs, head_params, head_macs, head_bytes, "
                 "split_shape, input_channels || 'x' || input_h || 'x' || "
                 "input_w AS input, threads FROM cases WHERE id = ?1",
-    [Q_ACCURACY] = "SELECT variant, split, n, top1, top5, payload_bytes, "
-                   "payload_zstd_bytes, transmitted_elements, "
-                   "input_elements, jpeg_reference_bytes, offload_fraction, "
-                   "device_macs FROM accuracy WHERE case_id = ?1 "
-                   "ORDER BY variant, split",
+    [Q_ACCURACY] = "SELECT a.variant, a.split, a.n, a.top1, a.top5, "
+                   "a.payload_bytes, a.payload_zstd_bytes, "
+                   "a.transmitted_elements, a.input_elements, "
+                   "a.jpeg_reference_bytes, a.offload_fraction, "
+                   "a.device_macs, p.items_sha256, p.classes AS "
+                   "pred_classes, p.top1 AS top1_bits, p.topk AS topk_bits "
+                   "FROM accuracy a LEFT JOIN predictions p ON p.case_id = "
+                   "a.case_id AND p.variant = a.variant AND p.split = "
+                   "a.split WHERE a.case_id = ?1 ORDER BY a.variant, "
+                   "a.split",
     [Q_AGGREGATES] = "SELECT metric, unit, n, mean, min, max, p50 FROM "
                      "aggregates WHERE case_id = ?1 ORDER BY metric",
     [Q_SAMPLES] = "SELECT bytes_up, bytes_down FROM samples WHERE "
@@ -78,7 +94,19 @@ static const char *const detail_sql[NQUERIES] = {
                   "device_results WHERE case_id = ?1 ORDER BY device",
     [Q_EPOCHS] = "SELECT phase, epoch, lr, train_loss, val_top1, best, "
                  "images_per_s FROM epochs WHERE case_id = ?1 ORDER BY seq",
+    /* ?1 is the side's run (0: every run): per name the newest run's. */
+    [Q_CHECKS] = "SELECT name, value FROM checks c WHERE run_id = (SELECT "
+                 "max(run_id) FROM checks d WHERE d.name = c.name AND (?1 = "
+                 "0 OR d.run_id = ?1)) ORDER BY name",
 };
+
+/* The accuracy query of a schema version 6 DB: no per-image results. */
+static const char accuracy_v6_sql[] =
+    "SELECT variant, split, n, top1, top5, payload_bytes, payload_zstd_bytes, "
+    "transmitted_elements, input_elements, jpeg_reference_bytes, "
+    "offload_fraction, device_macs, NULL AS items_sha256, NULL AS "
+    "pred_classes, NULL AS top1_bits, NULL AS topk_bits FROM accuracy WHERE "
+    "case_id = ?1 ORDER BY variant, split";
 
 struct side {
     const char *name; /* "BASE" or "NEW" */
@@ -90,15 +118,22 @@ struct side {
     size_t n;
     size_t unhashed;
     char cpu[128];
+    /* The platform fingerprint of the side's runs: their common
+     * platform_sha256, "" when a run has none, "mixed" when they differ;
+     * platform holds the newest run's platform text. */
+    char platform_sha[BF_HASH_HEX_SIZE];
+    char platform[PLATFORM_MAX];
     sqlite3_stmt *q[NQUERIES];
+    sqlite3_stmt *times[NSAMPLE_TIMES]; /* one samples column, ?1 case */
 };
 
 /* One value of a row set (SQLite's dynamic type kept). */
 struct value {
-    int type;  /* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT (or _BLOB) */
-    int64_t i; /* integer */
-    double d;  /* integer or float as a double */
-    size_t s;  /* text: offset in the row set's text buffer */
+    int type;   /* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT or _BLOB */
+    int64_t i;  /* integer */
+    double d;   /* integer or float as a double */
+    size_t s;   /* text, blob: offset in the row set's text buffer */
+    size_t len; /* blob: bytes */
 };
 
 /* The rows of one detail query of one case. */
@@ -119,6 +154,7 @@ enum {
     COL_BASE,
     COL_NEW,
     COL_CHANGE,
+    COL_RULE,
     COL_VERDICT,
     NCOLS
 };
@@ -130,17 +166,26 @@ static const struct bf_table_column columns[NCOLS] = {
     [COL_BASE] = {"base", "base", 1},
     [COL_NEW] = {"new", "new", 1},
     [COL_CHANGE] = {"change", "change", 1},
+    [COL_RULE] = {"rule", "rule", 0},
     [COL_VERDICT] = {"verdict", "verdict", 0},
 };
 
 /* The comparison under way. */
 struct cmp {
     const struct bf_compare_params *p;
+    const struct bf_compare_rules *r;
+    int exact; /* the mode in force: 1 exact, 0 statistical */
+    /* Both sides on one platform: only then can timings be judged (on
+     * another CPU or other kernels they differ for no fault of the code). */
+    int same_platform;
+    struct side *bs, *ns;
     struct bf_compare_summary *sum;
     struct bf_table t;
     const struct kase *bc; /* the case pair being compared */
     const struct kase *nc;
 };
+
+static int check_rules(const struct bf_compare_rules *rules);
 
 /* Sides */
 
@@ -285,6 +330,67 @@ out_db:
     return rc;
 }
 
+/*
+ * The side's CPU, platform text (newest run) and common fingerprint over
+ * the runs its cases come from.
+ */
+static int side_platform(struct side *s)
+{
+    sqlite3_stmt *q = NULL;
+    int64_t newest = 0;
+    int have = 0, missing = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < s->n; i++)
+        if (s->cases[i].run_id > newest)
+            newest = s->cases[i].run_id;
+    if (sqlite3_prepare_v2(s->db,
+                           s->version >= 7
+                               ? "SELECT cpu_model, coalesce(platform, ''), "
+                                 "coalesce(platform_sha256, '') FROM runs "
+                                 "WHERE id = ?1"
+                               : "SELECT cpu_model, '', '' FROM runs WHERE "
+                                 "id = ?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_error(s, "reading the platform");
+    /* Every run of the side's cases, newest first. */
+    for (size_t i = 0; rc == 0 && i < s->n; i++) {
+        int64_t run = s->cases[i].run_id;
+        int seen = 0;
+
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = s->cases[j].run_id == run;
+        if (seen)
+            continue;
+        if (sqlite3_bind_int64(q, 1, run) != SQLITE_OK ||
+            sqlite3_step(q) != SQLITE_ROW) {
+            rc = db_error(s, "reading the platform");
+            break;
+        }
+        {
+            const char *sha = (const char *)sqlite3_column_text(q, 2);
+
+            sha = sha ? sha : "";
+            if (!sha[0])
+                missing = 1;
+            else if (!have)
+                snprintf(s->platform_sha, sizeof(s->platform_sha), "%s", sha);
+            else if (strcmp(s->platform_sha, sha) != 0)
+                snprintf(s->platform_sha, sizeof(s->platform_sha), "mixed");
+            have = 1;
+        }
+        if (run == newest) {
+            copy_column(q, 0, s->cpu, sizeof(s->cpu));
+            copy_column(q, 1, s->platform, sizeof(s->platform));
+        }
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    if (missing)
+        s->platform_sha[0] = '\0';
+    return rc;
+}
+
 /* Open one side: the file, its schema version, its run, its cases. */
 static int side_open(struct side *s, const char *name,
                      const struct bf_compare_side *spec)
@@ -347,25 +453,28 @@ static int side_open(struct side *s, const char *name,
     }
     if (rc == 0)
         rc = load_cases(s);
-    for (int q = 0; rc == 0 && s->version >= 6 && q < NQUERIES; q++)
-        if (sqlite3_prepare_v2(s->db, detail_sql[q], -1, &s->q[q], NULL) !=
-            SQLITE_OK)
-            rc = db_error(s, "preparing the detail queries");
-    if (rc == 0 && s->n) {
-        sqlite3_stmt *q = NULL;
-        int64_t newest = 0;
+    for (int q = 0; rc == 0 && s->version >= 6 && q < NQUERIES; q++) {
+        const char *sql = detail_sql[q];
 
-        for (size_t i = 0; i < s->n; i++)
-            if (s->cases[i].run_id > newest)
-                newest = s->cases[i].run_id;
-        if (sqlite3_prepare_v2(s->db,
-                               "SELECT cpu_model FROM runs WHERE id = ?1", -1,
-                               &q, NULL) == SQLITE_OK &&
-            sqlite3_bind_int64(q, 1, newest) == SQLITE_OK &&
-            sqlite3_step(q) == SQLITE_ROW)
-            copy_column(q, 0, s->cpu, sizeof(s->cpu));
-        sqlite3_finalize(q);
+        if (s->version < 7 && q == Q_ACCURACY)
+            sql = accuracy_v6_sql;
+        if (s->version < 7 && q == Q_CHECKS)
+            continue; /* no checks table: nothing to compare */
+        if (sqlite3_prepare_v2(s->db, sql, -1, &s->q[q], NULL) != SQLITE_OK)
+            rc = db_error(s, "preparing the detail queries");
     }
+    for (size_t t = 0; rc == 0 && s->version >= 6 && t < NSAMPLE_TIMES; t++) {
+        char sql[160];
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT %s_ns FROM samples WHERE case_id = ?1 AND %s_ns IS "
+                 "NOT NULL ORDER BY seq",
+                 sample_times[t], sample_times[t]);
+        if (sqlite3_prepare_v2(s->db, sql, -1, &s->times[t], NULL) != SQLITE_OK)
+            rc = db_error(s, "preparing the sample queries");
+    }
+    if (rc == 0 && s->n)
+        rc = side_platform(s);
     return rc;
 }
 
@@ -373,6 +482,8 @@ static void side_close(struct side *s)
 {
     for (int q = 0; q < NQUERIES; q++)
         sqlite3_finalize(s->q[q]);
+    for (size_t t = 0; t < NSAMPLE_TIMES; t++)
+        sqlite3_finalize(s->times[t]);
     sqlite3_close(s->db);
     free(s->cases);
 }
@@ -449,8 +560,17 @@ static int rowset_load(struct side *s, int query, int64_t case_id,
             v->type = sqlite3_column_type(st, c);
             v->i = sqlite3_column_int64(st, c);
             v->d = sqlite3_column_double(st, c);
-            if (v->type == SQLITE_TEXT || v->type == SQLITE_BLOB) {
-                v->type = SQLITE_TEXT;
+            if (v->type == SQLITE_BLOB) {
+                const void *bytes = sqlite3_column_blob(st, c);
+
+                v->len = (size_t)sqlite3_column_bytes(st, c);
+                v->s = rs->text.len;
+                if (bf_buf_append(&rs->text, bytes ? bytes : "", v->len) ||
+                    bf_buf_append(&rs->text, "", 1)) {
+                    rc = bf_err_set(BF_ENOMEM, "compare: row blob");
+                    goto out_reset;
+                }
+            } else if (v->type == SQLITE_TEXT) {
                 text = sqlite3_column_text(st, c);
                 v->s = rs->text.len;
                 if (bf_buf_append(&rs->text, text ? (const char *)text : "",
@@ -489,6 +609,9 @@ static int values_equal(const struct rowset *a, size_t ra,
 
     if (x->type == SQLITE_NULL || y->type == SQLITE_NULL)
         return x->type == y->type;
+    if (x->type == SQLITE_BLOB || y->type == SQLITE_BLOB)
+        return x->type == y->type && x->len == y->len &&
+               memcmp(a->text.data + x->s, b->text.data + y->s, x->len) == 0;
     if (x->type == SQLITE_TEXT || y->type == SQLITE_TEXT)
         return x->type == y->type &&
                strcmp(text_of(a, ra, c), text_of(b, rb, c)) == 0;
@@ -509,6 +632,8 @@ static void format_value(const struct rowset *rs, size_t r, int c, char *out,
         snprintf(out, size, "%lld", (long long)v->i);
     else if (v->type == SQLITE_FLOAT)
         snprintf(out, size, "%.10g", v->d);
+    else if (v->type == SQLITE_BLOB)
+        snprintf(out, size, "%zu bytes", v->len);
     else
         snprintf(out, size, "%s", text_of(rs, r, c));
 }
@@ -530,21 +655,23 @@ static int key_cmp(const struct rowset *a, size_t ra, const struct rowset *b,
 /* The table */
 
 static int add_row(struct cmp *cx, const char *metric, const char *base,
-                   const char *new_text, const char *change,
+                   const char *new_text, const char *change, const char *rule,
                    const char *verdict)
 {
     const char *cells[NCOLS];
-    char hash[HASH_SHOWN + 1];
+    char hash[HASH_SHOWN + 1] = "";
     const struct kase *k = cx->bc ? cx->bc : cx->nc;
     int rc;
 
-    snprintf(hash, sizeof(hash), "%.*s", HASH_SHOWN, k->hash);
-    cells[COL_CASE] = k->label;
+    if (k)
+        snprintf(hash, sizeof(hash), "%.*s", HASH_SHOWN, k->hash);
+    cells[COL_CASE] = k ? k->label : "(run)";
     cells[COL_HASH] = hash;
     cells[COL_METRIC] = metric;
     cells[COL_BASE] = base;
     cells[COL_NEW] = new_text;
     cells[COL_CHANGE] = change;
+    cells[COL_RULE] = rule;
     cells[COL_VERDICT] = verdict;
     rc = bf_table_row_begin(&cx->t);
     for (int c = 0; rc == 0 && c < NCOLS; c++)
@@ -566,7 +693,7 @@ static int exact_result(struct cmp *cx, int equal, const char *metric,
         return 0;
     }
     cx->sum->exact_differ++;
-    return add_row(cx, metric, base, new_text, change, "DIFFERS");
+    return add_row(cx, metric, base, new_text, change, "exact", "DIFFERS");
 }
 
 /* Column c of row ra of a against row rb of b, exactly. */
@@ -592,37 +719,222 @@ static int presence(struct cmp *cx, const char *metric, int in_base)
 {
     if (in_base)
         return exact_result(cx, 0, metric, "present", "-", "");
-    return add_row(cx, metric, "-", "present", "", "new");
+    return add_row(cx, metric, "-", "present", "", "exact", "new");
+}
+
+/* Verdicts of the judging rules. */
+enum verdict {
+    V_OK,
+    V_WORSE,
+    V_OFF,
+    V_SLOWER,
+    V_BETTER,
+    V_FASTER,
+    V_UNJUDGED
+};
+
+static int judged(struct cmp *cx, const char *metric, const char *base,
+                  const char *new_text, const char *change, const char *rule,
+                  enum verdict v, int show)
+{
+    static const char *const words[] = {
+        [V_OK] = "ok",         [V_WORSE] = "WORSE",   [V_OFF] = "OFF",
+        [V_SLOWER] = "SLOWER", [V_BETTER] = "better", [V_FASTER] = "faster",
+        [V_UNJUDGED] = "~"};
+
+    switch (v) {
+    case V_OK:
+        cx->sum->judged_ok++;
+        break;
+    case V_WORSE:
+    case V_OFF:
+        cx->sum->worse++;
+        show = 1;
+        break;
+    case V_SLOWER:
+        cx->sum->timings_slower++;
+        show = 1;
+        break;
+    case V_UNJUDGED:
+        cx->sum->unjudged++;
+        break;
+    default:
+        cx->sum->better++;
+        break;
+    }
+    return show ? add_row(cx, metric, base, new_text, change, rule, words[v])
+                : 0;
 }
 
 /*
- * A timed metric: ratio = new / base (as a time). Slower beyond the
- * tolerance and the floor, faster below its inverse by more than the
- * floor. grew_ms is how much the time grew; NaN (throughput, whose epochs
- * take seconds) ignores the floor.
+ * Column c by a relative tolerance (rule name, tolerance rel) in
+ * statistical mode, exactly in exact mode. NULL matches only NULL; the row
+ * is shown only when it is off.
+ */
+static int tolerance_cell(struct cmp *cx, const char *metric, const char *rule,
+                          double rel, const struct rowset *a, size_t ra,
+                          const struct rowset *b, size_t rb, int c)
+{
+    const struct value *x = val(a, ra, c), *y = val(b, rb, c);
+    char base[64], new_text[64], change[48] = "";
+    int within;
+
+    if (cx->exact)
+        return exact_cell(cx, metric, a, ra, b, rb, c);
+    if (x->type == SQLITE_NULL || y->type == SQLITE_NULL ||
+        x->type == SQLITE_TEXT || y->type == SQLITE_TEXT ||
+        x->type == SQLITE_BLOB || y->type == SQLITE_BLOB) {
+        within = values_equal(a, ra, b, rb, c);
+    } else {
+        double scale = fmax(fabs(x->d), fabs(y->d));
+
+        within = fabs(y->d - x->d) <= rel * scale;
+        if (scale > 0)
+            snprintf(change, sizeof(change), "%+.2f %%",
+                     100.0 * (y->d - x->d) / fabs(x->d != 0 ? x->d : scale));
+    }
+    format_value(a, ra, c, base, sizeof(base));
+    format_value(b, rb, c, new_text, sizeof(new_text));
+    return judged(cx, metric, base, new_text, change, rule,
+                  within ? V_OK : V_OFF, 0);
+}
+
+/* Bit i of a packed bit blob (LSB first). */
+static int bit_at(const unsigned char *bits, size_t i)
+{
+    return (bits[i / 8] >> (i % 8)) & 1;
+}
+
+/*
+ * An accuracy (percent, column c) of row ra of a against row rb of b:
+ * exactly in exact mode; else McNemar's exact test over the per-image
+ * results in column bits when both sides kept them for the same items
+ * (column items), or a two-proportion z test of the percentages and
+ * counts (column 2).
+ */
+static int accuracy_cell(struct cmp *cx, const char *metric,
+                         const struct rowset *a, size_t ra,
+                         const struct rowset *b, size_t rb, int c, int bits,
+                         int items)
+{
+    const struct bf_compare_rules *r = cx->r;
+    const struct value *xb = val(a, ra, bits), *yb = val(b, rb, bits);
+    double x = val(a, ra, c)->d, y = val(b, rb, c)->d, drop = x - y, p = 1.0;
+    int64_t na = val(a, ra, 2)->i, nb = val(b, rb, 2)->i;
+    char base[32], new_text[32], change[64];
+    const char *rule;
+    enum verdict v = V_OK;
+
+    if (cx->exact)
+        return exact_cell(cx, metric, a, ra, b, rb, c);
+    if (xb->type == SQLITE_BLOB && yb->type == SQLITE_BLOB && na == nb &&
+        na > 0 && xb->len == yb->len && xb->len >= (size_t)(na + 7) / 8 &&
+        values_equal(a, ra, b, rb, items)) {
+        const unsigned char *u = (const unsigned char *)a->text.data + xb->s;
+        const unsigned char *w = (const unsigned char *)b->text.data + yb->s;
+        uint64_t lost = 0, won = 0;
+
+        for (size_t i = 0; i < (size_t)na; i++) {
+            int hx = bit_at(u, i), hy = bit_at(w, i);
+
+            lost += hx && !hy;
+            won += !hx && hy;
+        }
+        if (bf_stats_mcnemar_exact(lost, won, &p))
+            return bf_err_set(BF_EINTERNAL, "compare: McNemar");
+        drop = 100.0 * ((double)lost - (double)won) / (double)na;
+        rule = "accuracy.paired";
+        snprintf(change, sizeof(change), "%+.2f pts (-%llu/+%llu) p=%.2g",
+                 drop == 0 ? 0.0 : -drop, (unsigned long long)lost,
+                 (unsigned long long)won, p);
+    } else {
+        double k1 = x / 100.0 * (double)na, k2 = y / 100.0 * (double)nb;
+        double pool = na + nb > 0 ? (k1 + k2) / (double)(na + nb) : 0.0;
+        double se = na > 0 && nb > 0
+                        ? sqrt(pool * (1.0 - pool) *
+                               (1.0 / (double)na + 1.0 / (double)nb))
+                        : 0.0;
+
+        if (se > 0)
+            p = 2.0 * (1.0 - bf_stats_normal_cdf(fabs(x - y) / 100.0 / se));
+        else
+            p = x == y ? 1.0 : 0.0;
+        rule = "accuracy.unpaired";
+        snprintf(change, sizeof(change), "%+.2f pts p=%.2g",
+                 drop == 0 ? 0.0 : -drop, p);
+    }
+    cx->sum->tests++;
+    if (drop >= r->accuracy_min_drop_pts && p < r->accuracy_alpha)
+        v = V_WORSE;
+    else if (-drop >= r->accuracy_min_drop_pts && p < r->accuracy_alpha)
+        v = V_BETTER;
+    snprintf(base, sizeof(base), "%.2f", x);
+    snprintf(new_text, sizeof(new_text), "%.2f", y);
+    return judged(cx, metric, base, new_text, change, rule, v, 1);
+}
+
+/*
+ * A slowdown as ratio (NEW / BASE as times, above 1 slower) by rule:
+ * SLOWER beyond time.ratio when the time grew by more than the floor
+ * (grew_ms NaN: no floor) and the test's p (1 without a test) is below
+ * time.alpha, or always when p is NaN (no test possible); faster the
+ * other way round.
  */
 static int timed(struct cmp *cx, const char *metric, const char *base,
-                 const char *new_text, double ratio, double grew_ms)
+                 const char *new_text, const char *rule, double limit,
+                 double ratio, double grew_ms, double p)
 {
-    const struct bf_compare_params *p = cx->p;
-    int over_floor = isnan(grew_ms) || fabs(grew_ms) > p->time_floor_ms;
-    const char *verdict = "ok";
-    char change[32];
+    const struct bf_compare_rules *r = cx->r;
+    int over_floor = isnan(grew_ms) || fabs(grew_ms) > r->time_floor_ms;
+    int significant = isnan(p) || p < r->time_alpha;
+    enum verdict v = V_OK;
+    char change[48];
 
-    if (isfinite(ratio))
+    if (isfinite(ratio) && !isnan(p))
+        snprintf(change, sizeof(change), "x%.2f p=%.2g", ratio, p);
+    else if (isfinite(ratio))
         snprintf(change, sizeof(change), "x%.2f", ratio);
     else
         snprintf(change, sizeof(change), "-");
-    if (ratio > p->time_tolerance && over_floor) {
-        verdict = "SLOWER";
-        cx->sum->timings_slower++;
-    } else if (ratio < 1.0 / p->time_tolerance && over_floor) {
-        verdict = "faster";
-        cx->sum->timings_faster++;
-    } else {
-        cx->sum->timings_within++;
+    if (!cx->same_platform)
+        v = V_UNJUDGED;
+    else if (ratio > limit && over_floor && significant)
+        v = V_SLOWER;
+    else if (ratio < 1.0 / limit && over_floor && significant)
+        v = V_FASTER;
+    return judged(cx, metric, base, new_text, change, rule, v, 1);
+}
+
+/* The samples of one timing of a case, in ms: *n of them in *out (caller
+ * frees; NULL and 0 when there are none). */
+static int load_times(struct side *s, size_t t, int64_t case_id, double **out,
+                      size_t *n)
+{
+    sqlite3_stmt *st = s->times[t];
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_bind_int64(st, 1, case_id) != SQLITE_OK)
+        return db_error(s, "reading samples");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            double *grown = realloc(*out, ncap * sizeof(*grown));
+
+            if (!grown) {
+                sqlite3_reset(st);
+                return bf_err_set(BF_ENOMEM, "compare: %zu samples", ncap);
+            }
+            *out = grown;
+            cap = ncap;
+        }
+        (*out)[(*n)++] = (double)sqlite3_column_int64(st, 0) / 1e6;
     }
-    return add_row(cx, metric, base, new_text, change, verdict);
+    rc = rc == SQLITE_DONE ? 0 : db_error(s, "reading samples");
+    sqlite3_reset(st);
+    return rc;
 }
 
 /* Milliseconds per unit of a time unit, or 0 for any other unit. */
@@ -689,6 +1001,26 @@ static int walk_rows(struct cmp *cx, const struct walk *w,
     return rc;
 }
 
+/* Accuracy columns (Q_ACCURACY). */
+enum {
+    ACC_VARIANT,
+    ACC_SPLIT,
+    ACC_N,
+    ACC_TOP1,
+    ACC_TOP5,
+    ACC_PAYLOAD,
+    ACC_ZSTD,
+    ACC_TX_ELEMENTS,
+    ACC_IN_ELEMENTS,
+    ACC_JPEG_REF,
+    ACC_OFFLOAD,
+    ACC_DEVICE_MACS,
+    ACC_ITEMS,
+    ACC_CLASSES,
+    ACC_TOP1_BITS,
+    ACC_TOPK_BITS
+};
+
 /* The name of an accuracy row: its variant, and its split unless test. */
 static void accuracy_name(const struct rowset *rs, size_t r, char *out,
                           size_t size)
@@ -715,9 +1047,33 @@ static int accuracy_both(struct cmp *cx, const struct rowset *a, size_t i,
     int rc = 0;
 
     accuracy_name(a, i, name, sizeof(name));
-    for (int c = 2; rc == 0 && c < a->ncols; c++) {
+    for (int c = ACC_N; rc == 0 && c <= ACC_CLASSES; c++) {
         snprintf(metric, sizeof(metric), "%s.%s", name, a->names[c]);
-        rc = exact_cell(cx, metric, a, i, b, j, c);
+        switch (c) {
+        case ACC_TOP1:
+        case ACC_TOP5:
+            rc = accuracy_cell(cx, metric, a, i, b, j, c,
+                               c == ACC_TOP1 ? ACC_TOP1_BITS : ACC_TOPK_BITS,
+                               ACC_ITEMS);
+            break;
+        case ACC_ZSTD:
+        case ACC_OFFLOAD:
+        case ACC_DEVICE_MACS:
+            rc = tolerance_cell(cx, metric, "size.rel", cx->r->size_rel, a, i,
+                                b, j, c);
+            break;
+        case ACC_ITEMS:
+        case ACC_CLASSES:
+            /* The per-image results: equal in exact mode (when both
+             * sides kept them); statistical mode pairs by them. */
+            if (cx->exact && val(a, i, c)->type != SQLITE_NULL &&
+                val(b, j, c)->type != SQLITE_NULL)
+                rc = exact_cell(cx, metric, a, i, b, j, c);
+            break;
+        default:
+            rc = exact_cell(cx, metric, a, i, b, j, c);
+            break;
+        }
     }
     return rc;
 }
@@ -736,31 +1092,74 @@ static int agg_compared(const struct rowset *rs, size_t r)
     return strcmp(unit, "bytes") == 0 || unit_ms(unit) > 0;
 }
 
+/*
+ * A time aggregate: over both sides' per-request samples when both kept
+ * them (time.mwu: the Mann-Whitney U test and the ratio of medians), else
+ * the p50 ratio alone (time.ratio).
+ */
+static int compare_time(struct cmp *cx, const struct rowset *a, size_t i,
+                        const struct rowset *b, size_t j)
+{
+    const char *name = text_of(a, i, AGG_METRIC);
+    const char *unit = text_of(a, i, AGG_UNIT);
+    double x = val(a, i, AGG_P50)->d * unit_ms(unit);
+    double y = val(b, j, AGG_P50)->d * unit_ms(unit);
+    double *xs = NULL, *ys = NULL;
+    size_t nx = 0, ny = 0, t = 0;
+    char metric[160], base[64], new_text[64];
+    int rc = 0;
+
+    while (t < NSAMPLE_TIMES && strcmp(sample_times[t], name) != 0)
+        t++;
+    if (t < NSAMPLE_TIMES) {
+        rc = load_times(cx->bs, t, cx->bc->id, &xs, &nx);
+        rc = rc ? rc : load_times(cx->ns, t, cx->nc->id, &ys, &ny);
+    }
+    if (rc == 0 && nx > 0 && ny > 0) {
+        struct bf_stats_mwu m;
+
+        rc = bf_stats_mann_whitney(xs, nx, ys, ny, &m);
+        if (rc == 0) {
+            cx->sum->tests++;
+            snprintf(metric, sizeof(metric), "time.%s.median_ms", name);
+            snprintf(base, sizeof(base), "%.4g", m.median_x);
+            snprintf(new_text, sizeof(new_text), "%.4g", m.median_y);
+            rc =
+                timed(cx, metric, base, new_text, "time.mwu", cx->r->time_ratio,
+                      m.median_x > 0   ? m.median_y / m.median_x
+                      : m.median_y > 0 ? INFINITY
+                                       : 1.0,
+                      m.median_y - m.median_x, m.p);
+        }
+    } else if (rc == 0) {
+        snprintf(metric, sizeof(metric), "agg.%s.p50_ms", name);
+        snprintf(base, sizeof(base), "%.4g", x);
+        snprintf(new_text, sizeof(new_text), "%.4g", y);
+        rc = timed(cx, metric, base, new_text, "time.ratio", cx->r->time_ratio,
+                   x > 0   ? y / x
+                   : y > 0 ? INFINITY
+                           : 1.0,
+                   y - x, NAN);
+    }
+    free(xs);
+    free(ys);
+    return rc;
+}
+
 static int compare_aggregate(struct cmp *cx, const struct rowset *a, size_t i,
                              const struct rowset *b, size_t j)
 {
     const char *name = text_of(a, i, AGG_METRIC);
     const char *unit = text_of(a, i, AGG_UNIT);
-    char metric[160], base[64], new_text[64];
+    char metric[160];
     int rc = 0;
 
     if (strcmp(unit, text_of(b, j, AGG_UNIT)) != 0) {
         snprintf(metric, sizeof(metric), "agg.%s.unit", name);
         return exact_cell(cx, metric, a, i, b, j, AGG_UNIT);
     }
-    if (unit_ms(unit) > 0) {
-        double x = val(a, i, AGG_P50)->d * unit_ms(unit);
-        double y = val(b, j, AGG_P50)->d * unit_ms(unit);
-
-        snprintf(metric, sizeof(metric), "agg.%s.p50_ms", name);
-        snprintf(base, sizeof(base), "%.4g", x);
-        snprintf(new_text, sizeof(new_text), "%.4g", y);
-        return timed(cx, metric, base, new_text,
-                     x > 0   ? y / x
-                     : y > 0 ? INFINITY
-                             : 1.0,
-                     y - x);
-    }
+    if (unit_ms(unit) > 0)
+        return compare_time(cx, a, i, b, j);
     for (int c = AGG_N; rc == 0 && c <= AGG_MAX; c++) {
         snprintf(metric, sizeof(metric), "agg.%s.%s", name, a->names[c]);
         rc = exact_cell(cx, metric, a, i, b, j, c);
@@ -846,7 +1245,8 @@ static int device_both(struct cmp *cx, const struct rowset *a, size_t i,
         strncmp(text_of(b, j, 1), "modeled:", 8) != 0)
         return 0;
     snprintf(metric, sizeof(metric), "device.%s.head_ms", text_of(a, i, 0));
-    return exact_cell(cx, metric, a, i, b, j, 2);
+    return tolerance_cell(cx, metric, "model.rel", cx->r->model_rel, a, i, b, j,
+                          2);
 }
 
 static const struct walk device_walk = {1, device_one, device_both};
@@ -899,7 +1299,7 @@ static int compare_epochs(struct cmp *cx, const struct rowset *a,
         /* Weights loaded (a cached teacher), not trained, on one side. */
         snprintf(base, sizeof(base), "%zu epochs", a->nrows);
         snprintf(new_text, sizeof(new_text), "%zu epochs", b->nrows);
-        return add_row(cx, "epochs", base, new_text, "loaded, not trained",
+        return add_row(cx, "epochs", base, new_text, "loaded, not trained", "-",
                        "note");
     }
     snprintf(base, sizeof(base), "%zu", a->nrows);
@@ -920,7 +1320,13 @@ static int compare_epochs(struct cmp *cx, const struct rowset *a,
             snprintf(metric, sizeof(metric), "epoch.%s.%lld.%s",
                      text_of(a, r, EP_PHASE), (long long)val(a, r, EP_EPOCH)->i,
                      a->names[c]);
-            rc = exact_cell(cx, metric, a, r, b, r, c);
+            if (c == EP_LR || cx->exact)
+                rc = exact_cell(cx, metric, a, r, b, r, c);
+            else if (c == EP_LOSS)
+                rc = tolerance_cell(cx, metric, "loss.rel", cx->r->loss_rel, a,
+                                    r, b, r, c);
+            /* Validation top-1 and the best flag follow from the weights:
+             * statistical mode judges the test accuracy instead. */
         }
     }
     phases_of(a, &pa);
@@ -938,11 +1344,12 @@ static int compare_epochs(struct cmp *cx, const struct rowset *a,
         snprintf(metric, sizeof(metric), "train.%s.images_per_s", pa.name[k]);
         snprintf(base, sizeof(base), "%.1f", x);
         snprintf(new_text, sizeof(new_text), "%.1f", y);
-        rc = timed(cx, metric, base, new_text,
+        rc = timed(cx, metric, base, new_text, "throughput.ratio",
+                   cx->r->throughput_ratio,
                    y > 0   ? x / y
                    : x > 0 ? INFINITY
                            : 1.0,
-                   NAN);
+                   NAN, NAN);
     }
     return rc;
 }
@@ -965,7 +1372,7 @@ static int compare_status(struct cmp *cx, int *go_on)
             return exact_result(cx, 1, "status", "", "", "");
         /* It did not finish in BASE: whatever NEW did is no regression. */
         return add_row(cx, "status", status_name(b->status),
-                       status_name(n->status), "", "note");
+                       status_name(n->status), "", "-", "note");
     }
     if (strcmp(n->status, "finished") == 0) {
         *go_on = 1;
@@ -1019,6 +1426,45 @@ static int compare_case(struct cmp *cx, struct side *bs, struct side *ns)
     return rc;
 }
 
+/* Known-answer checks (run level), keyed by name: exact in both modes. */
+static int check_one(struct cmp *cx, const struct rowset *rs, size_t r,
+                     int in_base)
+{
+    char metric[160];
+
+    snprintf(metric, sizeof(metric), "check.%s", text_of(rs, r, 0));
+    return presence(cx, metric, in_base);
+}
+
+static int check_both(struct cmp *cx, const struct rowset *a, size_t i,
+                      const struct rowset *b, size_t j)
+{
+    char metric[160];
+
+    snprintf(metric, sizeof(metric), "check.%s", text_of(a, i, 0));
+    return exact_cell(cx, metric, a, i, b, j, 1);
+}
+
+static const struct walk check_walk = {1, check_one, check_both};
+
+static int compare_checks(struct cmp *cx, struct side *bs, struct side *ns)
+{
+    struct rowset a = {0}, b = {0};
+    int rc = 0;
+
+    /* A side without the checks table (schema < 7) has nothing to hold
+     * the other to. */
+    if (!bs->q[Q_CHECKS] || !ns->q[Q_CHECKS])
+        return 0;
+    cx->bc = cx->nc = NULL;
+    rc = rowset_load(bs, Q_CHECKS, bs->run_id, &a);
+    rc = rc ? rc : rowset_load(ns, Q_CHECKS, ns->run_id, &b);
+    rc = rc ? rc : walk_rows(cx, &check_walk, &a, &b);
+    rowset_free(&a);
+    rowset_free(&b);
+    return rc;
+}
+
 /* The two sides, matched and compared, rows in display order. */
 static int compare_sides(struct cmp *cx, struct side *bs, struct side *ns)
 {
@@ -1050,7 +1496,7 @@ static int compare_sides(struct cmp *cx, struct side *bs, struct side *ns)
         } else {
             cx->sum->missing++;
             rc = add_row(cx, "case", status_name(order[i]->status), "-",
-                         "not in NEW", "MISSING");
+                         "not in NEW", "exact", "MISSING");
         }
     }
     k = 0;
@@ -1063,21 +1509,22 @@ static int compare_sides(struct cmp *cx, struct side *bs, struct side *ns)
         cx->nc = order[i];
         cx->sum->new_only++;
         rc = add_row(cx, "case", "-", status_name(order[i]->status),
-                     "not in BASE", "new");
+                     "not in BASE", "exact", "new");
     }
     free(order);
-    return rc;
+    return rc ? rc : compare_checks(cx, bs, ns);
 }
 
 static void log_side(const struct side *s)
 {
+    char run[48] = "every run";
+    const char *fp = s->platform_sha[0] ? s->platform_sha : "none";
+
     if (s->run_id)
-        bf_log_info("%s: %s, run %lld: %zu case(s) with a hash; CPU %s",
-                    s->name, s->path, (long long)s->run_id, s->n,
-                    s->cpu[0] ? s->cpu : "unknown");
-    else
-        bf_log_info("%s: %s, every run: %zu case(s) with a hash; CPU %s",
-                    s->name, s->path, s->n, s->cpu[0] ? s->cpu : "unknown");
+        snprintf(run, sizeof(run), "run %lld", (long long)s->run_id);
+    bf_log_info("%s: %s, %s: %zu case(s) with a hash; CPU %s; platform %.12s",
+                s->name, s->path, run, s->n, s->cpu[0] ? s->cpu : "unknown",
+                fp);
     if (s->unhashed)
         bf_log_warn("%s: %zu case(s) of '%s' have no case hash (recorded "
                     "before schema version 6): they cannot be matched and "
@@ -1085,20 +1532,98 @@ static void log_side(const struct side *s)
                     s->name, s->unhashed, s->path);
 }
 
+/* Log the platform keys whose values differ between the two sides. */
+static void log_platform_diff(const struct side *bs, const struct side *ns)
+{
+    const char *p = bs->platform;
+
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        const char *q = ns->platform;
+        int shown = 0;
+
+        while (eq && *q && !shown) {
+            const char *qnl = strchr(q, '\n');
+            size_t qlen = qnl ? (size_t)(qnl - q) : strlen(q);
+            size_t klen = (size_t)(eq - p) + 1;
+
+            if (qlen >= klen && memcmp(q, p, klen) == 0) {
+                if (qlen != len || memcmp(q, p, len) != 0)
+                    bf_log_info("platform %.*s: BASE %.*s, NEW %.*s",
+                                (int)(klen - 1), p, (int)(len - klen), p + klen,
+                                (int)(qlen - klen), q + klen);
+                shown = 1;
+            }
+            q = qnl ? qnl + 1 : q + qlen;
+        }
+        p = nl ? nl + 1 : p + len;
+    }
+}
+
+/* Whether both sides ran on one platform fingerprint. */
+static int same_platform(const struct side *bs, const struct side *ns)
+{
+    return bs->platform_sha[0] && strcmp(bs->platform_sha, "mixed") != 0 &&
+           strcmp(bs->platform_sha, ns->platform_sha) == 0;
+}
+
+/* The mode: forced, or exact when both sides have one common fingerprint. */
+static void choose_mode(const struct bf_compare_params *params,
+                        const struct side *bs, const struct side *ns,
+                        struct bf_compare_summary *summary)
+{
+    const char *why;
+    int same = same_platform(bs, ns);
+
+    if (!bs->platform_sha[0] || !ns->platform_sha[0])
+        why = !bs->platform_sha[0] ? "BASE has no platform fingerprint"
+                                   : "NEW has no platform fingerprint";
+    else if (strcmp(bs->platform_sha, "mixed") == 0 ||
+             strcmp(ns->platform_sha, "mixed") == 0)
+        why = "runs of several platforms";
+    else
+        why = same ? "platforms equal" : "platforms differ";
+    if (params->mode == BF_COMPARE_AUTO) {
+        summary->mode = same ? BF_COMPARE_EXACT : BF_COMPARE_STATISTICAL;
+        snprintf(summary->mode_why, sizeof(summary->mode_why), "%s", why);
+    } else {
+        summary->mode = params->mode;
+        snprintf(summary->mode_why, sizeof(summary->mode_why), "forced; %s",
+                 why);
+    }
+    if (!same && bs->platform[0] && ns->platform[0])
+        log_platform_diff(bs, ns);
+    if (summary->mode == BF_COMPARE_STATISTICAL)
+        bf_log_info("statistical mode: accuracy alpha %g, min drop %g pts; "
+                    "loss within %g; sizes within %g; modeled times within "
+                    "%g; timings alpha %g, ratio %g, floor %g ms; throughput "
+                    "ratio %g",
+                    params->rules.accuracy_alpha,
+                    params->rules.accuracy_min_drop_pts, params->rules.loss_rel,
+                    params->rules.size_rel, params->rules.model_rel,
+                    params->rules.time_alpha, params->rules.time_ratio,
+                    params->rules.time_floor_ms,
+                    params->rules.throughput_ratio);
+}
+
 int bf_compare_write(const struct bf_compare_params *params, FILE *out,
                      struct bf_compare_summary *summary)
 {
     struct side bs = {0}, ns = {0};
-    struct cmp cx = {.p = params, .sum = summary};
-    char line[256];
+    struct cmp cx = {.p = params, .r = &params->rules, .sum = summary};
+    char line[512];
     int rc;
 
     if (!params || !out || !summary)
         return bf_err_set(BF_EINVAL, "bf_compare_write: NULL argument");
-    if (!(params->time_tolerance >= 1.0) || !(params->time_floor_ms >= 0))
-        return bf_err_set(BF_EINVAL,
-                          "compare: the time tolerance must be at least 1 "
-                          "and the floor at least 0 ms");
+    if ((rc = check_rules(&params->rules)))
+        return rc;
+    if (params->mode != BF_COMPARE_AUTO && params->mode != BF_COMPARE_EXACT &&
+        params->mode != BF_COMPARE_STATISTICAL)
+        return bf_err_set(BF_EINVAL, "compare: unknown mode %d",
+                          (int)params->mode);
     if (params->format != BF_REPORT_TEXT && params->format != BF_REPORT_CSV &&
         params->format != BF_REPORT_MARKDOWN)
         return bf_err_set(BF_EINVAL, "compare: unknown format %d",
@@ -1124,15 +1649,16 @@ int bf_compare_write(const struct bf_compare_params *params, FILE *out,
                                     : "");
         goto out;
     }
-    if (bs.cpu[0] && ns.cpu[0] && strcmp(bs.cpu, ns.cpu) != 0)
-        bf_log_warn("BASE ran on '%s', NEW on '%s': trained accuracies may "
-                    "differ in floating-point rounding between CPUs",
-                    bs.cpu, ns.cpu);
+    choose_mode(params, &bs, &ns, summary);
+    cx.exact = summary->mode == BF_COMPARE_EXACT;
+    cx.same_platform = same_platform(&bs, &ns);
+    cx.bs = &bs;
+    cx.ns = &ns;
     rc = compare_sides(&cx, &bs, &ns);
     if (rc)
         goto out;
-    summary->regression =
-        summary->exact_differ || summary->timings_slower || summary->missing;
+    summary->regression = summary->exact_differ || summary->worse ||
+                          summary->timings_slower || summary->missing;
     if (params->format == BF_REPORT_CSV) {
         bf_table_write_csv(&cx.t, out);
     } else {
@@ -1140,8 +1666,7 @@ int bf_compare_write(const struct bf_compare_params *params, FILE *out,
             bf_table_write_text(&cx.t, out);
         else if (cx.t.nrows)
             bf_table_write_markdown(&cx.t, out);
-        bf_compare_summary_line(summary, params->time_tolerance, line,
-                                sizeof(line));
+        bf_compare_summary_line(summary, line, sizeof(line));
         fprintf(out, "%s%s\n", cx.t.nrows ? "\n" : "", line);
     }
 out:
@@ -1151,10 +1676,10 @@ out:
     return rc;
 }
 
-void bf_compare_summary_line(const struct bf_compare_summary *s,
-                             double time_tolerance, char *buf, size_t size)
+void bf_compare_summary_line(const struct bf_compare_summary *s, char *buf,
+                             size_t size)
 {
-    char cases[96] = "";
+    char cases[96] = "", unjudged[80] = "";
     size_t len;
 
     len =
@@ -1164,10 +1689,98 @@ void bf_compare_summary_line(const struct bf_compare_summary *s,
                                 ", %zu missing", s->missing);
     if (s->new_only && len < sizeof(cases))
         snprintf(cases + len, sizeof(cases) - len, ", %zu new", s->new_only);
+    if (s->unjudged)
+        snprintf(unjudged, sizeof(unjudged),
+                 ", %zu timings not judged (~: platforms differ)", s->unjudged);
     snprintf(buf, size,
-             "compare: %s, %zu exact metrics equal, %zu differ, %zu timings "
-             "within %gx, %zu slower, %zu faster; result: %s",
-             cases, s->exact_equal, s->exact_differ, s->timings_within,
-             time_tolerance, s->timings_slower, s->timings_faster,
+             "compare: %s mode (%s); %s, %zu exact equal, %zu differ, %zu "
+             "judged ok, %zu worse, %zu slower, %zu better%s (%zu tests); "
+             "result: %s",
+             s->mode == BF_COMPARE_EXACT ? "exact" : "statistical", s->mode_why,
+             cases, s->exact_equal, s->exact_differ, s->judged_ok, s->worse,
+             s->timings_slower, s->better, unjudged, s->tests,
              s->regression ? "REGRESSION" : "PASS");
+}
+
+/* Rules */
+
+/* The rules by name: where each threshold lives and its range. */
+static const struct {
+    const char *name;
+    size_t offset;
+    double lo, hi; /* inclusive range */
+} rule_table[] = {
+    {"accuracy.alpha", offsetof(struct bf_compare_rules, accuracy_alpha), 1e-12,
+     0.5},
+    {"accuracy.min_drop_pts",
+     offsetof(struct bf_compare_rules, accuracy_min_drop_pts), 0, 100},
+    {"loss.rel", offsetof(struct bf_compare_rules, loss_rel), 0, 1e6},
+    {"size.rel", offsetof(struct bf_compare_rules, size_rel), 0, 1e6},
+    {"model.rel", offsetof(struct bf_compare_rules, model_rel), 0, 1e6},
+    {"time.alpha", offsetof(struct bf_compare_rules, time_alpha), 1e-12, 1},
+    {"time.ratio", offsetof(struct bf_compare_rules, time_ratio), 1, 1e6},
+    {"time.floor_ms", offsetof(struct bf_compare_rules, time_floor_ms), 0, 1e9},
+    {"throughput.ratio", offsetof(struct bf_compare_rules, throughput_ratio), 1,
+     1e6},
+};
+#define NRULES (sizeof(rule_table) / sizeof(rule_table[0]))
+
+static double *rule_field(struct bf_compare_rules *r, size_t k)
+{
+    return (double *)((char *)r + rule_table[k].offset);
+}
+
+static int check_rules(const struct bf_compare_rules *rules)
+{
+    struct bf_compare_rules r = *rules;
+
+    for (size_t k = 0; k < NRULES; k++) {
+        double v = *rule_field(&r, k);
+
+        if (!(v >= rule_table[k].lo && v <= rule_table[k].hi))
+            return bf_err_set(
+                BF_EINVAL, "compare: rule %s = %g is outside %g..%g",
+                rule_table[k].name, v, rule_table[k].lo, rule_table[k].hi);
+    }
+    return 0;
+}
+
+int bf_compare_rule_set(struct bf_compare_rules *rules, const char *assignment)
+{
+    const char *eq = assignment ? strchr(assignment, '=') : NULL;
+    char *end;
+    double v;
+
+    if (!rules || !eq)
+        return bf_err_set(BF_EINVAL,
+                          "--rule '%s': expected NAME=VALUE (bfbench "
+                          "compare --help lists the names)",
+                          assignment ? assignment : "");
+    for (size_t k = 0; k < NRULES; k++) {
+        if (strlen(rule_table[k].name) != (size_t)(eq - assignment) ||
+            strncmp(rule_table[k].name, assignment,
+                    (size_t)(eq - assignment)) != 0)
+            continue;
+        errno = 0;
+        v = strtod(eq + 1, &end);
+        if (errno || end == eq + 1 || *end != '\0' ||
+            !(v >= rule_table[k].lo && v <= rule_table[k].hi))
+            return bf_err_set(
+                BF_EINVAL, "--rule %s: '%s' is not a number in %g..%g",
+                rule_table[k].name, eq + 1, rule_table[k].lo, rule_table[k].hi);
+        *rule_field(rules, k) = v;
+        return 0;
+    }
+    return bf_err_set(BF_EINVAL,
+                      "--rule '%.*s': unknown rule (bfbench compare --help "
+                      "lists the names)",
+                      (int)(eq - assignment), assignment);
+}
+
+void bf_compare_rules_write(const struct bf_compare_rules *rules, FILE *out)
+{
+    struct bf_compare_rules r = *rules;
+
+    for (size_t k = 0; k < NRULES; k++)
+        fprintf(out, "%s=%g\n", rule_table[k].name, *rule_field(&r, k));
 }

@@ -12,49 +12,76 @@
  * in a warning, never compared. A BASE case that NEW lacks is a regression;
  * a NEW case that BASE lacks is listed, not a failure.
  *
- * What is compared, per matched case:
+ * Modes. Exact when both sides' runs share one platform fingerprint
+ * (runs.platform_sha256, schema version 7: the CPU, its kernel-selecting
+ * features and environment, the BLAS core, the oneDNN ISA, library
+ * versions and compiler): the same code on the same platform gives the
+ * same bits, so every recorded number must be identical. Statistical
+ * otherwise (a fingerprint differs or is missing): float rounding differs
+ * between platforms, so only what is exact by construction stays exact and
+ * the rest is judged by a named rule. BF_COMPARE_AUTO picks the mode;
+ * BF_COMPARE_EXACT and _STATISTICAL force one.
  *
- *   exact     must be equal: integers exactly, reals within a relative
- *             BF_COMPARE_EXACT_REL (1e-9; NULL equals only NULL). The case
- *             status (finished in BASE, anything else in NEW is a
- *             regression; when BASE did not finish, nothing else of the
- *             case is compared); the case's shape (params, MACs, head
- *             params, MACs and bytes, split shape, input CxHxW, intra-op
- *             threads: `run --threads` overrides them outside the case
- *             hash, and trained results depend on them); every
- *             accuracy row (n, top-1, top-5, payload and zstd bytes,
- *             transmitted and input elements, JPEG reference bytes,
- *             offloaded share, device MACs), a row missing in NEW too; the
- *             number of timed requests and their bytes up and down,
- *             request by request; the aggregates with unit "bytes" (n,
- *             mean, min, max); each training epoch's learning rate, loss,
- *             validation top-1 and best flag; and a device's head time
- *             when both sides modeled it (latency_method "modeled:...": a
- *             pure function of the layers and the profile). A metric that
- *             one side has and the other lacks differs.
- *   timed     the p50 of every aggregate with a time unit (ns, us, ms, s),
- *             in ms, as the ratio NEW / BASE; and training throughput (the
- *             mean images/s of each phase), as the ratio BASE / NEW, so
- *             that above 1 is slower in both. Slower when the ratio exceeds
- *             the tolerance and the p50 grew by more than the floor (a
- *             microsecond stage doubling is noise); faster (reported, never
- *             a failure) when the ratio is below 1 / tolerance by more than
- *             the floor.
- *   ignored   everything that depends on the host or the clock and is not
- *             a timing: other counted aggregates (busy_retries), measured
- *             device numbers, energies, methods (they hold paths), run
- *             provenance. A device head time measured on either side is
- *             not compared.
+ * Rules (struct bf_compare_rules; each row names the one that judged it):
  *
- * Results depend on the CPU's floating-point kernels: a baseline made on
- * another CPU may differ in trained accuracies. The CPUs of both sides are
- * logged (info) and a difference is warned about.
+ *   exact             equal: integers exactly, reals within a relative
+ *                     BF_COMPARE_EXACT_REL (1e-9; NULL equals only NULL).
+ *                     Both modes: the case status (finished in BASE,
+ *                     anything else in NEW is a regression; when BASE did
+ *                     not finish nothing else of the case is compared),
+ *                     its shape (params, MACs, head params, MACs and
+ *                     bytes, split shape, input CxHxW, intra-op threads),
+ *                     an accuracy row's n, payload bytes, elements and
+ *                     JPEG reference bytes, the number of timed requests
+ *                     and their bytes up and down, aggregates in bytes,
+ *                     the epochs (count, phases, learning rates: the
+ *                     schedule) and the run's known-answer checks (checks
+ *                     table). Exact mode adds everything else: top-1 and
+ *                     top-5, the per-image predictions, zstd sizes, exit
+ *                     rates, training losses, validation top-1 and best
+ *                     flags, modeled device head times.
+ *   accuracy.paired   statistical mode, top-1 and top-5 of an accuracy row
+ *                     with per-image results on both sides over the same
+ *                     items: McNemar's exact test on the discordant
+ *                     images; WORSE when NEW lost at least
+ *                     accuracy_min_drop_pts points and p < accuracy_alpha.
+ *   accuracy.unpaired the same without per-image results (or over other
+ *                     items): a two-proportion z test.
+ *   loss.rel          statistical mode, each epoch's training loss: within
+ *                     a relative loss_rel of BASE.
+ *   size.rel          statistical mode, data-dependent sizes (zstd bytes,
+ *                     the offloaded share and device MACs of exits):
+ *                     within a relative size_rel.
+ *   model.rel         statistical mode, modeled device head times (pure
+ *                     functions of layer lists and fits): within a
+ *                     relative model_rel.
+ *   time.mwu          both modes, on one platform (equal fingerprints;
+ *                     across platforms a timing differs with the hardware
+ *                     and kernels, so it is listed with verdict "~", not
+ *                     judged): every aggregate in a time unit whose
+ *                     per-request samples both sides kept: the
+ *                     Mann-Whitney U test over the samples; SLOWER when the
+ *                     ratio of medians NEW / BASE exceeds time_ratio, the
+ *                     median grew by more than time_floor_ms and p <
+ *                     time_alpha; faster (listed, never a failure) the
+ *                     other way round.
+ *   time.ratio        the same without samples: the p50 ratio alone.
+ *   throughput.ratio  training images/s per phase (a few epochs, no
+ *                     test possible): SLOWER when BASE / NEW exceeds
+ *                     throughput_ratio.
  *
- * Output: one table row per exact metric that differs and per timed metric
- * (columns case, hash, metric, base, new, change, verdict), then, in text
- * and Markdown, the summary line of bf_compare_summary_line(). Provenance
- * (paths, runs, CPUs) goes to the log, so that the table holds nothing that
- * changes between two comparisons of the same DBs.
+ * Values not judged: validation top-1 and best flags in statistical mode
+ * (the test accuracy is judged instead), counted aggregates other than
+ * bytes (busy_retries), measured device numbers, energies, methods (they
+ * hold paths), run provenance.
+ *
+ * Output: one table row per exact metric that differs and per judged
+ * metric of the other rules (columns case, hash, metric, base, new,
+ * change, rule, verdict), then, in text and Markdown, the summary line of
+ * bf_compare_summary_line(), which names the mode and why. Provenance
+ * (paths, runs, CPUs, the platform keys that differ) goes to the log, so
+ * that the table holds nothing that changes between two comparisons of
+ * the same DBs.
  *
  * The DBs are opened without SQLITE_OPEN_CREATE and with query_only on,
  * with their own queries rather than through bf_store (which creates and
@@ -71,9 +98,6 @@
 
 /* Relative tolerance of exact real comparisons. */
 #define BF_COMPARE_EXACT_REL 1e-9
-/* Default timing tolerance (ratio) and floor (ms). */
-#define BF_COMPARE_TOLERANCE 1.3
-#define BF_COMPARE_FLOOR_MS 0.05
 
 /* Which run of the DB: every run, its newest, or one by id (> 0). */
 #define BF_COMPARE_ALL_RUNS 0
@@ -85,27 +109,79 @@ struct bf_compare_side {
     int64_t run_id;   /* BF_COMPARE_ALL_RUNS, BF_COMPARE_LAST_RUN or an id */
 };
 
+enum bf_compare_mode {
+    BF_COMPARE_AUTO,        /* exact when the fingerprints are equal */
+    BF_COMPARE_EXACT,       /* every recorded number identical */
+    BF_COMPARE_STATISTICAL, /* exact by construction, the rest by rule */
+};
+
+/*
+ * The thresholds of the rules, by the names the output and `bfbench
+ * compare --rule NAME=VALUE` use. The defaults (BF_COMPARE_RULES_DEFAULT)
+ * come from the spread of the CI suite across kernel ISAs and reruns
+ * (REPRODUCE.md, "CI regression checks").
+ */
+struct bf_compare_rules {
+    double accuracy_alpha;        /* accuracy.alpha: p below this ... */
+    double accuracy_min_drop_pts; /* accuracy.min_drop_pts: ... and a drop
+                                    of at least this many points: WORSE */
+    double loss_rel;              /* loss.rel */
+    double size_rel;              /* size.rel */
+    double model_rel;             /* model.rel */
+    double time_alpha;            /* time.alpha */
+    double time_ratio;            /* time.ratio: ratio of medians or p50s */
+    double time_floor_ms;         /* time.floor_ms: smaller growth is noise */
+    double throughput_ratio;      /* throughput.ratio */
+};
+
+#define BF_COMPARE_RULES_DEFAULT                                               \
+    ((struct bf_compare_rules){.accuracy_alpha = 0.01,                         \
+                               .accuracy_min_drop_pts = 1.5,                   \
+                               .loss_rel = 0.15,                               \
+                               .size_rel = 0.05,                               \
+                               .model_rel = 1e-6,                              \
+                               .time_alpha = 0.01,                             \
+                               .time_ratio = 1.3,                              \
+                               .time_floor_ms = 0.05,                          \
+                               .throughput_ratio = 2.0})
+
+/*
+ * Set one rule threshold from "NAME=VALUE" (names as in struct
+ * bf_compare_rules' comments). BF_EINVAL naming the rule for an unknown
+ * name or a value out of range (alphas in (0, 1), relative tolerances
+ * >= 0, ratios >= 1, the floor >= 0).
+ */
+int bf_compare_rule_set(struct bf_compare_rules *rules, const char *assignment);
+
+/* Every rule threshold as "name=value" lines, for --help and logs. */
+void bf_compare_rules_write(const struct bf_compare_rules *rules, FILE *out);
+
 struct bf_compare_params {
     struct bf_compare_side base;      /* BASE: the baseline */
     struct bf_compare_side candidate; /* NEW: what is checked */
-    double time_tolerance;            /* ratio above which it is slower */
-    double time_floor_ms;             /* smaller p50 changes are noise */
+    enum bf_compare_mode mode;
+    struct bf_compare_rules rules;
     enum bf_report_format format;
 };
 
 /* Counts of one comparison. */
 struct bf_compare_summary {
-    size_t matched;       /* cases in both */
-    size_t missing;       /* BASE cases NEW lacks */
-    size_t new_only;      /* NEW cases BASE lacks */
-    size_t base_unhashed; /* cases without a hash, not compared */
+    enum bf_compare_mode mode; /* the mode used: exact or statistical */
+    char mode_why[96];         /* "platforms equal", "platforms differ", ... */
+    size_t matched;            /* cases in both */
+    size_t missing;            /* BASE cases NEW lacks */
+    size_t new_only;           /* NEW cases BASE lacks */
+    size_t base_unhashed;      /* cases without a hash, not compared */
     size_t new_unhashed;
-    size_t exact_equal; /* exact metrics */
+    size_t exact_equal; /* rule exact */
     size_t exact_differ;
-    size_t timings_within; /* timed metrics */
+    size_t judged_ok; /* accuracy, tolerance and timing rules */
+    size_t worse;     /* accuracy.* WORSE, *.rel OFF */
     size_t timings_slower;
-    size_t timings_faster;
-    int regression; /* 1: exact_differ, timings_slower or missing > 0 */
+    size_t better;  /* faster timings, better accuracies: never failures */
+    size_t unjudged; /* timings across platforms: listed as "~" */
+    size_t tests;   /* statistical tests run (McNemar, z, Mann-Whitney) */
+    int regression; /* 1: exact_differ, worse, timings_slower or missing */
 };
 
 /*
@@ -122,12 +198,14 @@ int bf_compare_write(const struct bf_compare_params *params, FILE *out,
                      struct bf_compare_summary *summary);
 
 /*
- * The summary as one line, without a newline: "compare: N cases matched, X
- * exact metrics equal, Y differ, Z timings within 1.3x, W slower, V
- * faster; result: PASS" (or REGRESSION), with ", M missing" and ", K new"
- * after the cases when there are any. Truncated to size.
+ * The summary as one line, without a newline: "compare: statistical mode
+ * (platforms differ); N cases matched, X exact equal, Y differ, J judged
+ * ok, W worse, S slower, B better (T tests); result: PASS" (or
+ * REGRESSION), with ", M missing" and ", K new" after the cases and ", U
+ * timings not judged (~: platforms differ)" after the better ones when
+ * there are any. Truncated to size.
  */
 void bf_compare_summary_line(const struct bf_compare_summary *summary,
-                             double time_tolerance, char *buf, size_t size);
+                             char *buf, size_t size);
 
 #endif /* BF_COMPARE_H */

@@ -4,13 +4,21 @@
 
 #include "bf_clock.h"
 #include "bf_err.h"
+#include "bf_hash.h"
+#include "bf_log.h"
 #include "bf_stats.h"
 #include "bf_torch.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define METHOD_MAX 1536
 
@@ -25,6 +33,7 @@ struct dev {
 struct bf_devmodel {
     struct dev *devs;
     size_t n_devs;
+    int check_only; /* opened to validate: nothing fitted */
     struct bf_radio radio;
     struct bf_device_profile *edge; /* NULL: server time as measured */
     struct bf_device_latency edge_fit;
@@ -36,13 +45,18 @@ struct bf_devmodel {
 
 /* Architecture layers */
 
+/* Room for the layers of one forward on the first try: the largest zoo
+ * architecture (densenet201) has about 200. */
+#define LAYERS_GUESS 1024
+
 int bf_devmodel_arch_layers(const char *arch, int input_px,
                             struct bf_layer_info **layers, size_t *n)
 {
     struct bf_model_params mp = {.arch = arch, .seed = 1};
     struct bf_arch_info ai;
+    struct bf_layer_info *buf = NULL;
     bf_model *model = NULL;
-    int n_stages = 0, threads = 0, rc;
+    int n_stages = 0, threads = 0, count = 0, rc;
     int64_t px;
 
     if (!arch || !layers || !n)
@@ -61,12 +75,254 @@ int bf_devmodel_arch_layers(const char *arch, int input_px,
         goto out_threads;
     px = input_px > 0 ? input_px : ai.native_size_px;
     rc = bf_model_stage_count(model, &n_stages);
-    if (rc == 0)
-        rc = bf_model_layers_alloc(model, px, px, 0, n_stages - 1, layers, n);
+    if (rc)
+        goto out_model;
+    /* One counting forward fills a generous buffer; a second one runs only
+     * when the list is longer (bf_model_layers reports the count then). */
+    buf = malloc(LAYERS_GUESS * sizeof(*buf));
+    if (!buf) {
+        rc = bf_err_set(BF_ENOMEM, "layers of %s", arch);
+        goto out_model;
+    }
+    rc = bf_model_layers(model, px, px, 0, n_stages - 1, buf, LAYERS_GUESS,
+                         &count);
+    if (rc == BF_ERANGE && count > LAYERS_GUESS) {
+        struct bf_layer_info *more = realloc(buf, (size_t)count * sizeof(*buf));
+
+        if (!more) {
+            rc = bf_err_set(BF_ENOMEM, "%d layers of %s", count, arch);
+            goto out_model;
+        }
+        buf = more;
+        rc =
+            bf_model_layers(model, px, px, 0, n_stages - 1, buf, count, &count);
+    }
+    if (rc == 0 && count > 0) {
+        struct bf_layer_info *fit = realloc(buf, (size_t)count * sizeof(*buf));
+
+        *layers = fit ? fit : buf;
+        *n = (size_t)count;
+        buf = NULL;
+    }
+out_model:
+    free(buf);
     bf_model_free(model);
 out_threads:
     if (threads > 0)
         bf_torch_set_threads(threads);
+    return rc;
+}
+
+/* Layer cache */
+
+#define CACHE_MAGIC "bfbench layer list 1"
+#define CACHE_PATH_MAX 1200 /* a cache file's path */
+#define CACHE_LAYERS_MAX 100000
+
+/*
+ * The build a cached list must come from: the SHA-256 of the running
+ * executable, which links the model zoo (any change to an architecture
+ * changes it), and the libtorch version. Computed once per process; ""
+ * when the executable cannot be read, and nothing is cached then.
+ */
+static char build_key[BF_HASH_HEX_SIZE + 128];
+static pthread_once_t build_key_once = PTHREAD_ONCE_INIT;
+
+static void make_build_key(void)
+{
+    char hex[BF_HASH_HEX_SIZE];
+
+    if (bf_hash_file("/proc/self/exe", hex) == 0)
+        snprintf(build_key, sizeof(build_key), "%s libtorch %s", hex,
+                 bf_torch_version());
+}
+
+/* Zoo names are plain words; anything else is never made a file name. */
+static int plain_name(const char *name)
+{
+    if (!name[0] || strlen(name) >= BF_DEVICE_NAME_MAX)
+        return 0;
+    for (const char *c = name; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.')
+            return 0;
+    return name[0] != '.';
+}
+
+/* The header every cache file starts with, for this build and list. */
+static void cache_header(char *out, size_t size, const char *arch, int px)
+{
+    snprintf(out, size, CACHE_MAGIC "\nbuild %s\narch %s px %d\n", build_key,
+             arch, px);
+}
+
+/* Parse "N N N ..." into v[0..k); 0, or -1 on anything else. */
+static int parse_int64s(const char *line, int64_t *v, int k)
+{
+    const char *p = line;
+
+    for (int i = 0; i < k; i++) {
+        char *end;
+        long long x;
+
+        errno = 0;
+        x = strtoll(p, &end, 10);
+        if (end == p || errno || x < 0)
+            return -1;
+        v[i] = x;
+        p = end;
+    }
+    return strcmp(p, "\n") == 0 ? 0 : -1;
+}
+
+/*
+ * The list in path when this build wrote it for arch at px: 0, or -1 (a
+ * miss, nothing set) for a missing, foreign or damaged file.
+ */
+static int cache_read(const char *path, const char *arch, int px,
+                      struct bf_layer_info **layers, size_t *n)
+{
+    char want[BF_HASH_HEX_SIZE + 512], got[sizeof(want)], line[256];
+    struct bf_layer_info *buf = NULL;
+    int64_t count = 0, v[6];
+    size_t used = 0, i;
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return -1;
+    cache_header(want, sizeof(want), arch, px);
+    /* The header's three lines, compared as one text. */
+    got[0] = '\0';
+    for (i = 0; i < 3 && fgets(line, sizeof(line), f); i++) {
+        size_t len = strlen(line);
+
+        if (used + len >= sizeof(got))
+            break;
+        memcpy(got + used, line, len + 1);
+        used += len;
+    }
+    if (strcmp(got, want) != 0 || !fgets(line, sizeof(line), f) ||
+        strncmp(line, "layers ", 7) != 0 || parse_int64s(line + 7, &count, 1) ||
+        count > CACHE_LAYERS_MAX)
+        goto miss;
+    if (count > 0) {
+        buf = calloc((size_t)count, sizeof(*buf));
+        if (!buf)
+            goto miss;
+    }
+    for (i = 0; i < (size_t)count; i++) {
+        if (!fgets(line, sizeof(line), f) || parse_int64s(line, v, 6) ||
+            v[0] >= BF_LAYER_KINDS || v[1] > INT32_MAX)
+            goto miss;
+        buf[i] = (struct bf_layer_info){.kind = (int)v[0],
+                                        .stage = (int)v[1],
+                                        .macs = v[2],
+                                        .params = v[3],
+                                        .in_elems = v[4],
+                                        .out_elems = v[5]};
+    }
+    /* The trailer proves the file is whole; nothing may follow it. */
+    if (!fgets(line, sizeof(line), f) || strcmp(line, "end\n") != 0 ||
+        fgetc(f) != EOF)
+        goto miss;
+    fclose(f);
+    *layers = buf;
+    *n = (size_t)count;
+    return 0;
+miss:
+    free(buf);
+    fclose(f);
+    return -1;
+}
+
+/* mkdir -p: 0, or -1 with errno set. */
+static int make_dirs(const char *dir)
+{
+    char path[1024];
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * Store the list at path: written whole under a name of this process's,
+ * then renamed over path, so that a reader sees the old file or the new
+ * one, never a part. Failures are logged and otherwise ignored.
+ */
+static void cache_write(const char *dir, const char *path, const char *arch,
+                        int px, const struct bf_layer_info *layers, size_t n)
+{
+    char header[BF_HASH_HEX_SIZE + 512], tmp[CACHE_PATH_MAX + 32];
+    FILE *f;
+    int ok;
+
+    if (make_dirs(dir) != 0) {
+        bf_log_debug("layer cache: cannot create %s: %s", dir, strerror(errno));
+        return;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    f = fopen(tmp, "w");
+    if (!f) {
+        bf_log_debug("layer cache: cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    cache_header(header, sizeof(header), arch, px);
+    ok = fprintf(f, "%slayers %zu\n", header, n) > 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = fprintf(f, "%d %d %lld %lld %lld %lld\n", layers[i].kind,
+                     layers[i].stage, (long long)layers[i].macs,
+                     (long long)layers[i].params, (long long)layers[i].in_elems,
+                     (long long)layers[i].out_elems) > 0;
+    ok = ok && fputs("end\n", f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        bf_log_debug("layer cache: cannot store %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+}
+
+int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
+                                   int input_px, struct bf_layer_info **layers,
+                                   size_t *n)
+{
+    struct bf_arch_info ai;
+    char path[CACHE_PATH_MAX];
+    int px, rc;
+
+    if (!arch || !layers || !n)
+        return bf_err_set(BF_EINVAL, "bf_devmodel_arch_layers_cached: NULL");
+    *layers = NULL;
+    *n = 0;
+    if (!cache_dir || !cache_dir[0] || !plain_name(arch))
+        return bf_devmodel_arch_layers(arch, input_px, layers, n);
+    rc = bf_arch_find(arch, &ai);
+    if (rc)
+        return rc;
+    pthread_once(&build_key_once, make_build_key);
+    if (!build_key[0])
+        return bf_devmodel_arch_layers(arch, input_px, layers, n);
+    /* The native size and 0 name the same list, and one file. */
+    px = input_px > 0 ? input_px : ai.native_size_px;
+    if (snprintf(path, sizeof(path), "%s/%s-%d.layers", cache_dir, arch, px) >=
+        (int)sizeof(path))
+        return bf_devmodel_arch_layers(arch, px, layers, n);
+    if (cache_read(path, arch, px, layers, n) == 0)
+        return 0;
+    rc = bf_devmodel_arch_layers(arch, px, layers, n);
+    if (rc == 0)
+        cache_write(cache_dir, path, arch, px, *layers, *n);
     return rc;
 }
 
@@ -96,7 +352,8 @@ int bf_devmodel_is_here(const struct bf_device_profile *profile)
     return board[0] && strstr(board, profile->detect) != NULL;
 }
 
-/* Cached layer lists of the calibration architectures, for one open. */
+/* Layer lists of the calibration architectures, kept for one open (and
+ * read from or stored in the layer cache directory, when there is one). */
 struct arch_cache {
     char arch[BF_DEVICE_NAME_MAX];
     int px;
@@ -105,7 +362,7 @@ struct arch_cache {
 };
 
 static int cached_layers(struct arch_cache *cache, size_t *n_cache, size_t max,
-                         const char *arch, int px,
+                         const char *cache_dir, const char *arch, int px,
                          const struct bf_layer_info **layers, size_t *n)
 {
     struct arch_cache *c;
@@ -121,7 +378,7 @@ static int cached_layers(struct arch_cache *cache, size_t *n_cache, size_t max,
     if (*n_cache == max)
         return bf_err_set(BF_ERANGE, "too many calibration architectures");
     c = &cache[*n_cache];
-    rc = bf_devmodel_arch_layers(arch, px, &c->layers, &c->n);
+    rc = bf_devmodel_arch_layers_cached(cache_dir, arch, px, &c->layers, &c->n);
     if (rc)
         return bf_err_prefix(rc, "calibration point %s at %d px: ", arch, px);
     snprintf(c->arch, sizeof(c->arch), "%s", arch);
@@ -135,8 +392,8 @@ static int cached_layers(struct arch_cache *cache, size_t *n_cache, size_t max,
 /* Fit profile to its published points (measure points are skipped). */
 static int fit_published(const struct bf_device_profile *p,
                          struct arch_cache *cache, size_t *n_cache,
-                         size_t cache_max, struct bf_device_latency *fit,
-                         size_t *n_used)
+                         size_t cache_max, const char *cache_dir,
+                         struct bf_device_latency *fit, size_t *n_used)
 {
     struct bf_device_sample s[BF_DEVICE_POINTS_MAX];
     size_t i, k = 0;
@@ -145,8 +402,9 @@ static int fit_published(const struct bf_device_profile *p,
     for (i = 0; i < p->n_points; i++) {
         if (p->points[i].measure)
             continue;
-        rc = cached_layers(cache, n_cache, cache_max, p->points[i].model,
-                           p->points[i].input_px, &s[k].layers, &s[k].n_layers);
+        rc = cached_layers(cache, n_cache, cache_max, cache_dir,
+                           p->points[i].model, p->points[i].input_px,
+                           &s[k].layers, &s[k].n_layers);
         if (rc)
             return bf_err_prefix(rc, "%s: ", p->path);
         s[k].measured_ms = p->points[i].latency_ms;
@@ -156,6 +414,22 @@ static int fit_published(const struct bf_device_profile *p,
     rc = bf_device_fit(&p->latency, s, k, fit);
     if (rc)
         return bf_err_prefix(rc, "%s: ", p->path);
+    return 0;
+}
+
+/* Without fitting: every calibration point names a zoo architecture. */
+static int check_points(const struct bf_device_profile *p)
+{
+    struct bf_arch_info ai;
+
+    for (size_t i = 0; i < p->n_points; i++) {
+        int rc = bf_arch_find(p->points[i].model, &ai);
+
+        if (rc)
+            return bf_err_prefix(rc,
+                                 "%s: calibration point %s at %d px: ", p->path,
+                                 p->points[i].model, p->points[i].input_px);
+    }
     return 0;
 }
 
@@ -219,6 +493,7 @@ int bf_devmodel_open(const struct bf_scenario *sc,
     struct arch_cache cache[CACHE_MAX];
     size_t n_cache = 0, i, j;
     struct bf_devmodel *dm;
+    const char *cache_dir = params ? params->layer_cache_dir : NULL;
     int nd, nc, rc = 0;
 
     if (!sc || !out)
@@ -231,6 +506,7 @@ int bf_devmodel_open(const struct bf_scenario *sc,
     dm = calloc(1, sizeof(*dm));
     if (!dm)
         return bf_err_set(BF_ENOMEM, "device models: out of memory");
+    dm->check_only = params ? params->check_only : 0;
     dm->devs = calloc(sc->n_devices, sizeof(*dm->devs));
     if (!dm->devs) {
         free(dm);
@@ -276,8 +552,10 @@ int bf_devmodel_open(const struct bf_scenario *sc,
 
         rc = bf_device_profile_open(sc->edge_device, ddirs, (size_t)nd,
                                     &dm->edge);
-        if (!rc)
-            rc = fit_published(dm->edge, cache, &n_cache, CACHE_MAX,
+        if (!rc && dm->check_only)
+            rc = check_points(dm->edge);
+        else if (!rc)
+            rc = fit_published(dm->edge, cache, &n_cache, CACHE_MAX, cache_dir,
                                &dm->edge_fit, &used);
     }
     for (i = 0; i < dm->n_devs && !rc; i++) {
@@ -285,8 +563,12 @@ int bf_devmodel_open(const struct bf_scenario *sc,
         size_t used = 0;
 
         d->here = bf_devmodel_is_here(d->profile);
-        rc = fit_published(d->profile, cache, &n_cache, CACHE_MAX, &d->fit,
-                           &used);
+        if (dm->check_only) {
+            rc = check_points(d->profile);
+            continue;
+        }
+        rc = fit_published(d->profile, cache, &n_cache, CACHE_MAX, cache_dir,
+                           &d->fit, &used);
         describe_latency(d, used);
         snprintf(d->power_method, sizeof(d->power_method),
                  "modeled:power states of %s (idle %.0f mW, compute %.0f "
@@ -367,6 +649,9 @@ int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
 
     if (!dm || !c || !rows || (n && !samples))
         return bf_err_set(BF_EINVAL, "bf_devmodel_case: NULL argument");
+    if (dm->check_only)
+        return bf_err_set(BF_EINVAL, "device models opened to check only "
+                                     "(a dry run) describe no case");
     rc = grow(dm, n ? n : 1);
     if (rc)
         return rc;
@@ -538,8 +823,9 @@ int bf_devmodel_calibrate(const struct bf_device_profile *profile,
 
         if (params->progress)
             params->progress(params->progress_ctx, i, n, pt->model);
-        rc = bf_devmodel_arch_layers(pt->model, pt->input_px, &layers[i],
-                                     &s[i].n_layers);
+        rc = bf_devmodel_arch_layers_cached(params->layer_cache_dir, pt->model,
+                                            pt->input_px, &layers[i],
+                                            &s[i].n_layers);
         if (rc) {
             rc = bf_err_prefix(rc, "%s: point %s: ", profile->path, pt->model);
             break;

@@ -7,7 +7,22 @@
  * "host", an edge profile; then fits each device profile's latency model
  * to the profile's published calibration points (the layers of each
  * point's architecture come from the shim, built with seeded random
- * weights: only shapes matter).
+ * weights: only shapes matter). Opened to check only (a dry run), it
+ * loads and validates the same things, including that every calibration
+ * point names a zoo architecture, but fits nothing.
+ *
+ * Layer lists. Building an architecture to list its layers takes up to a
+ * few seconds (VGG's random weights alone are half a gigabyte), and the
+ * default profiles name some twenty architectures. A layer cache
+ * directory keeps each list in a file between processes
+ * (bf_devmodel_arch_layers_cached): the file records the build that
+ * computed it, the SHA-256 of the running executable (which links the
+ * model zoo) and the libtorch version, and is used only by that same
+ * build, so a cached list is always the list a fresh computation gives.
+ * Files are written whole to a temporary name and renamed into place, so
+ * concurrent processes never read a partial file; an unreadable, foreign
+ * or damaged file is computed again and replaced. The cache only ever
+ * saves time: when it cannot be read or written the lists are computed.
  *
  * A profile is "here" when its `detect` string is "*" (the host profile)
  * or a substring of this board's /proc/device-tree/model (a real Jetson or
@@ -43,11 +58,18 @@ struct bf_devmodel;
 struct bf_devmodel_params {
     const char *const *dirs;
     size_t n_dirs;
+    /* 1: load and validate everything, fit nothing (a dry run); the
+     * models then describe no case (bf_devmodel_case fails). */
+    int check_only;
+    /* Where layer lists are cached between processes; NULL: none, every
+     * open computes them. */
+    const char *layer_cache_dir;
 };
 
 /*
  * Load and fit the scenario's device models. *out is NULL when the
- * scenario lists no devices. Errors name the profile or override.
+ * scenario lists no devices. Errors name the profile or override (or
+ * the calibration point whose architecture is unknown).
  */
 int bf_devmodel_open(const struct bf_scenario *sc,
                      const struct bf_devmodel_params *params,
@@ -71,6 +93,7 @@ struct bf_devmodel_case {
 /*
  * The device rows of one case: rows must hold bf_devmodel_count(dm)
  * entries. Strings in rows are borrowed until the next call or close.
+ * BF_EINVAL for models opened to check only.
  */
 size_t bf_devmodel_count(const struct bf_devmodel *dm);
 int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
@@ -103,6 +126,9 @@ struct bf_devmodel_calibrate_params {
     /* Called before each point (progress); may be NULL. */
     void (*progress)(void *ctx, size_t i, size_t n, const char *model);
     void *progress_ctx;
+    /* Where layer lists are cached (bf_devmodel_arch_layers_cached);
+     * NULL: none. */
+    const char *layer_cache_dir;
 };
 
 /* Measure (where asked), fit and cross-validate profile's points. */
@@ -116,6 +142,16 @@ int bf_devmodel_calibrate(const struct bf_device_profile *profile,
  */
 int bf_devmodel_arch_layers(const char *arch, int input_px,
                             struct bf_layer_info **layers, size_t *n);
+
+/*
+ * The same list through the layer cache in cache_dir (created when
+ * missing): read from ARCH-PX.layers there when this build wrote it, else
+ * computed and stored. cache_dir NULL or "": computed. Caller owns
+ * *layers, free with free().
+ */
+int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
+                                   int input_px, struct bf_layer_info **layers,
+                                   size_t *n);
 
 /* 1 when profile describes this machine (detect "*" or a board match). */
 int bf_devmodel_is_here(const struct bf_device_profile *profile);

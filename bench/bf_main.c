@@ -433,7 +433,18 @@ static void run_help(void)
            "unfinished ones are\n"
            "                 dropped and run again; a new run when there is "
            "none\n"
-           "  --dry-run      validate and list the cases, run nothing\n");
+           "  --dry-run      validate and list the cases (and the device "
+           "profiles), run\n"
+           "                 nothing, fit nothing\n"
+           "\n"
+           "Inference runs first fit the device profiles of the scenario's "
+           "'devices' to\n"
+           "their calibration points, from the layer lists of the points' "
+           "architectures.\n"
+           "Those lists are kept in $XDG_CACHE_HOME/bfbench/layers (default "
+           "~/.cache/...)\n"
+           "for later runs of the same bfbench build: about 20 s the first "
+           "time, then none.\n");
 }
 
 /* The sink that sends runner records to the store. */
@@ -509,13 +520,35 @@ static void devmodel_dirs(const char *scenario_path, char *buf, size_t size,
     *n = 2;
 }
 
-/* Open the scenario's device models and power probe. */
-static int open_devices(const struct bf_scenario *sc, struct bf_devmodel **dm,
-                        struct bf_probe **probe)
+/*
+ * Where the device models keep layer lists between runs (bf_devmodel.h):
+ * $XDG_CACHE_HOME/bfbench/layers, else ~/.cache/bfbench/layers; NULL
+ * (no cache) when neither variable is set.
+ */
+static const char *layer_cache_dir(char *buf, size_t size)
 {
-    char dir[1024];
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+
+    if (xdg && xdg[0] == '/')
+        snprintf(buf, size, "%s/bfbench/layers", xdg);
+    else if (home && home[0] == '/')
+        snprintf(buf, size, "%s/.cache/bfbench/layers", home);
+    else
+        return NULL;
+    return buf;
+}
+
+/*
+ * Open the scenario's device models and power probe; with check_only (a
+ * dry run) the models are validated but not fitted.
+ */
+static int open_devices(const struct bf_scenario *sc, int check_only,
+                        struct bf_devmodel **dm, struct bf_probe **probe)
+{
+    char dir[1024], cache[1024];
     const char *dirs[2];
-    struct bf_devmodel_params dp = {.dirs = dirs};
+    struct bf_devmodel_params dp = {.dirs = dirs, .check_only = check_only};
     int rc;
 
     *dm = NULL;
@@ -523,6 +556,7 @@ static int open_devices(const struct bf_scenario *sc, struct bf_devmodel **dm,
     if (sc->task != BF_TASK_INFERENCE)
         return 0;
     devmodel_dirs(sc->path, dir, sizeof(dir), dirs, &dp.n_dirs);
+    dp.layer_cache_dir = layer_cache_dir(cache, sizeof(cache));
     rc = bf_devmodel_open(sc, &dp, dm);
     if (rc)
         return rc;
@@ -629,6 +663,16 @@ static int begin_or_resume(struct bf_store *store, const struct run_opts *o,
     return bf_store_run_begin(store, info, run_id);
 }
 
+/* The run's known-answer checks (bf_split_known_answers), stored. */
+static int record_checks(struct bf_store *store, int64_t run_id)
+{
+    struct bf_check_row rows[BF_SPLIT_CHECKS];
+    char digests[BF_SPLIT_CHECKS][65];
+    int rc = bf_split_known_answers(rows, digests);
+
+    return rc ? rc : bf_store_add_checks(store, run_id, rows, BF_SPLIT_CHECKS);
+}
+
 /* Run one scenario file into the DB; returns an exit code. */
 static int run_scenario(const char *path, const struct run_opts *o)
 {
@@ -639,6 +683,9 @@ static int run_scenario(const char *path, const struct run_opts *o)
     struct bf_buf cmdline;
     char sha[BF_HASH_HEX_SIZE];
     char backend[512];
+    char torch_platform[2048];
+    struct bf_buf platform;
+    char platform_sha[BF_HASH_HEX_SIZE];
     struct bf_runner_result result = {0};
     struct store_sink ss = {0};
     struct bf_devmodel *dm = NULL;
@@ -649,7 +696,7 @@ static int run_scenario(const char *path, const struct run_opts *o)
     rc = bf_scenario_load(path, &sp, &sc);
     if (rc)
         return error_exit(rc);
-    rc = open_devices(sc, &dm, &probe);
+    rc = open_devices(sc, o->dry_run, &dm, &probe);
     if (rc) {
         bf_scenario_free(sc);
         return error_exit(rc);
@@ -662,6 +709,7 @@ static int run_scenario(const char *path, const struct run_opts *o)
         return EXIT_OK;
     }
     bf_buf_init(&cmdline);
+    bf_buf_init(&platform);
     for (int i = 0; i < o->argc; i++)
         bf_buf_printf(&cmdline, "%s%s", i ? " " : "bfbench ", o->argv[i]);
     bf_sysinfo_collect(BF_SOURCE_DIR, &sys);
@@ -669,6 +717,14 @@ static int run_scenario(const char *path, const struct run_opts *o)
     bf_hash_buffer(sc->text, sc->text_len, sha);
     if (bf_torch_backend_info(backend, sizeof(backend)))
         snprintf(backend, sizeof(backend), "unknown");
+    if (bf_torch_platform_info(torch_platform, sizeof(torch_platform)))
+        snprintf(torch_platform, sizeof(torch_platform), "torch.info=%s\n",
+                 bf_last_error());
+    if (bf_sysinfo_platform(&sys, torch_platform, &platform)) {
+        code = error_exit(BF_ENOMEM);
+        goto out;
+    }
+    bf_hash_buffer(bf_buf_str(&platform), platform.len, platform_sha);
 
     rc = ensure_parent_dir(o->db);
     if (rc == 0)
@@ -699,10 +755,14 @@ static int run_scenario(const char *path, const struct run_opts *o)
              * sets and traces join here when runs use them. */
             .input_hashes = "{}",
             .command_line = bf_buf_str(&cmdline),
+            .platform = bf_buf_str(&platform),
+            .platform_sha256 = platform_sha,
         };
 
         rc = begin_or_resume(store, o, &info, &ss.run_id, &resumed);
     }
+    if (rc == 0)
+        rc = record_checks(store, ss.run_id);
     if (rc) {
         code = error_exit(rc);
         goto out;
@@ -760,6 +820,7 @@ out:
     bf_devmodel_close(dm);
     bf_scenario_free(sc);
     bf_buf_free(&cmdline);
+    bf_buf_free(&platform);
     return code;
 }
 
@@ -810,9 +871,17 @@ static int cmd_run(int argc, char **argv)
     if (suite.n == 0)
         return run_scenario(argv[optind], &o);
     bf_log_info("suite %s: %zu scenario(s)", suite.name, suite.n);
-    /* Every member runs, even after one fails; an interruption stops. */
-    for (size_t i = 0; i < suite.n && !stop_flag; i++) {
+    /* Every member runs, even after one fails; an interruption stops, and
+     * a suite stopped before its last member is interrupted, whatever the
+     * members that ran returned. */
+    for (size_t i = 0; i < suite.n; i++) {
         int one;
+
+        if (stop_flag) {
+            bf_log_error("suite %s: interrupted before scenario %zu/%zu (%s)",
+                         suite.name, i + 1, suite.n, suite.paths[i]);
+            return EXIT_INTERRUPTED;
+        }
 
         bf_log_info("suite %s: scenario %zu/%zu: %s", suite.name, i + 1,
                     suite.n, suite.paths[i]);
@@ -845,6 +914,7 @@ static void calibrate_help(void)
            "predicted local-computing\n"
            "latency of the paper's models; stores the fit and its residuals "
            "in the DB.\n"
+           "Layer lists come from the cache of 'bfbench run --help'.\n"
            "\n"
            "  --db PATH      results DB (default " DEFAULT_DB ")\n"
            "  --threads N    intra-op threads for measured points (default: "
@@ -879,7 +949,8 @@ static void fitted_names(unsigned mask, char *out, size_t size)
 }
 
 static void print_calibration(const struct bf_device_profile *pr,
-                              const struct bf_devmodel_calibration *cal)
+                              const struct bf_devmodel_calibration *cal,
+                              const char *cache_dir)
 {
     static const char *const paper[] = {"resnet152", "densenet169",
                                         "densenet201"};
@@ -918,7 +989,8 @@ static void print_calibration(const struct bf_device_profile *pr,
         struct bf_layer_info *layers = NULL;
         size_t n = 0;
 
-        if (bf_devmodel_arch_layers(paper[i], 224, &layers, &n) == 0)
+        if (bf_devmodel_arch_layers_cached(cache_dir, paper[i], 224, &layers,
+                                           &n) == 0)
             printf(" %s %.1f ms", paper[i],
                    bf_device_predict_ms(&cal->fit, layers, n));
         free(layers);
@@ -944,6 +1016,7 @@ static int cmd_calibrate(int argc, char **argv)
     struct bf_device_profile *pr = NULL;
     struct bf_devmodel_calibration *cal = NULL;
     struct bf_store *store = NULL;
+    char cache[1024];
     int c, rc, no_store = 0, code = EXIT_OK;
 
     optind = 0;
@@ -991,13 +1064,14 @@ static int cmd_calibrate(int argc, char **argv)
         code = error_exit(BF_ENOMEM);
         goto out;
     }
+    cp.layer_cache_dir = layer_cache_dir(cache, sizeof(cache));
     rc = bf_devmodel_calibrate(pr, &cp, cal);
     bf_log_progress_done();
     if (rc) {
         code = error_exit(rc);
         goto out;
     }
-    print_calibration(pr, cal);
+    print_calibration(pr, cal, cp.layer_cache_dir);
     if (!no_store) {
         struct bf_calibration_point_row pts[BF_DEVICE_POINTS_MAX];
         struct bf_calibration_row row = {
@@ -1316,53 +1390,96 @@ static int cmd_plot(int argc, char **argv)
 
 static void compare_help(void)
 {
-    printf("usage: bfbench compare BASE NEW [--time-tolerance R] "
-           "[--time-floor MS]\n"
-           "                       [--format text|csv|md]\n"
-           "       bfbench compare --db PATH BASE_RUN NEW_RUN [OPTIONS]\n"
-           "\n"
-           "Check NEW against the baseline BASE (CI regression). BASE and "
-           "NEW are each\n"
-           "a results DB file (every run of it: per case hash, the newest "
-           "complete\n"
-           "case) or DB:RUN, one run of it (an id or 'last'); with --db, "
-           "BASE and NEW\n"
-           "are two runs of that one DB. Cases are matched by their case "
-           "hash: the same\n"
-           "scenario file gives the same hashes in any DB.\n"
-           "\n"
-           "Exact (integers equal, reals within 1e-9 relative): the case "
-           "status, its\n"
-           "shape (params, MACs, head, split shape, input, threads), "
-           "every accuracy\n"
-           "row, the number of timed requests and their bytes up and "
-           "down, aggregates\n"
-           "in bytes, each training epoch's loss, validation top-1 and "
-           "learning rate,\n"
-           "modeled device head times. Compare scenarios with a fixed "
-           "sample count\n"
-           "(min_duration_ms: 0), or the counts differ.\n"
-           "Timed: the p50 of every aggregate in a time unit as NEW/BASE, "
-           "and training\n"
-           "images/s as BASE/NEW; slower above R when the p50 also grew "
-           "by more than\n"
-           "the floor, faster below 1/R (reported, not a failure).\n"
-           "\n"
-           "Exit 0: pass. 1: regression (an exact metric differs, a "
-           "timing is slower,\n"
-           "a BASE case is missing from NEW or did not finish there; a "
-           "case only in\n"
-           "NEW is listed, not a failure). 2: bad command line. 3: bad "
-           "input (missing\n"
-           "or non-DB file, unknown run, nothing to compare).\n"
-           "\n"
-           "  --db PATH             BASE and NEW are run ids of this DB\n"
-           "  --time-tolerance R    slower when NEW/BASE > R (default "
-           "1.3; >= 1)\n"
-           "  --time-floor MS       ... and the p50 grew by more than MS "
-           "(default 0.05)\n"
-           "  --format F            text (default), csv or md; with csv "
-           "the summary\n"
+    struct bf_compare_rules rules = BF_COMPARE_RULES_DEFAULT;
+
+    printf(
+        "usage: bfbench compare BASE NEW [--mode auto|exact|statistical]\n"
+        "                       [--rule NAME=VALUE]... [--format "
+        "text|csv|md]\n"
+        "       bfbench compare --db PATH BASE_RUN NEW_RUN [OPTIONS]\n"
+        "\n"
+        "Check NEW against the baseline BASE (CI regression). BASE and NEW "
+        "are each\n"
+        "a results DB file (every run of it: per case hash, the newest "
+        "complete\n"
+        "case) or DB:RUN, one run of it (an id or 'last'); with --db, BASE "
+        "and NEW\n"
+        "are two runs of that one DB. Cases are matched by their case hash: "
+        "the same\n"
+        "scenario file gives the same hashes in any DB.\n"
+        "\n"
+        "Mode (auto by default): exact when every run on both sides has the "
+        "same\n"
+        "platform fingerprint (CPU and its kernel-selecting features and "
+        "environment,\n"
+        "BLAS core, oneDNN ISA, library versions, compiler): every recorded "
+        "number\n"
+        "must then be identical. Statistical otherwise: float rounding "
+        "differs between\n"
+        "platforms, so what is exact by construction stays exact (statuses, "
+        "shapes,\n"
+        "parameter and MAC counts, bytes, learning rates, the set of cases, "
+        "the\n"
+        "known-answer checks) and the rest is judged by a rule:\n"
+        "  accuracy.paired    McNemar's exact test on the same images "
+        "(per-image\n"
+        "                     results); WORSE when the drop is at least\n"
+        "                     accuracy.min_drop_pts and p < "
+        "accuracy.alpha\n"
+        "  accuracy.unpaired  the same by a two-proportion z test (no "
+        "per-image results)\n"
+        "  loss.rel           training losses within a relative tolerance\n"
+        "  size.rel           zstd sizes, exit rates within a relative "
+        "tolerance\n"
+        "  model.rel          modeled device times within a relative "
+        "tolerance\n"
+        "Timings, in both modes:\n"
+        "  time.mwu           Mann-Whitney U over the per-request samples; "
+        "SLOWER when\n"
+        "                     the ratio of medians > time.ratio, the median "
+        "grew by\n"
+        "                     more than time.floor_ms and p < time.alpha\n"
+        "  time.ratio         the p50 ratio alone, where no samples were "
+        "kept\n"
+        "  throughput.ratio   training images/s, BASE/NEW above the ratio\n"
+        "Each row names its rule; the summary line names the mode and why.\n"
+        "\n"
+        "Exit 0: pass. 1: regression (an exact metric differs, an accuracy "
+        "is worse,\n"
+        "a tolerance is off, a timing is slower, a BASE case is missing "
+        "from NEW or\n"
+        "did not finish there; a case only in NEW is listed, not a "
+        "failure). 2: bad\n"
+        "command line. 3: bad input (missing or non-DB file, unknown run, "
+        "nothing to\n"
+        "compare).\n"
+        "\n"
+        "  --db PATH             BASE and NEW are run ids of this DB\n"
+        "  --mode M              auto (default), exact or statistical\n"
+        "  --rule NAME=VALUE     set a threshold (repeatable); defaults:\n");
+    printf("                          ");
+    {
+        /* The defaults, from the one table the parser uses. */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+
+        if (mem) {
+            bf_compare_rules_write(&rules, mem);
+            fclose(mem);
+            for (char *p = text; p && *p; p++) {
+                if (*p == '\n' && p[1])
+                    fputs("\n                          ", stdout);
+                else
+                    putchar(*p);
+            }
+        }
+        free(text);
+    }
+    printf("  --time-tolerance R    the same as --rule time.ratio=R\n"
+           "  --time-floor MS       the same as --rule time.floor_ms=MS\n"
+           "  --format F            text (default), csv or md; with csv the "
+           "summary\n"
            "                        line goes to stderr\n");
 }
 
@@ -1404,15 +1521,17 @@ static int cmd_compare(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},
         {"time-tolerance", required_argument, NULL, 't'},
         {"time-floor", required_argument, NULL, 'l'},
+        {"mode", required_argument, NULL, 'm'},
+        {"rule", required_argument, NULL, 'r'},
         {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct bf_compare_params cp = {.time_tolerance = BF_COMPARE_TOLERANCE,
-                                   .time_floor_ms = BF_COMPARE_FLOOR_MS,
+    struct bf_compare_params cp = {.mode = BF_COMPARE_AUTO,
+                                   .rules = BF_COMPARE_RULES_DEFAULT,
                                    .format = BF_REPORT_TEXT};
     struct bf_compare_summary sum;
     const char *db = NULL;
-    char base[1024], cand[1024], line[256];
+    char base[1024], cand[1024], line[512];
     char *end;
     int c, rc;
 
@@ -1438,10 +1557,27 @@ static int cmd_compare(int argc, char **argv)
                                              "number of ms >= 0",
                                        optarg);
                 if (c == 't')
-                    cp.time_tolerance = v;
+                    cp.rules.time_ratio = v;
                 else
-                    cp.time_floor_ms = v;
+                    cp.rules.time_floor_ms = v;
             }
+            break;
+        case 'm':
+            if (strcmp(optarg, "auto") == 0)
+                cp.mode = BF_COMPARE_AUTO;
+            else if (strcmp(optarg, "exact") == 0)
+                cp.mode = BF_COMPARE_EXACT;
+            else if (strcmp(optarg, "statistical") == 0)
+                cp.mode = BF_COMPARE_STATISTICAL;
+            else
+                return usage_error("compare",
+                                   "--mode: '%s' is not auto, exact or "
+                                   "statistical",
+                                   optarg);
+            break;
+        case 'r':
+            if (bf_compare_rule_set(&cp.rules, optarg))
+                return usage_error("compare", "%s", bf_last_error());
             break;
         case 'f':
             if (strcmp(optarg, "text") == 0)
@@ -1485,7 +1621,7 @@ static int cmd_compare(int argc, char **argv)
     if (rc)
         return error_exit(rc);
     if (cp.format == BF_REPORT_CSV) {
-        bf_compare_summary_line(&sum, cp.time_tolerance, line, sizeof(line));
+        bf_compare_summary_line(&sum, line, sizeof(line));
         fprintf(stderr, "%s\n", line);
     }
     return sum.regression ? EXIT_FAILED : EXIT_OK;

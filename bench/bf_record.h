@@ -129,6 +129,21 @@ struct bf_accuracy_row {
     int exit_rule;
     double offload_fraction; /* images that reached the split and were sent */
     double device_macs;      /* mean device MACs per image */
+    /* Per-image results, image i of the n evaluated in evaluation order
+     * (borrowed; pred NULL: none kept): the predicted class, and 1 when
+     * the label is the top-1 / among the top-k; items_sha256 digests the
+     * evaluated item indexes so that rows can be paired image by image. */
+    const uint16_t *pred;
+    const uint8_t *pred_top1;
+    const uint8_t *pred_topk;
+    const char *items_sha256;
+};
+
+/* A known-answer check of a run (schema version 7): a deterministic
+ * computation on a fixed input and the digest of what it produced. */
+struct bf_check_row {
+    const char *name;  /* "quantize_u8", ... */
+    const char *value; /* hex digest */
 };
 
 /*

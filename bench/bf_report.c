@@ -697,6 +697,58 @@ static int accuracy_cases(const struct table *acc, int64_t **ids, size_t *n)
     return 0;
 }
 
+/* The platform lines under the tables: one per run that recorded one. */
+struct platform_list {
+    FILE *out;
+    int markdown;
+    int listed;
+};
+
+/* The value of key in a platform text ("key=value" lines), or "?". */
+static void platform_value(const char *platform, const char *key, char *out,
+                           size_t size)
+{
+    size_t klen = strlen(key);
+    const char *p = platform;
+
+    snprintf(out, size, "?");
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+        if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            snprintf(out, size, "%.*s", (int)(len - klen - 1), p + klen + 1);
+            return;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+static int add_platform_line(int64_t run_id, const char *platform,
+                             const char *sha256, void *ctx)
+{
+    static const char *const keys[] = {
+        "cpu.model", "cpu.features",  "torch.cpu_capability", "onednn.isa",
+        "blas.core", "torch.version", "env.OPENBLAS_CORETYPE"};
+    static const char *const names[] = {
+        "CPU",      "features",         "ATen", "oneDNN", "OpenBLAS",
+        "libtorch", "OPENBLAS_CORETYPE"};
+    struct platform_list *pl = ctx;
+    char v[512];
+
+    if (!pl->listed++)
+        fprintf(pl->out, "\nplatform fingerprints (runs with the same one "
+                         "compare exactly):\n");
+    fprintf(pl->out, "%srun %lld: %.12s:", pl->markdown ? "- " : "",
+            (long long)run_id, sha256 ? sha256 : "");
+    for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
+        platform_value(platform, keys[k], v, sizeof(v));
+        fprintf(pl->out, "%s %s %s", k ? ";" : "", names[k], v);
+    }
+    fputc('\n', pl->out);
+    return 0;
+}
+
 static int no_results(const struct bf_report_params *params)
 {
     if (params->run_id)
@@ -790,6 +842,15 @@ int bf_report_write(struct bf_store *store,
                      "not measurements):\n");
         rc = bf_store_each_device(store, params->run_id, add_method_line, &ml);
         bf_buf_free(&ml.seen);
+        if (rc)
+            goto out_free;
+    }
+    if (params->format != BF_REPORT_CSV) {
+        struct platform_list pl = {
+            .out = out, .markdown = params->format == BF_REPORT_MARKDOWN};
+
+        rc = bf_store_each_platform(store, params->run_id, add_platform_line,
+                                    &pl);
         if (rc)
             goto out_free;
     }

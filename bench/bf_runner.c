@@ -459,6 +459,9 @@ struct train_run {
     uint32_t *train_idx, *val_idx, *test_idx;
     size_t n_train, n_val, n_test;
     char dataset_sha[BF_HASH_HEX_SIZE];
+    /* The evaluated test items: the data set's digest, then their indexes
+     * as uint32 LE, hashed (predictions rows pair by it). */
+    char test_items_sha[BF_HASH_HEX_SIZE];
     double jpeg_ref_bytes; /* mean JPEG bytes at the reference quality */
     /* The teacher of the current model. */
     char teacher_arch[BF_SCENARIO_NAME_MAX];
@@ -558,6 +561,21 @@ static int train_run_open(struct train_run *tr)
         bf_dataset_shuffle(tr->test_idx, n_test_all, sc->seed, 2);
         tr->n_test = (size_t)sc->test_subset;
     }
+    {
+        struct bf_sha256 h;
+
+        bf_sha256_init(&h);
+        bf_sha256_update(&h, tr->dataset_sha, strlen(tr->dataset_sha));
+        for (size_t i = 0; i < tr->n_test; i++) {
+            unsigned char le[4] = {(unsigned char)tr->test_idx[i],
+                                   (unsigned char)(tr->test_idx[i] >> 8),
+                                   (unsigned char)(tr->test_idx[i] >> 16),
+                                   (unsigned char)(tr->test_idx[i] >> 24)};
+
+            bf_sha256_update(&h, le, sizeof(le));
+        }
+        bf_sha256_final(&h, tr->test_items_sha);
+    }
     tr->jpeg_ref_bytes = -1.0;
     bf_log_info("data: %s, %zu training, %zu validation, %zu test items "
                 "(%dx%dx%d, %d classes)",
@@ -642,9 +660,18 @@ static int record_eval(struct train_run *tr, int64_t case_id, bf_model *m,
     row->n = ev.n;
     row->top1 = ev.top1;
     row->top5 = ev.top5;
+    row->pred = ev.pred;
+    row->pred_top1 = ev.top1_ok;
+    row->pred_topk = ev.topk_ok;
+    row->items_sha256 = tr->test_items_sha;
     bf_log_info("  %s: test top-1 %.2f %%, top-5 %.2f %% (n=%lld)",
                 row->variant, ev.top1, ev.top5, (long long)ev.n);
-    return sink->accuracy(sink->ctx, case_id, row, 1);
+    rc = sink->accuracy(sink->ctx, case_id, row, 1);
+    row->pred = NULL;
+    row->pred_top1 = NULL;
+    row->pred_topk = NULL;
+    bf_eval_result_free(&ev);
+    return rc;
 }
 
 /*

@@ -6,6 +6,7 @@
 #include "bf_codec.h"
 #include "bf_dataset.h"
 #include "bf_err.h"
+#include "bf_hash.h"
 #include "bf_rng.h"
 #include "bf_torch.h"
 
@@ -594,4 +595,99 @@ int bf_split_layers(struct bf_split *s, int which_edge,
         return 0;
     return bf_model_layers_alloc(s->model, s->info.in_h, s->info.in_w, first,
                                  last, layers, n);
+}
+
+/* Known-answer checks */
+
+/* Fixed inputs: n floats in [-3, 5) with a few exact ties and a spike. */
+static void known_input(float *x, size_t n, uint64_t stream)
+{
+    struct bf_rng rng;
+
+    bf_rng_init(&rng, 0x6b6e6f776eULL, stream);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(8.0 * bf_rng_uniform(&rng) - 3.0);
+    x[0] = -3.0f; /* the minimum lands on the grid */
+    x[n / 2] = 0.0f;
+    x[n - 1] = 5.0f;
+}
+
+/* Append v's IEEE bits, little-endian, to the hash. */
+static void hash_f32(struct bf_sha256 *h, float v)
+{
+    uint32_t u;
+    unsigned char le[4];
+
+    memcpy(&u, &v, sizeof(u));
+    for (int i = 0; i < 4; i++)
+        le[i] = (unsigned char)(u >> (8 * i));
+    bf_sha256_update(h, le, sizeof(le));
+}
+
+/* Digest the float contents of a tensor of n elements. */
+static int hash_tensor(const bf_tensor *t, size_t n, float *scratch,
+                       struct bf_sha256 *h)
+{
+    int rc = bf_tensor_copy_f32(t, scratch, n);
+
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        hash_f32(h, scratch[i]);
+    return rc;
+}
+
+int bf_split_known_answers(struct bf_check_row rows[BF_SPLIT_CHECKS],
+                           char digests[BF_SPLIT_CHECKS][65])
+{
+    enum { C = 4, H = 7, W = 7, N = C * H * W };
+    static const int64_t one[4] = {1, C, H, W}, two[4] = {2, C, H, W};
+    float x[2 * N], back[2 * N];
+    uint8_t q[N];
+    float scale = 0.0f;
+    int zp = 0;
+    bf_tensor *t = NULL, *d = NULL;
+    struct bf_sha256 h;
+    int rc;
+
+    known_input(x, N, 1);
+    known_input(x + N, N, 2);
+    for (size_t i = N; i < 2 * N; i++)
+        x[i] *= 0.01f; /* a second sample with another range */
+    rc = bf_tensor_from_f32(one, 4, x, &t);
+    if (rc == 0)
+        rc = bf_tensor_quantize_u8(t, q, N, &scale, &zp);
+    if (rc)
+        goto out;
+    bf_sha256_init(&h);
+    bf_sha256_update(&h, q, N);
+    hash_f32(&h, scale);
+    hash_f32(&h, (float)zp);
+    bf_sha256_final(&h, digests[0]);
+    rc = bf_tensor_dequantize_u8(q, one + 1, 3, scale, zp, &d);
+    if (rc)
+        goto out;
+    bf_sha256_init(&h);
+    rc = hash_tensor(d, N, back, &h);
+    if (rc)
+        goto out;
+    bf_sha256_final(&h, digests[1]);
+    bf_tensor_free(t);
+    bf_tensor_free(d);
+    t = d = NULL;
+    rc = bf_tensor_from_f32(two, 4, x, &t);
+    if (rc == 0)
+        rc = bf_tensor_fake_quantize_u8(t, &d);
+    if (rc)
+        goto out;
+    bf_sha256_init(&h);
+    rc = hash_tensor(d, 2 * N, back, &h);
+    if (rc)
+        goto out;
+    bf_sha256_final(&h, digests[2]);
+    rows[0] = (struct bf_check_row){"quantize_u8", digests[0]};
+    rows[1] = (struct bf_check_row){"dequantize_u8", digests[1]};
+    rows[2] = (struct bf_check_row){"fake_quantize_u8", digests[2]};
+out:
+    bf_tensor_free(t);
+    bf_tensor_free(d);
+    return rc;
 }

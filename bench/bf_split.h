@@ -41,6 +41,7 @@
 
 #include "bf_buf.h"
 #include "bf_proto.h"
+#include "bf_record.h"
 #include "bf_torch.h"
 
 struct bf_layer_info;
@@ -111,6 +112,21 @@ void bf_split_get_info(const struct bf_split *s, struct bf_split_info *out);
  * trained checkpoint loads into the network's model.
  */
 int bf_split_attach_spinn_exits(bf_model *model);
+
+/*
+ * Known-answer checks of the split tensor's 8-bit path (schema version 7's
+ * checks table): the wire quantizer (bf_tensor_quantize_u8: bytes, scale,
+ * zero point), its inverse (bf_tensor_dequantize_u8) and the evaluation's
+ * per-sample fake quantizer, each run on fixed inputs drawn from bf_rng
+ * and digested with SHA-256. The inputs and the arithmetic (min, max, one
+ * IEEE division, rounding) do not depend on the CPU's vector width, so
+ * the digests are equal on every platform until the code changes. Fills
+ * rows[0..BF_SPLIT_CHECKS) with names in static storage and values in
+ * digests. Returns 0 or the shim's error.
+ */
+#define BF_SPLIT_CHECKS 3
+int bf_split_known_answers(struct bf_check_row rows[BF_SPLIT_CHECKS],
+                           char digests[BF_SPLIT_CHECKS][65]);
 
 /* 1 when config names a configuration, else 0. */
 int bf_split_config_known(const char *config);

@@ -313,8 +313,50 @@ static const char schema_v6[] =
     "-- Times the run was resumed (`bfbench run --resume`):\n"
     "ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;\n";
 
+/*
+ * Schema version 7: trustworthy comparisons. The platform a run's numbers
+ * were computed on, per-image predictions (so that two models evaluated on
+ * the same images can be compared with a paired test), and known-answer
+ * checks of the run's deterministic code paths.
+ */
+static const char schema_v7[] =
+    "-- Schema version 7: platform fingerprints, predictions, checks.\n"
+    "-- What decides the run's floating-point results: sorted key=value\n"
+    "-- lines (CPU model and features, kernel-selecting environment, BLAS\n"
+    "-- core, oneDNN ISA, library versions, compiler); NULL before v7:\n"
+    "ALTER TABLE runs ADD COLUMN platform TEXT;\n"
+    "-- SHA-256 of platform; equal fingerprints allow exact comparison:\n"
+    "ALTER TABLE runs ADD COLUMN platform_sha256 TEXT;\n"
+    "\n"
+    "-- One row per accuracy row that kept its per-image results: image i\n"
+    "-- of the evaluated items, in evaluation order.\n"
+    "CREATE TABLE predictions (\n"
+    "    case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+    "    variant TEXT NOT NULL,\n"
+    "    split TEXT NOT NULL,\n"
+    "    n INTEGER NOT NULL, -- images\n"
+    "    items_sha256 TEXT NOT NULL,\n"
+    "        -- of the evaluated item indexes (uint32 LE): same items, same\n"
+    "        -- digest, so that two rows can be paired image by image\n"
+    "    classes BLOB NOT NULL, -- predicted class, uint16 LE per image\n"
+    "    top1 BLOB NOT NULL, -- bit i (LSB first): image i top-1 correct\n"
+    "    topk BLOB NOT NULL, -- bit i: the label among the k best\n"
+    "    PRIMARY KEY (case_id, variant, split)\n"
+    ") WITHOUT ROWID;\n"
+    "\n"
+    "-- Known-answer checks of a run: a deterministic computation on a\n"
+    "-- fixed input (the 8-bit quantizer, ...) and the digest of its\n"
+    "-- output, equal on every platform while the code is unchanged.\n"
+    "CREATE TABLE checks (\n"
+    "    run_id INTEGER NOT NULL REFERENCES runs(id),\n"
+    "    name TEXT NOT NULL,\n"
+    "    value TEXT NOT NULL,\n"
+    "    PRIMARY KEY (run_id, name)\n"
+    ") WITHOUT ROWID;\n";
+
 static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3,
-                                           schema_v4, schema_v5, schema_v6};
+                                           schema_v4, schema_v5, schema_v6,
+                                           schema_v7};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,
@@ -372,9 +414,9 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "INSERT INTO runs (started_at, status, scenario_path, scenario_name, "   \
       "scenario_sha256, scenario_text, seed, git_commit, git_dirty, host, "    \
       "cpu_model, cores_online, libtorch_version, blas, build_type, "          \
-      "bfbench_version, input_hashes, command_line) VALUES (?1, 'running', "   \
-      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "    \
-      "?17)")                                                                  \
+      "bfbench_version, input_hashes, command_line, platform, "                \
+      "platform_sha256) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, "   \
+      "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)")                 \
     X(run_end, "UPDATE runs SET status = ?1, finished_at = ?2 WHERE id = ?3")  \
     X(case_insert,                                                             \
       "INSERT INTO cases (run_id, case_index, config, model, weights, "        \
@@ -410,6 +452,12 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "compression_vs_jpeg, element_ratio, method, offload_fraction, "         \
       "device_macs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "    \
       "?12, ?13, ?14, ?15, ?16, ?17)")                                         \
+    X(prediction_insert,                                                       \
+      "INSERT INTO predictions (case_id, variant, split, n, items_sha256, "    \
+      "classes, top1, topk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")          \
+    X(check_insert,                                                            \
+      "INSERT OR REPLACE INTO checks (run_id, name, value) VALUES (?1, ?2, "   \
+      "?3)")                                                                   \
     X(device_insert,                                                           \
       "INSERT INTO device_results (case_id, device, role, latency_method, "    \
       "power_method, radio, requests, host_head_ms, head_ms, encode_ms, "      \
@@ -439,6 +487,10 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "input_px, macs, layers, measured_ms, method, predicted_ms, loo_ms) "    \
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                      \
     X(last_run, "SELECT max(id) FROM runs")                                    \
+    X(run_platforms,                                                           \
+      "SELECT id, platform, coalesce(platform_sha256, '') FROM runs WHERE "    \
+      "(?1 = 0 OR id = ?1) AND platform IS NOT NULL AND platform <> '' "       \
+      "ORDER BY id")                                                           \
     X(run_by_sha, "SELECT max(id) FROM runs WHERE scenario_sha256 = ?1")       \
     X(case_complete,                                                           \
       "SELECT count(*) FROM cases WHERE run_id = ?1 AND case_hash = ?2 AND "   \
@@ -818,6 +870,8 @@ int bf_store_run_begin(struct bf_store *store, const struct bf_run_info *info,
     rc = rc ? rc : bind_text(st, 15, info->bfbench_version);
     rc = rc ? rc : bind_text(st, 16, info->input_hashes);
     rc = rc ? rc : bind_text(st, 17, info->command_line);
+    rc = rc ? rc : bind_text(st, 18, info->platform);
+    rc = rc ? rc : bind_text(st, 19, info->platform_sha256);
     rc = rc ? rc : step_done(st);
     if (rc != SQLITE_OK) {
         rc = db_fail(store, "recording the start of a run");
@@ -1294,6 +1348,66 @@ static int check_accuracy_row(const struct bf_store *store, int64_t case_id,
     return 0;
 }
 
+/* Pack n flags (nonzero = set) into bits, LSB first; caller frees. */
+static unsigned char *pack_bits(const uint8_t *flags, size_t n)
+{
+    unsigned char *bits = calloc(n / 8 + 1, 1);
+
+    if (bits)
+        for (size_t i = 0; i < n; i++)
+            if (flags[i])
+                bits[i / 8] |= (unsigned char)(1u << (i % 8));
+    return bits;
+}
+
+/* The per-image results of an accuracy row, inside its transaction. */
+static int insert_predictions(struct bf_store *store, int64_t case_id,
+                              const struct bf_accuracy_row *r)
+{
+    sqlite3_stmt *st = store->prediction_insert;
+    size_t n = r->n > 0 ? (size_t)r->n : 0;
+    unsigned char *classes = NULL, *top1 = NULL, *topk = NULL;
+    int rc;
+
+    if (!r->pred_top1 || !r->pred_topk || !r->items_sha256 || n < 1)
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %lld: predictions of '%s' lack "
+                          "their flags, items digest or count",
+                          store->path, (long long)case_id, r->variant);
+    classes = malloc(2 * n + 1);
+    top1 = pack_bits(r->pred_top1, n);
+    topk = pack_bits(r->pred_topk, n);
+    if (!classes || !top1 || !topk) {
+        rc = bf_err_set(BF_ENOMEM, "predictions of %zu images", n);
+        goto out_free;
+    }
+    for (size_t i = 0; i < n; i++) {
+        classes[2 * i] = (unsigned char)(r->pred[i] & 0xff);
+        classes[2 * i + 1] = (unsigned char)(r->pred[i] >> 8);
+    }
+    rc = sqlite3_bind_int64(st, 1, case_id);
+    rc = rc ? rc : bind_text(st, 2, r->variant);
+    rc = rc ? rc : bind_text(st, 3, r->split);
+    rc = rc ? rc : sqlite3_bind_int64(st, 4, r->n);
+    rc = rc ? rc : bind_text(st, 5, r->items_sha256);
+    rc = rc ? rc
+            : sqlite3_bind_blob(st, 6, classes, (int)(2 * n), SQLITE_STATIC);
+    rc = rc ? rc
+            : sqlite3_bind_blob(st, 7, top1, (int)((n + 7) / 8), SQLITE_STATIC);
+    rc = rc ? rc
+            : sqlite3_bind_blob(st, 8, topk, (int)((n + 7) / 8), SQLITE_STATIC);
+    rc = rc ? rc : step_done(st);
+    if (rc != SQLITE_OK)
+        rc = db_fail(store, "inserting the predictions of '%s' of case %lld",
+                     r->variant, (long long)case_id);
+    stmt_done(st);
+out_free:
+    free(classes);
+    free(top1);
+    free(topk);
+    return rc;
+}
+
 int bf_store_add_accuracy(struct bf_store *store, int64_t case_id,
                           const struct bf_accuracy_row *rows, size_t n)
 {
@@ -1356,6 +1470,8 @@ int bf_store_add_accuracy(struct bf_store *store, int64_t case_id,
             goto out_rollback;
         }
         stmt_done(st);
+        if (r->pred && (rc = insert_predictions(store, case_id, r)))
+            goto out_rollback;
     }
     rc = tx_commit(store, what);
     if (rc)
@@ -1368,7 +1484,73 @@ out_rollback:
     return rc;
 }
 
+int bf_store_add_checks(struct bf_store *store, int64_t run_id,
+                        const struct bf_check_row *rows, size_t n)
+{
+    sqlite3_stmt *st = store->check_insert;
+    int rc;
+
+    if (n && !rows)
+        return bf_err_set(BF_EINVAL, "run %lld: %zu checks but no rows",
+                          (long long)run_id, n);
+    rc = tx_begin(store, "checks");
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].name || !rows[i].name[0] || !rows[i].value) {
+            rc = bf_err_set(BF_EINVAL,
+                            "%s: run %lld: check %zu has no name "
+                            "or value",
+                            store->path, (long long)run_id, i);
+            goto out_rollback;
+        }
+        rc = sqlite3_bind_int64(st, 1, run_id);
+        rc = rc ? rc : bind_text(st, 2, rows[i].name);
+        rc = rc ? rc : bind_text(st, 3, rows[i].value);
+        rc = rc ? rc : step_done(st);
+        if (rc != SQLITE_OK) {
+            rc = db_fail(store, "inserting check '%s' of run %lld",
+                         rows[i].name, (long long)run_id);
+            goto out_rollback;
+        }
+        stmt_done(st);
+    }
+    rc = tx_commit(store, "checks");
+    if (rc)
+        goto out_rollback;
+    return 0;
+out_rollback:
+    stmt_done(st);
+    tx_rollback(store);
+    return rc;
+}
+
 /* Reading back */
+
+int bf_store_each_platform(struct bf_store *store, int64_t run_id,
+                           int (*fn)(int64_t run_id, const char *platform,
+                                     const char *sha256, void *ctx),
+                           void *ctx)
+{
+    sqlite3_stmt *st = store->run_platforms;
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+
+    if (rc != SQLITE_OK) {
+        rc = db_fail(store, "reading platforms");
+        goto out_reset;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = fn(sqlite3_column_int64(st, 0),
+                (const char *)sqlite3_column_text(st, 1),
+                (const char *)sqlite3_column_text(st, 2), ctx);
+        if (rc)
+            goto out_reset;
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_fail(store, "reading platforms");
+out_reset:
+    stmt_done(st);
+    return rc;
+}
 
 int bf_store_last_run(struct bf_store *store, int64_t *run_id)
 {
@@ -1444,6 +1626,7 @@ int bf_store_run_resume(struct bf_store *store, int64_t run_id,
         "DELETE FROM aggregates WHERE case_id IN " INCOMPLETE_CASES,
         "DELETE FROM epochs WHERE case_id IN " INCOMPLETE_CASES,
         "DELETE FROM accuracy WHERE case_id IN " INCOMPLETE_CASES,
+        "DELETE FROM predictions WHERE case_id IN " INCOMPLETE_CASES,
         "DELETE FROM device_results WHERE case_id IN " INCOMPLETE_CASES,
         "DELETE FROM cases WHERE id IN " INCOMPLETE_CASES,
         "UPDATE runs SET status = 'running', finished_at = NULL, resumes = "

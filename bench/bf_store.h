@@ -8,7 +8,9 @@
  * adds the training columns of cases and the epochs and accuracy tables,
  * 2 to 3 the early-exit columns of accuracy, 3 to 4 the network columns of
  * cases, 4 to 5 the device tables, 5 to 6 cases.case_hash and
- * runs.resumes),
+ * runs.resumes, 6 to 7 runs.platform and platform_sha256, the predictions
+ * table (per-image results of an accuracy row) and the checks table
+ * (known-answer checks of a run)),
  * and a new DB is created at the current version in one transaction by the
  * same steps, so that a migrated and a new DB have the same schema. WAL
  * journal, foreign keys on, prepared statements kept for the life of the
@@ -40,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 6
+#define BF_STORE_SCHEMA_VERSION 7
 
 struct bf_store;
 
@@ -62,6 +64,9 @@ struct bf_run_info {
     const char *bfbench_version;
     const char *input_hashes; /* JSON object: {"weights:resnet18": "..."} */
     const char *command_line;
+    /* The platform fingerprint (bf_sysinfo_platform) and its SHA-256. */
+    const char *platform;
+    const char *platform_sha256;
 };
 
 /* Open (creating and migrating as needed) the DB at path. */
@@ -102,10 +107,16 @@ int bf_store_add_epochs(struct bf_store *store, int64_t case_id,
  * 0 or 1..100. Stores compression_vs_jpeg = 1 - payload_bytes /
  * jpeg_reference_bytes and element_ratio = transmitted_elements /
  * input_elements where both operands are known (denominator > 0), else
- * NULL.
+ * NULL. A row with pred set also stores its per-image results (the
+ * predictions table) in the same transaction.
  */
 int bf_store_add_accuracy(struct bf_store *store, int64_t case_id,
                           const struct bf_accuracy_row *rows, size_t n);
+
+/* Known-answer checks of a run, one transaction; a name stored before is
+ * replaced (a resumed run checks again). */
+int bf_store_add_checks(struct bf_store *store, int64_t run_id,
+                        const struct bf_check_row *rows, size_t n);
 
 /* Reading back (reports, tests) */
 
@@ -129,6 +140,17 @@ int bf_store_run_resume(struct bf_store *store, int64_t run_id,
 /* *complete = 1 when run_id has a finished or skipped case of that hash. */
 int bf_store_case_complete(struct bf_store *store, int64_t run_id,
                            const char *case_hash, int *complete);
+
+/*
+ * Call fn for every run of run_id (every run when 0) that recorded a
+ * platform fingerprint (schema version 7), in id order, with the platform
+ * text and its SHA-256 (borrowed for the callback). A nonzero return from
+ * fn stops the walk and is returned.
+ */
+int bf_store_each_platform(struct bf_store *store, int64_t run_id,
+                           int (*fn)(int64_t run_id, const char *platform,
+                                     const char *sha256, void *ctx),
+                           void *ctx);
 
 /* The id of the newest run, or BF_ENOENT when the DB has no run. */
 int bf_store_last_run(struct bf_store *store, int64_t *run_id);

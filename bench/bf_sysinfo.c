@@ -10,15 +10,21 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bf_sysinfo.h"
 
+#include "bf_err.h"
 #include "bf_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+#endif
 
 #ifndef BF_BUILD_TYPE
 #define BF_BUILD_TYPE "unknown"
@@ -72,20 +78,56 @@ static void collect_host(struct bf_sysinfo *info)
 }
 
 /*
- * The CPU model from /proc/cpuinfo: the "model name" line (x86, most
- * arm64 kernels); failing that the "Model" line (Raspberry Pi) so that ARM
- * boards are still named.
+ * CPU features that decide which vectorised kernels libtorch, oneDNN and
+ * OpenBLAS run, in the order they are listed: x86 ("flags") and Arm
+ * ("Features") names as /proc/cpuinfo spells them.
  */
-static void collect_cpu_model(struct bf_sysinfo *info)
+static const char *const kernel_features[] = {
+    "sse4_2",      "avx",        "avx2",       "fma",         "f16c",
+    "avx_vnni",    "avx512f",    "avx512dq",   "avx512cd",    "avx512bw",
+    "avx512vl",    "avx512ifma", "avx512vbmi", "avx512_vnni", "avx512_bf16",
+    "avx512_fp16", "amx_tile",   "amx_bf16",   "amx_int8",    "asimd",
+    "asimdhp",     "asimddp",    "sve",        "sve2",        "bf16",
+    "i8mm",        NULL};
+
+const char *const bf_sysinfo_kernel_env[] = {
+    "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA",
+    "DNNL_MAX_CPU_ISA",    "ONEDNN_DEFAULT_FPMATH_MODE",
+    "OPENBLAS_CORETYPE",   "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",     "MKL_NUM_THREADS",
+    "GOTO_NUM_THREADS",    NULL};
+
+/* Whether the space-separated list has the word. */
+static int has_word(const char *list, const char *word)
 {
-    char line[512];
+    size_t n = strlen(word);
+
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ' || p[-1] == '\t') &&
+            (p[n] == '\0' || p[n] == ' ' || p[n] == '\t' || p[n] == '\n'))
+            return 1;
+    return 0;
+}
+
+/*
+ * From /proc/cpuinfo: the CPU model (the "model name" line on x86 and most
+ * arm64 kernels, else the "Model" line, so that Raspberry Pi boards are
+ * still named) and the kernel-selecting features of the first processor
+ * listed ("flags" on x86, "Features" on Arm).
+ */
+static void collect_cpuinfo(struct bf_sysinfo *info)
+{
+    char line[8192]; /* a flags line runs to about 1,500 characters */
     char fallback[256] = "";
+    int have_model = 0, have_features = 0;
     FILE *f = fopen("/proc/cpuinfo", "r");
+    size_t len = 0;
 
     copy_field(info->cpu_model, sizeof(info->cpu_model), UNKNOWN);
+    copy_field(info->cpu_features, sizeof(info->cpu_features), "none");
     if (!f)
         return;
-    while (fgets(line, sizeof(line), f)) {
+    while ((!have_model || !have_features) && fgets(line, sizeof(line), f)) {
         char *colon = strchr(line, ':');
         char *key;
 
@@ -93,18 +135,50 @@ static void collect_cpu_model(struct bf_sysinfo *info)
             continue;
         *colon = '\0';
         key = trim(line);
-        if (strcmp(key, "model name") == 0) {
+        if (strcmp(key, "model name") == 0 && !have_model) {
             copy_field(info->cpu_model, sizeof(info->cpu_model),
                        trim(colon + 1));
-            goto out_close;
-        }
-        if (strcmp(key, "Model") == 0 && !fallback[0])
+            have_model = 1;
+        } else if (strcmp(key, "Model") == 0 && !fallback[0]) {
             copy_field(fallback, sizeof(fallback), trim(colon + 1));
+        } else if ((strcmp(key, "flags") == 0 ||
+                    strcmp(key, "Features") == 0) &&
+                   !have_features) {
+            for (int i = 0; kernel_features[i]; i++)
+                if (has_word(colon + 1, kernel_features[i]) &&
+                    len + strlen(kernel_features[i]) + 2 <
+                        sizeof(info->cpu_features))
+                    len += (size_t)snprintf(info->cpu_features + len,
+                                            sizeof(info->cpu_features) - len,
+                                            "%s%s", len ? " " : "",
+                                            kernel_features[i]);
+            have_features = 1;
+        }
     }
-    if (fallback[0])
+    if (!have_model && fallback[0])
         copy_field(info->cpu_model, sizeof(info->cpu_model), fallback);
-out_close:
     fclose(f);
+}
+
+static void collect_build(struct bf_sysinfo *info)
+{
+    struct utsname u;
+
+    copy_field(info->machine, sizeof(info->machine),
+               uname(&u) == 0 ? u.machine : UNKNOWN);
+#if defined(__clang__)
+    snprintf(info->compiler, sizeof(info->compiler), "clang %s",
+             __clang_version__);
+#elif defined(__GNUC__)
+    snprintf(info->compiler, sizeof(info->compiler), "gcc %s", __VERSION__);
+#else
+    copy_field(info->compiler, sizeof(info->compiler), UNKNOWN);
+#endif
+#ifdef __GLIBC__
+    copy_field(info->libc, sizeof(info->libc), gnu_get_libc_version());
+#else
+    copy_field(info->libc, sizeof(info->libc), UNKNOWN);
+#endif
 }
 
 static void collect_governor(struct bf_sysinfo *info)
@@ -240,11 +314,12 @@ void bf_sysinfo_collect(const char *source_dir, struct bf_sysinfo *info)
 
     memset(info, 0, sizeof(*info));
     collect_host(info);
-    collect_cpu_model(info);
+    collect_cpuinfo(info);
     cores = sysconf(_SC_NPROCESSORS_ONLN);
     info->cores_online = cores > 0 && cores <= 1 << 20 ? (int)cores : -1;
     collect_git(source_dir, info);
     collect_governor(info);
+    collect_build(info);
     copy_field(info->build_type, sizeof(info->build_type), BF_BUILD_TYPE);
     copy_field(info->version, sizeof(info->version), BF_VERSION);
 }
@@ -266,4 +341,68 @@ int bf_sysinfo_warn(const struct bf_sysinfo *info)
         count++;
     }
     return count;
+}
+
+static int by_line(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int bf_sysinfo_platform(const struct bf_sysinfo *info, const char *torch_info,
+                        struct bf_buf *out)
+{
+    struct bf_buf text;
+    const char **lines = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+
+    bf_buf_init(&text);
+    rc |= bf_buf_printf(&text, "build.compiler=%s\n", info->compiler);
+    rc |= bf_buf_printf(&text, "build.type=%s\n", info->build_type);
+    rc |= bf_buf_printf(&text, "cpu.cores=%d\n", info->cores_online);
+    rc |= bf_buf_printf(&text, "cpu.features=%s\n", info->cpu_features);
+    rc |= bf_buf_printf(&text, "cpu.model=%s\n", info->cpu_model);
+    rc |= bf_buf_printf(&text, "libc.version=%s\n", info->libc);
+    rc |= bf_buf_printf(&text, "machine=%s\n", info->machine);
+    for (int i = 0; bf_sysinfo_kernel_env[i]; i++) {
+        const char *v = getenv(bf_sysinfo_kernel_env[i]);
+
+        rc |= bf_buf_printf(&text, "env.%s=%s\n", bf_sysinfo_kernel_env[i],
+                            v ? v : "unset");
+    }
+    if (torch_info)
+        rc |= bf_buf_printf(&text, "%s", torch_info);
+    if (rc)
+        goto out_nomem;
+    /* Split into lines (newlines become terminators), sort, join. */
+    for (char *p = text.data; p && *p;) {
+        char *nl = strchr(p, '\n');
+
+        if (nl)
+            *nl = '\0';
+        if (*p) {
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 32;
+                const char **grown = realloc(lines, ncap * sizeof(*grown));
+
+                if (!grown)
+                    goto out_nomem;
+                lines = grown;
+                cap = ncap;
+            }
+            lines[n++] = p;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    qsort(lines, n, sizeof(*lines), by_line);
+    for (size_t i = 0; i < n; i++)
+        if (bf_buf_printf(out, "%s\n", lines[i]))
+            goto out_nomem;
+    free(lines);
+    bf_buf_free(&text);
+    return 0;
+out_nomem:
+    free(lines);
+    bf_buf_free(&text);
+    return bf_err_set(BF_ENOMEM, "platform fingerprint");
 }

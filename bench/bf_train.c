@@ -138,11 +138,19 @@ int bf_train_evaluate(bf_model *model, struct bf_dataset *data,
 
     if (!model || !data || !out || batch < 1)
         return bf_err_set(BF_EINVAL, "bf_train_evaluate: bad arguments");
+    memset(out, 0, sizeof(*out));
     rc = bf_dataset_info(data, &info);
     if (rc)
         return rc;
     if (!idx)
         n = info.n;
+    out->pred = malloc((n ? n : 1) * sizeof(*out->pred));
+    out->top1_ok = malloc(n ? n : 1);
+    out->topk_ok = malloc(n ? n : 1);
+    if (!out->pred || !out->top1_ok || !out->topk_ok) {
+        bf_eval_result_free(out);
+        return bf_err_set(BF_ENOMEM, "evaluation of %zu images", n);
+    }
     k5 = info.num_classes < 5 ? info.num_classes : 5;
     rc = bf_model_stage_count(model, &n_stages);
     if (rc)
@@ -179,13 +187,18 @@ int bf_train_evaluate(bf_model *model, struct bf_dataset *data,
             bf_tensor_free(q);
         }
         if (rc == 0)
-            rc = bf_tensor_topk_correct(logits, b.y, 1, &c1);
-        if (rc == 0)
-            rc = bf_tensor_topk_correct(logits, b.y, k5, &c5);
+            rc = bf_tensor_predict(logits, b.y, k5, out->pred + at,
+                                   out->top1_ok + at, out->topk_ok + at, m);
+        for (size_t i = 0; rc == 0 && i < m; i++) {
+            c1 += out->top1_ok[at + i];
+            c5 += out->topk_ok[at + i];
+        }
         bf_tensor_free(logits);
         top1 += c1;
         top5 += c5;
     }
+    if (rc)
+        bf_eval_result_free(out);
     if (rc == 0) {
         out->n = (int64_t)n;
         out->top1 = n ? 100.0 * (double)top1 / (double)n : 0.0;
@@ -195,6 +208,18 @@ int bf_train_evaluate(bf_model *model, struct bf_dataset *data,
 out:
     batch_free(&b);
     return rc;
+}
+
+void bf_eval_result_free(struct bf_eval_result *result)
+{
+    if (!result)
+        return;
+    free(result->pred);
+    free(result->top1_ok);
+    free(result->topk_ok);
+    result->pred = NULL;
+    result->top1_ok = NULL;
+    result->topk_ok = NULL;
 }
 
 /* Device MACs up to each exit and of an offloaded image. */
@@ -562,6 +587,7 @@ static int validate(const struct bf_train_params *p,
         rc = bf_train_evaluate(p->student, data, p->split->val_idx,
                                p->split->n_val, batch, -1, &ev);
         *top1 = ev.top1;
+        bf_eval_result_free(&ev);
     }
     return rc;
 }

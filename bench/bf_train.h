@@ -177,7 +177,16 @@ struct bf_eval_result {
     double top1; /* percent */
     double top5; /* percent; top-k with k = min(5, classes) */
     double seconds;
+    /* Per image, in evaluation order (n entries each; owned, free with
+     * bf_eval_result_free): the predicted class, and 1 when the label is
+     * the top-1 / among the top-k. */
+    uint16_t *pred;
+    uint8_t *top1_ok;
+    uint8_t *topk_ok;
 };
+
+/* Free the per-image arrays of a result (accepts a zeroed one). */
+void bf_eval_result_free(struct bf_eval_result *result);
 
 /*
  * Evaluate model (eval mode, no gradients) on data items idx[0..n) (all

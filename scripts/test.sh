@@ -15,4 +15,7 @@ cmake --build "$build" --parallel "$(nproc)"
 # OpenBLAS must not start its own threads on top of torch's.
 export OPENBLAS_NUM_THREADS=1
 cd "$build"
-ctest --output-on-failure --timeout 900
+# One test per core. The tests that time things or wait on deadlines are
+# RUN_SERIAL (CMakeLists.txt): ctest runs them with nothing beside them.
+# Every test has its own TIMEOUT; --timeout covers any that lacks one.
+ctest --output-on-failure --timeout 900 --parallel "$(nproc)"

@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 #include <torch/version.h>
+#include <ATen/Version.h>
 
 #include <atomic>
 #include <cstdio>
@@ -135,6 +136,128 @@ extern "C" int bf_torch_backend_info(char *out, size_t size)
         }
         snprintf(out, size, "blas %s; onednn %s", blas.c_str(),
                  at::hasMKLDNN() ? "on" : "off");
+        return 0;
+    });
+}
+
+namespace
+{
+
+// oneDNN's dnnl_version_t begins with these three fields (oneDNN 1.x-3.x).
+struct dnnl_version_head {
+    int major;
+    int minor;
+    int patch;
+};
+
+// Names of oneDNN's dnnl_cpu_isa_t values (dnnl_types.h, 2.x); others are
+// shown in hex alone.
+const char *dnnl_isa_name(int isa)
+{
+    switch (isa) {
+    case 0x0:
+        return "all";
+    case 0x1:
+        return "sse41";
+    case 0x3:
+        return "avx";
+    case 0x7:
+        return "avx2";
+    case 0x407:
+        return "avx2_vnni";
+    case 0xf:
+        return "avx512_mic";
+    case 0x1f:
+        return "avx512_mic_4ops";
+    case 0x27:
+        return "avx512_core";
+    case 0x67:
+        return "avx512_core_vnni";
+    case 0xe7:
+        return "avx512_core_bf16";
+    case 0x3e7:
+        return "avx512_core_amx";
+    default:
+        return "";
+    }
+}
+
+// The value after "CPU capability usage:" in at::show_config(): the
+// vectorised kernel set ATen dispatches to on this CPU.
+std::string aten_capability()
+{
+    std::string cfg = at::show_config();
+    const std::string key = "CPU capability usage:";
+    auto pos = cfg.find(key);
+    if (pos == std::string::npos)
+        return "unknown";
+    pos += key.size();
+    auto end = cfg.find('\n', pos);
+    std::string v = cfg.substr(pos, end == std::string::npos ? end : end - pos);
+    v.erase(0, v.find_first_not_of(" \t"));
+    return v.empty() ? "unknown" : v;
+}
+
+} // namespace
+
+extern "C" int bf_torch_platform_info(char *out, size_t size)
+{
+    return guarded("bf_torch_platform_info", [&] {
+        if (!out || size == 0)
+            return bf_err_set(BF_EINVAL, "bf_torch_platform_info: no buffer");
+        char backend[512];
+        int rc = bf_torch_backend_info(backend, sizeof(backend));
+        if (rc)
+            return rc;
+        std::string blas = backend;
+        // backend reads "blas PATH; onednn on|off": keep the path.
+        if (blas.rfind("blas ", 0) == 0)
+            blas = blas.substr(5, blas.find(';') - 5);
+        std::string text = "blas.library=" + blas + "\n";
+        // OpenBLAS picks its kernels by core type (OPENBLAS_CORETYPE caps
+        // it); the functions exist only when OpenBLAS is the BLAS loaded.
+        using cstr_fn = char *(*)();
+        auto corename = reinterpret_cast<cstr_fn>(
+            dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+        auto config = reinterpret_cast<cstr_fn>(
+            dlsym(RTLD_DEFAULT, "openblas_get_config"));
+        text += std::string("blas.core=") +
+                (corename && corename() ? corename() : "unknown") + "\n";
+        std::string cfg = config && config() ? config() : "unknown";
+        while (!cfg.empty() && (cfg.back() == ' ' || cfg.back() == '\n'))
+            cfg.pop_back();
+        text += "blas.config=" + cfg + "\n";
+        using isa_fn = int (*)();
+        using version_fn = const dnnl_version_head *(*)();
+        auto isa = reinterpret_cast<isa_fn>(
+            dlsym(RTLD_DEFAULT, "dnnl_get_effective_cpu_isa"));
+        auto version =
+            reinterpret_cast<version_fn>(dlsym(RTLD_DEFAULT, "dnnl_version"));
+        if (version && version()) {
+            const dnnl_version_head *v = version();
+            text += "onednn.version=" + std::to_string(v->major) + "." +
+                    std::to_string(v->minor) + "." + std::to_string(v->patch) +
+                    "\n";
+        } else {
+            text += "onednn.version=unknown\n";
+        }
+        if (isa) {
+            int value = isa();
+            char hex[32];
+            snprintf(hex, sizeof(hex), "0x%x", static_cast<unsigned>(value));
+            const char *name = dnnl_isa_name(value);
+            text += std::string("onednn.isa=") + (name[0] ? name : "?") + " (" +
+                    hex + ")\n";
+        } else {
+            text += "onednn.isa=unknown\n";
+        }
+        text += "torch.cpu_capability=" + aten_capability() + "\n";
+        text += std::string("torch.version=") + TORCH_VERSION + "\n";
+        if (text.size() >= size)
+            return bf_err_set(BF_ERANGE,
+                              "bf_torch_platform_info: %zu bytes, room for %zu",
+                              text.size() + 1, size);
+        std::memcpy(out, text.c_str(), text.size() + 1);
         return 0;
     });
 }

@@ -69,6 +69,17 @@ const char *bf_torch_version(void);
  */
 int bf_torch_backend_info(char *out, size_t size);
 
+/*
+ * What selects this process's floating-point kernels, as sorted
+ * "key=value" lines (each ending in a newline): blas.library, blas.core
+ * and blas.config (OpenBLAS's core type and build), onednn.version,
+ * onednn.isa (the ISA oneDNN dispatches to, after ONEDNN_MAX_CPU_ISA),
+ * torch.cpu_capability (ATen's vectorised kernel set, after
+ * ATEN_CPU_CAPABILITY) and torch.version; "unknown" where a library does
+ * not say. BF_ERANGE when it does not fit in size bytes.
+ */
+int bf_torch_platform_info(char *out, size_t size);
+
 /* Handles created and not yet freed, every kind together. */
 long bf_torch_live_handles(void);
 
@@ -399,6 +410,15 @@ int bf_tensor_topk_correct(const bf_tensor *logits, const bf_tensor *labels,
 int bf_tensor_classify(const bf_tensor *logits, const bf_tensor *labels, int k,
                        float *confidence, uint8_t *top1, uint8_t *topk,
                        size_t n);
+
+/*
+ * Per sample of a (batch, classes) logits tensor with at most 65536
+ * classes: cls[i] = the predicted class (arg-max), top1[i] / topk[i] = 1
+ * when the label is the arg-max / among the k largest logits. Arrays hold
+ * n = batch entries; filled only on success.
+ */
+int bf_tensor_predict(const bf_tensor *logits, const bf_tensor *labels, int k,
+                      uint16_t *cls, uint8_t *top1, uint8_t *topk, size_t n);
 
 /*
  * The k most probable classes of the first sample of logits (its dimensions

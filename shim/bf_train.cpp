@@ -474,6 +474,42 @@ extern "C" int bf_tensor_classify(const bf_tensor *logits,
     });
 }
 
+extern "C" int bf_tensor_predict(const bf_tensor *logits,
+                                 const bf_tensor *labels, int k, uint16_t *cls,
+                                 uint8_t *top1, uint8_t *topk, size_t n)
+{
+    return guarded("bf_tensor_predict", [&] {
+        if (!logits || !labels || !cls || !top1 || !topk)
+            return bf_err_set(BF_EINVAL, "bf_tensor_predict: NULL");
+        int rc = check_logits(logits, labels, "predict");
+        if (rc)
+            return rc;
+        if (k < 1 || k > logits->t.size(1))
+            return bf_err_set(BF_ERANGE, "top-%d of %ld classes", k,
+                              static_cast<long>(logits->t.size(1)));
+        if (logits->t.size(1) > 65536)
+            return bf_err_set(BF_ERANGE, "predict: %ld classes, at most 65536",
+                              static_cast<long>(logits->t.size(1)));
+        if (static_cast<size_t>(logits->t.size(0)) != n)
+            return bf_err_set(BF_ESHAPE, "predict: %ld samples, room for %zu",
+                              static_cast<long>(logits->t.size(0)), n);
+        torch::NoGradGuard no_grad;
+        // The predicted class is topk's first index, so the class and the
+        // top-1 hit agree by construction.
+        torch::Tensor idx = std::get<1>(logits->t.detach().topk(k, 1));
+        torch::Tensor hits = idx.eq(labels->t.unsqueeze(1));
+        torch::Tensor best = idx.select(1, 0).to(torch::kInt32).contiguous();
+        torch::Tensor h1 = hits.select(1, 0).to(torch::kUInt8).contiguous();
+        torch::Tensor hk = hits.any(1).to(torch::kUInt8).contiguous();
+        const int32_t *b = best.data_ptr<int32_t>();
+        for (size_t i = 0; i < n; i++)
+            cls[i] = static_cast<uint16_t>(b[i]);
+        std::memcpy(top1, h1.data_ptr<uint8_t>(), n);
+        std::memcpy(topk, hk.data_ptr<uint8_t>(), n);
+        return 0;
+    });
+}
+
 extern "C" int bf_tensor_topk(const bf_tensor *logits, int k, uint32_t *cls,
                               float *score)
 {

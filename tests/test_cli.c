@@ -15,6 +15,7 @@
 #include "bf_spawn.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <png.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -210,6 +211,101 @@ static void test_cli_bad_inputs(void **state)
     expect(RUN("run", sc, "--db", db), 3, "run into newer DB");
 }
 
+/* A profile calibrated on the small family (quick to build). */
+static const char *mini_profile =
+    "name: minidev\n"
+    "description: a device for tests\n"
+    "latency:\n"
+    "  form: roofline\n"
+    "  conv_gmacs: 10\n"
+    "  conv3x3_gmacs: 20\n"
+    "  grouped_gmacs: 2\n"
+    "  linear_gmacs: 1\n"
+    "  bandwidth_gbs: 4\n"
+    "  layer_overhead_us: 50\n"
+    "  fit: [conv_gmacs, layer_overhead_us]\n"
+    "power:\n"
+    "  idle_mw: 1000\n"
+    "  compute_mw: 5000\n"
+    "calibration:\n"
+    "  - {model: resnet_mini, input_px: 28, latency_ms: 2.5}\n"
+    "  - {model: densenet_mini, input_px: 28, latency_ms: 3.5}\n";
+
+/*
+ * Layer lists are cached between processes ($XDG_CACHE_HOME/bfbench/
+ * layers): a dry run computes none; a calibration fills the cache, and
+ * with the cache warm, damaged or written by another build it prints the
+ * same numbers, the bad files replaced. A calibration point naming an
+ * unknown architecture fails even a dry run.
+ */
+static void test_cli_device_layer_cache(void **state)
+{
+    char xdg[512], dir[600], profile[512], sc[512], path[700], text[1024];
+    char first[4096], fresh[4096], *old_xdg;
+    struct stat st;
+
+    (void)state;
+    old_xdg =
+        getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+    tmp_path(xdg, sizeof(xdg), "xdg");
+    snprintf(dir, sizeof(dir), "%s/bfbench/layers", xdg);
+    assert_int_equal(setenv("XDG_CACHE_HOME", xdg, 1), 0);
+
+    /* The default devices are validated, not fitted. */
+    tmp_path(sc, sizeof(sc), "cache.yaml");
+    write_text(sc, small_scenario);
+    expect(RUN("run", sc, "--dry-run"), 0, "dry run");
+    assert_non_null(strstr(out_text, "4 case(s)"));
+    assert_int_equal(stat(dir, &st), -1);
+
+    tmp_path(profile, sizeof(profile), "minidev.yaml");
+    write_text(profile, mini_profile);
+    expect(RUN("calibrate", profile, "--no-store"), 0, "calibrate, cold");
+    assert_non_null(strstr(out_text, "densenet_mini"));
+    snprintf(first, sizeof(first), "%s", out_text);
+    snprintf(path, sizeof(path), "%s/resnet_mini-28.layers", dir);
+    slurp(path, fresh, sizeof(fresh));
+    assert_non_null(strstr(fresh, "arch resnet_mini px 28\n"));
+    assert_non_null(strstr(fresh, "\nend\n"));
+    expect(RUN("calibrate", profile, "--no-store"), 0, "calibrate, warm");
+    assert_string_equal(out_text, first);
+
+    /* A truncated file, and one another build wrote: both computed again
+     * and replaced. */
+    write_text(path, "bfbench layer list 1\n");
+    snprintf(path, sizeof(path), "%s/densenet_mini-28.layers", dir);
+    slurp(path, text, sizeof(text));
+    assert_non_null(strstr(text, "\nbuild "));
+    memcpy(strstr(text, "\nbuild ") + 7, "0000", 4);
+    write_text(path, text);
+    expect(RUN("calibrate", profile, "--no-store"), 0, "calibrate, damaged");
+    assert_string_equal(out_text, first);
+    slurp(path, text, sizeof(text));
+    assert_null(strstr(text, "\nbuild 0000"));
+    snprintf(path, sizeof(path), "%s/resnet_mini-28.layers", dir);
+    slurp(path, text, sizeof(text));
+    assert_string_equal(text, fresh);
+
+    /* An unknown architecture in a profile beside the scenario. */
+    tmp_path(path, sizeof(path), "devices");
+    assert_int_equal(mkdir(path, 0755), 0);
+    tmp_path(path, sizeof(path), "devices/baddev.yaml");
+    snprintf(text, sizeof(text), "%s", mini_profile);
+    memcpy(strstr(text, "resnet_mini"), "resnet_maxi", 11);
+    write_text(path, text);
+    write_text(sc, "models: [resnet_mini]\ndevices: [baddev]\n");
+    expect(RUN("run", "--dry-run", sc), 3, "unknown calibration model");
+    assert_non_null(strstr(err_text, "baddev.yaml: calibration point "
+                                     "resnet_maxi at 28 px"));
+    assert_non_null(strstr(err_text, "unknown architecture 'resnet_maxi'"));
+
+    if (old_xdg)
+        assert_int_equal(setenv("XDG_CACHE_HOME", old_xdg, 1), 0);
+    else
+        assert_int_equal(unsetenv("XDG_CACHE_HOME"), 0);
+    free(old_xdg);
+}
+
 static long query_long(const char *db, const char *sql);
 
 /*
@@ -230,7 +326,8 @@ static void test_cli_train_run(void **state)
                    "bottleneck_channels: 2\ntrain_subset: 512\n"
                    "test_subset: 200\nteacher_epochs: 1\n"
                    "epochs_stage1: 1\nepochs_stage2: 1\nmax_batches: 4\n"
-                   "jpeg_qualities: [50, 90]\n");
+                   "epochs_baseline: 1\njpeg_qualities: [50, 90]\n"
+                   "threads: 1\n");
     expect(RUN("run", sc, "--db", db), 0, "train run");
     assert_non_null(strstr(out_text, "jpeg-q90"));
     assert_non_null(strstr(out_text, "int8"));
@@ -326,7 +423,7 @@ static void test_cli_train_folder(void **state)
              "bottleneck_channels: 2\nteacher_epochs: 3\nteacher_lr: 0.05\n"
              "teacher_batch: 16\nepochs_stage1: 1\nepochs_stage2: 1\n"
              "epochs_baseline: 2\njpeg_qualities: [90]\n"
-             "exit_thresholds: [0.5, 0.9]\n",
+             "exit_thresholds: [0.5, 0.9]\nthreads: 1\n",
              root);
     write_text(sc, text);
     expect(RUN("run", sc, "--db", db), 0, "folder train run");
@@ -663,6 +760,8 @@ static void test_cli_device_probe(void **state)
  * A trained BottleFit student served over the network: its top-1 on the
  * Fashion-MNIST test set, measured from the server's replies, equals the
  * 8-bit accuracy the training run recorded (same quantizer, same tail).
+ * The training is short (2000 images reach about 60 %), and every run of
+ * these tests takes one thread: ctest runs them beside other tests.
  */
 static void test_cli_trained_student_over_network(void **state)
 {
@@ -674,9 +773,9 @@ static void test_cli_trained_student_over_network(void **state)
     tmp_path(sc, sizeof(sc), "student.yaml");
     tmp_path(db, sizeof(db), "student/bench.db");
     write_text(sc, "task: train\nmodels: resnet_mini\nstrategies: bottlefit\n"
-                   "bottleneck_channels: 2\ntrain_subset: 4000\n"
+                   "bottleneck_channels: 2\ntrain_subset: 2000\n"
                    "teacher_epochs: 2\nepochs_stage1: 1\nepochs_stage2: 1\n"
-                   "jpeg_qualities: 90\n");
+                   "jpeg_qualities: 90\nthreads: 1\n");
     expect(RUN("run", sc, "--db", db), 0, "student training");
     kept = strstr(err_text, "student weights kept in ");
     assert_non_null(kept);
@@ -689,7 +788,7 @@ static void test_cli_trained_student_over_network(void **state)
              "configs: bottlefit\nmodels: resnet_mini\nbottleneck_channels: 2\n"
              "weights: {resnet_mini: %s}\ninputs: fashion-mnist\n"
              "link: ideal\nwarmup: 0\nmin_samples: 10000\n"
-             "max_samples: 10000\nmin_duration_ms: 0\n",
+             "max_samples: 10000\nmin_duration_ms: 0\nthreads: 1\n",
              ckpt);
     write_text(net, text);
     expect(RUN("run", "--db", netdb, net), 0, "student over the network");
@@ -832,9 +931,26 @@ static int teardown(void **state)
     return tmpdir_remove();
 }
 
+/* 1 when name matches one of the comma-separated glob patterns. */
+static int matches_any(const char *name, const char *patterns)
+{
+    char pat[128];
+    const char *p = patterns;
+
+    while (*p) {
+        size_t len = strcspn(p, ",");
+
+        snprintf(pat, sizeof(pat), "%.*s", (int)len, p);
+        if (len && fnmatch(pat, name, 0) == 0)
+            return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_help_everywhere),
         cmocka_unit_test(test_cli_usage_errors),
         cmocka_unit_test(test_cli_keys_and_models),
@@ -843,6 +959,7 @@ int main(void)
         cmocka_unit_test(test_cli_train_folder),
         cmocka_unit_test(test_cli_run_and_report),
         cmocka_unit_test(test_cli_bad_inputs),
+        cmocka_unit_test(test_cli_device_layer_cache),
         cmocka_unit_test(test_cli_killed_run_stays_readable),
         cmocka_unit_test(test_cli_interrupted_run_keeps_samples),
         cmocka_unit_test(test_cli_resume_after_kill),
@@ -852,9 +969,27 @@ int main(void)
         cmocka_unit_test(test_cli_tbf_mode),
         cmocka_unit_test(test_cli_trained_student_over_network),
     };
+    struct CMUnitTest chosen[sizeof(tests) / sizeof(tests[0])];
+    const char *only = getenv("BF_TEST_FILTER");
+    const char *skip = getenv("BF_TEST_SKIP");
+    size_t n = 0;
 
-    /* BF_TEST_FILTER=test_cli_edge* runs a subset (development). */
-    if (getenv("BF_TEST_FILTER"))
-        cmocka_set_test_filter(getenv("BF_TEST_FILTER"));
-    return cmocka_run_group_tests(tests, setup, teardown);
+    /*
+     * BF_TEST_FILTER and BF_TEST_SKIP each hold comma-separated globs
+     * (test_cli_train_*,test_cli_edge_server): the tests that match the
+     * first (all without it) and not the second run. ctest runs this
+     * binary in parts that way (CMakeLists.txt); a developer runs one.
+     */
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        if ((!only || matches_any(tests[i].name, only)) &&
+            !(skip && matches_any(tests[i].name, skip)))
+            chosen[n++] = tests[i];
+    if (n == 0) {
+        fprintf(stderr,
+                "test_cli: no test matches BF_TEST_FILTER '%s' "
+                "without BF_TEST_SKIP '%s'\n",
+                only ? only : "", skip ? skip : "");
+        return 1;
+    }
+    return _cmocka_run_group_tests("test_cli", chosen, n, setup, teardown);
 }

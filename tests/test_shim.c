@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "bf_split.h"
 #include "bf_torch.h"
 
 #include <math.h>
@@ -686,6 +687,81 @@ static void test_shim_threads_and_info(void **state)
     assert_non_null(strstr(bf_torch_version(), "1.13"));
 }
 
+/* The kernels this process runs, as the platform fingerprint reads them. */
+static void test_shim_platform_info(void **state)
+{
+    char info[2048], tiny[8];
+
+    (void)state;
+    assert_int_equal(bf_torch_platform_info(info, sizeof(info)), 0);
+    assert_non_null(strstr(info, "torch.version=1.13"));
+    assert_non_null(strstr(info, "torch.cpu_capability="));
+    assert_non_null(strstr(info, "onednn.isa="));
+    assert_non_null(strstr(info, "blas.core="));
+    assert_int_equal(info[strlen(info) - 1], '\n');
+    assert_int_equal(bf_torch_platform_info(tiny, sizeof(tiny)), BF_ERANGE);
+    assert_int_equal(bf_torch_platform_info(NULL, 1), BF_EINVAL);
+}
+
+/* Per-image predictions agree with the top-k counts. */
+static void test_shim_predict(void **state)
+{
+    static const float logits[3 * 4] = {0.1f, 0.9f, 0.0f, 0.0f, /* 1 */
+                                        2.0f, 1.0f, 3.0f, 0.5f, /* 2 */
+                                        0.0f, 0.1f, 0.2f, 0.3f}; /* 3 */
+    const int64_t shape[2] = {3, 4}, lshape[1] = {3};
+    const int64_t labels[3] = {1, 0, 2};
+    bf_tensor *l = NULL, *y = NULL;
+    uint16_t cls[3];
+    uint8_t top1[3], top2[3];
+
+    (void)state;
+    assert_int_equal(bf_tensor_from_f32(shape, 2, logits, &l), 0);
+    assert_int_equal(bf_tensor_from_i64(lshape, 1, labels, &y), 0);
+    assert_int_equal(bf_tensor_predict(l, y, 2, cls, top1, top2, 3), 0);
+    assert_int_equal(cls[0], 1);
+    assert_int_equal(cls[1], 2);
+    assert_int_equal(cls[2], 3);
+    assert_int_equal(top1[0], 1);
+    assert_int_equal(top1[1], 0);
+    assert_int_equal(top1[2], 0);
+    assert_int_equal(top2[0], 1);
+    assert_int_equal(top2[1], 1); /* label 0 is second best */
+    assert_int_equal(top2[2], 1); /* label 2 is second best */
+    assert_int_equal(bf_tensor_predict(l, y, 2, cls, top1, top2, 2),
+                     BF_ESHAPE);
+    assert_int_equal(bf_tensor_predict(l, y, 5, cls, top1, top2, 3),
+                     BF_ERANGE);
+    bf_tensor_free(l);
+    bf_tensor_free(y);
+}
+
+/*
+ * The known-answer checks of the 8-bit path give these digests on every
+ * CPU (recorded on an AVX-512 machine; an AVX2-only one must agree): the
+ * claim that lets `bfbench compare` hold them exact across platforms.
+ */
+static void test_shim_known_answers_are_platform_free(void **state)
+{
+    struct bf_check_row rows[BF_SPLIT_CHECKS];
+    char digests[BF_SPLIT_CHECKS][65];
+
+    (void)state;
+    assert_int_equal(bf_split_known_answers(rows, digests), 0);
+    assert_string_equal(rows[0].name, "quantize_u8");
+    assert_string_equal(
+        rows[0].value,
+        "765d7daec958161b189c887ef9295e662dd4ea9893c12829f98c77b8da362040");
+    assert_string_equal(rows[1].name, "dequantize_u8");
+    assert_string_equal(
+        rows[1].value,
+        "35d4a349d2a7ea406d343a08fa345599d4909b1bef8ef530510aba1f43ca4f14");
+    assert_string_equal(rows[2].name, "fake_quantize_u8");
+    assert_string_equal(
+        rows[2].value,
+        "6f7c01c5524983e172d81da123c859abfb78765d3b039eec211d4822ab8a9acb");
+}
+
 static void test_shim_describe_errors(void **state)
 {
     /* DenseNet's transitions halve the size: 8x8 dies in transition2. */
@@ -721,6 +797,10 @@ int main(void)
         cmocka_unit_test_teardown(test_shim_bad_weight_files, check_leaks),
         cmocka_unit_test_teardown(test_shim_threads_and_info, check_leaks),
         cmocka_unit_test_teardown(test_shim_describe_errors, check_leaks),
+        cmocka_unit_test_teardown(test_shim_platform_info, check_leaks),
+        cmocka_unit_test_teardown(test_shim_predict, check_leaks),
+        cmocka_unit_test_teardown(test_shim_known_answers_are_platform_free,
+                                  check_leaks),
     };
 
     return cmocka_run_group_tests(tests, setup_all, teardown_all);

@@ -1562,6 +1562,62 @@ static void test_store_accuracy_refused(void **state)
     assert_int_equal(query_int(f->db, "SELECT count(*) FROM accuracy"), 2);
 }
 
+/* Per-image predictions, checks and the platform fingerprint (schema 7). */
+static void test_store_predictions_checks_platform(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = trained_case(0);
+    struct bf_accuracy_row acc = accuracy_row("int8");
+    static const uint16_t pred[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 300};
+    static const uint8_t top1[10] = {1, 1, 0, 0, 0, 0, 0, 0, 1, 1};
+    static const uint8_t topk[10] = {1, 1, 1, 0, 0, 0, 0, 0, 1, 1};
+    struct bf_check_row checks[2] = {{"quantize_u8", "aa"}, {"x", "bb"}};
+    struct bf_check_row again = {"quantize_u8", "cc"};
+    int64_t run_id, case_id;
+    char *text;
+
+    info.platform = "cpu.model=x\n";
+    info.platform_sha256 = "fp";
+    acc.n = 10;
+    acc.pred = pred;
+    acc.pred_top1 = top1;
+    acc.pred_topk = topk;
+    acc.items_sha256 = "items";
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+    assert_int_equal(bf_store_add_accuracy(store, case_id, &acc, 1), 0);
+    assert_int_equal(bf_store_add_checks(store, run_id, checks, 2), 0);
+    assert_int_equal(bf_store_add_checks(store, run_id, &again, 1), 0);
+    /* A row without its flags is refused, with the accuracy row. */
+    acc.variant = "fp32";
+    acc.pred_topk = NULL;
+    assert_int_equal(bf_store_add_accuracy(store, case_id, &acc, 1),
+                     BF_EINVAL);
+    assert_int_equal(bf_store_add_checks(store, run_id, NULL, 1), BF_EINVAL);
+    bf_store_close(store);
+
+    text = query_text(f->db, "SELECT hex(classes) || ' ' || hex(top1) || ' ' "
+                             "|| hex(topk) || ' ' || items_sha256 FROM "
+                             "predictions");
+    /* uint16 LE classes; bits LSB first: 0b11 then 0b11 (images 8, 9). */
+    assert_string_equal(text, "00000100020003000400050006000700"
+                              "08002C01 0303 0703 items");
+    free(text);
+    text = query_text(f->db, "SELECT count(*) FROM accuracy");
+    assert_string_equal(text, "1");
+    free(text);
+    text = query_text(f->db, "SELECT group_concat(name || '=' || value, ',') "
+                             "FROM (SELECT * FROM checks ORDER BY name)");
+    assert_string_equal(text, "quantize_u8=cc,x=bb");
+    free(text);
+    text = query_text(f->db, "SELECT platform || platform_sha256 FROM runs");
+    assert_string_equal(text, "cpu.model=x\nfp");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1604,6 +1660,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_accuracy_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_predictions_checks_platform, setup, teardown),
     };
 
     bf_log_set_level(BF_LOG_ERROR);

@@ -196,6 +196,54 @@ static void test_sysinfo_git_repo_clean_and_dirty(void **state)
     remove_tree(base);
 }
 
+/* The platform text: sorted key=value lines, the kernel-selecting
+ * environment as set, the torch lines merged in, no host or code
+ * version. */
+static void test_sysinfo_platform_fingerprint(void **state)
+{
+    struct bf_sysinfo info;
+    struct bf_buf a, b;
+    const char *p, *prev = NULL;
+    size_t prev_len = 0;
+
+    (void)state;
+    bf_sysinfo_collect(NULL, &info);
+    bf_buf_init(&a);
+    bf_buf_init(&b);
+    setenv("ATEN_CPU_CAPABILITY", "avx2", 1);
+    unsetenv("ONEDNN_MAX_CPU_ISA");
+    assert_int_equal(
+        bf_sysinfo_platform(&info, "torch.version=1.13.0\nblas.core=Zen\n", &a),
+        0);
+    for (p = bf_buf_str(&a); *p;) {
+        const char *nl = strchr(p, '\n');
+
+        assert_non_null(nl); /* every line ends in a newline */
+        assert_non_null(memchr(p, '=', (size_t)(nl - p)));
+        if (prev)
+            assert_true(strncmp(prev, p, prev_len) < 0 ||
+                        (strncmp(prev, p, prev_len) == 0 &&
+                         (size_t)(nl - p) > prev_len));
+        prev = p;
+        prev_len = (size_t)(nl - p);
+        p = nl + 1;
+    }
+    assert_non_null(strstr(bf_buf_str(&a), "env.ATEN_CPU_CAPABILITY=avx2\n"));
+    assert_non_null(strstr(bf_buf_str(&a), "env.ONEDNN_MAX_CPU_ISA=unset\n"));
+    assert_non_null(strstr(bf_buf_str(&a), "blas.core=Zen\n"));
+    assert_non_null(strstr(bf_buf_str(&a), "cpu.features="));
+    assert_non_null(strstr(bf_buf_str(&a), "build.type="));
+    assert_null(strstr(bf_buf_str(&a), "host="));
+    assert_null(strstr(bf_buf_str(&a), "git"));
+    /* Another kernel setting is another fingerprint. */
+    setenv("ATEN_CPU_CAPABILITY", "default", 1);
+    assert_int_equal(bf_sysinfo_platform(&info, "", &b), 0);
+    assert_string_not_equal(bf_buf_str(&a), bf_buf_str(&b));
+    unsetenv("ATEN_CPU_CAPABILITY");
+    bf_buf_free(&a);
+    bf_buf_free(&b);
+}
+
 static void test_sysinfo_warn(void **state)
 {
     struct bf_sysinfo info;
@@ -224,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_sysinfo_non_git_dir),
         cmocka_unit_test(test_sysinfo_missing_dir),
         cmocka_unit_test(test_sysinfo_git_repo_clean_and_dirty),
+        cmocka_unit_test(test_sysinfo_platform_fingerprint),
         cmocka_unit_test(test_sysinfo_warn),
     };
 

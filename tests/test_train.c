@@ -400,6 +400,7 @@ static void test_train_end_to_end_tiny(void **state)
     print_message("teacher: val %.2f %%, test top-1 %.2f %%, top-5 %.2f %%\n",
                   res.best_val_top1, evt.top1, evt.top5);
     assert_true(evt.top1 > 60.0);
+    bf_eval_result_free(&evt);
 
     /* SPINN-style exits on the trained teacher, one epoch. The exit rule
      * at threshold 0 leaves everything at exit 1; above 1 it never leaves
@@ -498,6 +499,8 @@ static void test_train_end_to_end_tiny(void **state)
                   "%.2f %% 8-bit\n",
                   res.best_phase, res.best_epoch, ev.top1, evq.top1);
     assert_true(ev.top1 > 50.0);
+    bf_eval_result_free(&ev);
+    bf_eval_result_free(&evq);
     assert_true(evq.top1 > ev.top1 - 3.0);
     bf_model_free(s);
     bf_model_free(t);

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The benchmark behind `bfbench compare`'s thresholds (REPRODUCE.md, "CI
+# regression checks"): how far the CI suite's numbers move across kernel
+# settings and seeds, how often compare raises a false alarm over unchanged
+# reruns, and whether it catches each injected regression.
+#
+#   scripts/ci_compare_bench.sh [--reruns N] [--out DIR] [--build DIR]
+#
+#   1. BASE: the CI suite (scenarios/ci/tiny.yaml) with this machine's
+#      kernels.
+#   2. For each kernel setting (this machine's; ATen default + oneDNN AVX +
+#      OpenBLAS Sandybridge; ATen AVX2 + oneDNN AVX2 + OpenBLAS Haswell), N
+#      unchanged reruns (default 10), each compared with BASE in auto mode.
+#      Reruns of one setting share its teacher cache: on one platform the
+#      teacher is the same bits every time, only the time to train it is
+#      saved.
+#   3. The training member with seeds 2 and 3: the spread across seeds.
+#   4. Each regression bfbench_faults injects (tests/bf_faults.c) and a
+#      dropped case, compared with BASE in statistical mode.
+#
+# Prints Markdown tables; every DB stays under DIR (default
+# /tmp/bf-ci-bench). Needs a build with tests (scripts/test.sh makes one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+reruns=10
+out=/tmp/bf-ci-bench
+build=build
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --reruns) reruns=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "ci_compare_bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+case "$reruns" in
+'' | *[!0-9]*) echo "ci_compare_bench: --reruns: '$reruns' is not a count" >&2; exit 2 ;;
+esac
+bf=$build/bfbench
+faults=$build/bfbench_faults
+for b in "$bf" "$faults"; do
+    [ -x "$b" ] || { echo "ci_compare_bench: $b missing: run scripts/test.sh first" >&2; exit 3; }
+done
+export OPENBLAS_NUM_THREADS=1
+rm -rf "$out"
+mkdir -p "$out"
+
+settings=(native isa-avx isa-avx2)
+setting_env() {
+    case "$1" in
+    native) echo "" ;;
+    isa-avx) echo "ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX OPENBLAS_CORETYPE=Sandybridge" ;;
+    isa-avx2) echo "ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell" ;;
+    esac
+}
+run_suite() { # env-assignments db scenario [fault]
+    local envs=$1 db=$2 scenario=$3 fault=${4:-}
+    mkdir -p "$(dirname "$db")"
+    if [ -n "$fault" ]; then
+        env $envs BF_FAULT="$fault" "$faults" -q run --db "$db" "$scenario" >"$db.log" 2>&1
+    else
+        env $envs "$bf" -q run --db "$db" "$scenario" >"$db.log" 2>&1
+    fi
+}
+verdict() { # compare output -> "PASS|REGRESSION mode worse slower differ"
+    sed -n 's/^compare: \([a-z]*\) mode.* \([0-9]*\) differ, [0-9]* judged ok, \([0-9]*\) worse, \([0-9]*\) slower.*result: \([A-Z]*\)$/\5 \1 \3 \4 \2/p'
+}
+
+echo "ci_compare_bench: BASE" >&2
+run_suite "" "$out/base/ci.db" scenarios/ci/tiny.yaml
+
+echo
+echo "## False alarms: $reruns unchanged reruns per kernel setting, against BASE"
+echo
+echo "| setting | reruns | mode | PASS | false alarms | worse | slower | differ |"
+echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+for s in "${settings[@]}"; do
+    pass=0 alarms=0 worse=0 slower=0 differ=0 mode=-
+    for r in $(seq 1 "$reruns"); do
+        echo "ci_compare_bench: $s rerun $r/$reruns" >&2
+        db=$out/$s/r$r.db
+        run_suite "$(setting_env "$s")" "$db" scenarios/ci/tiny.yaml
+        set +e
+        "$bf" compare "$out/base/ci.db" "$db" >"$db.compare" 2>"$db.compare.err"
+        set -e
+        read -r res mode w sl d < <(verdict <"$db.compare")
+        if [ "$res" = PASS ]; then pass=$((pass + 1)); else alarms=$((alarms + 1)); fi
+        worse=$((worse + w)) slower=$((slower + sl)) differ=$((differ + d))
+    done
+    echo "| $s \`$(setting_env "$s")\` | $reruns | $mode | $pass | $alarms | $worse | $slower | $differ |"
+done
+
+echo
+echo "## Spread of the training results (test top-1, %)"
+echo
+for seed in 2 3; do
+    echo "ci_compare_bench: seed $seed" >&2
+    sed "s/^seed: 1$/seed: $seed/" scenarios/ci/tiny-train.yaml >"$out/seed$seed.yaml"
+    run_suite "" "$out/seed$seed/train.db" "$out/seed$seed.yaml"
+done
+acc_sql="SELECT c.strategy || '/' || a.variant, printf('%.1f', a.top1) FROM accuracy a JOIN cases c ON c.id = a.case_id WHERE c.strategy IS NOT NULL AND a.variant IN ('fp32', 'int8') ORDER BY c.case_index, a.variant"
+{
+    printf "| model | BASE"
+    for s in "${settings[@]}"; do printf " | %s" "$s"; done
+    printf " | seed 2 | seed 3 |\n| --- | ---:"
+    for s in "${settings[@]}"; do printf " | ---:"; done
+    printf " | ---: | ---: |\n"
+    sqlite3 -separator ' ' "$out/base/ci.db" "$acc_sql" | while read -r name base; do
+        printf "| %s | %s" "$name" "$base"
+        for db in "$out/native/r1.db" "$out/isa-avx/r1.db" "$out/isa-avx2/r1.db" \
+            "$out/seed2/train.db" "$out/seed3/train.db"; do
+            v=$(sqlite3 -separator ' ' "$db" "$acc_sql" | awk -v n="$name" '$1 == n { print $2 }' | head -1)
+            printf " | %s" "${v:--}"
+        done
+        printf " |\n"
+    done
+}
+
+echo
+echo "## Injected regressions, compared with BASE in statistical mode"
+echo
+echo "| regression | caught | rules that fired |"
+echo "| --- | --- | --- |"
+for f in quant-level channels lr-100x forward-2x link-2x dropped-case; do
+    echo "ci_compare_bench: fault $f" >&2
+    # Beside BASE: its cached teacher is loaded, the students train again.
+    db=$out/base/fault-$f.db
+    if [ "$f" = dropped-case ]; then
+        mkdir -p "$(dirname "$db")"
+        cp "$out/native/r1.db" "$db"
+        sqlite3 "$db" "CREATE TEMP TABLE gone AS SELECT id FROM cases WHERE config = 'ae-split' AND strategy IS NULL; DELETE FROM samples WHERE case_id IN gone; DELETE FROM aggregates WHERE case_id IN gone; DELETE FROM accuracy WHERE case_id IN gone; DELETE FROM device_results WHERE case_id IN gone; DELETE FROM cases WHERE id IN gone;"
+    else
+        run_suite "" "$db" scenarios/ci/tiny.yaml "$f"
+    fi
+    set +e
+    "$bf" compare --mode statistical "$out/base/ci.db" "$db" >"$db.compare" 2>&1
+    rc=$?
+    set -e
+    rules=$(grep -E ' (DIFFERS|WORSE|OFF|SLOWER|MISSING)$' "$db.compare" | awk '{ print $(NF-1) ":" $NF }' | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
+    echo "| $f | $([ $rc = 1 ] && echo yes || echo "NO (exit $rc)") | ${rules:-none} |"
+done
