@@ -137,7 +137,7 @@ struct bf_compare_rules {
 #define BF_COMPARE_RULES_DEFAULT                                               \
     ((struct bf_compare_rules){.accuracy_alpha = 0.01,                         \
                                .accuracy_min_drop_pts = 1.5,                   \
-                               .loss_rel = 0.15,                               \
+                               .loss_rel = 0.05,                               \
                                .size_rel = 0.05,                               \
                                .model_rel = 1e-6,                              \
                                .time_alpha = 0.01,                             \

@@ -10,7 +10,9 @@
 #include "bf_torch.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define METHOD_MAX 1536
@@ -118,23 +121,33 @@ out_threads:
 #define CACHE_MAGIC "bfbench layer list 1"
 #define CACHE_PATH_MAX 1200 /* a cache file's path */
 #define CACHE_LAYERS_MAX 100000
+#define CACHE_TAG_LEN 16 /* hex digits of the build in a file's name */
+/* Another build's file unused this long goes when a list is written (a
+ * build touches the files it reads). */
+#define CACHE_STALE_S (7 * 24 * 3600)
 
 /*
  * The build a cached list must come from: the SHA-256 of the running
  * executable, which links the model zoo (any change to an architecture
- * changes it), and the libtorch version. Computed once per process; ""
- * when the executable cannot be read, and nothing is cached then.
+ * changes it), and the libtorch version; its tag, a digest of both, is
+ * in the file names so that builds used side by side (bfbench and a test
+ * build of it) keep their own files. Computed once per process; "" when
+ * the executable cannot be read, and nothing is cached then.
  */
 static char build_key[BF_HASH_HEX_SIZE + 128];
+static char build_tag[BF_HASH_HEX_SIZE];
 static pthread_once_t build_key_once = PTHREAD_ONCE_INIT;
 
 static void make_build_key(void)
 {
     char hex[BF_HASH_HEX_SIZE];
 
-    if (bf_hash_file("/proc/self/exe", hex) == 0)
-        snprintf(build_key, sizeof(build_key), "%s libtorch %s", hex,
-                 bf_torch_version());
+    if (bf_hash_file("/proc/self/exe", hex) != 0)
+        return;
+    snprintf(build_key, sizeof(build_key), "%s libtorch %s", hex,
+             bf_torch_version());
+    bf_hash_buffer(build_key, strlen(build_key), build_tag);
+    build_tag[CACHE_TAG_LEN] = '\0';
 }
 
 /* Zoo names are plain words; anything else is never made a file name. */
@@ -257,14 +270,46 @@ static int make_dirs(const char *dir)
 }
 
 /*
- * Store the list at path: written whole under a name of this process's,
- * then renamed over path, so that a reader sees the old file or the new
- * one, never a part. Failures are logged and otherwise ignored.
+ * Remove the files of arch at px in dir that other builds (or writers that
+ * died) left and nobody used for CACHE_STALE_S; keep is this build's.
  */
-static void cache_write(const char *dir, const char *path, const char *arch,
+static void cache_prune(const char *dir, const char *arch, int px,
+                        const char *keep)
+{
+    char prefix[BF_DEVICE_NAME_MAX + 32], path[CACHE_PATH_MAX];
+    time_t now = time(NULL);
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    size_t len;
+
+    if (!d)
+        return;
+    len = (size_t)snprintf(prefix, sizeof(prefix), "%s-%d-", arch, px);
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+
+        if (strncmp(e->d_name, prefix, len) != 0 ||
+            strcmp(e->d_name, keep) == 0 ||
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
+                (int)sizeof(path))
+            continue;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            now - st.st_mtime > CACHE_STALE_S && unlink(path) == 0)
+            bf_log_debug("layer cache: removed %s, unused for a week", path);
+    }
+    closedir(d);
+}
+
+/*
+ * Store the list as dir/name: written whole under a name of this
+ * process's, then renamed into place, so that a reader sees the old file
+ * or the new one, never a part. Failures are logged and otherwise ignored.
+ */
+static void cache_write(const char *dir, const char *name, const char *arch,
                         int px, const struct bf_layer_info *layers, size_t n)
 {
-    char header[BF_HASH_HEX_SIZE + 512], tmp[CACHE_PATH_MAX + 32];
+    char header[BF_HASH_HEX_SIZE + 512], path[CACHE_PATH_MAX];
+    char tmp[CACHE_PATH_MAX + 32];
     FILE *f;
     int ok;
 
@@ -272,6 +317,7 @@ static void cache_write(const char *dir, const char *path, const char *arch,
         bf_log_debug("layer cache: cannot create %s: %s", dir, strerror(errno));
         return;
     }
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
     snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
     f = fopen(tmp, "w");
     if (!f) {
@@ -290,7 +336,9 @@ static void cache_write(const char *dir, const char *path, const char *arch,
     if (!ok || rename(tmp, path) != 0) {
         bf_log_debug("layer cache: cannot store %s: %s", path, strerror(errno));
         unlink(tmp);
+        return;
     }
+    cache_prune(dir, arch, px, name);
 }
 
 int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
@@ -298,7 +346,7 @@ int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
                                    size_t *n)
 {
     struct bf_arch_info ai;
-    char path[CACHE_PATH_MAX];
+    char name[BF_DEVICE_NAME_MAX + 64], path[CACHE_PATH_MAX];
     int px, rc;
 
     if (!arch || !layers || !n)
@@ -315,14 +363,18 @@ int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
         return bf_devmodel_arch_layers(arch, input_px, layers, n);
     /* The native size and 0 name the same list, and one file. */
     px = input_px > 0 ? input_px : ai.native_size_px;
-    if (snprintf(path, sizeof(path), "%s/%s-%d.layers", cache_dir, arch, px) >=
+    snprintf(name, sizeof(name), "%s-%d-%s.layers", arch, px, build_tag);
+    if (snprintf(path, sizeof(path), "%s/%s", cache_dir, name) >=
         (int)sizeof(path))
         return bf_devmodel_arch_layers(arch, px, layers, n);
-    if (cache_read(path, arch, px, layers, n) == 0)
+    if (cache_read(path, arch, px, layers, n) == 0) {
+        /* Used: not stale for the pruning of other builds. */
+        utimensat(AT_FDCWD, path, NULL, 0);
         return 0;
+    }
     rc = bf_devmodel_arch_layers(arch, px, layers, n);
     if (rc == 0)
-        cache_write(cache_dir, path, arch, px, *layers, *n);
+        cache_write(cache_dir, name, arch, px, *layers, *n);
     return rc;
 }
 

@@ -15,13 +15,15 @@
  * few seconds (VGG's random weights alone are half a gigabyte), and the
  * default profiles name some twenty architectures. A layer cache
  * directory keeps each list in a file between processes
- * (bf_devmodel_arch_layers_cached): the file records the build that
- * computed it, the SHA-256 of the running executable (which links the
- * model zoo) and the libtorch version, and is used only by that same
- * build, so a cached list is always the list a fresh computation gives.
- * Files are written whole to a temporary name and renamed into place, so
- * concurrent processes never read a partial file; an unreadable, foreign
- * or damaged file is computed again and replaced. The cache only ever
+ * (bf_devmodel_arch_layers_cached), ARCH-PX-TAG.layers: the file records
+ * the build that computed it, the SHA-256 of the running executable
+ * (which links the model zoo) and the libtorch version, TAG is a digest
+ * of both, and only that same build uses it, so a cached list is always
+ * the list a fresh computation gives. Files are written whole to a
+ * temporary name and renamed into place, so concurrent processes never
+ * read a partial file; a damaged file is computed again and replaced.
+ * Reading a file touches it; writing one removes the files of the same
+ * list that other builds have not used for a week. The cache only ever
  * saves time: when it cannot be read or written the lists are computed.
  *
  * A profile is "here" when its `detect` string is "*" (the host profile)
@@ -145,9 +147,8 @@ int bf_devmodel_arch_layers(const char *arch, int input_px,
 
 /*
  * The same list through the layer cache in cache_dir (created when
- * missing): read from ARCH-PX.layers there when this build wrote it, else
- * computed and stored. cache_dir NULL or "": computed. Caller owns
- * *layers, free with free().
+ * missing): read from this build's file there, else computed and stored.
+ * cache_dir NULL or "": computed. Caller owns *layers, free with free().
  */
 int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
                                    int input_px, struct bf_layer_info **layers,

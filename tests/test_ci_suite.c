@@ -75,7 +75,11 @@ static void test_ci_suite_against_baseline(void **state)
     if (stat(REFERENCE, &st) != 0)
         fail_msg("%s is missing: regenerate it (results/reference/README.md)",
                  REFERENCE);
-    expect(RUN("compare", REFERENCE, db_a), 0,
+    /* The baseline's timings come from another host (or this one at
+     * another time): host-to-host noise on shared VMs reaches 1.5x, so
+     * timings are held to 2x here; same-host reruns below and the injected
+     * slowdowns use the default time.ratio. */
+    expect(RUN("compare", "--rule", "time.ratio=2", REFERENCE, db_a), 0,
            "the suite against its baseline");
     expect_in(out_text, SUITE_CASES);
     expect_in(out_text, " 0 differ, ");

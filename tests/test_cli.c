@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <png.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -231,17 +232,40 @@ static const char *mini_profile =
     "  - {model: resnet_mini, input_px: 28, latency_ms: 2.5}\n"
     "  - {model: densenet_mini, input_px: 28, latency_ms: 3.5}\n";
 
+/* The one file of this build for arch at 28 px in dir, into path. */
+static void cache_file(const char *dir, const char *arch, char *path,
+                       size_t size)
+{
+    char pattern[700];
+    glob_t g;
+
+    snprintf(pattern, sizeof(pattern), "%s/%s-28-*.layers", dir, arch);
+    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, 1);
+    snprintf(path, size, "%s", g.gl_pathv[0]);
+    globfree(&g);
+}
+
+/* 1 when path exists. */
+static int exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
 /*
  * Layer lists are cached between processes ($XDG_CACHE_HOME/bfbench/
- * layers): a dry run computes none; a calibration fills the cache, and
- * with the cache warm, damaged or written by another build it prints the
- * same numbers, the bad files replaced. A calibration point naming an
- * unknown architecture fails even a dry run.
+ * layers, one file per list and build): a dry run computes none; a
+ * calibration fills the cache, and prints the same numbers from a warm
+ * cache and from damaged files, which are computed again and replaced.
+ * Writing a list removes another build's copy unused for a week, and
+ * keeps a recent one. A calibration point naming an unknown
+ * architecture fails even a dry run.
  */
 static void test_cli_device_layer_cache(void **state)
 {
     char xdg[512], dir[600], profile[512], sc[512], path[700], text[1024];
-    char first[4096], fresh[4096], *old_xdg;
+    char first[4096], fresh[4096], stale[700], recent[700], *old_xdg;
+    struct timespec week_ago[2];
     struct stat st;
 
     (void)state;
@@ -263,17 +287,27 @@ static void test_cli_device_layer_cache(void **state)
     expect(RUN("calibrate", profile, "--no-store"), 0, "calibrate, cold");
     assert_non_null(strstr(out_text, "densenet_mini"));
     snprintf(first, sizeof(first), "%s", out_text);
-    snprintf(path, sizeof(path), "%s/resnet_mini-28.layers", dir);
+    cache_file(dir, "resnet_mini", path, sizeof(path));
     slurp(path, fresh, sizeof(fresh));
     assert_non_null(strstr(fresh, "arch resnet_mini px 28\n"));
     assert_non_null(strstr(fresh, "\nend\n"));
     expect(RUN("calibrate", profile, "--no-store"), 0, "calibrate, warm");
     assert_string_equal(out_text, first);
 
-    /* A truncated file, and one another build wrote: both computed again
-     * and replaced. */
+    /* This build's resnet_mini file truncated, its densenet_mini file
+     * claiming another build; two other builds' resnet_mini files, one
+     * unused for eight days. */
     write_text(path, "bfbench layer list 1\n");
-    snprintf(path, sizeof(path), "%s/densenet_mini-28.layers", dir);
+    snprintf(stale, sizeof(stale), "%s/resnet_mini-28-%s.layers", dir,
+             "0000000000000000");
+    snprintf(recent, sizeof(recent), "%s/resnet_mini-28-%s.layers", dir,
+             "1111111111111111");
+    write_text(stale, fresh);
+    write_text(recent, fresh);
+    week_ago[0].tv_sec = week_ago[1].tv_sec = time(NULL) - 8 * 24 * 3600;
+    week_ago[0].tv_nsec = week_ago[1].tv_nsec = 0;
+    assert_int_equal(utimensat(AT_FDCWD, stale, week_ago, 0), 0);
+    cache_file(dir, "densenet_mini", path, sizeof(path));
     slurp(path, text, sizeof(text));
     assert_non_null(strstr(text, "\nbuild "));
     memcpy(strstr(text, "\nbuild ") + 7, "0000", 4);
@@ -282,7 +316,10 @@ static void test_cli_device_layer_cache(void **state)
     assert_string_equal(out_text, first);
     slurp(path, text, sizeof(text));
     assert_null(strstr(text, "\nbuild 0000"));
-    snprintf(path, sizeof(path), "%s/resnet_mini-28.layers", dir);
+    assert_false(exists(stale));
+    assert_true(exists(recent));
+    assert_int_equal(unlink(recent), 0);
+    cache_file(dir, "resnet_mini", path, sizeof(path));
     slurp(path, text, sizeof(text));
     assert_string_equal(text, fresh);
 
