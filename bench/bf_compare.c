@@ -723,15 +723,7 @@ static int presence(struct cmp *cx, const char *metric, int in_base)
 }
 
 /* Verdicts of the judging rules. */
-enum verdict {
-    V_OK,
-    V_WORSE,
-    V_OFF,
-    V_SLOWER,
-    V_BETTER,
-    V_FASTER,
-    V_UNJUDGED
-};
+enum verdict { V_OK, V_WORSE, V_OFF, V_SLOWER, V_BETTER, V_FASTER, V_UNJUDGED };
 
 static int judged(struct cmp *cx, const char *metric, const char *base,
                   const char *new_text, const char *change, const char *rule,

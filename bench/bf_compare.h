@@ -178,10 +178,10 @@ struct bf_compare_summary {
     size_t judged_ok; /* accuracy, tolerance and timing rules */
     size_t worse;     /* accuracy.* WORSE, *.rel OFF */
     size_t timings_slower;
-    size_t better;  /* faster timings, better accuracies: never failures */
+    size_t better;   /* faster timings, better accuracies: never failures */
     size_t unjudged; /* timings across platforms: listed as "~" */
-    size_t tests;   /* statistical tests run (McNemar, z, Mann-Whitney) */
-    int regression; /* 1: exact_differ, worse, timings_slower or missing */
+    size_t tests;    /* statistical tests run (McNemar, z, Mann-Whitney) */
+    int regression;  /* 1: exact_differ, worse, timings_slower or missing */
 };
 
 /*

@@ -706,8 +706,8 @@ static void test_shim_platform_info(void **state)
 /* Per-image predictions agree with the top-k counts. */
 static void test_shim_predict(void **state)
 {
-    static const float logits[3 * 4] = {0.1f, 0.9f, 0.0f, 0.0f, /* 1 */
-                                        2.0f, 1.0f, 3.0f, 0.5f, /* 2 */
+    static const float logits[3 * 4] = {0.1f, 0.9f, 0.0f, 0.0f,  /* 1 */
+                                        2.0f, 1.0f, 3.0f, 0.5f,  /* 2 */
                                         0.0f, 0.1f, 0.2f, 0.3f}; /* 3 */
     const int64_t shape[2] = {3, 4}, lshape[1] = {3};
     const int64_t labels[3] = {1, 0, 2};
@@ -728,10 +728,8 @@ static void test_shim_predict(void **state)
     assert_int_equal(top2[0], 1);
     assert_int_equal(top2[1], 1); /* label 0 is second best */
     assert_int_equal(top2[2], 1); /* label 2 is second best */
-    assert_int_equal(bf_tensor_predict(l, y, 2, cls, top1, top2, 2),
-                     BF_ESHAPE);
-    assert_int_equal(bf_tensor_predict(l, y, 5, cls, top1, top2, 3),
-                     BF_ERANGE);
+    assert_int_equal(bf_tensor_predict(l, y, 2, cls, top1, top2, 2), BF_ESHAPE);
+    assert_int_equal(bf_tensor_predict(l, y, 5, cls, top1, top2, 3), BF_ERANGE);
     bf_tensor_free(l);
     bf_tensor_free(y);
 }

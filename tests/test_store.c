@@ -1594,8 +1594,7 @@ static void test_store_predictions_checks_platform(void **state)
     /* A row without its flags is refused, with the accuracy row. */
     acc.variant = "fp32";
     acc.pred_topk = NULL;
-    assert_int_equal(bf_store_add_accuracy(store, case_id, &acc, 1),
-                     BF_EINVAL);
+    assert_int_equal(bf_store_add_accuracy(store, case_id, &acc, 1), BF_EINVAL);
     assert_int_equal(bf_store_add_checks(store, run_id, NULL, 1), BF_EINVAL);
     bf_store_close(store);
 
@@ -1660,8 +1659,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_accuracy_refused, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(
-            test_store_predictions_checks_platform, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_predictions_checks_platform,
+                                        setup, teardown),
     };
 
     bf_log_set_level(BF_LOG_ERROR);
