@@ -1744,8 +1744,18 @@ static int value_text(struct bf_buf *out, int k, const struct value *v)
         return bf_buf_printf(out, "%lld", v->i);
     case BF_KEY_FLOAT:
         return bf_buf_printf(out, "%.17g", v->f);
-    case BF_KEY_WEIGHTS:
+    case BF_KEY_WEIGHTS: {
+        /* The file's contents, not its path: the same weights give the
+         * same case hash wherever the checkout is and however the scenario
+         * was named (a path that cannot be read keeps its resolved path,
+         * and loading it fails later with its own error). */
+        char sha[BF_HASH_HEX_SIZE];
+
+        if (v->path && bf_hash_file(v->path, sha) == 0)
+            return bf_buf_printf(out, "%s:sha256:%s", v->s, sha);
+        bf_err_clear();
         return bf_buf_printf(out, "%s:%s", v->s, v->path ? v->path : "");
+    }
     default:
         return bf_buf_printf(out, "%s", v->s ? v->s : "");
     }

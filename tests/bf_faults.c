@@ -14,7 +14,8 @@
  *   lr-100x       every optimizer runs at a hundredth of the learning rate
  *                 the schedule asks for (and records)
  *   forward-2x    every inference forward pass runs twice (2x slower)
- *   link-2x       every emulated link runs at half its configured rate
+ *   link-2x       every emulated link takes twice as long: half its
+ *                 configured rate and twice its round-trip time
  *
  * Nothing here is linked into bfbench itself.
  */
@@ -111,7 +112,9 @@ int __wrap_bf_link_open(const struct bf_link_params *params,
 {
     struct bf_link_params p = *params;
 
-    if (fault("link-2x"))
+    if (fault("link-2x")) {
         p.rate_mbps /= 2.0;
+        p.rtt_ms *= 2.0;
+    }
     return __real_bf_link_open(&p, out);
 }
