@@ -888,7 +888,7 @@ static int timed(struct cmp *cx, const char *metric, const char *base,
         snprintf(change, sizeof(change), "x%.2f", ratio);
     else
         snprintf(change, sizeof(change), "-");
-    if (!cx->same_platform)
+    if (!cx->same_platform || cx->p->skip_timings)
         v = V_UNJUDGED;
     else if (ratio > limit && over_floor && significant)
         v = V_SLOWER;
@@ -1644,6 +1644,7 @@ int bf_compare_write(const struct bf_compare_params *params, FILE *out,
     choose_mode(params, &bs, &ns, summary);
     cx.exact = summary->mode == BF_COMPARE_EXACT;
     cx.same_platform = same_platform(&bs, &ns);
+    summary->timings_skipped = params->skip_timings != 0;
     cx.bs = &bs;
     cx.ns = &ns;
     rc = compare_sides(&cx, &bs, &ns);
@@ -1682,8 +1683,9 @@ void bf_compare_summary_line(const struct bf_compare_summary *s, char *buf,
     if (s->new_only && len < sizeof(cases))
         snprintf(cases + len, sizeof(cases) - len, ", %zu new", s->new_only);
     if (s->unjudged)
-        snprintf(unjudged, sizeof(unjudged),
-                 ", %zu timings not judged (~: platforms differ)", s->unjudged);
+        snprintf(unjudged, sizeof(unjudged), ", %zu timings not judged (~: %s)",
+                 s->unjudged,
+                 s->timings_skipped ? "--timings skip" : "platforms differ");
     snprintf(buf, size,
              "compare: %s mode (%s); %s, %zu exact equal, %zu differ, %zu "
              "judged ok, %zu worse, %zu slower, %zu better%s (%zu tests); "

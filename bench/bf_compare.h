@@ -70,6 +70,9 @@
  *                     test possible): SLOWER when BASE / NEW exceeds
  *                     throughput_ratio.
  *
+ * With skip_timings, the timing rules list their rows with verdict "~" on
+ * one platform too: for checks whose machine is shared with other work.
+ *
  * Values not judged: validation top-1 and best flags in statistical mode
  * (the test accuracy is judged instead), counted aggregates other than
  * bytes (busy_retries), measured device numbers, energies, methods (they
@@ -162,6 +165,10 @@ struct bf_compare_params {
     enum bf_compare_mode mode;
     struct bf_compare_rules rules;
     enum bf_report_format format;
+    /* 1: list timings with verdict "~" without judging them, on one
+     * platform too (a CI runner shared with other jobs, whose timings say
+     * nothing about the code; `bfbench compare --timings skip`). */
+    int skip_timings;
 };
 
 /* Counts of one comparison. */
@@ -178,10 +185,11 @@ struct bf_compare_summary {
     size_t judged_ok; /* accuracy, tolerance and timing rules */
     size_t worse;     /* accuracy.* WORSE, *.rel OFF */
     size_t timings_slower;
-    size_t better;   /* faster timings, better accuracies: never failures */
-    size_t unjudged; /* timings across platforms: listed as "~" */
-    size_t tests;    /* statistical tests run (McNemar, z, Mann-Whitney) */
-    int regression;  /* 1: exact_differ, worse, timings_slower or missing */
+    size_t better;       /* faster timings, better accuracies: never failures */
+    size_t unjudged;     /* timings across platforms or skipped: listed "~" */
+    int timings_skipped; /* 1: unjudged by request (skip_timings) */
+    size_t tests;        /* statistical tests run (McNemar, z, Mann-Whitney) */
+    int regression;      /* 1: exact_differ, worse, timings_slower or missing */
 };
 
 /*
@@ -202,8 +210,8 @@ int bf_compare_write(const struct bf_compare_params *params, FILE *out,
  * (platforms differ); N cases matched, X exact equal, Y differ, J judged
  * ok, W worse, S slower, B better (T tests); result: PASS" (or
  * REGRESSION), with ", M missing" and ", K new" after the cases and ", U
- * timings not judged (~: platforms differ)" after the better ones when
- * there are any. Truncated to size.
+ * timings not judged (~: platforms differ)" (or "(~: --timings skip)")
+ * after the better ones when there are any. Truncated to size.
  */
 void bf_compare_summary_line(const struct bf_compare_summary *summary,
                              char *buf, size_t size);

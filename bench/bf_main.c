@@ -1394,8 +1394,9 @@ static void compare_help(void)
     struct bf_compare_rules rules = BF_COMPARE_RULES_DEFAULT;
 
     printf("usage: bfbench compare BASE NEW [--mode auto|exact|statistical]\n"
-           "                       [--rule NAME=VALUE]... [--format "
-           "text|csv|md]\n"
+           "                       [--rule NAME=VALUE]... [--timings "
+           "judge|skip]\n"
+           "                       [--format text|csv|md]\n"
            "       bfbench compare --db PATH BASE_RUN NEW_RUN [OPTIONS]\n"
            "\n"
            "Check NEW against the baseline BASE (CI regression). BASE and NEW "
@@ -1478,6 +1479,12 @@ static void compare_help(void)
     }
     printf("  --time-tolerance R    the same as --rule time.ratio=R\n"
            "  --time-floor MS       the same as --rule time.floor_ms=MS\n"
+           "  --timings T           judge (default) or skip: list timings "
+           "with verdict\n"
+           "                        '~' on one platform too (a runner "
+           "shared with other\n"
+           "                        jobs, whose timings say nothing about "
+           "the code)\n"
            "  --format F            text (default), csv or md; with csv the "
            "summary\n"
            "                        line goes to stderr\n");
@@ -1524,6 +1531,7 @@ static int cmd_compare(int argc, char **argv)
         {"mode", required_argument, NULL, 'm'},
         {"rule", required_argument, NULL, 'r'},
         {"format", required_argument, NULL, 'f'},
+        {"timings", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct bf_compare_params cp = {.mode = BF_COMPARE_AUTO,
@@ -1574,6 +1582,12 @@ static int cmd_compare(int argc, char **argv)
                                    "--mode: '%s' is not auto, exact or "
                                    "statistical",
                                    optarg);
+            break;
+        case 'T':
+            if (strcmp(optarg, "judge") != 0 && strcmp(optarg, "skip") != 0)
+                return usage_error(
+                    "compare", "--timings: '%s' is not judge or skip", optarg);
+            cp.skip_timings = strcmp(optarg, "skip") == 0;
             break;
         case 'r':
             if (bf_compare_rule_set(&cp.rules, optarg))

@@ -797,8 +797,9 @@ static void test_cli_device_probe(void **state)
  * A trained BottleFit student served over the network: its top-1 on the
  * Fashion-MNIST test set, measured from the server's replies, equals the
  * 8-bit accuracy the training run recorded (same quantizer, same tail).
- * The training is short (2000 images reach about 60 %), and every run of
- * these tests takes one thread: ctest runs them beside other tests.
+ * The teacher is the CI suite's committed checkpoint; the student's
+ * training is short (2000 images), and every run of these tests takes one
+ * thread: ctest runs them beside other tests.
  */
 static void test_cli_trained_student_over_network(void **state)
 {
@@ -810,8 +811,10 @@ static void test_cli_trained_student_over_network(void **state)
     tmp_path(sc, sizeof(sc), "student.yaml");
     tmp_path(db, sizeof(db), "student/bench.db");
     write_text(sc, "task: train\nmodels: resnet_mini\nstrategies: bottlefit\n"
+                   "weights: {resnet_mini: " BF_SOURCE_DIR
+                   "/results/reference/ci-teacher-resnet_mini.bfw}\n"
                    "bottleneck_channels: 2\ntrain_subset: 2000\n"
-                   "teacher_epochs: 2\nepochs_stage1: 1\nepochs_stage2: 1\n"
+                   "epochs_stage1: 1\nepochs_stage2: 1\n"
                    "jpeg_qualities: 90\nthreads: 1\n");
     expect(RUN("run", sc, "--db", db), 0, "student training");
     kept = strstr(err_text, "student weights kept in ");

@@ -492,6 +492,17 @@ static void test_compare_slowdown_tolerance(void **state)
                "throughput.ratio=3.5"),
            0, "2x slower, ratio rules 2.5 and 3.5");
     expect_in(out_text, "0 slower");
+    /* Timings listed but not judged: the runner is shared. */
+    expect(RUN("compare", base_db, path, "--timings", "skip"), 0,
+           "2x slower, --timings skip");
+    expect_in(out_text, "exact mode (platforms equal)");
+    expect_in(out_text, "0 slower");
+    expect_in(out_text, "6 timings not judged (~: --timings skip)");
+    expect(RUN("compare", base_db, path, "--timings", "judge"), 1,
+           "2x slower, --timings judge");
+    expect(RUN("compare", base_db, path, "--timings", "off"), 2,
+           "--timings off");
+    expect_in(err_text, "--timings: 'off' is not judge or skip");
     text = compare_text(base_db, path, BF_REPORT_TEXT, 1.3, &sum);
     /* server_queue (0.3 us) doubled is under the floor. */
     assert_int_equal(sum.timings_slower, 5);
