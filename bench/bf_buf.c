@@ -1,13 +1,17 @@
 /* bf_buf: growable NUL-terminated buffer. */
+#define _POSIX_C_SOURCE 200809L
 #include "bf_buf.h"
 
 #include "bf_err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void bf_buf_init(struct bf_buf *buf)
 {
@@ -104,13 +108,29 @@ int bf_buf_read_file(struct bf_buf *buf, const char *path, size_t max_bytes,
                      const char *what)
 {
     enum { CHUNK = 4096 };
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; only regular
+     * files are read (a FIFO, a device or a directory is refused). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    FILE *f;
     int rc = 0;
 
     bf_buf_reset(buf);
-    if (!f)
+    if (fd < 0)
         return bf_err_set(BF_ENOENT, "cannot open %s '%s': %s", what, path,
                           strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return bf_err_set(BF_ENOENT, "%s '%s' is not a regular file", what,
+                          path);
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+        !(f = fdopen(fd, "rb"))) {
+        rc = bf_err_set(BF_ENOENT, "cannot open %s '%s': %s", what, path,
+                        strerror(errno));
+        close(fd);
+        return rc;
+    }
     for (;;) {
         char *space;
         size_t got;

@@ -504,6 +504,13 @@ static int sink_devices(void *ctx, int64_t case_id,
                                 rows, n);
 }
 
+static int sink_artifact(void *ctx, int64_t case_id,
+                         const struct bf_artifact_row *row)
+{
+    return bf_store_add_artifact(((struct store_sink *)ctx)->store, case_id,
+                                 row);
+}
+
 /*
  * Where device profiles and radio presets are found: beside the scenario
  * (its directory's devices/ and channels/), then the source tree's
@@ -601,10 +608,13 @@ static void print_cases(const struct bf_scenario *sc)
 
         if (sc->task == BF_TASK_TRAIN)
             printf("  %3d  train  %-17s %-11s C %3d version %d "
-                   "freeze_encoder %d teacher %s\n",
+                   "freeze_encoder %d seed %llu teacher %s\n",
                    c->index, c->model, c->strategy, c->bottleneck_channels,
                    c->bottleneck_version, c->freeze_encoder,
-                   c->weights[0] ? c->weights : "trained or cached");
+                   (unsigned long long)c->seed,
+                   c->weights[0]          ? c->weights
+                   : sc->teacher_per_seed ? "trained or cached, per seed"
+                                          : "trained or cached");
         else
             printf("  %3d  %-6s %-17s size %4d batch %3d threads %2d "
                    "fold_bn %d channels_last %d weights %s\n",
@@ -783,7 +793,8 @@ static int run_scenario(const char *path, const struct run_opts *o)
                                       .accuracy = sink_accuracy,
                                       .devices = sink_devices,
                                       .complete =
-                                          resumed ? sink_complete : NULL};
+                                          resumed ? sink_complete : NULL,
+                                      .artifact = sink_artifact};
         struct bf_runner_params rp = {.scenario = sc,
                                       .sink = &sink,
                                       .threads_override = o->threads,

@@ -56,6 +56,14 @@ struct bf_case_row {
     const char *teacher_sha256; /* weights the student was distilled from */
 
     /*
+     * Training seed (schema version 8): the case's seed (struct
+     * bf_case.seed; a teacher's or JPEG case's: its teacher's), stored
+     * when seeded is 1, else NULL (inference cases, runs before v8).
+     */
+    int seeded;
+    uint64_t seed;
+
+    /*
      * Network (schema version 4), for cases that offload; a NULL or "" link
      * stores all four NULL. A rate of 0 or an RTT below 0 (not emulated)
      * stores NULL.
@@ -137,6 +145,14 @@ struct bf_accuracy_row {
     const uint8_t *pred_top1;
     const uint8_t *pred_topk;
     const char *items_sha256;
+};
+
+/* A file a case produced (schema version 8). */
+struct bf_artifact_row {
+    const char *kind;   /* "student", "teacher" */
+    const char *path;   /* as written */
+    const char *sha256; /* hex digest of its bytes */
+    int64_t bytes;
 };
 
 /* A known-answer check of a run (schema version 7): a deterministic

@@ -134,6 +134,41 @@ static const struct bf_table_column accuracy_columns[ACC_NCOLS] = {
     [ACC_CASE_ERROR] = {"case error", "case_error", 0},
 };
 
+/* Accuracy across seeds: one row per configuration run with several
+ * seeds (bf_store_each_seed_group). */
+enum {
+    SEED_RUN,
+    SEED_MODEL,
+    SEED_STRATEGY,
+    SEED_FE,
+    SEED_BOTTLENECK,
+    SEED_VARIANT,
+    SEED_N,
+    SEED_SEEDS,
+    SEED_TOP1,
+    SEED_TOP1_HALF,
+    SEED_TOP1_SD,
+    SEED_TOP5,
+    SEED_TOP5_HALF,
+    SEED_NCOLS
+};
+
+static const struct bf_table_column seed_columns[SEED_NCOLS] = {
+    [SEED_RUN] = {"run", "run_id", 1},
+    [SEED_MODEL] = {"model", "model", 0},
+    [SEED_STRATEGY] = {"strategy", "strategy", 0},
+    [SEED_FE] = {"fe", "freeze_encoder", 0},
+    [SEED_BOTTLENECK] = {"C", "bottleneck", 0},
+    [SEED_VARIANT] = {"variant", "variant", 0},
+    [SEED_N] = {"n", "n", 1},
+    [SEED_SEEDS] = {"seeds", "seeds", 1},
+    [SEED_TOP1] = {"top-1 mean", "top1_mean", 1},
+    [SEED_TOP1_HALF] = {"+/- 95 % CI", "top1_ci95_half", 1},
+    [SEED_TOP1_SD] = {"sd", "top1_sd", 1},
+    [SEED_TOP5] = {"top-5 mean", "top5_mean", 1},
+    [SEED_TOP5_HALF] = {"+/- 95 % CI", "top5_ci95_half", 1},
+};
+
 /* The device table: each case as each device profile would run it. */
 enum {
     DEV_RUN,
@@ -515,6 +550,46 @@ static int add_accuracy_row(const struct bf_accuracy_view *v, void *ctx)
 
 /* "modeled" or "measured": a method's kind, the full text is in the DB
  * and listed under the table. */
+static int add_seed_row(const struct bf_seed_group_view *g, void *ctx)
+{
+    static const char *const fe_names[] = {"-", "no", "yes"};
+    struct bf_table *t = ctx;
+    char text[64];
+    int fe = g->freeze_encoder;
+    int rc = bf_table_row_begin(t);
+
+#define SET(col, ...)                                                          \
+    do {                                                                       \
+        snprintf(text, sizeof(text), __VA_ARGS__);                             \
+        rc = rc ? rc : bf_table_set(t, col, text);                             \
+    } while (0)
+    SET(SEED_RUN, "%lld", (long long)g->run_id);
+    SET(SEED_MODEL, "%s", g->model);
+    SET(SEED_STRATEGY, "%s", g->strategy[0] ? g->strategy : "-");
+    SET(SEED_FE, "%s", fe_names[fe >= -1 && fe <= 1 ? fe + 1 : 0]);
+    if (g->bottleneck_version > 0 || g->bottleneck_channels > 0)
+        SET(SEED_BOTTLENECK, "%d:%d", g->bottleneck_version,
+            g->bottleneck_channels);
+    else
+        SET(SEED_BOTTLENECK, "-");
+    SET(SEED_VARIANT, "%s", g->variant);
+    if (g->n_min == g->n_max)
+        SET(SEED_N, "%lld", (long long)g->n_min);
+    else
+        SET(SEED_N, "%lld-%lld", (long long)g->n_min, (long long)g->n_max);
+    SET(SEED_SEEDS, "%zu", g->seeds);
+    SET(SEED_TOP1, "%.2f", g->top1_mean);
+    SET(SEED_TOP1_HALF, "%.2f", g->top1_half);
+    SET(SEED_TOP1_SD, "%.2f", g->top1_sd);
+    SET(SEED_TOP5, "%.2f", g->top5_mean);
+    SET(SEED_TOP5_HALF, "%.2f", g->top5_half);
+#undef SET
+    if (rc)
+        return rc;
+    bf_table_row_end(t);
+    return 0;
+}
+
 static int add_method_kind(struct table *t, int col, const char *method)
 {
     size_t len = strcspn(method, ":");
@@ -833,6 +908,26 @@ int bf_report_write(struct bf_store *store,
     if (params->format != BF_REPORT_CSV)
         write_errors(shown, nshown_tables, out,
                      params->format == BF_REPORT_MARKDOWN);
+    /* Configurations trained with several seeds: their mean and interval
+     * (text and Markdown; CSV readers aggregate the case rows). */
+    if (accuracy.nmeasured && params->format != BF_REPORT_CSV) {
+        struct bf_table seeds;
+
+        bf_table_init(&seeds, seed_columns, SEED_NCOLS, SEED_NCOLS);
+        rc = bf_store_each_seed_group(store, params->run_id, add_seed_row,
+                                      &seeds);
+        if (rc == 0 && seeds.nrows) {
+            fprintf(out, "\naccuracy across seeds (mean, half width of its "
+                         "95 %% Student t interval, sample sd; in %%):\n");
+            if (params->format == BF_REPORT_TEXT)
+                bf_table_write_text(&seeds, out);
+            else
+                bf_table_write_markdown(&seeds, out);
+        }
+        bf_table_free(&seeds);
+        if (rc)
+            goto out_free;
+    }
     if (devices.tab.nrows && params->format != BF_REPORT_CSV) {
         struct method_list ml = {
             .out = out, .markdown = params->format == BF_REPORT_MARKDOWN};

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bf_runner.h"
 
+#include "bf_artifact.h"
 #include "bf_buf.h"
 #include "bf_clock.h"
 #include "bf_codec.h"
@@ -21,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* How often the progress line is refreshed while timing. */
 #define PROGRESS_EVERY_NS 250000000LL
@@ -77,7 +80,9 @@ static int prepare(const struct bf_scenario *sc, const struct bf_case *c,
     if (rc)
         return rc;
     if (c->weights[0]) {
-        rc = bf_hash_file(c->weights, weights_hash);
+        rc = bf_artifact_verify(c->weights);
+        if (rc == 0)
+            rc = bf_hash_file(c->weights, weights_hash);
         if (rc)
             return rc;
         rc = bf_model_load(cs->model, c->weights);
@@ -465,6 +470,7 @@ struct train_run {
     double jpeg_ref_bytes; /* mean JPEG bytes at the reference quality */
     /* The teacher of the current model. */
     char teacher_arch[BF_SCENARIO_NAME_MAX];
+    uint64_t teacher_seed; /* of the teacher in memory */
     char teacher_path[BF_SCENARIO_PATH_MAX];
     char teacher_sha[BF_HASH_HEX_SIZE];
     bf_model *teacher;
@@ -608,7 +614,7 @@ static int on_epoch(void *ctx, const struct bf_train_epoch *e)
 
 /* The teacher's key: everything that determines a teacher trained here. */
 static void teacher_key(const struct train_run *tr, const char *arch,
-                        char hex[BF_HASH_HEX_SIZE])
+                        uint64_t seed, char hex[BF_HASH_HEX_SIZE])
 {
     const struct bf_scenario *sc = tr->p->scenario;
     char text[1024];
@@ -618,7 +624,7 @@ static void teacher_key(const struct train_run *tr, const char *arch,
              "batch %d|augment %d|seed %llu|classes %d",
              arch, sc->dataset, tr->dataset_sha, sc->val_fraction,
              (long long)sc->train_subset, sc->teacher_epochs, sc->teacher_lr,
-             sc->teacher_batch, sc->augment, (unsigned long long)sc->seed,
+             sc->teacher_batch, sc->augment, (unsigned long long)seed,
              tr->info.num_classes);
     bf_hash_buffer(text, strlen(text), hex);
 }
@@ -674,9 +680,35 @@ static int record_eval(struct train_run *tr, int64_t case_id, bf_model *m,
     return rc;
 }
 
+/* The seed of case c's teacher: the scenario's, or with teacher_per_seed
+ * the case's own. */
+static uint64_t teacher_seed_of(const struct bf_scenario *sc,
+                                const struct bf_case *c)
+{
+    return sc->teacher_per_seed ? c->seed : sc->seed;
+}
+
+/* The hash of an auxiliary case (teacher, jpeg) of case c's model: with
+ * teacher_per_seed one per seed, else one per model (the hashes of
+ * earlier versions). */
+static void extra_hash(const struct bf_scenario *sc, const char *kind,
+                       const struct bf_case *c, char hash[BF_HASH_HEX_SIZE])
+{
+    char text[64];
+
+    if (!sc->teacher_per_seed) {
+        bf_scenario_extra_case_hash(sc, kind, c->model, hash);
+        return;
+    }
+    snprintf(text, sizeof(text), "%s\nseed=%llu", kind,
+             (unsigned long long)c->seed);
+    bf_scenario_extra_case_hash(sc, text, c->model, hash);
+}
+
 /*
- * Make tr->teacher the teacher of arch: the scenario's weights, a cached
- * checkpoint, or one trained now. Records the auxiliary teacher case.
+ * Make tr->teacher the teacher of case c: the scenario's weights, a cached
+ * checkpoint, or one trained now (with teacher_seed_of()). Records the
+ * auxiliary teacher case.
  */
 static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                           struct bf_runner_result *result)
@@ -686,24 +718,26 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
     struct bf_model_params mp = {.arch = c->model,
                                  .num_classes = tr->info.num_classes,
                                  .in_channels = tr->info.channels,
-                                 .seed = sc->seed};
+                                 .seed = teacher_seed_of(sc, c)};
     char key[BF_HASH_HEX_SIZE], hash[BF_HASH_HEX_SIZE];
     int64_t case_id = 0;
     int trained = 0, done = 0;
     int rc, crc;
 
-    if (tr->teacher && strcmp(tr->teacher_arch, c->model) == 0)
+    if (tr->teacher && strcmp(tr->teacher_arch, c->model) == 0 &&
+        tr->teacher_seed == mp.seed)
         return 0;
-    bf_scenario_extra_case_hash(sc, "teacher", c->model, hash);
+    extra_hash(sc, "teacher", c, hash);
     if ((rc = bf_runner_case_done(tr->p, hash, &done)))
         return rc;
     bf_model_free(tr->teacher);
     tr->teacher = NULL;
     snprintf(tr->teacher_arch, sizeof(tr->teacher_arch), "%s", c->model);
+    tr->teacher_seed = mp.seed;
     if (c->weights[0]) {
         snprintf(tr->teacher_path, sizeof(tr->teacher_path), "%s", c->weights);
     } else {
-        teacher_key(tr, c->model, key);
+        teacher_key(tr, c->model, mp.seed, key);
         snprintf(tr->teacher_path, sizeof(tr->teacher_path),
                  "%s/teacher-%s-%.16s.bfw", tr->p->cache_dir, c->model, key);
     }
@@ -716,6 +750,9 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
         return 0;
     }
     bf_err_clear();
+    /* Given weights with a content-addressed name must still match it. */
+    if (crc == 0 && c->weights[0] && file_exists(c->weights))
+        crc = bf_artifact_verify(c->weights);
     if (crc == 0 && file_exists(tr->teacher_path)) {
         crc = bf_model_load(tr->teacher, tr->teacher_path);
     } else if (crc == 0 && c->weights[0]) {
@@ -740,6 +777,8 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
             .freeze_encoder = -1,
             .dataset = sc->dataset,
             .dataset_sha256 = tr->dataset_sha,
+            .seeded = 1,
+            .seed = mp.seed,
         };
 
         rc = sink->case_begin(sink->ctx, &row, &case_id);
@@ -780,7 +819,7 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                                          .n_phases = 1,
                                          .augment = sc->augment &&
                                                     tr->info.height <= 64,
-                                         .seed = sc->seed,
+                                         .seed = mp.seed,
                                          .checkpoint_path = tr->teacher_path,
                                          .hooks = &hooks,
                                          .stop = tr->p->stop};
@@ -792,6 +831,19 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
     }
     if (crc == 0)
         crc = bf_hash_file(tr->teacher_path, tr->teacher_sha);
+    if (crc == 0 && sink->artifact) {
+        struct stat st;
+        struct bf_artifact_row art = {.kind = "teacher",
+                                      .path = tr->teacher_path,
+                                      .sha256 = tr->teacher_sha};
+
+        if (stat(tr->teacher_path, &st) == 0) {
+            art.bytes = (int64_t)st.st_size;
+            rc = sink->artifact(sink->ctx, case_id, &art);
+            if (rc)
+                return rc;
+        }
+    }
     if (crc == 0) {
         struct bf_accuracy_row acc = {.variant = "fp32",
                                       .payload_bytes = -1,
@@ -923,12 +975,14 @@ static int run_jpeg_case(struct train_run *tr, const struct bf_case *c,
                               .freeze_encoder = -1,
                               .dataset = sc->dataset,
                               .dataset_sha256 = tr->dataset_sha,
-                              .teacher_sha256 = tr->teacher_sha};
+                              .teacher_sha256 = tr->teacher_sha,
+                              .seeded = 1,
+                              .seed = tr->teacher_seed};
     int64_t case_id = 0;
     int n_stages = 0;
     int rc, crc = 0;
 
-    bf_scenario_extra_case_hash(sc, "jpeg", c->model, hash);
+    extra_hash(sc, "jpeg", c, hash);
     rc = sink->case_begin(sink->ctx, &row, &case_id);
     if (rc)
         goto out;
@@ -1173,6 +1227,29 @@ static int record_exit_points(struct train_run *tr, int64_t case_id,
     return tr->p->sink->accuracy(tr->p->sink->ctx, case_id, rows, n);
 }
 
+/*
+ * Give the finished file at path (size bytes) its content-addressed name
+ * in the cache directory, put that name in path and record it with the
+ * case when the sink keeps artifacts.
+ */
+static int keep_artifact(struct train_run *tr, int64_t case_id,
+                         const char *kind, const char *model, char *path,
+                         size_t size)
+{
+    const struct bf_runner_sink *sink = tr->p->sink;
+    char tmp[BF_SCENARIO_PATH_MAX + 64], sha[BF_HASH_HEX_SIZE];
+    struct bf_artifact_row row = {.kind = kind, .sha256 = sha};
+    int rc;
+
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    rc = bf_artifact_commit(tmp, tr->p->cache_dir, kind, model, path, size, sha,
+                            &row.bytes);
+    if (rc)
+        return rc;
+    row.path = path;
+    return sink->artifact ? sink->artifact(sink->ctx, case_id, &row) : 0;
+}
+
 /* One student case: inject, train by strategy, evaluate. */
 static int run_student_case(struct train_run *tr, const struct bf_case *c,
                             struct bf_runner_result *result)
@@ -1182,7 +1259,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     struct bf_model_params mp = {.arch = c->model,
                                  .num_classes = tr->info.num_classes,
                                  .in_channels = tr->info.channels,
-                                 .seed = sc->seed};
+                                 .seed = c->seed};
     struct bf_bottleneck_params bp = {.version = c->bottleneck_version,
                                       .channels = c->bottleneck_channels};
     struct bf_stage_info st[BF_MODEL_MAX_STAGES];
@@ -1212,7 +1289,9 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
                               .teacher_sha256 = tr->teacher_sha,
                               .head_params = -1,
                               .head_macs = -1,
-                              .head_bytes = -1};
+                              .head_bytes = -1,
+                              .seeded = 1,
+                              .seed = c->seed};
     int rc, crc;
 
     autoencoder = strcmp(c->strategy, "ae-split") == 0;
@@ -1330,14 +1409,16 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
                                      .kd_alpha = sc->kd_alpha,
                                      .augment =
                                          sc->augment && tr->info.height <= 64,
-                                     .seed = sc->seed + (uint64_t)c->index,
+                                     .seed = c->seed + (uint64_t)c->index,
                                      .checkpoint_path = ckpt,
                                      .hooks = &hooks,
                                      .stop = tr->p->stop};
         struct bf_train_result res;
 
-        snprintf(ckpt, sizeof(ckpt), "%s/student-%lld.bfw", tr->p->cache_dir,
-                 (long long)case_id);
+        /* Trained under a name no other process uses, then renamed after
+         * its contents (bf_artifact): nothing can overwrite it. */
+        snprintf(ckpt, sizeof(ckpt), "%s/.student-%.16s-%ld.part",
+                 tr->p->cache_dir, c->hash, (long)getpid());
         crc = bf_train_run(&tp, &res);
     }
     if (crc == 0) {
@@ -1365,6 +1446,9 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
             crc = record_exit_points(tr, case_id, s);
         /* Kept: the weights of this configuration for inference cases
          * (`weights` of a bottlefit, ae-split or spinn-split case). */
+        if (crc == 0)
+            crc = keep_artifact(tr, case_id, "student", c->model, ckpt,
+                                sizeof(ckpt));
         if (crc == 0)
             bf_log_info("case %d: student weights kept in %s", c->index + 1,
                         ckpt);
@@ -1394,6 +1478,7 @@ static int run_train_cases(const struct bf_runner_params *p,
     const struct bf_scenario *sc = p->scenario;
     struct train_run tr = {.p = p};
     char last_jpeg_model[BF_SCENARIO_NAME_MAX] = "";
+    uint64_t last_jpeg_seed = 0;
     int rc;
 
     if (!p->cache_dir || !p->sink->epochs || !p->sink->accuracy)
@@ -1415,11 +1500,15 @@ static int run_train_cases(const struct bf_runner_params *p,
         bf_log_info("case %zu/%zu: %s %s C=%d v%d fe=%d", i + 1, sc->n_cases,
                     c->model, c->strategy, c->bottleneck_channels,
                     c->bottleneck_version, c->freeze_encoder);
-        if (strcmp(last_jpeg_model, c->model) != 0) {
+        /* The JPEG baseline once per teacher: per model, or per model and
+         * seed with teacher_per_seed. */
+        if (strcmp(last_jpeg_model, c->model) != 0 ||
+            (sc->teacher_per_seed && last_jpeg_seed != c->seed)) {
             char hash[BF_HASH_HEX_SIZE];
 
             snprintf(last_jpeg_model, sizeof(last_jpeg_model), "%s", c->model);
-            bf_scenario_extra_case_hash(sc, "jpeg", c->model, hash);
+            last_jpeg_seed = c->seed;
+            extra_hash(sc, "jpeg", c, hash);
             rc = bf_runner_case_done(p, hash, &done);
             if (rc == 0 && !done)
                 rc = ensure_teacher(&tr, c, result);

@@ -72,6 +72,9 @@ struct bf_runner_sink {
      * run again.
      */
     int (*complete)(void *ctx, const char *case_hash, int *done);
+    /* A file a case produced (student checkpoints; may be NULL). */
+    int (*artifact)(void *ctx, int64_t case_id,
+                    const struct bf_artifact_row *row);
 };
 
 struct bf_devmodel;

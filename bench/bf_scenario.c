@@ -38,6 +38,7 @@
 enum key_index {
     K_NAME,
     K_SEED,
+    K_SEEDS,
     K_CONFIGS,
     K_MODELS,
     K_INPUT_SIZE_PX,
@@ -63,6 +64,7 @@ enum key_index {
     K_TEACHER_EPOCHS,
     K_TEACHER_LR,
     K_TEACHER_BATCH,
+    K_TEACHER_PER_SEED,
     K_EPOCHS_STAGE1,
     K_EPOCHS_STAGE2,
     K_EPOCHS_BASELINE,
@@ -132,7 +134,21 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                 .min = 0,
                 .max = 9007199254740991.0,
                 .choices = "",
-                .help = "drives every random choice"},
+                .help = "drives every random choice; train: the data split, "
+                        "subsets and teacher (and the students without "
+                        "`seeds`)"},
+    [K_SEEDS] = {.name = "seeds",
+                 .type = BF_KEY_INT,
+                 .task = TASK_TRAIN,
+                 .is_list = BF_KEY_LIST_CASES,
+                 .unit = "",
+                 .def = "seed",
+                 .min = 0,
+                 .max = 9007199254740991.0,
+                 .choices = "",
+                 .help = "training seeds, one case each: the student's "
+                         "initialisation, batch order and augmentation; the "
+                         "data split and test items stay those of `seed`"},
     [K_CONFIGS] = {.name = "configs",
                    .type = BF_KEY_ENUM,
                    .task = TASK_INFERENCE,
@@ -364,6 +380,16 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                          .max = 4096,
                          .choices = "",
                          .help = "images per SGD step of the teacher"},
+    [K_TEACHER_PER_SEED] = {.name = "teacher_per_seed",
+                            .type = BF_KEY_BOOL,
+                            .task = TASK_TRAIN,
+                            .unit = "",
+                            .def = "false",
+                            .choices = "",
+                            .help = "false: every seed distils from one "
+                                    "teacher (trained with `seed`, as the "
+                                    "paper's one pretrained teacher); true: "
+                                    "each seed trains its own"},
     [K_EPOCHS_STAGE1] = {.name = "epochs_stage1",
                          .type = BF_KEY_INT,
                          .task = TASK_TRAIN,
@@ -1492,6 +1518,18 @@ static int parse_default(struct parse *p, int k)
     size_t n = 1;
     const char *c;
 
+    /* `seeds` defaults to the one value of `seed` (given or default: its
+     * slot comes first in the table). */
+    if (k == K_SEEDS) {
+        s->v = calloc(1, sizeof(*s->v));
+        if (!s->v)
+            return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+        s->v[0].mark = p->root_mark;
+        s->v[0].i = p->slots[K_SEED].v[0].i;
+        s->n = 1;
+        return 0;
+    }
+
     if (def[0] == '[')
         for (c = def; *c; c++)
             n += *c == ',';
@@ -1695,6 +1733,9 @@ static void case_set(struct bf_case *c, int k, const struct value *v)
     case K_BACKGROUND_CLIENTS:
         c->background_clients = (int)v->i;
         break;
+    case K_SEEDS:
+        c->seed = (uint64_t)v->i;
+        break;
     default:
         assert(0 && "list key without a case field");
     }
@@ -1712,8 +1753,12 @@ static const char *weights_for(const struct parse *p, const char *model)
 }
 
 /* The expanding lists of the train task, slowest first. */
-static const int train_order[] = {K_MODELS, K_STRATEGIES, K_BOTTLENECK_VERSION,
-                                  K_BOTTLENECK_CHANNELS, K_FREEZE_ENCODER};
+static const int train_order[] = {K_MODELS,
+                                  K_SEEDS,
+                                  K_STRATEGIES,
+                                  K_BOTTLENECK_VERSION,
+                                  K_BOTTLENECK_CHANNELS,
+                                  K_FREEZE_ENCODER};
 
 /*
  * The expanding lists of the task, slowest first, into order; returns
@@ -1898,6 +1943,7 @@ static int expand(const struct parse *p, struct bf_scenario *sc)
             if (keys[k].is_list == BF_KEY_LIST_CASES &&
                 applies(&keys[k], TASK_INFERENCE))
                 case_set(bc, k, &p->slots[k].v[0]);
+        bc->seed = (uint64_t)p->slots[K_SEED].v[0].i;
         for (i = n_order; i-- > 0;) {
             const struct slot *s = &p->slots[order[i]];
 
@@ -1915,9 +1961,13 @@ static int expand(const struct parse *p, struct bf_scenario *sc)
         bc->index = (int)n;
         bf_buf_reset(&point);
         rc = bf_buf_printf(&point, "%s\n", sc->settings_hash);
-        /* The point, slowest key first, without the ignored keys. */
+        /* The point, slowest key first, without the ignored keys, nor
+         * `seeds` left out of the file (its default is `seed`, in the
+         * settings: hashes of scenarios without `seeds` stay as they
+         * were). */
         for (i = 0; rc == 0 && i < n_order; i++) {
-            if (ignores(sc->task, bc->config, order[i]))
+            if (ignores(sc->task, bc->config, order[i]) ||
+                (order[i] == K_SEEDS && !p->slots[K_SEEDS].key_node))
                 continue;
             rc = bf_buf_printf(&point, "%s=", keys[order[i]].name);
             if (rc == 0)
@@ -1981,6 +2031,7 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     sc->teacher_epochs = (int)p->slots[K_TEACHER_EPOCHS].v[0].i;
     sc->teacher_lr = p->slots[K_TEACHER_LR].v[0].f;
     sc->teacher_batch = (int)p->slots[K_TEACHER_BATCH].v[0].i;
+    sc->teacher_per_seed = (int)p->slots[K_TEACHER_PER_SEED].v[0].i;
     sc->epochs_stage1 = (int)p->slots[K_EPOCHS_STAGE1].v[0].i;
     sc->epochs_stage2 = (int)p->slots[K_EPOCHS_STAGE2].v[0].i;
     sc->epochs_baseline = (int)p->slots[K_EPOCHS_BASELINE].v[0].i;
@@ -2106,14 +2157,51 @@ static int syntax_error(const struct parse *p, const yaml_parser_t *parser,
  * Load the single YAML document of text into *doc. Returns 0, or an error
  * with *doc already deleted.
  */
+/*
+ * Refuse collections nested deeper than DEPTH_MAX before building the
+ * document: libyaml's loader slows down sharply on deep nesting (100k
+ * nested sequences took a minute), and no scenario nests more than a few
+ * levels. Reads events only up to the first level too deep. A syntax error
+ * is left to the loader, which reports it.
+ */
+#define DEPTH_MAX 32
+static int check_depth(const struct parse *p, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    int depth = 0, rc = 0, done = 0;
+
+    if (!yaml_parser_initialize(&parser))
+        return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    while (!done && rc == 0 && yaml_parser_parse(&parser, &ev)) {
+        if (ev.type == YAML_SEQUENCE_START_EVENT ||
+            ev.type == YAML_MAPPING_START_EVENT) {
+            if (++depth > DEPTH_MAX)
+                rc = at_error(p, BF_ERANGE, ev.start_mark, NULL,
+                              "collections nested deeper than %d levels",
+                              DEPTH_MAX);
+        } else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+                   ev.type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        done = ev.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 static int load_document(const struct parse *p, const char *text, size_t len,
                          yaml_document_t *doc)
 {
     yaml_parser_t parser;
     yaml_document_t extra;
     yaml_node_t *extra_root;
-    int rc = 0;
+    int rc = check_depth(p, text, len);
 
+    if (rc)
+        return rc;
     if (!yaml_parser_initialize(&parser))
         return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

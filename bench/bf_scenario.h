@@ -22,8 +22,16 @@
  *              fold_bn x channels_last x bottleneck_channels x
  *              bottleneck_version x link_rate_mbps x background_clients
  *              (key-table order)
- *   train      models x strategies x bottleneck_version x
+ *   train      models x seeds x strategies x bottleneck_version x
  *              bottleneck_channels x freeze_encoder
+ *
+ * Seeds (train): `seeds` repeats every training case per seed. A case's
+ * seed (struct bf_case.seed) drives the student's initialisation, batch
+ * order and augmentation; the data split, the training and test subsets
+ * and (unless teacher_per_seed) the teacher stay those of `seed`, so that
+ * every seed is evaluated on the same test images and two models can be
+ * compared image by image. Without `seeds` in the file, the case hashes
+ * are those of earlier versions (seed is a setting, not a point).
  *
  * An inference case keeps only the first value of a list its
  * configuration ignores: local has no link rate, background clients or
@@ -114,6 +122,8 @@ struct bf_case {
     int freeze_encoder;                  /* encoder frozen in stage 2 */
     int bottleneck_channels;             /* channels C of the bottleneck */
     int bottleneck_version;              /* placement, 1..3 */
+    /* The case's seed: an entry of `seeds` (train), else `seed`. */
+    uint64_t seed;
     /* Inference over the network. */
     double link_rate_mbps;  /* uplink (fixed, tbf) */
     int background_clients; /* other devices on the same server */
@@ -138,18 +148,19 @@ struct bf_scenario {
      * Train task settings; they hold their keys' defaults when the task is
      * inference.
      */
-    char dataset[32];                         /* fashion-mnist, idx, folder */
-    char data_dir[BF_SCENARIO_PATH_MAX];      /* resolved; "" when absent */
-    double val_fraction;                      /* training split held out */
-    int64_t train_subset;                     /* training items, 0: all */
-    int64_t test_subset;                      /* test items, 0: all */
-    int teacher_epochs;                       /* of a teacher trained here */
-    double teacher_lr;                        /* its SGD learning rate */
-    int teacher_batch;                        /* its images per step */
-    int epochs_stage1;                        /* GHND stage */
-    int epochs_stage2;                        /* fine-tuning stage */
-    int epochs_baseline;                      /* naive, kd, hnd, autoencoders */
-    double lr_stage1, lr_stage2, lr_baseline; /* learning rates */
+    char dataset[32];                    /* fashion-mnist, idx, folder */
+    char data_dir[BF_SCENARIO_PATH_MAX]; /* resolved; "" when absent */
+    double val_fraction;                 /* training split held out */
+    int64_t train_subset;                /* training items, 0: all */
+    int64_t test_subset;                 /* test items, 0: all */
+    int teacher_epochs;                  /* of a teacher trained here */
+    double teacher_lr;                   /* its SGD learning rate */
+    int teacher_batch;                   /* its images per step */
+    int teacher_per_seed; /* 1: each seed trains its own teacher */
+    int epochs_stage1;    /* GHND stage */
+    int epochs_stage2;    /* fine-tuning stage */
+    int epochs_baseline;  /* naive, kd, hnd, autoencoders */
+    double lr_stage1, lr_stage2, lr_baseline;       /* learning rates */
     int batch_stage1, batch_stage2, batch_baseline; /* images per step */
     double momentum;                                /* SGD phases */
     double weight_decay_stage2;                     /* fine-tuning stage */

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bf_split.h"
 
+#include "bf_artifact.h"
 #include "bf_clock.h"
 #include "bf_codec.h"
 #include "bf_dataset.h"
@@ -100,7 +101,9 @@ static int build_model(struct bf_split *s, const struct bf_split_params *p)
     if (rc)
         return rc;
     if (p->weights && p->weights[0]) {
-        rc = bf_model_load(s->model, p->weights);
+        rc = bf_artifact_verify(p->weights);
+        if (rc == 0)
+            rc = bf_model_load(s->model, p->weights);
         if (rc)
             return rc;
     }

@@ -354,9 +354,32 @@ static const char schema_v7[] =
     "    PRIMARY KEY (run_id, name)\n"
     ") WITHOUT ROWID;\n";
 
+/*
+ * Schema version 8: seeds and artifacts. The training seed of each case,
+ * and the files a case wrote (student checkpoints, teachers) with their
+ * SHA-256, so that a reader can tell a file that changed since.
+ */
+static const char schema_v8[] =
+    "-- Schema version 8: seeds and artifacts.\n"
+    "-- The case's training seed (an entry of the scenario's `seeds`; a\n"
+    "-- teacher's or JPEG case's: its teacher's); NULL for inference cases\n"
+    "-- and before v8:\n"
+    "ALTER TABLE cases ADD COLUMN seed INTEGER;\n"
+    "\n"
+    "-- Files a case produced, content-addressed where the name says so\n"
+    "-- (student-<model>-<first 16 hex of the SHA-256>.bfw).\n"
+    "CREATE TABLE artifacts (\n"
+    "    case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+    "    kind TEXT NOT NULL, -- 'student', 'teacher'\n"
+    "    path TEXT NOT NULL,\n"
+    "    sha256 TEXT NOT NULL,\n"
+    "    bytes INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (case_id, kind)\n"
+    ") WITHOUT ROWID;\n";
+
 static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3,
                                            schema_v4, schema_v5, schema_v6,
-                                           schema_v7};
+                                           schema_v7, schema_v8};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,
@@ -425,9 +448,10 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "strategy, freeze_encoder, bottleneck_version, bottleneck_channels, "    \
       "split_shape, head_params, head_macs, head_bytes, dataset, "             \
       "dataset_sha256, teacher_sha256, link, link_rate_mbps, link_rtt_ms, "    \
-      "background_clients, case_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "    \
-      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'running', ?17, ?18, ?19, "  \
-      "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)") \
+      "background_clients, case_hash, seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "  \
+      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'running', ?17, ?18, "   \
+      "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, " \
+      "?33, ?34)")                                                             \
     X(case_end, "UPDATE cases SET status = ?1, error = ?2, finished_at = ?3 "  \
                 "WHERE id = ?4")                                               \
     X(sample_insert,                                                           \
@@ -455,6 +479,13 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
     X(prediction_insert,                                                       \
       "INSERT INTO predictions (case_id, variant, split, n, items_sha256, "    \
       "classes, top1, topk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")          \
+    X(artifact_insert,                                                         \
+      "INSERT OR REPLACE INTO artifacts (case_id, kind, path, sha256, bytes) " \
+      "VALUES (?1, ?2, ?3, ?4, ?5)")                                           \
+    X(artifacts_of_run,                                                        \
+      "SELECT a.case_id, a.kind, a.path, a.sha256, a.bytes FROM artifacts a "  \
+      "JOIN cases c ON c.id = a.case_id WHERE ?1 = 0 OR c.run_id = ?1 ORDER "  \
+      "BY a.case_id, a.kind")                                                  \
     X(check_insert,                                                            \
       "INSERT OR REPLACE INTO checks (run_id, name, value) VALUES (?1, ?2, "   \
       "?3)")                                                                   \
@@ -501,6 +532,18 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
     X(count_samples, "SELECT count(*) FROM samples WHERE case_id = ?1")        \
     X(results_all, RESULT_COLUMNS RESULT_ORDER)                                \
     X(results_run, RESULT_COLUMNS "WHERE r.id = ?1" RESULT_ORDER)              \
+    X(seed_groups,                                                             \
+      "SELECT c.run_id, c.model, c.strategy, coalesce(c.freeze_encoder, -1), " \
+      "coalesce(c.bottleneck_version, 0), coalesce(c.bottleneck_channels, "    \
+      "0), "                                                                   \
+      "a.variant, a.split, count(DISTINCT c.seed), min(a.n), max(a.n), "       \
+      "group_concat(a.top1, ' '), group_concat(a.top5, ' ') FROM accuracy a "  \
+      "JOIN cases c ON c.id = a.case_id WHERE c.seed IS NOT NULL AND "         \
+      "c.status = 'finished' AND (?1 = 0 OR c.run_id = ?1) GROUP BY "          \
+      "c.run_id, c.model, c.strategy, c.freeze_encoder, "                      \
+      "c.bottleneck_version, c.bottleneck_channels, a.variant, a.split "       \
+      "HAVING count(DISTINCT c.seed) >= 2 AND count(*) = count(DISTINCT "      \
+      "c.seed) ORDER BY c.run_id, min(c.case_index), a.variant, a.split")      \
     X(accuracy_all, ACCURACY_COLUMNS ACCURACY_ORDER)                           \
     X(accuracy_run, ACCURACY_COLUMNS "AND r.id = ?1" ACCURACY_ORDER)
 
@@ -1016,6 +1059,10 @@ int bf_store_case_begin(struct bf_store *store, int64_t run_id,
     else
         rc = rc ? rc : sqlite3_bind_null(st, 32);
     rc = rc ? rc : bind_text_or_null(st, 33, row->case_hash);
+    if (row->seeded)
+        rc = rc ? rc : sqlite3_bind_int64(st, 34, (sqlite3_int64)row->seed);
+    else
+        rc = rc ? rc : sqlite3_bind_null(st, 34);
     rc = rc ? rc : step_done(st);
     if (rc != SQLITE_OK) {
         rc = db_fail(store, "recording the start of case %d of run %lld",
@@ -1525,7 +1572,62 @@ out_rollback:
     return rc;
 }
 
+int bf_store_add_artifact(struct bf_store *store, int64_t case_id,
+                          const struct bf_artifact_row *row)
+{
+    sqlite3_stmt *st = store->artifact_insert;
+    int rc;
+
+    if (!row || !row->kind || !row->kind[0] || !row->path || !row->path[0] ||
+        !row->sha256 || strlen(row->sha256) != 64 || row->bytes < 0)
+        return bf_err_set(BF_EINVAL,
+                          "%s: case %lld: an artifact needs a kind, a "
+                          "path, a SHA-256 and a size",
+                          store->path, (long long)case_id);
+    rc = sqlite3_bind_int64(st, 1, case_id);
+    rc = rc ? rc : bind_text(st, 2, row->kind);
+    rc = rc ? rc : bind_text(st, 3, row->path);
+    rc = rc ? rc : bind_text(st, 4, row->sha256);
+    rc = rc ? rc : sqlite3_bind_int64(st, 5, row->bytes);
+    rc = rc ? rc : step_done(st);
+    if (rc != SQLITE_OK)
+        rc = db_fail(store, "recording the %s artifact of case %lld", row->kind,
+                     (long long)case_id);
+    stmt_done(st);
+    return rc;
+}
+
 /* Reading back */
+
+int bf_store_each_artifact(struct bf_store *store, int64_t run_id,
+                           int (*fn)(int64_t case_id,
+                                     const struct bf_artifact_row *row,
+                                     void *ctx),
+                           void *ctx)
+{
+    sqlite3_stmt *st = store->artifacts_of_run;
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+
+    if (rc != SQLITE_OK) {
+        rc = db_fail(store, "reading artifacts");
+        goto out_reset;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct bf_artifact_row row = {
+            .kind = (const char *)sqlite3_column_text(st, 1),
+            .path = (const char *)sqlite3_column_text(st, 2),
+            .sha256 = (const char *)sqlite3_column_text(st, 3),
+            .bytes = sqlite3_column_int64(st, 4)};
+
+        rc = fn(sqlite3_column_int64(st, 0), &row, ctx);
+        if (rc)
+            goto out_reset;
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_fail(store, "reading artifacts");
+out_reset:
+    stmt_done(st);
+    return rc;
+}
 
 int bf_store_each_platform(struct bf_store *store, int64_t run_id,
                            int (*fn)(int64_t run_id, const char *platform,
@@ -1627,6 +1729,7 @@ int bf_store_run_resume(struct bf_store *store, int64_t run_id,
         "DELETE FROM epochs WHERE case_id IN " INCOMPLETE_CASES,
         "DELETE FROM accuracy WHERE case_id IN " INCOMPLETE_CASES,
         "DELETE FROM predictions WHERE case_id IN " INCOMPLETE_CASES,
+        "DELETE FROM artifacts WHERE case_id IN " INCOMPLETE_CASES,
         "DELETE FROM device_results WHERE case_id IN " INCOMPLETE_CASES,
         "DELETE FROM cases WHERE id IN " INCOMPLETE_CASES,
         "UPDATE runs SET status = 'running', finished_at = NULL, resumes = "
@@ -1762,6 +1865,89 @@ static double column_real_or(sqlite3_stmt *stmt, int col, double absent)
     if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
         return absent;
     return sqlite3_column_double(stmt, col);
+}
+
+/* The count values (at most max) of a space-separated list into v. */
+static size_t parse_reals(const char *text, double *v, size_t max)
+{
+    size_t n = 0;
+    char *end;
+
+    while (text && *text && n < max) {
+        double x = strtod(text, &end);
+
+        if (end == text)
+            break;
+        v[n++] = x;
+        text = end;
+    }
+    return n;
+}
+
+int bf_store_each_seed_group(struct bf_store *store, int64_t run_id,
+                             int (*fn)(const struct bf_seed_group_view *view,
+                                       void *ctx),
+                             void *ctx)
+{
+    sqlite3_stmt *st = store->seed_groups;
+    double *v1 = NULL, *v5 = NULL;
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+
+    if (rc != SQLITE_OK) {
+        rc = db_fail(store, "grouping accuracies across seeds");
+        goto out_reset;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct bf_seed_group_view g = {
+            .run_id = sqlite3_column_int64(st, 0),
+            .model = column_text(st, 1),
+            .strategy = column_text(st, 2),
+            .freeze_encoder = sqlite3_column_int(st, 3),
+            .bottleneck_version = sqlite3_column_int(st, 4),
+            .bottleneck_channels = sqlite3_column_int(st, 5),
+            .variant = column_text(st, 6),
+            .split = column_text(st, 7),
+            .seeds = (size_t)sqlite3_column_int64(st, 8),
+            .n_min = sqlite3_column_int64(st, 9),
+            .n_max = sqlite3_column_int64(st, 10)};
+        size_t n1, n5;
+
+        free(v1);
+        free(v5);
+        v1 = malloc(g.seeds * sizeof(*v1));
+        v5 = malloc(g.seeds * sizeof(*v5));
+        if (!v1 || !v5) {
+            rc = bf_err_set(BF_ENOMEM, "%zu seeds", g.seeds);
+            goto out_reset;
+        }
+        n1 = parse_reals(column_text(st, 11), v1, g.seeds);
+        n5 = parse_reals(column_text(st, 12), v5, g.seeds);
+        if (n1 != g.seeds || n5 != g.seeds) {
+            rc = bf_err_set(BF_EPARSE,
+                            "%s: run %lld: %s %s: %zu seeds but %zu "
+                            "accuracies",
+                            store->path, (long long)g.run_id, g.model,
+                            g.strategy, g.seeds, n1);
+            goto out_reset;
+        }
+        if ((rc = bf_stats_t_interval(v1, n1, 0.95, &g.top1_mean,
+                                      &g.top1_half)) ||
+            (rc =
+                 bf_stats_t_interval(v5, n5, 0.95, &g.top5_mean, &g.top5_half)))
+            goto out_reset;
+        g.top1_sd = g.top1_half / bf_stats_t_quantile(0.975, (double)n1 - 1) *
+                    sqrt((double)n1);
+        rc = fn(&g, ctx);
+        if (rc)
+            goto out_reset;
+    }
+    rc = rc == SQLITE_DONE ? 0
+                           : db_fail(store, "grouping accuracies across seeds");
+out_reset:
+    free(v1);
+    free(v5);
+    stmt_done(st);
+    return rc;
 }
 
 int bf_store_each_accuracy(struct bf_store *store, int64_t run_id,

@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 7
+#define BF_STORE_SCHEMA_VERSION 8
 
 struct bf_store;
 
@@ -118,7 +118,23 @@ int bf_store_add_accuracy(struct bf_store *store, int64_t case_id,
 int bf_store_add_checks(struct bf_store *store, int64_t run_id,
                         const struct bf_check_row *rows, size_t n);
 
+/* A file a case produced (schema version 8), replacing the case's earlier
+ * row of that kind; a single statement (no transaction of its own). */
+int bf_store_add_artifact(struct bf_store *store, int64_t case_id,
+                          const struct bf_artifact_row *row);
+
 /* Reading back (reports, tests) */
+
+/*
+ * Call fn for every artifact of run_id's cases (every run when 0), by case
+ * id and kind; the row's strings are borrowed for the callback. A nonzero
+ * return from fn stops the walk and is returned.
+ */
+int bf_store_each_artifact(struct bf_store *store, int64_t run_id,
+                           int (*fn)(int64_t case_id,
+                                     const struct bf_artifact_row *row,
+                                     void *ctx),
+                           void *ctx);
 
 /* Resuming a run */
 
@@ -247,6 +263,41 @@ int bf_store_each_accuracy(struct bf_store *store, int64_t run_id,
                            int (*fn)(const struct bf_accuracy_view *view,
                                      void *ctx),
                            void *ctx);
+
+/*
+ * One training configuration evaluated with several seeds (schema version
+ * 8): the accuracy rows of a run's finished cases that share model,
+ * strategy, freeze_encoder, bottleneck, variant and split and differ only
+ * in their seed, summarised. Aggregation across seeds happens here, once,
+ * for every reader.
+ */
+struct bf_seed_group_view {
+    int64_t run_id;
+    const char *model;
+    const char *strategy;
+    int freeze_encoder; /* -1: not recorded */
+    int bottleneck_version;
+    int bottleneck_channels;
+    const char *variant;
+    const char *split;
+    size_t seeds;         /* cases, one per seed (at least 2) */
+    int64_t n_min, n_max; /* images per evaluation */
+    /* Top-1 and top-5 in %: mean over the seeds and the half width of its
+     * 95 % Student t interval (bf_stats_t_interval); sd: sample standard
+     * deviation across seeds. */
+    double top1_mean, top1_half, top1_sd;
+    double top5_mean, top5_half;
+};
+
+/*
+ * Call fn for every group of run_id (every run when 0) with at least two
+ * seeds, in case order. Strings are borrowed for the callback; a nonzero
+ * return from fn stops the walk and is returned.
+ */
+int bf_store_each_seed_group(struct bf_store *store, int64_t run_id,
+                             int (*fn)(const struct bf_seed_group_view *view,
+                                       void *ctx),
+                             void *ctx);
 
 /* Device rows of a case (schema version 5), in one transaction. */
 int bf_store_add_devices(struct bf_store *store, int64_t case_id,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "bf_artifact.h"
 #include "bf_err.h"
 #include "bf_hash.h"
 
@@ -183,6 +184,65 @@ static void test_hash_directory_is_io_error(void **state)
     assert_non_null(strstr(bf_last_error(), "/tmp"));
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Artifacts are named after their contents: two files with other bytes
+ * never share a name, equal bytes land on one; a file whose bytes no
+ * longer match its name is refused by bf_artifact_verify, other names
+ * pass unchecked.
+ */
+static void test_artifact_content_addressed(void **state)
+{
+    char dir[] = "/tmp/bf_test_artifact.XXXXXX";
+    char tmp[128], a[256], b[256], c[256], sha[BF_HASH_HEX_SIZE], want[80];
+    int64_t bytes = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(tmp, sizeof(tmp), "%s/.part", dir);
+    write_file(tmp, "weights one");
+    assert_int_equal(bf_artifact_commit(tmp, dir, "student", "resnet_mini", a,
+                                        sizeof(a), sha, &bytes),
+                     0);
+    assert_int_equal(bytes, 11);
+    snprintf(want, sizeof(want), "/student-resnet_mini-%.16s.bfw", sha);
+    assert_non_null(strstr(a, want));
+    assert_int_equal(access(tmp, F_OK), -1); /* renamed, not copied */
+    write_file(tmp, "weights two");
+    assert_int_equal(bf_artifact_commit(tmp, dir, "student", "resnet_mini", b,
+                                        sizeof(b), sha, &bytes),
+                     0);
+    assert_string_not_equal(a, b);
+    write_file(tmp, "weights one");
+    assert_int_equal(bf_artifact_commit(tmp, dir, "student", "resnet_mini", c,
+                                        sizeof(c), sha, &bytes),
+                     0);
+    assert_string_equal(a, c);
+    assert_int_equal(bf_artifact_verify(a), 0);
+    assert_int_equal(bf_artifact_verify(b), 0);
+    /* Overwritten in place: refused, naming the file. */
+    write_file(b, "weights one");
+    assert_int_equal(bf_artifact_verify(b), BF_EPARSE);
+    assert_non_null(strstr(bf_last_error(), b));
+    assert_non_null(strstr(bf_last_error(), "changed since it was written"));
+    /* Names without a digest are not checked. */
+    snprintf(c, sizeof(c), "%s/teacher.bfw", dir);
+    write_file(c, "anything");
+    assert_int_equal(bf_artifact_verify(c), 0);
+    assert_int_equal(unlink(a), 0);
+    assert_int_equal(unlink(b), 0);
+    assert_int_equal(unlink(c), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_hash_file_matches_buffer),
         cmocka_unit_test(test_hash_missing_file),
         cmocka_unit_test(test_hash_directory_is_io_error),
+        cmocka_unit_test(test_artifact_content_addressed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bf_err.h"
@@ -108,6 +109,7 @@ static void test_scenario_keys_table_order(void **state)
     static const char *const names[][2] = {
         {"name", "any"},
         {"seed", "any"},
+        {"seeds", "train"},
         {"configs", "inference"},
         {"models", "any"},
         {"input_size_px", "inference"},
@@ -133,6 +135,7 @@ static void test_scenario_keys_table_order(void **state)
         {"teacher_epochs", "train"},
         {"teacher_lr", "train"},
         {"teacher_batch", "train"},
+        {"teacher_per_seed", "train"},
         {"epochs_stage1", "train"},
         {"epochs_stage2", "train"},
         {"epochs_baseline", "train"},
@@ -191,21 +194,21 @@ static void test_scenario_keys_table_order(void **state)
         assert_non_null(keys[i].help);
         assert_true(keys[i].help[0] != '\0');
         if (keys[i].is_list == BF_KEY_LIST_CASES)
-            assert_true(i == 2 || i == 3 || (i >= 4 && i <= 8) ||
-                        (i >= 20 && i <= 23) ||
+            assert_true(i == 2 || i == 3 || i == 4 || (i >= 5 && i <= 9) ||
+                        (i >= 21 && i <= 24) ||
                         strcmp(keys[i].name, "link_rate_mbps") == 0 ||
                         strcmp(keys[i].name, "background_clients") == 0);
-        assert_int_equal(count, 71);
+        assert_int_equal(count, 73);
     }
-    assert_true(keys[3].required);
-    assert_int_equal(keys[3].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[13].type, BF_KEY_WEIGHTS);
-    assert_int_equal(keys[16].type, BF_KEY_DIR);
-    assert_int_equal(keys[20].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[45].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[46].is_list, BF_KEY_SCALAR);
+    assert_true(keys[4].required);
+    assert_int_equal(keys[4].is_list, BF_KEY_LIST_CASES);
+    assert_int_equal(keys[14].type, BF_KEY_WEIGHTS);
+    assert_int_equal(keys[17].type, BF_KEY_DIR);
+    assert_int_equal(keys[21].is_list, BF_KEY_LIST_CASES);
     assert_int_equal(keys[47].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[47].type, BF_KEY_FLOAT);
+    assert_int_equal(keys[48].is_list, BF_KEY_SCALAR);
+    assert_int_equal(keys[49].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[49].type, BF_KEY_FLOAT);
 }
 
 static void test_scenario_keys_print_golden(void **state)
@@ -764,8 +767,8 @@ static void test_scenario_unknown_key(void **state)
     (void)state;
     assert_fails("models: resnet18\nbacth: 8\n", BF_EPARSE,
                  "t.yaml:2:1: unknown key 'bacth'", "(did you mean 'batch'?)");
-    assert_fails("models: resnet18\nseeds: 8\n", BF_EPARSE,
-                 "t.yaml:2:1: unknown key 'seeds'", "(did you mean 'seed'?)");
+    assert_fails("models: resnet18\nseedz: 8\n", BF_EPARSE,
+                 "t.yaml:2:1: unknown key 'seedz'", "(did you mean 'seed");
     assert_fails("models: resnet18\nbandwidth_mbps: 5\n", BF_EPARSE,
                  "t.yaml:2:1: unknown key 'bandwidth_mbps'", NULL);
     assert_null(strstr(bf_last_error(), "did you mean"));
@@ -829,6 +832,100 @@ static void test_scenario_case_hash(void **state)
         assert_string_not_equal(t, t2);
     }
     bf_scenario_free(a);
+}
+
+/*
+ * `seeds` repeats every training case per seed, after the models; without
+ * it a case's seed is `seed`, and its hash does not mention seeds.
+ */
+static void test_scenario_seeds(void **state)
+{
+    struct bf_scenario *a, *b, *c;
+
+    (void)state;
+    a = parse_ok("task: train\nmodels: resnet_mini\nseed: 7\n"
+                 "strategies: [bottlefit, naive]\n");
+    assert_int_equal(a->n_cases, 2);
+    assert_int_equal(a->cases[0].seed, 7);
+    assert_int_equal(a->cases[1].seed, 7);
+    assert_int_equal(a->teacher_per_seed, 0);
+    b = parse_ok("task: train\nmodels: resnet_mini\nseed: 7\n"
+                 "seeds: [7, 8, 9]\nstrategies: [bottlefit, naive]\n"
+                 "teacher_per_seed: true\n");
+    assert_int_equal(b->n_cases, 6);
+    assert_int_equal(b->teacher_per_seed, 1);
+    /* Seeds vary slower than strategies. */
+    assert_int_equal(b->cases[0].seed, 7);
+    assert_string_equal(b->cases[0].strategy, "bottlefit");
+    assert_int_equal(b->cases[1].seed, 7);
+    assert_string_equal(b->cases[1].strategy, "naive");
+    assert_int_equal(b->cases[2].seed, 8);
+    assert_int_equal(b->cases[5].seed, 9);
+    for (size_t i = 0; i < b->n_cases; i++)
+        for (size_t j = i + 1; j < b->n_cases; j++)
+            assert_string_not_equal(b->cases[i].hash, b->cases[j].hash);
+    /* Given explicitly, a seed is part of the point: the hash differs from
+     * the case without `seeds`, which keeps the hash of earlier versions. */
+    c = parse_ok("task: train\nmodels: resnet_mini\nseed: 7\n"
+                 "seeds: 7\nstrategies: [bottlefit, naive]\n");
+    assert_int_equal(c->n_cases, 2);
+    assert_string_not_equal(a->cases[0].hash, c->cases[0].hash);
+    bf_scenario_free(a);
+    bf_scenario_free(b);
+    bf_scenario_free(c);
+    assert_fails("task: train\nmodels: resnet_mini\nseeds: [1, 2, 1]\n",
+                 BF_EPARSE, "t.yaml:3:", "seeds");
+    assert_fails("task: train\nmodels: resnet_mini\nseeds: [-1]\n", BF_ERANGE,
+                 "t.yaml:3:", "seeds");
+    assert_fails("models: resnet_mini\nseeds: [1, 2]\n", BF_EPARSE,
+                 "t.yaml:2:", "seeds");
+}
+
+/* Collections nested deeper than a scenario ever needs are refused before
+ * the document is built, with the line and column where it happens. */
+static void test_scenario_nesting_depth(void **state)
+{
+    enum { DEPTH = 100000 };
+    char *text = malloc(2 * DEPTH + 32);
+    size_t n;
+
+    (void)state;
+    assert_non_null(text);
+    n = (size_t)sprintf(text, "models: ");
+    for (int i = 0; i < DEPTH; i++)
+        text[n++] = '[';
+    for (int i = 0; i < DEPTH; i++)
+        text[n++] = ']';
+    text[n++] = '\n';
+    text[n] = '\0';
+    assert_fails(text, BF_ERANGE, "t.yaml:1:", "nested deeper than 32");
+    free(text);
+    assert_fails("models:\n  - - - - - - - - - - - - - - - - - - - - - - - "
+                 "- - - - - - - - - - - x\n",
+                 BF_ERANGE, "t.yaml:2:", "nested deeper");
+}
+
+/* A FIFO or a directory given as the scenario is refused at once (a FIFO
+ * without a writer used to block the load forever). */
+static void test_scenario_not_regular_file(void **state)
+{
+    char dir[] = "/tmp/bf_test_fifo.XXXXXX", fifo[64];
+    struct bf_scenario *sc = NULL;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof(fifo), "%s/s.yaml", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    alarm(10); /* a hang fails the test instead of the suite's timeout */
+    assert_int_equal(bf_scenario_load(fifo, &params, &sc), BF_ENOENT);
+    alarm(0);
+    assert_null(sc);
+    assert_detail_has("is not a regular file");
+    assert_detail_has(fifo);
+    assert_int_equal(bf_scenario_load(dir, &params, &sc), BF_ENOENT);
+    assert_detail_has("is not a regular file");
+    assert_int_equal(unlink(fifo), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 /* A configuration keeps only the first value of a list it ignores. */
@@ -1146,7 +1243,7 @@ static void test_scenario_nonexistent_file(void **state)
     /* A directory opens but cannot be read. */
     assert_int_equal(bf_scenario_load(SCENARIOS, &params, &sc), BF_ENOENT);
     assert_null(sc);
-    assert_detail_has("cannot read scenario '" SCENARIOS "'");
+    assert_detail_has("scenario '" SCENARIOS "' is not a regular file");
 }
 
 static void test_scenario_too_large(void **state)
@@ -1233,6 +1330,9 @@ int main(void)
         cmocka_unit_test(test_scenario_missing_models),
         cmocka_unit_test(test_scenario_missing_value),
         cmocka_unit_test(test_scenario_case_hash),
+        cmocka_unit_test(test_scenario_seeds),
+        cmocka_unit_test(test_scenario_nesting_depth),
+        cmocka_unit_test(test_scenario_not_regular_file),
         cmocka_unit_test(test_scenario_ignored_lists),
         cmocka_unit_test(test_scenario_suite),
         cmocka_unit_test(test_scenario_wrong_type_string_for_int),

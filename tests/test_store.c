@@ -1617,6 +1617,102 @@ static void test_store_predictions_checks_platform(void **state)
     free(text);
 }
 
+static int collect_group(const struct bf_seed_group_view *g, void *ctx)
+{
+    struct bf_seed_group_view *out = ctx;
+
+    if (out->seeds)
+        fail_msg("more than one group: %s %s", g->strategy, g->variant);
+    *out = *g;
+    out->model = out->strategy = out->variant = out->split = NULL;
+    return 0;
+}
+
+static int count_artifact(int64_t case_id, const struct bf_artifact_row *row,
+                          void *ctx)
+{
+    int *n = ctx;
+
+    assert_true(case_id > 0);
+    assert_string_equal(row->kind, "student");
+    assert_int_equal(row->bytes, 1234);
+    assert_int_equal(strlen(row->sha256), 64);
+    (*n)++;
+    return 0;
+}
+
+/*
+ * Seeds (schema version 8): stored per case, NULL unless seeded; a
+ * configuration with several seeds is summarised once, by the store, with
+ * its t interval. Reference values (mean, half width, sd) from Python:
+ * statistics.mean/stdev and t(0.975, 2) = 0.95 / sqrt(2 * 0.975 * 0.025)
+ * (Student's t with 2 degrees of freedom in closed form) =
+ * 4.302652729749462:
+ *   [84.0, 85.0, 83.5]   84.1666666667 1.8972915168 0.7637626158
+ *   [99.0, 99.5, 99.25]  99.2500000000 0.6210344279 0.2500000000
+ * Artifacts: recorded per case and kind, read back per run.
+ */
+static void test_store_seeds_and_artifacts(void **state)
+{
+    static const double top1[3] = {84.0, 85.0, 83.5};
+    static const double top5[3] = {99.0, 99.5, 99.25};
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_seed_group_view g = {0};
+    struct bf_artifact_row art = {.kind = "student",
+                                  .path =
+                                      "cache/student-x-0123456789abcdef.bfw",
+                                  .sha256 = "0123456789abcdef0123456789abcdef"
+                                            "0123456789abcdef0123456789abcdef",
+                                  .bytes = 1234};
+    int64_t run_id, case_id = 0;
+    int n_art = 0;
+    char *text;
+
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    for (int i = 0; i < 3; i++) {
+        struct bf_case_row row = trained_case(i);
+        struct bf_accuracy_row acc = accuracy_row("fp32");
+
+        row.seeded = 1;
+        row.seed = (uint64_t)(11 + i);
+        acc.top1 = top1[i];
+        acc.top5 = top5[i];
+        assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+        assert_int_equal(bf_store_add_accuracy(store, case_id, &acc, 1), 0);
+        assert_int_equal(bf_store_add_artifact(store, case_id, &art), 0);
+        assert_int_equal(bf_store_case_end(store, case_id, "finished", NULL),
+                         0);
+    }
+    {
+        /* An unseeded case (inference) stores NULL and joins no group. */
+        struct bf_case_row row = case_row(3);
+
+        assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+    }
+    assert_int_equal(bf_store_each_seed_group(store, run_id, collect_group, &g),
+                     0);
+    assert_int_equal(g.seeds, 3);
+    assert_true(fabs(g.top1_mean - 84.1666666667) < 1e-6);
+    assert_true(fabs(g.top1_half - 1.8972915168) < 1e-6);
+    assert_true(fabs(g.top1_sd - 0.7637626158) < 1e-6);
+    assert_true(fabs(g.top5_mean - 99.25) < 1e-6);
+    assert_true(fabs(g.top5_half - 0.6210344279) < 1e-6);
+    assert_int_equal(
+        bf_store_each_artifact(store, run_id, count_artifact, &n_art), 0);
+    assert_int_equal(n_art, 3);
+    /* An artifact without its digest is refused. */
+    art.sha256 = "short";
+    assert_int_equal(bf_store_add_artifact(store, case_id, &art), BF_EINVAL);
+    bf_store_close(store);
+    text = query_text(f->db, "SELECT group_concat(coalesce(seed, 'NULL'), ',') "
+                             "FROM (SELECT seed FROM cases ORDER BY id)");
+    assert_string_equal(text, "11,12,13,NULL");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1658,6 +1754,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_accuracy_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_accuracy_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_seeds_and_artifacts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_predictions_checks_platform,
                                         setup, teardown),
