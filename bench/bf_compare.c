@@ -41,9 +41,17 @@
 #define CHANGE_MAX 60     /* characters of an error shown as a change */
 #define ORDER_COMPLETE "status IN ('finished', 'skipped') DESC, id DESC"
 
+/* Most repetitions of one case a side keeps for the timing rules. */
+#define MAX_REPS 64
+
 /* A hashed case of one side. */
 struct kase {
     int64_t id;
+    /* Every finished case of this hash on the side, newest first (its
+     * repetitions: runs of the same scenario, or rounds of a run with
+     * `repetitions`), for time.reps; id is the first when it finished. */
+    int64_t reps[MAX_REPS];
+    size_t n_reps;
     int64_t run_id;
     int index;
     char hash[BF_HASH_HEX_SIZE];
@@ -297,8 +305,17 @@ static int load_cases(struct side *s)
         const unsigned char *hash = sqlite3_column_text(st, 3);
 
         if (s->n && hash &&
-            strcmp(s->cases[s->n - 1].hash, (const char *)hash) == 0)
-            continue; /* an older or incomplete case of the same hash */
+            strcmp(s->cases[s->n - 1].hash, (const char *)hash) == 0) {
+            /* An older or incomplete case of the same hash: a repetition
+             * when it finished. */
+            struct kase *prev = &s->cases[s->n - 1];
+            const unsigned char *status = sqlite3_column_text(st, 4);
+
+            if (status && strcmp((const char *)status, "finished") == 0 &&
+                prev->n_reps < MAX_REPS)
+                prev->reps[prev->n_reps++] = sqlite3_column_int64(st, 0);
+            continue;
+        }
         if (s->n == cap) {
             size_t ncap = cap ? 2 * cap : 64;
             struct kase *grown = realloc(s->cases, ncap * sizeof(*grown));
@@ -319,6 +336,8 @@ static int load_cases(struct side *s)
         copy_column(st, 4, k->status, sizeof(k->status));
         copy_column(st, 5, k->error, sizeof(k->error));
         case_label(st, k->label, sizeof(k->label));
+        if (strcmp(k->status, "finished") == 0)
+            k->reps[k->n_reps++] = k->id;
     }
     if (rc != SQLITE_DONE)
         goto out_db;
@@ -1084,10 +1103,48 @@ static int agg_compared(const struct rowset *rs, size_t r)
     return strcmp(unit, "bytes") == 0 || unit_ms(unit) > 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
 /*
- * A time aggregate: over both sides' per-request samples when both kept
- * them (time.mwu: the Mann-Whitney U test and the ratio of medians), else
- * the p50 ratio alone (time.ratio).
+ * The median of sample time t of each repetition of k that kept samples,
+ * into *out (caller frees), their count in *n.
+ */
+static int rep_medians(struct side *s, size_t t, const struct kase *k,
+                       double **out, size_t *n)
+{
+    int rc = 0;
+
+    *n = 0;
+    *out = malloc(k->n_reps * sizeof(**out));
+    if (!*out)
+        return bf_err_set(BF_ENOMEM, "compare: %zu repetitions", k->n_reps);
+    for (size_t r = 0; rc == 0 && r < k->n_reps; r++) {
+        double *v = NULL;
+        size_t nv = 0;
+
+        rc = load_times(s, t, k->reps[r], &v, &nv);
+        if (rc == 0 && nv > 0) {
+            qsort(v, nv, sizeof(*v), cmp_double);
+            (*out)[(*n)++] = bf_stats_percentile_sorted(v, nv, 50);
+        }
+        free(v);
+    }
+    return rc;
+}
+
+/*
+ * A time aggregate. With at least two repetitions of the case on both
+ * sides (time.reps): the Mann-Whitney U test over the repetitions'
+ * medians and the ratio of their medians. Samples of one run share its
+ * machine state (frequency, neighbours, memory layout), so only
+ * repetitions spread in time are independent (REPRODUCE.md, "CI
+ * regression checks"). Else over both sides' per-request samples when
+ * both kept them (time.mwu), else the p50 ratio alone (time.ratio).
  */
 static int compare_time(struct cmp *cx, const struct rowset *a, size_t i,
                         const struct rowset *b, size_t j)
@@ -1103,7 +1160,35 @@ static int compare_time(struct cmp *cx, const struct rowset *a, size_t i,
 
     while (t < NSAMPLE_TIMES && strcmp(sample_times[t], name) != 0)
         t++;
-    if (t < NSAMPLE_TIMES) {
+    if (t < NSAMPLE_TIMES && cx->bc->n_reps >= 2 && cx->nc->n_reps >= 2) {
+        rc = rep_medians(cx->bs, t, cx->bc, &xs, &nx);
+        rc = rc ? rc : rep_medians(cx->ns, t, cx->nc, &ys, &ny);
+        if (rc == 0 && nx >= 2 && ny >= 2) {
+            struct bf_stats_mwu m;
+
+            rc = bf_stats_mann_whitney(xs, nx, ys, ny, &m);
+            if (rc == 0) {
+                cx->sum->tests++;
+                snprintf(metric, sizeof(metric), "time.%s.median_ms", name);
+                snprintf(base, sizeof(base), "%.4g", m.median_x);
+                snprintf(new_text, sizeof(new_text), "%.4g", m.median_y);
+                rc = timed(cx, metric, base, new_text, "time.reps",
+                           cx->r->time_ratio,
+                           m.median_x > 0   ? m.median_y / m.median_x
+                           : m.median_y > 0 ? INFINITY
+                                            : 1.0,
+                           m.median_y - m.median_x, m.p);
+            }
+            free(xs);
+            free(ys);
+            return rc;
+        }
+        free(xs);
+        free(ys);
+        xs = ys = NULL;
+        nx = ny = 0;
+    }
+    if (rc == 0 && t < NSAMPLE_TIMES) {
         rc = load_times(cx->bs, t, cx->bc->id, &xs, &nx);
         rc = rc ? rc : load_times(cx->ns, t, cx->nc->id, &ys, &ny);
     }

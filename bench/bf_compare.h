@@ -55,6 +55,15 @@
  *   model.rel         statistical mode, modeled device head times (pure
  *                     functions of layer lists and fits): within a
  *                     relative model_rel.
+ *   time.reps         both modes, on one platform, where both sides hold
+ *                     at least two finished cases of the hash (runs of
+ *                     the same scenario, or rounds of `repetitions`):
+ *                     the Mann-Whitney U test over each repetition's
+ *                     median of the per-request samples, SLOWER under the
+ *                     time.mwu conditions applied to the median of those
+ *                     medians. Requests of one run share its machine
+ *                     state, so only repetitions spread in time are
+ *                     independent samples of the code's speed.
  *   time.mwu          both modes, on one platform (equal fingerprints;
  *                     across platforms a timing differs with the hardware
  *                     and kernels, so it is listed with verdict "~", not

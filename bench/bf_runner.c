@@ -411,6 +411,8 @@ int bf_runner_run(const struct bf_runner_params *params,
 {
     const struct bf_scenario *sc;
     struct bf_runner_result r = {0};
+    char *resumed; /* per case: complete before this run resumed */
+    char rounds[32] = "";
     int rc = 0;
 
     if (!params || !params->scenario || !params->sink || !result)
@@ -423,29 +425,46 @@ int bf_runner_run(const struct bf_runner_params *params,
             rc = bf_err_set(BF_EINTR, "run interrupted");
         return rc;
     }
-    for (size_t i = 0; i < sc->n_cases; i++) {
-        const struct bf_case *c = &sc->cases[i];
-        int done = 0;
+    /* Rounds over every case: repetitions spread in time, so that a slow
+     * spell of the machine touches few of any case's rounds. A resumed run
+     * skips, in every round, the cases complete before it. */
+    resumed = calloc(sc->n_cases ? sc->n_cases : 1, 1);
+    if (!resumed)
+        return bf_err_set(BF_ENOMEM, "%zu cases", sc->n_cases);
+    for (int round = 0; rc == 0 && round < sc->repetitions; round++) {
+        for (size_t i = 0; i < sc->n_cases; i++) {
+            const struct bf_case *c = &sc->cases[i];
+            int done = 0;
 
+            if (stop_requested(params))
+                break;
+            if (round == 0) {
+                if ((rc = bf_runner_case_done(params, c->hash, &done)))
+                    break;
+                resumed[i] = (char)done;
+                r.resumed += done;
+            }
+            if (resumed[i])
+                continue;
+            if (sc->repetitions > 1)
+                snprintf(rounds, sizeof(rounds), ", round %d/%d", round + 1,
+                         sc->repetitions);
+            bf_log_info("case %zu/%zu%s: %s %s batch %d threads %d fold_bn %d "
+                        "channels_last %d",
+                        i + 1, sc->n_cases, rounds, c->config, c->model,
+                        c->batch,
+                        params->threads_override >= 0 ? params->threads_override
+                                                      : c->threads,
+                        c->fold_bn, c->channels_last);
+            rc = bf_offload_applies(sc, c) ? bf_offload_run_case(params, c, &r)
+                                           : run_case(params, c, &r);
+            if (rc)
+                break;
+        }
         if (stop_requested(params))
             break;
-        if ((rc = bf_runner_case_done(params, c->hash, &done)))
-            break;
-        if (done) {
-            r.resumed++;
-            continue;
-        }
-        bf_log_info("case %zu/%zu: %s %s batch %d threads %d fold_bn %d "
-                    "channels_last %d",
-                    i + 1, sc->n_cases, c->config, c->model, c->batch,
-                    params->threads_override >= 0 ? params->threads_override
-                                                  : c->threads,
-                    c->fold_bn, c->channels_last);
-        rc = bf_offload_applies(sc, c) ? bf_offload_run_case(params, c, &r)
-                                       : run_case(params, c, &r);
-        if (rc)
-            break;
     }
+    free(resumed);
     *result = r;
     if (rc == 0 && stop_requested(params))
         rc = bf_err_set(BF_EINTR, "run interrupted");

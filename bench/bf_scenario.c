@@ -50,6 +50,7 @@ enum key_index {
     K_MIN_SAMPLES,
     K_MIN_DURATION_MS,
     K_MAX_SAMPLES,
+    K_REPETITIONS,
     K_WEIGHTS,
     K_TASK,
     K_DATASET,
@@ -252,6 +253,17 @@ static const struct bf_scenario_key keys[K_COUNT] = {
                        .choices = "",
                        .help = "cap on timed samples per case; must be >= "
                                "min_samples"},
+    [K_REPETITIONS] = {.name = "repetitions",
+                       .type = BF_KEY_INT,
+                       .task = TASK_INFERENCE,
+                       .unit = "rounds",
+                       .def = "1",
+                       .min = 1,
+                       .max = 1000,
+                       .choices = "",
+                       .help = "rounds over every case, each case measured "
+                               "once a round into its own case row (same "
+                               "hash): independent repetitions for compare"},
     [K_WEIGHTS] = {.name = "weights",
                    .type = BF_KEY_WEIGHTS,
                    .task = TASK_ANY,
@@ -2020,6 +2032,7 @@ static void fill(const struct parse *p, struct bf_scenario *sc)
     sc->min_samples = (int)p->slots[K_MIN_SAMPLES].v[0].i;
     sc->min_duration_ms = (int64_t)p->slots[K_MIN_DURATION_MS].v[0].i;
     sc->max_samples = (int)p->slots[K_MAX_SAMPLES].v[0].i;
+    sc->repetitions = (int)p->slots[K_REPETITIONS].v[0].i;
 
     sc->task = task_of(p);
     copy_str(sc->dataset, sizeof(sc->dataset), p->slots[K_DATASET].v[0].s);

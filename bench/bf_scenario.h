@@ -143,6 +143,7 @@ struct bf_scenario {
     int min_samples;         /* timed samples: at least this many ... */
     int64_t min_duration_ms; /* ... and at least this long */
     int max_samples;         /* hard cap on timed samples per case */
+    int repetitions;         /* rounds over the cases (inference) */
     enum bf_task task;
     /*
      * Train task settings; they hold their keys' defaults when the task is

@@ -798,6 +798,59 @@ static void test_compare_formats(void **state)
     expect_in(err_text, "result: REGRESSION");
 }
 
+/* The head time of every request of run r of a DB, in ns, times factor
+ * (a run's requests share its speed; runs differ by a few percent). */
+static void set_run_speed(const char *path, int run, double factor)
+{
+    char sql[512];
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+
+    snprintf(sql, sizeof(sql),
+             "UPDATE samples SET head_ns = CAST((450000 + 4000 * %d) * %g "
+             "AS INTEGER) WHERE case_id IN (SELECT id FROM cases WHERE "
+             "run_id = %d)",
+             run, factor, run);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/*
+ * Repetitions (time.reps): five runs a side, judged on the runs' medians.
+ * One run twice as slow (a slow spell of the machine) is noise; every run
+ * twice as slow is a regression (p = 2/252 for five against five, all
+ * apart).
+ */
+static void test_compare_repetitions(void **state)
+{
+    char base[512], spell[512], slow[512];
+
+    (void)state;
+    tmp_path(base, sizeof(base), "reps-base.db");
+    tmp_path(spell, sizeof(spell), "reps-spell.db");
+    tmp_path(slow, sizeof(slow), "reps-slow.db");
+    for (int r = 1; r <= 5; r++)
+        write_fixture(base);
+    for (int r = 1; r <= 5; r++)
+        set_run_speed(base, r, 1.0);
+    copy_file(base, spell);
+    copy_file(base, slow);
+    set_run_speed(spell, 3, 2.0);
+    for (int r = 1; r <= 5; r++)
+        set_run_speed(slow, r, 2.0);
+    expect(RUN("compare", base, spell), 0, "one slow run of five");
+    expect_in(out_text, "time.reps");
+    expect_in(out_text, "0 slower");
+    expect(RUN("compare", base, slow), 1, "five slow runs of five");
+    expect_in(out_text, "time.head.median_ms");
+    expect_in(out_text, "x2.00 p=0.0079  time.reps         SLOWER");
+    /* One run on a side: the requests of the newest (time.mwu). */
+    expect(RUN("compare", base_db, slow), 1, "one run against five");
+    expect_in(out_text, "time.mwu");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -822,6 +875,7 @@ int main(void)
         cmocka_unit_test(test_compare_accuracy_change_fails),
         cmocka_unit_test(test_compare_bytes_change_fails),
         cmocka_unit_test(test_compare_slowdown_tolerance),
+        cmocka_unit_test(test_compare_repetitions),
         cmocka_unit_test(test_compare_statistical_mode),
         cmocka_unit_test(test_compare_statistical_catches),
         cmocka_unit_test(test_compare_missing_case_fails),

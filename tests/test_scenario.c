@@ -121,6 +121,7 @@ static void test_scenario_keys_table_order(void **state)
         {"min_samples", "inference"},
         {"min_duration_ms", "inference"},
         {"max_samples", "inference"},
+        {"repetitions", "inference"},
         {"weights", "any"},
         {"task", "any"},
         {"dataset", "train"},
@@ -195,20 +196,20 @@ static void test_scenario_keys_table_order(void **state)
         assert_true(keys[i].help[0] != '\0');
         if (keys[i].is_list == BF_KEY_LIST_CASES)
             assert_true(i == 2 || i == 3 || i == 4 || (i >= 5 && i <= 9) ||
-                        (i >= 21 && i <= 24) ||
+                        (i >= 22 && i <= 25) ||
                         strcmp(keys[i].name, "link_rate_mbps") == 0 ||
                         strcmp(keys[i].name, "background_clients") == 0);
-        assert_int_equal(count, 73);
+        assert_int_equal(count, 74);
     }
     assert_true(keys[4].required);
     assert_int_equal(keys[4].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[14].type, BF_KEY_WEIGHTS);
-    assert_int_equal(keys[17].type, BF_KEY_DIR);
-    assert_int_equal(keys[21].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[47].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[48].is_list, BF_KEY_SCALAR);
-    assert_int_equal(keys[49].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[49].type, BF_KEY_FLOAT);
+    assert_int_equal(keys[15].type, BF_KEY_WEIGHTS);
+    assert_int_equal(keys[18].type, BF_KEY_DIR);
+    assert_int_equal(keys[22].is_list, BF_KEY_LIST_CASES);
+    assert_int_equal(keys[48].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[49].is_list, BF_KEY_SCALAR);
+    assert_int_equal(keys[50].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[50].type, BF_KEY_FLOAT);
 }
 
 static void test_scenario_keys_print_golden(void **state)
