@@ -687,7 +687,8 @@ static int record_checks(struct bf_store *store, int64_t run_id)
 /* Run one scenario file into the DB; returns an exit code. */
 static int run_scenario(const char *path, const struct run_opts *o)
 {
-    struct bf_scenario_params sp = {.model_exists = model_known};
+    struct bf_scenario_params sp = {.model_exists = model_known,
+                                    .weights_check = bf_weights_check};
     struct bf_scenario *sc = NULL;
     struct bf_store *store = NULL;
     struct bf_sysinfo sys;
@@ -1217,7 +1218,7 @@ static int cmd_report(int argc, char **argv)
                    db);
         return error_exit(BF_ENOENT);
     }
-    if ((rc = bf_store_open(db, &store)))
+    if ((rc = bf_store_open_readonly(db, &store)))
         return error_exit(rc);
     if (!run && paper) {
         rp.run_id = -1; /* the newest run of every scenario */
@@ -2101,7 +2102,8 @@ static int cmd_edge(int argc, char **argv)
         {"ready-file", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct bf_scenario_params sp = {.model_exists = model_known};
+    struct bf_scenario_params sp = {.model_exists = model_known,
+                                    .weights_check = bf_weights_check};
     struct bf_scenario *sc = NULL;
     struct bf_edge *e = NULL;
     struct bf_edge_stats st;

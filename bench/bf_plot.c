@@ -1827,7 +1827,7 @@ int bf_plot_render(const char *db_path, const struct bf_plot_params *params,
     pl.gnuplot = params->gnuplot ? params->gnuplot : "gnuplot";
     if (stat(db_path, &st) != 0)
         return bf_err_set(BF_ENOENT, "no results DB at '%s'", db_path);
-    rc = bf_store_open(db_path, &store);
+    rc = bf_store_open_readonly(db_path, &store);
     if (rc)
         return rc;
     pl.db = bf_store_db(store);

@@ -16,6 +16,7 @@
 #include "bf_buf.h"
 #include "bf_err.h"
 #include "bf_hash.h"
+#include "bf_link.h"
 
 #include <yaml.h>
 
@@ -1462,6 +1463,14 @@ static int parse_weights(struct parse *p)
                           &v->path);
         if (rc)
             return rc;
+        if (p->params->weights_check && v->path &&
+            (rc = p->params->weights_check(v->path))) {
+            char detail[BF_ERR_DETAIL_MAX];
+
+            snprintf(detail, sizeof(detail), "%s", bf_last_error());
+            return at_error(p, rc == BF_ENOMEM ? BF_ENOMEM : BF_EPARSE,
+                            vn->start_mark, name, "%s%s", prefix, detail);
+        }
     }
     return 0;
 }
@@ -1681,9 +1690,29 @@ static int check_across(const struct parse *p)
     if (task_of(p) == BF_TASK_INFERENCE) {
         const struct value *link = &p->slots[K_LINK].v[0];
 
-        if (strcmp(link->s, "trace") == 0 && !p->slots[K_LINK_TRACE].v[0].path)
+        const struct value *trace = &p->slots[K_LINK_TRACE].v[0];
+
+        if (strcmp(link->s, "trace") == 0 && !trace->path)
             return at_error(p, BF_EPARSE, link->mark, keys[K_LINK].name,
                             "'trace' needs link_trace");
+        /* The trace's rows are read now, not when the first case opens its
+         * link: a malformed row fails the load, naming file:line. */
+        if (strcmp(link->s, "trace") == 0) {
+            struct bf_link_params lp = {.kind = "trace",
+                                        .trace_path = trace->path};
+            struct bf_link *l = NULL;
+            int rc = bf_link_open(&lp, &l);
+
+            bf_link_close(l);
+            if (rc) {
+                char detail[BF_ERR_DETAIL_MAX];
+
+                snprintf(detail, sizeof(detail), "%s", bf_last_error());
+                return at_error(p, rc == BF_ENOMEM ? BF_ENOMEM : BF_EPARSE,
+                                trace->mark, keys[K_LINK_TRACE].name, "%s",
+                                detail);
+            }
+        }
         if (strcmp(link->s, "direct") == 0 &&
             !p->slots[K_EDGE_ADDRESS].v[0].s[0])
             return at_error(p, BF_EPARSE, link->mark, keys[K_LINK].name,

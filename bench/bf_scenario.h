@@ -226,6 +226,14 @@ struct bf_scenario_params {
      * CLI passes the shim's bf_model_arch_exists; tests pass a fake.
      */
     int (*model_exists)(const char *name);
+    /*
+     * Checks a `weights` file's structure at load (may be NULL: existence
+     * only): 0 or an error code with the detail set. The CLI passes the
+     * shim's bf_weights_check, so that a garbage or truncated file fails
+     * at load, naming file:line:column and the key, not half-way through a
+     * run.
+     */
+    int (*weights_check)(const char *path);
 };
 
 /* The key table and its length; static storage. */

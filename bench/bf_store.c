@@ -808,7 +808,92 @@ static int prepare_all(struct bf_store *store)
     return 0;
 }
 
-int bf_store_open(const char *path, struct bf_store **out)
+/* Run a one-integer query on the store's connection into *v. */
+static int query_count(struct bf_store *store, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *v = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else {
+        rc = db_fail(store, "reading the schema");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * Refuse, untouched, a file that holds an SQLite DB of another program: at
+ * version 0 any table at all, at a version bfbench knows the absence of
+ * its runs and cases tables.
+ */
+static int refuse_foreign(struct bf_store *store, int version)
+{
+    int64_t tables = 0, ours = 0;
+    int rc = query_count(store,
+                         "SELECT count(*) FROM sqlite_schema WHERE type = "
+                         "'table'",
+                         &tables);
+
+    if (rc == 0)
+        rc = query_count(store,
+                         "SELECT count(*) FROM sqlite_schema WHERE type = "
+                         "'table' AND name IN ('runs', 'cases')",
+                         &ours);
+    if (rc)
+        return rc;
+    if ((version == 0 && tables > 0) || (version > 0 && ours != 2))
+        return bf_err_set(BF_EPARSE,
+                          "%s: an SQLite DB that is not a bfbench results DB "
+                          "(%lld tables, user_version %d): left untouched; "
+                          "use another --db",
+                          store->path, (long long)tables, version);
+    return 0;
+}
+
+/*
+ * PRAGMA quick_check before writing to an existing DB: a DB with damaged
+ * pages would take new results that could not be read back. O(pages), a
+ * fraction of a second for the DBs bfbench writes.
+ */
+static int check_integrity(struct bf_store *store)
+{
+    sqlite3_stmt *st = NULL;
+    const unsigned char *text;
+    int rc;
+
+    if (sqlite3_prepare_v2(store->db, "PRAGMA quick_check(1)", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_fail(store, "checking the DB's integrity");
+    rc = sqlite3_step(st);
+    text = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    if (rc == SQLITE_ROW && text && strcmp((const char *)text, "ok") == 0)
+        rc = 0;
+    else if (rc == SQLITE_ROW)
+        rc = bf_err_set(BF_EPARSE,
+                        "%s: the results DB is damaged (quick_check: %.200s); "
+                        "nothing was written: recover what it holds with "
+                        "`sqlite3 %s .recover` and use another --db",
+                        store->path, text ? (const char *)text : "?",
+                        store->path);
+    else
+        rc = bf_err_set(BF_EPARSE,
+                        "%s: the results DB is damaged (quick_check: %s); "
+                        "nothing was written; use another --db",
+                        store->path, sqlite3_errmsg(store->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * Open the DB at path: read-write (created and migrated as needed, checked
+ * with quick_check when it holds a schema), or, with readonly, read-only
+ * when it is at the current version (a DB at an older version of bfbench's
+ * own is migrated first, read-write).
+ */
+static int open_store(const char *path, int readonly, struct bf_store **out)
 {
     struct bf_store *store;
     size_t len;
@@ -830,7 +915,8 @@ int bf_store_open(const char *path, struct bf_store **out)
     memcpy(store->path, path, len + 1);
 
     if (sqlite3_open_v2(path, &store->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        readonly ? SQLITE_OPEN_READONLY
+                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                         NULL) != SQLITE_OK) {
         rc = store->db
                  ? db_fail(store, "opening the results DB")
@@ -842,12 +928,39 @@ int bf_store_open(const char *path, struct bf_store **out)
     /* Read the version before changing anything, so that a foreign file
      * or a newer DB is refused untouched. */
     rc = read_user_version(store, &version);
+    if (rc == 0 && (version < 0 || version > BF_STORE_SCHEMA_VERSION))
+        rc = refuse_version(store, version);
+    if (rc == 0)
+        rc = refuse_foreign(store, version);
     if (rc)
         goto out_close;
-    if (version < 0 || version > BF_STORE_SCHEMA_VERSION) {
-        rc = refuse_version(store, version);
+    if (readonly && version == BF_STORE_SCHEMA_VERSION) {
+        /* Nothing to change: no journal switch, no write. */
+        if (sqlite3_exec(store->db, "PRAGMA query_only=ON", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+            rc = db_fail(store, "opening read-only");
+            goto out_close;
+        }
+        rc = prepare_all(store);
+        if (rc)
+            goto out_close;
+        *out = store;
+        return 0;
+    }
+    if (readonly && version == 0) {
+        rc = bf_err_set(BF_ENOENT,
+                        "%s: an empty DB, no results yet (run a scenario "
+                        "into it first)",
+                        path);
         goto out_close;
     }
+    if (readonly) {
+        /* An older DB of bfbench's is migrated. */
+        bf_store_close(store);
+        return open_store(path, 0, out);
+    }
+    if (version > 0 && (rc = check_integrity(store)))
+        goto out_close;
     rc = configure(store);
     if (rc)
         goto out_close;
@@ -869,6 +982,20 @@ out_close:
     /* bf_store_close() copes with a partly built handle. */
     bf_store_close(store);
     return rc;
+}
+
+int bf_store_open(const char *path, struct bf_store **out)
+{
+    if (!out)
+        return bf_err_set(BF_EINVAL, "bf_store_open: NULL argument");
+    return open_store(path, 0, out);
+}
+
+int bf_store_open_readonly(const char *path, struct bf_store **out)
+{
+    if (!out)
+        return bf_err_set(BF_EINVAL, "bf_store_open_readonly: NULL argument");
+    return open_store(path, 1, out);
 }
 
 void bf_store_close(struct bf_store *store)

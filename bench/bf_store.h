@@ -69,8 +69,21 @@ struct bf_run_info {
     const char *platform_sha256;
 };
 
-/* Open (creating and migrating as needed) the DB at path. */
+/*
+ * Open (creating and migrating as needed) the DB at path. An existing DB is
+ * checked first (PRAGMA quick_check): a damaged one is refused with
+ * BF_EPARSE before anything is written. An SQLite file of another program
+ * (tables but not bfbench's) is refused untouched with BF_EPARSE, a newer
+ * schema with BF_EVERSION.
+ */
 int bf_store_open(const char *path, struct bf_store **out);
+/*
+ * The same for readers (report, plot): a DB at the current version is
+ * opened read-only (no journal switch, no write; BF_ENOENT-free: a missing
+ * file is an SQLite error, BF_EDB); an older one of bfbench's is migrated
+ * as bf_store_open does; a foreign one is refused untouched.
+ */
+int bf_store_open_readonly(const char *path, struct bf_store **out);
 void bf_store_close(struct bf_store *store);
 
 /* Runs */

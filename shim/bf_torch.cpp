@@ -814,6 +814,16 @@ extern "C" int bf_model_save(const bf_model *model, const char *path)
     });
 }
 
+extern "C" int bf_weights_check(const char *path)
+{
+    return guarded("bf_weights_check", [&] {
+        if (!path)
+            return bf_err_set(BF_EINVAL, "bf_weights_check: NULL path");
+        bfweights::File file;
+        return bfweights::read_index(path, &file);
+    });
+}
+
 extern "C" int bf_model_load(bf_model *model, const char *path)
 {
     return guarded("bf_model_load", [&] {

@@ -316,6 +316,14 @@ int bf_model_save(const bf_model *model, const char *path);
  */
 int bf_model_load(bf_model *model, const char *path);
 
+/*
+ * Check that path is a whole bfbench weights file (magic, header, every
+ * entry's name, dtype and shape, sizes that fit the file) without loading
+ * it: 0, BF_ENOENT / BF_EIO when unreadable, BF_EPARSE naming the path and
+ * what is wrong. The scenario loader calls it for `weights` files.
+ */
+int bf_weights_check(const char *path);
+
 /* Training */
 
 typedef struct bf_optim bf_optim;

@@ -171,7 +171,9 @@ static void test_cli_bad_inputs(void **state)
     assert_non_null(strstr(err_text, "known: lte, wifi"));
     expect(RUN("calibrate", "nope"), 3, "unknown profile to calibrate");
 
-    /* A weights file that is not one: the case fails, the run is kept. */
+    /* A weights file that is not one, or one cut short, and a trace with a
+     * malformed row: refused when the scenario loads (--dry-run too),
+     * naming file:line:column and the key; no DB is created. */
     tmp_path(w, sizeof(w), "junk.bfw");
     write_text(w, "not weights at all");
     tmp_path(sc, sizeof(sc), "badw.yaml");
@@ -181,35 +183,85 @@ static void test_cli_bad_inputs(void **state)
              w);
     write_text(sc, text);
     tmp_path(db, sizeof(db), "badw.db");
-    expect(RUN("run", sc, "--db", db), 1, "bad weights");
+    expect(RUN("run", "--dry-run", sc), 3, "bad weights, dry run");
+    expect(RUN("run", sc, "--db", db), 3, "bad weights");
+    assert_non_null(strstr(err_text, "badw.yaml:2:"));
+    assert_non_null(strstr(err_text, "key 'weights'"));
     assert_non_null(strstr(err_text, "not a bfbench weights file"));
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(access(db, F_OK), -1);
     {
-        sqlite3_stmt *st = NULL;
+        /* The CI teacher, cut short by one byte. */
+        FILE *in = fopen(BF_SOURCE_DIR "/results/reference/"
+                                       "ci-teacher-resnet_mini.bfw",
+                         "rb");
+        FILE *out = fopen(w, "wb");
+        static char buf[1 << 16];
+        size_t n, total = 0;
 
-        assert_int_equal(sqlite3_prepare_v2(h,
-                                            "SELECT r.status, c.status, "
-                                            "c.error FROM runs r JOIN cases "
-                                            "c ON c.run_id = r.id",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_string_equal((const char *)sqlite3_column_text(st, 0), "failed");
-        assert_string_equal((const char *)sqlite3_column_text(st, 1), "failed");
-        assert_non_null(
-            strstr((const char *)sqlite3_column_text(st, 2), "junk.bfw"));
-        sqlite3_finalize(st);
+        assert_non_null(in);
+        assert_non_null(out);
+        while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+            assert_int_equal(fwrite(buf, 1, n, out), n);
+            total += n;
+        }
+        fclose(in);
+        assert_int_equal(fclose(out), 0);
+        assert_int_equal(truncate(w, (off_t)total - 1), 0);
     }
-    /* A DB from a newer bfbench is refused, untouched. */
+    expect(RUN("run", "--dry-run", sc), 3, "truncated weights");
+    assert_non_null(strstr(err_text, "badw.yaml:2:"));
+    assert_non_null(strstr(err_text, "truncated"));
+    tmp_path(w, sizeof(w), "bad.trace");
+    write_text(w, "0.0, 5\n1.0, five\n");
+    tmp_path(sc, sizeof(sc), "badtrace.yaml");
+    snprintf(text, sizeof(text),
+             "models: [resnet_mini]\nconfigs: [edge]\nlink: trace\n"
+             "link_trace: %s\n",
+             w);
+    write_text(sc, text);
+    expect(RUN("run", "--dry-run", sc), 3, "bad trace");
+    assert_non_null(strstr(err_text, "badtrace.yaml:4:"));
+    assert_non_null(strstr(err_text, "key 'link_trace'"));
+    assert_non_null(strstr(err_text, "bad.trace:2"));
+
+    /* A run recorded, then its DB from a newer bfbench is refused,
+     * untouched. */
+    tmp_path(sc, sizeof(sc), "small.yaml");
+    write_text(sc, small_scenario);
+    expect(RUN("run", sc, "--db", db), 0, "a small run");
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
     assert_int_equal(
         sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(h);
     expect(RUN("report", "--db", db), 3, "newer DB");
     assert_non_null(strstr(err_text, "99"));
-    tmp_path(sc, sizeof(sc), "small.yaml");
-    write_text(sc, small_scenario);
     expect(RUN("run", sc, "--db", db), 3, "run into newer DB");
+    /* Another program's SQLite DB: report, plot and run refuse it, and it
+     * stays as it was (no bfbench table, journal mode unchanged). */
+    tmp_path(db, sizeof(db), "foreign.db");
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "CREATE TABLE notes(x)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    expect(RUN("report", "--db", db), 3, "report on a foreign DB");
+    assert_non_null(strstr(err_text, "not a bfbench results DB"));
+    expect(RUN("run", sc, "--db", db), 3, "run into a foreign DB");
+    assert_non_null(strstr(err_text, "not a bfbench results DB"));
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    {
+        sqlite3_stmt *st = NULL;
+
+        assert_int_equal(sqlite3_prepare_v2(h,
+                                            "SELECT count(*) FROM "
+                                            "sqlite_schema",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), 1);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
 }
 
 /* A profile calibrated on the small family (quick to build). */

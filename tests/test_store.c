@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /*
@@ -559,6 +560,109 @@ static void test_store_not_sqlite(void **state)
     assert_null(store);
     assert_non_null(strstr(bf_last_error(), f->db));
     assert_non_null(strstr(bf_last_error(), "not an SQLite database"));
+}
+
+/* An SQLite DB of another program: refused by writers and readers alike,
+ * and left exactly as it was (no bfbench table, no WAL switch). */
+static void test_store_foreign_db_untouched(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    char *before, *after;
+
+    FILE *file = fopen(f->db, "wb"); /* an empty file: a new SQLite DB */
+
+    assert_non_null(file);
+    assert_int_equal(fclose(file), 0);
+    exec_sql(f->db, "PRAGMA journal_mode=DELETE; CREATE TABLE notes(x); "
+                    "INSERT INTO notes VALUES ('mine');");
+    before = query_text(f->db, "SELECT group_concat(name) FROM sqlite_schema");
+    bf_err_clear();
+    assert_int_equal(bf_store_open(f->db, &store), BF_EPARSE);
+    assert_null(store);
+    assert_non_null(strstr(bf_last_error(), "not a bfbench results DB"));
+    assert_non_null(strstr(bf_last_error(), f->db));
+    assert_int_equal(bf_store_open_readonly(f->db, &store), BF_EPARSE);
+    assert_null(store);
+    after = query_text(f->db, "SELECT group_concat(name) FROM sqlite_schema");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_query_text(f->db, "PRAGMA journal_mode", "delete");
+    assert_int_equal(query_int(f->db, "PRAGMA user_version"), 0);
+}
+
+/* Readers open a current DB read-only: its journal mode is not switched
+ * and nothing is written; an empty file is no results, left empty. */
+static void test_store_readonly_open(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    int64_t run_id, last = 0;
+    FILE *empty;
+    char path[256];
+    struct stat st;
+
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    bf_store_close(store);
+    exec_sql(f->db, "PRAGMA journal_mode=DELETE");
+    assert_int_equal(bf_store_open_readonly(f->db, &store), 0);
+    assert_int_equal(bf_store_last_run(store, &last), 0);
+    assert_int_equal(last, run_id);
+    /* A write through a read-only handle fails cleanly. */
+    assert_int_not_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    bf_store_close(store);
+    assert_query_text(f->db, "PRAGMA journal_mode", "delete");
+    snprintf(path, sizeof(path), "%s/empty.db", f->dir);
+    empty = fopen(path, "wb");
+    assert_non_null(empty);
+    assert_int_equal(fclose(empty), 0);
+    assert_int_equal(bf_store_open_readonly(path, &store), BF_ENOENT);
+    assert_non_null(strstr(bf_last_error(), "no results yet"));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(unlink(path), 0);
+}
+
+/* A DB with damaged pages is refused before anything is written (it used
+ * to take new results that could not be read back). */
+static void test_store_damaged_db_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    int64_t run_id, case_id;
+    unsigned char junk[4096];
+    FILE *db;
+    long size;
+
+    assert_int_equal(bf_store_open(f->db, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    for (int i = 0; i < 200; i++) {
+        struct bf_case_row row = case_row(i);
+
+        assert_int_equal(bf_store_case_begin(store, run_id, &row, &case_id), 0);
+    }
+    bf_store_close(store);
+    exec_sql(f->db, "PRAGMA journal_mode=DELETE");
+    /* Overwrite the last page but one with junk (the header page and the
+     * schema stay intact, so the version can be read). */
+    memset(junk, 0xA5, sizeof(junk));
+    db = fopen(f->db, "r+b");
+    assert_non_null(db);
+    assert_int_equal(fseek(db, 0, SEEK_END), 0);
+    size = ftell(db);
+    assert_true(size >= 4 * 4096);
+    assert_int_equal(fseek(db, size - 2 * 4096, SEEK_SET), 0);
+    assert_int_equal(fwrite(junk, 1, sizeof(junk), db), sizeof(junk));
+    assert_int_equal(fclose(db), 0);
+    bf_err_clear();
+    assert_int_equal(bf_store_open(f->db, &store), BF_EPARSE);
+    assert_null(store);
+    assert_non_null(strstr(bf_last_error(), "damaged"));
+    assert_non_null(strstr(bf_last_error(), f->db));
 }
 
 static void test_store_unopenable_path(void **state)
@@ -1756,6 +1860,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_accuracy_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_seeds_and_artifacts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_foreign_db_untouched, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_readonly_open, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_damaged_db_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_predictions_checks_platform,
                                         setup, teardown),
