@@ -471,17 +471,37 @@ static int add_bytes(struct table *t, int col, double v)
 }
 
 /* The bottleneck as "version:channels", "-" for a part not recorded. */
-static int add_bottleneck(struct table *t, int col, int version, int channels)
+/* "V:C" of a bottleneck, "-" for a part not recorded, "-" for none. */
+static void bottleneck_text(char *out, size_t size, int version, int channels)
 {
     char v[16] = "-", c[16] = "-";
 
-    if (version <= 0 && channels <= 0)
-        return add_text(t, col, "-");
+    if (version <= 0 && channels <= 0) {
+        snprintf(out, size, "-");
+        return;
+    }
     if (version > 0)
         snprintf(v, sizeof(v), "%d", version);
     if (channels > 0)
         snprintf(c, sizeof(c), "%d", channels);
-    return add_cell(t, col, "%s:%s", v, c);
+    snprintf(out, size, "%s:%s", v, c);
+}
+
+static int add_bottleneck(struct table *t, int col, int version, int channels)
+{
+    char text[40];
+
+    bottleneck_text(text, sizeof(text), version, channels);
+    return add_text(t, col, text);
+}
+
+static int add_bottleneck_cell(struct bf_table *t, int col, int version,
+                               int channels)
+{
+    char text[40];
+
+    bottleneck_text(text, sizeof(text), version, channels);
+    return bf_table_set(t, col, text);
 }
 
 static int add_accuracy_row(const struct bf_accuracy_view *v, void *ctx)
@@ -567,11 +587,9 @@ static int add_seed_row(const struct bf_seed_group_view *g, void *ctx)
     SET(SEED_MODEL, "%s", g->model);
     SET(SEED_STRATEGY, "%s", g->strategy[0] ? g->strategy : "-");
     SET(SEED_FE, "%s", fe_names[fe >= -1 && fe <= 1 ? fe + 1 : 0]);
-    if (g->bottleneck_version > 0 || g->bottleneck_channels > 0)
-        SET(SEED_BOTTLENECK, "%d:%d", g->bottleneck_version,
-            g->bottleneck_channels);
-    else
-        SET(SEED_BOTTLENECK, "-");
+    rc = rc ? rc
+            : add_bottleneck_cell(t, SEED_BOTTLENECK, g->bottleneck_version,
+                                  g->bottleneck_channels);
     SET(SEED_VARIANT, "%s", g->variant);
     if (g->n_min == g->n_max)
         SET(SEED_N, "%lld", (long long)g->n_min);

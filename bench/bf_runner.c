@@ -1199,7 +1199,7 @@ static int repeats_earlier_case(const struct bf_scenario *sc,
         return 0;
     for (const struct bf_case *e = sc->cases; e < c; e++)
         if (strcmp(e->model, c->model) == 0 &&
-            strcmp(e->strategy, c->strategy) == 0 &&
+            strcmp(e->strategy, c->strategy) == 0 && e->seed == c->seed &&
             (spinn || (e->bottleneck_version == c->bottleneck_version &&
                        e->bottleneck_channels == c->bottleneck_channels)))
             return 1;

@@ -20,8 +20,8 @@
  * timed (ctest runs it alone): the network member's timings, over its five
  * rounds (time.reps: the rounds' medians). Its group setup runs the
  * network member once (suite N).
- *   - against the baseline's network run, timings held to 2x (they come
- *     from another host or another time);
+ *   - against the baseline's network run, timings held to 3x (they come
+ *     from another process, host or time);
  *   - a forward pass 2x slower and a link 2x slower: caught by time.reps at
  *     the default rules.
  *
@@ -96,11 +96,14 @@ static void test_ci_suite_against_baseline(void **state)
 }
 
 /* The network member's timings against the baseline's network run: on the
- * baseline's platform they are judged, held to 2x; elsewhere listed. */
+ * baseline's platform they are judged, held to 3x (a gross slowdown: a
+ * debug build, a lost kernel); elsewhere listed. Whole processes differ
+ * by up to 2.4x on the sub-millisecond heads (REPRODUCE.md, "CI
+ * regression checks"), and the baseline is one process of another time. */
 static void test_ci_suite_timings_against_baseline(void **state)
 {
     (void)state;
-    expect(RUN("compare", "--rule", "time.ratio=2", REFERENCE ":2", db_n), 0,
+    expect(RUN("compare", "--rule", "time.ratio=3", REFERENCE ":2", db_n), 0,
            "the network member against the baseline's");
     expect_in(out_text, "4 cases matched");
     expect_in(out_text, " 0 differ, ");

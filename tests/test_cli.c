@@ -496,6 +496,52 @@ static void write_image_folder(const char *root, int n_train, int n_val)
  * to 28 px, a teacher trained on them, BottleFit and the SPINN-style
  * baseline with its exit-rule rows; the model input is 3x28x28.
  */
+/*
+ * Seeds: every training case once per seed on the same test items, one
+ * shared teacher (or one per seed), the seed stored with each case, and the
+ * report's table across seeds.
+ */
+static void test_cli_train_seeds(void **state)
+{
+    char sc[512], db[512];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "seeds.yaml");
+    tmp_path(db, sizeof(db), "seeds/bench.db");
+    write_text(sc, "task: train\nmodels: [resnet_mini]\n"
+                   "weights: {resnet_mini: " BF_SOURCE_DIR
+                   "/results/reference/ci-teacher-resnet_mini.bfw}\n"
+                   "seeds: [1, 2, 3]\nstrategies: [bottlefit, ae-split]\n"
+                   "bottleneck_channels: 2\ntrain_subset: 256\n"
+                   "test_subset: 200\nepochs_stage1: 1\nepochs_stage2: 1\n"
+                   "max_batches: 2\nepochs_baseline: 1\n"
+                   "jpeg_qualities: [90]\nthreads: 1\n");
+    expect(RUN("run", sc, "--db", db), 0, "three seeds");
+    /* Six students, none skipped as a repeat; one teacher and one JPEG
+     * case for them all. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "strategy IN ('bottlefit', 'ae-split') "
+                                    "AND status = 'finished'"),
+                     6);
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT seed) FROM cases "
+                                    "WHERE strategy = 'bottlefit'"),
+                     3);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "strategy IN ('teacher', 'jpeg')"),
+                     2);
+    /* Every student evaluated on the same items. */
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT items_sha256) FROM "
+                                    "predictions"),
+                     1);
+    /* Each checkpoint kept under its own content-addressed name. */
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT path) FROM "
+                                    "artifacts WHERE kind = 'student'"),
+                     6);
+    expect(RUN("report", "--db", db), 0, "report across seeds");
+    assert_non_null(strstr(out_text, "accuracy across seeds"));
+    assert_non_null(strstr(out_text, "+/- 95 % CI"));
+}
+
 static void test_cli_train_folder(void **state)
 {
     char sc[512], db[512], root[512], text[1024];
@@ -1048,6 +1094,7 @@ int main(void)
         cmocka_unit_test(test_cli_keys_and_models),
         cmocka_unit_test(test_cli_shipped_scenarios_validate),
         cmocka_unit_test(test_cli_train_run),
+        cmocka_unit_test(test_cli_train_seeds),
         cmocka_unit_test(test_cli_train_folder),
         cmocka_unit_test(test_cli_run_and_report),
         cmocka_unit_test(test_cli_bad_inputs),
