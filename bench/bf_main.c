@@ -406,7 +406,8 @@ static int cmd_keys(int argc, char **argv)
 static void run_help(void)
 {
     printf("usage: bfbench run SCENARIO [--db PATH] [--threads N] "
-           "[--resume] [--dry-run]\n"
+           "[--repetitions N]\n"
+           "                           [--resume] [--dry-run]\n"
            "\n"
            "Load and validate SCENARIO (YAML; keys: 'bfbench keys'), expand "
            "it into cases\n"
@@ -425,6 +426,10 @@ static void run_help(void)
            "  --threads N    intra-op threads for every case (overrides the "
            "scenario;\n"
            "                 0 = online cores)\n"
+           "  --repetitions N  rounds over the inference cases (overrides "
+           "the scenario's\n"
+           "                 `repetitions`; not part of the case hash: 1 "
+           "for a quick check)\n"
            "  --resume       continue the newest run of the same scenario "
            "file (same bytes)\n"
            "                 in the DB: its finished and skipped cases (by "
@@ -627,7 +632,8 @@ static void print_cases(const struct bf_scenario *sc)
 /* Options of `bfbench run` that apply to every scenario of a suite. */
 struct run_opts {
     const char *db;
-    int threads; /* -1: the scenario's */
+    int threads;     /* -1: the scenario's */
+    int repetitions; /* 0: the scenario's */
     int dry_run;
     int resume;
     int argc;
@@ -708,6 +714,8 @@ static int run_scenario(const char *path, const struct run_opts *o)
     rc = bf_scenario_load(path, &sp, &sc);
     if (rc)
         return error_exit(rc);
+    if (o->repetitions > 0)
+        sc->repetitions = o->repetitions;
     rc = open_devices(sc, o->dry_run, &dm, &probe);
     if (rc) {
         bf_scenario_free(sc);
@@ -842,6 +850,7 @@ static int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 't'},
+        {"repetitions", required_argument, NULL, 'R'},
         {"dry-run", no_argument, NULL, 'n'},
         {"resume", no_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
@@ -860,6 +869,11 @@ static int cmd_run(int argc, char **argv)
         case 't':
             if ((rc = parse_int("run", "--threads", optarg, 0, 1024,
                                 &o.threads)))
+                return rc;
+            break;
+        case 'R':
+            if ((rc = parse_int("run", "--repetitions", optarg, 1, 1000,
+                                &o.repetitions)))
                 return rc;
             break;
         case 'n':

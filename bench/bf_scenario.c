@@ -1902,7 +1902,9 @@ static int settings_hash(const struct parse *p, const int *order,
 
         for (size_t i = 0; i < n_order; i++)
             expands |= order[i] == k;
-        if (k == K_NAME || expands || !differs_from_default(p, k))
+        /* How often a case is measured does not change what it is. */
+        if (k == K_NAME || k == K_REPETITIONS || expands ||
+            !differs_from_default(p, k))
             continue;
         rc = slot_text(&text, k, &p->slots[k]);
     }

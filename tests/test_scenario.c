@@ -817,6 +817,11 @@ static void test_scenario_case_hash(void **state)
     b = parse_ok("models: [resnet152, resnet18, mobilenet_v2]\nwarmup: 3\n");
     assert_string_equal(b->cases[0].hash, first);
     bf_scenario_free(b);
+    /* How often a case is measured is not what it is. */
+    b = parse_ok("models: [resnet18, resnet152]\nwarmup: 3\nrepetitions: 5\n");
+    assert_int_equal(b->repetitions, 5);
+    assert_string_equal(a->cases[0].hash, b->cases[0].hash);
+    bf_scenario_free(b);
     /* A changed setting changes every case. */
     b = parse_ok("models: [resnet18, resnet152]\nwarmup: 4\n");
     assert_string_not_equal(a->settings_hash, b->settings_hash);
