@@ -26,6 +26,7 @@
 #include "bf_store.h"
 #include "bf_sysinfo.h"
 #include "bf_torch.h"
+#include "bf_versus.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -1151,7 +1152,7 @@ static void report_help(void)
 {
     printf("usage: bfbench report [--db PATH] [--run ID|last|all] "
            "[--format text|csv|md]\n"
-           "                      [--metric NAME] [--paper]\n"
+           "                      [--metric NAME] [--paper] [--versus A B]\n"
            "\n"
            "Print result tables from the results DB (its only input). A "
            "run that never\n"
@@ -1167,7 +1168,13 @@ static void report_help(void)
            "                 the runs, how each was computed and where each "
            "maximum occurs;\n"
            "                 reads the newest run of every scenario unless "
-           "--run is given\n");
+           "--run is given\n"
+           "  --versus A B   does strategy A beat B? per model, C and "
+           "variant: top-1 A - B\n"
+           "                 in points, its 95 %% interval and a paired "
+           "test (over seeds:\n"
+           "                 paired t; one seed: McNemar on the same "
+           "images)\n");
 }
 
 static int cmd_report(int argc, char **argv)
@@ -1178,10 +1185,12 @@ static int cmd_report(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"metric", required_argument, NULL, 'm'},
         {"paper", no_argument, NULL, 'p'},
+        {"versus", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *db = DEFAULT_DB;
     const char *run = NULL;
+    const char *versus[2] = {NULL, NULL};
     int paper = 0;
     struct bf_report_params rp = {.format = BF_REPORT_TEXT};
     struct bf_store *store = NULL;
@@ -1215,6 +1224,14 @@ static int cmd_report(int argc, char **argv)
             break;
         case 'p':
             paper = 1;
+            break;
+        case 'v':
+            /* Two strategies: this argument and the next. */
+            if (optind >= argc || argv[optind][0] == '-')
+                return usage_error("report", "--versus needs two strategies "
+                                             "(--versus bottlefit naive)");
+            versus[0] = optarg;
+            versus[1] = argv[optind++];
             break;
         case 'h':
             report_help();
@@ -1256,6 +1273,13 @@ static int cmd_report(int argc, char **argv)
         struct bf_claims_params cp = {.run_id = rp.run_id, .format = rp.format};
 
         rc = bf_claims_write(store, &cp, stdout);
+    } else if (rc == 0 && versus[0]) {
+        struct bf_versus_params vp = {.run_id = rp.run_id,
+                                      .a = versus[0],
+                                      .b = versus[1],
+                                      .format = rp.format};
+
+        rc = bf_versus_write(store, &vp, stdout);
     } else if (rc == 0) {
         rc = bf_report_write(store, &rp, stdout);
     }

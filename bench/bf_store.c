@@ -413,7 +413,7 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
     "a.payload_bytes, a.payload_zstd_bytes, a.transmitted_elements, "          \
     "a.input_elements, a.jpeg_reference_bytes, a.jpeg_reference_quality, "     \
     "a.method, a.compression_vs_jpeg, a.element_ratio, a.offload_fraction, "   \
-    "a.device_macs FROM cases c "                                              \
+    "a.device_macs, c.seed FROM cases c "                                      \
     "JOIN runs r ON r.id = c.run_id "                                          \
     "LEFT JOIN accuracy a ON a.case_id = c.id "                                \
     "WHERE (a.case_id IS NOT NULL OR c.strategy IS NOT NULL) "
@@ -486,6 +486,9 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "SELECT a.case_id, a.kind, a.path, a.sha256, a.bytes FROM artifacts a "  \
       "JOIN cases c ON c.id = a.case_id WHERE ?1 = 0 OR c.run_id = ?1 ORDER "  \
       "BY a.case_id, a.kind")                                                  \
+    X(prediction_bits,                                                         \
+      "SELECT n, items_sha256, top1 FROM predictions WHERE case_id = ?1 AND "  \
+      "variant = ?2 AND split = ?3")                                           \
     X(check_insert,                                                            \
       "INSERT OR REPLACE INTO checks (run_id, name, value) VALUES (?1, ?2, "   \
       "?3)")                                                                   \
@@ -1726,6 +1729,58 @@ int bf_store_add_artifact(struct bf_store *store, int64_t case_id,
 
 /* Reading back */
 
+int bf_store_prediction_bits(struct bf_store *store, int64_t case_id,
+                             const char *variant, const char *split,
+                             struct bf_prediction_bits *out)
+{
+    sqlite3_stmt *st = store->prediction_bits;
+    const void *blob;
+    size_t bytes;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = sqlite3_bind_int64(st, 1, case_id);
+    rc = rc ? rc : bind_text(st, 2, variant);
+    rc = rc ? rc : bind_text(st, 3, split);
+    if (rc != SQLITE_OK) {
+        rc = db_fail(store, "reading predictions");
+        goto out_reset;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        rc = BF_ENOENT; /* none kept: no detail, not an error to report */
+        goto out_reset;
+    }
+    if (rc != SQLITE_ROW) {
+        rc = db_fail(store, "reading predictions");
+        goto out_reset;
+    }
+    out->n = sqlite3_column_int64(st, 0);
+    snprintf(out->items_sha256, sizeof(out->items_sha256), "%s",
+             column_text(st, 1));
+    blob = sqlite3_column_blob(st, 2);
+    bytes = (size_t)sqlite3_column_bytes(st, 2);
+    if (out->n < 0 || bytes != ((size_t)out->n + 7) / 8) {
+        rc = bf_err_set(BF_EPARSE,
+                        "%s: case %lld %s: %zu bytes of top-1 bits for %lld "
+                        "images",
+                        store->path, (long long)case_id, variant, bytes,
+                        (long long)out->n);
+        goto out_reset;
+    }
+    out->top1 = malloc(bytes ? bytes : 1);
+    if (!out->top1) {
+        rc = bf_err_set(BF_ENOMEM, "%zu bytes", bytes);
+        goto out_reset;
+    }
+    if (bytes)
+        memcpy(out->top1, blob, bytes);
+    rc = 0;
+out_reset:
+    stmt_done(st);
+    return rc;
+}
+
 int bf_store_each_artifact(struct bf_store *store, int64_t run_id,
                            int (*fn)(int64_t case_id,
                                      const struct bf_artifact_row *row,
@@ -2134,6 +2189,8 @@ int bf_store_each_accuracy(struct bf_store *store, int64_t run_id,
         }
         v.compression_vs_jpeg = column_real(st, 28);
         v.element_ratio = column_real(st, 29);
+        v.seeded = sqlite3_column_type(st, 32) != SQLITE_NULL;
+        v.seed = (uint64_t)sqlite3_column_int64(st, 32);
         rc = fn(&v, ctx);
         if (rc)
             goto out_reset;

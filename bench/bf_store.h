@@ -262,7 +262,25 @@ struct bf_accuracy_view {
     struct bf_accuracy_row acc;
     double compression_vs_jpeg;
     double element_ratio;
+    int seeded;    /* the case has a seed (schema version 8) */
+    uint64_t seed; /* its seed when seeded */
 };
+
+/* The top-1 correctness of each image of one accuracy row (schema 7). */
+struct bf_prediction_bits {
+    int64_t n;             /* images */
+    char items_sha256[65]; /* which items, in which order */
+    unsigned char *top1;   /* bit i (LSB first): image i right; free() */
+};
+
+/*
+ * The per-image top-1 bits of case_id's accuracy row (variant, split) into
+ * out (the caller frees out->top1). BF_ENOENT without a detail when the row
+ * kept none (JPEG rows, DBs before schema 7).
+ */
+int bf_store_prediction_bits(struct bf_store *store, int64_t case_id,
+                             const char *variant, const char *split,
+                             struct bf_prediction_bits *out);
 
 /*
  * Call fn for every accuracy row of run_id (every run when run_id is 0),

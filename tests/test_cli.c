@@ -540,6 +540,13 @@ static void test_cli_train_seeds(void **state)
     expect(RUN("report", "--db", db), 0, "report across seeds");
     assert_non_null(strstr(out_text, "accuracy across seeds"));
     assert_non_null(strstr(out_text, "+/- 95 % CI"));
+    expect(RUN("report", "--db", db, "--versus", "bottlefit", "ae-split"), 0,
+           "bottlefit against ae-split");
+    assert_non_null(strstr(out_text, "paired t"));
+    expect(RUN("report", "--db", db, "--versus", "bottlefit"), 2,
+           "--versus with one strategy");
+    expect(RUN("report", "--db", db, "--versus", "bottlefit", "kd"), 3,
+           "a strategy not in the run");
 }
 
 static void test_cli_train_folder(void **state)

@@ -20,6 +20,7 @@
 #include "bf_log.h"
 #include "bf_report.h"
 #include "bf_store.h"
+#include "bf_versus.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -903,6 +904,126 @@ static void test_report_training_selection(void **state)
     close_side_db(f, store, "train.db");
 }
 
+/* A finished training case of strategy at C = 2 with a seed, and its fp32
+ * accuracy row (with per-image results, one flag per image, when top1_bits
+ * is not NULL). */
+static void versus_case(struct bf_store *store, int64_t run, int index,
+                        const char *strategy, int seeded, uint64_t seed,
+                        double top1, const uint8_t *top1_bits, size_t n)
+{
+    static uint16_t pred[100];
+    struct bf_case_row row = {.case_index = index,
+                              .config = "bottlefit",
+                              .model = "resnet_mini",
+                              .weights = "t.bfw",
+                              .weights_sha256 = "",
+                              .input_channels = 1,
+                              .input_h = 28,
+                              .input_w = 28,
+                              .batch = 1,
+                              .threads = 1,
+                              .strategy = strategy,
+                              .freeze_encoder = -1,
+                              .bottleneck_version = 2,
+                              .bottleneck_channels = 2,
+                              .seeded = seeded,
+                              .seed = seed};
+    struct bf_accuracy_row a = acc("fp32", top1, 99.0);
+    int64_t id;
+
+    if (top1_bits) {
+        a.n = (int64_t)n;
+        a.pred = pred;
+        a.pred_top1 = top1_bits;
+        a.pred_topk = top1_bits;
+        a.items_sha256 = "items";
+    }
+    assert_int_equal(bf_store_case_begin(store, run, &row, &id), 0);
+    assert_int_equal(bf_store_add_accuracy(store, id, &a, 1), 0);
+    assert_int_equal(bf_store_case_end(store, id, "finished", NULL), 0);
+}
+
+static char *versus_text(struct bf_store *store, int64_t run)
+{
+    struct bf_versus_params vp = {.run_id = run,
+                                  .a = "bottlefit",
+                                  .b = "naive",
+                                  .format = BF_REPORT_TEXT};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    assert_non_null(out);
+    assert_int_equal(bf_versus_write(store, &vp, out), 0);
+    assert_int_equal(fclose(out), 0);
+    return text;
+}
+
+/*
+ * report --versus: over three seeds, the paired t interval and test of the
+ * per-seed differences; on one seed, McNemar on the images. Reference
+ * values from Python (closed forms, no scipy on this machine):
+ *   differences (84.0-80.0, 85.5-80.5, 84.5-81.5) = (4.0, 5.0, 3.0): mean
+ *   4.00, sd 1.00, t(0.975, 2) = 4.302652729749462, half width 2.48,
+ *   t = 6.928, p = 2 * (0.5 - t / (2 sqrt(2 + t^2))) = 0.0202;
+ *   100 images, b = 10 (A right, B wrong), c = 2: difference +8.00, Wald
+ *   +8 -/+ 1.959964 * sqrt(12 - 64 / 100) = [+1.39, +14.61], McNemar p =
+ *   2 * (1 + 12 + 66) / 4096 = 0.0386 (statsmodels mcnemar(exact=True)).
+ */
+static void test_report_versus(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = open_side_db(f, "versus.db");
+    struct bf_run_info info = run_info();
+    static const double a[3] = {84.0, 85.5, 84.5}, b[3] = {80.0, 80.5, 81.5};
+    uint8_t right_a[100] = {0}, right_b[100] = {0};
+    int64_t run1, run2;
+    char *text;
+
+    assert_int_equal(bf_store_run_begin(store, &info, &run1), 0);
+    for (int s = 0; s < 3; s++) {
+        versus_case(store, run1, 2 * s, "bottlefit", 1, (uint64_t)s + 1, a[s],
+                    NULL, 0);
+        versus_case(store, run1, 2 * s + 1, "naive", 1, (uint64_t)s + 1, b[s],
+                    NULL, 0);
+    }
+    text = versus_text(store, run1);
+    assert_non_null(strstr(text, "+4.00"));
+    assert_non_null(strstr(text, "+1.52"));
+    assert_non_null(strstr(text, "+6.48"));
+    assert_non_null(strstr(text, "paired t"));
+    assert_non_null(strstr(text, "0.0202"));
+    assert_non_null(strstr(text, "A better"));
+    free(text);
+    /* One seed, 100 images: A right on 0..59, B right on 0..49 and 60..61
+     * (b = 10, c = 2). */
+    for (int i = 0; i < 100; i++) {
+        right_a[i] = i < 60;
+        right_b[i] = i < 50 || i == 60 || i == 61;
+    }
+    assert_int_equal(bf_store_run_begin(store, &info, &run2), 0);
+    versus_case(store, run2, 0, "bottlefit", 1, 1, 60.0, right_a, 100);
+    versus_case(store, run2, 1, "naive", 1, 1, 52.0, right_b, 100);
+    text = versus_text(store, run2);
+    assert_non_null(strstr(text, "+8.00"));
+    assert_non_null(strstr(text, "+1.39"));
+    assert_non_null(strstr(text, "+14.61"));
+    assert_non_null(strstr(text, "McNemar"));
+    assert_non_null(strstr(text, "0.0386"));
+    free(text);
+    {
+        /* Strategies never run side by side: BF_ENOENT naming both. */
+        struct bf_versus_params vp = {.run_id = run2,
+                                      .a = "bottlefit",
+                                      .b = "kd",
+                                      .format = BF_REPORT_TEXT};
+
+        assert_int_equal(bf_versus_write(store, &vp, stdout), BF_ENOENT);
+        assert_non_null(strstr(bf_last_error(), "'kd'"));
+    }
+    close_side_db(f, store, "versus.db");
+}
+
 static void test_report_bad_format(void **state)
 {
     struct fixture *f = *state;
@@ -934,6 +1055,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_escaping_and_missing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_report_versus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_bad_format, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_training_golden, setup,

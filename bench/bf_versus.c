@@ -1,0 +1,338 @@
+/*
+ * bf_versus: paired comparison of two training strategies, configuration by
+ * configuration (bf_versus.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "bf_versus.h"
+
+#include "bf_err.h"
+#include "bf_stats.h"
+#include "bf_table.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One finished accuracy row of strategy A or B. */
+struct row {
+    int64_t case_id;
+    char model[64];
+    int version, channels, fe;
+    char variant[32];
+    int seeded;
+    uint64_t seed;
+    double top1;
+    int side; /* 0: A, 1: B */
+};
+
+struct rows {
+    const struct bf_versus_params *p;
+    struct row *v;
+    size_t n, cap;
+};
+
+static int collect(const struct bf_accuracy_view *v, void *ctx)
+{
+    struct rows *r = ctx;
+    int side;
+
+    if (!v->acc.variant[0] || strcmp(v->acc.split, "test") != 0 ||
+        strcmp(v->case_status, "finished") != 0)
+        return 0;
+    if (strcmp(v->strategy, r->p->a) == 0)
+        side = 0;
+    else if (strcmp(v->strategy, r->p->b) == 0)
+        side = 1;
+    else
+        return 0;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        struct row *grown = realloc(r->v, cap * sizeof(*grown));
+
+        if (!grown)
+            return bf_err_set(BF_ENOMEM, "versus: %zu rows", cap);
+        r->v = grown;
+        r->cap = cap;
+    }
+    {
+        struct row *w = &r->v[r->n++];
+
+        memset(w, 0, sizeof(*w));
+        w->case_id = v->case_id;
+        snprintf(w->model, sizeof(w->model), "%s", v->model);
+        w->version = v->bottleneck_version;
+        w->channels = v->bottleneck_channels;
+        w->fe = v->freeze_encoder;
+        snprintf(w->variant, sizeof(w->variant), "%s", v->acc.variant);
+        w->seeded = v->seeded;
+        w->seed = v->seed;
+        w->top1 = v->acc.top1;
+        w->side = side;
+    }
+    return 0;
+}
+
+/* Same configuration: model, C, variant; versions equal or one absent. */
+static int same_config(const struct row *x, const struct row *y)
+{
+    return strcmp(x->model, y->model) == 0 && x->channels == y->channels &&
+           strcmp(x->variant, y->variant) == 0 &&
+           (x->version == y->version || x->version <= 0 || y->version <= 0);
+}
+
+static int same_seed(const struct row *x, const struct row *y)
+{
+    return x->seeded == y->seeded && (!x->seeded || x->seed == y->seed);
+}
+
+enum {
+    V_MODEL,
+    V_C,
+    V_VARIANT,
+    V_FE_A,
+    V_FE_B,
+    V_PAIRS,
+    V_A,
+    V_B,
+    V_DIFF,
+    V_LO,
+    V_HI,
+    V_TEST,
+    V_P,
+    V_VERDICT,
+    V_NCOLS
+};
+
+static const struct bf_table_column columns[V_NCOLS] = {
+    [V_MODEL] = {"model", "model", 0},
+    [V_C] = {"C", "bottleneck_channels", 1},
+    [V_VARIANT] = {"variant", "variant", 0},
+    [V_FE_A] = {"fe A", "freeze_encoder_a", 0},
+    [V_FE_B] = {"fe B", "freeze_encoder_b", 0},
+    [V_PAIRS] = {"seeds", "seeds", 1},
+    [V_A] = {"A top-1", "a_top1", 1},
+    [V_B] = {"B top-1", "b_top1", 1},
+    [V_DIFF] = {"A - B", "diff_pts", 1},
+    [V_LO] = {"95 % CI low", "ci95_low", 1},
+    [V_HI] = {"high", "ci95_high", 1},
+    [V_TEST] = {"test", "test", 0},
+    [V_P] = {"p", "p", 1},
+    [V_VERDICT] = {"at 0.05", "verdict", 0},
+};
+
+static const char *fe_name(int fe)
+{
+    return fe == 1 ? "yes" : fe == 0 ? "no" : "-";
+}
+
+/* McNemar on the images of one pair: the discordant counts into *bc. */
+static int paired_images(struct bf_store *store, const struct row *x,
+                         const struct row *y, int64_t *n, uint64_t bc[2])
+{
+    struct bf_prediction_bits px, py;
+    int rc =
+        bf_store_prediction_bits(store, x->case_id, x->variant, "test", &px);
+
+    if (rc)
+        return rc;
+    rc = bf_store_prediction_bits(store, y->case_id, y->variant, "test", &py);
+    if (rc) {
+        free(px.top1);
+        return rc;
+    }
+    if (px.n != py.n || strcmp(px.items_sha256, py.items_sha256) != 0) {
+        rc = BF_ENOENT; /* other items: no pairing */
+    } else {
+        bc[0] = bc[1] = 0;
+        for (int64_t i = 0; i < px.n; i++) {
+            int a = (px.top1[i / 8] >> (i % 8)) & 1;
+            int b = (py.top1[i / 8] >> (i % 8)) & 1;
+
+            bc[0] += a && !b;
+            bc[1] += !a && b;
+        }
+        *n = px.n;
+    }
+    free(px.top1);
+    free(py.top1);
+    return rc;
+}
+
+static int set(struct bf_table *t, int col, const char *fmt, double v)
+{
+    char text[48];
+
+    if (isnan(v))
+        snprintf(text, sizeof(text), "-");
+    else
+        snprintf(text, sizeof(text), fmt, v);
+    return bf_table_set(t, col, text);
+}
+
+/* One comparison: A rows like a0 against B rows like b0 (configuration and
+ * freeze_encoder), paired by seed. */
+static int compare_group(struct bf_store *store, const struct rows *r,
+                         const struct row *a0, const struct row *b0,
+                         struct bf_table *t)
+{
+    double *d = malloc(r->n * sizeof(*d));
+    double sa = 0, sb = 0, mean = NAN, lo = NAN, hi = NAN, p = NAN;
+    const struct row *pa = NULL, *pb = NULL;
+    const char *test = "-";
+    size_t k = 0;
+    char text[32];
+    int rc = 0;
+
+    if (!d)
+        return bf_err_set(BF_ENOMEM, "versus");
+    for (size_t i = 0; i < r->n; i++) {
+        const struct row *x = &r->v[i];
+
+        if (x->side != 0 || x->fe != a0->fe || !same_config(x, a0))
+            continue;
+        for (size_t j = 0; j < r->n; j++) {
+            const struct row *y = &r->v[j];
+
+            if (y->side == 1 && y->fe == b0->fe && same_config(y, b0) &&
+                same_config(x, y) && same_seed(x, y)) {
+                d[k++] = x->top1 - y->top1;
+                sa += x->top1;
+                sb += y->top1;
+                pa = x;
+                pb = y;
+                break;
+            }
+        }
+    }
+    if (k >= 2) {
+        double half = NAN, sd = 0;
+
+        rc = bf_stats_t_interval(d, k, 0.95, &mean, &half);
+        for (size_t i = 0; i < k; i++)
+            sd += (d[i] - mean) * (d[i] - mean);
+        sd = sqrt(sd / (double)(k - 1));
+        lo = mean - half;
+        hi = mean + half;
+        test = "paired t";
+        p = sd > 0      ? 2.0 * (1.0 -
+                            bf_stats_t_cdf(fabs(mean) / (sd / sqrt((double)k)),
+                                                (double)(k - 1)))
+            : mean == 0 ? 1.0
+                        : 0.0;
+    } else if (k == 1) {
+        int64_t n = 0;
+        uint64_t bc[2];
+        int prc = paired_images(store, pa, pb, &n, bc);
+
+        mean = d[0];
+        if (prc == 0 && n > 0) {
+            double b = (double)bc[0], c = (double)bc[1], nn = (double)n;
+            double se = sqrt(fmax(b + c - (b - c) * (b - c) / nn, 0)) / nn;
+            double z = bf_stats_normal_quantile(0.975);
+
+            lo = 100.0 * ((b - c) / nn - z * se);
+            hi = 100.0 * ((b - c) / nn + z * se);
+            rc = bf_stats_mcnemar_exact(bc[0], bc[1], &p);
+            test = "McNemar";
+        } else if (prc != BF_ENOENT) {
+            rc = prc;
+        } else {
+            bf_err_clear();
+        }
+    }
+    if (rc == 0 && k > 0) {
+        rc = bf_table_row_begin(t);
+        rc = rc ? rc : bf_table_set(t, V_MODEL, a0->model);
+        snprintf(text, sizeof(text), "%d", a0->channels);
+        rc = rc ? rc : bf_table_set(t, V_C, text);
+        rc = rc ? rc : bf_table_set(t, V_VARIANT, a0->variant);
+        rc = rc ? rc : bf_table_set(t, V_FE_A, fe_name(a0->fe));
+        rc = rc ? rc : bf_table_set(t, V_FE_B, fe_name(b0->fe));
+        snprintf(text, sizeof(text), "%zu", k);
+        rc = rc ? rc : bf_table_set(t, V_PAIRS, text);
+        rc = rc ? rc : set(t, V_A, "%.2f", sa / (double)k);
+        rc = rc ? rc : set(t, V_B, "%.2f", sb / (double)k);
+        rc = rc ? rc : set(t, V_DIFF, "%+.2f", mean);
+        rc = rc ? rc : set(t, V_LO, "%+.2f", lo);
+        rc = rc ? rc : set(t, V_HI, "%+.2f", hi);
+        rc = rc ? rc : bf_table_set(t, V_TEST, test);
+        rc = rc ? rc : set(t, V_P, "%.3g", p);
+        rc = rc ? rc
+                : bf_table_set(t, V_VERDICT,
+                               isnan(p)    ? "no test"
+                               : p >= 0.05 ? "no difference"
+                               : mean > 0  ? "A better"
+                                           : "B better");
+        if (rc == 0)
+            bf_table_row_end(t);
+    }
+    free(d);
+    return rc;
+}
+
+/* Rows i (A) and j (B) stand for the same comparison as a and b. */
+static int same_group(const struct rows *r, size_t i, size_t j, size_t a,
+                      size_t b)
+{
+    return r->v[i].fe == r->v[a].fe && same_config(&r->v[i], &r->v[a]) &&
+           r->v[j].fe == r->v[b].fe && same_config(&r->v[j], &r->v[b]);
+}
+
+int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
+                    FILE *out)
+{
+    struct rows r = {.p = p};
+    struct bf_table t;
+    size_t *done = NULL, ndone = 0;
+    int rc;
+
+    if (!store || !p || !p->a || !p->b || !out)
+        return bf_err_set(BF_EINVAL, "bf_versus_write: NULL argument");
+    bf_table_init(&t, columns, V_NCOLS, V_NCOLS);
+    rc = bf_store_each_accuracy(store, p->run_id, collect, &r);
+    /* Each (A configuration, B configuration) once, at its first pair. */
+    done = calloc(r.n ? 2 * r.n * r.n : 1, sizeof(*done));
+    if (rc == 0 && !done)
+        rc = bf_err_set(BF_ENOMEM, "versus");
+    for (size_t i = 0; rc == 0 && i < r.n; i++) {
+        if (r.v[i].side != 0)
+            continue;
+        for (size_t j = 0; rc == 0 && j < r.n; j++) {
+            int seen = 0;
+
+            if (r.v[j].side != 1 || !same_config(&r.v[i], &r.v[j]))
+                continue;
+            for (size_t g = 0; !seen && g < ndone; g++)
+                seen = same_group(&r, i, j, done[2 * g], done[2 * g + 1]);
+            if (seen)
+                continue;
+            done[2 * ndone] = i;
+            done[2 * ndone + 1] = j;
+            ndone++;
+            rc = compare_group(store, &r, &r.v[i], &r.v[j], &t);
+        }
+    }
+    free(done);
+    if (rc == 0 && t.nrows == 0)
+        rc = bf_err_set(BF_ENOENT,
+                        "no configuration (model, C, variant) has finished "
+                        "cases of both '%s' and '%s' in the run(s) selected",
+                        p->a, p->b);
+    if (rc == 0) {
+        if (p->format == BF_REPORT_CSV) {
+            bf_table_write_csv(&t, out);
+        } else {
+            fprintf(out,
+                    "A = %s, B = %s: test top-1 difference A - B in "
+                    "points, 95 %% interval, paired test\n",
+                    p->a, p->b);
+            if (p->format == BF_REPORT_MARKDOWN)
+                bf_table_write_markdown(&t, out);
+            else
+                bf_table_write_text(&t, out);
+        }
+    }
+    bf_table_free(&t);
+    free(r.v);
+    return rc;
+}
