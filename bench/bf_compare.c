@@ -1158,37 +1158,24 @@ static int compare_time(struct cmp *cx, const struct rowset *a, size_t i,
     char metric[160], base[64], new_text[64];
     int rc = 0;
 
+    const char *rule = "time.mwu";
+
     while (t < NSAMPLE_TIMES && strcmp(sample_times[t], name) != 0)
         t++;
+    /* Repetitions on both sides: their medians; else one run's samples. */
     if (t < NSAMPLE_TIMES && cx->bc->n_reps >= 2 && cx->nc->n_reps >= 2) {
         rc = rep_medians(cx->bs, t, cx->bc, &xs, &nx);
         rc = rc ? rc : rep_medians(cx->ns, t, cx->nc, &ys, &ny);
         if (rc == 0 && nx >= 2 && ny >= 2) {
-            struct bf_stats_mwu m;
-
-            rc = bf_stats_mann_whitney(xs, nx, ys, ny, &m);
-            if (rc == 0) {
-                cx->sum->tests++;
-                snprintf(metric, sizeof(metric), "time.%s.median_ms", name);
-                snprintf(base, sizeof(base), "%.4g", m.median_x);
-                snprintf(new_text, sizeof(new_text), "%.4g", m.median_y);
-                rc = timed(cx, metric, base, new_text, "time.reps",
-                           cx->r->time_ratio,
-                           m.median_x > 0   ? m.median_y / m.median_x
-                           : m.median_y > 0 ? INFINITY
-                                            : 1.0,
-                           m.median_y - m.median_x, m.p);
-            }
+            rule = "time.reps";
+        } else {
             free(xs);
             free(ys);
-            return rc;
+            xs = ys = NULL;
+            nx = ny = 0;
         }
-        free(xs);
-        free(ys);
-        xs = ys = NULL;
-        nx = ny = 0;
     }
-    if (rc == 0 && t < NSAMPLE_TIMES) {
+    if (rc == 0 && t < NSAMPLE_TIMES && nx == 0) {
         rc = load_times(cx->bs, t, cx->bc->id, &xs, &nx);
         rc = rc ? rc : load_times(cx->ns, t, cx->nc->id, &ys, &ny);
     }
@@ -1201,12 +1188,11 @@ static int compare_time(struct cmp *cx, const struct rowset *a, size_t i,
             snprintf(metric, sizeof(metric), "time.%s.median_ms", name);
             snprintf(base, sizeof(base), "%.4g", m.median_x);
             snprintf(new_text, sizeof(new_text), "%.4g", m.median_y);
-            rc =
-                timed(cx, metric, base, new_text, "time.mwu", cx->r->time_ratio,
-                      m.median_x > 0   ? m.median_y / m.median_x
-                      : m.median_y > 0 ? INFINITY
-                                       : 1.0,
-                      m.median_y - m.median_x, m.p);
+            rc = timed(cx, metric, base, new_text, rule, cx->r->time_ratio,
+                       m.median_x > 0   ? m.median_y / m.median_x
+                       : m.median_y > 0 ? INFINITY
+                                        : 1.0,
+                       m.median_y - m.median_x, m.p);
         }
     } else if (rc == 0) {
         snprintf(metric, sizeof(metric), "agg.%s.p50_ms", name);
