@@ -53,6 +53,7 @@ enum {
     COL_N,
     COL_MEAN,
     COL_P50,
+    COL_P50_CI,
     COL_P90,
     COL_P99,
     COL_METHOD,
@@ -80,6 +81,7 @@ static const struct bf_table_column latency_columns[NCOLS] = {
     [COL_N] = {"n", "n", 1},
     [COL_MEAN] = {"mean", "mean", 1},
     [COL_P50] = {"p50", "p50", 1},
+    [COL_P50_CI] = {"p50 95 % CI", "p50_ci95", 1},
     [COL_P90] = {"p90", "p90", 1},
     [COL_P99] = {"p99", "p99", 1},
     [COL_METHOD] = {"method", "method", 0},
@@ -260,6 +262,7 @@ struct table {
      * the accuracy table), or none. */
     const int64_t *skip;
     size_t nskip;
+    struct bf_store *store; /* latency: the samples of each case */
 };
 
 /* Set a cell of the row begun last. */
@@ -393,6 +396,37 @@ static int compare_ids(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Bootstrap resamples of a p50 interval; 1,000 keeps the interval's ends
+ * within a few tenths of a percent of their limit for the sample counts
+ * bfbench records. */
+#define P50_BOOTSTRAP_ITERS 1000
+
+/*
+ * The 95 % bootstrap percentile interval of the median of a timed stage's
+ * per-request samples, "[lo, hi]" (the seed is the case id: the same DB
+ * gives the same interval); "-" for a stage without samples or fewer than
+ * five.
+ */
+static int add_p50_interval(struct table *t, const struct bf_result_view *v)
+{
+    double *s = NULL, lo = 0, hi = 0;
+    size_t n = 0;
+    int rc = 0;
+
+    if (t->store && strcmp(v->unit, "ms") == 0)
+        rc = bf_store_case_samples(t->store, v->case_id, v->metric, &s, &n);
+    if (rc == 0 && n >= 5)
+        rc =
+            bf_stats_bootstrap_percentile(s, n, 50, P50_BOOTSTRAP_ITERS,
+                                          (uint64_t)v->case_id, 0.95, &lo, &hi);
+    free(s);
+    if (rc)
+        return rc;
+    if (n < 5)
+        return add_text(t, COL_P50_CI, "-");
+    return add_cell(t, COL_P50_CI, "[%.3f, %.3f]", lo, hi);
+}
+
 static int add_latency_row(const struct bf_result_view *v, void *ctx)
 {
     struct table *t = ctx;
@@ -428,13 +462,14 @@ static int add_latency_row(const struct bf_result_view *v, void *ctx)
         rc = rc ? rc : add_cell(t, COL_N, "%zu", v->stats.n);
         rc = rc ? rc : add_value(t, COL_MEAN, v->stats.mean);
         rc = rc ? rc : add_value(t, COL_P50, v->stats.p50);
+        rc = rc ? rc : add_p50_interval(t, v);
         rc = rc ? rc : add_value(t, COL_P90, v->stats.p90);
         rc = rc ? rc : add_value(t, COL_P99, v->stats.p99);
         rc = rc ? rc : add_text(t, COL_METHOD, v->method);
     } else {
-        static const int unmeasured[] = {COL_METRIC, COL_UNIT,  COL_N,
-                                         COL_MEAN,   COL_P50,   COL_P90,
-                                         COL_P99,    COL_METHOD};
+        static const int unmeasured[] = {COL_METRIC, COL_UNIT, COL_N,
+                                         COL_MEAN,   COL_P50,  COL_P50_CI,
+                                         COL_P90,    COL_P99,  COL_METHOD};
         size_t i;
 
         for (i = 0; i < sizeof(unmeasured) / sizeof(unmeasured[0]); i++)
@@ -858,8 +893,8 @@ static int no_results(const struct bf_report_params *params)
 int bf_report_write(struct bf_store *store,
                     const struct bf_report_params *params, FILE *out)
 {
-    struct table latency = {.layout = &latency_layout,
-                            .metric = params->metric};
+    struct table latency = {
+        .layout = &latency_layout, .metric = params->metric, .store = store};
     struct table accuracy = {.layout = &accuracy_layout};
     struct table devices = {.layout = &device_layout};
     const struct table *shown[MAX_TABLES];

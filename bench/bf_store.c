@@ -486,6 +486,12 @@ _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
       "SELECT a.case_id, a.kind, a.path, a.sha256, a.bytes FROM artifacts a "  \
       "JOIN cases c ON c.id = a.case_id WHERE ?1 = 0 OR c.run_id = ?1 ORDER "  \
       "BY a.case_id, a.kind")                                                  \
+    X(case_samples,                                                            \
+      "SELECT CASE ?2 WHEN 'e2e' THEN e2e_ns WHEN 'head' THEN head_ns WHEN "   \
+      "'encode' THEN encode_ns WHEN 'transfer' THEN transfer_ns WHEN "         \
+      "'server_queue' THEN server_queue_ns WHEN 'server_decode' THEN "         \
+      "server_decode_ns WHEN 'tail' THEN tail_ns WHEN 'reply' THEN reply_ns "  \
+      "END FROM samples WHERE case_id = ?1 ORDER BY seq")                      \
     X(prediction_bits,                                                         \
       "SELECT n, items_sha256, top1 FROM predictions WHERE case_id = ?1 AND "  \
       "variant = ?2 AND split = ?3")                                           \
@@ -1728,6 +1734,48 @@ int bf_store_add_artifact(struct bf_store *store, int64_t case_id,
 }
 
 /* Reading back */
+
+int bf_store_case_samples(struct bf_store *store, int64_t case_id,
+                          const char *metric, double **out, size_t *n)
+{
+    sqlite3_stmt *st = store->case_samples;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    rc = sqlite3_bind_int64(st, 1, case_id);
+    rc = rc ? rc : bind_text(st, 2, metric);
+    if (rc != SQLITE_OK) {
+        rc = db_fail(store, "reading samples");
+        goto out_reset;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+            continue; /* not a per-request stage, or not measured */
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            double *grown = realloc(*out, ncap * sizeof(*grown));
+
+            if (!grown) {
+                rc = bf_err_set(BF_ENOMEM, "%zu samples", ncap);
+                goto out_reset;
+            }
+            *out = grown;
+            cap = ncap;
+        }
+        (*out)[(*n)++] = (double)sqlite3_column_int64(st, 0) / 1e6;
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_fail(store, "reading samples");
+out_reset:
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    stmt_done(st);
+    return rc;
+}
 
 int bf_store_prediction_bits(struct bf_store *store, int64_t case_id,
                              const char *variant, const char *split,

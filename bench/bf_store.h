@@ -274,6 +274,15 @@ struct bf_prediction_bits {
 };
 
 /*
+ * The per-request samples of one timed stage of case_id ("e2e", "head",
+ * "encode", "transfer", "server_queue", "server_decode", "tail", "reply"),
+ * in ms and request order, into *out (the caller frees; NULL and 0 for
+ * another metric or a case without samples).
+ */
+int bf_store_case_samples(struct bf_store *store, int64_t case_id,
+                          const char *metric, double **out, size_t *n);
+
+/*
  * The per-image top-1 bits of case_id's accuracy row (variant, split) into
  * out (the caller frees out->top1). BF_ENOENT without a detail when the row
  * kept none (JPEG rows, DBs before schema 7).

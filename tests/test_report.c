@@ -286,7 +286,7 @@ static void test_report_unfinished_run(void **state)
     line = strchr(line, '\n') + 1;
     assert_string_equal(line, "2,unfinished,1,unfinished,bottlefit,resnet18,"
                               "resnet18_bottlefit_c12.pt,3x224x224,1,2,no,-,"
-                              "11805352,1.91,-,-,-,-,-,-,-,-,\r\n");
+                              "11805352,1.91,-,-,-,-,-,-,-,-,-,\r\n");
     free(text);
 
     /* The finished run alone has no unfinished row. */
@@ -332,7 +332,7 @@ static void test_report_killed_first_case(void **state)
     assert_int_equal(count_lines(text), 2);
     assert_non_null(strstr(text, "\r\n1,unfinished,0,unfinished,local,"
                                  "resnet50,random,3x224x224,1,1,no,-,25557032,"
-                                 "4.09,-,-,-,-,-,-,-,-,\r\n"));
+                                 "4.09,-,-,-,-,-,-,-,-,-,\r\n"));
     free(text);
 
     assert_int_equal(report(store, run_id, BF_REPORT_TEXT, NULL, &text), 0);
@@ -370,7 +370,7 @@ static void test_report_failed_cases(void **state)
     assert_non_null(strstr(text, "\n  3  failed     0  failed       "));
     assert_non_null(strstr(text, "\n  3  failed     1  skipped      "));
     assert_non_null(strstr(text, "  0.30  -       -      -      -      -      "
-                                 "-      -  -\n"));
+                                 "      -      -      -  -\n"));
     assert_non_null(strstr(text, "\n\nrun 3 case 0 (resnet18): weights: "
                                  "/data/weights/resnet18_bottlefit_c6.pt: "
                                  "No such file or directory\n"));
@@ -511,7 +511,7 @@ static void test_report_escaping_and_missing(void **state)
     assert_int_equal(report(f->store, run_id, BF_REPORT_CSV, NULL, &text), 0);
     assert_non_null(strstr(text, "\r\n4,interrupted,0,unfinished,"
                                  "\"odd \"\"x\"\", y\",a|b,dir/,1x28x28,8,1,"
-                                 "no,-,10,0.01,e2e,ms,3,1.000,1.000,1.000,-,"
+                                 "no,-,10,0.01,e2e,ms,3,1.000,1.000,-,1.000,-,"
                                  "line break,\r\n"));
     assert_non_null(
         strstr(text, ",m,\"bad weights, `x` [y] a|b & _z_ \\\"\r\n"));
@@ -821,9 +821,9 @@ static void test_report_mixed_golden(void **state)
         text,
         "run_id,run_status,case_index,case_status,config,model,weights,"
         "input,batch,threads,fold_bn,link,params,gmacs,metric,unit,n,mean,"
-        "p50,p90,p99,method,case_error\r\n"
+        "p50,p50_ci95,p90,p99,method,case_error\r\n"
         "6,failed,0,failed,bottlefit,resnet_mini,bottlefit-c12.pt,1x28x28,"
-        "1,4,no,fixed 5M 20ms +2bg,2810126,0.06,e2e,ms,100,1.250,1.200,"
+        "1,4,no,fixed 5M 20ms +2bg,2810126,0.06,e2e,ms,100,1.250,1.200,-,"
         "1.500,1.750,"
         "measured:host:CLOCK_MONOTONIC,int8: quantizer: out of memory\r\n"
         "\r\n"
@@ -902,6 +902,55 @@ static void test_report_training_selection(void **state)
     assert_string_equal(bf_last_error(), "no results for run 99");
     free(text);
     close_side_db(f, store, "train.db");
+}
+
+/*
+ * The p50 column's 95 % bootstrap interval, from the per-request samples:
+ * e2e of 1..21 ms (median 11) gives an interval around 11 that excludes
+ * the extremes (aggregates without samples give "-": the goldens).
+ */
+static void test_report_p50_interval(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = open_side_db(f, "p50.db");
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = {.case_index = 0,
+                              .config = "local",
+                              .model = "resnet18",
+                              .weights = "random",
+                              .weights_sha256 = "",
+                              .input_channels = 3,
+                              .input_h = 224,
+                              .input_w = 224,
+                              .batch = 1,
+                              .threads = 1};
+    struct bf_sample_row samples[21];
+    struct bf_aggregate_row aggs[] = {
+        agg("e2e", METHOD_HOST, 21, 11, 11, 19, 21),
+        agg("head", METHOD_HOST, 21, 5, 5, 6, 7)};
+    int64_t run, id;
+    double lo = 0, hi = 0;
+    char *text, *cell;
+
+    for (int i = 0; i < 21; i++) {
+        struct bf_sample_row r = {.seq = i,
+                                  .e2e_ns = (int64_t)(i + 1) * 1000000};
+
+        samples[i] = r;
+    }
+    assert_int_equal(bf_store_run_begin(store, &info, &run), 0);
+    assert_int_equal(bf_store_case_begin(store, run, &row, &id), 0);
+    assert_int_equal(bf_store_add_samples(store, id, samples, 21), 0);
+    assert_int_equal(bf_store_add_aggregates(store, id, aggs, 2), 0);
+    assert_int_equal(bf_store_case_end(store, id, "finished", NULL), 0);
+    assert_int_equal(report(store, run, BF_REPORT_CSV, NULL, &text), 0);
+    cell = strstr(text, ",e2e,ms,21,11.000,11.000,\"[");
+    assert_non_null(cell);
+    assert_int_equal(sscanf(strchr(cell, '[') + 1, "%lf, %lf", &lo, &hi), 2);
+    assert_true(lo < 11.0 && hi > 11.0);
+    assert_true(lo > 1.0 && hi < 21.0);
+    free(text);
+    close_side_db(f, store, "p50.db");
 }
 
 /* A finished training case of strategy at C = 2 with a seed, and its fp32
@@ -1056,6 +1105,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_escaping_and_missing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_versus, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_p50_interval, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_report_bad_format, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_training_golden, setup,
