@@ -428,8 +428,7 @@ static int side_open(struct side *s, const char *name,
     if (!S_ISREG(st.st_mode))
         return bf_err_set(BF_EPARSE, "%s: '%s' is not a file", name,
                           spec->path);
-    if (sqlite3_open_v2(spec->path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
-        SQLITE_OK)
+    if (bf_store_sqlite_open_readonly(spec->path, &s->db) != SQLITE_OK)
         return db_error(s, "opening");
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     if (sqlite3_exec(s->db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=

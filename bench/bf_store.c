@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS 5000
 #define ISO_TIME_SIZE 32
@@ -817,6 +818,51 @@ static int prepare_all(struct bf_store *store)
     return 0;
 }
 
+/* Nonzero when path's write-ahead log exists with content. */
+static int wal_has_frames(const char *path)
+{
+    char wal[4096];
+    struct stat st;
+
+    if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
+        return 1;
+    return stat(wal, &st) == 0 && st.st_size > 0;
+}
+
+int bf_store_sqlite_open_readonly(const char *path, struct sqlite3 **out)
+{
+    sqlite3 *db = NULL;
+    char uri[4200];
+    size_t len = 0;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+
+    /* A WAL DB needs its -shm file, which a reader in a directory it cannot
+     * write cannot create: reading then fails. Without WAL frames the main
+     * file is the whole DB, and immutable=1 reads it without -shm. */
+    if (rc == SQLITE_OK &&
+        sqlite3_exec(db, "PRAGMA user_version", NULL, NULL, NULL) !=
+            SQLITE_OK &&
+        (sqlite3_errcode(db) == SQLITE_READONLY ||
+         sqlite3_errcode(db) == SQLITE_CANTOPEN) &&
+        !wal_has_frames(path)) {
+        sqlite3_close(db);
+        db = NULL;
+        len = (size_t)snprintf(uri, sizeof(uri), "file:");
+        for (const char *c = path; *c && len + 4 < sizeof(uri); c++) {
+            if (*c == '?' || *c == '#' || *c == '%')
+                len += (size_t)snprintf(uri + len, sizeof(uri) - len, "%%%02X",
+                                        (unsigned char)*c);
+            else
+                uri[len++] = *c;
+        }
+        snprintf(uri + len, sizeof(uri) - len, "?immutable=1");
+        rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                             NULL);
+    }
+    *out = db;
+    return rc;
+}
+
 /* Run a one-integer query on the store's connection into *v. */
 static int query_count(struct bf_store *store, const char *sql, int64_t *v)
 {
@@ -923,10 +969,10 @@ static int open_store(const char *path, int readonly, struct bf_store **out)
     }
     memcpy(store->path, path, len + 1);
 
-    if (sqlite3_open_v2(path, &store->db,
-                        readonly ? SQLITE_OPEN_READONLY
-                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                        NULL) != SQLITE_OK) {
+    if ((readonly ? bf_store_sqlite_open_readonly(path, &store->db)
+                  : sqlite3_open_v2(path, &store->db,
+                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                    NULL)) != SQLITE_OK) {
         rc = store->db
                  ? db_fail(store, "opening the results DB")
                  : bf_err_set(BF_ENOMEM, "%s: no memory for SQLite", path);

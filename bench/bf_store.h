@@ -407,4 +407,12 @@ int bf_store_count_samples(struct bf_store *store, int64_t case_id,
  */
 struct sqlite3 *bf_store_db(struct bf_store *store);
 
+/*
+ * Open the SQLite file at path read-only for a reader that keeps its own
+ * connection (compare): a WAL DB without WAL frames in a directory the
+ * reader cannot write (no -shm can be made there) is opened immutable.
+ * Returns SQLite's code; *out is set either way (close it).
+ */
+int bf_store_sqlite_open_readonly(const char *path, struct sqlite3 **out);
+
 #endif /* BF_STORE_H */

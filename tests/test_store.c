@@ -626,6 +626,60 @@ static void test_store_readonly_open(void **state)
     assert_int_equal(unlink(path), 0);
 }
 
+/*
+ * A WAL DB in a directory the reader cannot write (no -shm can be made):
+ * readers still open it (immutable: with no WAL frames, the main file is
+ * the whole DB). The reader runs as an unprivileged user in a child (as
+ * root, directory permissions would not apply).
+ */
+static void test_store_readonly_directory(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    struct bf_run_info info = run_info();
+    char dir[192], path[256];
+    int64_t run_id;
+    int status = -1;
+    pid_t pid;
+
+    snprintf(dir, sizeof(dir), "%s/ro", f->dir);
+    snprintf(path, sizeof(path), "%s/bench.db", dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(bf_store_open(path, &store), 0);
+    assert_int_equal(bf_store_run_begin(store, &info, &run_id), 0);
+    bf_store_close(store);
+    assert_query_text(path, "PRAGMA journal_mode", "wal");
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(chmod(dir, 0555), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int64_t last = 0;
+        sqlite3 *db = NULL;
+
+        if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(2);
+        if (bf_store_open_readonly(path, &store) != 0)
+            _exit(3);
+        if (bf_store_last_run(store, &last) != 0 || last != run_id)
+            _exit(4);
+        bf_store_close(store);
+        if (bf_store_sqlite_open_readonly(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db, "SELECT count(*) FROM runs", NULL, NULL, NULL) !=
+                SQLITE_OK)
+            _exit(5);
+        sqlite3_close(db);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* A DB with damaged pages is refused before anything is written (it used
  * to take new results that could not be read back). */
 static void test_store_damaged_db_refused(void **state)
@@ -1866,6 +1920,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_readonly_open, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_damaged_db_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_readonly_directory, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_predictions_checks_platform,
                                         setup, teardown),
