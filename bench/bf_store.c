@@ -834,7 +834,26 @@ int bf_store_sqlite_open_readonly(const char *path, struct sqlite3 **out)
     sqlite3 *db = NULL;
     char uri[4200];
     size_t len = 0;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+
+    /* Read-write but query_only where the file and directory allow it: a
+     * WAL DB's -wal and -shm are then removed on close, as a writer leaves
+     * them; else read-only. */
+    if (rc == SQLITE_OK && (sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL,
+                                         NULL) != SQLITE_OK ||
+                            sqlite3_exec(db, "PRAGMA user_version", NULL, NULL,
+                                         NULL) != SQLITE_OK)) {
+        sqlite3_close(db);
+        db = NULL;
+        rc = SQLITE_READONLY;
+    }
+    if (rc == SQLITE_OK) {
+        *out = db;
+        return rc;
+    }
+    sqlite3_close(db);
+    db = NULL;
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 
     /* A WAL DB needs its -shm file, which a reader in a directory it cannot
      * write cannot create: reading then fails. Without WAL frames the main

@@ -79,8 +79,9 @@ struct bf_run_info {
 int bf_store_open(const char *path, struct bf_store **out);
 /*
  * The same for readers (report, plot): a DB at the current version is
- * opened read-only (no journal switch, no write; BF_ENOENT-free: a missing
- * file is an SQLite error, BF_EDB); an older one of bfbench's is migrated
+ * opened for reading only (bf_store_sqlite_open_readonly and query_only: no
+ * journal switch, no write; a missing file is an SQLite error, BF_EDB; an
+ * empty one BF_ENOENT, left empty); an older one of bfbench's is migrated
  * as bf_store_open does; a foreign one is refused untouched.
  */
 int bf_store_open_readonly(const char *path, struct bf_store **out);
@@ -408,9 +409,12 @@ int bf_store_count_samples(struct bf_store *store, int64_t case_id,
 struct sqlite3 *bf_store_db(struct bf_store *store);
 
 /*
- * Open the SQLite file at path read-only for a reader that keeps its own
- * connection (compare): a WAL DB without WAL frames in a directory the
- * reader cannot write (no -shm can be made there) is opened immutable.
+ * Open the SQLite file at path for reading only, for a reader that keeps
+ * its own connection (compare): read-write with query_only where the file
+ * and directory allow it (a WAL DB's -wal and -shm go away on close, as
+ * after a writer), else read-only; a WAL DB without WAL frames in a
+ * directory the reader cannot write (no -shm can be made there) is opened
+ * immutable.
  * Returns SQLite's code; *out is set either way (close it).
  */
 int bf_store_sqlite_open_readonly(const char *path, struct sqlite3 **out);
