@@ -208,9 +208,10 @@ struct bf_scenario {
     /*
      * SHA-256 hex of every key that does not expand into cases and whose
      * value differs from its default ("key=value" lines in key-table order;
-     * `name` and `repetitions` left out): comments, key order and spelled-out defaults do not
-     * change it, nor does a key added to a later version with a default.
-     * Values are hashed as written (paths too), not the files they name.
+     * `name` and `repetitions` left out): comments, key order and spelled-out
+     * defaults do not change it, nor does a key added to a later version with a
+     * default. Values are hashed as written (paths too), not the files they
+     * name.
      */
     char settings_hash[65];
 
