@@ -396,10 +396,12 @@ static int compare_ids(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Bootstrap resamples of a p50 interval; 1,000 keeps the interval's ends
- * within a few tenths of a percent of their limit for the sample counts
- * bfbench records. */
+/* Bootstrap resamples of a p50 interval: 1,000, fewer for cases with many
+ * samples (at most P50_BOOTSTRAP_DRAWS values drawn per row, at least 200
+ * resamples), so that a report of a long run stays quick. */
 #define P50_BOOTSTRAP_ITERS 1000
+#define P50_BOOTSTRAP_MIN_ITERS 200
+#define P50_BOOTSTRAP_DRAWS 4000000.0
 
 /*
  * The 95 % bootstrap percentile interval of the median of a timed stage's
@@ -415,10 +417,13 @@ static int add_p50_interval(struct table *t, const struct bf_result_view *v)
 
     if (t->store && strcmp(v->unit, "ms") == 0)
         rc = bf_store_case_samples(t->store, v->case_id, v->metric, &s, &n);
-    if (rc == 0 && n >= 5)
-        rc =
-            bf_stats_bootstrap_percentile(s, n, 50, P50_BOOTSTRAP_ITERS,
-                                          (uint64_t)v->case_id, 0.95, &lo, &hi);
+    if (rc == 0 && n >= 5) {
+        double iters = fmin(P50_BOOTSTRAP_ITERS, P50_BOOTSTRAP_DRAWS / n);
+
+        rc = bf_stats_bootstrap_percentile(
+            s, n, 50, (unsigned)fmax(iters, P50_BOOTSTRAP_MIN_ITERS),
+            (uint64_t)v->case_id, 0.95, &lo, &hi);
+    }
     free(s);
     if (rc)
         return rc;
