@@ -547,6 +547,36 @@ static void test_cli_train_seeds(void **state)
            "--versus with one strategy");
     expect(RUN("report", "--db", db, "--versus", "bottlefit", "kd"), 3,
            "a strategy not in the run");
+
+    /* teacher_per_seed: a teacher (and a JPEG case) per seed, trained with
+     * that seed, each student distilled from its own. */
+    tmp_path(sc, sizeof(sc), "per-seed.yaml");
+    tmp_path(db, sizeof(db), "per-seed/bench.db");
+    write_text(sc, "task: train\nmodels: [resnet_mini]\nseeds: [1, 2]\n"
+                   "teacher_per_seed: true\nstrategies: [bottlefit]\n"
+                   "bottleneck_channels: 2\ntrain_subset: 256\n"
+                   "test_subset: 100\nteacher_epochs: 1\nepochs_stage1: 1\n"
+                   "epochs_stage2: 1\nmax_batches: 2\njpeg_qualities: [90]\n"
+                   "threads: 1\n");
+    expect(RUN("run", sc, "--db", db), 0, "a teacher per seed");
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT seed) FROM cases "
+                                    "WHERE strategy = 'teacher'"),
+                     2);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "strategy = 'jpeg'"),
+                     2);
+    /* Each student records the digest of its own seed's teacher. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases s JOIN cases "
+                                    "t ON t.strategy = 'teacher' AND t.seed = "
+                                    "s.seed JOIN artifacts a ON a.case_id = "
+                                    "t.id AND a.kind = 'teacher' WHERE "
+                                    "s.strategy = 'bottlefit' AND "
+                                    "s.teacher_sha256 = a.sha256"),
+                     2);
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT teacher_sha256) "
+                                    "FROM cases WHERE strategy = "
+                                    "'bottlefit'"),
+                     2);
 }
 
 static void test_cli_train_folder(void **state)
