@@ -1284,7 +1284,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
     struct bf_stage_info st[BF_MODEL_MAX_STAGES];
     struct bf_train_phase ph[2];
     size_t n_phases = 0;
-    char shape[64] = "", ckpt[BF_SCENARIO_PATH_MAX + 64];
+    char shape[64] = "", ckpt[BF_SCENARIO_PATH_MAX + 64] = "";
     bf_model *s = NULL;
     struct bf_exit_info ex[BF_MODEL_MAX_EXITS];
     int n_stages = 0, n_exits = 0, duplicate, autoencoder, spinn, split = 0;
@@ -1478,6 +1478,9 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         snprintf(msg, sizeof(msg), "%s", bf_last_error());
         bf_log_error("case %d (%s %s C=%d): %s", c->index + 1, c->model,
                      c->strategy, c->bottleneck_channels, msg);
+        /* A checkpoint that never got its content-addressed name goes. */
+        if (strstr(ckpt, ".part"))
+            remove(ckpt);
         result->failed++;
         rc = sink->case_end(sink->ctx, case_id, "failed", msg);
         if (rc == 0 && crc == BF_EINTR)
