@@ -2230,8 +2230,9 @@ int bf_store_each_seed_group(struct bf_store *store, int64_t run_id,
             (rc =
                  bf_stats_t_interval(v5, n5, 0.95, &g.top5_mean, &g.top5_half)))
             goto out_reset;
-        g.top1_sd = g.top1_half / bf_stats_t_quantile(0.975, (double)n1 - 1) *
-                    sqrt((double)n1);
+        for (size_t i = 0; i < n1; i++)
+            g.top1_sd += (v1[i] - g.top1_mean) * (v1[i] - g.top1_mean);
+        g.top1_sd = sqrt(g.top1_sd / (double)(n1 - 1));
         rc = fn(&g, ctx);
         if (rc)
             goto out_reset;
