@@ -95,8 +95,9 @@ static void test_cli_keys_and_models(void **state)
 /* Every scenario shipped in scenarios/ loads and expands. */
 static void test_cli_shipped_scenarios_validate(void **state)
 {
-    const char *names[] = {"host-local.yaml", "smoke.yaml", "fmnist-quick.yaml",
-                           "fmnist-paper.yaml"};
+    const char *names[] = {"host-local.yaml",   "smoke.yaml",
+                           "fmnist-quick.yaml", "fmnist-paper.yaml",
+                           "quick.yaml",        "paper.yaml"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
