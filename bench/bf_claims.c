@@ -6,19 +6,20 @@
 
 #include "bf_buf.h"
 #include "bf_err.h"
+#include "bf_store_claims.h"
 #include "bf_table.h"
-
-#include <sqlite3.h>
+#include "bf_versus.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One line of the table. */
 struct claim {
     const char *claim;
     const char *paper;
-    char value[96];
+    char value[256];
     char where[192];
     const char *how;
 };
@@ -42,41 +43,6 @@ static void best_offer(struct best *b, double value, int modeled,
     snprintf(b->where, sizeof(b->where), "%s", where);
 }
 
-/* The runs filter on a run id column, as SQL. */
-static void runs_filter(int64_t run_id, const char *column, char *out,
-                        size_t size)
-{
-    if (run_id > 0)
-        snprintf(out, size, "%s = %lld", column, (long long)run_id);
-    else if (run_id == 0)
-        snprintf(out, size, "1");
-    else
-        snprintf(out, size,
-                 "%s IN (SELECT max(id) FROM runs GROUP BY scenario_name)",
-                 column);
-}
-
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-        return bf_err_set(BF_EDB, "claims query: %s", sqlite3_errmsg(db));
-    return 0;
-}
-
-static int step_error(sqlite3 *db, int rc)
-{
-    return rc == SQLITE_DONE
-               ? 0
-               : bf_err_set(BF_EDB, "claims query: %s", sqlite3_errmsg(db));
-}
-
-static const char *text_col(sqlite3_stmt *st, int col)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-
-    return s ? (const char *)s : "";
-}
-
 /* "resnet152 C=12 jetson-nano-10w 20 Mbit/s (run 3)" */
 static void where_text(char *out, size_t size, const char *model, int channels,
                        const char *device, double rate, int64_t run)
@@ -97,257 +63,343 @@ static void where_text(char *out, size_t size, const char *model, int channels,
 #define LOSS_BOUND_TEXT "0.6"
 
 /*
- * Claims 1 and 3: the BottleFit 8-bit row the paper's claim describes:
- * the highest compression against JPEG whose top-1 loss against its
- * teacher is within the paper's bound; when no row is that close, the row
- * with the smallest loss (ties: the higher compression). Its compression
- * and its loss.
+ * A group of student rows against their teacher: one configuration (run,
+ * model, C, variant) over its seeds.
  */
-static int compression_claims(sqlite3 *db, const char *filter,
+struct group {
+    int64_t run_id;
+    char model[64];
+    char dataset[32];
+    int channels;
+    char variant[32];
+    struct bf_paired_member *students, *teachers;
+    size_t n_students, n_teachers, cap;
+    double payload_bytes, jpeg_bytes, compression, offload; /* means */
+    int jpeg_quality;
+    /* Teacher - student, filled by group_test(). */
+    struct bf_paired_result loss;
+};
+
+struct groups {
+    struct group *v;
+    size_t n, cap;
+};
+
+static void groups_free(struct groups *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->v[i].students);
+        free(g->v[i].teachers);
+    }
+    free(g->v);
+}
+
+static struct group *group_of(struct groups *g,
+                              const struct bf_teacher_pair_view *v)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        struct group *x = &g->v[i];
+
+        if (x->run_id == v->run_id && strcmp(x->model, v->model) == 0 &&
+            x->channels == v->bottleneck_channels &&
+            strcmp(x->variant, v->variant) == 0)
+            return x;
+    }
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 16;
+        struct group *grown = realloc(g->v, cap * sizeof(*grown));
+
+        if (!grown)
+            return NULL;
+        g->v = grown;
+        g->cap = cap;
+    }
+    {
+        struct group *x = &g->v[g->n++];
+
+        memset(x, 0, sizeof(*x));
+        x->run_id = v->run_id;
+        snprintf(x->model, sizeof(x->model), "%s", v->model);
+        snprintf(x->dataset, sizeof(x->dataset), "%s", v->dataset);
+        x->channels = v->bottleneck_channels;
+        snprintf(x->variant, sizeof(x->variant), "%s", v->variant);
+        return x;
+    }
+}
+
+/* Static variant names for the members (the views' strings are borrowed
+ * for the callback only). */
+static const char *member_variant(const char *variant)
+{
+    return strcmp(variant, "int8") == 0 ? "int8" : "";
+}
+
+static int add_pair(const struct bf_teacher_pair_view *v, void *ctx)
+{
+    struct groups *g = ctx;
+    struct group *x = group_of(g, v);
+    double k;
+    int seen = 0;
+
+    if (!x)
+        return bf_err_set(BF_ENOMEM, "claims: out of memory");
+    if (x->n_students == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 8;
+        struct bf_paired_member *s = realloc(x->students, cap * sizeof(*s));
+        struct bf_paired_member *t;
+
+        if (!s)
+            return bf_err_set(BF_ENOMEM, "claims: out of memory");
+        x->students = s;
+        t = realloc(x->teachers, cap * sizeof(*t));
+        if (!t)
+            return bf_err_set(BF_ENOMEM, "claims: out of memory");
+        x->teachers = t;
+        x->cap = cap;
+    }
+    k = (double)x->n_students;
+    x->payload_bytes = (x->payload_bytes * k + v->payload_bytes) / (k + 1);
+    x->jpeg_bytes = (x->jpeg_bytes * k + v->jpeg_reference_bytes) / (k + 1);
+    x->compression = (x->compression * k + v->compression_vs_jpeg) / (k + 1);
+    x->offload = (x->offload * k + v->offload_fraction) / (k + 1);
+    x->jpeg_quality = v->jpeg_reference_quality;
+    x->students[x->n_students++] =
+        (struct bf_paired_member){.case_id = v->case_id,
+                                  .variant = member_variant(v->variant),
+                                  .seeded = v->seeded,
+                                  .seed = v->seed,
+                                  .top1 = v->top1};
+    for (size_t i = 0; i < x->n_teachers; i++)
+        seen |= x->teachers[i].case_id == v->teacher_case_id;
+    if (!seen)
+        x->teachers[x->n_teachers++] =
+            (struct bf_paired_member){.case_id = v->teacher_case_id,
+                                      .variant = "fp32",
+                                      .seeded = v->seeded,
+                                      .seed = v->seed,
+                                      .top1 = v->teacher_top1};
+    return 0;
+}
+
+/* Teacher - student over the group's seeds (or images, one seed). */
+static int group_test(struct bf_store *store, struct group *x)
+{
+    /* A teacher per seed carries its student's seed; one shared teacher
+     * pairs with every seed. */
+    return bf_versus_paired(store, x->teachers, x->n_teachers, x->students,
+                            x->n_students, 1, &x->loss);
+}
+
+/* Rounded for ordering, so that equal losses tie. */
+static double rounded(double v)
+{
+    return round(v * 1e9) / 1e9;
+}
+
+/* "0.45 points (95 % CI 0.20 to 0.70, paired t p = 0.021, 3 seeds)" */
+static void loss_text(char *out, size_t size, const struct bf_paired_result *r,
+                      size_t seeds)
+{
+    char ci[64] = "", p[48] = "";
+
+    if (!isnan(r->lo))
+        snprintf(ci, sizeof(ci), "95 %% CI %.2f to %.2f, ", r->lo, r->hi);
+    if (!isnan(r->p))
+        snprintf(p, sizeof(p), "%s p = %.2g, ", r->test, r->p);
+    snprintf(out, size, "%.2f points (%s%s%zu seed%s)", r->diff, ci, p, seeds,
+             seeds == 1 ? "" : "s");
+}
+
+/* "resnet_mini C=3 (run 1, 3 seeds)" */
+static void group_where(char *out, size_t size, const struct group *x)
+{
+    char c[24] = "";
+
+    if (x->channels > 0)
+        snprintf(c, sizeof(c), " C=%d", x->channels);
+    snprintf(out, size, "%.64s%s (run %lld, %zu seed%s)%s%.32s", x->model, c,
+             (long long)x->run_id, x->n_students, x->n_students == 1 ? "" : "s",
+             x->dataset[0] ? ", " : "", x->dataset);
+}
+
+/*
+ * Claims 1 and 3: the BottleFit 8-bit configuration the paper's claim
+ * describes: the highest compression against JPEG whose mean top-1 loss
+ * against its teacher over the seeds is within the paper's bound; when
+ * none is that close, the one with the smallest mean loss (ties: the
+ * higher compression, then the newer run). Its compression and its loss
+ * with the loss's interval and paired test.
+ */
+static int compression_claims(struct bf_store *store, int64_t run_sel,
                               struct claim *compression, struct claim *loss)
 {
-    char sql[1400];
-    sqlite3_stmt *st;
-    int rc;
+    struct groups g = {0};
+    const struct group *best = NULL;
+    int rc = bf_store_each_teacher_pair(store, run_sel, "bottlefit", "int8",
+                                        add_pair, &g);
 
-    snprintf(sql, sizeof(sql),
-             "SELECT c.model, c.bottleneck_channels, a.compression_vs_jpeg, "
-             "a.payload_bytes, a.jpeg_reference_bytes, "
-             "a.jpeg_reference_quality, t.top1 - a.top1, c.run_id, c.dataset "
-             "FROM cases c JOIN accuracy a ON a.case_id = c.id "
-             "JOIN cases tc ON tc.run_id = c.run_id AND tc.model = c.model "
-             "AND tc.strategy = 'teacher' AND tc.status = 'finished' "
-             "JOIN accuracy t ON t.case_id = tc.id AND t.variant = 'fp32' "
-             "AND t.split = a.split "
-             "WHERE c.strategy = 'bottlefit' AND a.variant = 'int8' AND "
-             "c.status = 'finished' AND a.compression_vs_jpeg IS NOT NULL "
-             "AND %s ORDER BY round(t.top1 - a.top1, 9) <= %.9g DESC, "
-             "CASE WHEN round(t.top1 - a.top1, 9) <= %.9g THEN "
-             "-a.compression_vs_jpeg ELSE round(t.top1 - a.top1, 9) END, "
-             "round(t.top1 - a.top1, 9), a.compression_vs_jpeg DESC, "
-             "c.run_id DESC LIMIT 1",
-             filter, LOSS_BOUND_POINTS, LOSS_BOUND_POINTS);
-    if ((rc = prepare(db, sql, &st)))
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        char where[192];
+    for (size_t i = 0; rc == 0 && i < g.n; i++) {
+        struct group *x = &g.v[i];
 
-        where_text(where, sizeof(where), text_col(st, 0),
-                   sqlite3_column_int(st, 1), "", 0,
-                   sqlite3_column_int64(st, 7));
-        snprintf(compression->value, sizeof(compression->value),
-                 "%.1f %% (%.0f B vs %.0f B JPEG q%d)",
-                 sqlite3_column_double(st, 2) * 100,
-                 sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
-                 sqlite3_column_int(st, 5));
-        snprintf(compression->where, sizeof(compression->where),
-                 "%.150s%s%.32s", where, text_col(st, 8)[0] ? ", " : "",
-                 text_col(st, 8));
-        snprintf(loss->value, sizeof(loss->value), "%.2f points",
-                 sqlite3_column_double(st, 6));
-        snprintf(loss->where, sizeof(loss->where), "%s", compression->where);
-        rc = SQLITE_DONE;
+        if (isnan(x->compression))
+            continue;
+        rc = group_test(store, x);
+        if (rc || x->loss.pairs == 0)
+            continue;
+        if (!best) {
+            best = x;
+        } else {
+            double lx = rounded(x->loss.diff), lb = rounded(best->loss.diff);
+            int inx = lx <= LOSS_BOUND_POINTS, inb = lb <= LOSS_BOUND_POINTS;
+
+            if (inx != inb ? inx
+                : inx      ? x->compression > best->compression ||
+                            (x->compression == best->compression &&
+                             x->run_id > best->run_id)
+                      : lx < lb || (lx == lb &&
+                                    (x->compression > best->compression ||
+                                     (x->compression == best->compression &&
+                                      x->run_id > best->run_id))))
+                best = x;
+        }
     }
-    rc = step_error(db, rc);
-    sqlite3_finalize(st);
+    if (rc == 0 && best) {
+        group_where(compression->where, sizeof(compression->where), best);
+        snprintf(compression->value, sizeof(compression->value),
+                 "%.1f %% (%.0f B vs %.0f B JPEG q%d)", best->compression * 100,
+                 best->payload_bytes, best->jpeg_bytes, best->jpeg_quality);
+        loss_text(loss->value, sizeof(loss->value), &best->loss,
+                  best->n_students);
+        snprintf(loss->where, sizeof(loss->where), "%s", compression->where);
+    }
+    groups_free(&g);
     return rc;
 }
 
 /* The paper architectures' bottleneck against ImageNet's mean JPEG. */
-static int imagenet_compression_claim(sqlite3 *db, const char *filter,
+static int split_found(const struct bf_split_view *v, void *ctx)
+{
+    struct claim *out = ctx;
+    long long c = 0, h = 0, w = 0;
+
+    if (sscanf(v->split_shape, "%lldx%lldx%lld", &c, &h, &w) == 3) {
+        double bytes = (double)(c * h * w);
+
+        snprintf(out->value, sizeof(out->value), "%.1f %% (%.0f B vs %.0f B)",
+                 (1 - bytes / BF_CLAIMS_IMAGENET_JPEG_BYTES) * 100, bytes,
+                 BF_CLAIMS_IMAGENET_JPEG_BYTES);
+        where_text(out->where, sizeof(out->where), v->model,
+                   v->bottleneck_channels, "", 0, v->run_id);
+    }
+    return 0;
+}
+
+static int imagenet_compression_claim(struct bf_store *store, int64_t run_sel,
                                       struct claim *out)
 {
-    char sql[1024];
-    sqlite3_stmt *st;
-    int rc;
-
     /* The paper's setting is C = 12: the largest C is the conservative
      * choice when the runs hold several. */
-    snprintf(sql, sizeof(sql),
-             "SELECT model, bottleneck_channels, split_shape, run_id FROM "
-             "cases WHERE config = 'bottlefit' AND status = 'finished' AND "
-             "input_h = 224 AND split_shape IS NOT NULL AND %s ORDER BY "
-             "bottleneck_channels DESC, run_id DESC, model LIMIT 1",
-             filter);
-    if ((rc = prepare(db, sql, &st)))
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        long long c = 0, h = 0, w = 0;
+    int rc = bf_store_largest_split(store, run_sel, 224, split_found, out);
 
-        if (sscanf(text_col(st, 2), "%lldx%lldx%lld", &c, &h, &w) == 3) {
-            double bytes = (double)(c * h * w);
+    return rc == BF_ENOENT ? 0 : rc;
+}
 
-            snprintf(out->value, sizeof(out->value),
-                     "%.1f %% (%.0f B vs %.0f B)",
-                     (1 - bytes / BF_CLAIMS_IMAGENET_JPEG_BYTES) * 100, bytes,
-                     BF_CLAIMS_IMAGENET_JPEG_BYTES);
-            where_text(out->where, sizeof(out->where), text_col(st, 0),
-                       sqlite3_column_int(st, 1), "", 0,
-                       sqlite3_column_int64(st, 3));
-        }
-        rc = SQLITE_DONE;
-    }
-    rc = step_error(db, rc);
-    sqlite3_finalize(st);
-    return rc;
+/* The smallest mean 8-bit BottleFit payload of model among g, or NaN. */
+static double bottlefit_bytes(const struct groups *g, const char *model)
+{
+    double b = NAN;
+
+    for (size_t i = 0; i < g->n; i++)
+        if (strcmp(g->v[i].model, model) == 0 && !(g->v[i].payload_bytes >= b))
+            b = g->v[i].payload_bytes;
+    return b;
 }
 
 /*
- * Claim 4: the largest top-1 loss of the SPINN-style exit rule against the
- * teacher over its confidence thresholds, with the bytes it sends there
- * and, for scale, the 8-bit BottleFit bytes of the same run and model.
+ * Claim 4: the largest mean top-1 loss of the SPINN-style exit rule
+ * against the teacher over its confidence thresholds, with its interval
+ * and test, the bytes it sends there and, for scale, the smallest 8-bit
+ * BottleFit payload of the same model in the runs.
  */
-static int spinn_claim(sqlite3 *db, const char *filter, struct claim *out)
+static int spinn_claim(struct bf_store *store, int64_t run_sel,
+                       struct claim *out)
 {
-    char sql[2048];
-    sqlite3_stmt *st;
-    int rc;
+    struct groups g = {0}, bf = {0};
+    const struct group *worst = NULL;
+    int rc = bf_store_each_teacher_pair(store, run_sel, "spinn-split",
+                                        "exit-t*", add_pair, &g);
 
-    snprintf(sql, sizeof(sql),
-             "WITH bf AS (SELECT c.run_id, c.model, min(a.payload_bytes) AS b "
-             "FROM cases c JOIN accuracy a ON a.case_id = c.id WHERE "
-             "c.strategy = 'bottlefit' AND a.variant = 'int8' AND c.status = "
-             "'finished' GROUP BY c.run_id, c.model), "
-             "t AS (SELECT c.run_id, c.model, a.top1, a.split FROM cases c "
-             "JOIN accuracy a ON a.case_id = c.id WHERE c.strategy = "
-             "'teacher' AND a.variant = 'fp32' AND c.status = 'finished') "
-             "SELECT c.model, a.variant, t.top1 - a.top1, a.payload_bytes, "
-             "bf.b, a.offload_fraction, c.run_id FROM cases c JOIN accuracy a "
-             "ON a.case_id = c.id LEFT JOIN bf ON bf.run_id = c.run_id AND "
-             "bf.model = c.model JOIN t ON t.run_id = c.run_id AND t.model = "
-             "c.model AND t.split = a.split WHERE c.strategy = 'spinn-split' "
-             "AND c.status = 'finished' AND a.variant GLOB 'exit-t*' AND %s "
-             "ORDER BY t.top1 - a.top1 DESC, c.run_id DESC LIMIT 1",
-             filter);
-    if ((rc = prepare(db, sql, &st)))
-        return rc;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        char offloaded[40] = "", bf[48] = "";
+    if (rc == 0)
+        rc = bf_store_each_teacher_pair(store, run_sel, "bottlefit", "int8",
+                                        add_pair, &bf);
+    for (size_t i = 0; rc == 0 && i < g.n; i++) {
+        struct group *x = &g.v[i];
 
-        if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+        rc = group_test(store, x);
+        if (rc == 0 && x->loss.pairs > 0 &&
+            (!worst || rounded(x->loss.diff) > rounded(worst->loss.diff) ||
+             (rounded(x->loss.diff) == rounded(worst->loss.diff) &&
+              x->run_id > worst->run_id)))
+            worst = x;
+    }
+    if (rc == 0 && worst) {
+        char loss[160], offloaded[40] = "", bytes[48] = "";
+        double b = bottlefit_bytes(&bf, worst->model);
+
+        loss_text(loss, sizeof(loss), &worst->loss, worst->n_students);
+        if (!isnan(worst->offload))
             snprintf(offloaded, sizeof(offloaded), ", %.0f %% offloaded",
-                     sqlite3_column_double(st, 5) * 100);
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-            snprintf(bf, sizeof(bf), "; BottleFit %.0f B",
-                     sqlite3_column_double(st, 4));
+                     worst->offload * 100);
+        if (!isnan(b))
+            snprintf(bytes, sizeof(bytes), "; BottleFit %.0f B", b);
         snprintf(out->value, sizeof(out->value),
-                 "%.2f points (%.0f B sent per image%s)",
-                 sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
-                 bf);
-        snprintf(out->where, sizeof(out->where), "%.64s %.32s%s (run %lld)",
-                 text_col(st, 0), text_col(st, 1), offloaded,
-                 (long long)sqlite3_column_int64(st, 6));
-        rc = SQLITE_DONE;
+                 "%.150s; %.0f B sent per image%s", loss, worst->payload_bytes,
+                 bytes);
+        snprintf(out->where, sizeof(out->where),
+                 "%.64s %.32s%s (run %lld, %zu seed%s)", worst->model,
+                 worst->variant, offloaded, (long long)worst->run_id,
+                 worst->n_students, worst->n_students == 1 ? "" : "s");
     }
-    rc = step_error(db, rc);
-    sqlite3_finalize(st);
+    groups_free(&g);
+    groups_free(&bf);
     return rc;
 }
 
-/*
- * Claims on device rows: the largest reduction 1 - bottlefit / base of
- * average power and of end-to-end latency, over every pair of the same
- * run, model and device (and rate, background and, for ae-split,
- * channels), devices matching pattern (GLOB).
- */
-static int device_claims(sqlite3 *db, const char *filter, const char *base,
-                         const char *pattern, struct best *power,
-                         struct best *latency)
+/* The largest reductions 1 - bottlefit / base of power and latency. */
+struct device_best {
+    struct best *power, *latency;
+};
+
+static int device_pair(const struct bf_device_pair_view *v, void *ctx)
 {
-    char sql[2048];
-    sqlite3_stmt *st;
-    int same_rate = strcmp(base, "local") != 0;
-    int same_c = strcmp(base, "ae-split") == 0;
-    int rc;
+    struct device_best *d = ctx;
+    char where[192];
 
-    snprintf(sql, sizeof(sql),
-             "SELECT cb.model, cb.bottleneck_channels, db.device, "
-             "cb.link_rate_mbps, cb.run_id, db.avg_power_mw, dx.avg_power_mw, "
-             "db.e2e_ms, dx.e2e_ms, db.latency_method GLOB 'modeled*' OR "
-             "dx.latency_method GLOB 'modeled*', db.power_method GLOB "
-             "'modeled*' OR dx.power_method GLOB 'modeled*' "
-             "FROM cases cb JOIN device_results db ON db.case_id = cb.id "
-             "JOIN cases cx ON cx.run_id = cb.run_id AND cx.model = cb.model "
-             "AND cx.config = '%s' AND cx.status = 'finished' AND cx.batch = "
-             "cb.batch%s%s "
-             "JOIN device_results dx ON dx.case_id = cx.id AND dx.device = "
-             "db.device "
-             "WHERE cb.config = 'bottlefit' AND cb.status = 'finished' AND "
-             "db.device GLOB '%s' AND %s "
-             "ORDER BY cb.run_id, cb.case_index, db.device",
-             base,
-             same_rate ? " AND cx.link_rate_mbps IS cb.link_rate_mbps AND "
-                         "cx.background_clients IS cb.background_clients"
-                       : "",
-             same_c ? " AND cx.bottleneck_channels IS cb.bottleneck_channels"
-                    : "",
-             pattern, filter);
-    if ((rc = prepare(db, sql, &st)))
-        return rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char where[192];
-        double pb = sqlite3_column_double(st, 5);
-        double px = sqlite3_column_double(st, 6);
-        double lb = sqlite3_column_double(st, 7);
-        double lx = sqlite3_column_double(st, 8);
-
-        where_text(where, sizeof(where), text_col(st, 0),
-                   sqlite3_column_int(st, 1), text_col(st, 2),
-                   sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4));
-        if (px > 0 && sqlite3_column_type(st, 5) != SQLITE_NULL)
-            best_offer(power, 1 - pb / px, sqlite3_column_int(st, 10), where);
-        if (lx > 0 && sqlite3_column_type(st, 7) != SQLITE_NULL)
-            best_offer(latency, 1 - lb / lx, sqlite3_column_int(st, 9), where);
-    }
-    rc = step_error(db, rc);
-    sqlite3_finalize(st);
-    return rc;
+    where_text(where, sizeof(where), v->model, v->bottleneck_channels,
+               v->device, isnan(v->link_rate_mbps) ? 0 : v->link_rate_mbps,
+               v->run_id);
+    if (v->base_power_mw > 0 && !isnan(v->power_mw))
+        best_offer(d->power, 1 - v->power_mw / v->base_power_mw,
+                   v->power_modeled, where);
+    if (v->base_e2e_ms > 0 && !isnan(v->e2e_ms))
+        best_offer(d->latency, 1 - v->e2e_ms / v->base_e2e_ms,
+                   v->latency_modeled, where);
+    return 0;
 }
 
-/* Claim 12: the autoencoder split's head over BottleFit's, parameters. */
-static int head_claim(sqlite3 *db, const char *filter, struct best *b)
+/* Claim 13: the autoencoder split's head over BottleFit's, parameters. */
+static int head_pair(const struct bf_head_pair_view *v, void *ctx)
 {
-    char sql[1400];
-    sqlite3_stmt *st;
-    int rc;
+    struct best *b = ctx;
+    char where[192];
 
-    /* Training and inference cases both record heads; one row per run,
-     * model and C is enough. */
-    snprintf(sql, sizeof(sql),
-             "SELECT cb.model, cb.bottleneck_channels, cb.run_id, "
-             "max(cb.head_params), max(cx.head_params) FROM cases cb JOIN "
-             "cases cx ON cx.run_id = cb.run_id AND cx.model = cb.model AND "
-             "cx.bottleneck_channels IS cb.bottleneck_channels AND "
-             "(cx.strategy IS NULL) = (cb.strategy IS NULL) AND "
-             "coalesce(cx.strategy, cx.config) = 'ae-split' AND cx.status = "
-             "'finished' AND cx.head_params > 0 "
-             "WHERE coalesce(cb.strategy, cb.config) = 'bottlefit' AND "
-             "cb.status = 'finished' AND cb.head_params > 0 AND %s "
-             "GROUP BY cb.run_id, cb.model, cb.bottleneck_channels "
-             "ORDER BY cb.run_id, cb.model, cb.bottleneck_channels",
-             filter);
-    if ((rc = prepare(db, sql, &st)))
-        return rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char where[192];
-        double ratio =
-            sqlite3_column_double(st, 4) / sqlite3_column_double(st, 3);
-
-        where_text(where, sizeof(where), text_col(st, 0),
-                   sqlite3_column_int(st, 1), "", 0,
-                   sqlite3_column_int64(st, 2));
-        snprintf(where + strlen(where), sizeof(where) - strlen(where),
-                 ": %lld vs %lld params",
-                 (long long)sqlite3_column_int64(st, 4),
-                 (long long)sqlite3_column_int64(st, 3));
-        best_offer(b, ratio, 0, where);
-    }
-    rc = step_error(db, rc);
-    sqlite3_finalize(st);
-    return rc;
+    where_text(where, sizeof(where), v->model, v->bottleneck_channels, "", 0,
+               v->run_id);
+    snprintf(where + strlen(where), sizeof(where) - strlen(where),
+             ": %lld vs %lld params", (long long)v->ae_params,
+             (long long)v->bottlefit_params);
+    best_offer(b, (double)v->ae_params / (double)v->bottlefit_params, 0, where);
+    return 0;
 }
 
 static void set_percent(struct claim *c, const struct best *b)
@@ -360,31 +412,21 @@ static void set_percent(struct claim *c, const struct best *b)
 }
 
 /* "run 1 quick-train, run 2 quick-net-small" */
-static int runs_line(sqlite3 *db, const char *filter, struct bf_buf *out)
+struct runs_line {
+    struct bf_buf *out;
+    int n;
+};
+
+static int run_named(const struct bf_run_view *v, void *ctx)
 {
-    char sql[512];
-    sqlite3_stmt *st;
-    int rc, n = 0;
+    struct runs_line *l = ctx;
 
-    snprintf(sql, sizeof(sql),
-             "SELECT id, scenario_name, status FROM runs WHERE %s ORDER BY id",
-             filter);
-    if ((rc = prepare(db, sql, &st)))
-        return rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *status = text_col(st, 2);
-
-        bf_buf_printf(out, "%srun %lld %s%s", n++ ? ", " : "",
-                      (long long)sqlite3_column_int64(st, 0), text_col(st, 1),
-                      strcmp(status, "finished") == 0  ? ""
-                      : strcmp(status, "running") == 0 ? " (unfinished)"
-                                                       : " (not finished)");
-    }
-    rc = step_error(db, rc);
-    sqlite3_finalize(st);
-    if (rc == 0 && n == 0)
-        rc = bf_err_set(BF_ENOENT, "no runs to read the claims from");
-    return rc;
+    return bf_buf_printf(l->out, "%srun %lld %s%s", l->n++ ? ", " : "",
+                         (long long)v->id, v->scenario_name,
+                         strcmp(v->status, "finished") == 0 ? ""
+                         : strcmp(v->status, "running") == 0
+                             ? " (unfinished)"
+                             : " (not finished)");
 }
 
 /* The table's columns; text leaves out "how computed" and lists it
@@ -460,31 +502,29 @@ int bf_claims_write(struct bf_store *store,
                                          "ae-split"};
     static const char *const patterns[4] = {"*", "*", "jetson*", "raspberry*"};
     int markdown = params->format != BF_REPORT_TEXT;
-    sqlite3 *db = bf_store_db(store);
-    char filter[256], cfilter[256], cbfilter[256];
     struct bf_buf runs;
+    struct runs_line line;
     int rc;
 
-    runs_filter(params->run_id, "id", filter, sizeof(filter));
-    runs_filter(params->run_id, "c.run_id", cfilter, sizeof(cfilter));
-    runs_filter(params->run_id, "cb.run_id", cbfilter, sizeof(cbfilter));
     bf_buf_init(&runs);
-    rc = runs_line(db, filter, &runs);
+    line = (struct runs_line){.out = &runs};
+    rc = bf_store_each_run(store, params->run_id, run_named, &line);
+    if (rc == 0 && line.n == 0)
+        rc = bf_err_set(BF_ENOENT, "no runs to read the claims from");
     if (rc == 0)
-        rc = compression_claims(db, cfilter, &cl[0], &cl[2]);
-    if (rc == 0) {
-        char f[256];
+        rc = compression_claims(store, params->run_id, &cl[0], &cl[2]);
+    if (rc == 0)
+        rc = imagenet_compression_claim(store, params->run_id, &cl[1]);
+    if (rc == 0)
+        rc = spinn_claim(store, params->run_id, &cl[3]);
+    for (int i = 0; rc == 0 && i < 4; i++) {
+        struct device_best d = {&pw[i], &lat[i]};
 
-        runs_filter(params->run_id, "run_id", f, sizeof(f));
-        rc = imagenet_compression_claim(db, f, &cl[1]);
+        rc = bf_store_each_device_pair(store, params->run_id, bases[i],
+                                       patterns[i], device_pair, &d);
     }
     if (rc == 0)
-        rc = spinn_claim(db, cfilter, &cl[3]);
-    for (int i = 0; rc == 0 && i < 4; i++)
-        rc =
-            device_claims(db, cbfilter, bases[i], patterns[i], &pw[i], &lat[i]);
-    if (rc == 0)
-        rc = head_claim(db, cbfilter, &head);
+        rc = bf_store_each_head_pair(store, params->run_id, head_pair, &head);
     if (rc) {
         bf_buf_free(&runs);
         return rc;
@@ -499,23 +539,29 @@ int bf_claims_write(struct bf_store *store,
     }
     cl[0].how = "1 - 8-bit bottleneck bytes / JPEG bytes of the same test "
                 "images at the reference quality (measured), at the "
-                "BottleFit row with the highest compression whose loss "
-                "(row 3) is at most " LOSS_BOUND_TEXT " points, else the "
-                "smallest loss";
+                "BottleFit configuration whose mean loss over its seeds "
+                "(row 3) is at most " LOSS_BOUND_TEXT " points with the "
+                "highest compression, else the smallest mean loss";
     cl[1].how = "1 - bytes of the 8-bit split tensor (largest C recorded) / "
                 "44,770 B, the mean ImageNet JPEG (reference/bottlefit.md); "
                 "sizes only";
     cl[2].how = "teacher fp32 top-1 - BottleFit 8-bit top-1 on the same test "
-                "images, percentage points, at row 1's case (measured)";
-    cl[3].how = "max over the exit rule's confidence thresholds of teacher "
-                "top-1 - the SPINN-style exit rule's top-1 (measured), with "
-                "the mean bytes it sends per image there";
+                "images, percentage points, at row 1's configuration "
+                "(measured): the mean over the seeds with its 95 % Student t "
+                "interval and paired t test; one seed: the Wald interval and "
+                "McNemar's exact test over the images";
+    cl[3].how = "max over the exit rule's confidence thresholds of the mean "
+                "over seeds of teacher top-1 - the SPINN-style exit rule's "
+                "top-1 (measured), interval and test as in row 3, with the "
+                "mean bytes it sends per image there";
     for (int i = 4; i < 12; i += 2) {
         cl[i].how = "max over model, C, device and rate of 1 - BottleFit / "
-                    "other average power over a request (device rows)";
+                    "other average power over a request (device rows); no "
+                    "interval yet for modeled rows";
         cl[i + 1].how = "max over model, C, device and rate of 1 - BottleFit "
                         "/ other median end-to-end latency (device rows: "
-                        "device head, measured transfer and server)";
+                        "device head, measured transfer and server); no "
+                        "interval yet for modeled rows";
     }
     cl[12].how = "max over model and C of autoencoder-split head parameters "
                  "/ BottleFit head parameters (the device part)";
@@ -543,7 +589,24 @@ int bf_claims_write(struct bf_store *store,
                 "the harness's come from Fashion-MNIST training and from "
                 "device rows that are modeled unless a probe measured them "
                 "(\"modeled\" above). Power is average power over a "
-                "request.\n");
+                "request. Intervals are 95 %%; modeled rows have none yet "
+                "(their error is the device model's).\n");
+    if (rc == 0) {
+        struct bf_versus_params vp = {.run_id = params->run_id,
+                                      .a = "bottlefit",
+                                      .b = NULL,
+                                      .format = params->format};
+
+        fprintf(out, "\n%sBottleFit against the other strategies\n\n",
+                markdown ? "### " : "");
+        rc = bf_versus_write(store, &vp, out);
+        if (rc == BF_ENOENT) {
+            bf_err_clear();
+            fprintf(out, "(no strategy trained beside BottleFit at the same "
+                         "model and C in these runs)\n");
+            rc = 0;
+        }
+    }
     bf_buf_free(&runs);
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "bf_err.h"
 #include "bf_stats.h"
+#include "bf_store_claims.h"
 #include "bf_table.h"
 
 #include <math.h>
@@ -19,6 +20,7 @@ struct row {
     char model[64];
     int version, channels, fe;
     char variant[32];
+    char strategy[32];
     int seeded;
     uint64_t seed;
     double top1;
@@ -27,6 +29,8 @@ struct row {
 
 struct rows {
     const struct bf_versus_params *p;
+    const int64_t *runs; /* with p->run_id < 0: the runs selected */
+    size_t n_runs;
     struct row *v;
     size_t n, cap;
 };
@@ -39,9 +43,18 @@ static int collect(const struct bf_accuracy_view *v, void *ctx)
     if (!v->acc.variant[0] || strcmp(v->acc.split, "test") != 0 ||
         strcmp(v->case_status, "finished") != 0)
         return 0;
+    if (r->p->run_id < 0) {
+        size_t i = 0;
+
+        while (i < r->n_runs && r->runs[i] != v->run_id)
+            i++;
+        if (i == r->n_runs)
+            return 0;
+    }
     if (strcmp(v->strategy, r->p->a) == 0)
         side = 0;
-    else if (strcmp(v->strategy, r->p->b) == 0)
+    else if (r->p->b ? strcmp(v->strategy, r->p->b) == 0
+                     : strcmp(v->strategy, "teacher") != 0 && v->strategy[0])
         side = 1;
     else
         return 0;
@@ -64,6 +77,7 @@ static int collect(const struct bf_accuracy_view *v, void *ctx)
         w->channels = v->bottleneck_channels;
         w->fe = v->freeze_encoder;
         snprintf(w->variant, sizeof(w->variant), "%s", v->acc.variant);
+        snprintf(w->strategy, sizeof(w->strategy), "%s", v->strategy);
         w->seeded = v->seeded;
         w->seed = v->seed;
         w->top1 = v->acc.top1;
@@ -80,12 +94,8 @@ static int same_config(const struct row *x, const struct row *y)
            (x->version == y->version || x->version <= 0 || y->version <= 0);
 }
 
-static int same_seed(const struct row *x, const struct row *y)
-{
-    return x->seeded == y->seeded && (!x->seeded || x->seed == y->seed);
-}
-
 enum {
+    V_STRATEGY_B,
     V_MODEL,
     V_C,
     V_VARIANT,
@@ -104,6 +114,7 @@ enum {
 };
 
 static const struct bf_table_column columns[V_NCOLS] = {
+    [V_STRATEGY_B] = {"B", "strategy_b", 0},
     [V_MODEL] = {"model", "model", 0},
     [V_C] = {"C", "bottleneck_channels", 1},
     [V_VARIANT] = {"variant", "variant", 0},
@@ -126,8 +137,10 @@ static const char *fe_name(int fe)
 }
 
 /* McNemar on the images of one pair: the discordant counts into *bc. */
-static int paired_images(struct bf_store *store, const struct row *x,
-                         const struct row *y, int64_t *n, uint64_t bc[2])
+static int paired_images(struct bf_store *store,
+                         const struct bf_paired_member *x,
+                         const struct bf_paired_member *y, int64_t *n,
+                         uint64_t bc[2])
 {
     struct bf_prediction_bits px, py;
     int rc =
@@ -158,6 +171,107 @@ static int paired_images(struct bf_store *store, const struct row *x,
     return rc;
 }
 
+/* The partner of a among b[0..nb): with shared, the one member when b has
+ * one; else the member with a's seed; -1 when none. */
+static long partner(const struct bf_paired_member *a,
+                    const struct bf_paired_member *b, size_t nb, int shared)
+{
+    if (shared && nb == 1)
+        return 0;
+    for (size_t j = 0; j < nb; j++)
+        if (a->seeded == b[j].seeded && (!a->seeded || a->seed == b[j].seed))
+            return (long)j;
+    return -1;
+}
+
+int bf_versus_paired(struct bf_store *store, const struct bf_paired_member *a,
+                     size_t na, const struct bf_paired_member *b, size_t nb,
+                     int shared, struct bf_paired_result *out)
+{
+    const struct bf_paired_member *pa = NULL, *pb = NULL;
+    size_t cap = na > nb ? na : nb, k = 0;
+    double *d, sa = 0, sb = 0;
+    int rc = 0;
+
+    if (!out || (na && !a) || (nb && !b))
+        return bf_err_set(BF_EINVAL, "bf_versus_paired: NULL argument");
+    out->pairs = 0;
+    out->a_mean = out->b_mean = out->diff = NAN;
+    out->lo = out->hi = out->p = NAN;
+    out->test = "-";
+    if (!na || !nb)
+        return 0;
+    d = malloc(cap * sizeof(*d));
+    if (!d)
+        return bf_err_set(BF_ENOMEM, "versus");
+    if (shared && na == 1) {
+        /* A lone A member pairs with every B member. */
+        for (size_t j = 0; j < nb; j++) {
+            d[k++] = a[0].top1 - b[j].top1;
+            sa += a[0].top1;
+            sb += b[j].top1;
+            pa = &a[0];
+            pb = &b[j];
+        }
+    } else {
+        for (size_t i = 0; i < na; i++) {
+            long j = partner(&a[i], b, nb, shared);
+
+            if (j < 0)
+                continue;
+            d[k++] = a[i].top1 - b[j].top1;
+            sa += a[i].top1;
+            sb += b[j].top1;
+            pa = &a[i];
+            pb = &b[j];
+        }
+    }
+    out->pairs = k;
+    if (k) {
+        out->a_mean = sa / (double)k;
+        out->b_mean = sb / (double)k;
+    }
+    if (k >= 2) {
+        double mean = NAN, half = NAN, sd = 0;
+
+        rc = bf_stats_t_interval(d, k, 0.95, &mean, &half);
+        for (size_t i = 0; i < k; i++)
+            sd += (d[i] - mean) * (d[i] - mean);
+        sd = sqrt(sd / (double)(k - 1));
+        out->diff = mean;
+        out->lo = mean - half;
+        out->hi = mean + half;
+        out->test = "paired t";
+        out->p = sd > 0      ? 2.0 * (1.0 - bf_stats_t_cdf(
+                                                fabs(mean) / (sd / sqrt((double)k)),
+                                                (double)(k - 1)))
+                 : mean == 0 ? 1.0
+                             : 0.0;
+    } else if (k == 1) {
+        int64_t n = 0;
+        uint64_t bc[2];
+        int prc = paired_images(store, pa, pb, &n, bc);
+
+        out->diff = d[0];
+        if (prc == 0 && n > 0) {
+            double x = (double)bc[0], y = (double)bc[1], nn = (double)n;
+            double se = sqrt(fmax(x + y - (x - y) * (x - y) / nn, 0)) / nn;
+            double z = bf_stats_normal_quantile(0.975);
+
+            out->lo = 100.0 * ((x - y) / nn - z * se);
+            out->hi = 100.0 * ((x - y) / nn + z * se);
+            rc = bf_stats_mcnemar_exact(bc[0], bc[1], &out->p);
+            out->test = "McNemar";
+        } else if (prc != BF_ENOENT) {
+            rc = prc;
+        } else {
+            bf_err_clear();
+        }
+    }
+    free(d);
+    return rc;
+}
+
 static int set(struct bf_table *t, int col, const char *fmt, double v)
 {
     char text[48];
@@ -169,104 +283,75 @@ static int set(struct bf_table *t, int col, const char *fmt, double v)
     return bf_table_set(t, col, text);
 }
 
+/* The members of one side: rows like r0 (configuration and
+ * freeze_encoder) into *out (the caller frees). */
+static int members(const struct rows *r, const struct row *r0,
+                   struct bf_paired_member **out, size_t *n)
+{
+    *out = malloc((r->n ? r->n : 1) * sizeof(**out));
+    *n = 0;
+    if (!*out)
+        return bf_err_set(BF_ENOMEM, "versus");
+    for (size_t i = 0; i < r->n; i++) {
+        const struct row *x = &r->v[i];
+
+        if (x->side != r0->side || x->fe != r0->fe || !same_config(x, r0) ||
+            strcmp(x->strategy, r0->strategy) != 0)
+            continue;
+        (*out)[(*n)++] = (struct bf_paired_member){.case_id = x->case_id,
+                                                   .variant = x->variant,
+                                                   .seeded = x->seeded,
+                                                   .seed = x->seed,
+                                                   .top1 = x->top1};
+    }
+    return 0;
+}
+
 /* One comparison: A rows like a0 against B rows like b0 (configuration and
  * freeze_encoder), paired by seed. */
 static int compare_group(struct bf_store *store, const struct rows *r,
                          const struct row *a0, const struct row *b0,
                          struct bf_table *t)
 {
-    double *d = malloc(r->n * sizeof(*d));
-    double sa = 0, sb = 0, mean = NAN, lo = NAN, hi = NAN, p = NAN;
-    const struct row *pa = NULL, *pb = NULL;
-    const char *test = "-";
-    size_t k = 0;
+    struct bf_paired_member *ma = NULL, *mb = NULL;
+    struct bf_paired_result res;
+    size_t na = 0, nb = 0;
     char text[32];
-    int rc = 0;
+    int rc = members(r, a0, &ma, &na);
 
-    if (!d)
-        return bf_err_set(BF_ENOMEM, "versus");
-    for (size_t i = 0; i < r->n; i++) {
-        const struct row *x = &r->v[i];
-
-        if (x->side != 0 || x->fe != a0->fe || !same_config(x, a0))
-            continue;
-        for (size_t j = 0; j < r->n; j++) {
-            const struct row *y = &r->v[j];
-
-            if (y->side == 1 && y->fe == b0->fe && same_config(y, b0) &&
-                same_config(x, y) && same_seed(x, y)) {
-                d[k++] = x->top1 - y->top1;
-                sa += x->top1;
-                sb += y->top1;
-                pa = x;
-                pb = y;
-                break;
-            }
-        }
-    }
-    if (k >= 2) {
-        double half = NAN, sd = 0;
-
-        rc = bf_stats_t_interval(d, k, 0.95, &mean, &half);
-        for (size_t i = 0; i < k; i++)
-            sd += (d[i] - mean) * (d[i] - mean);
-        sd = sqrt(sd / (double)(k - 1));
-        lo = mean - half;
-        hi = mean + half;
-        test = "paired t";
-        p = sd > 0      ? 2.0 * (1.0 -
-                            bf_stats_t_cdf(fabs(mean) / (sd / sqrt((double)k)),
-                                                (double)(k - 1)))
-            : mean == 0 ? 1.0
-                        : 0.0;
-    } else if (k == 1) {
-        int64_t n = 0;
-        uint64_t bc[2];
-        int prc = paired_images(store, pa, pb, &n, bc);
-
-        mean = d[0];
-        if (prc == 0 && n > 0) {
-            double b = (double)bc[0], c = (double)bc[1], nn = (double)n;
-            double se = sqrt(fmax(b + c - (b - c) * (b - c) / nn, 0)) / nn;
-            double z = bf_stats_normal_quantile(0.975);
-
-            lo = 100.0 * ((b - c) / nn - z * se);
-            hi = 100.0 * ((b - c) / nn + z * se);
-            rc = bf_stats_mcnemar_exact(bc[0], bc[1], &p);
-            test = "McNemar";
-        } else if (prc != BF_ENOENT) {
-            rc = prc;
-        } else {
-            bf_err_clear();
-        }
-    }
-    if (rc == 0 && k > 0) {
+    if (rc == 0)
+        rc = members(r, b0, &mb, &nb);
+    if (rc == 0)
+        rc = bf_versus_paired(store, ma, na, mb, nb, 0, &res);
+    if (rc == 0 && res.pairs > 0) {
         rc = bf_table_row_begin(t);
+        rc = rc ? rc : bf_table_set(t, V_STRATEGY_B, b0->strategy);
         rc = rc ? rc : bf_table_set(t, V_MODEL, a0->model);
         snprintf(text, sizeof(text), "%d", a0->channels);
         rc = rc ? rc : bf_table_set(t, V_C, text);
         rc = rc ? rc : bf_table_set(t, V_VARIANT, a0->variant);
         rc = rc ? rc : bf_table_set(t, V_FE_A, fe_name(a0->fe));
         rc = rc ? rc : bf_table_set(t, V_FE_B, fe_name(b0->fe));
-        snprintf(text, sizeof(text), "%zu", k);
+        snprintf(text, sizeof(text), "%zu", res.pairs);
         rc = rc ? rc : bf_table_set(t, V_PAIRS, text);
-        rc = rc ? rc : set(t, V_A, "%.2f", sa / (double)k);
-        rc = rc ? rc : set(t, V_B, "%.2f", sb / (double)k);
-        rc = rc ? rc : set(t, V_DIFF, "%+.2f", mean);
-        rc = rc ? rc : set(t, V_LO, "%+.2f", lo);
-        rc = rc ? rc : set(t, V_HI, "%+.2f", hi);
-        rc = rc ? rc : bf_table_set(t, V_TEST, test);
-        rc = rc ? rc : set(t, V_P, "%.3g", p);
+        rc = rc ? rc : set(t, V_A, "%.2f", res.a_mean);
+        rc = rc ? rc : set(t, V_B, "%.2f", res.b_mean);
+        rc = rc ? rc : set(t, V_DIFF, "%+.2f", res.diff);
+        rc = rc ? rc : set(t, V_LO, "%+.2f", res.lo);
+        rc = rc ? rc : set(t, V_HI, "%+.2f", res.hi);
+        rc = rc ? rc : bf_table_set(t, V_TEST, res.test);
+        rc = rc ? rc : set(t, V_P, "%.3g", res.p);
         rc = rc ? rc
                 : bf_table_set(t, V_VERDICT,
-                               isnan(p)    ? "no test"
-                               : p >= 0.05 ? "no difference"
-                               : mean > 0  ? "A better"
-                                           : "B better");
+                               isnan(res.p)    ? "no test"
+                               : res.p >= 0.05 ? "no difference"
+                               : res.diff > 0  ? "A better"
+                                               : "B better");
         if (rc == 0)
             bf_table_row_end(t);
     }
-    free(d);
+    free(ma);
+    free(mb);
     return rc;
 }
 
@@ -275,21 +360,52 @@ static int same_group(const struct rows *r, size_t i, size_t j, size_t a,
                       size_t b)
 {
     return r->v[i].fe == r->v[a].fe && same_config(&r->v[i], &r->v[a]) &&
-           r->v[j].fe == r->v[b].fe && same_config(&r->v[j], &r->v[b]);
+           r->v[j].fe == r->v[b].fe && same_config(&r->v[j], &r->v[b]) &&
+           strcmp(r->v[j].strategy, r->v[b].strategy) == 0;
+}
+
+struct run_ids {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static int add_run(const struct bf_run_view *v, void *ctx)
+{
+    struct run_ids *ids = ctx;
+
+    if (ids->n == ids->cap) {
+        size_t cap = ids->cap ? 2 * ids->cap : 16;
+        int64_t *grown = realloc(ids->v, cap * sizeof(*grown));
+
+        if (!grown)
+            return bf_err_set(BF_ENOMEM, "versus: %zu runs", cap);
+        ids->v = grown;
+        ids->cap = cap;
+    }
+    ids->v[ids->n++] = v->id;
+    return 0;
 }
 
 int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
                     FILE *out)
 {
     struct rows r = {.p = p};
+    struct run_ids runs = {0};
     struct bf_table t;
     size_t *done = NULL, ndone = 0;
-    int rc;
+    int rc = 0;
 
-    if (!store || !p || !p->a || !p->b || !out)
+    if (!store || !p || !p->a || !out)
         return bf_err_set(BF_EINVAL, "bf_versus_write: NULL argument");
     bf_table_init(&t, columns, V_NCOLS, V_NCOLS);
-    rc = bf_store_each_accuracy(store, p->run_id, collect, &r);
+    if (p->run_id < 0) {
+        rc = bf_store_each_run(store, BF_STORE_NEWEST_RUNS, add_run, &runs);
+        r.runs = runs.v;
+        r.n_runs = runs.n;
+    }
+    if (rc == 0)
+        rc = bf_store_each_accuracy(store, p->run_id < 0 ? 0 : p->run_id,
+                                    collect, &r);
     /* Each (A configuration, B configuration) once, at its first pair. */
     done = calloc(r.n ? 2 * r.n * r.n : 1, sizeof(*done));
     if (rc == 0 && !done)
@@ -316,8 +432,10 @@ int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
     if (rc == 0 && t.nrows == 0)
         rc = bf_err_set(BF_ENOENT,
                         "no configuration (model, C, variant) has finished "
-                        "cases of both '%s' and '%s' in the run(s) selected",
-                        p->a, p->b);
+                        "cases of both '%s' and %s%s%s in the run(s) "
+                        "selected",
+                        p->a, p->b ? "'" : "", p->b ? p->b : "another strategy",
+                        p->b ? "'" : "");
     if (rc == 0) {
         if (p->format == BF_REPORT_CSV) {
             bf_table_write_csv(&t, out);
@@ -325,7 +443,7 @@ int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
             fprintf(out,
                     "A = %s, B = %s: test top-1 difference A - B in "
                     "points, 95 %% interval, paired test\n",
-                    p->a, p->b);
+                    p->a, p->b ? p->b : "each other strategy");
             if (p->format == BF_REPORT_MARKDOWN)
                 bf_table_write_markdown(&t, out);
             else
@@ -334,5 +452,6 @@ int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
     }
     bf_table_free(&t);
     free(r.v);
+    free(runs.v);
     return rc;
 }

@@ -29,11 +29,41 @@
 #include <stdio.h>
 
 struct bf_versus_params {
-    int64_t run_id; /* 0: every run */
-    const char *a;  /* strategy A ("bottlefit") */
-    const char *b;  /* strategy B ("naive") */
+    /* 0: every run; -1: the newest run of each scenario name */
+    int64_t run_id;
+    const char *a; /* strategy A ("bottlefit") */
+    const char *b; /* strategy B ("naive"); NULL: every other but teacher */
     enum bf_report_format format;
 };
+
+/* One member of a side of a paired comparison: an accuracy row. */
+struct bf_paired_member {
+    int64_t case_id;
+    const char *variant; /* of the accuracy row (its per-image bits) */
+    int seeded;
+    uint64_t seed;
+    double top1; /* % */
+};
+
+/* A - B over the pairs, in points; NaN where there is none. */
+struct bf_paired_result {
+    size_t pairs;
+    double a_mean, b_mean; /* top-1 % over the pairs */
+    double diff, lo, hi;   /* the difference and its 95 % interval */
+    double p;              /* two-sided p of the test */
+    const char *test;      /* "paired t", "McNemar" or "-" (static) */
+};
+
+/*
+ * Pair a[0..na) with b[0..nb) by seed (with shared, a lone member on
+ * either side pairs with every member of the other: a teacher that every
+ * seed shares) and test A - B as described above: two or more pairs the
+ * paired t test, one pair McNemar's exact test on the per-image bits
+ * (no test when the two rows have no bits of the same items).
+ */
+int bf_versus_paired(struct bf_store *store, const struct bf_paired_member *a,
+                     size_t na, const struct bf_paired_member *b, size_t nb,
+                     int shared, struct bf_paired_result *out);
 
 /* Write the table (text, CSV or Markdown) to out; BF_ENOENT naming both
  * strategies when no configuration has both. */

@@ -210,10 +210,12 @@ static void test_claims_values_and_where(void **state)
     /* The highest compression within 0.6 points: C=9, on the bound, not
      * C=3 (less compression), C=6 (the smallest loss) or C=2 (outside). */
     assert_line_has(t, 1, "89.0 % (55 B vs 500 B JPEG q90)");
-    assert_line_has(t, 1, "m1 C=9 (run 2)");
+    assert_line_has(t, 1, "m1 C=9 (run 2, 1 seed)");
     assert_line_has(t, 2, "77.5 % (10092 B vs 44770 B)");
     assert_line_has(t, 3, "0.60 points");
-    assert_line_has(t, 4, "5.00 points (80 B sent per image; BottleFit 55 B)");
+    assert_line_has(t, 4,
+                    "5.00 points (1 seed); 80 B sent per image; "
+                    "BottleFit 55 B");
     assert_line_has(t, 4, "exit-t0.5");
     assert_line_has(t, 5, "75.0 % (modeled)");
     assert_line_has(t, 5, "big C=12 jetson-a 5 Mbit/s (run 3)");
@@ -236,7 +238,7 @@ static void test_claims_values_and_where(void **state)
     t = claims(f->store, 0, BF_REPORT_TEXT, &rc);
     assert_int_equal(rc, 0);
     assert_line_has(t, 1, "89.0 % (55 B vs 500 B JPEG q90)");
-    assert_line_has(t, 1, "(run 2)");
+    assert_line_has(t, 1, "(run 2, ");
     free(t);
 
     /* Run 1 alone: no row within the bound, so the smallest loss (C=2),
@@ -311,12 +313,102 @@ static void test_claims_no_data_and_markdown(void **state)
     free(t);
 }
 
+/*
+ * Run 4 ("seeded"): one teacher (seed 1, 90 %) shared by three seeds.
+ * BottleFit 8-bit at C=4 (40 B, 92 % compression): 89.5, 89.0, 89.6 %,
+ * losses 0.5, 1.0, 0.4, mean 0.633: outside the paper's 0.6 although its
+ * seed 1 alone (0.5) is inside; at C=8 (80 B, 84 %): 89.6, 89.4, 89.5 %,
+ * losses 0.4, 0.6, 0.5, mean 0.5: inside. SPINN's exit at t=0.5: 85, 86,
+ * 84 % (losses 5, 4, 6). naive at C=8: 89.0, 89.1, 88.9 % (BottleFit -
+ * naive 0.6, 0.3, 0.6).
+ */
+static const char seeded_sql[] =
+    "INSERT INTO runs (id, started_at, status, scenario_path, "
+    "scenario_name, scenario_sha256, scenario_text, seed, git_commit, "
+    "git_dirty, host, cpu_model, cores_online, libtorch_version, blas, "
+    "build_type, bfbench_version, input_hashes, command_line) VALUES "
+    "(4, 't', 'finished', 's', 'seeded', 'z', '', 1, 'c', 0, 'h', 'cpu', 2, "
+    "'1', 'b', 'Release', '0', '{}', 'bfbench');\n"
+    "CREATE TEMP TABLE k2 (id, i, strategy, c, seed, top1, variant, bytes, "
+    "compression);\n"
+    "INSERT INTO k2 VALUES "
+    "(40, 0, 'teacher', NULL, 1, 90, 'fp32', NULL, NULL), "
+    "(41, 1, 'bottlefit', 4, 1, 89.5, 'int8', 40, 0.92), "
+    "(42, 2, 'bottlefit', 4, 2, 89.0, 'int8', 40, 0.92), "
+    "(43, 3, 'bottlefit', 4, 3, 89.6, 'int8', 40, 0.92), "
+    "(44, 4, 'bottlefit', 8, 1, 89.6, 'int8', 80, 0.84), "
+    "(45, 5, 'bottlefit', 8, 2, 89.4, 'int8', 80, 0.84), "
+    "(46, 6, 'bottlefit', 8, 3, 89.5, 'int8', 80, 0.84), "
+    "(47, 7, 'spinn-split', NULL, 1, 85, 'exit-t0.5', 70, NULL), "
+    "(48, 8, 'spinn-split', NULL, 2, 86, 'exit-t0.5', 70, NULL), "
+    "(49, 9, 'spinn-split', NULL, 3, 84, 'exit-t0.5', 70, NULL), "
+    "(50, 10, 'naive', 8, 1, 89.0, 'int8', 80, 0.84), "
+    "(51, 11, 'naive', 8, 2, 89.1, 'int8', 80, 0.84), "
+    "(52, 12, 'naive', 8, 3, 88.9, 'int8', 80, 0.84);\n"
+    "INSERT INTO cases (id, run_id, case_index, config, model, weights, "
+    "weights_sha256, input_channels, input_h, input_w, batch, threads, "
+    "fold_bn, channels_last, warmup, params, macs, status, started_at, "
+    "strategy, bottleneck_channels, bottleneck_version, seed) SELECT id, 4, "
+    "i, 'bottlefit', 'm2', 'random', '', 1, 28, 28, 1, 1, 1, 0, 0, 1, 1, "
+    "'finished', 't', strategy, c, CASE WHEN c IS NOT NULL THEN 2 END, "
+    "seed FROM k2;\n"
+    "INSERT INTO accuracy (case_id, variant, split, n, top1, top5, "
+    "payload_bytes, jpeg_reference_bytes, jpeg_reference_quality, "
+    "compression_vs_jpeg, method) SELECT id, variant, 'test', 1000, top1, "
+    "99, bytes, CASE WHEN compression IS NOT NULL THEN 500 END, CASE WHEN "
+    "compression IS NOT NULL THEN 90 END, compression, 'm' FROM k2;\n";
+
+/*
+ * Reference values (Student t, df = 2, closed form F(t) = 1/2 + t / (2
+ * sqrt(2 + t^2)); t_0.975 = 4.302652729911275), from
+ *   /usr/bin/python3 -c "import math; v=[0.4,0.6,0.5]; ..."
+ * losses 0.4, 0.6, 0.5: mean 0.5, 95 % CI 0.251586 to 0.748414, p 0.01307;
+ * 5, 4, 6: 5, 2.515862 to 7.484138, p 0.01307; differences 0.6, 0.3, 0.6:
+ * 0.5, 0.069735 to 0.930265, p 0.03775.
+ */
+static void test_claims_seeds_decide(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+    int rc;
+    char *t;
+
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    if (sqlite3_exec(db, seeded_sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("seeded fixture: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    t = claims(f->store, 4, BF_REPORT_TEXT, &rc);
+    assert_int_equal(rc, 0);
+    /* C=8: its mean loss is within the bound, C=4's is not. */
+    assert_line_has(t, 1, "84.0 % (80 B vs 500 B JPEG q90)");
+    assert_line_has(t, 1, "m2 C=8 (run 4, 3 seeds)");
+    assert_line_has(t, 3,
+                    "0.50 points (95 % CI 0.25 to 0.75, paired t "
+                    "p = 0.013, 3 seeds)");
+    assert_line_has(t, 4,
+                    "5.00 points (95 % CI 2.52 to 7.48, paired t "
+                    "p = 0.013, 3 seeds); 70 B sent per image; "
+                    "BottleFit 40 B");
+    assert_line_has(t, 4, "m2 exit-t0.5 (run 4, 3 seeds)");
+    /* BottleFit against naive at C=8, paired by seed. */
+    assert_non_null(strstr(t, "BottleFit against the other strategies"));
+    assert_non_null(strstr(t, "naive"));
+    assert_non_null(strstr(t, "+0.50"));
+    assert_non_null(strstr(t, "+0.07"));
+    assert_non_null(strstr(t, "+0.93"));
+    assert_non_null(strstr(t, "0.0377"));
+    assert_non_null(strstr(t, "A better"));
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_claims_values_and_where, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_claims_no_data_and_markdown, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_claims_seeds_decide, setup,
                                         teardown),
     };
 
