@@ -119,10 +119,6 @@ static const char *const text_sql[] = {
     "AND c.status = 'finished' AND EXISTS (SELECT 1 FROM device_results d "    \
     "WHERE d.case_id = c.id) GROUP BY c.config, ch ORDER BY c.config, ch"
 
-#define RUN_NAMES_SQL                                                          \
-    "SELECT id, coalesce(scenario_name, '') FROM runs WHERE id IN (%s) "       \
-    "ORDER BY id"
-
 /* Every run, as the run list of a query given none. */
 #define ALL_RUNS_SQL "SELECT id FROM runs"
 
@@ -172,7 +168,6 @@ static int prepare_runs(struct bf_store *store, sqlite3_stmt **st,
  */
 struct walk {
     union {
-        int (*run_name)(int64_t run_id, const char *scenario_name, void *ctx);
         int (*model)(const char *model, void *ctx);
         int (*run)(int64_t run_id, void *ctx);
         int (*accuracy)(const struct bf_accuracy_point_view *view, void *ctx);
@@ -213,26 +208,6 @@ out:
 }
 
 /* Runs and models */
-
-static int run_name_row(struct bf_store *store, sqlite3_stmt *st,
-                        const struct walk *w)
-{
-    (void)store;
-    return w->fn.run_name(sqlite3_column_int64(st, 0), column_text(st, 1),
-                          w->ctx);
-}
-
-int bf_store_each_run_name(
-    struct bf_store *store, const int64_t *run_ids, size_t n_runs,
-    int (*fn)(int64_t run_id, const char *scenario_name, void *ctx), void *ctx)
-{
-    struct walk w = {.fn.run_name = fn, .ctx = ctx};
-
-    if (!store || !fn || (n_runs && !run_ids))
-        return bad_args("bf_store_each_run_name");
-    return each_row(store, "reading runs", RUN_NAMES_SQL, run_ids, n_runs, NULL,
-                    run_name_row, &w);
-}
 
 static int model_row(struct bf_store *store, sqlite3_stmt *st,
                      const struct walk *w)

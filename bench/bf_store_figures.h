@@ -6,8 +6,10 @@
  *
  * The rows a figure reads: finished cases of a set of runs and one model.
  * A run set is an array of run ids and its length; a length of 0 means
- * every run of the DB. Accuracy rows are those of the test split of cases
- * that recorded a training strategy; device rows those of role "device".
+ * every run of the DB. The runs themselves (scenario names) are read with
+ * bf_store_each_run() (bf_store_claims.h). Accuracy rows are those of the test
+ * split of cases that recorded a training strategy; device rows those of role
+ * "device".
  *
  * Uncertainty. Every averaged number says what it stands for (cases,
  * seeds) and, where the data holds one, its 95 % interval:
@@ -45,16 +47,6 @@ enum bf_store_figure_rows {
 };
 
 /* Runs and models */
-
-/*
- * Call fn for every run among run_ids (every run when n_runs is 0) in id
- * order, with its scenario name ("" when it has none). An id the DB does
- * not have is passed over: a caller that needs every id checks that fn saw
- * it.
- */
-int bf_store_each_run_name(
-    struct bf_store *store, const int64_t *run_ids, size_t n_runs,
-    int (*fn)(int64_t run_id, const char *scenario_name, void *ctx), void *ctx);
 
 /* Call fn for every model with rows of that kind in the runs, by name. */
 int bf_store_each_figure_model(struct bf_store *store,
