@@ -2,14 +2,19 @@
  * bf_plot: figures from the results DB through gnuplot.
  *
  * Each figure is built in memory first: its data rows (tab-separated, a
- * fixed printf format per column, rows in SQL ORDER BY order), its title
- * and its caption, composed from what the DB says about how the numbers
- * were obtained. Then the data file is written with a comment header that
- * holds the gnuplot command rendering it by hand, and gnuplot renders the
- * SVG and the PNG. The data files are self-describing for the scripts:
- * blocks (separated by two blank lines) start with a header line whose
- * first cell is the series title, and rows carry their line style and
- * panel, so a script needs no variable but the file name to draw them.
+ * fixed printf format per column, rows in a fixed order: the store's, or
+ * the paper's order of strategies and configurations), its title and its
+ * caption, composed from what the DB says about how the numbers were
+ * obtained. Then the data file is written with a comment header that holds
+ * the gnuplot command rendering it by hand, and gnuplot renders the SVG and
+ * the PNG. The data files are self-describing for the scripts: blocks
+ * (separated by two blank lines) start with a header line whose first cell
+ * is the series title, and rows carry their line style and panel, so a
+ * script needs no variable but the file name to draw them.
+ *
+ * Every number comes from the store's figure queries (bf_store_figures.h),
+ * with its interval where the data holds one: this file holds no SQL and
+ * computes no statistic.
  *
  * Builders append with put(), which keeps the first failure in the
  * figure (sticky) so that a figure is checked once, before it is written.
@@ -21,12 +26,13 @@
 #include "bf_err.h"
 #include "bf_log.h"
 #include "bf_store.h"
+#include "bf_store_claims.h"
+#include "bf_store_figures.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <spawn.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +51,6 @@ extern char **environ;
 /* Caption text: at most 7 px per character at the caption's 10 pt. */
 #define CAPTION_PX_PER_CHAR 7.0
 
-/* The configurations in the paper's order; others follow by name. */
-#define CONFIG_RANK_SQL                                                        \
-    "CASE c.config WHEN 'local' THEN 1 WHEN 'edge' THEN 2 WHEN 'bottlefit' "   \
-    "THEN 3 WHEN 'ae-split' THEN 4 WHEN 'spinn-split' THEN 5 ELSE 6 END"
-
 /* Line styles of common.gp. */
 enum {
     STYLE_EDGE = 2,
@@ -65,7 +66,7 @@ struct plot {
     const struct bf_plot_params *p;
     const char *db_path;
     const char *gnuplot;
-    sqlite3 *db;
+    struct bf_store *store;
     FILE *out;
     int dir_made; /* the output directory exists */
     int written;  /* figures written */
@@ -73,7 +74,8 @@ struct plot {
 
 /* The runs a figure kind reads. */
 struct runs {
-    struct bf_buf ids;  /* "1,3": for SQL, digits and commas only */
+    int64_t *ids;
+    size_t n, cap;
     struct bf_buf text; /* "run 1 (net-small)": for captions */
 };
 
@@ -84,6 +86,7 @@ struct figure {
     int height_px;
     struct bf_buf data;
     struct bf_buf title;
+    struct bf_buf key_title; /* what the error bars are; may be empty */
     struct bf_buf caption;
     int rc; /* first failure of put() */
 };
@@ -118,20 +121,7 @@ static void put_v(struct bf_buf *buf, int *rc, const char *fmt, va_list ap)
     }
 }
 
-/* Append to buf unless *rc holds a failure; keep the first one in *rc. */
-static void putf(int *rc, struct bf_buf *buf, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void putf(int *rc, struct bf_buf *buf, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    put_v(buf, rc, fmt, ap);
-    va_end(ap);
-}
-
-/* putf() with the figure's failure. */
+/* Append to buf unless the figure holds a failure; keep the first one. */
 static void put(struct figure *f, struct bf_buf *buf, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -164,6 +154,7 @@ static void figure_init(struct figure *f, const char *kind, const char *model,
     f->height_px = height_px;
     bf_buf_init(&f->data);
     bf_buf_init(&f->title);
+    bf_buf_init(&f->key_title);
     bf_buf_init(&f->caption);
     /* The model's name in a file name: letters, digits, . _ - only. */
     k = (size_t)snprintf(f->stem, sizeof(f->stem), "%s-", kind);
@@ -182,6 +173,7 @@ static void figure_free(struct figure *f)
 {
     bf_buf_free(&f->data);
     bf_buf_free(&f->title);
+    bf_buf_free(&f->key_title);
     bf_buf_free(&f->caption);
 }
 
@@ -395,9 +387,10 @@ static void put_wrapped(struct figure *f, struct bf_buf *buf, const char *text,
 }
 
 /*
- * The variables of one render: sizes, title, caption (wrapped to the
- * canvas), data and output files. file_dir prefixes the file names ("" in
- * the by-hand command, which runs in the output directory).
+ * The variables of one render: sizes, title, key title (when the figure
+ * has one), caption (wrapped to the canvas), data and output files.
+ * file_dir prefixes the file names ("" in the by-hand command, which runs
+ * in the output directory).
  */
 static void put_vars(struct figure *f, struct bf_buf *buf, const char *file_dir,
                      const char *fmt)
@@ -418,6 +411,10 @@ static void put_vars(struct figure *f, struct bf_buf *buf, const char *file_dir,
     put(f, buf, "; fmt='%s'; width=%d; height=%d; title=", fmt, f->width_px,
         f->height_px);
     put_gp_string(f, buf, bf_buf_str(&f->title));
+    if (f->key_title.len) {
+        put(f, buf, "; keytitle=");
+        put_gp_string(f, buf, bf_buf_str(&f->key_title));
+    }
     put(f, buf, "; caption=");
     put_gp_string(f, buf, bf_buf_str(&wrapped));
     bf_buf_free(&wrapped);
@@ -491,210 +488,178 @@ out:
     return rc;
 }
 
-/* Reading the DB */
-
-static int db_fail(struct plot *pl, const char *what)
-{
-    return bf_err_set(BF_EDB, "%s: %s: %s", pl->db_path, what,
-                      sqlite3_errmsg(pl->db));
-}
-
-static int prepare_v(struct plot *pl, sqlite3_stmt **stmt, const char *what,
-                     const char *fmt, va_list ap)
-{
-    struct bf_buf sql;
-    int rc = 0;
-
-    *stmt = NULL;
-    bf_buf_init(&sql);
-    put_v(&sql, &rc, fmt, ap);
-    if (rc == 0 && sqlite3_prepare_v2(pl->db, bf_buf_str(&sql), -1, stmt,
-                                      NULL) != SQLITE_OK)
-        rc = db_fail(pl, what);
-    bf_buf_free(&sql);
-    return rc;
-}
-
-/* Prepare SQL built from fmt (the run list goes in with %s). */
-static int prepare(struct plot *pl, sqlite3_stmt **stmt, const char *what,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int prepare(struct plot *pl, sqlite3_stmt **stmt, const char *what,
-                   const char *fmt, ...)
-{
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    rc = prepare_v(pl, stmt, what, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* Step a statement: 1 for a row, 0 at the end, or an error. */
-static int step(struct plot *pl, sqlite3_stmt *stmt, const char *what)
-{
-    int rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW)
-        return 1;
-    if (rc == SQLITE_DONE)
-        return 0;
-    return db_fail(pl, what);
-}
-
-static double col_real(sqlite3_stmt *stmt, int col)
-{
-    if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
-        return NAN;
-    return sqlite3_column_double(stmt, col);
-}
-
-static void col_name(sqlite3_stmt *stmt, int col, char *out)
-{
-    const unsigned char *s = sqlite3_column_text(stmt, col);
-
-    cell(out, s ? (const char *)s : "");
-}
-
-/*
- * Append to buf the non-empty values of a one-column query built from fmt
- * (the model bound as ?1), separated by sep; *n (may be NULL) receives
- * their number.
- */
-static int put_list(struct plot *pl, struct figure *f, struct bf_buf *buf,
-                    const char *sep, const char *model, size_t *n,
-                    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
-static int put_list(struct plot *pl, struct figure *f, struct bf_buf *buf,
-                    const char *sep, const char *model, size_t *n,
-                    const char *fmt, ...)
-{
-    sqlite3_stmt *st;
-    size_t count = 0;
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    rc = prepare_v(pl, &st, "reading caption details", fmt, ap);
-    va_end(ap);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-    while ((rc = step(pl, st, "reading caption details")) == 1) {
-        const unsigned char *s = sqlite3_column_text(st, 0);
-
-        if (!s || !s[0])
-            continue;
-        put(f, buf, "%s%s", count ? sep : "", (const char *)s);
-        count++;
-    }
-    sqlite3_finalize(st);
-    if (n)
-        *n = count;
-    return rc < 0 ? rc : 0;
-}
-
 /* Runs */
 
 static void runs_init(struct runs *r)
 {
-    bf_buf_init(&r->ids);
+    memset(r, 0, sizeof(*r));
     bf_buf_init(&r->text);
 }
 
 static void runs_free(struct runs *r)
 {
-    bf_buf_free(&r->ids);
+    free(r->ids);
     bf_buf_free(&r->text);
 }
 
-/*
- * The runs of a model's figure: the given ones, or the runs newest_sql
- * (the model bound as ?1; one run id per row, NULL rows ignored) finds.
- * Leaves r->ids empty when there is none. r->text names them with their
- * scenarios.
- */
-static int select_runs(struct plot *pl, const char *newest_sql,
-                       const char *model, struct runs *r)
+/* v with room for n + 1 items (v itself when it has), or NULL (ENOMEM
+ * set, v unchanged). */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
 {
-    struct bf_buf list;
-    sqlite3_stmt *st;
-    size_t n = 0;
-    int prc = 0;
-    int rc;
+    void *bigger;
+    size_t ncap;
 
-    if (pl->p->n_run_ids > 0) {
-        for (size_t i = 0; i < pl->p->n_run_ids; i++)
-            putf(&prc, &r->ids, "%s%lld", i ? "," : "",
-                 (long long)pl->p->run_ids[i]);
-    } else {
-        rc = prepare(pl, &st, "finding the newest run", "%s", newest_sql);
-        if (rc)
-            return rc;
-        sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-        while ((rc = step(pl, st, "finding the newest run")) == 1)
-            if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-                putf(&prc, &r->ids, "%s%lld", r->ids.len ? "," : "",
-                     (long long)sqlite3_column_int64(st, 0));
-        sqlite3_finalize(st);
-        if (rc < 0)
-            return rc;
+    if (n < *cap)
+        return v;
+    ncap = *cap ? *cap * 2 : 16;
+    bigger = realloc(v, ncap * size);
+    if (!bigger) {
+        bf_err_set(BF_ENOMEM, "no memory for plot data");
+        return NULL;
     }
-    if (prc || r->ids.len == 0)
-        return prc;
-    rc = prepare(pl, &st, "reading runs",
-                 "SELECT id, scenario_name FROM runs WHERE id IN (%s) "
-                 "ORDER BY id",
-                 bf_buf_str(&r->ids));
-    if (rc)
-        return rc;
-    bf_buf_init(&list);
-    while ((rc = step(pl, st, "reading runs")) == 1) {
-        const unsigned char *name = sqlite3_column_text(st, 1);
-
-        putf(&prc, &list, "%s%lld", n++ ? ", " : "",
-             (long long)sqlite3_column_int64(st, 0));
-        if (name && name[0])
-            putf(&prc, &list, " (%s)", (const char *)name);
-    }
-    sqlite3_finalize(st);
-    /* "run 1 (x)" or "runs 1 (x), 3 (y)". */
-    putf(&prc, &r->text, "%s %s", n == 1 ? "run" : "runs", bf_buf_str(&list));
-    bf_buf_free(&list);
-    return rc < 0 ? rc : prc;
+    *cap = ncap;
+    return bigger;
 }
 
-/* Every model with rows in the runs (one name per NAME_SIZE slot). */
-static int list_models(struct plot *pl, const char *sql, const char *ids,
-                       char (**models)[NAME_SIZE], size_t *n)
+static int add_run(int64_t run_id, void *ctx)
 {
-    sqlite3_stmt *st;
-    size_t cap = 0;
-    int rc;
+    struct runs *r = ctx;
+    void *g = grow(r->ids, r->n, &r->cap, sizeof(*r->ids));
 
-    *models = NULL;
-    *n = 0;
-    rc = prepare(pl, &st, "listing models", sql, ids);
-    if (rc)
-        return rc;
-    while ((rc = step(pl, st, "listing models")) == 1) {
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            char(*grown)[NAME_SIZE] = realloc(*models, ncap * NAME_SIZE);
+    if (!g)
+        return BF_ENOMEM;
+    r->ids = g;
+    r->ids[r->n++] = run_id;
+    return 0;
+}
 
-            if (!grown) {
-                rc = bf_err_set(BF_ENOMEM, "listing models");
-                break;
-            }
-            *models = grown;
-            cap = ncap;
-        }
-        col_name(st, 0, (*models)[*n]);
-        (*n)++;
+static int id_cmp(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+
+    return (a > b) - (a < b);
+}
+
+/* The runs in id order, each once. */
+static void runs_sort(struct runs *r)
+{
+    size_t k = 0;
+
+    if (r->n > 1)
+        qsort(r->ids, r->n, sizeof(*r->ids), id_cmp);
+    for (size_t i = 0; i < r->n; i++)
+        if (k == 0 || r->ids[k - 1] != r->ids[i])
+            r->ids[k++] = r->ids[i];
+    r->n = k;
+}
+
+/* The runs of a caption: "1 (net-small), 3", and how many. */
+struct run_list {
+    struct bf_buf text;
+    size_t n;
+};
+
+static int add_run_text(const struct bf_run_view *v, void *ctx)
+{
+    struct run_list *l = ctx;
+    int rc =
+        bf_buf_printf(&l->text, "%s%lld", l->n++ ? ", " : "", (long long)v->id);
+
+    if (rc == 0 && v->scenario_name[0])
+        rc = bf_buf_printf(&l->text, " (%s)", v->scenario_name);
+    return rc;
+}
+
+/*
+ * The runs of a model's figures, in id order: the given ones, or those the
+ * store finds for that kind of rows. Leaves r->n 0 when there is none.
+ * r->text names them with their scenarios.
+ */
+static int select_runs(struct plot *pl, enum bf_store_figure_rows rows,
+                       const char *model, struct runs *r)
+{
+    struct run_list list = {.n = 0};
+    int rc = 0;
+
+    if (pl->p->n_run_ids > 0) {
+        for (size_t i = 0; rc == 0 && i < pl->p->n_run_ids; i++)
+            rc = add_run(pl->p->run_ids[i], r);
+    } else {
+        rc = bf_store_each_figure_run(pl->store, rows, model, add_run, r);
     }
-    sqlite3_finalize(st);
-    return rc < 0 ? rc : 0;
+    if (rc || r->n == 0)
+        return rc;
+    runs_sort(r);
+    bf_buf_init(&list.text);
+    for (size_t i = 0; rc == 0 && i < r->n; i++)
+        rc = bf_store_each_run(pl->store, r->ids[i], add_run_text, &list);
+    /* "run 1 (x)" or "runs 1 (x), 3 (y)". */
+    if (rc == 0)
+        rc = bf_buf_printf(&r->text, "%s %s", list.n == 1 ? "run" : "runs",
+                           bf_buf_str(&list.text));
+    bf_buf_free(&list.text);
+    return rc;
+}
+
+/* Models: one name per NAME_SIZE slot. */
+struct models {
+    char (*names)[NAME_SIZE];
+    size_t n, cap;
+};
+
+static int add_model(const char *model, void *ctx)
+{
+    struct models *m = ctx;
+    void *g = grow(m->names, m->n, &m->cap, sizeof(*m->names));
+
+    if (!g)
+        return BF_ENOMEM;
+    m->names = g;
+    cell(m->names[m->n++], model);
+    return 0;
+}
+
+/* Caption details */
+
+struct texts {
+    struct figure *f;
+    const char *sep;
+    int with_device; /* "device [text]" */
+    size_t n;
+};
+
+static int put_text(const char *device, const char *text, void *ctx)
+{
+    struct texts *t = ctx;
+
+    put(t->f, &t->f->caption, "%s", t->n++ ? t->sep : "");
+    if (t->with_device)
+        put(t->f, &t->f->caption, "%s [%s]", device, text);
+    else
+        put(t->f, &t->f->caption, "%s", text);
+    return 0;
+}
+
+/*
+ * Append to the caption the texts of that kind (the store's order),
+ * separated by sep, or none_text when there is none (may be NULL).
+ */
+static int put_texts(struct plot *pl, struct figure *f, const struct runs *r,
+                     const char *model, enum bf_store_figure_text what,
+                     const char *sep, const char *none_text)
+{
+    struct texts t = {
+        .f = f,
+        .sep = sep,
+        .with_device = what == BF_STORE_TEXT_LATENCY_METHODS ||
+                       what == BF_STORE_TEXT_POWER_METHODS,
+    };
+    int rc = bf_store_each_figure_text(pl->store, what, r->ids, r->n, model,
+                                       put_text, &t);
+
+    if (rc == 0 && t.n == 0 && none_text)
+        put(f, &f->caption, "%s", none_text);
+    return rc;
 }
 
 /* Figure 1: accuracy against bytes sent */
@@ -708,41 +673,43 @@ static const struct {
     {"ghnd", 9},      {"ghnd-ft", 10}, {"ghnd-kd", 11},
     {"bottlefit", 3}, {"ae-split", 4}, {"spinn-split", STYLE_SPINN},
 };
+#define N_STRATEGIES (sizeof(strategies) / sizeof(strategies[0]))
 
-#define STRATEGY_RANK_SQL                                                      \
-    "CASE c.strategy WHEN 'naive' THEN 1 WHEN 'kd' THEN 2 WHEN 'hnd' THEN 3 "  \
-    "WHEN 'ghnd' THEN 4 WHEN 'ghnd-ft' THEN 5 WHEN 'ghnd-kd' THEN 6 WHEN "     \
-    "'bottlefit' THEN 7 WHEN 'ae-split' THEN 8 WHEN 'spinn-split' THEN 9 "     \
-    "WHEN 'jpeg' THEN 11 WHEN 'teacher' THEN 12 ELSE 10 END"
+/* A strategy's place on the figure: the paper's order, then any other, then
+ * JPEG input and the teacher. */
+static int strategy_rank(const char *name)
+{
+    for (size_t i = 0; i < N_STRATEGIES; i++)
+        if (strcmp(strategies[i].name, name) == 0)
+            return (int)i + 1;
+    if (strcmp(name, "jpeg") == 0)
+        return N_STRATEGIES + 2;
+    if (strcmp(name, "teacher") == 0)
+        return N_STRATEGIES + 3;
+    return N_STRATEGIES + 1;
+}
 
-/* What an accuracy row is on the figure. */
+/* What an accuracy row is on the figure, in the order of the series. */
 enum { ACC_INT8 = 0, ACC_EXIT = 1, ACC_JPEG = 2, ACC_OTHER = 3 };
 
-#define ACC_KIND_SQL                                                           \
-    "CASE WHEN a.variant = 'int8' THEN 0 WHEN a.variant GLOB 'exit-t*' THEN "  \
-    "1 WHEN a.variant GLOB 'jpeg-q[0-9]*' AND substr(a.variant, 7) NOT GLOB "  \
-    "'*[^0-9]*' THEN 2 ELSE 3 END"
+/* "jpeg-q" followed by one digit or more and nothing else. */
+static int is_jpeg_variant(const char *v)
+{
+    if (strncmp(v, "jpeg-q", 6) != 0 || v[6] == '\0')
+        return 0;
+    return strspn(v + 6, "0123456789") == strlen(v + 6);
+}
 
-/* The rows of the figure: finished cases of the runs, test split. */
-#define ACC_FROM                                                               \
-    " FROM accuracy a JOIN cases c ON c.id = a.case_id WHERE c.run_id IN "     \
-    "(%s) AND c.model = ?1 AND c.status = 'finished' AND a.split = 'test' "    \
-    "AND c.strategy IS NOT NULL"
-
-/* Per scenario, the newest run with accuracy rows, those over the network
- * aside: the members of a suite (a BottleFit sweep and its baselines) in
- * one figure, as report --paper reads them. */
-#define ACC_NEWEST_SQL                                                         \
-    "SELECT max(c.run_id) FROM accuracy a JOIN cases c ON c.id = a.case_id "   \
-    "JOIN runs r ON r.id = c.run_id WHERE c.model = ?1 AND c.status = "        \
-    "'finished' AND a.split = 'test' AND a.variant <> 'network' AND "          \
-    "c.strategy IS NOT NULL GROUP BY r.scenario_name ORDER BY 1"
-
-#define ACC_MODELS_SQL                                                         \
-    "SELECT DISTINCT c.model FROM accuracy a JOIN cases c ON c.id = "          \
-    "a.case_id WHERE c.run_id IN (%s) AND c.status = 'finished' AND "          \
-    "a.split = 'test' AND a.variant <> 'network' AND c.strategy IS NOT NULL "  \
-    "ORDER BY c.model"
+static int variant_kind(const char *v)
+{
+    if (strcmp(v, "int8") == 0)
+        return ACC_INT8;
+    if (strncmp(v, "exit-t", 6) == 0)
+        return ACC_EXIT;
+    if (is_jpeg_variant(v))
+        return ACC_JPEG;
+    return ACC_OTHER;
+}
 
 /*
  * A strategy's line style: its own for its first series (by the figure's
@@ -751,7 +718,7 @@ enum { ACC_INT8 = 0, ACC_EXIT = 1, ACC_JPEG = 2, ACC_OTHER = 3 };
  */
 static int strategy_style(const char *name, unsigned *taken, int *extra)
 {
-    for (size_t i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++) {
+    for (size_t i = 0; i < N_STRATEGIES; i++) {
         if (strcmp(strategies[i].name, name) == 0) {
             if (*taken & (1u << i))
                 break;
@@ -762,7 +729,84 @@ static int strategy_style(const char *name, unsigned *taken, int *extra)
     return STYLE_EXTRA + (*extra)++ % STYLE_EXTRA_N;
 }
 
-/* What the accuracy figure found, for its caption. */
+/* One point of the accuracy figure, as the store gives it. */
+struct acc_point {
+    char strategy[NAME_SIZE];
+    char variant[NAME_SIZE];
+    int rank, fe, ch, kind;
+    double param; /* exit threshold, JPEG quality */
+    double bytes, top1;
+    enum bf_store_interval interval;
+    double half, lo, hi;
+    size_t cases, seeds;
+    int64_t n_min, n_max;
+};
+
+struct acc_points {
+    struct acc_point *p;
+    size_t n, cap;
+};
+
+static int add_acc_point(const struct bf_accuracy_point_view *v, void *ctx)
+{
+    struct acc_points *ap = ctx;
+    struct acc_point *p;
+    void *g = grow(ap->p, ap->n, &ap->cap, sizeof(*ap->p));
+
+    if (!g)
+        return BF_ENOMEM;
+    ap->p = g;
+    p = &ap->p[ap->n++];
+    cell(p->strategy, v->strategy);
+    cell(p->variant, v->variant);
+    p->rank = strategy_rank(p->strategy);
+    p->fe = v->freeze_encoder;
+    p->ch = v->bottleneck_channels;
+    p->kind = variant_kind(v->variant);
+    /* The number after "exit-t" or "jpeg-q"; unused for other variants. */
+    p->param = strlen(v->variant) > 6 ? strtod(v->variant + 6, NULL) : 0;
+    p->bytes = v->payload_bytes;
+    p->top1 = v->top1_pct;
+    p->interval = v->interval;
+    p->half = v->top1_half_pct;
+    p->lo = v->top1_lo_pct;
+    p->hi = v->top1_hi_pct;
+    p->cases = v->cases;
+    p->seeds = v->seeds;
+    p->n_min = v->n_min;
+    p->n_max = v->n_max;
+    return 0;
+}
+
+static int cmp_num(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(b) - isnan(a); /* NaN first, as SQL sorts NULL */
+    return (a > b) - (a < b);
+}
+
+/* The figure's order: strategy, encoder, kind of row, bytes, channels. */
+static int acc_point_cmp(const void *pa, const void *pb)
+{
+    const struct acc_point *a = pa, *b = pb;
+    int c;
+
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    if ((c = strcmp(a->strategy, b->strategy)) != 0)
+        return c;
+    if (a->fe != b->fe)
+        return a->fe < b->fe ? -1 : 1;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if ((c = cmp_num(a->bytes, b->bytes)) != 0)
+        return c;
+    if (a->ch != b->ch)
+        return a->ch < b->ch ? -1 : 1;
+    return strcmp(a->variant, b->variant);
+}
+
+/* What the accuracy figure found, for its key and caption. */
 struct acc_found {
     int points;
     double xmin, xmax;
@@ -774,6 +818,13 @@ struct acc_found {
     int have_exit;
     int q_min, q_max; /* JPEG qualities */
     int have_jpeg;
+    int64_t n_min, n_max; /* test images per evaluation, every row */
+    /* Error bars: seed groups (seeds from s_min to s_max), single
+     * evaluations (Wilson, w_n_min to w_n_max images), points without. */
+    size_t t_points, s_min, s_max;
+    size_t w_points;
+    int64_t w_n_min, w_n_max;
+    size_t bare_points;
 };
 
 /*
@@ -786,134 +837,189 @@ static void start_block(struct figure *f, int *blocks, const char *title,
     put(f, &f->data, "%s%s\t%s\n", (*blocks)++ ? "\n\n" : "", title, columns);
 }
 
-#define ACC_COLUMNS "payload_bytes\ttop1_pct\tstyle\tlabel"
+#define ACC_COLUMNS                                                            \
+    "payload_bytes\ttop1_pct\tstyle\tlabel\ttop1_half_pct\ttop1_lo_pct\t"      \
+    "top1_hi_pct\tseeds\tcases"
 
-static int acc_rows(struct plot *pl, struct figure *f, const char *ids,
-                    const char *model, struct acc_found *a)
+#define MIN_OF(a, b) ((a) < (b) ? (a) : (b))
+#define MAX_OF(a, b) ((a) > (b) ? (a) : (b))
+
+/* Count a point's error bar for the key and the caption. */
+static void acc_count_interval(struct acc_found *a, const struct acc_point *p)
+{
+    if (p->interval == BF_STORE_INTERVAL_T) {
+        a->s_min = a->t_points ? MIN_OF(a->s_min, p->cases) : p->cases;
+        a->s_max = a->t_points ? MAX_OF(a->s_max, p->cases) : p->cases;
+        a->t_points++;
+    } else if (p->interval == BF_STORE_INTERVAL_WILSON) {
+        a->w_n_min = a->w_points ? MIN_OF(a->w_n_min, p->n_min) : p->n_min;
+        a->w_n_max = a->w_points ? MAX_OF(a->w_n_max, p->n_max) : p->n_max;
+        a->w_points++;
+    } else {
+        a->bare_points++;
+    }
+}
+
+/* One row of a series: the point, its style and label, its interval. */
+static void acc_put_row(struct figure *f, const struct acc_point *p, int style,
+                        const char *label)
+{
+    put(f, &f->data, "%.1f\t%.2f\t%d\t%s\t", p->bytes, p->top1, style, label);
+    put_num(f, "%.2f", p->half);
+    put(f, &f->data, "\t");
+    put_num(f, "%.2f", p->lo);
+    put(f, &f->data, "\t");
+    put_num(f, "%.2f", p->hi);
+    put(f, &f->data, "\t%zu\t%zu\n", p->seeds, p->cases);
+}
+
+static void acc_rows(struct figure *f, const struct acc_points *ap,
+                     struct acc_found *a)
 {
     char cur[2 * NAME_SIZE] = "";
-    sqlite3_stmt *st;
     int blocks = 0, extra = 0, style = 0;
     unsigned taken = 0;
-    int rc;
 
-    rc = prepare(pl, &st, "reading accuracy rows",
-                 "SELECT c.strategy, coalesce(c.freeze_encoder, 0) AS fe, "
-                 "coalesce(c.bottleneck_channels, 0) AS ch, a.variant, "
-                 "" ACC_KIND_SQL " AS kind, avg(a.payload_bytes) AS bytes, "
-                 "avg(a.top1), CAST(substr(a.variant, 7) AS REAL)" ACC_FROM
-                 " GROUP BY c.strategy, fe, ch, a.variant ORDER "
-                 "BY " STRATEGY_RANK_SQL ", c.strategy, fe, kind, bytes, ch, "
-                 "a.variant",
-                 ids);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-    while ((rc = step(pl, st, "reading accuracy rows")) == 1) {
-        char strategy[NAME_SIZE], title[2 * NAME_SIZE], label[32] = "";
-        const unsigned char *variant = sqlite3_column_text(st, 3);
-        int fe = sqlite3_column_int(st, 1);
-        int ch = sqlite3_column_int(st, 2);
-        int kind = sqlite3_column_int(st, 4);
-        double bytes = col_real(st, 5), top1 = col_real(st, 6);
-        double param = col_real(st, 7);
+    for (size_t i = 0; i < ap->n; i++) {
+        const struct acc_point *p = &ap->p[i];
+        char title[2 * NAME_SIZE], label[32] = "";
         int series_style;
 
-        col_name(st, 0, strategy);
-        if (strcmp(strategy, "teacher") == 0 && variant &&
-            strcmp((const char *)variant, "fp32") == 0) {
-            a->teacher = top1;
+        a->n_min = i ? MIN_OF(a->n_min, p->n_min) : p->n_min;
+        a->n_max = i ? MAX_OF(a->n_max, p->n_max) : p->n_max;
+        if (strcmp(p->strategy, "teacher") == 0 &&
+            strcmp(p->variant, "fp32") == 0) {
+            a->teacher = p->top1;
             continue;
         }
-        if (kind == ACC_OTHER || isnan(bytes) || isnan(top1) || bytes <= 0)
+        if (p->kind == ACC_OTHER || isnan(p->bytes) || isnan(p->top1) ||
+            p->bytes <= 0)
             continue;
-        if (kind == ACC_JPEG) {
-            int q = (int)param;
+        if (p->kind == ACC_JPEG) {
+            int q = (int)p->param;
 
             snprintf(title, sizeof(title), "JPEG input (%s)",
-                     strcmp(strategy, "jpeg") == 0 ? "teacher" : strategy);
+                     strcmp(p->strategy, "jpeg") == 0 ? "teacher"
+                                                      : p->strategy);
             snprintf(label, sizeof(label), "q%d", q);
             series_style = STYLE_EDGE;
             a->q_min = a->have_jpeg && a->q_min < q ? a->q_min : q;
             a->q_max = a->have_jpeg && a->q_max > q ? a->q_max : q;
             a->have_jpeg = 1;
-        } else if (kind == ACC_EXIT) {
-            snprintf(title, sizeof(title), "%s%s exit rule", strategy,
-                     fe ? " fe" : "");
+        } else if (p->kind == ACC_EXIT) {
+            snprintf(title, sizeof(title), "%s%s exit rule", p->strategy,
+                     p->fe ? " fe" : "");
             series_style = STYLE_CURVE;
-            a->t_min = a->have_exit && a->t_min < param ? a->t_min : param;
-            a->t_max = a->have_exit && a->t_max > param ? a->t_max : param;
+            a->t_min =
+                a->have_exit && a->t_min < p->param ? a->t_min : p->param;
+            a->t_max =
+                a->have_exit && a->t_max > p->param ? a->t_max : p->param;
             a->have_exit = 1;
         } else {
-            snprintf(title, sizeof(title), "%s%s (8-bit)", strategy,
-                     fe ? " fe" : "");
+            snprintf(title, sizeof(title), "%s%s (8-bit)", p->strategy,
+                     p->fe ? " fe" : "");
             series_style = 0; /* chosen when the series starts */
-            a->have_fe |= fe;
-            if (ch > 0) {
-                snprintf(label, sizeof(label), "C=%d", ch);
-                a->c_min = a->have_int8 && a->c_min < ch ? a->c_min : ch;
-                a->c_max = a->have_int8 && a->c_max > ch ? a->c_max : ch;
+            a->have_fe |= p->fe;
+            if (p->ch > 0) {
+                snprintf(label, sizeof(label), "C=%d", p->ch);
+                a->c_min = a->have_int8 && a->c_min < p->ch ? a->c_min : p->ch;
+                a->c_max = a->have_int8 && a->c_max > p->ch ? a->c_max : p->ch;
             }
             a->have_int8 = 1;
         }
         if (strcmp(title, cur) != 0) {
             snprintf(cur, sizeof(cur), "%s", title);
             style = series_style ? series_style
-                                 : strategy_style(strategy, &taken, &extra);
+                                 : strategy_style(p->strategy, &taken, &extra);
             start_block(f, &blocks, title, ACC_COLUMNS);
         }
-        put(f, &f->data, "%.1f\t%.2f\t%d\t%s\n", bytes, top1, style, label);
-        a->xmin = bytes < a->xmin ? bytes : a->xmin;
-        a->xmax = bytes > a->xmax ? bytes : a->xmax;
+        acc_put_row(f, p, style, label);
+        acc_count_interval(a, p);
+        a->xmin = p->bytes < a->xmin ? p->bytes : a->xmin;
+        a->xmax = p->bytes > a->xmax ? p->bytes : a->xmax;
         a->points++;
     }
-    sqlite3_finalize(st);
-    if (rc < 0)
-        return rc;
     if (a->points > 0 && !isnan(a->teacher)) {
         start_block(f, &blocks, "teacher fp32 (uncompressed input)",
                     ACC_COLUMNS);
-        put(f, &f->data, "%.1f\t%.2f\t%d\t\n%.1f\t%.2f\t%d\t\n", a->xmin,
-            a->teacher, STYLE_TEACHER, a->xmax, a->teacher, STYLE_TEACHER);
+        for (int end = 0; end < 2; end++)
+            put(f, &f->data, "%.1f\t%.2f\t%d\t\tNaN\tNaN\tNaN\t0\t0\n",
+                end ? a->xmax : a->xmin, a->teacher, STYLE_TEACHER);
     }
-    return 0;
 }
 
-static int acc_caption(struct plot *pl, struct figure *f, const char *ids,
-                       const char *model, const struct acc_found *a,
-                       const char *runs_text)
+/* "2 seeds", "2 to 5 seeds"; "500 images", "500 to 1000 images". */
+static void put_range(struct figure *f, struct bf_buf *buf, long long lo,
+                      long long hi, const char *unit)
+{
+    if (lo == hi)
+        put(f, buf, "%lld %s", lo, unit);
+    else
+        put(f, buf, "%lld to %lld %s", lo, hi, unit);
+}
+
+/*
+ * The key's title: what the error bars are, one line per kind, for the
+ * points drawn.
+ */
+static void acc_key_title(struct figure *f, const struct acc_found *a)
+{
+    struct bf_buf *k = &f->key_title;
+
+    if (a->t_points) {
+        put(f, k, "bars: mean of ");
+        put_range(f, k, (long long)a->s_min, (long long)a->s_max, "seeds");
+        put(f, k, ", 95 %% t interval");
+    }
+    if (a->w_points) {
+        put(f, k, "%s", a->t_points ? "\none seed: " : "bars: one seed, ");
+        put(f, k, "95 %% Wilson interval\nover ");
+        put_range(f, k, (long long)a->w_n_min, (long long)a->w_n_max,
+                  "test images");
+    }
+    if (a->bare_points)
+        put(f, k, "%sno bar: mean of evaluations\nthat form no seed group",
+            k->len ? "\n" : "");
+}
+
+static void acc_caption_bars(struct figure *f, const struct acc_found *a)
 {
     struct bf_buf *cap = &f->caption;
-    sqlite3_stmt *st;
+
+    if (a->t_points) {
+        put(f, cap,
+            " Error bars: a configuration trained with several seeds is "
+            "drawn at the mean top-1 of its ");
+        put_range(f, cap, (long long)a->s_min, (long long)a->s_max, "seeds");
+        put(f, cap, " with the 95 %% Student t interval of that mean.");
+    }
+    if (a->w_points)
+        put(f, cap,
+            " %s: the 95 %% Wilson score interval of the "
+            "top-1 over the test images.",
+            a->t_points ? "One seed" : "Error bars (one seed each)");
+    if (a->bare_points)
+        put(f, cap,
+            " Without a bar: the mean of evaluations that form no seed "
+            "group (several runs, or no seed recorded): no interval.");
+}
+
+static int acc_caption(struct plot *pl, struct figure *f, const struct runs *r,
+                       const char *model, const struct acc_found *a)
+{
+    struct bf_buf *cap = &f->caption;
+    size_t before;
     int rc;
 
     put(f, cap, "Top-1 accuracy (%%) on the test split (");
-    rc = prepare(pl, &st, "reading accuracy details",
-                 "SELECT group_concat(DISTINCT c.dataset), min(a.n), "
-                 "max(a.n)" ACC_FROM,
-                 ids);
+    before = cap->len;
+    rc = put_texts(pl, f, r, model, BF_STORE_TEXT_DATASETS, ", ", NULL);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-    rc = step(pl, st, "reading accuracy details");
-    if (rc == 1) {
-        const unsigned char *ds = sqlite3_column_text(st, 0);
-        long long n_min = sqlite3_column_int64(st, 1);
-        long long n_max = sqlite3_column_int64(st, 2);
-
-        if (ds && ds[0])
-            put(f, cap, "%s, ", (const char *)ds);
-        if (n_min == n_max)
-            put(f, cap, "%lld images", n_min);
-        else
-            put(f, cap, "%lld to %lld images", n_min, n_max);
-    }
-    sqlite3_finalize(st);
-    if (rc < 0)
-        return rc;
+    put(f, cap, "%s", cap->len > before ? ", " : "");
+    put_range(f, cap, (long long)a->n_min, (long long)a->n_max, "images");
     put(f, cap, "; ");
-    rc = put_list(pl, f, cap, ", ", model, NULL,
-                  "SELECT DISTINCT a.method" ACC_FROM " ORDER BY 1", ids);
+    rc = put_texts(pl, f, r, model, BF_STORE_TEXT_ACCURACY_METHODS, ", ", NULL);
     if (rc)
         return rc;
     put(f, cap,
@@ -945,34 +1051,42 @@ static int acc_caption(struct plot *pl, struct figure *f, const char *ids,
         else
             put(f, cap, ", quality %d.", a->q_min);
     }
+    acc_caption_bars(f, a);
     if (!isnan(a->teacher))
         put(f, cap, " Dashed: the teacher's top-1 on uncompressed input.");
-    put(f, cap, " Results DB %s.", runs_text);
+    put(f, cap, " Results DB %s.", bf_buf_str(&r->text));
     return 0;
 }
 
 static int fig_accuracy(struct plot *pl, const struct runs *r,
                         const char *model)
 {
-    const char *ids = bf_buf_str(&r->ids);
     struct acc_found a = {.xmin = INFINITY, .xmax = -INFINITY, .teacher = NAN};
+    struct acc_points ap = {0};
     struct figure f;
     int rc;
 
-    figure_init(&f, "accuracy", model, 900, 660);
-    rc = acc_rows(pl, &f, ids, model, &a);
-    if (rc == 0 && a.points == 0) {
+    figure_init(&f, "accuracy", model, 1180, 660);
+    rc = bf_store_each_accuracy_point(pl->store, r->ids, r->n, model,
+                                      add_acc_point, &ap);
+    if (rc)
+        goto out;
+    if (ap.n > 1)
+        qsort(ap.p, ap.n, sizeof(*ap.p), acc_point_cmp);
+    acc_rows(&f, &ap, &a);
+    if (a.points == 0) {
         bf_log_info("plot: accuracy figure of %s skipped: no accuracy row "
                     "with a payload in %s",
                     model, bf_buf_str(&r->text));
         goto out;
     }
     put(&f, &f.title, "%s: top-1 accuracy vs bytes sent per image", model);
-    if (rc == 0)
-        rc = acc_caption(pl, &f, ids, model, &a, bf_buf_str(&r->text));
+    acc_key_title(&f, &a);
+    rc = acc_caption(pl, &f, r, model, &a);
     if (rc == 0)
         rc = emit(pl, &f);
 out:
+    free(ap.p);
     figure_free(&f);
     return rc;
 }
@@ -988,11 +1102,13 @@ struct dev_point {
     int background;
     int sent;         /* 0: the case sent nothing (its link is NULL) */
     double rate_mbps; /* NaN: not emulated */
-    int cases;
-    int series; /* index in dev_data.series */
+    size_t cases;
+    int series;   /* index in dev_data.series */
+    int measured; /* device time measured, not modeled */
     double e2e_ms, head_ms, encode_ms, transfer_ms;
     double queue_ms, decode_ms, tail_ms; /* p50 of the case's samples */
     double energy_mj, power_mw;
+    double e2e_lo_ms, e2e_hi_ms; /* 95 % interval of the median, or NaN */
 };
 
 struct dev_series {
@@ -1007,52 +1123,26 @@ struct dev_series {
 
 struct dev_data {
     struct dev_point *pts;
-    size_t n;
+    size_t n, cap;
     struct dev_series *series;
     size_t n_series;
     char (*devices)[NAME_SIZE];
-    size_t n_devices;
+    size_t n_devices, dcap;
     double *rates; /* emulated uplink rates, ascending */
-    size_t n_rates;
+    size_t n_rates, rcap;
 };
 
-/* Device rows of finished cases of the runs, for one model (?1). */
-#define DEV_FROM                                                               \
-    " FROM device_results d JOIN cases c ON c.id = d.case_id WHERE "           \
-    "c.run_id IN (%s) AND c.model = ?1 AND c.status = 'finished' AND "         \
-    "d.role = 'device'"
+/* The configurations in the paper's order; others follow by name. */
+static int config_rank(const char *config)
+{
+    static const char *const order[] = {"local", "edge", "bottlefit",
+                                        "ae-split", "spinn-split"};
 
-#define DEV_NEWEST_SQL                                                         \
-    "SELECT max(c.run_id) FROM device_results d JOIN cases c ON c.id = "       \
-    "d.case_id WHERE c.model = ?1 AND c.status = 'finished' AND d.role = "     \
-    "'device'"
-
-#define DEV_MODELS_SQL                                                         \
-    "SELECT DISTINCT c.model FROM device_results d JOIN cases c ON c.id = "    \
-    "d.case_id WHERE c.run_id IN (%s) AND c.status = 'finished' AND d.role "   \
-    "= 'device' ORDER BY c.model"
-
-/*
- * The model's device rows, grouped by what tells series apart and averaged
- * over the cases of a group (repeats, runs); the edge server's stages are
- * the p50 of the case's aggregates.
- */
-#define DEV_POINTS_SQL                                                         \
-    "SELECT d.device, c.config, " CONFIG_RANK_SQL " AS rank, "                 \
-    "coalesce(c.bottleneck_channels, 0) AS ch, "                               \
-    "coalesce(c.background_clients, 0) AS bg, c.link IS NOT NULL AS sent, "    \
-    "c.link_rate_mbps AS rate, count(*), avg(d.e2e_ms), avg(d.head_ms), "      \
-    "avg(d.encode_ms), avg(d.transfer_ms), avg(q.p50), avg(dc.p50), "          \
-    "avg(t.p50), avg(d.energy_mj), avg(d.avg_power_mw) "                       \
-    "FROM device_results d JOIN cases c ON c.id = d.case_id "                  \
-    "LEFT JOIN aggregates q ON q.case_id = c.id AND q.metric = "               \
-    "'server_queue' "                                                          \
-    "LEFT JOIN aggregates dc ON dc.case_id = c.id AND dc.metric = "            \
-    "'server_decode' "                                                         \
-    "LEFT JOIN aggregates t ON t.case_id = c.id AND t.metric = 'tail' "        \
-    "WHERE c.run_id IN (%s) AND c.model = ?1 AND c.status = 'finished' AND "   \
-    "d.role = 'device' GROUP BY d.device, c.config, ch, bg, sent, rate "       \
-    "ORDER BY d.device, rank, c.config, ch, bg, sent, rate"
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        if (strcmp(order[i], config) == 0)
+            return (int)i + 1;
+    return (int)(sizeof(order) / sizeof(order[0])) + 1;
+}
 
 static void dev_data_free(struct dev_data *dd)
 {
@@ -1061,25 +1151,6 @@ static void dev_data_free(struct dev_data *dd)
     free(dd->devices);
     free(dd->rates);
     memset(dd, 0, sizeof(*dd));
-}
-
-/* v with room for n + 1 items (v itself when it has), or NULL (ENOMEM
- * set, v unchanged). */
-static void *grow(void *v, size_t n, size_t *cap, size_t size)
-{
-    void *bigger;
-    size_t ncap;
-
-    if (n < *cap)
-        return v;
-    ncap = *cap ? *cap * 2 : 16;
-    bigger = realloc(v, ncap * size);
-    if (!bigger) {
-        bf_err_set(BF_ENOMEM, "no memory for plot data");
-        return NULL;
-    }
-    *cap = ncap;
-    return bigger;
 }
 
 static int series_cmp(const void *pa, const void *pb)
@@ -1155,7 +1226,8 @@ static int dev_series_build(struct dev_data *dd)
         }
         dd->series[k].sends |= p->sent;
     }
-    qsort(dd->series, dd->n_series, sizeof(*dd->series), series_cmp);
+    if (dd->n_series > 1)
+        qsort(dd->series, dd->n_series, sizeof(*dd->series), series_cmp);
     for (size_t k = 0; k < dd->n_series; k++) {
         struct dev_series *s = &dd->series[k];
 
@@ -1182,80 +1254,79 @@ static int dev_series_build(struct dev_data *dd)
     return 0;
 }
 
+/*
+ * One point from the store (its order: device, configuration, channels,
+ * clients, sent, rate), with its device and rate noted.
+ */
+static int add_dev_point(const struct bf_device_point_view *v, void *ctx)
+{
+    struct dev_data *dd = ctx;
+    struct dev_point *p;
+    void *g = grow(dd->pts, dd->n, &dd->cap, sizeof(*dd->pts));
+
+    if (!g)
+        return BF_ENOMEM;
+    dd->pts = g;
+    p = &dd->pts[dd->n++];
+    memset(p, 0, sizeof(*p));
+    cell(p->device, v->device);
+    cell(p->config, v->config);
+    p->rank = config_rank(p->config);
+    p->channels = v->bottleneck_channels;
+    p->background = v->background_clients;
+    p->sent = v->sent;
+    p->rate_mbps = v->link_rate_mbps;
+    p->cases = v->cases;
+    p->measured = v->measured;
+    p->e2e_ms = v->e2e_ms;
+    p->head_ms = v->head_ms;
+    p->encode_ms = v->encode_ms;
+    p->transfer_ms = v->transfer_ms;
+    p->queue_ms = v->queue_ms;
+    p->decode_ms = v->decode_ms;
+    p->tail_ms = v->tail_ms;
+    p->energy_mj = v->energy_mj;
+    p->power_mw = v->power_mw;
+    p->e2e_lo_ms = v->e2e_lo_ms;
+    p->e2e_hi_ms = v->e2e_hi_ms;
+    if (dd->n_devices == 0 ||
+        strcmp(dd->devices[dd->n_devices - 1], p->device) != 0) {
+        g = grow(dd->devices, dd->n_devices, &dd->dcap, sizeof(*dd->devices));
+        if (!g)
+            return BF_ENOMEM;
+        dd->devices = g;
+        memcpy(dd->devices[dd->n_devices++], p->device, NAME_SIZE);
+    }
+    if (p->sent && !isnan(p->rate_mbps)) {
+        size_t k;
+
+        for (k = 0; k < dd->n_rates; k++)
+            if (same_rate(dd->rates[k], p->rate_mbps))
+                break;
+        if (k == dd->n_rates) {
+            g = grow(dd->rates, dd->n_rates, &dd->rcap, sizeof(*dd->rates));
+            if (!g)
+                return BF_ENOMEM;
+            dd->rates = g;
+            dd->rates[dd->n_rates++] = p->rate_mbps;
+        }
+    }
+    return 0;
+}
+
 /* Read the model's device rows, their series, devices and rates. */
-static int dev_load(struct plot *pl, const char *ids, const char *model,
+static int dev_load(struct plot *pl, const struct runs *r, const char *model,
                     struct dev_data *dd)
 {
-    size_t cap = 0, dcap = 0, rcap = 0;
-    sqlite3_stmt *st;
     int rc;
 
     memset(dd, 0, sizeof(*dd));
-    rc = prepare(pl, &st, "reading device rows", DEV_POINTS_SQL, ids);
+    rc = bf_store_each_device_point(pl->store, r->ids, r->n, model,
+                                    add_dev_point, dd);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-    while ((rc = step(pl, st, "reading device rows")) == 1) {
-        struct dev_point *p;
-        void *g;
-
-        g = grow(dd->pts, dd->n, &cap, sizeof(*dd->pts));
-        if (!g) {
-            rc = BF_ENOMEM;
-            break;
-        }
-        dd->pts = g;
-        p = &dd->pts[dd->n++];
-        memset(p, 0, sizeof(*p));
-        col_name(st, 0, p->device);
-        col_name(st, 1, p->config);
-        p->rank = sqlite3_column_int(st, 2);
-        p->channels = sqlite3_column_int(st, 3);
-        p->background = sqlite3_column_int(st, 4);
-        p->sent = sqlite3_column_int(st, 5);
-        p->rate_mbps = col_real(st, 6);
-        p->cases = sqlite3_column_int(st, 7);
-        p->e2e_ms = col_real(st, 8);
-        p->head_ms = col_real(st, 9);
-        p->encode_ms = col_real(st, 10);
-        p->transfer_ms = col_real(st, 11);
-        p->queue_ms = col_real(st, 12);
-        p->decode_ms = col_real(st, 13);
-        p->tail_ms = col_real(st, 14);
-        p->energy_mj = col_real(st, 15);
-        p->power_mw = col_real(st, 16);
-        if (dd->n_devices == 0 ||
-            strcmp(dd->devices[dd->n_devices - 1], p->device) != 0) {
-            g = grow(dd->devices, dd->n_devices, &dcap, sizeof(*dd->devices));
-            if (!g) {
-                rc = BF_ENOMEM;
-                break;
-            }
-            dd->devices = g;
-            memcpy(dd->devices[dd->n_devices++], p->device, NAME_SIZE);
-        }
-        if (p->sent && !isnan(p->rate_mbps)) {
-            size_t k;
-
-            for (k = 0; k < dd->n_rates; k++)
-                if (same_rate(dd->rates[k], p->rate_mbps))
-                    break;
-            if (k == dd->n_rates) {
-                g = grow(dd->rates, dd->n_rates, &rcap, sizeof(*dd->rates));
-                if (!g) {
-                    rc = BF_ENOMEM;
-                    break;
-                }
-                dd->rates = g;
-                dd->rates[dd->n_rates++] = p->rate_mbps;
-            }
-        }
-        rc = 1;
-    }
-    sqlite3_finalize(st);
-    if (rc < 0)
-        return rc;
-    qsort(dd->rates, dd->n_rates, sizeof(*dd->rates), rate_cmp);
+    if (dd->n_rates > 1)
+        qsort(dd->rates, dd->n_rates, sizeof(*dd->rates), rate_cmp);
     return dev_series_build(dd);
 }
 
@@ -1305,81 +1376,98 @@ static void strip_rate(char *s)
     memmove(start, unit, strlen(unit) + 1);
 }
 
-/* The device rows' methods and the links, for the captions. */
-static int dev_put_methods(struct plot *pl, struct figure *f, const char *ids,
-                           const char *model, const char *column)
+/* The methods of the encode, transfer and edge server stages. */
+static int dev_put_host_methods(struct plot *pl, struct figure *f,
+                                const struct runs *r, const char *model)
 {
-    return put_list(pl, f, &f->caption, "; ", model, NULL,
-                    "SELECT DISTINCT d.device || ' [' || d.%s || ']'" DEV_FROM
-                    " ORDER BY 1",
-                    column, ids);
+    return put_texts(pl, f, r, model, BF_STORE_TEXT_HOST_METHODS, ", ",
+                     "not recorded");
 }
 
-static int dev_put_host_methods(struct plot *pl, struct figure *f,
-                                const char *ids, const char *model)
-{
-    size_t n = 0;
-    int rc = put_list(pl, f, &f->caption, ", ", model, &n,
-                      "SELECT DISTINCT a.method FROM aggregates a JOIN "
-                      "cases c ON c.id = a.case_id WHERE c.run_id IN (%s) "
-                      "AND c.model = ?1 AND c.status = 'finished' AND "
-                      "a.metric IN ('encode', 'transfer', 'server_queue', "
-                      "'server_decode', 'tail') AND EXISTS (SELECT 1 FROM "
-                      "device_results d WHERE d.case_id = c.id) ORDER BY 1",
-                      ids);
+/* The links of the figure without their rates, each once (at most 8). */
+struct links {
+    struct figure *f;
+    char seen[8][256];
+    size_t n;
+};
 
-    if (rc == 0 && n == 0)
-        put(f, &f->caption, "not recorded");
+static int put_link(const char *device, const char *text, void *ctx)
+{
+    struct links *l = ctx;
+    char link[256];
+    size_t k;
+
+    (void)device;
+    snprintf(link, sizeof(link), "%s", text);
+    strip_rate(link);
+    for (k = 0; k < l->n; k++)
+        if (strcmp(l->seen[k], link) == 0)
+            return 0;
+    if (l->n < sizeof(l->seen) / sizeof(l->seen[0])) {
+        memcpy(l->seen[l->n], link, sizeof(link));
+        put(l->f, &l->f->caption, "%s%s", l->n ? "; " : "", link);
+        l->n++;
+    }
+    return 0;
+}
+
+static int dev_put_links(struct plot *pl, struct figure *f,
+                         const struct runs *r, const char *model)
+{
+    struct links l = {.f = f};
+    int rc = bf_store_each_figure_text(pl->store, BF_STORE_TEXT_LINKS, r->ids,
+                                       r->n, model, put_link, &l);
+
+    if (rc == 0 && l.n == 0)
+        put(f, &f->caption, "no link");
     return rc;
 }
 
-static int dev_put_links(struct plot *pl, struct figure *f, const char *ids,
-                         const char *model)
+/* Whether every point of a device has its device time measured. */
+static int dev_measured(const struct dev_data *dd, size_t device)
 {
-    char links[8][256];
-    size_t n = 0;
-    sqlite3_stmt *st;
-    int rc;
+    int any = 0;
 
-    rc = prepare(pl, &st, "reading links",
-                 "SELECT DISTINCT c.link" DEV_FROM
-                 " AND c.link IS NOT NULL ORDER BY 1",
-                 ids);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-    while ((rc = step(pl, st, "reading links")) == 1) {
-        const unsigned char *s = sqlite3_column_text(st, 0);
-        char link[256];
-        size_t k;
-
-        snprintf(link, sizeof(link), "%s", s ? (const char *)s : "");
-        strip_rate(link);
-        for (k = 0; k < n; k++)
-            if (strcmp(links[k], link) == 0)
-                break;
-        if (k == n && n < sizeof(links) / sizeof(links[0])) {
-            memcpy(links[n], link, sizeof(link));
-            put(f, &f->caption, "%s%s", n ? "; " : "", link);
-            n++;
-        }
+    for (size_t i = 0; i < dd->n; i++) {
+        if (strcmp(dd->pts[i].device, dd->devices[device]) != 0)
+            continue;
+        if (!dd->pts[i].measured)
+            return 0;
+        any = 1;
     }
-    sqlite3_finalize(st);
-    if (rc == 0 && n == 0)
-        put(f, &f->caption, "no link");
-    return rc < 0 ? rc : 0;
+    return any;
 }
 
-#define LAT_COLUMNS "rate_mbps\te2e_ms\tstyle\tpanel\tdevice\tcases"
+/* Room on the right of the latency figure's panels for its key, in px
+ * (latency.gp keeps the same). */
+#define LAT_KEY_PX 230
+
+#define LAT_COLUMNS                                                            \
+    "rate_mbps\te2e_ms\tstyle\tpanel\tdevice\tcases\te2e_lo_ms\t"              \
+    "e2e_hi_ms\tseries\tpanel_title"
+
+/*
+ * The latency figure's panel title: the device and how its time was
+ * obtained; *bars counts the devices with intervals.
+ */
+static void lat_panel_title(const struct dev_data *dd, size_t d, char *out,
+                            size_t size, size_t *bars)
+{
+    if (dev_measured(dd, d)) {
+        snprintf(out, size, "%s (measured)", dd->devices[d]);
+        (*bars)++;
+    } else {
+        snprintf(out, size, "%s (modeled, no interval yet)", dd->devices[d]);
+    }
+}
 
 /* Figure 2: end-to-end latency against the uplink rate. */
 static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
                        const struct dev_data *dd)
 {
-    const char *ids = bf_buf_str(&r->ids);
     struct figure f;
     int blocks = 0, rc = 0;
-    size_t dropped = 0;
+    size_t dropped = 0, measured = 0;
 
     if (dd->n_rates == 0) {
         bf_log_info("plot: latency figure of %s skipped: no case with an "
@@ -1388,8 +1476,13 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
         return 0;
     }
     figure_init(&f, "latency", model,
-                dd->n_devices > 2 ? 60 + 420 * (int)dd->n_devices : 960, 600);
+                (dd->n_devices > 2 ? 60 + 420 * (int)dd->n_devices : 960) +
+                    LAT_KEY_PX,
+                600);
     for (size_t d = 0; d < dd->n_devices; d++) {
+        char panel[NAME_SIZE + 40];
+
+        lat_panel_title(dd, d, panel, sizeof(panel), &measured);
         for (size_t k = 0; k < dd->n_series; k++) {
             const struct dev_series *s = &dd->series[k];
             int rows = 0;
@@ -1402,8 +1495,12 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
                 if (rows++ == 0)
                     start_block(&f, &blocks, s->label, LAT_COLUMNS);
                 put(&f, &f.data, "%.3f\t", dd->rates[ri]);
-                put(&f, &f.data, "%.4f\t%d\t%zu\t%s\t%d\n", p->e2e_ms, s->style,
-                    d + 1, dd->devices[d], p->cases);
+                put(&f, &f.data, "%.4f\t%d\t%zu\t%s\t%zu\t", p->e2e_ms,
+                    s->style, d + 1, dd->devices[d], p->cases);
+                put_num(&f, "%.4f", p->e2e_lo_ms);
+                put(&f, &f.data, "\t");
+                put_num(&f, "%.4f", p->e2e_hi_ms);
+                put(&f, &f.data, "\t%s\t%s\n", s->label, panel);
             }
         }
     }
@@ -1414,22 +1511,35 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
                     "a link without an emulated rate left out",
                     model, dropped);
     put(&f, &f.title, "%s: end-to-end latency vs uplink rate", model);
+    if (measured)
+        put(&f, &f.key_title, "bars: 95 %% bootstrap\ninterval of the median");
+    else
+        put(&f, &f.key_title, "modeled device time:\nno interval yet");
     put(&f, &f.caption,
         "Median end-to-end latency per request (ms, log scale) against the "
         "uplink rate (Mbit/s, log scale), link: ");
-    rc = dev_put_links(pl, &f, ids, model);
+    rc = dev_put_links(pl, &f, r, model);
     if (rc == 0) {
         put(&f, &f.caption, ". Device compute time: ");
-        rc = dev_put_methods(pl, &f, ids, model, "latency_method");
+        rc = put_texts(pl, &f, r, model, BF_STORE_TEXT_LATENCY_METHODS, "; ",
+                       NULL);
     }
     if (rc == 0) {
         put(&f, &f.caption,
             ". Encoding, transfer (real TCP) and edge server time: ");
-        rc = dev_put_host_methods(pl, &f, ids, model);
+        rc = dev_put_host_methods(pl, &f, r, model);
     }
     put(&f, &f.caption, ". Sending nothing, drawn at every rate: ");
     put_unsent(&f, dd);
-    put(&f, &f.caption, ". Results DB %s.", bf_buf_str(&r->text));
+    put(&f, &f.caption, ".%s",
+        measured ? " Error bars (measured device time): 95 % bootstrap "
+                   "percentile interval of the median over the requests."
+                 : "");
+    if (measured < dd->n_devices)
+        put(&f, &f.caption,
+            " Modeled device time: no interval yet (the model records "
+            "none).");
+    put(&f, &f.caption, " Results DB %s.", bf_buf_str(&r->text));
     if (rc == 0)
         rc = emit(pl, &f);
     figure_free(&f);
@@ -1484,7 +1594,6 @@ static int fig_energy(struct plot *pl, const struct runs *r, const char *model,
                       const struct dev_data *dd)
 {
     static const char *const blocks_of[] = {"energy_mj", "avg_power_mw"};
-    const char *ids = bf_buf_str(&r->ids);
     struct figure f;
     double rate;
     int rc, rows = 0;
@@ -1526,14 +1635,15 @@ static int fig_energy(struct plot *pl, const struct runs *r, const char *model,
     put(&f, &f.caption, " (sending nothing: ");
     put_unsent(&f, dd);
     put(&f, &f.caption, "). Power: ");
-    rc = dev_put_methods(pl, &f, ids, model, "power_method");
+    rc = put_texts(pl, &f, r, model, BF_STORE_TEXT_POWER_METHODS, "; ", NULL);
     if (rc == 0) {
         put(&f, &f.caption, ". Device compute time: ");
-        rc = dev_put_methods(pl, &f, ids, model, "latency_method");
+        rc = put_texts(pl, &f, r, model, BF_STORE_TEXT_LATENCY_METHODS, "; ",
+                       NULL);
     }
     if (rc == 0) {
         put(&f, &f.caption, "; encoding and network time: ");
-        rc = dev_put_host_methods(pl, &f, ids, model);
+        rc = dev_put_host_methods(pl, &f, r, model);
     }
     put(&f, &f.caption, ". Results DB %s.", bf_buf_str(&r->text));
     if (rc == 0 && rows > 0)
@@ -1542,7 +1652,9 @@ static int fig_energy(struct plot *pl, const struct runs *r, const char *model,
     return rc;
 }
 
-#define BRK_COLUMNS "head\tencode\ttransfer\tqueue\tdecode\ttail\te2e\tdevice"
+#define BRK_COLUMNS                                                            \
+    "head\tencode\ttransfer\tqueue\tdecode\ttail\te2e\tdevice\te2e_lo_ms\t"    \
+    "e2e_hi_ms"
 
 static double or_zero(double v)
 {
@@ -1553,10 +1665,9 @@ static double or_zero(double v)
 static int fig_breakdown(struct plot *pl, const struct runs *r,
                          const char *model, const struct dev_data *dd)
 {
-    const char *ids = bf_buf_str(&r->ids);
     struct figure f;
     double rate;
-    int blocks = 0, rc;
+    int blocks = 0, bars = 0, rc;
 
     if (dev_rate(pl, dd, "breakdown", model, &rate))
         return 0;
@@ -1579,24 +1690,32 @@ static int fig_breakdown(struct plot *pl, const struct runs *r,
                 or_zero(p->transfer_ms), or_zero(p->queue_ms),
                 or_zero(p->decode_ms), or_zero(p->tail_ms));
             put_num(&f, "%.4f", p->e2e_ms);
-            put(&f, &f.data, "\t%s\n", dd->devices[d]);
+            put(&f, &f.data, "\t%s\t", dd->devices[d]);
+            put_num(&f, "%.4f", p->e2e_lo_ms);
+            put(&f, &f.data, "\t");
+            put_num(&f, "%.4f", p->e2e_hi_ms);
+            put(&f, &f.data, "\n");
+            bars += !isnan(p->e2e_lo_ms);
         }
     }
     put(&f, &f.title, "%s: latency breakdown per configuration", model);
     put(&f, &f.caption, "Latency stages per request (ms), ");
     put_rate(&f, rate);
     put(&f, &f.caption, ". head: device compute time, ");
-    rc = dev_put_methods(pl, &f, ids, model, "latency_method");
+    rc = put_texts(pl, &f, r, model, BF_STORE_TEXT_LATENCY_METHODS, "; ", NULL);
     if (rc == 0) {
         put(&f, &f.caption,
             ". encode and transfer (uplink, propagation and reply): medians "
             "over the case's requests; edge queue, decode and tail: p50 of "
             "their own samples; all ");
-        rc = dev_put_host_methods(pl, &f, ids, model);
+        rc = dev_put_host_methods(pl, &f, r, model);
     }
     put(&f, &f.caption,
         ". Medians do not add up exactly: the dot is the median end-to-end "
-        "latency. Results DB %s.",
+        "latency%s. Results DB %s.",
+        bars ? ", its bar the 95 % bootstrap interval of that median (measured "
+               "device time only; modeled: no interval yet)"
+             : " (modeled device time: no interval yet)",
         bf_buf_str(&r->text));
     if (rc == 0 && blocks > 0)
         rc = emit(pl, &f);
@@ -1608,56 +1727,68 @@ static int fig_breakdown(struct plot *pl, const struct runs *r,
 
 struct head_row {
     char config[NAME_SIZE];
+    int rank;
     int channels;
     int sent;
     double params, macs;
 };
 
+struct head_rows {
+    struct head_row *r;
+    size_t n, cap;
+};
+
+static int add_head_row(const struct bf_head_size_view *v, void *ctx)
+{
+    struct head_rows *hr = ctx;
+    struct head_row *h;
+    void *g = grow(hr->r, hr->n, &hr->cap, sizeof(*hr->r));
+
+    if (!g)
+        return BF_ENOMEM;
+    hr->r = g;
+    h = &hr->r[hr->n++];
+    cell(h->config, v->config);
+    h->rank = config_rank(h->config);
+    h->channels = v->bottleneck_channels;
+    h->sent = v->sent;
+    h->params = v->params;
+    h->macs = v->macs;
+    return 0;
+}
+
+/* The paper's order of configurations, then bottleneck channels. */
+static int head_row_cmp(const void *pa, const void *pb)
+{
+    const struct head_row *a = pa, *b = pb;
+    int c;
+
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    if ((c = strcmp(a->config, b->config)) != 0)
+        return c;
+    return (a->channels > b->channels) - (a->channels < b->channels);
+}
+
 static int fig_head(struct plot *pl, const struct runs *r, const char *model)
 {
-    const char *ids = bf_buf_str(&r->ids);
-    struct head_row *rows = NULL;
-    size_t n = 0, cap = 0, shown = 0, omitted = 0;
+    struct head_rows hr = {0};
+    const struct head_row *rows;
+    size_t n, shown = 0, omitted = 0;
     struct bf_buf omit;
     struct figure f;
-    sqlite3_stmt *st;
     int rc;
 
     figure_init(&f, "head", model, 900, 600);
     bf_buf_init(&omit);
-    rc = prepare(pl, &st, "reading head sizes",
-                 "SELECT c.config, coalesce(c.bottleneck_channels, 0) AS ch, "
-                 "max(c.link IS NOT NULL), avg(CASE WHEN c.link IS NULL THEN "
-                 "c.params ELSE c.head_params END), avg(CASE WHEN c.link IS "
-                 "NULL THEN c.macs ELSE c.head_macs END) FROM cases c WHERE "
-                 "c.run_id IN (%s) AND c.model = ?1 AND c.status = "
-                 "'finished' AND EXISTS (SELECT 1 FROM device_results d "
-                 "WHERE d.case_id = c.id) GROUP BY c.config, ch ORDER "
-                 "BY " CONFIG_RANK_SQL ", c.config, ch",
-                 ids);
+    rc = bf_store_each_head_size(pl->store, r->ids, r->n, model, add_head_row,
+                                 &hr);
     if (rc)
         goto out;
-    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-    while ((rc = step(pl, st, "reading head sizes")) == 1) {
-        void *g;
-
-        g = grow(rows, n, &cap, sizeof(*rows));
-        if (!g) {
-            rc = BF_ENOMEM;
-            break;
-        }
-        rows = g;
-        col_name(st, 0, rows[n].config);
-        rows[n].channels = sqlite3_column_int(st, 1);
-        rows[n].sent = sqlite3_column_int(st, 2);
-        rows[n].params = col_real(st, 3);
-        rows[n].macs = col_real(st, 4);
-        n++;
-        rc = 1;
-    }
-    sqlite3_finalize(st);
-    if (rc < 0)
-        goto out;
+    if (hr.n > 1)
+        qsort(hr.r, hr.n, sizeof(*hr.r), head_row_cmp);
+    rows = hr.r;
+    n = hr.n;
     put(&f, &f.data, "configuration\tparams\tmacs\n");
     for (size_t i = 0; i < n; i++) {
         const struct head_row *h = &rows[i];
@@ -1699,7 +1830,7 @@ static int fig_head(struct plot *pl, const struct runs *r, const char *model)
     put(&f, &f.caption, " Results DB %s.", bf_buf_str(&r->text));
     rc = emit(pl, &f);
 out:
-    free(rows);
+    free(hr.r);
     bf_buf_free(&omit);
     figure_free(&f);
     return rc;
@@ -1707,107 +1838,94 @@ out:
 
 /* Rendering */
 
-/* Every given run must exist. */
-static int check_runs(struct plot *pl)
+static int note_run(const struct bf_run_view *v, void *ctx)
 {
-    sqlite3_stmt *st;
-    int rc = prepare(pl, &st, "reading runs",
-                     "SELECT count(*) FROM runs WHERE id = ?1");
-
-    if (rc)
-        return rc;
-    for (size_t i = 0; rc == 0 && i < pl->p->n_run_ids; i++) {
-        sqlite3_bind_int64(st, 1, pl->p->run_ids[i]);
-        rc = step(pl, st, "reading runs");
-        if (rc == 1)
-            rc = sqlite3_column_int64(st, 0) > 0
-                     ? 0
-                     : bf_err_set(BF_EINVAL, "%s: no run %lld", pl->db_path,
-                                  (long long)pl->p->run_ids[i]);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    (void)v;
+    *(int *)ctx = 1;
+    return 0;
 }
 
-/* Every run: where the models come from when no runs are given. */
-#define ALL_RUNS_SQL "SELECT id FROM runs"
-
-/*
- * The models of a figure kind (models_sql, the run list as %s), from the
- * given runs or from all. Returns 0 with *n = 0 when there is none.
- */
-static int kind_models(struct plot *pl, const char *models_sql,
-                       char (**models)[NAME_SIZE], size_t *n)
+/* Every given run must exist (ids are positive: the store's run
+ * selections 0 and -1 are not run ids). */
+static int check_runs(struct plot *pl)
 {
-    struct bf_buf ids;
-    int rc = 0;
+    for (size_t i = 0; i < pl->p->n_run_ids; i++) {
+        int found = 0;
+        int rc = pl->p->run_ids[i] > 0
+                     ? bf_store_each_run(pl->store, pl->p->run_ids[i], note_run,
+                                         &found)
+                     : 0;
 
-    bf_buf_init(&ids);
-    for (size_t i = 0; i < pl->p->n_run_ids; i++)
-        putf(&rc, &ids, "%s%lld", i ? "," : "", (long long)pl->p->run_ids[i]);
-    if (rc == 0)
-        rc = list_models(pl, models_sql,
-                         ids.len ? bf_buf_str(&ids) : ALL_RUNS_SQL, models, n);
-    bf_buf_free(&ids);
-    return rc;
+        if (rc)
+            return rc;
+        if (!found)
+            return bf_err_set(BF_EINVAL, "%s: no run %lld", pl->db_path,
+                              (long long)pl->p->run_ids[i]);
+    }
+    return 0;
+}
+
+/* The models with rows of a kind in the given runs, or in all. */
+static int kind_models(struct plot *pl, enum bf_store_figure_rows rows,
+                       struct models *m)
+{
+    return bf_store_each_figure_model(pl->store, rows, pl->p->run_ids,
+                                      pl->p->n_run_ids, add_model, m);
 }
 
 static int render_accuracy(struct plot *pl)
 {
-    char(*models)[NAME_SIZE] = NULL;
-    size_t n = 0;
-    int rc = kind_models(pl, ACC_MODELS_SQL, &models, &n);
+    struct models m = {0};
+    int rc = kind_models(pl, BF_STORE_FIGURE_ACCURACY, &m);
 
-    if (rc == 0 && n == 0)
+    if (rc == 0 && m.n == 0)
         bf_log_info("plot: accuracy figures skipped: no accuracy rows%s",
                     pl->p->n_run_ids ? " in the runs given" : "");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < m.n; i++) {
         struct runs r;
 
         runs_init(&r);
-        rc = select_runs(pl, ACC_NEWEST_SQL, models[i], &r);
-        if (rc == 0 && r.ids.len > 0)
-            rc = fig_accuracy(pl, &r, models[i]);
+        rc = select_runs(pl, BF_STORE_FIGURE_ACCURACY, m.names[i], &r);
+        if (rc == 0 && r.n > 0)
+            rc = fig_accuracy(pl, &r, m.names[i]);
         runs_free(&r);
     }
-    free(models);
+    free(m.names);
     return rc;
 }
 
 static int render_devices(struct plot *pl)
 {
-    char(*models)[NAME_SIZE] = NULL;
-    size_t n = 0;
-    int rc = kind_models(pl, DEV_MODELS_SQL, &models, &n);
+    struct models m = {0};
+    int rc = kind_models(pl, BF_STORE_FIGURE_DEVICES, &m);
 
-    if (rc == 0 && n == 0)
+    if (rc == 0 && m.n == 0)
         bf_log_info("plot: latency, energy, breakdown and head figures "
                     "skipped: no device rows%s",
                     pl->p->n_run_ids ? " in the runs given" : "");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < m.n; i++) {
         struct dev_data dd;
         struct runs r;
 
         runs_init(&r);
-        rc = select_runs(pl, DEV_NEWEST_SQL, models[i], &r);
-        if (rc || r.ids.len == 0) {
+        rc = select_runs(pl, BF_STORE_FIGURE_DEVICES, m.names[i], &r);
+        if (rc || r.n == 0) {
             runs_free(&r);
             continue;
         }
-        rc = dev_load(pl, bf_buf_str(&r.ids), models[i], &dd);
+        rc = dev_load(pl, &r, m.names[i], &dd);
         if (rc == 0)
-            rc = fig_latency(pl, &r, models[i], &dd);
+            rc = fig_latency(pl, &r, m.names[i], &dd);
         if (rc == 0)
-            rc = fig_energy(pl, &r, models[i], &dd);
+            rc = fig_energy(pl, &r, m.names[i], &dd);
         if (rc == 0)
-            rc = fig_breakdown(pl, &r, models[i], &dd);
+            rc = fig_breakdown(pl, &r, m.names[i], &dd);
         if (rc == 0)
-            rc = fig_head(pl, &r, models[i]);
+            rc = fig_head(pl, &r, m.names[i]);
         dev_data_free(&dd);
         runs_free(&r);
     }
-    free(models);
+    free(m.names);
     return rc;
 }
 
@@ -1815,7 +1933,6 @@ int bf_plot_render(const char *db_path, const struct bf_plot_params *params,
                    FILE *out)
 {
     struct plot pl = {.p = params, .db_path = db_path, .out = out};
-    struct bf_store *store = NULL;
     struct stat st;
     int rc;
 
@@ -1827,10 +1944,9 @@ int bf_plot_render(const char *db_path, const struct bf_plot_params *params,
     pl.gnuplot = params->gnuplot ? params->gnuplot : "gnuplot";
     if (stat(db_path, &st) != 0)
         return bf_err_set(BF_ENOENT, "no results DB at '%s'", db_path);
-    rc = bf_store_open_readonly(db_path, &store);
+    rc = bf_store_open_readonly(db_path, &pl.store);
     if (rc)
         return rc;
-    pl.db = bf_store_db(store);
     rc = check_runs(&pl);
     if (rc == 0)
         rc = render_accuracy(&pl);
@@ -1841,6 +1957,6 @@ int bf_plot_render(const char *db_path, const struct bf_plot_params *params,
                         "%s: nothing to plot (no accuracy rows "
                         "and no device rows%s)",
                         db_path, params->n_run_ids ? " in the runs given" : "");
-    bf_store_close(store);
+    bf_store_close(pl.store);
     return rc;
 }

@@ -20,6 +20,19 @@
  *   head-<model>       parameters and MACs run on the device per
  *                      configuration
  *
+ * Uncertainty: every point drawn carries the interval the store gives it
+ * (bf_store_figures.h), as error bars, and the figure says what they are
+ * (the key's title and the caption): on the accuracy figure, a
+ * configuration trained with several seeds is drawn at the mean over its
+ * seeds with the 95 % Student t interval of that mean, a single evaluation
+ * with the 95 % Wilson interval over its test images; on the latency and
+ * breakdown figures, a median end-to-end latency with measured device time
+ * has the 95 % bootstrap interval of the median over its requests, and a
+ * modeled one none (its panel title says "modeled, no interval yet"). The
+ * data files hold the intervals' columns next to the values. Keys stand
+ * outside the plot area (accuracy: right of the plot; latency: one key
+ * right of the panels), so that they hide no point.
+ *
  * Each figure's caption says what is measured and what is modeled, as the
  * DB records it (the method columns), and which runs it shows. Unless
  * runs are given, a model's accuracy figure reads, per scenario, the

@@ -4,8 +4,14 @@
  * with golden SVG files byte for byte, a second render byte-identical to
  * the first (SVG, PNG and data files), the PNG signature, the paths
  * printed, the run selection (given, or the newest per model), the rate,
- * and the error paths: no rows, no DB, a file that is not a DB, an
- * unknown run, gnuplot missing, gnuplot failing.
+ * the error bars (a configuration with several seeds: the mean and the
+ * half width of its t interval; one seed: Wilson; measured latency: the
+ * bootstrap interval of the median, modeled: none) and the keys outside
+ * the plot area, and the error paths: no rows, no DB, a file that is not
+ * a DB, an unknown run, gnuplot missing, gnuplot failing. The store's
+ * figure queries (bf_store_figures.h) that feed the figures are tested
+ * here too: their argument checks, a failing query, a callback stopping a
+ * walk.
  *
  * Needs gnuplot on PATH (Debian gnuplot-nox, a required dependency that
  * scripts/test.sh installs); without it the test fails. The golden SVGs depend
@@ -25,8 +31,10 @@
 #include "bf_log.h"
 #include "bf_plot.h"
 #include "bf_store.h"
+#include "bf_store_figures.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +167,32 @@ static int file_exists(const char *path)
     struct stat st;
 
     return stat(path, &st) == 0;
+}
+
+/*
+ * Whether text holds needle once the caption's line breaks (the
+ * two characters backslash n of the by-hand command) read as spaces.
+ */
+static int has_unwrapped(const char *text, const char *needle)
+{
+    size_t n = strlen(text);
+    char *flat = malloc(n + 1);
+    size_t k = 0;
+    int found;
+
+    assert_non_null(flat);
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '\\' && text[i + 1] == 'n') {
+            flat[k++] = ' ';
+            i++;
+        } else {
+            flat[k++] = text[i];
+        }
+    }
+    flat[k] = '\0';
+    found = strstr(flat, needle) != NULL;
+    free(flat);
+    return found;
 }
 
 /* Rendering */
@@ -331,10 +365,14 @@ static void test_plot_data_file(void **state)
                            "tsv\"; outfile=\"latency-resnet_mini.svg\"; "));
     assert_non_null(
         strstr(bf_buf_str(&text),
-               "\nlocal\trate_mbps\te2e_ms\tstyle\tpanel\tdevice\tcases\n"
-               "1.000\t7.0223\t1\t1\tjetson-nano-10w\t3\n"
-               "5.000\t7.0223\t1\t1\tjetson-nano-10w\t3\n"
-               "20.000\t7.0223\t1\t1\tjetson-nano-10w\t3\n\n\nedge\t"));
+               "\nlocal\trate_mbps\te2e_ms\tstyle\tpanel\tdevice\tcases\t"
+               "e2e_lo_ms\te2e_hi_ms\tseries\tpanel_title\n"
+               "1.000\t7.0223\t1\t1\tjetson-nano-10w\t3\tNaN\tNaN\tlocal\t"
+               "jetson-nano-10w (modeled, no interval yet)\n"
+               "5.000\t7.0223\t1\t1\tjetson-nano-10w\t3\tNaN\tNaN\tlocal\t"
+               "jetson-nano-10w (modeled, no interval yet)\n"
+               "20.000\t7.0223\t1\t1\tjetson-nano-10w\t3\tNaN\tNaN\tlocal\t"
+               "jetson-nano-10w (modeled, no interval yet)\n\n\nedge\t"));
     bf_buf_free(&text);
 }
 
@@ -490,10 +528,9 @@ static void test_plot_accuracy_runs_per_scenario(void **state)
     bf_buf_init(&text);
     snprintf(path, sizeof(path), "%s/accuracy-resnet_mini.tsv", out);
     read_file(path, &text);
-    /* The caption wraps: "... runs 4 (plot-train), 5\n(plot-baselines)". */
-    assert_non_null(
-        strstr(bf_buf_str(&text), "Results DB runs 4 (plot-train), 5"));
-    assert_non_null(strstr(bf_buf_str(&text), "(plot-baselines)."));
+    assert_true(has_unwrapped(bf_buf_str(&text),
+                              "Results DB runs 4 (plot-train), 5 "
+                              "(plot-baselines)."));
     assert_non_null(strstr(bf_buf_str(&text), "naive"));
     assert_non_null(strstr(bf_buf_str(&text), "12.5"));
     bf_buf_free(&text);
@@ -575,6 +612,12 @@ static void test_plot_unknown_run(void **state)
     assert_int_equal(r.rc, BF_EINVAL);
     assert_non_null(strstr(bf_last_error(), "no run 99"));
     free(r.printed);
+    /* 0 is no run id (for the store, "every run"). */
+    runs[1] = 0;
+    render(f->db, &pp, &r);
+    assert_int_equal(r.rc, BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "no run 0"));
+    free(r.printed);
 }
 
 static void test_plot_no_gnuplot(void **state)
@@ -622,6 +665,414 @@ static void test_plot_gnuplot_fails(void **state)
     free(r.printed);
 }
 
+/* Error bars and keys */
+
+/*
+ * Run 1's bottlefit cases (C = 1 and 2) trained with three seeds, their
+ * top-1 1.0 and 2.4 points apart: seed groups of three. The naive C=1 case
+ * evaluated twice without a seed: an average that is no seed group.
+ */
+static const char seeds_sql[] =
+    "UPDATE cases SET seed = 1 WHERE run_id = 1 AND strategy = 'bottlefit';"
+    "CREATE TEMP TABLE s AS SELECT * FROM cases WHERE run_id = 1 AND "
+    "strategy = 'bottlefit';"
+    "UPDATE s SET id = id + 100, seed = 2;"
+    "INSERT INTO cases SELECT * FROM s;"
+    "UPDATE s SET id = id + 100, seed = 3;"
+    "INSERT INTO cases SELECT * FROM s;"
+    "CREATE TEMP TABLE sa AS SELECT * FROM accuracy WHERE case_id IN (5, 6);"
+    "UPDATE sa SET case_id = case_id + 100, top1 = top1 + 0.8;"
+    "INSERT INTO accuracy SELECT * FROM sa;"
+    "UPDATE sa SET case_id = case_id + 100, top1 = top1 + 1.4;"
+    "INSERT INTO accuracy SELECT * FROM sa;"
+    "CREATE TEMP TABLE n AS SELECT * FROM cases WHERE id = 3;"
+    "UPDATE n SET id = 300;"
+    "INSERT INTO cases SELECT * FROM n;"
+    "CREATE TEMP TABLE na AS SELECT * FROM accuracy WHERE case_id = 3;"
+    "UPDATE na SET case_id = 300, top1 = 72.0;"
+    "INSERT INTO accuracy SELECT * FROM na;";
+
+/*
+ * Run 2's raspberry-pi-4 rows become a device measured on this host
+ * ("host"), and every case of run 2 gets 30 end-to-end samples spread
+ * around that device's median.
+ */
+static const char measured_sql[] =
+    "UPDATE device_results SET device = 'host', latency_method = "
+    "'measured:host:CLOCK_MONOTONIC (this machine is host)' WHERE device = "
+    "'raspberry-pi-4';"
+    "WITH RECURSIVE k(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM k WHERE "
+    "x < 29) INSERT INTO samples (case_id, seq, e2e_ns) SELECT d.case_id, "
+    "k.x, CAST(d.e2e_ms * 1e6 * (0.85 + 0.3 * ((k.x * 37) % 30) / 30.0) AS "
+    "INTEGER) FROM device_results d, k WHERE d.device = 'host';";
+
+/* The text of <out>/<name>. */
+static void read_output(const char *out, const char *name, struct bf_buf *text)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", out, name);
+    bf_buf_reset(text);
+    read_file(path, text);
+}
+
+/*
+ * The extent in x of the closed paths (boxes) an SVG draws with stroke:
+ * the smallest left and the largest right edge. Returns their number.
+ */
+static int svg_boxes(const char *svg, const char *stroke, double *left,
+                     double *right)
+{
+    char pattern[64];
+    const char *at = svg;
+    int n = 0;
+
+    snprintf(pattern, sizeof(pattern), "<path stroke='%s'  d='", stroke);
+    *left = INFINITY;
+    *right = -INFINITY;
+    while ((at = strstr(at, pattern)) != NULL) {
+        const char *d = at + strlen(pattern);
+        const char *end = strchr(d, '\'');
+
+        at = d;
+        if (!end || !memchr(d, 'Z', (size_t)(end - d)))
+            continue;
+        for (const char *c = d; c < end; c++) {
+            if (*c == 'M' || *c == 'L') {
+                double x = strtod(c + 1, NULL);
+
+                *left = x < *left ? x : *left;
+                *right = x > *right ? x : *right;
+            }
+        }
+        n++;
+    }
+    return n;
+}
+
+/* The key's box (common.gp: #cccccc) right of every plot border
+ * (#444444): the key hides no point. */
+static void assert_key_outside(const char *out, const char *figure)
+{
+    double border_left, border_right, key_left, key_right;
+    char name[128];
+    struct bf_buf svg;
+
+    bf_buf_init(&svg);
+    snprintf(name, sizeof(name), "%s.svg", figure);
+    read_output(out, name, &svg);
+    assert_true(svg_boxes(bf_buf_str(&svg), "rgb( 68,  68,  68)", &border_left,
+                          &border_right) >= 1);
+    assert_int_equal(svg_boxes(bf_buf_str(&svg), "rgb(204, 204, 204)",
+                               &key_left, &key_right),
+                     1);
+    if (!(key_left > border_right))
+        fail_msg("%s: key box at x %.2f..%.2f, plot borders end at %.2f",
+                 figure, key_left, key_right, border_right);
+    bf_buf_free(&svg);
+}
+
+/* The fixture's figures (the golden files, which every render of the
+ * fixture matches): every key outside the plots. */
+static void test_plot_keys_outside(void **state)
+{
+    (void)state;
+    assert_key_outside(PLOT_FIXTURES "/golden", "accuracy-resnet_mini");
+    assert_key_outside(PLOT_FIXTURES "/golden", "latency-resnet_mini");
+}
+
+struct group_find {
+    const char *strategy;
+    int channels;
+    double mean, half;
+    size_t seeds;
+};
+
+static int find_group(const struct bf_seed_group_view *v, void *ctx)
+{
+    struct group_find *g = ctx;
+
+    if (strcmp(v->strategy, g->strategy) == 0 &&
+        v->bottleneck_channels == g->channels &&
+        strcmp(v->variant, "int8") == 0 && strcmp(v->split, "test") == 0) {
+        g->mean = v->top1_mean;
+        g->half = v->top1_half;
+        g->seeds = v->seeds;
+    }
+    return 0;
+}
+
+static void test_plot_seed_error_bars(void **state)
+{
+    struct fixture *f = *state;
+    struct group_find g = {.strategy = "bottlefit", .channels = 1};
+    struct bf_store *store = NULL;
+    char out[128], db[160], row[128];
+    struct bf_buf text;
+
+    render_variant(f, "seeds", seeds_sql, out, sizeof(out));
+    bf_buf_init(&text);
+    read_output(out, "accuracy-resnet_mini.tsv", &text);
+    /* Three seeds: mean 70.2 of 69.2, 70.0, 71.4, sd 1.1136, half width
+     * t(0.975, 2) * sd / sqrt(3) = 2.77. */
+    assert_non_null(
+        strstr(bf_buf_str(&text),
+               "\nbottlefit fe (8-bit)\tpayload_bytes\ttop1_pct\tstyle\tlabel\t"
+               "top1_half_pct\ttop1_lo_pct\ttop1_hi_pct\tseeds\tcases\n"
+               "69.0\t70.20\t3\tC=1\t2.77\t67.43\t72.97\t3\t3\n"
+               "133.0\t75.60\t3\tC=2\t2.77\t72.83\t78.37\t3\t3\n"));
+    /* The same numbers as the store's seed groups. */
+    snprintf(db, sizeof(db), "%s/seeds.db", f->dir);
+    assert_int_equal(bf_store_open_readonly(db, &store), 0);
+    assert_int_equal(bf_store_each_seed_group(store, 1, find_group, &g), 0);
+    bf_store_close(store);
+    assert_int_equal(g.seeds, 3);
+    snprintf(row, sizeof(row), "\n69.0\t%.2f\t3\tC=1\t%.2f\t%.2f\t%.2f\t3\t3\n",
+             g.mean, g.half, g.mean - g.half, g.mean + g.half);
+    assert_non_null(strstr(bf_buf_str(&text), row));
+    /* One seed: Wilson over 500 images (365 of 500 right), no half
+     * width; two evaluations without a seed (73.0 and 72.0): no bar. */
+    assert_non_null(
+        strstr(bf_buf_str(&text),
+               "\n133.0\t73.80\t6\tC=2\tNaN\t69.77\t77.46\t0\t1\n"));
+    assert_non_null(strstr(bf_buf_str(&text),
+                           "\n69.0\t72.50\t6\tC=1\tNaN\tNaN\tNaN\t0\t2\n"));
+    /* The key says what the bars are, the caption too. */
+    assert_non_null(strstr(bf_buf_str(&text),
+                           "keytitle=\"bars: mean of 3 seeds, 95 % t "
+                           "interval\\none seed: 95 % Wilson interval\\nover "
+                           "500 test images\\nno bar: mean of evaluations\\n"
+                           "that form no seed group\""));
+    assert_true(has_unwrapped(bf_buf_str(&text),
+                              "at the mean top-1 of its 3 seeds with the 95 % "
+                              "Student t interval of that mean."));
+    assert_true(has_unwrapped(bf_buf_str(&text),
+                              "Without a bar: the mean of evaluations that "
+                              "form no seed group"));
+    assert_key_outside(out, "accuracy-resnet_mini");
+    bf_buf_free(&text);
+}
+
+static void test_plot_latency_intervals(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    char out[128], db[160], row[256];
+    double *s = NULL, lo, hi;
+    struct bf_buf text;
+    size_t n = 0;
+
+    render_variant(f, "measured", measured_sql, out, sizeof(out));
+    bf_buf_init(&text);
+    read_output(out, "latency-resnet_mini.tsv", &text);
+    /* Edge at 1 Mbit/s on the measured device is case 14 alone: its bars
+     * are the 95 % bootstrap interval of the median of its samples (1,000
+     * resamples, the case id as seed), as report's "p50 95 % CI". */
+    snprintf(db, sizeof(db), "%s/measured.db", f->dir);
+    assert_int_equal(bf_store_open_readonly(db, &store), 0);
+    assert_int_equal(bf_store_case_samples(store, 14, "e2e", &s, &n), 0);
+    bf_store_close(store);
+    assert_int_equal(n, 30);
+    assert_int_equal(
+        bf_stats_bootstrap_percentile(s, n, 50, 1000, 14, 0.95, &lo, &hi), 0);
+    free(s);
+    snprintf(row, sizeof(row),
+             "\n1.000\t28.9756\t2\t1\thost\t1\t%.4f\t%.4f\tedge\thost "
+             "(measured)\n",
+             lo, hi);
+    assert_non_null(strstr(bf_buf_str(&text), row));
+    /* The modeled device: no bar, and its panel says so. */
+    assert_non_null(strstr(bf_buf_str(&text),
+                           "\n1.000\t7.0223\t1\t2\tjetson-nano-10w\t3\tNaN\t"
+                           "NaN\tlocal\tjetson-nano-10w (modeled, no interval "
+                           "yet)\n"));
+    assert_non_null(strstr(bf_buf_str(&text), "keytitle=\"bars: 95 % "
+                                              "bootstrap\\ninterval of the "
+                                              "median\""));
+    assert_key_outside(out, "latency-resnet_mini");
+    /* The breakdown's end-to-end dot of that case: the same interval. */
+    read_output(out, "breakdown-resnet_mini.tsv", &text);
+    assert_non_null(strstr(bf_buf_str(&text), "\thost\t"));
+    assert_null(strstr(bf_buf_str(&text), "\thost\tNaN"));
+    assert_non_null(strstr(bf_buf_str(&text), "\tjetson-nano-10w\tNaN\tNaN\n"));
+    bf_buf_free(&text);
+}
+
+/* The store's figure queries */
+
+static int count_model(const char *model, void *ctx)
+{
+    (void)model;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int count_run(int64_t run_id, void *ctx)
+{
+    (void)run_id;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int stop_model(const char *model, void *ctx)
+{
+    (void)model;
+    (void)ctx;
+    return 42;
+}
+
+static int stop_run(int64_t run_id, void *ctx)
+{
+    (void)run_id;
+    (void)ctx;
+    return 42;
+}
+
+static int stop_accuracy(const struct bf_accuracy_point_view *v, void *ctx)
+{
+    (void)v;
+    (void)ctx;
+    return 42;
+}
+
+static int stop_device(const struct bf_device_point_view *v, void *ctx)
+{
+    (void)v;
+    (void)ctx;
+    return 42;
+}
+
+static int stop_head(const struct bf_head_size_view *v, void *ctx)
+{
+    (void)v;
+    (void)ctx;
+    return 42;
+}
+
+static int stop_text(const char *device, const char *text, void *ctx)
+{
+    (void)device;
+    (void)text;
+    (void)ctx;
+    return 42;
+}
+
+/* Every walker's result with these arguments, in one array (rc[0] for
+ * the interval of case 14's samples, the others stopped by fn). */
+static void walk_all(struct bf_store *store, const int64_t *runs, size_t n,
+                     int rc[7])
+{
+    double lo, hi;
+
+    rc[0] = bf_store_p50_interval(store, (const int64_t[]){14}, n ? 1 : 0,
+                                  "e2e", &lo, &hi, NULL);
+    rc[1] = bf_store_each_figure_model(store, BF_STORE_FIGURE_ACCURACY, runs, n,
+                                       stop_model, NULL);
+    rc[2] = bf_store_each_figure_run(store, BF_STORE_FIGURE_DEVICES,
+                                     "resnet_mini", stop_run, NULL);
+    rc[3] = bf_store_each_accuracy_point(store, runs, n, "resnet_mini",
+                                         stop_accuracy, NULL);
+    rc[4] = bf_store_each_device_point(store, runs, n, "resnet_mini",
+                                       stop_device, NULL);
+    rc[5] =
+        bf_store_each_head_size(store, runs, n, "resnet_mini", stop_head, NULL);
+    rc[6] = bf_store_each_figure_text(store, BF_STORE_TEXT_LINKS, runs, n,
+                                      "resnet_mini", stop_text, NULL);
+}
+
+static void test_plot_store_queries(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    const int64_t runs[] = {2, 99};
+    double lo = 0, hi = 0;
+    size_t samples = 1;
+    int rc[7], count = 0;
+
+    assert_int_equal(bf_store_open_readonly(f->db, &store), 0);
+    /* A nonzero return of fn stops the walk and is returned. */
+    walk_all(store, NULL, 0, rc);
+    assert_int_equal(rc[0], BF_EINVAL); /* no case */
+    for (size_t i = 1; i < 7; i++)
+        assert_int_equal(rc[i], 42);
+    /* An id the DB lacks is passed over. */
+    assert_int_equal(bf_store_each_figure_model(store, BF_STORE_FIGURE_DEVICES,
+                                                runs, 2, count_model, &count),
+                     0);
+    assert_int_equal(count, 1);
+    count = 0;
+    assert_int_equal(bf_store_each_figure_run(store, BF_STORE_FIGURE_ACCURACY,
+                                              "no_such_model", count_run,
+                                              &count),
+                     0);
+    assert_int_equal(count, 0);
+    /* No samples in the fixture: no interval, not an error. */
+    assert_int_equal(bf_store_p50_interval(store, (const int64_t[]){14, 15}, 2,
+                                           "e2e", &lo, &hi, &samples),
+                     0);
+    assert_int_equal(samples, 0);
+    assert_true(isnan(lo) && isnan(hi));
+
+    /* Arguments: NULL store, NULL run list with a length, bad kinds. */
+    walk_all(NULL, NULL, 0, rc);
+    for (size_t i = 0; i < 7; i++)
+        assert_int_equal(rc[i], BF_EINVAL);
+    walk_all(store, NULL, 1, rc);
+    assert_int_equal(rc[0], 0);  /* case 14: no samples, no interval */
+    assert_int_equal(rc[2], 42); /* no run list */
+    for (size_t i = 3; i < 7; i++)
+        assert_int_equal(rc[i], BF_EINVAL);
+    assert_int_equal(rc[1], BF_EINVAL);
+    assert_int_equal(bf_store_p50_interval(store, (const int64_t[]){14}, 0,
+                                           "e2e", &lo, &hi, NULL),
+                     BF_EINVAL);
+    assert_int_equal(bf_store_each_figure_model(store,
+                                                (enum bf_store_figure_rows)7,
+                                                NULL, 0, count_model, &count),
+                     BF_EINVAL);
+    assert_int_equal(bf_store_each_figure_run(store,
+                                              (enum bf_store_figure_rows)7,
+                                              "resnet_mini", count_run, &count),
+                     BF_EINVAL);
+    assert_int_equal(
+        bf_store_each_figure_text(store, (enum bf_store_figure_text)99, NULL, 0,
+                                  "resnet_mini", stop_text, NULL),
+        BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "bf_store_each_figure_text"));
+    bf_store_close(store);
+}
+
+/* A query that fails is BF_EDB naming the DB and SQLite's reason. */
+static void test_plot_store_queries_db_error(void **state)
+{
+    static const char drop[] = "DROP TABLE predictions; DROP TABLE accuracy; "
+                               "DROP TABLE device_results;";
+    struct fixture *f = *state;
+    struct bf_store *store = NULL;
+    const int64_t runs[] = {2};
+    char db[160];
+    int rc[7];
+
+    snprintf(db, sizeof(db), "%s/dropped.db", f->dir);
+    assert_int_equal(make_db(db, NULL), 0);
+    assert_int_equal(bf_store_open(db, &store), 0);
+    assert_int_equal(sqlite3_exec(bf_store_db(store), "PRAGMA foreign_keys=OFF",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(bf_store_db(store), drop, NULL, NULL, NULL),
+                     SQLITE_OK);
+    walk_all(store, runs, 1, rc);
+    assert_int_equal(rc[0], 0); /* the samples are still there */
+    for (size_t i = 1; i < 7; i++) {
+        if (rc[i] != BF_EDB)
+            fail_msg("walker %zu: %d, not BF_EDB", i, rc[i]);
+    }
+    /* The last one's message (the text walker's). */
+    assert_non_null(strstr(bf_last_error(), db));
+    assert_non_null(strstr(bf_last_error(), "no such table"));
+    bf_store_close(store);
+}
+
 /* gnuplot on PATH, as bf_plot looks for it. */
 static int have_gnuplot(void)
 {
@@ -654,6 +1105,11 @@ int main(void)
         cmocka_unit_test(test_plot_unknown_run),
         cmocka_unit_test(test_plot_no_gnuplot),
         cmocka_unit_test(test_plot_gnuplot_fails),
+        cmocka_unit_test(test_plot_keys_outside),
+        cmocka_unit_test(test_plot_seed_error_bars),
+        cmocka_unit_test(test_plot_latency_intervals),
+        cmocka_unit_test(test_plot_store_queries),
+        cmocka_unit_test(test_plot_store_queries_db_error),
     };
 
     if (!have_gnuplot()) {
