@@ -1,0 +1,302 @@
+/*
+ * bf_scenario_int.h: what the scenario loader's files share. Private to
+ * bench/bf_scenario*.c: nothing else includes it.
+ *
+ *   bf_scenario_keys.c    the key table, key lookup and suggestions,
+ *                         `bfbench keys`
+ *   bf_scenario_yaml.c    text -> libyaml document, nesting bounded
+ *   bf_scenario_parse.c   the load: values, defaults, checks; the public
+ *                         load, parse and free
+ *   bf_scenario_expand.c  parsed values -> struct bf_scenario and the case
+ *                         matrix, with the settings and case hashes
+ *   bf_scenario_suite.c   suites
+ *
+ * A parse keeps one slot per key of the table, in table order: the values
+ * of the key from the file, or from its default.
+ */
+#ifndef BF_SCENARIO_INT_H
+#define BF_SCENARIO_INT_H
+
+#include "bf_err.h"
+#include "bf_scenario.h"
+
+#include <yaml.h>
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest scenario or suite text. */
+#define TEXT_MAX ((size_t)1 << 20)
+
+/* Longest key name or choice considered for "did you mean". */
+#define SUGGEST_LEN_MAX 32
+
+/* The values of the task key and of struct bf_scenario_key.task. */
+#define TASK_ANY "any"
+#define TASK_INFERENCE "inference"
+#define TASK_TRAIN "train"
+
+/* Indices into the key table; the table is in this order. */
+enum key_index {
+    K_NAME,
+    K_SEED,
+    K_SEEDS,
+    K_CONFIGS,
+    K_MODELS,
+    K_INPUT_SIZE_PX,
+    K_BATCH,
+    K_THREADS,
+    K_FOLD_BN,
+    K_CHANNELS_LAST,
+    K_WARMUP,
+    K_MIN_SAMPLES,
+    K_MIN_DURATION_MS,
+    K_MAX_SAMPLES,
+    K_REPETITIONS,
+    K_WEIGHTS,
+    K_TASK,
+    K_DATASET,
+    K_DATA_DIR,
+    K_VAL_FRACTION,
+    K_TRAIN_SUBSET,
+    K_TEST_SUBSET,
+    K_STRATEGIES,
+    K_FREEZE_ENCODER,
+    K_BOTTLENECK_CHANNELS,
+    K_BOTTLENECK_VERSION,
+    K_TEACHER_EPOCHS,
+    K_TEACHER_LR,
+    K_TEACHER_BATCH,
+    K_TEACHER_PER_SEED,
+    K_EPOCHS_STAGE1,
+    K_EPOCHS_STAGE2,
+    K_EPOCHS_BASELINE,
+    K_LR_STAGE1,
+    K_LR_STAGE2,
+    K_LR_BASELINE,
+    K_BATCH_STAGE1,
+    K_BATCH_STAGE2,
+    K_BATCH_BASELINE,
+    K_MOMENTUM,
+    K_WEIGHT_DECAY_STAGE2,
+    K_WEIGHT_DECAY_BASELINE,
+    K_LR_GAMMA,
+    K_MAX_BATCHES,
+    K_FROZEN_BN_TRAIN,
+    K_AUGMENT,
+    K_KD_TEMPERATURE,
+    K_KD_ALPHA,
+    K_JPEG_QUALITIES,
+    K_JPEG_REFERENCE_QUALITY,
+    K_EXIT_THRESHOLDS,
+    K_IMAGE_SIZE_PX,
+    K_LINK,
+    K_LINK_RATE_MBPS,
+    K_LINK_DOWN_RATE_MBPS,
+    K_LINK_RTT_MS,
+    K_LINK_JITTER_MS,
+    K_LINK_LOSS,
+    K_LINK_TRACE,
+    K_EDGE_ADDRESS,
+    K_EDGE_WORKERS,
+    K_EDGE_QUEUE,
+    K_BACKGROUND_CLIENTS,
+    K_EDGE_JPEG_QUALITY,
+    K_ZSTD_PAYLOAD,
+    K_EXIT_THRESHOLD,
+    K_REQUEST_TIMEOUT_MS,
+    K_INPUTS,
+    K_DEVICES,
+    K_DEVICE_OVERRIDES,
+    K_RADIO,
+    K_EDGE_DEVICE,
+    K_POWER_PROBE,
+    K_POWER_PROBE_RATE_HZ,
+    K_COUNT
+};
+
+/* One parsed value and the position of the node it came from. */
+struct value {
+    long long i; /* INT, BOOL */
+    double f;    /* FLOAT */
+    char *s;     /* STRING, ENUM, MODEL, PATH, DIR as written; WEIGHTS: model */
+    char *path;  /* PATH, DIR, WEIGHTS: resolved; NULL for an absent DIR */
+    yaml_mark_t mark;
+};
+
+/* The values of one key, from the file or from its default. */
+struct slot {
+    const yaml_node_t *key_node; /* NULL when the file lacks the key */
+    const yaml_node_t *node;     /* the value node, NULL when absent */
+    size_t n;                    /* values filled in v */
+    struct value *v;
+};
+
+/* State of one parse (of a scenario; a suite uses the first fields). */
+struct parse {
+    const char *file; /* name used in messages */
+    const char *dir;  /* prefix for relative paths ("" = cwd) */
+    size_t dir_len;
+    const struct bf_scenario_params *params;
+    yaml_document_t *doc;
+    yaml_mark_t root_mark;
+    struct slot slots[K_COUNT];
+};
+
+/* Key table: bf_scenario_keys.c */
+
+/* The table, indexed by enum key_index. */
+extern const struct bf_scenario_key bf__scenario_key_table[K_COUNT];
+
+/* Table index of the key called name, or -1. */
+int bf__scenario_find_key(const char *name);
+
+/* The known key closest to word within edit distance 2, or NULL. */
+const char *bf__scenario_suggest_key(const char *word);
+
+/*
+ * The word of the '|'-separated choices closest to text, within edit
+ * distance 2 and less than text's length, copied into buf; NULL when none.
+ */
+const char *bf__scenario_suggest_choice(const char *choices, const char *text,
+                                        char *buf, size_t size);
+
+/* Whether text is one of the '|'-separated words of choices. */
+int bf__scenario_is_choice(const char *choices, const char *text);
+
+/* Whether key applies to task ("inference" or "train"). */
+int bf__scenario_applies(const struct bf_scenario_key *key, const char *task);
+
+/* YAML: bf_scenario_yaml.c */
+
+/*
+ * Load the single YAML document of text into *doc; messages name p->file.
+ * Returns 0 (*doc is then the caller's, free with yaml_document_delete; it has
+ * no root node when the text holds no document), or an error with *doc already
+ * deleted: BF_ERANGE for collections nested too deep, BF_EPARSE for YAML
+ * syntax, an undefined alias, a duplicate anchor or a second document,
+ * BF_ENOMEM.
+ */
+int bf__scenario_load_document(const struct parse *p, const char *text,
+                               size_t len, yaml_document_t *doc);
+
+/* Parse: bf_scenario_parse.c */
+
+/*
+ * Why path is not a readable regular file, or NULL when it is. The text is
+ * borrowed until the next call.
+ */
+const char *bf__scenario_file_problem(const char *path);
+
+/*
+ * Parse the default of key k into its slot: one value, or the items of a
+ * list written "[a,b,c]". An empty default of a PATH or DIR key means
+ * absent: the value is "" with no resolved path.
+ */
+int bf__scenario_parse_default(struct parse *p, int k);
+
+/* The scenario's task, from the slot of `task`. */
+enum bf_task bf__scenario_task(const struct parse *p);
+
+/* Expand: bf_scenario_expand.c */
+
+/* The scenario file's base name without its extension, truncated. */
+void bf__scenario_default_name(char *out, size_t size, const char *file);
+
+/* Store every value that does not expand into cases into sc. */
+void bf__scenario_fill(const struct parse *p, struct bf_scenario *sc);
+
+/*
+ * Expand the task's lists into sc->cases and compute sc->settings_hash and
+ * every case's hash. Errors: BF_ERANGE (too many cases), BF_ENOMEM.
+ */
+int bf__scenario_expand(const struct parse *p, struct bf_scenario *sc);
+
+/* Helpers */
+
+/*
+ * Record "file:line:col: key 'name': what" (or "file:line:col: what" when
+ * key is NULL) and return code.
+ */
+static inline int at_error(const struct parse *p, int code, yaml_mark_t mark,
+                           const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static inline int at_error(const struct parse *p, int code, yaml_mark_t mark,
+                           const char *key, const char *fmt, ...)
+{
+    char what[BF_ERR_DETAIL_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (key)
+        return bf_err_set(code, "%s:%zu:%zu: key '%s': %s", p->file,
+                          mark.line + 1, mark.column + 1, key, what);
+    return bf_err_set(code, "%s:%zu:%zu: %s", p->file, mark.line + 1,
+                      mark.column + 1, what);
+}
+
+static inline char *dup_bytes(const char *bytes, size_t len)
+{
+    char *s = malloc(len + 1);
+
+    if (!s)
+        return NULL;
+    memcpy(s, bytes, len);
+    s[len] = '\0';
+    return s;
+}
+
+/* Copy a string whose length was checked against size when parsed. */
+static inline void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t len = strlen(src);
+
+    assert(len < size);
+    memcpy(dst, src, len + 1);
+    (void)size;
+}
+
+static inline const char *node_kind(const yaml_node_t *node)
+{
+    switch (node->type) {
+    case YAML_SEQUENCE_NODE:
+        return "a sequence";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "a scalar";
+    }
+}
+
+static inline const char *scalar_text(const yaml_node_t *node)
+{
+    return (const char *)node->data.scalar.value;
+}
+
+static inline int is_quoted(const yaml_node_t *node)
+{
+    return node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+           node->data.scalar.style != YAML_ANY_SCALAR_STYLE;
+}
+
+/* A plain scalar that YAML reads as null: "", "~", "null". */
+static inline int is_null(const yaml_node_t *node)
+{
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+    size_t i;
+
+    if (node->type != YAML_SCALAR_NODE || is_quoted(node))
+        return 0;
+    for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+        if (strcmp(scalar_text(node), nulls[i]) == 0)
+            return 1;
+    return 0;
+}
+
+#endif /* BF_SCENARIO_INT_H */
