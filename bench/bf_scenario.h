@@ -87,6 +87,24 @@ enum bf_task {
     BF_TASK_TRAIN,     /* train, then evaluate */
 };
 
+/*
+ * Where the loader stores a key's value (struct bf_scenario_key.store): the
+ * C type of its field, which the key table derives from the field itself.
+ */
+enum bf_key_store {
+    BF_KEY_STORE_NONE = 0, /* no storage: a table error (the tests check) */
+    BF_KEY_STORE_HOOK,     /* stored by code of its own: name, weights, task */
+    BF_KEY_STORE_INT,      /* int (INT, BOOL) */
+    BF_KEY_STORE_INT64,    /* int64_t */
+    BF_KEY_STORE_UINT64,   /* uint64_t */
+    BF_KEY_STORE_DOUBLE,   /* double */
+    BF_KEY_STORE_TEXT,     /* char[size]; PATH, DIR: resolved, "" if absent */
+    BF_KEY_STORE_INTS,     /* value list: int[], its count at count_offset */
+    BF_KEY_STORE_DOUBLES,  /* value list: double[] */
+    BF_KEY_STORE_TEXTS,    /* value list: char[][BF_SCENARIO_NAME_MAX], the
+                              word "none" left out */
+};
+
 /* One documented scenario key. */
 struct bf_scenario_key {
     const char *name;
@@ -100,6 +118,16 @@ struct bf_scenario_key {
     double max;
     const char *choices; /* ENUM: words separated by '|' */
     const char *help;    /* one line */
+    /*
+     * Storage: the field that receives the value, in struct bf_case for a
+     * key that expands into cases (one value a case), in struct bf_scenario
+     * otherwise: its kind, offsetof and sizeof; a value list also gives the
+     * offsetof its size_t count.
+     */
+    enum bf_key_store store;
+    size_t offset;
+    size_t size;
+    size_t count_offset;
 };
 
 /*

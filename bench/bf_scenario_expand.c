@@ -1,8 +1,8 @@
 /*
  * bf_scenario_expand.c: parsed values -> struct bf_scenario and its cases.
- * Every value is stored in its field; the expanding lists of the task, in its
- * order, multiply into the cases, each with its hash; the settings hash covers
- * the other keys.
+ * Every value is stored where its key's table row says (the row's storage);
+ * the expanding lists of the task, in its order, multiply into the cases,
+ * each with its hash; the settings hash covers the other keys.
  */
 #include "bf_scenario_int.h"
 
@@ -13,60 +13,99 @@
 
 static const struct bf_scenario_key *const keys = bf__scenario_key_table;
 
-/* Set the field of a case that list key k expands into. */
-static void case_set(struct bf_case *c, int k, const struct value *v)
+/* The text a TEXT field receives: PATH, DIR: the resolved path or "". */
+static const char *stored_text(const struct bf_scenario_key *key,
+                               const struct value *v)
 {
-    switch (k) {
-    case K_CONFIGS:
-        copy_str(c->config, sizeof(c->config), v->s);
+    if (key->type == BF_KEY_PATH || key->type == BF_KEY_DIR)
+        return v->path ? v->path : "";
+    return v->s;
+}
+
+/*
+ * Store value v of key into its field in base: a struct bf_case for a key
+ * that expands into cases, a struct bf_scenario for the others.
+ */
+static void store_one(void *base, const struct bf_scenario_key *key,
+                      const struct value *v)
+{
+    char *field = (char *)base + key->offset;
+
+    switch (key->store) {
+    case BF_KEY_STORE_INT:
+        *(int *)field = (int)v->i;
         break;
-    case K_MODELS:
-        copy_str(c->model, sizeof(c->model), v->s);
+    case BF_KEY_STORE_INT64:
+        *(int64_t *)field = (int64_t)v->i;
         break;
-    case K_INPUT_SIZE_PX:
-        c->input_size_px = (int)v->i;
+    case BF_KEY_STORE_UINT64:
+        *(uint64_t *)field = (uint64_t)v->i;
         break;
-    case K_BATCH:
-        c->batch = (int)v->i;
+    case BF_KEY_STORE_DOUBLE:
+        *(double *)field = v->f;
         break;
-    case K_THREADS:
-        c->threads = (int)v->i;
-        break;
-    case K_FOLD_BN:
-        c->fold_bn = (int)v->i;
-        break;
-    case K_CHANNELS_LAST:
-        c->channels_last = (int)v->i;
-        break;
-    case K_STRATEGIES:
-        copy_str(c->strategy, sizeof(c->strategy), v->s);
-        break;
-    case K_FREEZE_ENCODER:
-        c->freeze_encoder = (int)v->i;
-        break;
-    case K_BOTTLENECK_CHANNELS:
-        c->bottleneck_channels = (int)v->i;
-        break;
-    case K_BOTTLENECK_VERSION:
-        c->bottleneck_version = (int)v->i;
-        break;
-    case K_LINK_RATE_MBPS:
-        c->link_rate_mbps = v->f;
-        break;
-    case K_BACKGROUND_CLIENTS:
-        c->background_clients = (int)v->i;
-        break;
-    case K_SEEDS:
-        c->seed = (uint64_t)v->i;
+    case BF_KEY_STORE_TEXT:
+        copy_str(field, key->size, stored_text(key, v));
         break;
     default:
-        assert(0 && "list key without a case field");
+        assert(0 && "a key without one-value storage");
     }
+}
+
+/* Store the values of value list key from slot s into sc, and their count. */
+static void store_list(struct bf_scenario *sc,
+                       const struct bf_scenario_key *key, const struct slot *s)
+{
+    char *field = (char *)sc + key->offset;
+    size_t n = 0;
+
+    assert(s->n <= BF_SCENARIO_VALUES_MAX);
+    for (size_t i = 0; i < s->n; i++) {
+        switch (key->store) {
+        case BF_KEY_STORE_INTS:
+            ((int *)field)[n++] = (int)s->v[i].i;
+            break;
+        case BF_KEY_STORE_DOUBLES:
+            ((double *)field)[n++] = s->v[i].f;
+            break;
+        case BF_KEY_STORE_TEXTS:
+            /* "none" stands for no entry (a list is never empty). */
+            if (strcmp(s->v[i].s, "none") != 0)
+                copy_str(field + BF_SCENARIO_NAME_MAX * n++,
+                         BF_SCENARIO_NAME_MAX, s->v[i].s);
+            break;
+        default:
+            assert(0 && "a value list without list storage");
+        }
+    }
+    *(size_t *)((char *)sc + key->count_offset) = n;
+}
+
+void bf__scenario_fill(const struct parse *p, struct bf_scenario *sc)
+{
+    const char *name = named_slot(p, K_NAME)->v[0].s;
+
+    for (size_t k = 0; k < bf__scenario_key_count; k++) {
+        const struct bf_scenario_key *key = &keys[k];
+
+        assert(key->store != BF_KEY_STORE_NONE);
+        if (key->is_list == BF_KEY_LIST_VALUES)
+            store_list(sc, key, &p->slots[k]);
+        else if (key->is_list == BF_KEY_SCALAR &&
+                 key->store != BF_KEY_STORE_HOOK)
+            store_one(sc, key, &p->slots[k].v[0]);
+    }
+    /* The hooks; the expanding lists and weights go to the cases. */
+    if (name[0])
+        copy_str(sc->name, sizeof(sc->name), name);
+    else
+        bf__scenario_default_name(sc->name, sizeof(sc->name), p->file);
+    sc->task = bf__scenario_task(p);
 }
 
 static const char *weights_for(const struct parse *p, const char *model)
 {
-    const struct slot *s = &p->slots[K_WEIGHTS];
+    const struct slot *s = named_slot(p, K_WEIGHTS);
     size_t i;
 
     for (i = 0; i < s->n; i++)
@@ -76,27 +115,29 @@ static const char *weights_for(const struct parse *p, const char *model)
 }
 
 /* The expanding lists of the train task, slowest first. */
-static const int train_order[] = {K_MODELS,
-                                  K_SEEDS,
-                                  K_STRATEGIES,
-                                  K_BOTTLENECK_VERSION,
-                                  K_BOTTLENECK_CHANNELS,
-                                  K_FREEZE_ENCODER};
+static const enum key_id train_order[] = {K_MODELS,
+                                          K_SEEDS,
+                                          K_STRATEGIES,
+                                          K_BOTTLENECK_VERSION,
+                                          K_BOTTLENECK_CHANNELS,
+                                          K_FREEZE_ENCODER};
 
 /*
  * The expanding lists of the task, slowest first, into order; returns
  * their count. Inference: the key table's order.
  */
-static size_t expansion_order(enum bf_task task, int order[K_COUNT])
+static size_t expansion_order(const struct parse *p, enum bf_task task,
+                              int order[KEYS_MAX])
 {
     size_t n = 0;
     int k;
 
     if (task == BF_TASK_TRAIN) {
-        memcpy(order, train_order, sizeof(train_order));
-        return sizeof(train_order) / sizeof(train_order[0]);
+        for (; n < sizeof(train_order) / sizeof(train_order[0]); n++)
+            order[n] = p->k[train_order[n]];
+        return n;
     }
-    for (k = 0; k < K_COUNT; k++)
+    for (k = 0; k < (int)bf__scenario_key_count; k++)
         if (keys[k].is_list == BF_KEY_LIST_CASES &&
             bf__scenario_applies(&keys[k], TASK_INFERENCE))
             order[n++] = k;
@@ -179,13 +220,13 @@ static int settings_hash(const struct parse *p, const int *order,
     int rc = 0;
 
     bf_buf_init(&text);
-    for (int k = 0; rc == 0 && k < K_COUNT; k++) {
+    for (int k = 0; rc == 0 && k < (int)bf__scenario_key_count; k++) {
         int expands = 0;
 
         for (size_t i = 0; i < n_order; i++)
             expands |= order[i] == k;
         /* How often a case is measured does not change what it is. */
-        if (k == K_NAME || k == K_REPETITIONS || expands ||
+        if (k == p->k[K_NAME] || k == p->k[K_REPETITIONS] || expands ||
             !differs_from_default(p, k))
             continue;
         rc = slot_text(&text, k, &p->slots[k]);
@@ -217,15 +258,17 @@ void bf_scenario_extra_case_hash(const struct bf_scenario *scenario,
  * sends nothing (no link, no server, no bottleneck); edge sends JPEG and
  * spinn-split the teacher's own split tensor (no bottleneck).
  */
-static int ignores(enum bf_task task, const char *config, int k)
+static int ignores(const struct parse *p, enum bf_task task, const char *config,
+                   int k)
 {
-    int no_bottleneck = k == K_BOTTLENECK_CHANNELS || k == K_BOTTLENECK_VERSION;
+    int no_bottleneck =
+        k == p->k[K_BOTTLENECK_CHANNELS] || k == p->k[K_BOTTLENECK_VERSION];
 
     if (task != BF_TASK_INFERENCE)
         return 0;
     if (strcmp(config, "local") == 0)
-        return no_bottleneck || k == K_LINK_RATE_MBPS ||
-               k == K_BACKGROUND_CLIENTS;
+        return no_bottleneck || k == p->k[K_LINK_RATE_MBPS] ||
+               k == p->k[K_BACKGROUND_CLIENTS];
     if (strcmp(config, "edge") == 0 || strcmp(config, "spinn-split") == 0)
         return no_bottleneck;
     return 0;
@@ -238,8 +281,8 @@ static int ignores(enum bf_task task, const char *config, int k)
  */
 int bf__scenario_expand(const struct parse *p, struct bf_scenario *sc)
 {
-    int order[K_COUNT];
-    size_t n_order = expansion_order(bf__scenario_task(p), order);
+    int order[KEYS_MAX];
+    size_t n_order = expansion_order(p, bf__scenario_task(p), order);
     size_t total = 1, n = 0;
     struct bf_buf point;
     size_t c, i;
@@ -260,25 +303,25 @@ int bf__scenario_expand(const struct parse *p, struct bf_scenario *sc)
     bf_buf_init(&point);
     for (c = 0; rc == 0 && c < total; c++) {
         struct bf_case *bc = &sc->cases[n];
-        size_t idx[K_COUNT];
+        size_t idx[KEYS_MAX];
         size_t rest = c;
         int dup = 0;
 
-        for (k = 0; k < K_COUNT; k++)
+        for (k = 0; k < (int)bf__scenario_key_count; k++)
             if (keys[k].is_list == BF_KEY_LIST_CASES &&
                 bf__scenario_applies(&keys[k], TASK_INFERENCE))
-                case_set(bc, k, &p->slots[k].v[0]);
-        bc->seed = (uint64_t)p->slots[K_SEED].v[0].i;
+                store_one(bc, &keys[k], &p->slots[k].v[0]);
+        bc->seed = (uint64_t)named_slot(p, K_SEED)->v[0].i;
         for (i = n_order; i-- > 0;) {
             const struct slot *s = &p->slots[order[i]];
 
             idx[i] = rest % s->n;
-            case_set(bc, order[i], &s->v[idx[i]]);
+            store_one(bc, &keys[order[i]], &s->v[idx[i]]);
             rest /= s->n;
         }
         /* A key the configuration ignores keeps its first value only. */
         for (i = 0; i < n_order; i++)
-            dup |= idx[i] > 0 && ignores(sc->task, bc->config, order[i]);
+            dup |= idx[i] > 0 && ignores(p, sc->task, bc->config, order[i]);
         if (dup) {
             memset(bc, 0, sizeof(*bc));
             continue;
@@ -291,8 +334,9 @@ int bf__scenario_expand(const struct parse *p, struct bf_scenario *sc)
          * settings: hashes of scenarios without `seeds` stay as they
          * were). */
         for (i = 0; rc == 0 && i < n_order; i++) {
-            if (ignores(sc->task, bc->config, order[i]) ||
-                (order[i] == K_SEEDS && !p->slots[K_SEEDS].key_node))
+            if (ignores(p, sc->task, bc->config, order[i]) ||
+                (order[i] == p->k[K_SEEDS] &&
+                 !named_slot(p, K_SEEDS)->key_node))
                 continue;
             rc = bf_buf_printf(&point, "%s=", keys[order[i]].name);
             if (rc == 0)
@@ -327,99 +371,4 @@ void bf__scenario_default_name(char *out, size_t size, const char *file)
         len = size - 1;
     memcpy(out, base, len);
     out[len] = '\0';
-}
-
-void bf__scenario_fill(const struct parse *p, struct bf_scenario *sc)
-{
-    const char *name = p->slots[K_NAME].v[0].s;
-    const struct slot *q;
-    const char *dir;
-    size_t i;
-
-    if (name[0])
-        copy_str(sc->name, sizeof(sc->name), name);
-    else
-        bf__scenario_default_name(sc->name, sizeof(sc->name), p->file);
-    sc->seed = (uint64_t)p->slots[K_SEED].v[0].i;
-    sc->warmup = (int)p->slots[K_WARMUP].v[0].i;
-    sc->min_samples = (int)p->slots[K_MIN_SAMPLES].v[0].i;
-    sc->min_duration_ms = (int64_t)p->slots[K_MIN_DURATION_MS].v[0].i;
-    sc->max_samples = (int)p->slots[K_MAX_SAMPLES].v[0].i;
-    sc->repetitions = (int)p->slots[K_REPETITIONS].v[0].i;
-
-    sc->task = bf__scenario_task(p);
-    copy_str(sc->dataset, sizeof(sc->dataset), p->slots[K_DATASET].v[0].s);
-    dir = p->slots[K_DATA_DIR].v[0].path;
-    copy_str(sc->data_dir, sizeof(sc->data_dir), dir ? dir : "");
-    sc->val_fraction = p->slots[K_VAL_FRACTION].v[0].f;
-    sc->train_subset = (int64_t)p->slots[K_TRAIN_SUBSET].v[0].i;
-    sc->test_subset = (int64_t)p->slots[K_TEST_SUBSET].v[0].i;
-    sc->teacher_epochs = (int)p->slots[K_TEACHER_EPOCHS].v[0].i;
-    sc->teacher_lr = p->slots[K_TEACHER_LR].v[0].f;
-    sc->teacher_batch = (int)p->slots[K_TEACHER_BATCH].v[0].i;
-    sc->teacher_per_seed = (int)p->slots[K_TEACHER_PER_SEED].v[0].i;
-    sc->epochs_stage1 = (int)p->slots[K_EPOCHS_STAGE1].v[0].i;
-    sc->epochs_stage2 = (int)p->slots[K_EPOCHS_STAGE2].v[0].i;
-    sc->epochs_baseline = (int)p->slots[K_EPOCHS_BASELINE].v[0].i;
-    sc->lr_stage1 = p->slots[K_LR_STAGE1].v[0].f;
-    sc->lr_stage2 = p->slots[K_LR_STAGE2].v[0].f;
-    sc->lr_baseline = p->slots[K_LR_BASELINE].v[0].f;
-    sc->batch_stage1 = (int)p->slots[K_BATCH_STAGE1].v[0].i;
-    sc->batch_stage2 = (int)p->slots[K_BATCH_STAGE2].v[0].i;
-    sc->batch_baseline = (int)p->slots[K_BATCH_BASELINE].v[0].i;
-    sc->momentum = p->slots[K_MOMENTUM].v[0].f;
-    sc->weight_decay_stage2 = p->slots[K_WEIGHT_DECAY_STAGE2].v[0].f;
-    sc->weight_decay_baseline = p->slots[K_WEIGHT_DECAY_BASELINE].v[0].f;
-    sc->lr_gamma = p->slots[K_LR_GAMMA].v[0].f;
-    sc->max_batches = (int64_t)p->slots[K_MAX_BATCHES].v[0].i;
-    sc->frozen_bn_train = (int)p->slots[K_FROZEN_BN_TRAIN].v[0].i;
-    sc->augment = (int)p->slots[K_AUGMENT].v[0].i;
-    sc->kd_temperature = p->slots[K_KD_TEMPERATURE].v[0].f;
-    sc->kd_alpha = p->slots[K_KD_ALPHA].v[0].f;
-    q = &p->slots[K_JPEG_QUALITIES];
-    assert(q->n <= BF_SCENARIO_VALUES_MAX);
-    for (i = 0; i < q->n; i++)
-        sc->jpeg_qualities[i] = (int)q->v[i].i;
-    sc->n_jpeg_qualities = q->n;
-    sc->jpeg_reference_quality = (int)p->slots[K_JPEG_REFERENCE_QUALITY].v[0].i;
-    q = &p->slots[K_EXIT_THRESHOLDS];
-    assert(q->n <= BF_SCENARIO_VALUES_MAX);
-    for (i = 0; i < q->n; i++)
-        sc->exit_thresholds[i] = q->v[i].f;
-    sc->n_exit_thresholds = q->n;
-    sc->image_size_px = (int)p->slots[K_IMAGE_SIZE_PX].v[0].i;
-    copy_str(sc->link, sizeof(sc->link), p->slots[K_LINK].v[0].s);
-    sc->link_down_rate_mbps = p->slots[K_LINK_DOWN_RATE_MBPS].v[0].f;
-    sc->link_rtt_ms = p->slots[K_LINK_RTT_MS].v[0].f;
-    sc->link_jitter_ms = p->slots[K_LINK_JITTER_MS].v[0].f;
-    sc->link_loss = p->slots[K_LINK_LOSS].v[0].f;
-    dir = p->slots[K_LINK_TRACE].v[0].path;
-    copy_str(sc->link_trace, sizeof(sc->link_trace), dir ? dir : "");
-    copy_str(sc->edge_address, sizeof(sc->edge_address),
-             p->slots[K_EDGE_ADDRESS].v[0].s);
-    sc->edge_workers = (int)p->slots[K_EDGE_WORKERS].v[0].i;
-    sc->edge_queue = (int)p->slots[K_EDGE_QUEUE].v[0].i;
-    sc->edge_jpeg_quality = (int)p->slots[K_EDGE_JPEG_QUALITY].v[0].i;
-    sc->zstd_payload = (int)p->slots[K_ZSTD_PAYLOAD].v[0].i;
-    sc->exit_threshold = p->slots[K_EXIT_THRESHOLD].v[0].f;
-    sc->request_timeout_ms = (int64_t)p->slots[K_REQUEST_TIMEOUT_MS].v[0].i;
-    copy_str(sc->inputs, sizeof(sc->inputs), p->slots[K_INPUTS].v[0].s);
-    q = &p->slots[K_DEVICES];
-    sc->n_devices = 0;
-    for (i = 0; i < q->n; i++)
-        if (strcmp(q->v[i].s, "none") != 0)
-            copy_str(sc->devices[sc->n_devices++], BF_SCENARIO_NAME_MAX,
-                     q->v[i].s);
-    q = &p->slots[K_DEVICE_OVERRIDES];
-    sc->n_device_overrides = 0;
-    for (i = 0; i < q->n; i++)
-        if (strcmp(q->v[i].s, "none") != 0)
-            copy_str(sc->device_overrides[sc->n_device_overrides++],
-                     BF_SCENARIO_NAME_MAX, q->v[i].s);
-    copy_str(sc->radio, sizeof(sc->radio), p->slots[K_RADIO].v[0].s);
-    copy_str(sc->edge_device, sizeof(sc->edge_device),
-             p->slots[K_EDGE_DEVICE].v[0].s);
-    copy_str(sc->power_probe, sizeof(sc->power_probe),
-             p->slots[K_POWER_PROBE].v[0].s);
-    sc->power_probe_rate_hz = p->slots[K_POWER_PROBE_RATE_HZ].v[0].f;
 }

@@ -2,8 +2,8 @@
  * bf_scenario_int.h: what the scenario loader's files share. Private to
  * bench/bf_scenario*.c: nothing else includes it.
  *
- *   bf_scenario_keys.c    the key table, key lookup and suggestions,
- *                         `bfbench keys`
+ *   bf_scenario_keys.c    the key table (one row per key, with its storage),
+ *                         key lookup and suggestions, `bfbench keys`
  *   bf_scenario_yaml.c    text -> libyaml document, nesting bounded
  *   bf_scenario_parse.c   the load: values, defaults, checks; the public
  *                         load, parse and free
@@ -12,7 +12,11 @@
  *   bf_scenario_suite.c   suites
  *
  * A parse keeps one slot per key of the table, in table order: the values
- * of the key from the file, or from its default.
+ * of the key from the file, or from its default. Code refers to a key by
+ * table index; the few keys that the loader's own code names (checks,
+ * hooks, the train matrix) are listed in NAMED_KEYS and their indices are
+ * looked up once per parse (struct parse.k). Every other key is handled by
+ * its table row alone.
  */
 #ifndef BF_SCENARIO_INT_H
 #define BF_SCENARIO_INT_H
@@ -31,6 +35,9 @@
 /* Largest scenario or suite text. */
 #define TEXT_MAX ((size_t)1 << 20)
 
+/* Most keys the table may hold (checked where the table is defined). */
+#define KEYS_MAX 128
+
 /* Longest key name or choice considered for "did you mean". */
 #define SUGGEST_LEN_MAX 32
 
@@ -39,84 +46,35 @@
 #define TASK_INFERENCE "inference"
 #define TASK_TRAIN "train"
 
-/* Indices into the key table; the table is in this order. */
-enum key_index {
-    K_NAME,
-    K_SEED,
-    K_SEEDS,
-    K_CONFIGS,
-    K_MODELS,
-    K_INPUT_SIZE_PX,
-    K_BATCH,
-    K_THREADS,
-    K_FOLD_BN,
-    K_CHANNELS_LAST,
-    K_WARMUP,
-    K_MIN_SAMPLES,
-    K_MIN_DURATION_MS,
-    K_MAX_SAMPLES,
-    K_REPETITIONS,
-    K_WEIGHTS,
-    K_TASK,
-    K_DATASET,
-    K_DATA_DIR,
-    K_VAL_FRACTION,
-    K_TRAIN_SUBSET,
-    K_TEST_SUBSET,
-    K_STRATEGIES,
-    K_FREEZE_ENCODER,
-    K_BOTTLENECK_CHANNELS,
-    K_BOTTLENECK_VERSION,
-    K_TEACHER_EPOCHS,
-    K_TEACHER_LR,
-    K_TEACHER_BATCH,
-    K_TEACHER_PER_SEED,
-    K_EPOCHS_STAGE1,
-    K_EPOCHS_STAGE2,
-    K_EPOCHS_BASELINE,
-    K_LR_STAGE1,
-    K_LR_STAGE2,
-    K_LR_BASELINE,
-    K_BATCH_STAGE1,
-    K_BATCH_STAGE2,
-    K_BATCH_BASELINE,
-    K_MOMENTUM,
-    K_WEIGHT_DECAY_STAGE2,
-    K_WEIGHT_DECAY_BASELINE,
-    K_LR_GAMMA,
-    K_MAX_BATCHES,
-    K_FROZEN_BN_TRAIN,
-    K_AUGMENT,
-    K_KD_TEMPERATURE,
-    K_KD_ALPHA,
-    K_JPEG_QUALITIES,
-    K_JPEG_REFERENCE_QUALITY,
-    K_EXIT_THRESHOLDS,
-    K_IMAGE_SIZE_PX,
-    K_LINK,
-    K_LINK_RATE_MBPS,
-    K_LINK_DOWN_RATE_MBPS,
-    K_LINK_RTT_MS,
-    K_LINK_JITTER_MS,
-    K_LINK_LOSS,
-    K_LINK_TRACE,
-    K_EDGE_ADDRESS,
-    K_EDGE_WORKERS,
-    K_EDGE_QUEUE,
-    K_BACKGROUND_CLIENTS,
-    K_EDGE_JPEG_QUALITY,
-    K_ZSTD_PAYLOAD,
-    K_EXIT_THRESHOLD,
-    K_REQUEST_TIMEOUT_MS,
-    K_INPUTS,
-    K_DEVICES,
-    K_DEVICE_OVERRIDES,
-    K_RADIO,
-    K_EDGE_DEVICE,
-    K_POWER_PROBE,
-    K_POWER_PROBE_RATE_HZ,
-    K_COUNT
-};
+/* X(id, name): the keys the loader's code refers to by name. */
+#define NAMED_KEYS(X)                                                          \
+    X(K_NAME, "name")                                                          \
+    X(K_SEED, "seed")                                                          \
+    X(K_SEEDS, "seeds")                                                        \
+    X(K_CONFIGS, "configs")                                                    \
+    X(K_MODELS, "models")                                                      \
+    X(K_BATCH, "batch")                                                        \
+    X(K_THREADS, "threads")                                                    \
+    X(K_MIN_SAMPLES, "min_samples")                                            \
+    X(K_MAX_SAMPLES, "max_samples")                                            \
+    X(K_REPETITIONS, "repetitions")                                            \
+    X(K_WEIGHTS, "weights")                                                    \
+    X(K_TASK, "task")                                                          \
+    X(K_DATASET, "dataset")                                                    \
+    X(K_DATA_DIR, "data_dir")                                                  \
+    X(K_STRATEGIES, "strategies")                                              \
+    X(K_FREEZE_ENCODER, "freeze_encoder")                                      \
+    X(K_BOTTLENECK_CHANNELS, "bottleneck_channels")                            \
+    X(K_BOTTLENECK_VERSION, "bottleneck_version")                              \
+    X(K_LINK, "link")                                                          \
+    X(K_LINK_RATE_MBPS, "link_rate_mbps")                                      \
+    X(K_LINK_TRACE, "link_trace")                                              \
+    X(K_EDGE_ADDRESS, "edge_address")                                          \
+    X(K_BACKGROUND_CLIENTS, "background_clients")
+
+#define NAMED_KEY_ID(id, name) id,
+enum key_id { NAMED_KEYS(NAMED_KEY_ID) K_NAMED };
+#undef NAMED_KEY_ID
 
 /* One parsed value and the position of the node it came from. */
 struct value {
@@ -143,16 +101,21 @@ struct parse {
     const struct bf_scenario_params *params;
     yaml_document_t *doc;
     yaml_mark_t root_mark;
-    struct slot slots[K_COUNT];
+    int k[K_NAMED];              /* table index of each named key */
+    struct slot slots[KEYS_MAX]; /* one per key, in table order */
 };
 
 /* Key table: bf_scenario_keys.c */
 
-/* The table, indexed by enum key_index. */
-extern const struct bf_scenario_key bf__scenario_key_table[K_COUNT];
+/* The table and its length. */
+extern const struct bf_scenario_key bf__scenario_key_table[];
+extern const size_t bf__scenario_key_count;
 
 /* Table index of the key called name, or -1. */
 int bf__scenario_find_key(const char *name);
+
+/* Fill k with the table index of every named key. */
+void bf__scenario_name_keys(int k[K_NAMED]);
 
 /* The known key closest to word within edit distance 2, or NULL. */
 const char *bf__scenario_suggest_key(const char *word);
@@ -297,6 +260,20 @@ static inline int is_null(const yaml_node_t *node)
         if (strcmp(scalar_text(node), nulls[i]) == 0)
             return 1;
     return 0;
+}
+
+/* The slot of named key id. */
+static inline const struct slot *named_slot(const struct parse *p,
+                                            enum key_id id)
+{
+    return &p->slots[p->k[id]];
+}
+
+/* The table row of named key id. */
+static inline const struct bf_scenario_key *named_key(const struct parse *p,
+                                                      enum key_id id)
+{
+    return &bf__scenario_key_table[p->k[id]];
 }
 
 #endif /* BF_SCENARIO_INT_H */

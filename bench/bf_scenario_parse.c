@@ -360,7 +360,7 @@ static int parse_key(struct parse *p, int k, const yaml_node_t *node)
 
 static int in_models(const struct parse *p, const char *model)
 {
-    const struct slot *s = &p->slots[K_MODELS];
+    const struct slot *s = named_slot(p, K_MODELS);
     size_t i;
 
     for (i = 0; i < s->n; i++)
@@ -372,8 +372,8 @@ static int in_models(const struct parse *p, const char *model)
 /* The weights mapping; runs after the models are known. */
 static int parse_weights(struct parse *p)
 {
-    struct slot *s = &p->slots[K_WEIGHTS];
-    const char *name = keys[K_WEIGHTS].name;
+    struct slot *s = &p->slots[p->k[K_WEIGHTS]];
+    const char *name = named_key(p, K_WEIGHTS)->name;
     const yaml_node_t *node = s->node;
     size_t n, i, j;
 
@@ -424,8 +424,8 @@ static int parse_weights(struct parse *p)
         if (memchr(scalar_text(vn), '\0', vn->data.scalar.length))
             return at_error(p, BF_EPARSE, vn->start_mark, name,
                             "%spath contains a NUL byte", prefix);
-        rc = resolve_path(p, K_WEIGHTS, scalar_text(vn), vn->start_mark, prefix,
-                          &v->path);
+        rc = resolve_path(p, p->k[K_WEIGHTS], scalar_text(vn), vn->start_mark,
+                          prefix, &v->path);
         if (rc)
             return rc;
         if (p->params->weights_check && v->path &&
@@ -491,12 +491,12 @@ int bf__scenario_parse_default(struct parse *p, int k)
 
     /* `seeds` defaults to the one value of `seed` (given or default: its
      * slot comes first in the table). */
-    if (k == K_SEEDS) {
+    if (k == p->k[K_SEEDS]) {
         s->v = calloc(1, sizeof(*s->v));
         if (!s->v)
             return bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
         s->v[0].mark = p->root_mark;
-        s->v[0].i = p->slots[K_SEED].v[0].i;
+        s->v[0].i = named_slot(p, K_SEED)->v[0].i;
         s->n = 1;
         return 0;
     }
@@ -544,7 +544,7 @@ static int apply_defaults(struct parse *p)
     int k;
     int rc;
 
-    for (k = 0; k < K_COUNT; k++) {
+    for (k = 0; k < (int)bf__scenario_key_count; k++) {
         struct slot *s = &p->slots[k];
 
         if (s->key_node || keys[k].type == BF_KEY_WEIGHTS)
@@ -561,8 +561,9 @@ static int apply_defaults(struct parse *p)
 
 enum bf_task bf__scenario_task(const struct parse *p)
 {
-    return strcmp(p->slots[K_TASK].v[0].s, TASK_TRAIN) == 0 ? BF_TASK_TRAIN
-                                                            : BF_TASK_INFERENCE;
+    return strcmp(named_slot(p, K_TASK)->v[0].s, TASK_TRAIN) == 0
+               ? BF_TASK_TRAIN
+               : BF_TASK_INFERENCE;
 }
 
 /*
@@ -571,12 +572,12 @@ enum bf_task bf__scenario_task(const struct parse *p)
  */
 static int check_task(const struct parse *p)
 {
-    const char *task = p->slots[K_TASK].v[0].s;
+    const char *task = named_slot(p, K_TASK)->v[0].s;
     const yaml_node_t *first = NULL;
     int first_k = -1;
     int k;
 
-    for (k = 0; k < K_COUNT; k++) {
+    for (k = 0; k < (int)bf__scenario_key_count; k++) {
         const yaml_node_t *kn = p->slots[k].key_node;
 
         if (kn && !bf__scenario_applies(&keys[k], task) &&
@@ -586,10 +587,11 @@ static int check_task(const struct parse *p)
         }
     }
     if (!first) {
-        const struct slot *t = &p->slots[K_THREADS];
+        const struct slot *t = named_slot(p, K_THREADS);
 
         if (strcmp(task, TASK_TRAIN) == 0 && t->n > 1)
-            return at_error(p, BF_EPARSE, t->v[1].mark, keys[K_THREADS].name,
+            return at_error(p, BF_EPARSE, t->v[1].mark,
+                            named_key(p, K_THREADS)->name,
                             "a train scenario takes one thread count");
         return 0;
     }
@@ -601,7 +603,7 @@ static int check_task(const struct parse *p)
 /* 1 when a configuration other than local is listed. */
 static int offloads(const struct parse *p)
 {
-    const struct slot *s = &p->slots[K_CONFIGS];
+    const struct slot *s = named_slot(p, K_CONFIGS);
 
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->v[i].s, "local") != 0)
@@ -611,7 +613,7 @@ static int offloads(const struct parse *p)
 
 static long long max_batch(const struct parse *p)
 {
-    const struct slot *s = &p->slots[K_BATCH];
+    const struct slot *s = named_slot(p, K_BATCH);
     long long m = 0;
 
     for (size_t i = 0; i < s->n; i++)
@@ -622,23 +624,25 @@ static long long max_batch(const struct parse *p)
 /* Checks that involve more than one key. */
 static int check_across(const struct parse *p)
 {
-    const struct value *min = &p->slots[K_MIN_SAMPLES].v[0];
-    const struct value *max = &p->slots[K_MAX_SAMPLES].v[0];
-    const struct value *dataset = &p->slots[K_DATASET].v[0];
+    const struct value *min = &named_slot(p, K_MIN_SAMPLES)->v[0];
+    const struct value *max = &named_slot(p, K_MAX_SAMPLES)->v[0];
+    const struct value *dataset = &named_slot(p, K_DATASET)->v[0];
 
     /* Only fashion-mnist has a default directory. */
     if (bf__scenario_task(p) == BF_TASK_TRAIN &&
         strcmp(dataset->s, "fashion-mnist") != 0 &&
-        !p->slots[K_DATA_DIR].v[0].path)
-        return at_error(p, BF_EPARSE, dataset->mark, keys[K_DATASET].name,
-                        "'%s' needs data_dir", dataset->s);
+        !named_slot(p, K_DATA_DIR)->v[0].path)
+        return at_error(p, BF_EPARSE, dataset->mark,
+                        named_key(p, K_DATASET)->name, "'%s' needs data_dir",
+                        dataset->s);
     if (bf__scenario_task(p) == BF_TASK_INFERENCE) {
-        const struct value *link = &p->slots[K_LINK].v[0];
+        const struct value *link = &named_slot(p, K_LINK)->v[0];
 
-        const struct value *trace = &p->slots[K_LINK_TRACE].v[0];
+        const struct value *trace = &named_slot(p, K_LINK_TRACE)->v[0];
 
         if (strcmp(link->s, "trace") == 0 && !trace->path)
-            return at_error(p, BF_EPARSE, link->mark, keys[K_LINK].name,
+            return at_error(p, BF_EPARSE, link->mark,
+                            named_key(p, K_LINK)->name,
                             "'trace' needs link_trace");
         /* The trace's rows are read now, not when the first case opens its
          * link: a malformed row fails the load, naming file:line. */
@@ -654,25 +658,27 @@ static int check_across(const struct parse *p)
 
                 snprintf(detail, sizeof(detail), "%s", bf_last_error());
                 return at_error(p, rc == BF_ENOMEM ? BF_ENOMEM : BF_EPARSE,
-                                trace->mark, keys[K_LINK_TRACE].name, "%s",
-                                detail);
+                                trace->mark, named_key(p, K_LINK_TRACE)->name,
+                                "%s", detail);
             }
         }
         if (strcmp(link->s, "direct") == 0 &&
-            !p->slots[K_EDGE_ADDRESS].v[0].s[0])
-            return at_error(p, BF_EPARSE, link->mark, keys[K_LINK].name,
+            !named_slot(p, K_EDGE_ADDRESS)->v[0].s[0])
+            return at_error(p, BF_EPARSE, link->mark,
+                            named_key(p, K_LINK)->name,
                             "'direct' needs edge_address (host:port)");
         if (offloads(p) && max_batch(p) > 1)
-            return at_error(p, BF_ERANGE, p->slots[K_BATCH].v[0].mark,
-                            keys[K_BATCH].name,
+            return at_error(p, BF_ERANGE, named_slot(p, K_BATCH)->v[0].mark,
+                            named_key(p, K_BATCH)->name,
                             "offloading configurations run batch 1");
     }
     if (max->i >= min->i)
         return 0;
-    if (p->slots[K_MAX_SAMPLES].key_node)
-        return at_error(p, BF_ERANGE, max->mark, keys[K_MAX_SAMPLES].name,
+    if (named_slot(p, K_MAX_SAMPLES)->key_node)
+        return at_error(p, BF_ERANGE, max->mark,
+                        named_key(p, K_MAX_SAMPLES)->name,
                         "%lld is less than min_samples (%lld)", max->i, min->i);
-    return at_error(p, BF_ERANGE, min->mark, keys[K_MIN_SAMPLES].name,
+    return at_error(p, BF_ERANGE, min->mark, named_key(p, K_MIN_SAMPLES)->name,
                     "%lld is greater than max_samples (%lld)", min->i, max->i);
 }
 
@@ -681,7 +687,7 @@ static void slots_free(struct parse *p)
     size_t i;
     int k;
 
-    for (k = 0; k < K_COUNT; k++) {
+    for (k = 0; k < (int)bf__scenario_key_count; k++) {
         struct slot *s = &p->slots[k];
 
         for (i = 0; i < s->n; i++) {
@@ -713,6 +719,7 @@ static int parse_scenario(const char *file, const char *dir, size_t dir_len,
     if (len > TEXT_MAX)
         return bf_err_set(BF_ERANGE, "%s: scenario larger than %zu bytes", file,
                           TEXT_MAX);
+    bf__scenario_name_keys(p.k);
     rc = bf__scenario_load_document(&p, text, len, &doc);
     if (rc)
         return rc;

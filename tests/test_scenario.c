@@ -235,6 +235,116 @@ static void test_scenario_keys_print_golden(void **state)
     free(want);
 }
 
+/* Every key of the table has storage that holds its values (a field of the
+ * right type and size, not shared with another key), or is one of the keys
+ * stored by code of their own: no key is added half-way. */
+static void test_scenario_keys_storage(void **state)
+{
+    const struct bf_scenario_key *keys;
+    size_t count;
+
+    (void)state;
+    keys = bf_scenario_keys(&count);
+    for (size_t i = 0; i < count; i++) {
+        const struct bf_scenario_key *key = &keys[i];
+        int in_case = key->is_list == BF_KEY_LIST_CASES;
+        size_t whole =
+            in_case ? sizeof(struct bf_case) : sizeof(struct bf_scenario);
+        size_t need = 1;
+
+        if (key->store == BF_KEY_STORE_NONE)
+            print_error("key '%s' has no storage\n", key->name);
+        assert_int_not_equal(key->store, BF_KEY_STORE_NONE);
+        if (key->store == BF_KEY_STORE_HOOK) {
+            assert_true(strcmp(key->name, "name") == 0 ||
+                        strcmp(key->name, "task") == 0 ||
+                        strcmp(key->name, "weights") == 0);
+            continue;
+        }
+        assert_true(key->offset + key->size <= whole);
+        switch (key->type) {
+        case BF_KEY_INT:
+            if (key->is_list == BF_KEY_LIST_VALUES)
+                assert_int_equal(key->store, BF_KEY_STORE_INTS);
+            else
+                assert_true(key->store == BF_KEY_STORE_INT ||
+                            key->store == BF_KEY_STORE_INT64 ||
+                            key->store == BF_KEY_STORE_UINT64);
+            /* The range fits the field. */
+            if (key->store == BF_KEY_STORE_INT ||
+                key->store == BF_KEY_STORE_INTS)
+                assert_true(key->min >= -2147483648.0 &&
+                            key->max <= 2147483647.0);
+            if (key->store == BF_KEY_STORE_UINT64)
+                assert_true(key->min >= 0);
+            break;
+        case BF_KEY_BOOL:
+            assert_int_equal(key->store, BF_KEY_STORE_INT);
+            break;
+        case BF_KEY_FLOAT:
+            assert_int_equal(key->store, key->is_list == BF_KEY_LIST_VALUES
+                                             ? BF_KEY_STORE_DOUBLES
+                                             : BF_KEY_STORE_DOUBLE);
+            break;
+        case BF_KEY_STRING:
+        case BF_KEY_MODEL:
+        case BF_KEY_ENUM:
+        case BF_KEY_PATH:
+        case BF_KEY_DIR:
+            assert_int_equal(key->store, key->is_list == BF_KEY_LIST_VALUES
+                                             ? BF_KEY_STORE_TEXTS
+                                             : BF_KEY_STORE_TEXT);
+            /* The longest value the loader accepts fits. */
+            if (key->type == BF_KEY_PATH || key->type == BF_KEY_DIR)
+                need = BF_SCENARIO_PATH_MAX;
+            else if (key->type != BF_KEY_ENUM)
+                need = BF_SCENARIO_NAME_MAX;
+            for (const char *w = key->choices; key->type == BF_KEY_ENUM;) {
+                size_t len = strcspn(w, "|");
+
+                need = len + 1 > need ? len + 1 : need;
+                if (!w[len])
+                    break;
+                w += len + 1;
+            }
+            if (key->store == BF_KEY_STORE_TEXT)
+                assert_true(key->size >= need);
+            else
+                assert_true(need <= BF_SCENARIO_NAME_MAX);
+            break;
+        case BF_KEY_WEIGHTS:
+            fail_msg("key '%s': a mapping is stored by a hook", key->name);
+        }
+        if (key->is_list == BF_KEY_LIST_VALUES) {
+            assert_true(key->store == BF_KEY_STORE_INTS ||
+                        key->store == BF_KEY_STORE_DOUBLES ||
+                        key->store == BF_KEY_STORE_TEXTS);
+            assert_true(key->size == BF_SCENARIO_VALUES_MAX *
+                                         (key->store == BF_KEY_STORE_INTS
+                                              ? sizeof(int)
+                                          : key->store == BF_KEY_STORE_DOUBLES
+                                              ? sizeof(double)
+                                              : BF_SCENARIO_NAME_MAX));
+            assert_true(key->count_offset + sizeof(size_t) <=
+                        sizeof(struct bf_scenario));
+        }
+        /* No two keys store into the same bytes. */
+        for (size_t j = 0; j < i; j++) {
+            const struct bf_scenario_key *o = &keys[j];
+
+            if (o->store == BF_KEY_STORE_HOOK ||
+                (o->is_list == BF_KEY_LIST_CASES) != in_case)
+                continue;
+            if (key->offset < o->offset + o->size &&
+                o->offset < key->offset + key->size)
+                print_error("keys '%s' and '%s' share storage\n", o->name,
+                            key->name);
+            assert_false(key->offset < o->offset + o->size &&
+                         o->offset < key->offset + key->size);
+        }
+    }
+}
+
 static void test_scenario_every_key_file(void **state)
 {
     struct bf_scenario *sc = NULL;
@@ -1314,6 +1424,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenario_keys_table_order),
         cmocka_unit_test(test_scenario_keys_print_golden),
+        cmocka_unit_test(test_scenario_keys_storage),
         cmocka_unit_test(test_scenario_every_key_file),
         cmocka_unit_test(test_scenario_defaults),
         cmocka_unit_test(test_scenario_default_name_from_file),
