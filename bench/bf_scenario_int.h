@@ -4,7 +4,8 @@
  *
  *   bf_scenario_keys.c    the key table (one row per key, with its storage),
  *                         key lookup and suggestions, `bfbench keys`
- *   bf_scenario_yaml.c    text -> libyaml document, nesting bounded
+ *   bf_scenario_yaml.c    text -> libyaml document, in one pass over the
+ *                         text, nesting bounded
  *   bf_scenario_parse.c   the load: values, defaults, checks; the public
  *                         load, parse and free
  *   bf_scenario_expand.c  parsed values -> struct bf_scenario and the case
@@ -136,12 +137,12 @@ int bf__scenario_applies(const struct bf_scenario_key *key, const char *task);
 /* YAML: bf_scenario_yaml.c */
 
 /*
- * Load the single YAML document of text into *doc; messages name p->file.
- * Returns 0 (*doc is then the caller's, free with yaml_document_delete; it has
- * no root node when the text holds no document), or an error with *doc already
- * deleted: BF_ERANGE for collections nested too deep, BF_EPARSE for YAML
- * syntax, an undefined alias, a duplicate anchor or a second document,
- * BF_ENOMEM.
+ * Load the single YAML document of text into *doc, in one pass over the
+ * text; messages name p->file. Returns 0 (*doc is then the caller's, free
+ * with yaml_document_delete; it has no root node when the text holds no
+ * document), or an error with *doc already deleted: BF_ERANGE for
+ * collections nested too deep, BF_EPARSE for YAML syntax, an undefined
+ * alias, a duplicate anchor or a second document, BF_ENOMEM.
  */
 int bf__scenario_load_document(const struct parse *p, const char *text,
                                size_t len, yaml_document_t *doc);

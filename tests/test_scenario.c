@@ -997,8 +997,8 @@ static void test_scenario_seeds(void **state)
                  "t.yaml:2:", "seeds");
 }
 
-/* Collections nested deeper than a scenario ever needs are refused before
- * the document is built, with the line and column where it happens. */
+/* Collections nested deeper than a scenario ever needs are refused as they
+ * open, with the line and column where it happens. */
 static void test_scenario_nesting_depth(void **state)
 {
     enum { DEPTH = 100000 };
@@ -1019,6 +1019,48 @@ static void test_scenario_nesting_depth(void **state)
     assert_fails("models:\n  - - - - - - - - - - - - - - - - - - - - - - - "
                  "- - - - - - - - - - - x\n",
                  BF_ERANGE, "t.yaml:2:", "nested deeper");
+}
+
+/* The document is composed from the parser's events as libyaml's loader
+ * composes it: anchors and aliases, and its errors, in the order of a depth
+ * check over the whole text followed by the loads of two documents. */
+static void test_scenario_yaml_composition(void **state)
+{
+    struct bf_scenario *sc;
+
+    (void)state;
+    sc = parse_ok("models: &m resnet18\nname: *m\nbatch: &b [1, 2]\n"
+                  "input_size_px: *b\n");
+    assert_string_equal(sc->name, "resnet18");
+    assert_int_equal(sc->n_cases, 4);
+    assert_int_equal(sc->cases[3].input_size_px, 2);
+    bf_scenario_free(sc);
+    /* An alias stands for its anchor's node, position included. */
+    assert_fails("models: &m resnet18\nconfigs: *m\n", BF_EPARSE,
+                 "t.yaml:1:9: key 'configs'", "unknown value 'resnet18'");
+    assert_fails("models: resnet18\nconfigs: *m\n", BF_EPARSE,
+                 "t.yaml:2:10: ", "found undefined alias");
+    assert_fails("models: &m resnet18\nconfigs: &m local\n", BF_EPARSE,
+                 "t.yaml:2:10: ",
+                 "second occurrence (found duplicate anchor; first occurrence "
+                 "at line 1)");
+    /* A second document's own errors come before its being there. */
+    assert_fails("models: resnet18\n---\nmodels: [x\n", BF_EPARSE,
+                 "t.yaml:4:1: ", "did not find expected ',' or ']'");
+    assert_fails("models: resnet18\n---\nmodels: *x\n", BF_EPARSE,
+                 "t.yaml:3:9: ", "found undefined alias");
+    assert_fails("models: resnet18\n---\na: 1\n---\nb: [\n", BF_EPARSE,
+                 "t.yaml:3:1: ", "one YAML document, found another");
+    /* Too deep anywhere wins over an earlier error, not over a syntax
+     * error before it. */
+    assert_fails("models: resnet18\nconfigs: *zz\nx: [[[[[[[[[[[[[[[[[[[[[["
+                 "[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+                 BF_ERANGE, "t.yaml:3:", "nested deeper than 32");
+    assert_fails("models: resnet18\n---\nb: *u\n---\n[[[[[[[[[[[[[[[[[[[[[["
+                 "[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+                 BF_ERANGE, "t.yaml:5:", "nested deeper than 32");
+    assert_fails("models: [resnet18\nx: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+                 BF_EPARSE, "t.yaml:2:", "did not find expected ',' or ']'");
 }
 
 /* A FIFO or a directory given as the scenario is refused at once (a FIFO
@@ -1441,6 +1483,7 @@ int main(void)
         cmocka_unit_test(test_scenario_data_dir_errors),
         cmocka_unit_test(test_scenario_bad_strategy),
         cmocka_unit_test(test_scenario_syntax_error),
+        cmocka_unit_test(test_scenario_yaml_composition),
         cmocka_unit_test(test_scenario_invalid_utf8),
         cmocka_unit_test(test_scenario_unknown_key),
         cmocka_unit_test(test_scenario_duplicate_key),
