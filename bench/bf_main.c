@@ -179,6 +179,10 @@ static int model_known(const char *name)
     return strcmp(name, BF_SPLIT_NULL_MODEL) == 0 || bf_arch_exists(name);
 }
 
+/* Scenarios of `run`: models of the zoo, weights files checked at load. */
+static const struct bf_scenario_params run_params = {
+    .model_exists = model_known, .weights_check = bf_weights_check};
+
 static void models_help(void)
 {
     printf("usage: bfbench models [--size PX] [--arch NAME] [--classes N]\n"
@@ -691,12 +695,9 @@ static int record_checks(struct bf_store *store, int64_t run_id)
     return rc ? rc : bf_store_add_checks(store, run_id, rows, BF_SPLIT_CHECKS);
 }
 
-/* Run one scenario file into the DB; returns an exit code. */
-static int run_scenario(const char *path, const struct run_opts *o)
+/* Run scenario sc, which this frees, into the DB; returns an exit code. */
+static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
 {
-    struct bf_scenario_params sp = {.model_exists = model_known,
-                                    .weights_check = bf_weights_check};
-    struct bf_scenario *sc = NULL;
     struct bf_store *store = NULL;
     struct bf_sysinfo sys;
     struct bf_buf cmdline;
@@ -712,9 +713,6 @@ static int run_scenario(const char *path, const struct run_opts *o)
     char cache_dir[1100];
     int rc, code, resumed = 0;
 
-    rc = bf_scenario_load(path, &sp, &sc);
-    if (rc)
-        return error_exit(rc);
     if (o->repetitions > 0)
         sc->repetitions = o->repetitions;
     rc = open_devices(sc, o->dry_run, &dm, &probe);
@@ -846,6 +844,15 @@ out:
     return code;
 }
 
+/* Run one scenario file into the DB; returns an exit code. */
+static int run_scenario(const char *path, const struct run_opts *o)
+{
+    struct bf_scenario *sc = NULL;
+    int rc = bf_scenario_load(path, &run_params, &sc);
+
+    return rc ? error_exit(rc) : run_loaded(sc, o);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -859,6 +866,7 @@ static int cmd_run(int argc, char **argv)
     struct run_opts o = {
         .db = DEFAULT_DB, .threads = -1, .argc = argc, .argv = argv};
     struct bf_suite suite;
+    struct bf_scenario *sc = NULL;
     int c, rc, code = EXIT_OK;
 
     optind = 0; /* 0: glibc re-initialises (permutation back on) */
@@ -894,10 +902,12 @@ static int cmd_run(int argc, char **argv)
         return usage_error("run", optind >= argc
                                       ? "missing SCENARIO"
                                       : "exactly one SCENARIO expected");
-    if ((rc = bf_suite_load(argv[optind], &suite)))
+    /* The file is read once, whether suite or scenario. */
+    rc = bf_scenario_load_or_suite(argv[optind], &run_params, &suite, &sc);
+    if (rc)
         return error_exit(rc);
     if (suite.n == 0)
-        return run_scenario(argv[optind], &o);
+        return run_loaded(sc, &o);
     bf_log_info("suite %s: %zu scenario(s)", suite.name, suite.n);
     /* Every member runs, even after one fails; an interruption stops, and
      * a suite stopped before its last member is interrupted, whatever the

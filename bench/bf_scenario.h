@@ -317,6 +317,17 @@ struct bf_suite {
 int bf_suite_load(const char *path, struct bf_suite *out);
 
 /*
+ * What `bfbench run` takes: path read once, as a suite or else as a
+ * scenario. A suite fills *suite (suite->n > 0) and leaves *out NULL; a
+ * scenario gives suite->n = 0 and *out, as bf_scenario_load would (caller
+ * frees it with bf_scenario_free). Errors: those of bf_suite_load, then
+ * those of bf_scenario_load.
+ */
+int bf_scenario_load_or_suite(const char *path,
+                              const struct bf_scenario_params *params,
+                              struct bf_suite *suite, struct bf_scenario **out);
+
+/*
  * The hash of a case the runner adds to a scenario's matrix (kind "teacher"
  * or "jpeg" for model): SHA-256 hex of the settings hash, kind and model.
  */

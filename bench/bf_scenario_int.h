@@ -162,6 +162,19 @@ const char *bf__scenario_file_problem(const char *path);
  */
 int bf__scenario_parse_default(struct parse *p, int k);
 
+/* BF_ERANGE when a scenario's file name is too long for struct
+ * bf_scenario.path, else 0. */
+int bf__scenario_check_name(const char *file);
+
+/*
+ * Parse the scenario whose text (len bytes) was loaded into doc, as
+ * bf_scenario_parse does after loading; p has file, dir and params set.
+ * doc stays the caller's.
+ */
+int bf__scenario_parse_document(struct parse *p, yaml_document_t *doc,
+                                const char *text, size_t len,
+                                struct bf_scenario **out);
+
 /* The scenario's task, from the slot of `task`. */
 enum bf_task bf__scenario_task(const struct parse *p);
 

@@ -700,71 +700,52 @@ static void slots_free(struct parse *p)
     }
 }
 
-/* Parse text; dir is the prefix for relative paths. */
-static int parse_scenario(const char *file, const char *dir, size_t dir_len,
-                          const char *text, size_t len,
-                          const struct bf_scenario_params *params,
-                          struct bf_scenario **out)
+int bf__scenario_parse_document(struct parse *p, yaml_document_t *doc,
+                                const char *text, size_t len,
+                                struct bf_scenario **out)
 {
-    struct parse p = {
-        .file = file, .dir = dir, .dir_len = dir_len, .params = params};
-    yaml_document_t doc;
-    yaml_node_t *root;
+    yaml_node_t *root = yaml_document_get_root_node(doc);
     struct bf_scenario *sc;
     int rc;
 
-    if (strlen(file) >= BF_SCENARIO_PATH_MAX)
-        return bf_err_set(BF_ERANGE, "scenario path longer than %d bytes",
-                          BF_SCENARIO_PATH_MAX - 1);
-    if (len > TEXT_MAX)
-        return bf_err_set(BF_ERANGE, "%s: scenario larger than %zu bytes", file,
-                          TEXT_MAX);
-    bf__scenario_name_keys(p.k);
-    rc = bf__scenario_load_document(&p, text, len, &doc);
-    if (rc)
-        return rc;
-    p.doc = &doc;
-    root = yaml_document_get_root_node(&doc);
-    if (!root || is_null(root)) {
-        rc = bf_err_set(BF_EPARSE, "%s:1:1: empty scenario", file);
-        goto out_doc;
-    }
-    p.root_mark = root->start_mark;
-    if (root->type != YAML_MAPPING_NODE) {
-        rc = at_error(&p, BF_EPARSE, root->start_mark, NULL,
-                      "a scenario is a mapping of keys, got %s",
-                      node_kind(root));
-        goto out_doc;
-    }
-    rc = parse_mapping(&p, root);
+    bf__scenario_name_keys(p->k);
+    p->doc = doc;
+    if (!root || is_null(root))
+        return bf_err_set(BF_EPARSE, "%s:1:1: empty scenario", p->file);
+    p->root_mark = root->start_mark;
+    if (root->type != YAML_MAPPING_NODE)
+        return at_error(p, BF_EPARSE, root->start_mark, NULL,
+                        "a scenario is a mapping of keys, got %s",
+                        node_kind(root));
+    rc = parse_mapping(p, root);
     if (rc)
         goto out_slots;
-    rc = apply_defaults(&p);
+    rc = apply_defaults(p);
     if (rc)
         goto out_slots;
-    rc = check_task(&p);
+    rc = check_task(p);
     if (rc)
         goto out_slots;
-    rc = parse_weights(&p);
+    rc = parse_weights(p);
     if (rc)
         goto out_slots;
-    rc = check_across(&p);
+    rc = check_across(p);
     if (rc)
         goto out_slots;
 
     sc = calloc(1, sizeof(*sc));
     if (!sc) {
-        rc = bf_err_set(BF_ENOMEM, "%s: out of memory", file);
+        rc = bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
         goto out_slots;
     }
-    copy_str(sc->path, sizeof(sc->path), file);
-    bf__scenario_fill(&p, sc);
-    rc = bf__scenario_expand(&p, sc);
+    copy_str(sc->path, sizeof(sc->path), p->file);
+    bf__scenario_fill(p, sc);
+    rc = bf__scenario_expand(p, sc);
     if (rc)
         goto out_sc;
     sc->text = dup_bytes(text, len);
     if (!sc->text) {
-        rc = bf_err_set(BF_ENOMEM, "%s: out of memory", file);
+        rc = bf_err_set(BF_ENOMEM, "%s: out of memory", p->file);
         goto out_sc;
     }
     sc->text_len = len;
@@ -774,10 +755,40 @@ static int parse_scenario(const char *file, const char *dir, size_t dir_len,
 out_sc:
     bf_scenario_free(sc);
 out_slots:
-    slots_free(&p);
-out_doc:
+    slots_free(p);
+    return rc;
+}
+
+/* Parse text; dir is the prefix for relative paths. */
+static int parse_scenario(const char *file, const char *dir, size_t dir_len,
+                          const char *text, size_t len,
+                          const struct bf_scenario_params *params,
+                          struct bf_scenario **out)
+{
+    struct parse p = {
+        .file = file, .dir = dir, .dir_len = dir_len, .params = params};
+    yaml_document_t doc;
+    int rc;
+
+    if ((rc = bf__scenario_check_name(file)))
+        return rc;
+    if (len > TEXT_MAX)
+        return bf_err_set(BF_ERANGE, "%s: scenario larger than %zu bytes", file,
+                          TEXT_MAX);
+    rc = bf__scenario_load_document(&p, text, len, &doc);
+    if (rc)
+        return rc;
+    rc = bf__scenario_parse_document(&p, &doc, text, len, out);
     yaml_document_delete(&doc);
     return rc;
+}
+
+int bf__scenario_check_name(const char *file)
+{
+    if (strlen(file) >= BF_SCENARIO_PATH_MAX)
+        return bf_err_set(BF_ERANGE, "scenario path longer than %d bytes",
+                          BF_SCENARIO_PATH_MAX - 1);
+    return 0;
 }
 
 int bf_scenario_parse(const char *name, const char *text, size_t len,

@@ -71,31 +71,33 @@ static int parse_suite(const struct parse *p, const yaml_node_t *root,
     return 0;
 }
 
-int bf_suite_load(const char *path, struct bf_suite *out)
+/*
+ * Read path and load its document into *doc; fill out when it is a suite
+ * (out->n = 0 otherwise). p is set up for path. On success *doc and text
+ * are the caller's; on failure both are freed.
+ */
+static int load_suite(const char *path, struct parse *p, struct bf_suite *out,
+                      yaml_document_t *doc, struct bf_buf *text)
 {
-    const char *slash = path ? strrchr(path, '/') : NULL;
-    struct parse p = {.file = path,
-                      .dir = path,
-                      .dir_len = slash ? (size_t)(slash - path) + 1 : 0};
-    yaml_document_t doc;
+    const char *slash = strrchr(path, '/');
     yaml_node_t *root;
-    struct bf_buf text;
     int rc;
 
-    if (!path || !out)
-        return bf_err_set(BF_EINVAL, "bf_suite_load: invalid argument");
+    p->file = path;
+    p->dir = path;
+    p->dir_len = slash ? (size_t)(slash - path) + 1 : 0;
     memset(out, 0, sizeof(*out));
     bf__scenario_default_name(out->name, sizeof(out->name), path);
-    bf_buf_init(&text);
-    rc = bf_buf_read_file(&text, path, TEXT_MAX, "scenario");
+    bf_buf_init(text);
+    rc = bf_buf_read_file(text, path, TEXT_MAX, "scenario");
     if (rc == 0)
-        rc = bf__scenario_load_document(&p, bf_buf_str(&text), text.len, &doc);
+        rc = bf__scenario_load_document(p, bf_buf_str(text), text->len, doc);
     if (rc) {
-        bf_buf_free(&text);
+        bf_buf_free(text);
         return rc;
     }
-    p.doc = &doc;
-    root = yaml_document_get_root_node(&doc);
+    p->doc = doc;
+    root = yaml_document_get_root_node(doc);
     /* Anything but a mapping with a "suite" key is left to the scenario
      * loader (and its messages). */
     if (root && root->type == YAML_MAPPING_NODE) {
@@ -103,17 +105,63 @@ int bf_suite_load(const char *path, struct bf_suite *out)
 
         for (pair = root->data.mapping.pairs.start;
              pair < root->data.mapping.pairs.top; pair++) {
-            yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
+            yaml_node_t *k = yaml_document_get_node(doc, pair->key);
 
             if (k->type == YAML_SCALAR_NODE &&
                 strcmp(scalar_text(k), "suite") == 0) {
-                rc = parse_suite(&p, root, out);
+                rc = parse_suite(p, root, out);
                 break;
             }
         }
     }
-    if (rc)
+    if (rc) {
         out->n = 0;
+        yaml_document_delete(doc);
+        bf_buf_free(text);
+    }
+    return rc;
+}
+
+int bf_suite_load(const char *path, struct bf_suite *out)
+{
+    struct parse p = {0};
+    yaml_document_t doc;
+    struct bf_buf text;
+    int rc;
+
+    if (!path || !out)
+        return bf_err_set(BF_EINVAL, "bf_suite_load: invalid argument");
+    rc = load_suite(path, &p, out, &doc, &text);
+    if (rc)
+        return rc;
+    yaml_document_delete(&doc);
+    bf_buf_free(&text);
+    return 0;
+}
+
+int bf_scenario_load_or_suite(const char *path,
+                              const struct bf_scenario_params *params,
+                              struct bf_suite *suite, struct bf_scenario **out)
+{
+    struct parse p = {0};
+    yaml_document_t doc;
+    struct bf_buf text;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!path || !params || !params->model_exists || !suite || !out)
+        return bf_err_set(BF_EINVAL,
+                          "bf_scenario_load_or_suite: invalid argument");
+    rc = load_suite(path, &p, suite, &doc, &text);
+    if (rc)
+        return rc;
+    /* Not a suite: the document is the scenario's, read once. */
+    if (suite->n == 0 && (rc = bf__scenario_check_name(path)) == 0) {
+        p.params = params;
+        rc = bf__scenario_parse_document(&p, &doc, bf_buf_str(&text), text.len,
+                                         out);
+    }
     yaml_document_delete(&doc);
     bf_buf_free(&text);
     return rc;

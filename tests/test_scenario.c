@@ -1177,6 +1177,64 @@ static void test_scenario_suite(void **state)
     }
 }
 
+/* What `bfbench run` takes, read once: a suite, or a scenario loaded as
+ * bf_scenario_load loads it; errors as bf_suite_load's, then as
+ * bf_scenario_load's. */
+static void test_scenario_load_or_suite(void **state)
+{
+    char dir[] = "/tmp/bf_suite_XXXXXX";
+    char path[512], member[512], bad[512];
+    struct bf_suite suite;
+    struct bf_scenario *sc = (struct bf_scenario *)&sc, *want = NULL;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    put_file(dir, "a.yaml", "models: [resnet18, mobilenet_v2]\nbatch: [1, 2]\n",
+             member, sizeof(member));
+    put_file(dir, "s.yaml", "suite: [a.yaml]\n", path, sizeof(path));
+    assert_int_equal(bf_scenario_load_or_suite(path, &params, &suite, &sc), 0);
+    assert_int_equal(suite.n, 1);
+    assert_string_equal(suite.paths[0], member);
+    assert_null(sc);
+    assert_int_equal(bf_scenario_load_or_suite(member, &params, &suite, &sc),
+                     0);
+    assert_int_equal(suite.n, 0);
+    assert_non_null(sc);
+    assert_int_equal(bf_scenario_load(member, &params, &want), 0);
+    assert_string_equal(sc->path, want->path);
+    assert_string_equal(sc->name, "a");
+    assert_string_equal(sc->settings_hash, want->settings_hash);
+    assert_int_equal(sc->n_cases, want->n_cases);
+    for (size_t i = 0; i < sc->n_cases; i++)
+        assert_string_equal(sc->cases[i].hash, want->cases[i].hash);
+    assert_int_equal(sc->text_len, want->text_len);
+    assert_memory_equal(sc->text, want->text, sc->text_len);
+    bf_scenario_free(sc);
+    bf_scenario_free(want);
+    put_file(dir, "bad.yaml", "suite: []\n", bad, sizeof(bad));
+    assert_int_equal(bf_scenario_load_or_suite(bad, &params, &suite, &sc),
+                     BF_EPARSE);
+    assert_detail_has("bad.yaml:1:8: key 'suite': expected a non-empty");
+    assert_null(sc);
+    put_file(dir, "bad.yaml", "models: resnet18\nbatch: 0\n", bad, sizeof(bad));
+    assert_int_equal(bf_scenario_load_or_suite(bad, &params, &suite, &sc),
+                     BF_ERANGE);
+    assert_detail_has("bad.yaml:2:8: key 'batch': 0 is out of range");
+    assert_null(sc);
+    snprintf(bad, sizeof(bad), "%s/none.yaml", dir);
+    assert_int_equal(bf_scenario_load_or_suite(bad, &params, &suite, &sc),
+                     BF_ENOENT);
+    assert_int_equal(bf_scenario_load_or_suite(NULL, &params, &suite, &sc),
+                     BF_EINVAL);
+    assert_int_equal(bf_scenario_load_or_suite(member, &params, NULL, &sc),
+                     BF_EINVAL);
+    unlink(member);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/bad.yaml", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_scenario_missing_value(void **state)
 {
     (void)state;
@@ -1495,6 +1553,7 @@ int main(void)
         cmocka_unit_test(test_scenario_not_regular_file),
         cmocka_unit_test(test_scenario_ignored_lists),
         cmocka_unit_test(test_scenario_suite),
+        cmocka_unit_test(test_scenario_load_or_suite),
         cmocka_unit_test(test_scenario_wrong_type_string_for_int),
         cmocka_unit_test(test_scenario_wrong_type_quoted_int),
         cmocka_unit_test(test_scenario_wrong_type_sequence_for_scalar),
