@@ -448,7 +448,7 @@ static int write_table(const struct claim *cl, size_t n,
     bf_table_init(&t, columns, NCOLS,
                   format == BF_REPORT_TEXT ? NCOLS - 1 : NCOLS);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        char num[16];
+        char num[24];
         const char *cells[NCOLS] = {num,         cl[i].claim, cl[i].paper,
                                     cl[i].value, cl[i].where, cl[i].how};
 
