@@ -1,16 +1,15 @@
 /*
  * bf_compare: two results DBs compared case by case.
  *
- * Each side is opened read-write without create and with query_only on (a
- * read-only connection to a WAL DB would leave its -wal and -shm files
- * behind; the last read-write connection removes them), its hashed cases
+ * Each side is opened through the store as recorded
+ * (bf_store_open_as_recorded: read-only, never migrated), its hashed cases
  * loaded once, one per hash, sorted by hash. The details of a matched case
  * (shape, accuracy, aggregates, samples, devices, epochs) are read per case
- * into a small generic row set, one prepared statement per table, and
- * walked in key order against the other side's. Every compared metric
- * updates the summary; the rows to show (differences, timings, notes) are
- * collected into memory, so that text and Markdown can size their columns,
- * and printed at the end.
+ * through the store's readers (bf_store_compare.h) into a small generic row
+ * set, one per table, and walked in key order against the other side's.
+ * Every compared metric updates the summary; the rows to show (differences,
+ * timings, notes) are collected into memory, so that text and Markdown can
+ * size their columns, and printed at the end.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "bf_compare.h"
@@ -21,25 +20,21 @@
 #include "bf_log.h"
 #include "bf_stats.h"
 #include "bf_store.h"
+#include "bf_store_compare.h"
 #include "bf_table.h"
 
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define BUSY_TIMEOUT_MS 5000
 #define HASH_SHOWN 12     /* hex digits of a case hash in the table */
-#define RS_MAX_COLS 16    /* columns of a detail query */
 #define PLATFORM_MAX 8192 /* bytes of a platform text kept */
 #define PHASES_MAX 16     /* training phases per case */
 #define CHANGE_MAX 60     /* characters of an error shown as a change */
-#define ORDER_COMPLETE "status IN ('finished', 'skipped') DESC, id DESC"
 
 /* Most repetitions of one case a side keeps for the timing rules. */
 #define MAX_REPS 64
@@ -58,20 +53,98 @@ struct kase {
     char status[16];
     char error[160];
     char label[160];
+    /* Its shape, compared exactly (D_SHAPE). */
+    int64_t params, macs;
+    int64_t head_params, head_macs, head_bytes; /* -1: not recorded */
+    char split_shape[64];                       /* "": not recorded */
+    char input[48];                             /* "CxHxW" */
+    int threads;
     const struct kase *other; /* its match on the other side, or NULL */
 };
 
-/* The detail queries, prepared per side. */
+/* The detail tables of a case, and the run's checks. */
 enum {
-    Q_SHAPE,
-    Q_ACCURACY,
-    Q_AGGREGATES,
-    Q_SAMPLES,
-    Q_DEVICES,
-    Q_EPOCHS,
-    Q_CHECKS,
-    NQUERIES
+    D_SHAPE,
+    D_ACCURACY,
+    D_AGGREGATES,
+    D_SAMPLES,
+    D_DEVICES,
+    D_EPOCHS,
+    D_CHECKS,
+    NTABLES
 };
+
+/* Their columns, by the names the metrics show ("acc.fp32.n"). */
+static const char *const shape_columns[] = {
+    "params",     "macs",        "head_params", "head_macs",
+    "head_bytes", "split_shape", "input",       "threads"};
+static const char *const accuracy_columns[] = {
+    /* the key */
+    "variant", "split",
+    /* the counts, accuracies and sizes */
+    "n", "top1", "top5", "payload_bytes", "payload_zstd_bytes",
+    "transmitted_elements", "input_elements", "jpeg_reference_bytes",
+    "offload_fraction", "device_macs",
+    /* the per-image results */
+    "items_sha256", "pred_classes", "top1_bits", "topk_bits"};
+static const char *const aggregate_columns[] = {"metric", "unit", "n",  "mean",
+                                                "min",    "max",  "p50"};
+static const char *const sample_columns[] = {"bytes_up", "bytes_down"};
+static const char *const device_columns[] = {"device", "latency_method",
+                                             "head_ms"};
+static const char *const epoch_columns[] = {
+    "phase", "epoch", "lr", "train_loss", "val_top1", "best", "images_per_s"};
+static const char *const check_columns[] = {"name", "value"};
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+static const struct {
+    const char *const *names;
+    int ncols;
+} tables[NTABLES] = {
+    [D_SHAPE] = {shape_columns, COUNT(shape_columns)},
+    [D_ACCURACY] = {accuracy_columns, COUNT(accuracy_columns)},
+    [D_AGGREGATES] = {aggregate_columns, COUNT(aggregate_columns)},
+    [D_SAMPLES] = {sample_columns, COUNT(sample_columns)},
+    [D_DEVICES] = {device_columns, COUNT(device_columns)},
+    [D_EPOCHS] = {epoch_columns, COUNT(epoch_columns)},
+    [D_CHECKS] = {check_columns, COUNT(check_columns)},
+};
+#undef COUNT
+
+/* Accuracy columns (D_ACCURACY). */
+enum {
+    ACC_VARIANT,
+    ACC_SPLIT,
+    ACC_N,
+    ACC_TOP1,
+    ACC_TOP5,
+    ACC_PAYLOAD,
+    ACC_ZSTD,
+    ACC_TX_ELEMENTS,
+    ACC_IN_ELEMENTS,
+    ACC_JPEG_REF,
+    ACC_OFFLOAD,
+    ACC_DEVICE_MACS,
+    ACC_ITEMS,
+    ACC_CLASSES,
+    ACC_TOP1_BITS,
+    ACC_TOPK_BITS
+};
+_Static_assert(sizeof(accuracy_columns) / sizeof(accuracy_columns[0]) ==
+                   ACC_TOPK_BITS + 1,
+               "a name per accuracy column");
+
+/* Aggregate columns: metric, unit, n, mean, min, max, p50. */
+enum { AGG_METRIC, AGG_UNIT, AGG_N, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_P50 };
+_Static_assert(sizeof(aggregate_columns) / sizeof(aggregate_columns[0]) ==
+                   AGG_P50 + 1,
+               "a name per aggregate column");
+
+/* Epoch columns: phase, epoch, lr, train_loss, val_top1, best,
+ * images_per_s. */
+enum { EP_PHASE, EP_EPOCH, EP_LR, EP_LOSS, EP_VAL, EP_BEST, EP_IPS };
+_Static_assert(sizeof(epoch_columns) / sizeof(epoch_columns[0]) == EP_IPS + 1,
+               "a name per epoch column");
 
 /* The per-request timings of the samples table, by aggregate metric: a
  * time aggregate named here is judged over its samples (time.mwu). */
@@ -80,50 +153,14 @@ static const char *const sample_times[] = {
     "server_queue", "server_decode", "tail",   "reply"};
 #define NSAMPLE_TIMES (sizeof(sample_times) / sizeof(sample_times[0]))
 
-static const char *const detail_sql[NQUERIES] = {
-    [Q_SHAPE] = "SELECT params, macs, head_params, head_macs, head_bytes, "
-                "split_shape, input_channels || 'x' || input_h || 'x' || "
-                "input_w AS input, threads FROM cases WHERE id = ?1",
-    [Q_ACCURACY] = "SELECT a.variant, a.split, a.n, a.top1, a.top5, "
-                   "a.payload_bytes, a.payload_zstd_bytes, "
-                   "a.transmitted_elements, a.input_elements, "
-                   "a.jpeg_reference_bytes, a.offload_fraction, "
-                   "a.device_macs, p.items_sha256, p.classes AS "
-                   "pred_classes, p.top1 AS top1_bits, p.topk AS topk_bits "
-                   "FROM accuracy a LEFT JOIN predictions p ON p.case_id = "
-                   "a.case_id AND p.variant = a.variant AND p.split = "
-                   "a.split WHERE a.case_id = ?1 ORDER BY a.variant, "
-                   "a.split",
-    [Q_AGGREGATES] = "SELECT metric, unit, n, mean, min, max, p50 FROM "
-                     "aggregates WHERE case_id = ?1 ORDER BY metric",
-    [Q_SAMPLES] = "SELECT bytes_up, bytes_down FROM samples WHERE "
-                  "case_id = ?1 ORDER BY seq",
-    [Q_DEVICES] = "SELECT device, latency_method, head_ms FROM "
-                  "device_results WHERE case_id = ?1 ORDER BY device",
-    [Q_EPOCHS] = "SELECT phase, epoch, lr, train_loss, val_top1, best, "
-                 "images_per_s FROM epochs WHERE case_id = ?1 ORDER BY seq",
-    /* ?1 is the side's run (0: every run): per name the newest run's. */
-    [Q_CHECKS] = "SELECT name, value FROM checks c WHERE run_id = (SELECT "
-                 "max(run_id) FROM checks d WHERE d.name = c.name AND (?1 = "
-                 "0 OR d.run_id = ?1)) ORDER BY name",
-};
-
-/* The accuracy query of a schema version 6 DB: no per-image results. */
-static const char accuracy_v6_sql[] =
-    "SELECT variant, split, n, top1, top5, payload_bytes, payload_zstd_bytes, "
-    "transmitted_elements, input_elements, jpeg_reference_bytes, "
-    "offload_fraction, device_macs, NULL AS items_sha256, NULL AS "
-    "pred_classes, NULL AS top1_bits, NULL AS topk_bits FROM accuracy WHERE "
-    "case_id = ?1 ORDER BY variant, split";
-
 struct side {
     const char *name; /* "BASE" or "NEW" */
     const char *path;
-    sqlite3 *db;
-    int version;
+    struct bf_store *store;
     int64_t run_id;     /* resolved: 0 every run, else the run */
     struct kase *cases; /* hashed cases, one per hash, sorted by hash */
     size_t n;
+    size_t cap;
     size_t unhashed;
     char cpu[128];
     /* The platform fingerprint of the side's runs: their common
@@ -131,27 +168,34 @@ struct side {
      * platform holds the newest run's platform text. */
     char platform_sha[BF_HASH_HEX_SIZE];
     char platform[PLATFORM_MAX];
-    sqlite3_stmt *q[NQUERIES];
-    sqlite3_stmt *times[NSAMPLE_TIMES]; /* one samples column, ?1 case */
+    int64_t newest;  /* the newest run of the side's cases */
+    int have_sha;    /* a run with a fingerprint was seen */
+    int missing_sha; /* a run without one was seen */
 };
 
-/* One value of a row set (SQLite's dynamic type kept). */
+/* What a value of a row set holds: nothing (SQL NULL), a number, a text or
+ * bytes. */
+enum { VAL_NULL, VAL_INT, VAL_REAL, VAL_TEXT, VAL_BLOB };
+
+/* One value of a row set. */
 struct value {
-    int type;   /* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT or _BLOB */
+    int type;   /* VAL_* */
     int64_t i;  /* integer */
-    double d;   /* integer or float as a double */
+    double d;   /* integer or real as a double (0 for nothing) */
     size_t s;   /* text, blob: offset in the row set's text buffer */
     size_t len; /* blob: bytes */
 };
 
-/* The rows of one detail query of one case. */
+/* The rows of one detail table of one case. */
 struct rowset {
     size_t nrows;
     int ncols;
-    struct value *v; /* nrows * ncols */
+    const char *const *names; /* the table's columns */
+    struct value *v;          /* nrows * ncols */
+    size_t used;              /* values filled */
     size_t cap;
     struct bf_buf text;
-    char names[RS_MAX_COLS][32];
+    int rc; /* BF_ENOMEM once a value could not be kept */
 };
 
 /* The output table. */
@@ -197,156 +241,122 @@ static int check_rules(const struct bf_compare_rules *rules);
 
 /* Sides */
 
-static int db_error(struct side *s, const char *what)
+/* A store failure of side s, prefixed with the side's name. */
+static int side_fail(const struct side *s, int rc)
 {
-    int code = sqlite3_errcode(s->db);
-
-    if (code == SQLITE_NOTADB)
-        return bf_err_set(BF_EPARSE, "%s: '%s' is not a results DB: %s",
-                          s->name, s->path, sqlite3_errmsg(s->db));
-    return bf_err_set(BF_EDB, "%s: '%s': %s: %s", s->name, s->path, what,
-                      sqlite3_errmsg(s->db));
-}
-
-/* Run a query of one integer (NULL reads as null_is); binds ?1 when
- * bind is not NULL. */
-static int query_int(struct side *s, const char *sql, const int64_t *bind,
-                     int64_t null_is, int64_t *out, const char *what)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-
-    if (rc == SQLITE_OK && bind)
-        rc = sqlite3_bind_int64(st, 1, *bind);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        rc = db_error(s, what);
-        sqlite3_finalize(st);
-        return rc;
-    }
-    *out = sqlite3_column_type(st, 0) == SQLITE_NULL
-               ? null_is
-               : sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return 0;
-}
-
-static void copy_column(sqlite3_stmt *st, int col, char *out, size_t size)
-{
-    const unsigned char *text = sqlite3_column_text(st, col);
-
-    snprintf(out, size, "%s", text ? (const char *)text : "");
+    return bf_err_prefix(rc, "%s: ", s->name);
 }
 
 /*
  * The label of a case: "train/MODEL/STRATEGY[/Cn][/fe]" for a training
  * case, "CONFIG/MODEL[/Cn][/RATEM][/+Nbg]" for an inference case.
  */
-static void case_label(sqlite3_stmt *st, char *out, size_t size)
+static void case_label(const struct bf_hashed_case_view *v, char *out,
+                       size_t size)
 {
-    const char *config = (const char *)sqlite3_column_text(st, 6);
-    const char *model = (const char *)sqlite3_column_text(st, 7);
-    const char *strategy = (const char *)sqlite3_column_text(st, 8);
-    int channels = sqlite3_column_int(st, 9);
     size_t len;
 
-    if (strategy && strategy[0])
-        len = (size_t)snprintf(out, size, "train/%s/%s", model ? model : "",
-                               strategy);
+    if (v->strategy[0])
+        len = (size_t)snprintf(out, size, "train/%s/%s", v->model, v->strategy);
     else
-        len = (size_t)snprintf(out, size, "%s/%s", config ? config : "",
-                               model ? model : "");
-    if (len < size && channels > 0)
-        len += (size_t)snprintf(out + len, size - len, "/C%d", channels);
-    if (len < size && sqlite3_column_int(st, 10) == 1)
+        len = (size_t)snprintf(out, size, "%s/%s", v->config, v->model);
+    if (len < size && v->bottleneck_channels > 0)
+        len += (size_t)snprintf(out + len, size - len, "/C%d",
+                                v->bottleneck_channels);
+    if (len < size && v->freeze_encoder == 1)
         len += (size_t)snprintf(out + len, size - len, "/fe");
-    if (len < size && sqlite3_column_type(st, 11) != SQLITE_NULL)
-        len += (size_t)snprintf(out + len, size - len, "/%gM",
-                                sqlite3_column_double(st, 11));
-    if (len < size && sqlite3_column_int(st, 12) > 0)
-        snprintf(out + len, size - len, "/+%dbg", sqlite3_column_int(st, 12));
+    if (len < size && !isnan(v->link_rate_mbps))
+        len +=
+            (size_t)snprintf(out + len, size - len, "/%gM", v->link_rate_mbps);
+    if (len < size && v->background_clients > 0)
+        snprintf(out + len, size - len, "/+%dbg", v->background_clients);
+}
+
+/*
+ * One hashed case of the side, in hash order, complete and newest first
+ * within a hash: the first of each hash is kept, the finished others are
+ * its repetitions.
+ */
+static int add_case(const struct bf_hashed_case_view *v, void *ctx)
+{
+    struct side *s = ctx;
+    struct kase *k;
+
+    if (s->n && strcmp(s->cases[s->n - 1].hash, v->case_hash) == 0) {
+        /* An older or incomplete case of the same hash: a repetition
+         * when it finished. */
+        struct kase *prev = &s->cases[s->n - 1];
+
+        if (strcmp(v->status, "finished") == 0 && prev->n_reps < MAX_REPS)
+            prev->reps[prev->n_reps++] = v->case_id;
+        return 0;
+    }
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? 2 * s->cap : 64;
+        struct kase *grown = realloc(s->cases, ncap * sizeof(*grown));
+
+        if (!grown)
+            return bf_err_set(BF_ENOMEM, "%s: %zu cases", s->name, ncap);
+        s->cases = grown;
+        s->cap = ncap;
+    }
+    k = &s->cases[s->n++];
+    memset(k, 0, sizeof(*k));
+    k->id = v->case_id;
+    k->run_id = v->run_id;
+    k->index = v->case_index;
+    snprintf(k->hash, sizeof(k->hash), "%s", v->case_hash);
+    snprintf(k->status, sizeof(k->status), "%s", v->status);
+    snprintf(k->error, sizeof(k->error), "%s", v->error);
+    case_label(v, k->label, sizeof(k->label));
+    k->params = v->params;
+    k->macs = v->macs;
+    k->head_params = v->head_params;
+    k->head_macs = v->head_macs;
+    k->head_bytes = v->head_bytes;
+    snprintf(k->split_shape, sizeof(k->split_shape), "%s", v->split_shape);
+    snprintf(k->input, sizeof(k->input), "%dx%dx%d", v->input_channels,
+             v->input_h, v->input_w);
+    k->threads = v->threads;
+    if (strcmp(k->status, "finished") == 0)
+        k->reps[k->n_reps++] = k->id;
+    return 0;
 }
 
 /* Load the hashed cases of the side's run(s), one per hash. */
 static int load_cases(struct side *s)
 {
-    static const char sql[] =
-        "SELECT id, run_id, case_index, case_hash, status, "
-        "coalesce(error, ''), config, model, strategy, bottleneck_channels, "
-        "freeze_encoder, link_rate_mbps, background_clients FROM cases "
-        "WHERE case_hash IS NOT NULL AND (?1 = 0 OR run_id = ?1) "
-        "ORDER BY case_hash, " ORDER_COMPLETE;
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    int64_t n = 0;
-    int rc;
+    int rc = bf_store_count_unhashed_cases(s->store, s->run_id, &s->unhashed);
 
-    if (s->version < 6) {
-        rc = query_int(s,
-                       "SELECT count(*) FROM cases WHERE ?1 = 0 OR "
-                       "run_id = ?1",
-                       &s->run_id, 0, &n, "counting cases");
-        s->unhashed = (size_t)n;
-        return rc;
-    }
-    rc = query_int(s,
-                   "SELECT count(*) FROM cases WHERE case_hash IS NULL AND "
-                   "(?1 = 0 OR run_id = ?1)",
-                   &s->run_id, 0, &n, "counting cases");
-    if (rc)
-        return rc;
-    s->unhashed = (size_t)n;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 1, s->run_id) != SQLITE_OK)
-        goto out_db;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct kase *k;
-        const unsigned char *hash = sqlite3_column_text(st, 3);
-
-        if (s->n && hash &&
-            strcmp(s->cases[s->n - 1].hash, (const char *)hash) == 0) {
-            /* An older or incomplete case of the same hash: a repetition
-             * when it finished. */
-            struct kase *prev = &s->cases[s->n - 1];
-            const unsigned char *status = sqlite3_column_text(st, 4);
-
-            if (status && strcmp((const char *)status, "finished") == 0 &&
-                prev->n_reps < MAX_REPS)
-                prev->reps[prev->n_reps++] = sqlite3_column_int64(st, 0);
-            continue;
-        }
-        if (s->n == cap) {
-            size_t ncap = cap ? 2 * cap : 64;
-            struct kase *grown = realloc(s->cases, ncap * sizeof(*grown));
-
-            if (!grown) {
-                sqlite3_finalize(st);
-                return bf_err_set(BF_ENOMEM, "%s: %zu cases", s->name, ncap);
-            }
-            s->cases = grown;
-            cap = ncap;
-        }
-        k = &s->cases[s->n++];
-        memset(k, 0, sizeof(*k));
-        k->id = sqlite3_column_int64(st, 0);
-        k->run_id = sqlite3_column_int64(st, 1);
-        k->index = sqlite3_column_int(st, 2);
-        copy_column(st, 3, k->hash, sizeof(k->hash));
-        copy_column(st, 4, k->status, sizeof(k->status));
-        copy_column(st, 5, k->error, sizeof(k->error));
-        case_label(st, k->label, sizeof(k->label));
-        if (strcmp(k->status, "finished") == 0)
-            k->reps[k->n_reps++] = k->id;
-    }
-    if (rc != SQLITE_DONE)
-        goto out_db;
-    sqlite3_finalize(st);
-    return 0;
-out_db:
-    rc = db_error(s, "reading cases");
-    sqlite3_finalize(st);
+    if (rc == 0)
+        rc = bf_store_each_hashed_case(s->store, s->run_id, add_case, s);
     return rc;
+}
+
+/* Fold a run of the side's cases into its fingerprint (runs of no case of
+ * the side are passed over). */
+static int add_platform(const struct bf_run_platform_view *v, void *ctx)
+{
+    struct side *s = ctx;
+    const char *sha = v->platform_sha256;
+    size_t i = 0;
+
+    while (i < s->n && s->cases[i].run_id != v->run_id)
+        i++;
+    if (i == s->n)
+        return 0;
+    if (!sha[0])
+        s->missing_sha = 1;
+    else if (!s->have_sha)
+        snprintf(s->platform_sha, sizeof(s->platform_sha), "%s", sha);
+    else if (strcmp(s->platform_sha, sha) != 0)
+        snprintf(s->platform_sha, sizeof(s->platform_sha), "mixed");
+    s->have_sha = 1;
+    if (v->run_id == s->newest) {
+        snprintf(s->cpu, sizeof(s->cpu), "%s", v->cpu_model);
+        snprintf(s->platform, sizeof(s->platform), "%s", v->platform);
+    }
+    return 0;
 }
 
 /*
@@ -355,154 +365,62 @@ out_db:
  */
 static int side_platform(struct side *s)
 {
-    sqlite3_stmt *q = NULL;
-    int64_t newest = 0;
-    int have = 0, missing = 0;
-    int rc = 0;
+    int rc;
 
     for (size_t i = 0; i < s->n; i++)
-        if (s->cases[i].run_id > newest)
-            newest = s->cases[i].run_id;
-    if (sqlite3_prepare_v2(s->db,
-                           s->version >= 7
-                               ? "SELECT cpu_model, coalesce(platform, ''), "
-                                 "coalesce(platform_sha256, '') FROM runs "
-                                 "WHERE id = ?1"
-                               : "SELECT cpu_model, '', '' FROM runs WHERE "
-                                 "id = ?1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_error(s, "reading the platform");
-    /* Every run of the side's cases, newest first. */
-    for (size_t i = 0; rc == 0 && i < s->n; i++) {
-        int64_t run = s->cases[i].run_id;
-        int seen = 0;
-
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = s->cases[j].run_id == run;
-        if (seen)
-            continue;
-        if (sqlite3_bind_int64(q, 1, run) != SQLITE_OK ||
-            sqlite3_step(q) != SQLITE_ROW) {
-            rc = db_error(s, "reading the platform");
-            break;
-        }
-        {
-            const char *sha = (const char *)sqlite3_column_text(q, 2);
-
-            sha = sha ? sha : "";
-            if (!sha[0])
-                missing = 1;
-            else if (!have)
-                snprintf(s->platform_sha, sizeof(s->platform_sha), "%s", sha);
-            else if (strcmp(s->platform_sha, sha) != 0)
-                snprintf(s->platform_sha, sizeof(s->platform_sha), "mixed");
-            have = 1;
-        }
-        if (run == newest) {
-            copy_column(q, 0, s->cpu, sizeof(s->cpu));
-            copy_column(q, 1, s->platform, sizeof(s->platform));
-        }
-        sqlite3_reset(q);
-    }
-    sqlite3_finalize(q);
-    if (missing)
+        if (s->cases[i].run_id > s->newest)
+            s->newest = s->cases[i].run_id;
+    rc = bf_store_each_run_platform(s->store, s->run_id, add_platform, s);
+    if (s->missing_sha)
         s->platform_sha[0] = '\0';
     return rc;
 }
 
-/* Open one side: the file, its schema version, its run, its cases. */
+static int count_run(const struct bf_run_platform_view *v, void *ctx)
+{
+    (void)v;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Open one side: the file, its run, its cases. */
 static int side_open(struct side *s, const char *name,
                      const struct bf_compare_side *spec)
 {
-    struct stat st;
-    int64_t v = 0;
     int rc;
 
     s->name = name;
     s->path = spec->path;
-    if (!spec->path || !spec->path[0])
-        return bf_err_set(BF_EINVAL, "%s: no results DB given", name);
-    if (stat(spec->path, &st) != 0)
-        return bf_err_set(BF_ENOENT, "%s: no results DB at '%s': %s", name,
-                          spec->path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return bf_err_set(BF_EPARSE, "%s: '%s' is not a file", name,
-                          spec->path);
-    if (bf_store_sqlite_open_readonly(spec->path, &s->db) != SQLITE_OK)
-        return db_error(s, "opening");
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    if (sqlite3_exec(s->db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
-        SQLITE_OK)
-        return db_error(s, "opening");
-    rc = query_int(s, "PRAGMA user_version", NULL, 0, &v,
-                   "reading the schema version");
+    rc = bf_store_open_as_recorded(spec->path, &s->store);
     if (rc)
-        return rc;
-    if (v <= 0)
-        return bf_err_set(BF_EPARSE,
-                          "%s: '%s' is not a bfbench results DB (schema "
-                          "version %lld)",
-                          name, spec->path, (long long)v);
-    if (v > BF_STORE_SCHEMA_VERSION)
-        return bf_err_set(BF_EVERSION,
-                          "%s: '%s' has schema version %lld, newer than this "
-                          "bfbench's %d; use a newer bfbench",
-                          name, spec->path, (long long)v,
-                          BF_STORE_SCHEMA_VERSION);
-    s->version = (int)v;
+        return side_fail(s, rc);
     if (spec->run_id == BF_COMPARE_LAST_RUN) {
-        rc = query_int(s, "SELECT max(id) FROM runs", NULL, 0, &s->run_id,
-                       "finding the last run");
-        if (rc == 0 && s->run_id == 0)
-            rc = bf_err_set(BF_ENOENT, "%s: '%s' holds no run", name,
-                            spec->path);
+        rc = bf_store_last_run(s->store, &s->run_id);
+        if (rc == BF_ENOENT)
+            return bf_err_set(BF_ENOENT, "%s: '%s' holds no run", name,
+                              spec->path);
     } else if (spec->run_id > 0) {
-        int64_t found = 0;
+        int found = 0;
 
         s->run_id = spec->run_id;
-        rc = query_int(s, "SELECT count(*) FROM runs WHERE id = ?1", &s->run_id,
-                       0, &found, "finding the run");
+        rc = bf_store_each_run_platform(s->store, s->run_id, count_run, &found);
         if (rc == 0 && !found)
-            rc = bf_err_set(BF_ENOENT, "%s: no run %lld in '%s'", name,
-                            (long long)spec->run_id, spec->path);
+            return bf_err_set(BF_ENOENT, "%s: no run %lld in '%s'", name,
+                              (long long)spec->run_id, spec->path);
     } else if (spec->run_id < 0) {
-        rc = bf_err_set(BF_EINVAL, "%s: bad run id %lld", name,
-                        (long long)spec->run_id);
+        return bf_err_set(BF_EINVAL, "%s: bad run id %lld", name,
+                          (long long)spec->run_id);
     }
     if (rc == 0)
         rc = load_cases(s);
-    for (int q = 0; rc == 0 && s->version >= 6 && q < NQUERIES; q++) {
-        const char *sql = detail_sql[q];
-
-        if (s->version < 7 && q == Q_ACCURACY)
-            sql = accuracy_v6_sql;
-        if (s->version < 7 && q == Q_CHECKS)
-            continue; /* no checks table: nothing to compare */
-        if (sqlite3_prepare_v2(s->db, sql, -1, &s->q[q], NULL) != SQLITE_OK)
-            rc = db_error(s, "preparing the detail queries");
-    }
-    for (size_t t = 0; rc == 0 && s->version >= 6 && t < NSAMPLE_TIMES; t++) {
-        char sql[160];
-
-        snprintf(sql, sizeof(sql),
-                 "SELECT %s_ns FROM samples WHERE case_id = ?1 AND %s_ns IS "
-                 "NOT NULL ORDER BY seq",
-                 sample_times[t], sample_times[t]);
-        if (sqlite3_prepare_v2(s->db, sql, -1, &s->times[t], NULL) != SQLITE_OK)
-            rc = db_error(s, "preparing the sample queries");
-    }
     if (rc == 0 && s->n)
         rc = side_platform(s);
-    return rc;
+    return rc ? side_fail(s, rc) : 0;
 }
 
 static void side_close(struct side *s)
 {
-    for (int q = 0; q < NQUERIES; q++)
-        sqlite3_finalize(s->q[q]);
-    for (size_t t = 0; t < NSAMPLE_TIMES; t++)
-        sqlite3_finalize(s->times[t]);
-    sqlite3_close(s->db);
+    bf_store_close(s->store);
     free(s->cases);
 }
 
@@ -533,78 +451,248 @@ static void rowset_free(struct rowset *rs)
     memset(rs, 0, sizeof(*rs));
 }
 
-static int rowset_load(struct side *s, int query, int64_t case_id,
+/* Empty rs for the rows of detail table d. */
+static void rowset_reset(struct rowset *rs, int d)
+{
+    rs->nrows = 0;
+    rs->used = 0;
+    rs->rc = 0;
+    rs->names = tables[d].names;
+    rs->ncols = tables[d].ncols;
+    bf_buf_reset(&rs->text);
+}
+
+/*
+ * The next value of the row being filled (a row is complete after ncols
+ * values), nothing (SQL NULL) until set; NULL once out of memory (rs->rc
+ * says so, and later values are dropped).
+ */
+static struct value *next_value(struct rowset *rs)
+{
+    struct value *v;
+
+    if (rs->rc)
+        return NULL;
+    if (rs->used == rs->cap) {
+        size_t ncap = rs->cap ? 2 * rs->cap : 64;
+        struct value *grown = realloc(rs->v, ncap * sizeof(*grown));
+
+        if (!grown) {
+            rs->rc = bf_err_set(BF_ENOMEM, "compare: %zu values", ncap);
+            return NULL;
+        }
+        rs->v = grown;
+        rs->cap = ncap;
+    }
+    v = &rs->v[rs->used++];
+    memset(v, 0, sizeof(*v));
+    if (rs->used % (size_t)rs->ncols == 0)
+        rs->nrows++;
+    return v;
+}
+
+static void put_null(struct rowset *rs)
+{
+    next_value(rs);
+}
+
+static void put_int(struct rowset *rs, int64_t i)
+{
+    struct value *v = next_value(rs);
+
+    if (v) {
+        v->type = VAL_INT;
+        v->i = i;
+        v->d = (double)i;
+    }
+}
+
+/* A real; NaN (SQL NULL, as the store reads it) is nothing. */
+static void put_real(struct rowset *rs, double d)
+{
+    struct value *v = next_value(rs);
+
+    if (v && !isnan(d)) {
+        v->type = VAL_REAL;
+        v->d = d;
+    }
+}
+
+/* len bytes kept NUL-terminated in the row set's text buffer. */
+static void put_bytes(struct rowset *rs, int type, const void *bytes,
+                      size_t len)
+{
+    struct value *v = next_value(rs);
+
+    if (!v)
+        return;
+    v->type = type;
+    v->s = rs->text.len;
+    v->len = len;
+    if (bf_buf_append(&rs->text, len ? bytes : "", len) ||
+        bf_buf_append(&rs->text, "", 1))
+        rs->rc = bf_err_set(BF_ENOMEM, "compare: row text");
+}
+
+static void put_text(struct rowset *rs, const char *text)
+{
+    put_bytes(rs, VAL_TEXT, text, strlen(text));
+}
+
+/* An optional count (-1: not recorded) or text (""). */
+static void put_count(struct rowset *rs, int64_t i)
+{
+    if (i == -1)
+        put_null(rs);
+    else
+        put_int(rs, i);
+}
+
+static void put_opt_text(struct rowset *rs, const char *text)
+{
+    if (text[0])
+        put_text(rs, text);
+    else
+        put_null(rs);
+}
+
+/* The rows of the detail tables, from the store's views. */
+
+static int put_shape(struct rowset *rs, const struct kase *k)
+{
+    put_int(rs, k->params);
+    put_int(rs, k->macs);
+    put_count(rs, k->head_params);
+    put_count(rs, k->head_macs);
+    put_count(rs, k->head_bytes);
+    put_opt_text(rs, k->split_shape);
+    put_text(rs, k->input);
+    put_int(rs, k->threads);
+    return rs->rc;
+}
+
+static int put_accuracy(const struct bf_case_accuracy_view *v, void *ctx)
+{
+    struct rowset *rs = ctx;
+
+    put_text(rs, v->variant);
+    put_text(rs, v->split);
+    put_int(rs, v->n);
+    put_real(rs, v->top1);
+    put_real(rs, v->top5);
+    put_real(rs, v->payload_bytes);
+    put_real(rs, v->payload_zstd_bytes);
+    put_real(rs, v->transmitted_elements);
+    put_real(rs, v->input_elements);
+    put_real(rs, v->jpeg_reference_bytes);
+    put_real(rs, v->offload_fraction);
+    put_real(rs, v->device_macs);
+    if (v->predictions) {
+        put_text(rs, v->items_sha256);
+        put_bytes(rs, VAL_BLOB, v->classes, v->classes_bytes);
+        put_bytes(rs, VAL_BLOB, v->top1_bits, v->top1_bytes);
+        put_bytes(rs, VAL_BLOB, v->topk_bits, v->topk_bytes);
+    } else {
+        for (int c = ACC_ITEMS; c <= ACC_TOPK_BITS; c++)
+            put_null(rs);
+    }
+    return rs->rc;
+}
+
+static int put_aggregate(const struct bf_aggregate_row *row, void *ctx)
+{
+    struct rowset *rs = ctx;
+
+    put_text(rs, row->metric);
+    put_text(rs, row->unit);
+    put_int(rs, (int64_t)row->stats.n);
+    put_real(rs, row->stats.mean);
+    put_real(rs, row->stats.min);
+    put_real(rs, row->stats.max);
+    put_real(rs, row->stats.p50);
+    return rs->rc;
+}
+
+static int put_sample(const struct bf_sample_row *row, void *ctx)
+{
+    struct rowset *rs = ctx;
+
+    put_count(rs, row->bytes_up);
+    put_count(rs, row->bytes_down);
+    return rs->rc;
+}
+
+static int put_device(const struct bf_device_row *row, void *ctx)
+{
+    struct rowset *rs = ctx;
+
+    put_text(rs, row->device);
+    put_text(rs, row->latency_method);
+    put_real(rs, row->head_ms);
+    return rs->rc;
+}
+
+static int put_epoch(const struct bf_epoch_row *row, void *ctx)
+{
+    struct rowset *rs = ctx;
+
+    put_text(rs, row->phase);
+    put_int(rs, row->epoch);
+    put_real(rs, row->lr);
+    put_real(rs, row->train_loss);
+    put_real(rs, row->val_top1);
+    put_int(rs, row->best);
+    put_real(rs, row->images_per_s);
+    return rs->rc;
+}
+
+static int put_check(const struct bf_check_row *row, void *ctx)
+{
+    struct rowset *rs = ctx;
+
+    put_text(rs, row->name);
+    put_text(rs, row->value);
+    return rs->rc;
+}
+
+/*
+ * The rows of detail table d of case k of side s into rs. The run's
+ * checks (D_CHECKS, k NULL) are those of the side's run(s): BF_ENOENT
+ * without a detail when the DB has no checks table (before schema
+ * version 7).
+ */
+static int rowset_load(struct side *s, int d, const struct kase *k,
                        struct rowset *rs)
 {
-    sqlite3_stmt *st = s->q[query];
-    int rc;
+    int rc = 0;
 
-    rs->nrows = 0;
-    bf_buf_reset(&rs->text);
-    rs->ncols = sqlite3_column_count(st);
-    if (rs->ncols > RS_MAX_COLS)
-        return bf_err_set(BF_EINTERNAL, "compare: query of %d columns",
-                          rs->ncols);
-    for (int c = 0; c < rs->ncols; c++)
-        snprintf(rs->names[c], sizeof(rs->names[c]), "%s",
-                 sqlite3_column_name(st, c));
-    if (sqlite3_bind_int64(st, 1, case_id) != SQLITE_OK) {
-        rc = db_error(s, "reading a case");
-        goto out_reset;
+    rowset_reset(rs, d);
+    switch (d) {
+    case D_SHAPE:
+        rc = put_shape(rs, k);
+        break;
+    case D_ACCURACY:
+        rc = bf_store_each_case_accuracy(s->store, k->id, put_accuracy, rs);
+        break;
+    case D_AGGREGATES:
+        rc = bf_store_each_case_aggregate(s->store, k->id, put_aggregate, rs);
+        break;
+    case D_SAMPLES:
+        rc = bf_store_each_case_sample(s->store, k->id, put_sample, rs);
+        break;
+    case D_DEVICES:
+        rc = bf_store_each_case_device(s->store, k->id, put_device, rs);
+        break;
+    case D_EPOCHS:
+        rc = bf_store_each_case_epoch(s->store, k->id, put_epoch, rs);
+        break;
+    default:
+        rc = bf_store_each_check(s->store, s->run_id, put_check, rs);
+        if (rc == BF_ENOENT)
+            return rc;
+        break;
     }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct value *row;
-
-        if ((rs->nrows + 1) * (size_t)rs->ncols > rs->cap) {
-            size_t ncap = rs->cap ? 2 * rs->cap : 64;
-            struct value *grown;
-
-            while (ncap < (rs->nrows + 1) * (size_t)rs->ncols)
-                ncap *= 2;
-            grown = realloc(rs->v, ncap * sizeof(*grown));
-            if (!grown) {
-                rc = bf_err_set(BF_ENOMEM, "compare: %zu values", ncap);
-                goto out_reset;
-            }
-            rs->v = grown;
-            rs->cap = ncap;
-        }
-        row = &rs->v[rs->nrows * (size_t)rs->ncols];
-        for (int c = 0; c < rs->ncols; c++) {
-            struct value *v = &row[c];
-            const unsigned char *text;
-
-            memset(v, 0, sizeof(*v));
-            v->type = sqlite3_column_type(st, c);
-            v->i = sqlite3_column_int64(st, c);
-            v->d = sqlite3_column_double(st, c);
-            if (v->type == SQLITE_BLOB) {
-                const void *bytes = sqlite3_column_blob(st, c);
-
-                v->len = (size_t)sqlite3_column_bytes(st, c);
-                v->s = rs->text.len;
-                if (bf_buf_append(&rs->text, bytes ? bytes : "", v->len) ||
-                    bf_buf_append(&rs->text, "", 1)) {
-                    rc = bf_err_set(BF_ENOMEM, "compare: row blob");
-                    goto out_reset;
-                }
-            } else if (v->type == SQLITE_TEXT) {
-                text = sqlite3_column_text(st, c);
-                v->s = rs->text.len;
-                if (bf_buf_append(&rs->text, text ? (const char *)text : "",
-                                  strlen(text ? (const char *)text : "") + 1)) {
-                    rc = bf_err_set(BF_ENOMEM, "compare: row text");
-                    goto out_reset;
-                }
-            }
-        }
-        rs->nrows++;
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_error(s, "reading a case");
-out_reset:
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    return rc ? side_fail(s, rc) : 0;
 }
 
 static const struct value *val(const struct rowset *rs, size_t r, int c)
@@ -616,7 +704,7 @@ static const char *text_of(const struct rowset *rs, size_t r, int c)
 {
     const struct value *v = val(rs, r, c);
 
-    return v->type == SQLITE_TEXT ? rs->text.data + v->s : "";
+    return v->type == VAL_TEXT ? rs->text.data + v->s : "";
 }
 
 static int values_equal(const struct rowset *a, size_t ra,
@@ -625,15 +713,15 @@ static int values_equal(const struct rowset *a, size_t ra,
     const struct value *x = val(a, ra, c), *y = val(b, rb, c);
     double scale;
 
-    if (x->type == SQLITE_NULL || y->type == SQLITE_NULL)
+    if (x->type == VAL_NULL || y->type == VAL_NULL)
         return x->type == y->type;
-    if (x->type == SQLITE_BLOB || y->type == SQLITE_BLOB)
+    if (x->type == VAL_BLOB || y->type == VAL_BLOB)
         return x->type == y->type && x->len == y->len &&
                memcmp(a->text.data + x->s, b->text.data + y->s, x->len) == 0;
-    if (x->type == SQLITE_TEXT || y->type == SQLITE_TEXT)
+    if (x->type == VAL_TEXT || y->type == VAL_TEXT)
         return x->type == y->type &&
                strcmp(text_of(a, ra, c), text_of(b, rb, c)) == 0;
-    if (x->type == SQLITE_INTEGER && y->type == SQLITE_INTEGER)
+    if (x->type == VAL_INT && y->type == VAL_INT)
         return x->i == y->i;
     scale = fmax(fabs(x->d), fabs(y->d));
     return fabs(x->d - y->d) <= BF_COMPARE_EXACT_REL * scale;
@@ -644,13 +732,13 @@ static void format_value(const struct rowset *rs, size_t r, int c, char *out,
 {
     const struct value *v = val(rs, r, c);
 
-    if (v->type == SQLITE_NULL)
+    if (v->type == VAL_NULL)
         snprintf(out, size, "-");
-    else if (v->type == SQLITE_INTEGER)
+    else if (v->type == VAL_INT)
         snprintf(out, size, "%lld", (long long)v->i);
-    else if (v->type == SQLITE_FLOAT)
+    else if (v->type == VAL_REAL)
         snprintf(out, size, "%.10g", v->d);
-    else if (v->type == SQLITE_BLOB)
+    else if (v->type == VAL_BLOB)
         snprintf(out, size, "%zu bytes", v->len);
     else
         snprintf(out, size, "%s", text_of(rs, r, c));
@@ -726,8 +814,8 @@ static int exact_cell(struct cmp *cx, const char *metric,
         return exact_result(cx, 1, metric, "", "", "");
     format_value(a, ra, c, base, sizeof(base));
     format_value(b, rb, c, new_text, sizeof(new_text));
-    if ((x->type == SQLITE_INTEGER || x->type == SQLITE_FLOAT) &&
-        (y->type == SQLITE_INTEGER || y->type == SQLITE_FLOAT))
+    if ((x->type == VAL_INT || x->type == VAL_REAL) &&
+        (y->type == VAL_INT || y->type == VAL_REAL))
         snprintf(change, sizeof(change), "%+.4g", y->d - x->d);
     return exact_result(cx, 0, metric, base, new_text, change);
 }
@@ -791,9 +879,8 @@ static int tolerance_cell(struct cmp *cx, const char *metric, const char *rule,
 
     if (cx->exact)
         return exact_cell(cx, metric, a, ra, b, rb, c);
-    if (x->type == SQLITE_NULL || y->type == SQLITE_NULL ||
-        x->type == SQLITE_TEXT || y->type == SQLITE_TEXT ||
-        x->type == SQLITE_BLOB || y->type == SQLITE_BLOB) {
+    if (x->type == VAL_NULL || y->type == VAL_NULL || x->type == VAL_TEXT ||
+        y->type == VAL_TEXT || x->type == VAL_BLOB || y->type == VAL_BLOB) {
         within = values_equal(a, ra, b, rb, c);
     } else {
         double scale = fmax(fabs(x->d), fabs(y->d));
@@ -837,8 +924,8 @@ static int accuracy_cell(struct cmp *cx, const char *metric,
 
     if (cx->exact)
         return exact_cell(cx, metric, a, ra, b, rb, c);
-    if (xb->type == SQLITE_BLOB && yb->type == SQLITE_BLOB && na == nb &&
-        na > 0 && xb->len == yb->len && xb->len >= (size_t)(na + 7) / 8 &&
+    if (xb->type == VAL_BLOB && yb->type == VAL_BLOB && na == nb && na > 0 &&
+        xb->len == yb->len && xb->len >= (size_t)(na + 7) / 8 &&
         values_equal(a, ra, b, rb, items)) {
         const unsigned char *u = (const unsigned char *)a->text.data + xb->s;
         const unsigned char *w = (const unsigned char *)b->text.data + yb->s;
@@ -920,31 +1007,9 @@ static int timed(struct cmp *cx, const char *metric, const char *base,
 static int load_times(struct side *s, size_t t, int64_t case_id, double **out,
                       size_t *n)
 {
-    sqlite3_stmt *st = s->times[t];
-    size_t cap = 0;
-    int rc;
+    int rc = bf_store_case_samples(s->store, case_id, sample_times[t], out, n);
 
-    *out = NULL;
-    *n = 0;
-    if (sqlite3_bind_int64(st, 1, case_id) != SQLITE_OK)
-        return db_error(s, "reading samples");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap ? 2 * cap : 64;
-            double *grown = realloc(*out, ncap * sizeof(*grown));
-
-            if (!grown) {
-                sqlite3_reset(st);
-                return bf_err_set(BF_ENOMEM, "compare: %zu samples", ncap);
-            }
-            *out = grown;
-            cap = ncap;
-        }
-        (*out)[(*n)++] = (double)sqlite3_column_int64(st, 0) / 1e6;
-    }
-    rc = rc == SQLITE_DONE ? 0 : db_error(s, "reading samples");
-    sqlite3_reset(st);
-    return rc;
+    return rc ? side_fail(s, rc) : 0;
 }
 
 /* Milliseconds per unit of a time unit, or 0 for any other unit. */
@@ -1011,26 +1076,6 @@ static int walk_rows(struct cmp *cx, const struct walk *w,
     return rc;
 }
 
-/* Accuracy columns (Q_ACCURACY). */
-enum {
-    ACC_VARIANT,
-    ACC_SPLIT,
-    ACC_N,
-    ACC_TOP1,
-    ACC_TOP5,
-    ACC_PAYLOAD,
-    ACC_ZSTD,
-    ACC_TX_ELEMENTS,
-    ACC_IN_ELEMENTS,
-    ACC_JPEG_REF,
-    ACC_OFFLOAD,
-    ACC_DEVICE_MACS,
-    ACC_ITEMS,
-    ACC_CLASSES,
-    ACC_TOP1_BITS,
-    ACC_TOPK_BITS
-};
-
 /* The name of an accuracy row: its variant, and its split unless test. */
 static void accuracy_name(const struct rowset *rs, size_t r, char *out,
                           size_t size)
@@ -1076,8 +1121,8 @@ static int accuracy_both(struct cmp *cx, const struct rowset *a, size_t i,
         case ACC_CLASSES:
             /* The per-image results: equal in exact mode (when both
              * sides kept them); statistical mode pairs by them. */
-            if (cx->exact && val(a, i, c)->type != SQLITE_NULL &&
-                val(b, j, c)->type != SQLITE_NULL)
+            if (cx->exact && val(a, i, c)->type != VAL_NULL &&
+                val(b, j, c)->type != VAL_NULL)
                 rc = exact_cell(cx, metric, a, i, b, j, c);
             break;
         default:
@@ -1090,9 +1135,6 @@ static int accuracy_both(struct cmp *cx, const struct rowset *a, size_t i,
 
 /* Accuracy rows, keyed by variant and split. */
 static const struct walk accuracy_walk = {2, accuracy_one, accuracy_both};
-
-/* Aggregate columns: metric, unit, n, mean, min, max, p50. */
-enum { AGG_METRIC, AGG_UNIT, AGG_N, AGG_MEAN, AGG_MIN, AGG_MAX, AGG_P50 };
 
 /* Whether an aggregate is compared: bytes (exact) or a time (timed). */
 static int agg_compared(const struct rowset *rs, size_t r)
@@ -1313,10 +1355,6 @@ static int device_both(struct cmp *cx, const struct rowset *a, size_t i,
 
 static const struct walk device_walk = {1, device_one, device_both};
 
-/* Epoch columns: phase, epoch, lr, train_loss, val_top1, best,
- * images_per_s. */
-enum { EP_PHASE, EP_EPOCH, EP_LR, EP_LOSS, EP_VAL, EP_BEST, EP_IPS };
-
 /* Mean images/s per phase, phases in the order they first appear. */
 struct phases {
     char name[PHASES_MAX][32];
@@ -1340,7 +1378,7 @@ static void phases_of(const struct rowset *rs, struct phases *ph)
             snprintf(ph->name[k], sizeof(ph->name[k]), "%s", name);
             ph->count++;
         }
-        if (val(rs, r, EP_IPS)->type != SQLITE_NULL) {
+        if (val(rs, r, EP_IPS)->type != VAL_NULL) {
             ph->sum[k] += val(rs, r, EP_IPS)->d;
             ph->n[k]++;
         }
@@ -1448,34 +1486,34 @@ static int compare_status(struct cmp *cx, int *go_on)
 
 static int compare_case(struct cmp *cx, struct side *bs, struct side *ns)
 {
-    static const int order[] = {Q_SHAPE,   Q_ACCURACY, Q_AGGREGATES,
-                                Q_SAMPLES, Q_DEVICES,  Q_EPOCHS};
+    static const int order[] = {D_SHAPE,   D_ACCURACY, D_AGGREGATES,
+                                D_SAMPLES, D_DEVICES,  D_EPOCHS};
     struct rowset a = {0}, b = {0};
     int go_on = 0;
     int rc = compare_status(cx, &go_on);
 
     for (size_t k = 0; rc == 0 && go_on && k < sizeof(order) / sizeof(*order);
          k++) {
-        int q = order[k];
+        int d = order[k];
 
-        rc = rowset_load(bs, q, cx->bc->id, &a);
-        rc = rc ? rc : rowset_load(ns, q, cx->nc->id, &b);
+        rc = rowset_load(bs, d, cx->bc, &a);
+        rc = rc ? rc : rowset_load(ns, d, cx->nc, &b);
         if (rc)
             break;
-        switch (q) {
-        case Q_SHAPE:
+        switch (d) {
+        case D_SHAPE:
             rc = compare_shape(cx, &a, &b);
             break;
-        case Q_ACCURACY:
+        case D_ACCURACY:
             rc = walk_rows(cx, &accuracy_walk, &a, &b);
             break;
-        case Q_AGGREGATES:
+        case D_AGGREGATES:
             rc = walk_rows(cx, &aggregate_walk, &a, &b);
             break;
-        case Q_SAMPLES:
+        case D_SAMPLES:
             rc = compare_samples(cx, &a, &b);
             break;
-        case Q_DEVICES:
+        case D_DEVICES:
             rc = walk_rows(cx, &device_walk, &a, &b);
             break;
         default:
@@ -1514,14 +1552,14 @@ static int compare_checks(struct cmp *cx, struct side *bs, struct side *ns)
     struct rowset a = {0}, b = {0};
     int rc = 0;
 
-    /* A side without the checks table (schema < 7) has nothing to hold
-     * the other to. */
-    if (!bs->q[Q_CHECKS] || !ns->q[Q_CHECKS])
-        return 0;
     cx->bc = cx->nc = NULL;
-    rc = rowset_load(bs, Q_CHECKS, bs->run_id, &a);
-    rc = rc ? rc : rowset_load(ns, Q_CHECKS, ns->run_id, &b);
-    rc = rc ? rc : walk_rows(cx, &check_walk, &a, &b);
+    rc = rowset_load(bs, D_CHECKS, NULL, &a);
+    rc = rc ? rc : rowset_load(ns, D_CHECKS, NULL, &b);
+    if (rc == BF_ENOENT)
+        rc = 0; /* a side without checks (schema < 7) has nothing to hold
+                   the other to */
+    else if (rc == 0)
+        rc = walk_rows(cx, &check_walk, &a, &b);
     rowset_free(&a);
     rowset_free(&b);
     return rc;

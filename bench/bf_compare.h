@@ -95,9 +95,10 @@
  * that the table holds nothing that changes between two comparisons of
  * the same DBs.
  *
- * The DBs are opened without SQLITE_OPEN_CREATE and with query_only on,
- * with their own queries rather than through bf_store (which creates and
- * migrates): a baseline is never modified, whatever its schema version.
+ * The DBs are read through the store as recorded
+ * (bf_store_open_as_recorded(), bf_store_compare.h): read-only and never
+ * migrated, so that a baseline is never modified, whatever its schema
+ * version.
  */
 #ifndef BF_COMPARE_H
 #define BF_COMPARE_H
