@@ -851,6 +851,101 @@ static void test_compare_repetitions(void **state)
     expect_in(out_text, "time.mwu");
 }
 
+/* The schema steps undone, newest first: a copy of the fixture at an
+ * older version, as a bfbench of that version recorded it. */
+#define TO_V7_SQL                                                              \
+    "DROP TABLE artifacts; ALTER TABLE cases DROP COLUMN seed; "               \
+    "PRAGMA user_version = 7; "
+#define TO_V6_SQL                                                              \
+    TO_V7_SQL "DROP TABLE predictions; DROP TABLE checks; ALTER TABLE runs "   \
+              "DROP COLUMN platform; ALTER TABLE runs DROP COLUMN "            \
+              "platform_sha256; PRAGMA user_version = 6; "
+#define TO_V5_SQL                                                              \
+    TO_V6_SQL "DROP INDEX cases_hash; ALTER TABLE cases DROP COLUMN "          \
+              "case_hash; ALTER TABLE runs DROP COLUMN resumes; PRAGMA "       \
+              "user_version = 5; "
+
+/* Whether two files hold the same bytes. */
+static int same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+
+    while (same) {
+        int ca = getc(fa), cb = getc(fb);
+
+        same = ca == cb;
+        if (ca == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+/* Compare, as BASE and as NEW, a DB made by sql, and check that neither
+ * run changed a byte of it. */
+static void expect_as_recorded(const char *name, const char *sql, int as_base,
+                               int as_new)
+{
+    char path[512], orig[600];
+
+    variant(path, sizeof(path), name, sql);
+    snprintf(orig, sizeof(orig), "%s.orig", path);
+    copy_file(path, orig);
+    expect(RUN("compare", path, base_db), as_base, name);
+    expect_in(err_text, "BASE: ");
+    expect(RUN("compare", base_db, path), as_new, name);
+    if (!same_bytes(path, orig))
+        fail_msg("%s changed by compare", name);
+}
+
+/*
+ * A baseline of an older schema version is read as recorded, never
+ * migrated: what its version lacks (per-image results, checks and
+ * platform fingerprints before version 7, case hashes before version 6)
+ * is absent, not an error.
+ */
+static void test_compare_older_schema_as_recorded(void **state)
+{
+    char path[512];
+    struct bf_compare_summary sum;
+    char *text;
+
+    (void)state;
+    expect_as_recorded("v7.db", TO_V7_SQL, 0, 0);
+    expect_in(out_text, "exact mode (platforms equal)");
+    expect_in(out_text, "3 cases matched");
+    expect_in(out_text, " 0 differ, ");
+    expect_as_recorded("v6.db", TO_V6_SQL, 0, 0);
+    expect_in(out_text, "statistical mode (NEW has no platform fingerprint)");
+    expect_in(out_text, "3 cases matched");
+    expect_in(out_text, "accuracy.unpaired");
+    variant(path, sizeof(path), "v6-drop.db",
+            TO_V6_SQL "UPDATE accuracy SET top1 = top1 - 8 WHERE variant = "
+                      "'int8';");
+    text = compare_text(base_db, path, BF_REPORT_TEXT, 1.3, &sum);
+    assert_int_equal(sum.matched, 3);
+    assert_int_equal(sum.worse, 1);
+    assert_int_equal(sum.exact_differ, 0);
+    assert_non_null(strstr(text, "acc.int8.top1"));
+    free(text);
+    /* Before version 6 no case has a hash: nothing to compare against,
+     * and everything missing from NEW. */
+    expect_as_recorded("v5.db", TO_V5_SQL, 3, 1);
+    expect_in(out_text, "0 cases matched, 3 missing");
+    tmp_path(path, sizeof(path), "v5.db");
+    expect(RUN("compare", path, base_db), 3, "a version 5 BASE");
+    expect_in(err_text, "its cases predate schema version 6");
+    /* An SQLite DB of another program at the current version number. */
+    variant(path, sizeof(path), "foreign.db", "DROP TABLE cases");
+    expect(RUN("compare", base_db, path), 3, "a foreign DB");
+    expect_in(err_text, "NEW: ");
+    expect_in(err_text, "not a bfbench results DB");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -884,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_compare_unhashed_cases),
         cmocka_unit_test(test_compare_bad_inputs),
         cmocka_unit_test(test_compare_formats),
+        cmocka_unit_test(test_compare_older_schema_as_recorded),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
