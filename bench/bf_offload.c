@@ -119,7 +119,7 @@ void bf_offload_split_params(const struct bf_scenario *sc,
         .config = c->config,
         .model = c->model,
         .weights = c->weights,
-        .seed = sc->seed,
+        .seed = c->seed,
         .input_size_px = c->input_size_px,
         .bottleneck_version =
             strcmp(c->config, "bottlefit") == 0 ? c->bottleneck_version : 0,
@@ -169,7 +169,7 @@ static void describe_link(struct net_case *nc)
 static void link_params(struct net_case *nc)
 {
     const struct bf_scenario *sc = nc->p->scenario;
-    uint64_t seed = sc->seed ^ ((uint64_t)nc->c->index << 20);
+    uint64_t seed = nc->c->seed ^ ((uint64_t)nc->c->index << 20);
 
     nc->shaped =
         strcmp(sc->link, "fixed") == 0 || strcmp(sc->link, "trace") == 0;
@@ -711,7 +711,7 @@ static int prepare(struct net_case *nc, int threads, struct bf_case_row *row)
         return bf_err_set(BF_ENOMEM, "%d images", N_SYNTHETIC);
     for (size_t i = 0; i < nc->n_images; i++)
         bf_split_synthetic_image(
-            sc->seed * 1000003u + (uint64_t)i, nc->info.in_h, nc->info.in_w,
+            nc->c->seed * 1000003u + (uint64_t)i, nc->info.in_h, nc->info.in_w,
             nc->info.in_channels, nc->images + i * nc->image_bytes);
     return 0;
 }
@@ -761,6 +761,8 @@ int bf_offload_run_case(const struct bf_runner_params *p,
         .fold_bn = c->fold_bn,
         .channels_last = c->channels_last,
         .warmup = sc->warmup,
+        .seeded = 1,
+        .seed = c->seed,
         .dataset = "synthetic",
         .link_rate_mbps = -1,
         .link_rtt_ms = -1,

@@ -56,9 +56,11 @@ struct bf_case_row {
     const char *teacher_sha256; /* weights the student was distilled from */
 
     /*
-     * Training seed (schema version 8): the case's seed (struct
-     * bf_case.seed; a teacher's or JPEG case's: its teacher's), stored
-     * when seeded is 1, else NULL (inference cases, runs before v8).
+     * The case's seed (schema version 8; struct bf_case.seed): training,
+     * the student's (a teacher's or JPEG case's: its teacher's);
+     * inference, that of its random weights, synthetic inputs and link
+     * randomness. Stored when seeded is 1, else NULL (runs before v8, and
+     * inference cases recorded before seeds applied to them).
      */
     int seeded;
     uint64_t seed;

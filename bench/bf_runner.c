@@ -53,13 +53,12 @@ static int stop_requested(const struct bf_runner_params *p)
 }
 
 /* Build, load, describe and prepare the model of case c; fill row. */
-static int prepare(const struct bf_scenario *sc, const struct bf_case *c,
-                   int threads, struct case_state *cs, struct bf_case_row *row,
-                   char *weights_hash)
+static int prepare(const struct bf_case *c, int threads, struct case_state *cs,
+                   struct bf_case_row *row, char *weights_hash)
 {
     struct bf_arch_info arch;
     struct bf_stage_info stages[BF_MODEL_MAX_STAGES];
-    struct bf_model_params mp = {.arch = c->model, .seed = sc->seed};
+    struct bf_model_params mp = {.arch = c->model, .seed = c->seed};
     struct bf_infer_params ip = {.fold_bn = c->fold_bn,
                                  .channels_last = c->channels_last};
     int n_stages = 0;
@@ -111,8 +110,8 @@ static int prepare(const struct bf_scenario *sc, const struct bf_case *c,
     {
         int64_t shape[4] = {c->batch, arch.in_channels, size, size};
 
-        rc = bf_tensor_randn(shape, 4, sc->seed ^ (uint64_t)c->index,
-                             &cs->input);
+        rc =
+            bf_tensor_randn(shape, 4, c->seed ^ (uint64_t)c->index, &cs->input);
     }
     return rc;
 }
@@ -370,13 +369,15 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
         .fold_bn = c->fold_bn,
         .channels_last = c->channels_last,
         .warmup = sc->warmup,
+        .seeded = 1,
+        .seed = c->seed,
     };
     int64_t case_id = 0;
     int rc, case_rc;
 
     snprintf(label, sizeof(label), "case %d/%zu", c->index + 1, sc->n_cases);
     bf_err_clear();
-    case_rc = prepare(sc, c, threads, &cs, &row, weights_hash);
+    case_rc = prepare(c, threads, &cs, &row, weights_hash);
     rc = sink->case_begin(sink->ctx, &row, &case_id);
     if (rc)
         goto out;

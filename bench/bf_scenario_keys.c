@@ -75,15 +75,16 @@ const struct bf_scenario_key bf__scenario_key_table[] = {
      ONE(seed)},
     {.name = "seeds",
      .type = BF_KEY_INT,
-     .task = TASK_TRAIN,
+     .task = TASK_ANY,
      .unit = "",
      .def = "seed",
      .min = 0,
      .max = 9007199254740991.0,
      .choices = "",
-     .help = "training seeds, one case each: the student's "
-             "initialisation, batch order and augmentation; the "
-             "data split and test items stay those of `seed`",
+     .help = "seeds, one case each; train: the student's "
+             "initialisation, batch order and augmentation (the data "
+             "split and test items stay those of `seed`); inference: "
+             "random weights, synthetic inputs and link randomness",
      CASES(seed)},
     {.name = "configs",
      .type = BF_KEY_ENUM,

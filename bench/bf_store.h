@@ -402,15 +402,17 @@ int bf_store_count_samples(struct bf_store *store, int64_t case_id,
                            int64_t *count);
 
 /*
- * The SQLite connection of the store, for read-only queries of modules
- * that read the DB in their own way (bf_plot). Borrowed until
- * bf_store_close(); do not close it or change the schema through it.
+ * The SQLite connection of the store, for tests that load fixture rows;
+ * every reader in bench/ goes through the store's walkers (bf_store.h,
+ * bf_store_claims.h, bf_store_figures.h, bf_store_compare.h). Borrowed
+ * until bf_store_close(); do not close it or change the schema through it.
  */
 struct sqlite3 *bf_store_db(struct bf_store *store);
 
 /*
- * Open the SQLite file at path for reading only, for a reader that keeps
- * its own connection (compare): read-write with query_only where the file
+ * Open the SQLite file at path for reading only (the store's read-only
+ * opens use it: bf_store_open_readonly, bf_store_open_as_recorded):
+ * read-write with query_only where the file
  * and directory allow it (a WAL DB's -wal and -shm go away on close, as
  * after a writer), else read-only; a WAL DB without WAL frames in a
  * directory the reader cannot write (no -shm can be made there) is opened

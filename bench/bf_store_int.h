@@ -1,8 +1,9 @@
 /*
  * bf_store_int.h: what the store's files share (bf_store.c: schema, open and
  * close; bf_store_write.c: the writes; bf_store_read.c: the readers of
- * results; bf_store_query.c: the queries of the claims, plots and
- * comparisons). Private to bench/bf_store*.c: nothing else includes it.
+ * results; bf_store_claims.c, bf_store_figures.c and bf_store_compare.c: the
+ * queries of report --paper, plot and compare). Private to
+ * bench/bf_store*.c: nothing else includes it.
  *
  * Every statement of STMT_LIST is prepared once when the store opens and
  * reset and unbound after each use (stmt_done).
@@ -183,6 +184,7 @@
       "a.variant, a.split, count(DISTINCT c.seed), min(a.n), max(a.n), "       \
       "group_concat(a.top1, ' '), group_concat(a.top5, ' ') FROM accuracy a "  \
       "JOIN cases c ON c.id = a.case_id WHERE c.seed IS NOT NULL AND "         \
+      "c.strategy IS NOT NULL AND "                                            \
       "c.status = 'finished' AND (?1 = 0 OR c.run_id = ?1) GROUP BY "          \
       "c.run_id, c.model, c.strategy, c.freeze_encoder, "                      \
       "c.bottleneck_version, c.bottleneck_channels, a.variant, a.split "       \

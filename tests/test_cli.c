@@ -1020,8 +1020,8 @@ static void test_cli_edge_server(void **state)
     tmp_path(db, sizeof(db), "edge.db");
     tmp_path(ready, sizeof(ready), "edge.ready");
     snprintf(text, sizeof(text),
-             "seed: 4\nconfigs: [bottlefit, edge]\nmodels: resnet_mini\n"
-             "bottleneck_channels: 2\nlink: direct\n"
+             "seed: 4\nseeds: [4, 5]\nconfigs: [bottlefit, edge]\n"
+             "models: resnet_mini\nbottleneck_channels: 2\nlink: direct\n"
              "edge_address: 127.0.0.1:1\nwarmup: 1\nmin_samples: 5\n"
              "min_duration_ms: 0\n");
     write_text(yaml, text);
@@ -1038,15 +1038,23 @@ static void test_cli_edge_server(void **state)
     fclose(f);
     addr[strcspn(addr, "\n")] = '\0';
     snprintf(text, sizeof(text),
-             "seed: 4\nconfigs: [bottlefit, edge]\nmodels: resnet_mini\n"
-             "bottleneck_channels: 2\nlink: direct\nedge_address: %s\n"
+             "seed: 4\nseeds: [4, 5]\nconfigs: [bottlefit, edge]\n"
+             "models: resnet_mini\nbottleneck_channels: 2\nlink: direct\n"
+             "edge_address: %s\n"
              "warmup: 1\nmin_samples: 5\nmin_duration_ms: 0\n",
              addr);
     write_text(client, text);
     expect(RUN("run", "--db", db, "--threads", "1", client), 0, "direct run");
+    /* Both seeds' cases: the server built each seed's tail (random
+     * weights of that seed), indexed like the client's cases. */
     assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE status "
                                     "= 'finished' AND link LIKE 'direct%'"),
+                     4);
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT seed) FROM cases"),
                      2);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE seed = 5 "
+                                    "AND config = 'bottlefit'"),
+                     1);
     kill(pid, SIGTERM);
     expect(wait_tagged(pid, "edge-"), 0, "edge after SIGTERM");
     assert_non_null(strstr(out_text, "bfbench edge: ready on 127.0.0.1:"));

@@ -109,7 +109,7 @@ static void test_scenario_keys_table_order(void **state)
     static const char *const names[][2] = {
         {"name", "any"},
         {"seed", "any"},
-        {"seeds", "train"},
+        {"seeds", "any"},
         {"configs", "inference"},
         {"models", "any"},
         {"input_size_px", "inference"},
@@ -993,7 +993,37 @@ static void test_scenario_seeds(void **state)
                  BF_EPARSE, "t.yaml:3:", "seeds");
     assert_fails("task: train\nmodels: resnet_mini\nseeds: [-1]\n", BF_ERANGE,
                  "t.yaml:3:", "seeds");
-    assert_fails("models: resnet_mini\nseeds: [1, 2]\n", BF_EPARSE,
+}
+
+/*
+ * Inference: `seeds` repeats every case per seed, slowest of all (the
+ * seed draws the random weights, synthetic inputs and link randomness);
+ * without it the cases and hashes are those of `seed`.
+ */
+static void test_scenario_seeds_inference(void **state)
+{
+    struct bf_scenario *a, *b;
+
+    (void)state;
+    a = parse_ok("models: resnet_mini\nseed: 4\nconfigs: [local, edge]\n");
+    assert_int_equal(a->n_cases, 2);
+    assert_int_equal(a->cases[0].seed, 4);
+    b = parse_ok("models: resnet_mini\nseed: 4\nseeds: [4, 5]\n"
+                 "configs: [local, edge]\n");
+    assert_int_equal(b->n_cases, 4);
+    assert_int_equal(b->cases[0].seed, 4);
+    assert_string_equal(b->cases[0].config, "local");
+    assert_int_equal(b->cases[1].seed, 4);
+    assert_string_equal(b->cases[1].config, "edge");
+    assert_int_equal(b->cases[2].seed, 5);
+    assert_string_equal(b->cases[2].config, "local");
+    assert_int_equal(b->cases[3].seed, 5);
+    for (size_t i = 0; i < b->n_cases; i++)
+        for (size_t j = i + 1; j < b->n_cases; j++)
+            assert_string_not_equal(b->cases[i].hash, b->cases[j].hash);
+    bf_scenario_free(a);
+    bf_scenario_free(b);
+    assert_fails("models: resnet_mini\nseeds: [1, 2, 1]\n", BF_EPARSE,
                  "t.yaml:2:", "seeds");
 }
 
@@ -1549,6 +1579,7 @@ int main(void)
         cmocka_unit_test(test_scenario_missing_value),
         cmocka_unit_test(test_scenario_case_hash),
         cmocka_unit_test(test_scenario_seeds),
+        cmocka_unit_test(test_scenario_seeds_inference),
         cmocka_unit_test(test_scenario_nesting_depth),
         cmocka_unit_test(test_scenario_not_regular_file),
         cmocka_unit_test(test_scenario_ignored_lists),
