@@ -474,8 +474,10 @@ static int write_table(const struct claim *cl, size_t n,
 int bf_claims_write(struct bf_store *store,
                     const struct bf_claims_params *params, FILE *out)
 {
-    static const char train_src[] = "run scenarios/quick.yaml (quick/train)";
-    static const char net_src[] = "run scenarios/quick.yaml (quick/net-*)";
+    static const char train_src[] =
+        "run a training scenario (quick/train, paper/train-*)";
+    static const char net_src[] =
+        "run a network scenario (quick/net-*, paper/net-*)";
     struct claim cl[] = {
         {"data compression by BottleFit", "77.1 %", NO_DATA, "", ""},
         {"  same, paper architectures vs ImageNet JPEG", "77.1 %", NO_DATA, "",

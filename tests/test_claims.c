@@ -290,7 +290,7 @@ static void test_claims_no_data_and_markdown(void **state)
     assert_non_null(strstr(t, "| --: | ---"));
     md_row(t, 1, row, sizeof(row));
     assert_non_null(strstr(row, "1|data compression by BottleFit|77.1 %|"
-                                "no data|run scenarios/quick.yaml"));
+                                "no data|run a training scenario"));
     md_row(t, 6, row, sizeof(row));
     assert_non_null(strstr(row, "6|latency reduction vs local computing|"
                                 "up to 89 %|90.0 % (modeled)|"));
