@@ -22,6 +22,7 @@
 
 #include "bf_buf.h"
 #include "bf_err.h"
+#include "bf_store_figures.h"
 #include "bf_table.h"
 
 #include <assert.h>
@@ -396,38 +397,23 @@ static int compare_ids(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Bootstrap resamples of a p50 interval: 1,000, fewer for cases with many
- * samples (at most P50_BOOTSTRAP_DRAWS values drawn per row, at least 200
- * resamples), so that a report of a long run stays quick. */
-#define P50_BOOTSTRAP_ITERS 1000
-#define P50_BOOTSTRAP_MIN_ITERS 200
-#define P50_BOOTSTRAP_DRAWS 4000000.0
-
 /*
  * The 95 % bootstrap percentile interval of the median of a timed stage's
- * per-request samples, "[lo, hi]" (the seed is the case id: the same DB
- * gives the same interval); "-" for a stage without samples or fewer than
- * five.
+ * per-request samples, "[lo, hi]" (bf_store_p50_interval, the interval the
+ * latency figures draw); "-" for a stage without samples or too few.
  */
 static int add_p50_interval(struct table *t, const struct bf_result_view *v)
 {
-    double *s = NULL, lo = 0, hi = 0;
+    double lo = NAN, hi = NAN;
     size_t n = 0;
     int rc = 0;
 
     if (t->store && strcmp(v->unit, "ms") == 0)
-        rc = bf_store_case_samples(t->store, v->case_id, v->metric, &s, &n);
-    if (rc == 0 && n >= 5) {
-        double iters = fmin(P50_BOOTSTRAP_ITERS, P50_BOOTSTRAP_DRAWS / n);
-
-        rc = bf_stats_bootstrap_percentile(
-            s, n, 50, (unsigned)fmax(iters, P50_BOOTSTRAP_MIN_ITERS),
-            (uint64_t)v->case_id, 0.95, &lo, &hi);
-    }
-    free(s);
+        rc = bf_store_p50_interval(t->store, &v->case_id, 1, v->metric, &lo,
+                                   &hi, &n);
     if (rc)
         return rc;
-    if (n < 5)
+    if (isnan(lo))
         return add_text(t, COL_P50_CI, "-");
     return add_cell(t, COL_P50_CI, "[%.3f, %.3f]", lo, hi);
 }
