@@ -227,8 +227,9 @@ static void group_where(char *out, size_t size, const struct group *x)
  * describes: the highest compression against JPEG whose mean top-1 loss
  * against its teacher over the seeds is within the paper's bound; when
  * none is that close, the one with the smallest mean loss (ties: the
- * higher compression, then the newer run). Its compression and its loss
- * with the loss's interval and paired test.
+ * higher compression). Equal compression goes to the configuration with
+ * more seeds (the better-supported claim), then to the newer run. Its
+ * compression and its loss with the loss's interval and paired test.
  */
 static int compression_claims(struct bf_store *store, int64_t run_sel,
                               struct claim *compression, struct claim *loss)
@@ -251,15 +252,20 @@ static int compression_claims(struct bf_store *store, int64_t run_sel,
         } else {
             double lx = rounded(x->loss.diff), lb = rounded(best->loss.diff);
             int inx = lx <= LOSS_BOUND_POINTS, inb = lb <= LOSS_BOUND_POINTS;
+            /* Means over seeds: equal sizes may differ in the last bits. */
+            double cx = rounded(x->compression),
+                   cb = rounded(best->compression);
+
+            /* Equal compression: the better-supported (more seeds),
+             * then the newer run. */
+            int later =
+                x->n_students > best->n_students ||
+                (x->n_students == best->n_students && x->run_id > best->run_id);
 
             if (inx != inb ? inx
-                : inx      ? x->compression > best->compression ||
-                            (x->compression == best->compression &&
-                             x->run_id > best->run_id)
-                      : lx < lb || (lx == lb &&
-                                    (x->compression > best->compression ||
-                                     (x->compression == best->compression &&
-                                      x->run_id > best->run_id))))
+                : inx
+                    ? cx > cb || (cx == cb && later)
+                    : lx < lb || (lx == lb && (cx > cb || (cx == cb && later))))
                 best = x;
         }
     }
@@ -543,7 +549,8 @@ int bf_claims_write(struct bf_store *store,
                 "images at the reference quality (measured), at the "
                 "BottleFit configuration whose mean loss over its seeds "
                 "(row 3) is at most " LOSS_BOUND_TEXT " points with the "
-                "highest compression, else the smallest mean loss";
+                "highest compression (equal compression: the one with "
+                "more seeds), else the smallest mean loss";
     cl[1].how = "1 - bytes of the 8-bit split tensor (largest C recorded) / "
                 "44,770 B, the mean ImageNet JPEG (reference/bottlefit.md); "
                 "sizes only";
