@@ -483,6 +483,7 @@ struct train_run {
     struct bf_dataset_info info;
     uint32_t *train_idx, *val_idx, *test_idx;
     size_t n_train, n_val, n_test;
+    size_t n_teacher_train; /* the first of train_idx a teacher trains on */
     char dataset_sha[BF_HASH_HEX_SIZE];
     /* The evaluated test items: the data set's digest, then their indexes
      * as uint32 LE, hashed (predictions rows pair by it). */
@@ -557,17 +558,30 @@ static int train_run_open(struct train_run *tr)
     if (rc)
         return rc;
     /* A subset of the training items (random: folders are class-sorted);
-     * the validation items shrink in proportion. */
-    if (sc->train_subset > 0 && (size_t)sc->train_subset < tr->n_train) {
-        size_t n_val =
-            (size_t)ceil((double)sc->train_subset * sc->val_fraction /
-                         (1.0 - sc->val_fraction));
+     * the validation items shrink in proportion. A teacher trained here
+     * may see more of them (teacher_train_subset): the first items of the
+     * same random order, so the students' are among its own. */
+    {
+        size_t n_all = tr->n_train;
+        int sub = sc->train_subset > 0 && (size_t)sc->train_subset < n_all;
+        int tsub = sc->teacher_train_subset > 0 &&
+                   (size_t)sc->teacher_train_subset < n_all;
 
-        bf_dataset_shuffle(tr->train_idx, tr->n_train, sc->seed, 0);
-        bf_dataset_shuffle(tr->val_idx, tr->n_val, sc->seed, 1);
-        tr->n_train = (size_t)sc->train_subset;
-        if (n_val < tr->n_val)
-            tr->n_val = n_val ? n_val : 1;
+        if (sub || tsub)
+            bf_dataset_shuffle(tr->train_idx, tr->n_train, sc->seed, 0);
+        if (sub) {
+            size_t n_val =
+                (size_t)ceil((double)sc->train_subset * sc->val_fraction /
+                             (1.0 - sc->val_fraction));
+
+            bf_dataset_shuffle(tr->val_idx, tr->n_val, sc->seed, 1);
+            tr->n_train = (size_t)sc->train_subset;
+            if (n_val < tr->n_val)
+                tr->n_val = n_val ? n_val : 1;
+        }
+        tr->n_teacher_train = tsub ? (size_t)sc->teacher_train_subset
+                              : sc->teacher_train_subset > 0 ? n_all
+                                                             : tr->n_train;
     }
     {
         struct bf_dataset_info ti;
@@ -608,6 +622,9 @@ static int train_run_open(struct train_run *tr)
                 sc->dataset, tr->n_train, tr->n_val, tr->n_test,
                 tr->info.channels, tr->info.height, tr->info.width,
                 tr->info.num_classes);
+    if (tr->n_teacher_train != tr->n_train)
+        bf_log_info("data: a teacher trained here sees %zu training items",
+                    tr->n_teacher_train);
     return 0;
 }
 
@@ -646,6 +663,13 @@ static void teacher_key(const struct train_run *tr, const char *arch,
              (long long)sc->train_subset, sc->teacher_epochs, sc->teacher_lr,
              sc->teacher_batch, sc->augment, (unsigned long long)seed,
              tr->info.num_classes);
+    /* Only when set, so that the teachers cached before it stay valid. */
+    if (sc->teacher_train_subset > 0) {
+        size_t len = strlen(text);
+
+        snprintf(text + len, sizeof(text) - len, "|teacher items %zu",
+                 tr->n_teacher_train);
+    }
     bf_hash_buffer(text, strlen(text), hex);
 }
 
@@ -822,7 +846,7 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
         struct bf_train_split split = {.data = tr->train,
                                        .val_data = tr->val,
                                        .train_idx = tr->train_idx,
-                                       .n_train = tr->n_train,
+                                       .n_train = tr->n_teacher_train,
                                        .val_idx = tr->val_idx,
                                        .n_val = tr->n_val};
         struct epoch_hook hook = {.sink = sink, .case_id = case_id};
@@ -1170,14 +1194,13 @@ out:
     return rc;
 }
 
-/* Override a reference schedule's epochs, keeping its lr steps in
- * proportion (the paper steps at half of a stage, every quarter of a
- * baseline). */
-static void scale_schedule(struct bf_train_schedule *s, int epochs, int parts,
+/* Override a reference schedule's epochs; its lr milestones stay in
+ * proportion (lr_parts: the paper steps at half of a stage, at every
+ * quarter of a baseline). */
+static void scale_schedule(struct bf_train_schedule *s, int epochs,
                            int64_t max_batches)
 {
     s->epochs = epochs;
-    s->lr_step_epochs = epochs >= parts ? epochs / parts : 1;
     s->max_batches = (int)max_batches;
 }
 
@@ -1380,14 +1403,14 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         int sgd = strcmp(sch->optimizer, "sgd") == 0;
 
         if (baseline) {
-            scale_schedule(sch, sc->epochs_baseline, 4, sc->max_batches);
+            scale_schedule(sch, sc->epochs_baseline, sc->max_batches);
             sch->lr = sc->lr_baseline;
             sch->batch = sc->batch_baseline;
             if (sgd)
                 sch->weight_decay = sc->weight_decay_baseline;
         } else {
             scale_schedule(sch, i == 0 ? sc->epochs_stage1 : sc->epochs_stage2,
-                           2, sc->max_batches);
+                           sc->max_batches);
             sch->lr = i == 0 ? sc->lr_stage1 : sc->lr_stage2;
             sch->batch = i == 0 ? sc->batch_stage1 : sc->batch_stage2;
             if (sgd)

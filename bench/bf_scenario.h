@@ -181,6 +181,7 @@ struct bf_scenario {
     char data_dir[BF_SCENARIO_PATH_MAX]; /* resolved; "" when absent */
     double val_fraction;                 /* training split held out */
     int64_t train_subset;                /* training items, 0: all */
+    int64_t teacher_train_subset;        /* the teacher's; 0: train_subset */
     int64_t test_subset;                 /* test items, 0: all */
     int teacher_epochs;                  /* of a teacher trained here */
     double teacher_lr;                   /* its SGD learning rate */

@@ -343,6 +343,17 @@ const struct bf_scenario_key bf__scenario_key_table[] = {
      .choices = "",
      .help = "images per SGD step of the teacher",
      ONE(teacher_batch)},
+    {.name = "teacher_train_subset",
+     .type = BF_KEY_INT,
+     .task = TASK_TRAIN,
+     .unit = "items",
+     .def = "0",
+     .min = 0,
+     .max = 100000000,
+     .choices = "",
+     .help = "training items of a teacher trained here (a "
+             "superset of the students'); 0 = train_subset's",
+     ONE(teacher_train_subset)},
     {.name = "teacher_per_seed",
      .type = BF_KEY_BOOL,
      .task = TASK_TRAIN,
@@ -505,8 +516,10 @@ const struct bf_scenario_key bf__scenario_key_table[] = {
      .unit = "",
      .def = "true",
      .choices = "",
-     .help = "frozen stages keep updating BatchNorm "
-             "statistics (the published code does)",
+     .help = "frozen stages that run keep updating BatchNorm "
+             "statistics where the published code lets them "
+             "(GHND's stage3/stage4, stage 2's frozen encoder); "
+             "false: every frozen stage in eval mode",
      ONE(frozen_bn_train)},
     {.name = "augment",
      .type = BF_KEY_BOOL,

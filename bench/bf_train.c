@@ -386,11 +386,31 @@ static int stop_requested(const struct bf_train_params *p)
     return p->stop && *p->stop;
 }
 
-/* Freeze everything but the phase's stages; set train/eval modes. */
+/* The last student stage a phase's training forward runs: as far as its
+ * loss reads (see bf_train.h). */
+static int run_last(const struct bf_train_phase *ph, int n_stages)
+{
+    switch (ph->loss) {
+    case BF_TRAIN_LOSS_HND:
+        return DECODER_STAGE;
+    case BF_TRAIN_LOSS_GHND:
+        return n_stages - 2;
+    case BF_TRAIN_LOSS_RECON:
+        return ph->train_last;
+    default:
+        return n_stages - 1;
+    }
+}
+
+/* Freeze everything but the phase's stages; set train/eval modes (see
+ * bf_train.h). */
 static int prepare_phase(const struct bf_train_params *p,
                          const struct bf_train_phase *ph, int n_stages)
 {
     int rc = bf_model_freeze_stages(p->student, 0, n_stages - 1, 1);
+    int last = run_last(ph, n_stages);
+    /* The autoencoder's runner keeps the teacher's head in eval mode. */
+    int before = ph->loss == BF_TRAIN_LOSS_RECON ? 0 : p->frozen_bn_train;
 
     if (ph->loss == BF_TRAIN_LOSS_EXITS) {
         /* Only the exits learn; the backbone stays the teacher. */
@@ -407,11 +427,36 @@ static int prepare_phase(const struct bf_train_params *p,
         rc = bf_model_set_train(p->student, 1);
     if (rc == 0 && ph->train_first > 0)
         rc = bf_model_set_train_stages(p->student, 0, ph->train_first - 1,
+                                       before);
+    if (rc == 0 && ph->train_last < last)
+        rc = bf_model_set_train_stages(p->student, ph->train_last + 1, last,
                                        p->frozen_bn_train);
-    if (rc == 0 && ph->train_last < n_stages - 1)
-        rc = bf_model_set_train_stages(p->student, ph->train_last + 1,
-                                       n_stages - 1, p->frozen_bn_train);
+    /* Stages the forward does not reach: eval, as they are never run. */
+    if (rc == 0 && last < n_stages - 1)
+        rc = bf_model_set_train_stages(p->student, last + 1, n_stages - 1, 0);
     return rc;
+}
+
+double bf_train_lr_at(const struct bf_train_schedule *s, int e)
+{
+    int steps = 0;
+
+    if (s->lr_parts > 1) {
+        int prev = 0;
+
+        /* floor(epochs * k / parts) rises with k: count distinct ones. */
+        for (int k = 1; k < s->lr_parts; k++) {
+            int m = (int)((int64_t)s->epochs * k / s->lr_parts);
+
+            if (m > prev && e > m)
+                steps++;
+            if (m > prev)
+                prev = m;
+        }
+    } else if (s->lr_step_epochs > 0) {
+        steps = (e - 1) / s->lr_step_epochs;
+    }
+    return s->lr * pow(s->lr_gamma, steps);
 }
 
 /* Sum of the exits' cross-entropies: a forward up to the split only. */
@@ -466,7 +511,7 @@ int bf_train_batch_loss(bf_model *student, bf_model *teacher,
         return rc;
     if (ph->loss == BF_TRAIN_LOSS_EXITS)
         return exits_loss(student, x, y, loss);
-    rc = bf_model_forward_all(student, x, 0, n_stages - 1, s);
+    rc = bf_model_forward_all(student, x, 0, run_last(ph, n_stages), s);
     if (rc)
         return rc;
     if (ph->loss != BF_TRAIN_LOSS_CE && ph->loss != BF_TRAIN_LOSS_RECON) {
@@ -619,15 +664,13 @@ static int run_phase(const struct bf_train_params *p,
     if (rc == 0)
         rc = bf_optim_create(p->student, &op, &opt);
     for (int e = 1; rc == 0 && e <= s->epochs; e++) {
-        double lr = s->lr;
+        double lr = bf_train_lr_at(s, e);
         double loss_sum = 0.0;
         int64_t t0 = bf_clock_now_ns(), t1;
         struct bf_eval_result val = {0};
         struct bf_train_epoch rec;
         char label[96];
 
-        if (s->lr_step_epochs > 0)
-            lr = s->lr * pow(s->lr_gamma, (e - 1) / s->lr_step_epochs);
         rc = bf_optim_set_lr(opt, lr);
         if (rc == 0)
             rc = prepare_phase(p, ph, n_stages);
@@ -733,7 +776,7 @@ int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
                                                   .lr = 1e-3,
                                                   .epochs = 10,
                                                   .batch = 64,
-                                                  .lr_step_epochs = 5,
+                                                  .lr_parts = 2,
                                                   .lr_gamma = 0.1};
     static const struct bf_train_schedule stage2 = {.optimizer = "sgd",
                                                     .lr = 1e-3,
@@ -741,7 +784,7 @@ int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
                                                     .weight_decay = 5e-4,
                                                     .epochs = 10,
                                                     .batch = 64,
-                                                    .lr_step_epochs = 5,
+                                                    .lr_parts = 2,
                                                     .lr_gamma = 0.1};
     static const struct bf_train_schedule baseline_sgd = {.optimizer = "sgd",
                                                           .lr = 1e-3,
@@ -749,13 +792,13 @@ int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
                                                           .weight_decay = 1e-4,
                                                           .epochs = 20,
                                                           .batch = 32,
-                                                          .lr_step_epochs = 5,
+                                                          .lr_parts = 4,
                                                           .lr_gamma = 0.1};
     static const struct bf_train_schedule hnd = {.optimizer = "adam",
                                                  .lr = 1e-3,
                                                  .epochs = 20,
                                                  .batch = 32,
-                                                 .lr_step_epochs = 5,
+                                                 .lr_parts = 4,
                                                  .lr_gamma = 0.1};
     const int last = n_stages - 1;
     int fe = freeze_encoder;

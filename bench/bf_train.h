@@ -5,7 +5,7 @@
  * A training run is a list of phases. Each phase trains a contiguous range
  * of the student's stages (the others frozen) with one loss and one
  * schedule (optimizer, learning rate stepped by lr_gamma every
- * lr_step_epochs, epochs, batch size), so that every strategy of the
+ * milestones, epochs, batch size), so that every strategy of the
  * BottleFit reference is a phase list:
  *
  *   teacher   one phase, CE, all stages (no teacher model)
@@ -37,9 +37,18 @@
  * After every epoch the model is evaluated on the validation indices (never
  * the test set); the best validation top-1 over all phases is saved to
  * checkpoint_path and loaded back at the end, as the reference keeps the
- * best epoch. Frozen stages are kept in train or eval mode as
- * frozen_bn_train says (the published code leaves them in train mode, so
- * their BatchNorm statistics move).
+ * best epoch.
+ *
+ * The training forward runs only as far as the phase's loss reads (HND:
+ * encoder and decoder; GHND: up to stage4; RECON: up to the autoencoder's
+ * decoder; CE and KD: everything), as the published code does: stages it
+ * does not run keep their BatchNorm statistics. With frozen_bn_train (the
+ * default) the frozen stages that run are in train mode where the
+ * published code leaves them so (GHND's stage3 and stage4, stage 2's
+ * frozen encoder: torchdistill puts the whole student in train mode), so
+ * their BatchNorm statistics move; the autoencoder split's frozen head is
+ * in eval mode, as its runner sets it. Without frozen_bn_train every
+ * frozen stage is in eval mode.
  *
  * Ownership: everything in the parameter structs is borrowed for the call.
  * A nonzero *stop ends training after the current batch with BF_EINTR (the
@@ -71,7 +80,12 @@ struct bf_train_schedule {
     double weight_decay;
     int epochs;
     int batch;
-    int lr_step_epochs; /* lr *= lr_gamma every this many epochs; 0: never */
+    /* lr *= lr_gamma at the end of epochs floor(epochs * k / lr_parts),
+     * k = 1 .. lr_parts - 1 (the reference's milestones, in proportion to
+     * the epochs: [5] of 10 with 2 parts, [5, 10, 15] of 20 with 4); when
+     * lr_parts < 2, every lr_step_epochs epochs (0: never). */
+    int lr_parts;
+    int lr_step_epochs;
     double lr_gamma;
     int max_batches; /* per epoch, 0: the whole training split */
 };
@@ -146,8 +160,8 @@ struct bf_train_result {
  * 3 and 4): GHND stage 1 Adam 1e-3, 10 epochs, batch 64, lr / 10 after 5;
  * stage 2 (FT or KD) SGD 1e-3, momentum 0.9, weight decay 5e-4, 10 epochs,
  * batch 64, lr / 10 after 5; naive and KD SGD 1e-3, momentum 0.9, weight
- * decay 1e-4, 20 epochs, batch 32, lr / 10 every 5; HND and the
- * autoencoder Adam 1e-3, 20 epochs, batch 32, lr / 10 every 5; the
+ * decay 1e-4, 20 epochs, batch 32, lr / 10 after 5, 10 and 15; HND and
+ * the autoencoder Adam 1e-3, 20 epochs, batch 32, the same steps; the
  * SPINN-style exits the same as HND (an assumption). "bottlefit" is
  * ghnd-kd with the encoder frozen in stage 2 (freeze_encoder is then ignored).
  * n_stages is the student's stage count (5 after injection). Writes at most 2
@@ -156,6 +170,10 @@ struct bf_train_result {
  */
 int bf_train_strategy(const char *name, int freeze_encoder, int n_stages,
                       struct bf_train_phase phases[2], size_t *n_phases);
+
+/* The learning rate of 1-based epoch `epoch` of schedule s (lr_parts or
+ * lr_step_epochs, see struct bf_train_schedule). */
+double bf_train_lr_at(const struct bf_train_schedule *s, int epoch);
 
 /*
  * The loss of phase ph on one batch (x: images, y: int64 labels): the

@@ -1317,6 +1317,20 @@ void inject_autoencoder(Net &net, int native_px, int channels)
     d.bn(128);
     d.relu();
     d.convt(128, c_in, 2, 1, true);
+    // HND's initialize_weights (src/models/autoencoder/base.py of
+    // head-network-distillation): every Conv2d Kaiming-normal, fan-out,
+    // zero bias; BatchNorm weight 1 and bias 0 (libtorch's default too);
+    // the transposed convolutions keep the default initialisation.
+    {
+        torch::NoGradGuard no_grad;
+        for (const auto &m : enc->modules(false)) {
+            if (auto *conv = m->as<nn::Conv2d>()) {
+                nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut,
+                                          torch::kReLU);
+                nn::init::zeros_(conv->bias);
+            }
+        }
+    }
     for (size_t i = 0; i < net.convbns.size(); i++) {
         auto &cb = net.convbns[i];
         if (i >= first_new)

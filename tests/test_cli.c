@@ -443,6 +443,39 @@ static void test_cli_train_run(void **state)
                      2 * 10 * 10 + 5);
 }
 
+/*
+ * teacher_train_subset: the teacher trains on more items than the students
+ * (4 batches of 64 against the students' 64 items), and the cached teacher
+ * is keyed by it: without the key a new teacher is trained, not loaded.
+ */
+static void test_cli_teacher_train_subset(void **state)
+{
+    static const char common[] = "task: train\nmodels: [resnet_mini]\n"
+                                 "strategies: [naive]\n"
+                                 "bottleneck_channels: 1\ntrain_subset: 64\n"
+                                 "test_subset: 50\nteacher_epochs: 1\n"
+                                 "teacher_batch: 64\nepochs_baseline: 1\n"
+                                 "jpeg_qualities: [90]\nthreads: 1\n";
+    char sc[512], db[512], text[1024];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "tsub.yaml");
+    tmp_path(db, sizeof(db), "tsub/bench.db");
+    snprintf(text, sizeof(text), "%steacher_train_subset: 256\n", common);
+    write_text(sc, text);
+    expect(RUN("run", sc, "--db", db), 0, "teacher on 256 items");
+    assert_non_null(strstr(err_text, "a teacher trained here sees 256"));
+    assert_non_null(strstr(err_text, "train teacher epoch 1/1 [4/4]"));
+    assert_non_null(strstr(err_text, "trained now"));
+    expect(RUN("run", sc, "--db", db), 0, "same teacher, cached");
+    assert_non_null(strstr(err_text, "(loaded)"));
+    write_text(sc, common);
+    expect(RUN("run", sc, "--db", db), 0, "teacher on the students' items");
+    assert_null(strstr(err_text, "a teacher trained here sees"));
+    assert_non_null(strstr(err_text, "train teacher epoch 1/1 [1/1]"));
+    assert_non_null(strstr(err_text, "trained now"));
+}
+
 /* A 32x32 RGB PNG: class 0 reddish, class 1 bluish, with a per-image
  * gradient so that no two images are alike. */
 static void write_class_png(const char *path, int cls, int seed)
@@ -1141,6 +1174,7 @@ int main(void)
         cmocka_unit_test(test_cli_shipped_scenarios_validate),
         cmocka_unit_test(test_cli_train_run),
         cmocka_unit_test(test_cli_train_seeds),
+        cmocka_unit_test(test_cli_teacher_train_subset),
         cmocka_unit_test(test_cli_train_folder),
         cmocka_unit_test(test_cli_run_and_report),
         cmocka_unit_test(test_cli_bad_inputs),

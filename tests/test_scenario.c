@@ -136,6 +136,7 @@ static void test_scenario_keys_table_order(void **state)
         {"teacher_epochs", "train"},
         {"teacher_lr", "train"},
         {"teacher_batch", "train"},
+        {"teacher_train_subset", "train"},
         {"teacher_per_seed", "train"},
         {"epochs_stage1", "train"},
         {"epochs_stage2", "train"},
@@ -199,17 +200,17 @@ static void test_scenario_keys_table_order(void **state)
                         (i >= 22 && i <= 25) ||
                         strcmp(keys[i].name, "link_rate_mbps") == 0 ||
                         strcmp(keys[i].name, "background_clients") == 0);
-        assert_int_equal(count, 74);
+        assert_int_equal(count, 75);
     }
     assert_true(keys[4].required);
     assert_int_equal(keys[4].is_list, BF_KEY_LIST_CASES);
     assert_int_equal(keys[15].type, BF_KEY_WEIGHTS);
     assert_int_equal(keys[18].type, BF_KEY_DIR);
     assert_int_equal(keys[22].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[48].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[49].is_list, BF_KEY_SCALAR);
-    assert_int_equal(keys[50].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[50].type, BF_KEY_FLOAT);
+    assert_int_equal(keys[49].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[50].is_list, BF_KEY_SCALAR);
+    assert_int_equal(keys[51].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[51].type, BF_KEY_FLOAT);
 }
 
 static void test_scenario_keys_print_golden(void **state)

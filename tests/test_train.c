@@ -184,7 +184,10 @@ static void test_train_one_step_per_strategy(void **state)
     }
 }
 
-/* The autoencoder baseline trains only the autoencoder's two stages. */
+/* The autoencoder baseline trains only the autoencoder's two stages; the
+ * teacher's head and tail keep their BatchNorm statistics too (the head
+ * runs in eval mode, the tail not at all, as in the published runner),
+ * frozen_bn_train notwithstanding. */
 static void test_train_autoencoder_step(void **state)
 {
     struct bf_train_split split = {.data = train_ds,
@@ -208,7 +211,7 @@ static void test_train_autoencoder_step(void **state)
     ph[0].schedule.epochs = 1;
     ph[0].schedule.max_batches = 2;
     for (int i = 0; i < 8; i++)
-        assert_int_equal(bf_model_stage_fingerprint(s, i, 0, &before[i]), 0);
+        assert_int_equal(bf_model_stage_fingerprint(s, i, 1, &before[i]), 0);
     {
         struct bf_train_params p = {.split = &split,
                                     .student = s,
@@ -221,8 +224,10 @@ static void test_train_autoencoder_step(void **state)
         assert_int_equal(bf_train_run(&p, &res), 0);
     }
     for (int i = 0; i < 8; i++) {
-        assert_int_equal(bf_model_stage_fingerprint(s, i, 0, &after[i]), 0);
-        assert_int_equal(before[i] != after[i], i == 3 || i == 4);
+        assert_int_equal(bf_model_stage_fingerprint(s, i, 1, &after[i]), 0);
+        if ((before[i] != after[i]) != (i == 3 || i == 4))
+            fail_msg("autoencoder step: stage %d %s", i,
+                     i == 3 || i == 4 ? "did not change" : "changed");
     }
     bf_model_free(s);
 }
@@ -293,6 +298,120 @@ static void test_train_spinn_exits_only(void **state)
     }
     bf_tensor_free(x);
     bf_model_free(s);
+}
+
+/*
+ * Which stages' BatchNorm statistics a phase moves (fingerprints with
+ * buffers), as the published code runs them: HND runs only encoder and
+ * decoder; GHND runs up to stage4, its frozen stage3 and stage4 in train
+ * mode with frozen_bn_train and in eval mode without; the classifier is
+ * never run by either.
+ */
+static void test_train_frozen_bn_as_reference(void **state)
+{
+    static const int hnd[5] = {1, 1, 0, 0, 0}, ghnd_train[5] = {1, 1, 1, 1, 0},
+                     ghnd_eval[5] = {1, 1, 0, 0, 0};
+    static const struct {
+        const char *name;
+        int frozen_bn_train;
+        const int *changes;
+    } cases[] = {
+        {"hnd", 1, hnd},
+        {"ghnd", 1, ghnd_train},
+        {"ghnd", 0, ghnd_eval},
+    };
+    struct bf_train_split split = {.data = train_ds,
+                                   .train_idx = train_idx,
+                                   .n_train = 64,
+                                   .val_idx = val_idx,
+                                   .n_val = 64};
+    char ckpt[128];
+
+    (void)state;
+    snprintf(ckpt, sizeof(ckpt), "%s/bn.bfw", tmpdir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bf_model *t = model("densenet_mini", 0);
+        bf_model *s = model("densenet_mini", 2);
+        struct bf_train_phase ph[2];
+        size_t n = 0;
+        uint64_t before[5], after[5];
+        struct bf_train_result res;
+
+        assert_int_equal(bf_train_strategy(cases[i].name, 0, 5, ph, &n), 0);
+        ph[0].schedule.epochs = 1;
+        ph[0].schedule.batch = 32;
+        ph[0].schedule.max_batches = 1;
+        for (int k = 0; k < 5; k++)
+            assert_int_equal(bf_model_stage_fingerprint(s, k, 1, &before[k]),
+                             0);
+        {
+            struct bf_train_params p = {.split = &split,
+                                        .student = s,
+                                        .teacher = t,
+                                        .phases = ph,
+                                        .n_phases = 1,
+                                        .frozen_bn_train =
+                                            cases[i].frozen_bn_train,
+                                        .seed = 1,
+                                        .checkpoint_path = ckpt};
+
+            if (bf_train_run(&p, &res))
+                fail_msg("%s: %s", cases[i].name, bf_last_error());
+        }
+        for (int k = 0; k < 5; k++) {
+            assert_int_equal(bf_model_stage_fingerprint(s, k, 1, &after[k]), 0);
+            if ((before[k] != after[k]) != cases[i].changes[k])
+                fail_msg("%s frozen_bn_train=%d: stage %d %s", cases[i].name,
+                         cases[i].frozen_bn_train, k,
+                         cases[i].changes[k] ? "did not change" : "changed");
+        }
+        bf_model_free(s);
+        bf_model_free(t);
+    }
+}
+
+/*
+ * The learning rate steps at the reference's milestones scaled to the
+ * epochs (floor(epochs * k / parts)): [5] of 10 and [5, 10, 15] of 20 as
+ * the configs; [1, 3, 4] of a 6-epoch baseline, three steps and not five;
+ * [7] of a 15-epoch stage, one step and not two.
+ */
+static void test_train_lr_milestones(void **state)
+{
+    static const struct {
+        int epochs, parts, step;
+        int steps[20]; /* the number of steps taken before each epoch */
+    } cases[] = {
+        {10, 2, 0, {0, 0, 0, 0, 0, 1, 1, 1, 1, 1}},
+        {20, 4, 0, {0, 0, 0, 0, 0, 1, 1, 1, 1, 1,
+                    2, 2, 2, 2, 2, 3, 3, 3, 3, 3}},
+        {6, 4, 0, {0, 1, 1, 2, 3, 3}},
+        {15, 2, 0, {0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}},
+        {2, 2, 0, {0, 1}},
+        {3, 4, 0, {0, 1, 2}},
+        {1, 4, 0, {0}},
+        {9, 0, 3, {0, 0, 0, 1, 1, 1, 2, 2, 2}},
+        {4, 0, 0, {0, 0, 0, 0}},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct bf_train_schedule s = {.lr = 0.5,
+                                      .epochs = cases[i].epochs,
+                                      .lr_parts = cases[i].parts,
+                                      .lr_step_epochs = cases[i].step,
+                                      .lr_gamma = 0.1};
+
+        for (int e = 1; e <= cases[i].epochs; e++) {
+            double want = 0.5 * pow(0.1, cases[i].steps[e - 1]);
+            double got = bf_train_lr_at(&s, e);
+
+            if (fabs(got - want) > 1e-12 * want)
+                fail_msg("epochs %d parts %d step %d: epoch %d lr %g, want %g",
+                         cases[i].epochs, cases[i].parts, cases[i].step, e, got,
+                         want);
+        }
+    }
 }
 
 /* Stage 2 of BottleFit alone keeps the encoder bit-identical. */
@@ -550,6 +669,8 @@ int main(void)
         cmocka_unit_test(test_train_one_step_per_strategy),
         cmocka_unit_test(test_train_frozen_encoder_stays),
         cmocka_unit_test(test_train_autoencoder_step),
+        cmocka_unit_test(test_train_frozen_bn_as_reference),
+        cmocka_unit_test(test_train_lr_milestones),
         cmocka_unit_test(test_train_spinn_exits_only),
         cmocka_unit_test(test_train_bad_parameters),
         cmocka_unit_test(test_train_end_to_end_tiny),

@@ -22,13 +22,23 @@ Budgets (--budget; the per-key options override them):
   smoke   500 training items, 500 test items, teacher 1 epoch, stages
           1 + 1, baselines 1 epoch: a check that both sides run and parse
   small   10,000 training items (1,112 validation), all 10,000 test
-          items, teacher 6 epochs, stages 2 + 2, baselines 4 epochs (the
-          reference's lr milestones fall on whole epochs at these counts,
-          so both sides step the lr alike): teacher, naive, ghnd-ft,
+          items, teacher 6 epochs, stages 2 + 2, baselines 4 epochs (both
+          sides scale the reference's lr milestones to the epochs alike,
+          floor(epochs x k / parts)): teacher, naive, ghnd-ft,
           bottlefit and ae-split at one C, 3 seeds, about an hour on 2
           cores with --jobs 2 --threads 1
   paper   all 54,000 training items and 10,000 test items, teacher 15
           epochs, stages 10 + 10, baselines 20 (the reference's epochs)
+
+Teachers (--shared-teacher, the default for resnet_mini): the peer trains
+the teacher of each seed, and bfbench loads it (exported to its weights
+format as WORKDIR/teacher-sN.bfw), so that both sides' students distil
+from the same model and their differences are the student recipes',
+compared by seed with a paired t interval; the teacher row then checks
+that both evaluate that one model alike. --no-shared-teacher: each side
+trains its own teachers (the teacher recipe is compared too), and the
+sides are independent samples (Welch interval): the teachers' spread
+then dominates every student row.
 
 Jobs (one per side and seed) run --jobs at a time, each with --threads
 intra-op threads, under `nice -n --nice`. Everything goes to --workdir:
@@ -44,7 +54,9 @@ import argparse
 import json
 import math
 import os
+import re
 import sqlite3
+import struct
 import subprocess
 import sys
 import time
@@ -182,6 +194,21 @@ def diff_interval(a, b, pooled, conf=0.95):
     return diff, (diff - q * se, diff + q * se), df
 
 
+def paired_interval(d, conf=0.95):
+    """Mean of the paired differences d, its Student t interval, df."""
+    n = len(d)
+    if n == 0:
+        return float("nan"), None, None
+    m, sd = mean_sd(d)
+    if n < 2:
+        return m, None, None
+    if sd == 0.0:
+        return m, (m, m), n - 1
+    q = t_quantile(1.0 - (1.0 - conf) / 2.0, n - 1)
+    half = q * sd / math.sqrt(n)
+    return m, (m - half, m + half), n - 1
+
+
 # Jobs
 
 def scenario_text(args, seed):
@@ -210,7 +237,13 @@ def scenario_text(args, seed):
         f"teacher_epochs: {args.teacher_epochs}",
         "teacher_lr: 0.1",
         "teacher_batch: 128",
-        "teacher_per_seed: true",
+    ]
+    if args.shared_teacher:
+        lines.append(f"weights: {{{args.model}: "
+                     f"{os.path.basename(shared_teacher_bfw(args, seed))}}}")
+    else:
+        lines.append("teacher_per_seed: true")
+    lines += [
         f"epochs_stage1: {args.epochs_stage1}",
         f"epochs_stage2: {args.epochs_stage2}",
         f"epochs_baseline: {args.epochs_baseline}",
@@ -246,6 +279,54 @@ def peer_teacher(args, seed):
     return os.path.join(args.workdir, f"peer-teacher-s{seed}.pt")
 
 
+def shared_teacher_bfw(args, seed):
+    return os.path.join(args.workdir, f"teacher-s{seed}.bfw")
+
+
+# The peer's resnet_mini state names (scripts/peer/compare_training.py,
+# stages of a Staged chain) as bfbench names them (torchvision's).
+RESNET_MINI_NAMES = ((r"^stages\.0\.0\.", "conv1."), (r"^stages\.0\.1\.", "bn1."),
+                     (r"^stages\.([1-4])\.", r"layer\1."),
+                     (r"^stages\.5\.2\.", "fc."))
+
+
+def export_shared_teacher(args, seed):
+    """The peer's teacher of `seed` in bfbench's weights format (BFW1,
+    shim/bf_weights.md), so that both sides distil from the same model.
+    bfbench names any missing or wrongly shaped entry when it loads it."""
+    import torch  # the peer's torch (/usr/bin/python3)
+    ck = torch.load(peer_teacher(args, seed))
+    tensors = []
+    for name, t in ck["state_dict"].items():
+        new = None
+        for pat, rep in RESNET_MINI_NAMES:
+            if re.match(pat, name):
+                new = re.sub(pat, rep, name)
+                break
+        if new is None:
+            raise SystemExit(f"fidelity: {peer_teacher(args, seed)}: no "
+                             f"bfbench name for {name!r}")
+        tensors.append((new, t.detach().contiguous().cpu()))
+    dtypes = {torch.float32: 1, torch.int64: 2}
+    header = "".join(f"{k}={v}\n" for k, v in (
+        ("arch", args.model), ("num_classes", 10), ("in_channels", 1),
+        ("bottleneck", "none"), ("source", "peer"))).encode()
+    tmp = shared_teacher_bfw(args, seed) + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(b"BFW1")
+        f.write(struct.pack("<I", len(header)))
+        f.write(header)
+        f.write(struct.pack("<I", len(tensors)))
+        for name, t in tensors:
+            raw = name.encode()
+            f.write(struct.pack("<I", len(raw)))
+            f.write(raw)
+            f.write(struct.pack("<BB", dtypes[t.dtype], t.dim()))
+            f.write(struct.pack(f"<{t.dim()}q", *t.shape))
+            f.write(t.numpy().tobytes())
+    os.replace(tmp, shared_teacher_bfw(args, seed))
+
+
 def peer_out(args, seed):
     return os.path.join(args.workdir, f"peer-s{seed}.jsonl")
 
@@ -271,13 +352,19 @@ def peer_complete(args, seed):
 
 
 class Job:
-    def __init__(self, side, seed, cmd, out_path, log_path):
+    def __init__(self, side, seed, cmd, out_path, log_path, after=None,
+                 before=None):
         self.side, self.seed, self.cmd = side, seed, cmd
         self.out_path, self.log_path = out_path, log_path
+        self.after = after    # a Job that must finish first (rc 0)
+        self.before = before  # called just before the launch
         self.proc = None
         self.start = None
+        self.rc = None
 
     def launch(self, nice):
+        if self.before:
+            self.before()
         out = open(self.out_path, "w") if self.out_path else \
             subprocess.DEVNULL
         log = open(self.log_path, "w")
@@ -302,7 +389,22 @@ class Job:
 
 
 def make_jobs(args):
-    jobs = []
+    """Per seed a peer job and a harness job; with --shared-teacher the
+    peer's runs first (it trains the teacher) and the harness's loads its
+    teacher. Peer jobs are listed first."""
+    jobs, peer_jobs = [], {}
+    for seed in args.seeds:
+        if "peer" in args.sides:
+            if os.path.exists(peer_out(args, seed)) and \
+                    peer_complete(args, seed):
+                say(f"peer seed {seed}: complete in {peer_out(args, seed)}, "
+                    f"not rerun")
+            else:
+                job = Job("peer", seed, peer_command(args, seed),
+                          peer_out(args, seed), os.path.join(
+                              args.workdir, f"peer-s{seed}.log"))
+                jobs.append(job)
+                peer_jobs[seed] = job
     for seed in args.seeds:
         if "harness" in args.sides:
             scen = os.path.join(args.workdir, f"harness-s{seed}.yaml")
@@ -318,26 +420,32 @@ def make_jobs(args):
                 say(f"harness seed {seed}: complete in "
                     f"{harness_db(args, seed)}, not rerun")
             else:
+                before = None
+                if args.shared_teacher:
+                    def before(seed=seed):
+                        export_shared_teacher(args, seed)
+                    if not os.path.exists(peer_teacher(args, seed)) and \
+                            seed not in peer_jobs:
+                        sys.exit(f"fidelity: harness seed {seed} needs the "
+                                 f"peer's teacher {peer_teacher(args, seed)}"
+                                 f" (run the peer side too)")
                 jobs.append(Job("harness", seed, cmd, None, os.path.join(
-                    args.workdir, f"harness-s{seed}.log")))
-        if "peer" in args.sides:
-            if os.path.exists(peer_out(args, seed)) and \
-                    peer_complete(args, seed):
-                say(f"peer seed {seed}: complete in {peer_out(args, seed)}, "
-                    f"not rerun")
-            else:
-                jobs.append(Job("peer", seed, peer_command(args, seed),
-                                peer_out(args, seed), os.path.join(
-                                    args.workdir, f"peer-s{seed}.log")))
+                    args.workdir, f"harness-s{seed}.log"),
+                    after=peer_jobs.get(seed) if args.shared_teacher
+                    else None, before=before))
+    if not args.shared_teacher:
+        # Alternate the sides, as before: seed 1's pair runs first.
+        jobs.sort(key=lambda j: (j.seed, j.side))
     return jobs
 
 
-def check_settings(args):
+def check_settings(args, write=True):
     """Keep a workdir to one set of settings, so that a rerun resumes
-    rather than mixing results of different budgets."""
+    rather than mixing results of different budgets (and a report reads
+    them with the settings that made them)."""
     keys = BUDGET_KEYS + ["model", "split_seed", "freeze_encoder",
                           "bn_policy", "harness_frozen_bn_train",
-                          "data_dir"]
+                          "data_dir", "shared_teacher"]
     now = {k: getattr(args, k) for k in keys}
     path = os.path.join(args.workdir, "settings.json")
     if os.path.exists(path):
@@ -346,7 +454,9 @@ def check_settings(args):
         if old != now:
             sys.exit(f"fidelity: {args.workdir} holds results of other "
                      f"settings ({path}: {json.dumps(old)}); use another "
-                     f"--workdir")
+                     f"--workdir, or those settings")
+        return
+    if not write:
         return
     with open(path, "w") as f:
         json.dump(now, f, indent=1)
@@ -357,15 +467,29 @@ def run_jobs(args, jobs):
     t0 = time.time()
     last_status = time.time()
     while pending or running:
-        while pending and len(running) < args.jobs:
-            job = pending.pop(0)
+        for job in list(pending):
+            if job.after is not None and job.after.rc not in (None, 0):
+                pending.remove(job)
+                failed.append(job)
+                say(f"{job.side} seed {job.seed}: not run, "
+                    f"{job.after.side} seed {job.after.seed} failed")
+        while len(running) < args.jobs:
+            ready = [j for j in pending
+                     if j.after is None or j.after.rc == 0]
+            if not ready:
+                break
+            job = ready[0]
+            pending.remove(job)
             job.launch(args.nice)
             running.append(job)
+        if not running and pending:
+            break
         time.sleep(2)
         for job in list(running):
             rc = job.proc.poll()
             if rc is None:
                 continue
+            job.rc = rc
             running.remove(job)
             secs = time.time() - job.start
             done = len(jobs) - len(pending) - len(running)
@@ -421,6 +545,9 @@ def read_harness(args, seed):
             (args.model,))
         rows = {}
         for cid, strategy, ch, s, params, head, top1, n in cur.fetchall():
+            if strategy == "teacher" and args.shared_teacher:
+                # The loaded teacher's row carries the scenario's seed.
+                s = seed
             if strategy not in args.strategies or s != seed:
                 continue
             channels = None if strategy == "teacher" else ch
@@ -476,6 +603,12 @@ def report(args):
                 results["peer"].setdefault(
                     (r["strategy"], r["channels"]), []).append(r)
     budget = {k: getattr(args, k) for k in BUDGET_KEYS}
+    how = ("paired interval over the seeds (both sides distil from the "
+           "same teacher per seed, the peer's, loaded by bfbench; the "
+           "teacher row compares the two evaluations of that one model)"
+           if args.shared_teacher else
+           "Student (pooled) interval" if args.pooled else
+           "Welch interval (each side trains its own teachers)")
     print()
     print(f"Fidelity: bfbench against the PyTorch peer, {args.model}, seeds "
           f"{','.join(map(str, args.seeds))} (split seed {args.split_seed}), "
@@ -484,7 +617,7 @@ def report(args):
           f"{str(args.harness_frozen_bn_train).lower()}, freeze_encoder "
           f"{str(args.freeze_encoder).lower()}; test top-1 (fp32, %); "
           f"difference = bfbench - peer with its 95 % "
-          f"{'Student (pooled)' if args.pooled else 'Welch'} interval; "
+          f"{how}; "
           f"target: the interval contains 0 and |difference| <= "
           f"{args.tolerance}.")
     print()
@@ -507,7 +640,15 @@ def report(args):
             row["verdict"] = verdict
             summary.append(row)
             continue
-        diff, ci, df = diff_interval(h, p, args.pooled)
+        if args.shared_teacher:
+            hs = {r["seed"]: r["top1_fp32"]
+                  for r in results["harness"].get(key, [])}
+            ps = {r["seed"]: r["top1_fp32"]
+                  for r in results["peer"].get(key, [])}
+            diff, ci, df = paired_interval(
+                [hs[k] - ps[k] for k in sorted(hs) if k in ps])
+        else:
+            diff, ci, df = diff_interval(h, p, args.pooled)
         if ci is None:
             verdict = "too few seeds for an interval"
         elif not ci[0] <= 0.0 <= ci[1]:
@@ -611,6 +752,14 @@ def parse_args(argv=None):
                     action=argparse.BooleanOptionalAction,
                     help="bfbench's frozen_bn_train (default true, its own "
                     "default)")
+    ap.add_argument("--shared-teacher", default=True,
+                    action=argparse.BooleanOptionalAction,
+                    help="both sides distil from the peer's teacher of each "
+                    "seed (exported to bfbench's format; resnet_mini only), "
+                    "so that the students' differences are the recipes', "
+                    "paired by seed (default); --no-shared-teacher: each "
+                    "side trains its own teacher and the sides are "
+                    "compared as independent samples (Welch)")
     ap.add_argument("--data-dir", default=DEFAULT_DATA)
     ap.add_argument("--workdir", default="results/peer/fidelity",
                     help="outputs (default results/peer/fidelity, ignored by git)")
@@ -663,6 +812,9 @@ def parse_args(argv=None):
         ap.error("--sides: harness and/or peer")
     if args.jobs < 1 or args.threads < 1:
         ap.error("--jobs and --threads: at least 1")
+    if args.shared_teacher and args.model != "resnet_mini":
+        ap.error("--shared-teacher maps the peer's names to bfbench's for "
+                 "resnet_mini only; pass --no-shared-teacher")
     return args
 
 
@@ -684,6 +836,8 @@ def main(argv=None):
         failed = run_jobs(args, jobs)
         for job in failed:
             say(f"FAILED: {job.side} seed {job.seed}, see {job.log_path}")
+    else:
+        check_settings(args, write=False)
     summary, mismatches = report(args)
     missing = any(r["verdict"] == "missing results" for r in summary)
     return 2 if missing or mismatches else 0

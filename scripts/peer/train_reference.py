@@ -413,9 +413,10 @@ def phases_of(strategy, n, args):
 
 
 def apply_bn_policy(ph, n, policy):
-    """bfbench's alternatives to the reference (scenario key
-    frozen_bn_train): the whole student runs forward in every phase;
-    frozen stages in train mode (all-train) or eval mode (frozen-eval)."""
+    """Alternatives to the reference: frozen stages in eval mode (bfbench's
+    frozen_bn_train false; running the whole student then changes
+    nothing), or the whole student run forward in every phase with every
+    stage in train mode (bfbench before its fidelity fixes)."""
     if policy == "reference" or ph.name == "teacher":
         return ph
     ph.run_last = n - 1
@@ -693,9 +694,11 @@ def parse_args(argv=None):
     ap.add_argument("--bn-policy", default="reference",
                     choices=["reference", "all-train", "frozen-eval"],
                     help="reference: the published code's modes and "
-                    "forwards (default); all-train / frozen-eval: bfbench's "
-                    "frozen_bn_train true / false (the whole student runs "
-                    "forward, frozen stages in train / eval mode)")
+                    "forwards (default; bfbench's frozen_bn_train true); "
+                    "frozen-eval: every frozen stage in eval mode (bfbench's "
+                    "frozen_bn_train false); all-train: the whole student "
+                    "runs forward with every stage in train mode (bfbench "
+                    "before the fidelity fixes)")
     ap.add_argument("--ae-init", default="reference",
                     choices=["reference", "default"],
                     help="autoencoder convolutions: HND's Kaiming-normal "
