@@ -546,6 +546,93 @@ static void *read_all(const char *path, long *n)
     return data;
 }
 
+/* The float32 values of entry `name` of a saved BFW1 file (the layout of
+ * shim/bf_weights.md); *n their count. NULL when absent. */
+static const float *bfw_entry(const unsigned char *p, long size,
+                              const char *name, int64_t *n)
+{
+    uint32_t len, count;
+    long at = 4;
+
+    memcpy(&len, p + at, 4);
+    at += 4 + (long)len;
+    memcpy(&count, p + at, 4);
+    at += 4;
+    for (uint32_t i = 0; i < count && at < size; i++) {
+        uint8_t dtype, ndim;
+        int64_t elems = 1;
+        int match;
+
+        memcpy(&len, p + at, 4);
+        at += 4;
+        match = len == strlen(name) && memcmp(p + at, name, len) == 0;
+        at += (long)len;
+        dtype = p[at];
+        ndim = p[at + 1];
+        at += 2;
+        for (int d = 0; d < ndim; d++) {
+            int64_t dim;
+
+            memcpy(&dim, p + at, 8);
+            at += 8;
+            elems *= dim;
+        }
+        if (match) {
+            *n = elems;
+            return dtype == 1 ? (const float *)(p + at) : NULL;
+        }
+        at += (long)elems * (dtype == 1 ? 4 : 8);
+    }
+    return NULL;
+}
+
+/*
+ * The autoencoder's initialisation is HND's (initialize_weights): its
+ * encoder's convolutions Kaiming-normal with fan-out and zero bias, the
+ * decoder's transposed convolutions PyTorch's default (uniform bias, not
+ * zero). The last encoder convolution 32 -> 4, 2x2: fan-out 16, standard
+ * deviation sqrt(2 / 16) = 0.354 (the default would give about 0.05).
+ */
+static void test_shim_autoencoder_init(void **state)
+{
+    char path[512];
+    bf_model *m = make("resnet_mini", 0, 31);
+    unsigned char *data;
+    const float *v;
+    long size;
+    int64_t n = 0;
+    double sum = 0.0, sq = 0.0, sd;
+
+    (void)state;
+    assert_int_equal(bf_model_inject_autoencoder(m, 4), 0);
+    path_in_tmp(path, sizeof(path), "ae-init.bfw");
+    assert_int_equal(bf_model_save(m, path), 0);
+    data = read_all(path, &size);
+    v = bfw_entry(data, size, "autoencoder.encoder.0.bias", &n);
+    assert_non_null(v);
+    assert_int_equal(n, 128);
+    for (int64_t i = 0; i < n; i++)
+        assert_true(v[i] == 0.0f);
+    v = bfw_entry(data, size, "autoencoder.encoder.9.weight", &n);
+    assert_non_null(v);
+    assert_int_equal(n, 4 * 32 * 2 * 2);
+    for (int64_t i = 0; i < n; i++) {
+        sum += v[i];
+        sq += (double)v[i] * v[i];
+    }
+    sd = sqrt(sq / (double)n - (sum / (double)n) * (sum / (double)n));
+    if (fabs(sd - sqrt(2.0 / 16.0)) > 0.1 * sqrt(2.0 / 16.0))
+        fail_msg("encoder.9 weight sd %g, want about %g", sd, sqrt(2.0 / 16.0));
+    v = bfw_entry(data, size, "autoencoder.decoder.0.bias", &n);
+    assert_non_null(v);
+    sum = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        sum += fabs(v[i]);
+    assert_true(sum > 0.0);
+    free(data);
+    bf_model_free(m);
+}
+
 /* Load path into a fresh resnet_mini and expect code and a detail naming
  * want; the model's outputs must be unchanged by the failed load. */
 static void expect_load_error(const char *path, int code, const char *want)
@@ -796,6 +883,7 @@ int main(void)
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_bad_names_and_ranges, check_leaks),
         cmocka_unit_test_teardown(test_shim_save_load_round_trip, check_leaks),
+        cmocka_unit_test_teardown(test_shim_autoencoder_init, check_leaks),
         cmocka_unit_test_teardown(test_shim_bad_weight_files, check_leaks),
         cmocka_unit_test_teardown(test_shim_threads_and_info, check_leaks),
         cmocka_unit_test_teardown(test_shim_describe_errors, check_leaks),

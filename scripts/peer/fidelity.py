@@ -56,7 +56,6 @@ import math
 import os
 import re
 import sqlite3
-import struct
 import subprocess
 import sys
 import time
@@ -306,24 +305,12 @@ def export_shared_teacher(args, seed):
         if new is None:
             raise SystemExit(f"fidelity: {peer_teacher(args, seed)}: no "
                              f"bfbench name for {name!r}")
-        tensors.append((new, t.detach().contiguous().cpu()))
-    dtypes = {torch.float32: 1, torch.int64: 2}
-    header = "".join(f"{k}={v}\n" for k, v in (
-        ("arch", args.model), ("num_classes", 10), ("in_channels", 1),
-        ("bottleneck", "none"), ("source", "peer"))).encode()
+        tensors.append((new, t))
+    sys.path.insert(0, os.path.dirname(HERE))
+    from export_torchvision import write_bfw  # noqa: E402
     tmp = shared_teacher_bfw(args, seed) + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"BFW1")
-        f.write(struct.pack("<I", len(header)))
-        f.write(header)
-        f.write(struct.pack("<I", len(tensors)))
-        for name, t in tensors:
-            raw = name.encode()
-            f.write(struct.pack("<I", len(raw)))
-            f.write(raw)
-            f.write(struct.pack("<BB", dtypes[t.dtype], t.dim()))
-            f.write(struct.pack(f"<{t.dim()}q", *t.shape))
-            f.write(t.numpy().tobytes())
+    write_bfw(tmp, {"arch": args.model, "num_classes": 10, "in_channels": 1,
+                    "bottleneck": "none", "source": "peer"}, tensors)
     os.replace(tmp, shared_teacher_bfw(args, seed))
 
 
@@ -654,7 +641,7 @@ def report(args):
         elif not ci[0] <= 0.0 <= ci[1]:
             verdict = "misses target: interval excludes 0"
         elif abs(diff) > args.tolerance:
-            verdict = f"misses target: |difference| > {args.tolerance}"
+            verdict = f"misses target: difference beyond +/-{args.tolerance}"
         else:
             verdict = "meets target"
         mh, sh = mean_sd(h)
