@@ -104,10 +104,53 @@ static bf_model *model(const char *arch, int channels)
     return m;
 }
 
-static void fingerprints(const bf_model *m, uint64_t fp[5])
+static void fingerprints(const bf_model *m, int buffers, uint64_t fp[5])
 {
     for (int i = 0; i < 5; i++)
-        assert_int_equal(bf_model_stage_fingerprint(m, i, 0, &fp[i]), 0);
+        assert_int_equal(bf_model_stage_fingerprint(m, i, buffers, &fp[i]), 0);
+}
+
+/*
+ * One batch of phase ph of student s (teacher t) as its own training run,
+ * so that best-epoch selection cannot hide it; which of its five stages
+ * changed (their weights, and with buffers their BatchNorm statistics
+ * too) must be expect[]; `what` names the case in a failure.
+ */
+static void one_step(bf_model *s, bf_model *t, struct bf_train_phase *ph,
+                     int frozen_bn_train, int buffers, const char *what,
+                     const int expect[5])
+{
+    struct bf_train_split split = {.data = train_ds,
+                                   .train_idx = train_idx,
+                                   .n_train = 64,
+                                   .val_idx = val_idx,
+                                   .n_val = 64};
+    struct bf_train_params p = {.split = &split,
+                                .student = s,
+                                .teacher = t,
+                                .phases = ph,
+                                .n_phases = 1,
+                                .frozen_bn_train = frozen_bn_train,
+                                .kd_temperature = 1.0,
+                                .kd_alpha = 0.5,
+                                .seed = 1};
+    uint64_t before[5], after[5];
+    struct bf_train_result res;
+    char ckpt[128];
+
+    snprintf(ckpt, sizeof(ckpt), "%s/step.bfw", tmpdir);
+    p.checkpoint_path = ckpt;
+    ph->schedule.epochs = 1;
+    ph->schedule.batch = 32;
+    ph->schedule.max_batches = 1;
+    fingerprints(s, buffers, before);
+    if (bf_train_run(&p, &res))
+        fail_msg("%s: %s", what, bf_last_error());
+    fingerprints(s, buffers, after);
+    for (int j = 0; j < 5; j++)
+        if ((before[j] != after[j]) != expect[j])
+            fail_msg("%s phase %s: stage %d %s", what, ph->name, j,
+                     expect[j] ? "did not change" : "changed but is frozen");
 }
 
 /*
@@ -134,51 +177,20 @@ static void test_train_one_step_per_strategy(void **state)
         {"ghnd-kd", 1, {head, no_enc}},
         {"bottlefit", 0, {head, no_enc}},
     };
-    struct bf_train_split split = {.data = train_ds,
-                                   .train_idx = train_idx,
-                                   .n_train = 64,
-                                   .val_idx = val_idx,
-                                   .n_val = 64};
-    char ckpt[128];
 
     (void)state;
-    snprintf(ckpt, sizeof(ckpt), "%s/step.bfw", tmpdir);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bf_model *t = model("resnet_mini", 0);
         bf_model *s = model("resnet_mini", 2);
         struct bf_train_phase ph[2];
         size_t n = 0;
+        char what[64];
 
         assert_int_equal(
             bf_train_strategy(cases[i].name, cases[i].fe, 5, ph, &n), 0);
-        for (size_t k = 0; k < n; k++) {
-            uint64_t before[5], after[5];
-            struct bf_train_result res;
-            struct bf_train_params p = {.split = &split,
-                                        .student = s,
-                                        .teacher = t,
-                                        .phases = &ph[k],
-                                        .n_phases = 1,
-                                        .frozen_bn_train = 1,
-                                        .kd_temperature = 1.0,
-                                        .kd_alpha = 0.5,
-                                        .seed = 1,
-                                        .checkpoint_path = ckpt};
-
-            ph[k].schedule.epochs = 1;
-            ph[k].schedule.batch = 32;
-            ph[k].schedule.max_batches = 1;
-            fingerprints(s, before);
-            if (bf_train_run(&p, &res))
-                fail_msg("%s: %s", cases[i].name, bf_last_error());
-            fingerprints(s, after);
-            for (int j = 0; j < 5; j++)
-                if ((before[j] != after[j]) != cases[i].changes[k][j])
-                    fail_msg("%s fe=%d phase %s: stage %d %s", cases[i].name,
-                             cases[i].fe, ph[k].name, j,
-                             cases[i].changes[k][j] ? "did not change"
-                                                    : "changed but is frozen");
-        }
+        snprintf(what, sizeof(what), "%s fe=%d", cases[i].name, cases[i].fe);
+        for (size_t k = 0; k < n; k++)
+            one_step(s, t, &ph[k], 1, 0, what, cases[i].changes[k]);
         bf_model_free(s);
         bf_model_free(t);
     }
@@ -320,51 +332,20 @@ static void test_train_frozen_bn_as_reference(void **state)
         {"ghnd", 1, ghnd_train},
         {"ghnd", 0, ghnd_eval},
     };
-    struct bf_train_split split = {.data = train_ds,
-                                   .train_idx = train_idx,
-                                   .n_train = 64,
-                                   .val_idx = val_idx,
-                                   .n_val = 64};
-    char ckpt[128];
 
     (void)state;
-    snprintf(ckpt, sizeof(ckpt), "%s/bn.bfw", tmpdir);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bf_model *t = model("densenet_mini", 0);
         bf_model *s = model("densenet_mini", 2);
         struct bf_train_phase ph[2];
         size_t n = 0;
-        uint64_t before[5], after[5];
-        struct bf_train_result res;
+        char what[64];
 
         assert_int_equal(bf_train_strategy(cases[i].name, 0, 5, ph, &n), 0);
-        ph[0].schedule.epochs = 1;
-        ph[0].schedule.batch = 32;
-        ph[0].schedule.max_batches = 1;
-        for (int k = 0; k < 5; k++)
-            assert_int_equal(bf_model_stage_fingerprint(s, k, 1, &before[k]),
-                             0);
-        {
-            struct bf_train_params p = {.split = &split,
-                                        .student = s,
-                                        .teacher = t,
-                                        .phases = ph,
-                                        .n_phases = 1,
-                                        .frozen_bn_train =
-                                            cases[i].frozen_bn_train,
-                                        .seed = 1,
-                                        .checkpoint_path = ckpt};
-
-            if (bf_train_run(&p, &res))
-                fail_msg("%s: %s", cases[i].name, bf_last_error());
-        }
-        for (int k = 0; k < 5; k++) {
-            assert_int_equal(bf_model_stage_fingerprint(s, k, 1, &after[k]), 0);
-            if ((before[k] != after[k]) != cases[i].changes[k])
-                fail_msg("%s frozen_bn_train=%d: stage %d %s", cases[i].name,
-                         cases[i].frozen_bn_train, k,
-                         cases[i].changes[k] ? "did not change" : "changed");
-        }
+        snprintf(what, sizeof(what), "%s frozen_bn_train=%d", cases[i].name,
+                 cases[i].frozen_bn_train);
+        one_step(s, t, &ph[0], cases[i].frozen_bn_train, 1, what,
+                 cases[i].changes);
         bf_model_free(s);
         bf_model_free(t);
     }
@@ -435,7 +416,7 @@ static void test_train_frozen_encoder_stays(void **state)
     assert_int_equal(bf_train_strategy("bottlefit", 0, 5, ph, &n), 0);
     ph[1].schedule.epochs = 1;
     ph[1].schedule.max_batches = 2;
-    fingerprints(s, before);
+    fingerprints(s, 0, before);
     {
         struct bf_train_params p = {.split = &split,
                                     .student = s,
@@ -450,7 +431,7 @@ static void test_train_frozen_encoder_stays(void **state)
 
         assert_int_equal(bf_train_run(&p, &res), 0);
     }
-    fingerprints(s, after);
+    fingerprints(s, 0, after);
     assert_true(before[0] == after[0]);
     for (int k = 1; k < 5; k++)
         assert_true(before[k] != after[k]);
