@@ -409,8 +409,9 @@ static int prepare_phase(const struct bf_train_params *p,
 {
     int rc = bf_model_freeze_stages(p->student, 0, n_stages - 1, 1);
     int last = run_last(ph, n_stages);
-    /* The autoencoder's runner keeps the teacher's head in eval mode. */
-    int before = ph->loss == BF_TRAIN_LOSS_RECON ? 0 : p->frozen_bn_train;
+    /* Frozen stages before the trained ones: the autoencoder's runner
+     * keeps the teacher's head in eval mode. */
+    int head_train = ph->loss == BF_TRAIN_LOSS_RECON ? 0 : p->frozen_bn_train;
 
     if (ph->loss == BF_TRAIN_LOSS_EXITS) {
         /* Only the exits learn; the backbone stays the teacher. */
@@ -427,7 +428,7 @@ static int prepare_phase(const struct bf_train_params *p,
         rc = bf_model_set_train(p->student, 1);
     if (rc == 0 && ph->train_first > 0)
         rc = bf_model_set_train_stages(p->student, 0, ph->train_first - 1,
-                                       before);
+                                       head_train);
     if (rc == 0 && ph->train_last < last)
         rc = bf_model_set_train_stages(p->student, ph->train_last + 1, last,
                                        p->frozen_bn_train);
@@ -444,14 +445,13 @@ double bf_train_lr_at(const struct bf_train_schedule *s, int e)
     if (s->lr_parts > 1) {
         int prev = 0;
 
-        /* floor(epochs * k / parts) rises with k: count distinct ones. */
+        /* floor(epochs * k / parts) never falls as k rises: each distinct
+         * milestone (0 is none) below e is one step. */
         for (int k = 1; k < s->lr_parts; k++) {
             int m = (int)((int64_t)s->epochs * k / s->lr_parts);
 
-            if (m > prev && e > m)
-                steps++;
-            if (m > prev)
-                prev = m;
+            steps += m > prev && e > m;
+            prev = m;
         }
     } else if (s->lr_step_epochs > 0) {
         steps = (e - 1) / s->lr_step_epochs;
