@@ -4,6 +4,7 @@
 
 #include "bf_buf.h"
 #include "bf_err.h"
+#include "bf_stats.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,8 +20,8 @@
 #define FILE_MAX (256 * 1024)
 
 static const char *const param_names[BF_DEVICE_PARAMS] = {
-    "conv_gmacs",    "grouped_gmacs",     "linear_gmacs",
-    "bandwidth_gbs", "layer_overhead_us", "conv3x3_gmacs",
+    "conv_gmacs",        "grouped_gmacs", "linear_gmacs", "bandwidth_gbs",
+    "layer_overhead_us", "conv3x3_gmacs", "sublinear_us",
 };
 
 const char *bf_device_param_name(int param)
@@ -58,14 +59,19 @@ static const struct field profile_fields[] = {
     PF("role", F_STR, role, 0, 0, 0, "device|edge"),
     PF("description", F_STR, description, 0, 0, 0, NULL),
     PF("detect", F_STR, detect, 0, 0, 0, NULL),
+    PF("runtime", F_STR, runtime, 1, 0, 0, NULL),
     PF("latency.form", F_ENUM, latency.form, 0, 0, 0, "roofline|additive"),
     PF("latency.conv_gmacs", F_NUM, latency.value[0], 1, POS, 1e6, NULL),
     PF("latency.grouped_gmacs", F_NUM, latency.value[1], 1, POS, 1e6, NULL),
-    PF("latency.linear_gmacs", F_NUM, latency.value[2], 1, POS, 1e6, NULL),
-    PF("latency.conv3x3_gmacs", F_NUM, latency.value[5], 1, POS, 1e6, NULL),
+    /* 0: as conv_gmacs. */
+    PF("latency.linear_gmacs", F_NUM, latency.value[2], 1, 0, 1e6, NULL),
+    PF("latency.conv3x3_gmacs", F_NUM, latency.value[5], 1, 0, 1e6, NULL),
     PF("latency.bandwidth_gbs", F_NUM, latency.value[3], 1, POS, 1e5, NULL),
     PF("latency.layer_overhead_us", F_NUM, latency.value[4], 1, 0, 1e6, NULL),
+    PF("latency.sublinear_us", F_NUM, latency.value[6], 0, 0, 1e6, NULL),
     PF("latency.prior_weight", F_NUM, latency.prior_weight, 0, 0, 1e6, NULL),
+    PF("latency.interval_log_sd", F_NUM, latency.interval_log_sd, 0, 0, 5,
+       NULL),
     PF("power.idle_mw", F_NUM, power.idle_mw, 1, 0, 1e7, NULL),
     PF("power.compute_mw", F_NUM, power.compute_mw, 1, 0, 1e7, NULL),
 };
@@ -616,6 +622,7 @@ int bf_radio_open(const char *name, const char *const *dirs, size_t n_dirs,
 struct coef {
     double compute; /* ms x GMAC/s: macs * 1e-6 */
     double memory;  /* ms x GB/s: bytes * 1e-6 */
+    double root;    /* ms per us of sublinear_us: sqrt(macs / 1e6) * 1e-3 */
     int kind;
 };
 
@@ -626,6 +633,7 @@ static struct coef layer_coef(const struct bf_layer_info *l)
 
     c.compute = (double)l->macs * 1e-6;
     c.memory = bytes * 1e-6;
+    c.root = sqrt((double)l->macs * 1e-6) * 1e-3;
     /* The throughput parameter of the layer's kind. */
     switch (l->kind) {
     case BF_LAYER_CONV_GROUPED:
@@ -644,13 +652,24 @@ static struct coef layer_coef(const struct bf_layer_info *l)
     return c;
 }
 
+/* The throughput parameter that times kind under m: a 3x3 or linear
+ * throughput of 0 means conv_gmacs's. */
+static int rate_of(const struct bf_device_latency *m, int kind)
+{
+    if ((kind == BF_DEVICE_CONV3X3_GMACS || kind == BF_DEVICE_LINEAR_GMACS) &&
+        !(m->value[kind] > 0))
+        return BF_DEVICE_CONV_GMACS;
+    return kind;
+}
+
 /* Time of one layer under m (ms); *compute_bound says which bound won. */
 static double layer_ms(const struct bf_device_latency *m, struct coef c,
                        int *compute_bound)
 {
-    double tc = c.compute / m->value[c.kind];
+    double tc = c.compute / m->value[rate_of(m, c.kind)];
     double tm = c.memory / m->value[BF_DEVICE_BANDWIDTH_GBS];
-    double oh = m->value[BF_DEVICE_OVERHEAD_US] * 1e-3;
+    double oh = m->value[BF_DEVICE_OVERHEAD_US] * 1e-3 +
+                m->value[BF_DEVICE_SUBLINEAR_US] * c.root;
 
     if (compute_bound)
         *compute_bound = tc >= tm;
@@ -674,8 +693,8 @@ double bf_device_predict_ms(const struct bf_device_latency *model,
 
 /*
  * The model is linear in x = (1/conv, 1/grouped, 1/linear, 1/bandwidth,
- * overhead_us): time = row . x, given each layer's bound (roofline) or
- * not (additive).
+ * overhead_us, 1/conv3x3, sublinear_us): time = row . x, given each
+ * layer's bound (roofline) or not (additive).
  */
 static void design_row(const struct bf_device_latency *m,
                        const struct bf_device_sample *s,
@@ -686,29 +705,39 @@ static void design_row(const struct bf_device_latency *m,
     memset(row, 0, sizeof(double) * BF_DEVICE_PARAMS);
     for (i = 0; i < s->n_layers; i++) {
         struct coef c = layer_coef(&s->layers[i]);
-        int cb;
+        int cb, rate = rate_of(m, c.kind);
 
         layer_ms(m, c, &cb);
         if (m->form == BF_DEVICE_ADDITIVE) {
-            row[c.kind] += c.compute;
+            row[rate] += c.compute;
             row[BF_DEVICE_BANDWIDTH_GBS] += c.memory;
         } else if (cb) {
-            row[c.kind] += c.compute;
+            row[rate] += c.compute;
         } else {
             row[BF_DEVICE_BANDWIDTH_GBS] += c.memory;
         }
         row[BF_DEVICE_OVERHEAD_US] += 1e-3;
+        row[BF_DEVICE_SUBLINEAR_US] += c.root;
     }
+}
+
+/* Times (overhead, sublinear) enter the model as they are, rates as
+ * their reciprocals. */
+static int is_time(int p)
+{
+    return p == BF_DEVICE_OVERHEAD_US || p == BF_DEVICE_SUBLINEAR_US;
 }
 
 static double to_var(int p, double value)
 {
-    return p == BF_DEVICE_OVERHEAD_US ? value : 1.0 / value;
+    if (is_time(p))
+        return value;
+    return value > 0 ? 1.0 / value : 0;
 }
 
 static double from_var(int p, double x)
 {
-    return p == BF_DEVICE_OVERHEAD_US ? x : 1.0 / x;
+    return is_time(p) ? x : 1.0 / x;
 }
 
 /* Solve the k x k system a x = b (Gaussian elimination, partial pivoting). */
@@ -841,13 +870,19 @@ int bf_device_fit(const struct bf_device_latency *prior,
 
     if (!prior || !fit || (n && !samples))
         return bf_err_set(BF_EINVAL, "bf_device_fit: NULL argument");
-    for (p = 0; p < BF_DEVICE_PARAMS; p++)
-        if (!(prior->value[p] > 0) &&
-            (p != BF_DEVICE_OVERHEAD_US || ((prior->fit_mask >> p) & 1u)))
+    for (p = 0; p < BF_DEVICE_PARAMS; p++) {
+        int fitted = (prior->fit_mask >> p) & 1u;
+        /* Times may be 0 when not fitted; a 3x3 or linear rate of 0 is
+         * conv_gmacs's and cannot be fitted on its own. */
+        int zero_ok = !fitted && (is_time(p) || p == BF_DEVICE_CONV3X3_GMACS ||
+                                  p == BF_DEVICE_LINEAR_GMACS);
+
+        if (!(prior->value[p] > 0) && !zero_ok)
             return bf_err_set(BF_EINVAL,
                               "calibration: prior %s must be above 0 to be "
                               "fitted or used",
                               param_names[p]);
+    }
     for (i = 0; i < n; i++)
         if (!samples[i].layers || !samples[i].n_layers ||
             !(samples[i].measured_ms > 0))
@@ -908,6 +943,68 @@ int bf_device_leave_one_out(const struct bf_device_latency *prior,
     }
     free(rest);
     return rc;
+}
+
+/* Prediction intervals */
+
+/* z_{0.95}: the factor of a stated spread (no sample behind it). */
+#define Z_95 1.6448536269514722
+
+int bf_device_error_model(const struct bf_device_latency *prior,
+                          const double *measured_ms, const double *loo_ms,
+                          size_t n, struct bf_device_error *out)
+{
+    double sum = 0, sq = 0;
+    size_t i;
+
+    if (!prior || !out || (n && (!measured_ms || !loo_ms)))
+        return bf_err_set(BF_EINVAL, "bf_device_error_model: NULL argument");
+    memset(out, 0, sizeof(*out));
+    if (n < 3) {
+        if (prior->interval_log_sd > 0) {
+            out->log_sd = prior->interval_log_sd;
+            out->factor = Z_95;
+            out->stated = 1;
+        }
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!(measured_ms[i] > 0) || !(loo_ms[i] > 0))
+            return bf_err_set(BF_EINVAL,
+                              "prediction interval: point %zu has a time "
+                              "that is not positive",
+                              i);
+        sum += log(measured_ms[i] / loo_ms[i]);
+    }
+    out->log_mean = sum / (double)n;
+    for (i = 0; i < n; i++) {
+        double d = log(measured_ms[i] / loo_ms[i]) - out->log_mean;
+
+        sq += d * d;
+    }
+    out->log_sd = sqrt(sq / (double)(n - 1));
+    out->n = n;
+    out->factor = bf_stats_t_quantile(0.95, (double)(n - 1)) *
+                  sqrt(1.0 + 1.0 / (double)n);
+    return 0;
+}
+
+void bf_device_interval(const struct bf_device_error *e, double t, double *lo,
+                        double *hi)
+{
+    double half;
+
+    if (lo)
+        *lo = t;
+    if (hi)
+        *hi = t;
+    if (!e || !(e->factor > 0) || !isfinite(t))
+        return;
+    half = e->factor * e->log_sd;
+    if (lo)
+        *lo = t * exp(e->log_mean - half);
+    if (hi)
+        *hi = t * exp(e->log_mean + half);
 }
 
 /* Energy */

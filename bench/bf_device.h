@@ -11,19 +11,36 @@
  *
  * Latency model. A forward (or a stage range) is the list of its
  * convolution, grouped convolution and linear layers (bf_layer_info, from
- * the shim). Each layer costs
+ * the shim, or for architectures outside the zoo from a layer list file
+ * beside the profiles). Each layer costs
  *
- *   roofline:  max(macs / throughput[kind], bytes / bandwidth) + overhead
- *   additive:  macs / throughput[kind] + bytes / bandwidth + overhead
+ *   roofline:  max(macs / throughput[kind], bytes / bandwidth) + fixed
+ *   additive:  macs / throughput[kind] + bytes / bandwidth + fixed
+ *   fixed:     overhead + sublinear x sqrt(macs / 1e6)
  *
  * where bytes = 4 x (input + output + parameters) elements (fp32), the
  * throughputs are effective GMAC/s per layer kind (dense 3x3 stride-1
- * convolutions, other dense convolutions, grouped, linear), the bandwidth an
- * effective GB/s, and the overhead a fixed time per layer (kernel launch,
- * framework dispatch; it also absorbs the unlisted BatchNorm, activation
- * and pooling work). Both forms are linear in the reciprocals 1/throughput,
- * 1/bandwidth and in the overhead once each layer's bound is known, which
- * makes fitting a small least-squares problem.
+ * convolutions, other dense convolutions, grouped, linear; a 3x3 or linear
+ * throughput of 0 means "as conv_gmacs", one parameter fewer to fit), the
+ * bandwidth an effective GB/s, and the overhead a fixed time per layer
+ * (kernel launch, framework dispatch; it also absorbs the unlisted
+ * BatchNorm, activation and pooling work). The sublinear term is the part
+ * of a layer's time that shrinks more slowly than its work: partial tiles
+ * and thread synchronisation on multi-core CPUs, under-occupied GPUs.
+ * Both forms are linear in the reciprocals 1/throughput, 1/bandwidth and in
+ * the overhead and sublinear terms once each layer's bound is known, which
+ * makes fitting a small least-squares problem. The runtime (a profile's
+ * `runtime`: pytorch-fp16, tensorrt-fp16, ncnn-fp32, ...) is part of what
+ * a profile describes: one board under two runtimes is two profiles, each
+ * fitted to points of its own runtime.
+ *
+ * Prediction intervals. Each leave-one-out prediction of a calibration
+ * point gives a ratio measured / predicted; the log ratios' mean m and
+ * standard deviation s over the n points give the 90 % prediction
+ * interval of a modeled time t as t x exp(m -+ t_{0.95,n-1} s sqrt(1 +
+ * 1/n)) (bf_device_interval). A profile with fewer than 3 fitted points
+ * states its own log standard deviation (latency.interval_log_sd,
+ * labelled as an assumption in the file).
  *
  * Fitting (bf_device_fit) minimises the squared relative error over the
  * calibration points plus a ridge term pulling each fitted parameter
@@ -62,8 +79,9 @@ enum bf_device_param {
     BF_DEVICE_OVERHEAD_US = 4,   /* fixed time per layer, us */
     BF_DEVICE_CONV3X3_GMACS = 5, /* dense 3x3 stride 1, GMAC/s (runtimes
                                     use Winograd there) */
+    BF_DEVICE_SUBLINEAR_US = 6,  /* us per square root of a layer's MMACs */
 };
-#define BF_DEVICE_PARAMS 6
+#define BF_DEVICE_PARAMS 7
 
 enum bf_device_form {
     BF_DEVICE_ROOFLINE = 0,
@@ -75,6 +93,20 @@ struct bf_device_latency {
     double value[BF_DEVICE_PARAMS]; /* enum bf_device_param order */
     unsigned fit_mask;              /* bit p set: parameter p is fitted */
     double prior_weight;            /* ridge weight towards value[] */
+    double interval_log_sd;         /* stated spread of log(measured / modeled),
+                                       for profiles with under 3 fitted points */
+};
+
+/*
+ * The error model of a fitted profile: log(measured / predicted) over its
+ * leave-one-out predictions, or a stated spread. n == 0: none (no interval).
+ */
+struct bf_device_error {
+    double log_mean; /* mean log ratio (the fit's bias out of sample) */
+    double log_sd;   /* their standard deviation */
+    size_t n;        /* points behind them; 0 with a stated spread */
+    double factor;   /* t_{0.95,n-1} sqrt(1 + 1/n), or 1.645 when stated */
+    int stated;      /* 1: log_sd is the profile's interval_log_sd */
 };
 
 /* Power per state, milliwatts of the whole board (radio excluded). */
@@ -96,8 +128,9 @@ struct bf_device_profile {
     char name[BF_DEVICE_NAME_MAX];
     char role[16]; /* "device" or "edge" */
     char description[BF_DEVICE_TEXT_MAX];
-    char detect[BF_DEVICE_TEXT_MAX]; /* substring of the board model, "" */
-    char path[1024];                 /* the file it came from */
+    char detect[BF_DEVICE_TEXT_MAX];  /* substring of the board model, "" */
+    char runtime[BF_DEVICE_NAME_MAX]; /* "pytorch-fp16", "ncnn-fp32", ... */
+    char path[1024];                  /* the file it came from */
     struct bf_device_latency latency;
     struct bf_device_power power;
     size_t n_points;
@@ -185,6 +218,23 @@ int bf_device_fit(const struct bf_device_latency *prior,
 int bf_device_leave_one_out(const struct bf_device_latency *prior,
                             const struct bf_device_sample *samples, size_t n,
                             double *loo_ms);
+
+/*
+ * The error model from n >= 3 leave-one-out predictions (measured[i]
+ * against loo_ms[i]); with fewer, the stated spread of prior (none when
+ * it states none: out->factor 0). BF_EINVAL for a non-positive time.
+ */
+int bf_device_error_model(const struct bf_device_latency *prior,
+                          const double *measured_ms, const double *loo_ms,
+                          size_t n, struct bf_device_error *out);
+
+/*
+ * The 90 % prediction interval of a modeled time t under e: [*lo, *hi];
+ * both t when e has no interval (factor 0). Also for energies that scale
+ * with the time (apply it to the modeled part).
+ */
+void bf_device_interval(const struct bf_device_error *e, double t, double *lo,
+                        double *hi);
 
 /* Energy */
 

@@ -5,6 +5,7 @@
 #include "bf_clock.h"
 #include "bf_err.h"
 #include "bf_hash.h"
+#include "bf_layers.h"
 #include "bf_log.h"
 #include "bf_stats.h"
 #include "bf_torch.h"
@@ -28,6 +29,7 @@
 struct dev {
     struct bf_device_profile *profile;
     struct bf_device_latency fit;
+    struct bf_device_error error; /* prediction intervals of fit */
     int here;
     char latency_method[METHOD_MAX];
     char power_method[METHOD_MAX];
@@ -40,6 +42,7 @@ struct bf_devmodel {
     struct bf_radio radio;
     struct bf_device_profile *edge; /* NULL: server time as measured */
     struct bf_device_latency edge_fit;
+    struct bf_device_error edge_error;
     char power_method_case[METHOD_MAX];
     /* Per-request scratch, grown as needed. */
     double *scratch[5];
@@ -378,6 +381,41 @@ int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
     return rc;
 }
 
+int bf_devmodel_point_layers(const struct bf_device_profile *profile,
+                             const char *cache_dir, const char *arch,
+                             int input_px, struct bf_layer_info **layers,
+                             size_t *n)
+{
+    struct bf_arch_info ai;
+    char dir[1024], path[1200];
+    const char *slash;
+    int rc;
+
+    if (!profile || !arch || !layers || !n)
+        return bf_err_set(BF_EINVAL, "bf_devmodel_point_layers: NULL");
+    if (bf_arch_find(arch, &ai) == 0)
+        return bf_devmodel_arch_layers_cached(cache_dir, arch, input_px, layers,
+                                              n);
+    /* Outside the zoo: the layer list beside the profile. */
+    slash = strrchr(profile->path, '/');
+    if (slash)
+        snprintf(dir, sizeof(dir), "%.*s/layers", (int)(slash - profile->path),
+                 profile->path);
+    else
+        snprintf(dir, sizeof(dir), "layers");
+    rc = bf_layer_file_path(dir, arch, input_px, path, sizeof(path));
+    if (rc)
+        return rc;
+    rc = bf_layer_file_read(path, arch, input_px, layers, n);
+    if (rc == BF_ENOENT)
+        return bf_err_set(BF_ENOENT,
+                          "'%s' is neither a zoo architecture (bfbench "
+                          "models) nor a layer list (%s; "
+                          "scripts/devices/export_layers.py writes them)",
+                          arch, path);
+    return rc;
+}
+
 /* The board's model string ("" when there is none). */
 static void board_model(char *out, size_t size)
 {
@@ -413,7 +451,8 @@ struct arch_cache {
     size_t n;
 };
 
-static int cached_layers(struct arch_cache *cache, size_t *n_cache, size_t max,
+static int cached_layers(const struct bf_device_profile *p,
+                         struct arch_cache *cache, size_t *n_cache, size_t max,
                          const char *cache_dir, const char *arch, int px,
                          const struct bf_layer_info **layers, size_t *n)
 {
@@ -430,7 +469,7 @@ static int cached_layers(struct arch_cache *cache, size_t *n_cache, size_t max,
     if (*n_cache == max)
         return bf_err_set(BF_ERANGE, "too many calibration architectures");
     c = &cache[*n_cache];
-    rc = bf_devmodel_arch_layers_cached(cache_dir, arch, px, &c->layers, &c->n);
+    rc = bf_devmodel_point_layers(p, cache_dir, arch, px, &c->layers, &c->n);
     if (rc)
         return bf_err_prefix(rc, "calibration point %s at %d px: ", arch, px);
     snprintf(c->arch, sizeof(c->arch), "%s", arch);
@@ -441,42 +480,62 @@ static int cached_layers(struct arch_cache *cache, size_t *n_cache, size_t max,
     return 0;
 }
 
-/* Fit profile to its published points (measure points are skipped). */
+/* Fit profile to its published points (measure points are skipped), and
+ * derive its prediction intervals from the leave-one-out predictions. */
 static int fit_published(const struct bf_device_profile *p,
                          struct arch_cache *cache, size_t *n_cache,
                          size_t cache_max, const char *cache_dir,
-                         struct bf_device_latency *fit, size_t *n_used)
+                         struct bf_device_latency *fit,
+                         struct bf_device_error *error, size_t *n_used)
 {
-    struct bf_device_sample s[BF_DEVICE_POINTS_MAX];
+    struct bf_device_sample s[BF_DEVICE_POINTS_MAX] = {{0}};
+    double measured[BF_DEVICE_POINTS_MAX] = {0},
+           loo[BF_DEVICE_POINTS_MAX] = {0};
     size_t i, k = 0;
     int rc;
 
     for (i = 0; i < p->n_points; i++) {
         if (p->points[i].measure)
             continue;
-        rc = cached_layers(cache, n_cache, cache_max, cache_dir,
+        rc = cached_layers(p, cache, n_cache, cache_max, cache_dir,
                            p->points[i].model, p->points[i].input_px,
                            &s[k].layers, &s[k].n_layers);
         if (rc)
             return bf_err_prefix(rc, "%s: ", p->path);
         s[k].measured_ms = p->points[i].latency_ms;
+        measured[k] = s[k].measured_ms;
         k++;
     }
     *n_used = k;
     rc = bf_device_fit(&p->latency, s, k, fit);
+    /* Intervals need points that were fitted; a profile without fitted
+     * parameters (or under 3 points) states its spread, or has none. */
+    if (!rc && p->latency.fit_mask && k >= 3)
+        rc = bf_device_leave_one_out(&p->latency, s, k, loo);
+    if (!rc)
+        rc = bf_device_error_model(&p->latency, measured, loo,
+                                   p->latency.fit_mask ? k : 0, error);
     if (rc)
         return bf_err_prefix(rc, "%s: ", p->path);
     return 0;
 }
 
-/* Without fitting: every calibration point names a zoo architecture. */
+/* Without fitting: every calibration point names a zoo architecture or
+ * a readable layer list (reading one is quick; zoo lists are not built). */
 static int check_points(const struct bf_device_profile *p)
 {
     struct bf_arch_info ai;
 
     for (size_t i = 0; i < p->n_points; i++) {
-        int rc = bf_arch_find(p->points[i].model, &ai);
+        struct bf_layer_info *layers = NULL;
+        size_t n = 0;
+        int rc = 0;
 
+        if (bf_arch_find(p->points[i].model, &ai) != 0) {
+            rc = bf_devmodel_point_layers(p, NULL, p->points[i].model,
+                                          p->points[i].input_px, &layers, &n);
+            free(layers);
+        }
         if (rc)
             return bf_err_prefix(rc,
                                  "%s: calibration point %s at %d px: ", p->path,
@@ -500,23 +559,49 @@ static const char *shown_path(const char *path)
     return at && (at == path || at[-1] == '/') ? at : path;
 }
 
+/* "; 90 % prediction interval x0.78-x1.31 (leave-one-out, 13 points)" */
+static void interval_text(char *out, size_t size,
+                          const struct bf_device_error *e)
+{
+    double lo, hi;
+
+    out[0] = '\0';
+    if (!(e->factor > 0))
+        return;
+    bf_device_interval(e, 1.0, &lo, &hi);
+    if (e->stated)
+        snprintf(out, size,
+                 "; 90 %% prediction interval x%.2f-x%.2f (stated in the "
+                 "profile, not fitted)",
+                 lo, hi);
+    else
+        snprintf(out, size,
+                 "; 90 %% prediction interval x%.2f-x%.2f (leave-one-out, "
+                 "%zu points)",
+                 lo, hi, e->n);
+}
+
 static void describe_latency(struct dev *d, size_t n_used)
 {
     const struct bf_device_profile *p = d->profile;
+    char interval[160];
 
+    interval_text(interval, sizeof(interval), &d->error);
     if (d->here)
         snprintf(d->latency_method, sizeof(d->latency_method),
                  "measured:host:CLOCK_MONOTONIC (this machine is %s)", p->name);
     else if (n_used && p->latency.fit_mask)
         snprintf(d->latency_method, sizeof(d->latency_method),
-                 "modeled:%s per-layer model fitted to %zu published "
-                 "latencies (%s)",
-                 form_name(p->latency.form), n_used, shown_path(p->path));
+                 "modeled:%s per-layer model of %s fitted to %zu published "
+                 "latencies (%s)%s",
+                 form_name(p->latency.form), p->runtime, n_used,
+                 shown_path(p->path), interval);
     else
         snprintf(d->latency_method, sizeof(d->latency_method),
-                 "modeled:%s per-layer model with the profile's numbers, "
-                 "not fitted (%s)",
-                 form_name(p->latency.form), shown_path(p->path));
+                 "modeled:%s per-layer model of %s with the profile's "
+                 "numbers, not fitted (%s)%s",
+                 form_name(p->latency.form), p->runtime, shown_path(p->path),
+                 interval);
 }
 
 static int open_dirs(const struct bf_devmodel_params *params, const char *sub,
@@ -608,7 +693,7 @@ int bf_devmodel_open(const struct bf_scenario *sc,
             rc = check_points(dm->edge);
         else if (!rc)
             rc = fit_published(dm->edge, cache, &n_cache, CACHE_MAX, cache_dir,
-                               &dm->edge_fit, &used);
+                               &dm->edge_fit, &dm->edge_error, &used);
     }
     for (i = 0; i < dm->n_devs && !rc; i++) {
         struct dev *d = &dm->devs[i];
@@ -620,7 +705,7 @@ int bf_devmodel_open(const struct bf_scenario *sc,
             continue;
         }
         rc = fit_published(d->profile, cache, &n_cache, CACHE_MAX, cache_dir,
-                           &d->fit, &used);
+                           &d->fit, &d->error, &used);
         describe_latency(d, used);
         snprintf(d->power_method, sizeof(d->power_method),
                  "modeled:power states of %s (idle %.0f mW, compute %.0f "
@@ -692,11 +777,85 @@ static double median(double *v, size_t n)
     return st.p50;
 }
 
+/* One pass over a case's requests with the device's head and the edge's
+ * tail at the given modeled times. */
+struct pass {
+    double e2e_p50, e2e_mean, e2e_p90;
+    double energy_mj, energy_above_idle_mj;
+    double avg_power_mw, avg_power_above_idle_mw;
+    size_t n_enc, n_off;
+};
+
+static void device_pass(struct bf_devmodel *dm, const struct dev *dv,
+                        const struct bf_devmodel_case *c,
+                        const struct bf_sample_row *samples, size_t n,
+                        double head_model, double tail_model, struct pass *o)
+{
+    const struct bf_device_profile *p = dv->profile;
+    double *host_head = dm->scratch[0], *enc = dm->scratch[1];
+    double *net = dm->scratch[2], *srv = dm->scratch[3];
+    double *e2e = dm->scratch[4];
+    double sum_uj = 0, sum_above_uj = 0, sum_ms = 0;
+    struct bf_stats st;
+    size_t i;
+
+    memset(o, 0, sizeof(*o));
+    for (i = 0; i < n; i++) {
+        const struct bf_sample_row *s = &samples[i];
+        struct bf_device_timeline t = {.up_mbps = c->up_mbps,
+                                       .down_mbps = c->down_mbps};
+        struct bf_device_energy e;
+        double hh = c->whole_forward ? ns_ms(s->e2e_ns) : ns_ms(s->head_ns);
+        double encode = ns_ms(s->encode_ns);
+
+        host_head[i] = hh;
+        if (s->encode_ns >= 0)
+            enc[o->n_enc++] = encode;
+        t.compute_ms = (dv->here ? hh : head_model) + encode;
+        if (s->transfer_ns >= 0) {
+            double transfer = ns_ms(s->transfer_ns);
+            double server = ns_ms(s->server_queue_ns) +
+                            ns_ms(s->server_decode_ns) +
+                            (dm->edge ? tail_model : ns_ms(s->tail_ns));
+            double tx = transfer;
+
+            if (c->up_mbps > 0 && s->bytes_up > 0) {
+                tx = (double)s->bytes_up * 8 / (c->up_mbps * 1e3);
+                if (tx > transfer)
+                    tx = transfer;
+            }
+            t.tx_ms = tx;
+            t.rx_ms = ns_ms(s->reply_ns);
+            t.wait_ms = (transfer - tx) + server;
+            net[o->n_off] = transfer + t.rx_ms;
+            srv[o->n_off] = server;
+            o->n_off++;
+        }
+        /* A request answered on the device spends no radio time. */
+        bf_device_energy(&p->power, &dm->radio, &t, &e);
+        e2e[i] = e.e2e_ms;
+        sum_uj += e.energy_mj * 1e3;
+        sum_above_uj += e.energy_above_idle_mj * 1e3;
+        sum_ms += e.e2e_ms;
+    }
+    o->energy_mj = n ? sum_uj / 1e3 / (double)n : NAN;
+    o->energy_above_idle_mj = n ? sum_above_uj / 1e3 / (double)n : NAN;
+    o->avg_power_mw = sum_ms > 0 ? sum_uj / sum_ms : NAN;
+    o->avg_power_above_idle_mw = sum_ms > 0 ? sum_above_uj / sum_ms : NAN;
+    if (n && bf_stats_compute(e2e, n, &st) == 0) {
+        o->e2e_p50 = st.p50;
+        o->e2e_mean = st.mean;
+        o->e2e_p90 = st.p90;
+    } else {
+        o->e2e_p50 = o->e2e_mean = o->e2e_p90 = NAN;
+    }
+}
+
 int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
                      const struct bf_sample_row *samples, size_t n,
                      struct bf_device_row *rows)
 {
-    size_t d, i;
+    size_t d;
     int rc;
 
     if (!dm || !c || !rows || (n && !samples))
@@ -714,74 +873,58 @@ int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
         double tail_model =
             dm->edge ? bf_device_predict_ms(&dm->edge_fit, c->tail, c->n_tail)
                      : 0;
-        double *host_head = dm->scratch[0], *enc = dm->scratch[1];
-        double *net = dm->scratch[2], *srv = dm->scratch[3];
-        double *e2e = dm->scratch[4];
-        double sum_uj = 0, sum_above_uj = 0, sum_ms = 0;
-        size_t n_off = 0, n_enc = 0;
+        double head_lo, head_hi, tail_lo, tail_hi;
         struct bf_device_row *r = &rows[d];
-        struct bf_stats st;
+        struct pass mid, lo, hi;
+        int bounded;
 
-        for (i = 0; i < n; i++) {
-            const struct bf_sample_row *s = &samples[i];
-            struct bf_device_timeline t = {.up_mbps = c->up_mbps,
-                                           .down_mbps = c->down_mbps};
-            struct bf_device_energy e;
-            double hh = c->whole_forward ? ns_ms(s->e2e_ns) : ns_ms(s->head_ns);
-            double encode = ns_ms(s->encode_ns);
-
-            host_head[i] = hh;
-            if (s->encode_ns >= 0)
-                enc[n_enc++] = encode;
-            t.compute_ms = (dv->here ? hh : head_model) + encode;
-            if (s->transfer_ns >= 0) {
-                double transfer = ns_ms(s->transfer_ns);
-                double server = ns_ms(s->server_queue_ns) +
-                                ns_ms(s->server_decode_ns) +
-                                (dm->edge ? tail_model : ns_ms(s->tail_ns));
-                double tx = transfer;
-
-                if (c->up_mbps > 0 && s->bytes_up > 0) {
-                    tx = (double)s->bytes_up * 8 / (c->up_mbps * 1e3);
-                    if (tx > transfer)
-                        tx = transfer;
-                }
-                t.tx_ms = tx;
-                t.rx_ms = ns_ms(s->reply_ns);
-                t.wait_ms = (transfer - tx) + server;
-                net[n_off] = transfer + t.rx_ms;
-                srv[n_off] = server;
-                n_off++;
-            }
-            /* A request answered on the device spends no radio time. */
-            bf_device_energy(&p->power, &dm->radio, &t, &e);
-            e2e[i] = e.e2e_ms;
-            sum_uj += e.energy_mj * 1e3;
-            sum_above_uj += e.energy_above_idle_mj * 1e3;
-            sum_ms += e.e2e_ms;
+        bf_device_interval(&dv->error, head_model, &head_lo, &head_hi);
+        bf_device_interval(&dm->edge_error, tail_model, &tail_lo, &tail_hi);
+        /* Bounds where something on the device's side is modeled with an
+         * interval: its head, or the edge's tail. */
+        bounded = (!dv->here && dv->error.factor > 0 && c->n_head > 0) ||
+                  (dm->edge && dm->edge_error.factor > 0 && c->n_tail > 0);
+        /* The bounds pass first: the point pass leaves the scratch arrays
+         * (medians below) as they were. */
+        if (bounded) {
+            device_pass(dm, dv, c, samples, n, head_lo, tail_lo, &lo);
+            device_pass(dm, dv, c, samples, n, head_hi, tail_hi, &hi);
         }
+        device_pass(dm, dv, c, samples, n, head_model, tail_model, &mid);
         memset(r, 0, sizeof(*r));
         r->device = p->name;
         r->role = p->role;
+        r->runtime = p->runtime[0] ? p->runtime : NULL;
         r->latency_method = dv->latency_method;
         r->power_method = dv->power_method;
-        r->radio = n_off ? dm->radio.name : "";
+        r->radio = mid.n_off ? dm->radio.name : "";
         r->requests = (int64_t)n;
-        r->encode_ms = median(enc, n_enc);
-        r->transfer_ms = median(net, n_off);
-        r->server_ms = median(srv, n_off);
-        r->host_head_ms = median(host_head, n);
+        r->encode_ms = median(dm->scratch[1], mid.n_enc);
+        r->transfer_ms = median(dm->scratch[2], mid.n_off);
+        r->server_ms = median(dm->scratch[3], mid.n_off);
+        r->host_head_ms = median(dm->scratch[0], n);
         r->head_ms = dv->here ? r->host_head_ms : head_model;
-        r->energy_mj = n ? sum_uj / 1e3 / (double)n : NAN;
-        r->energy_above_idle_mj = n ? sum_above_uj / 1e3 / (double)n : NAN;
-        r->avg_power_mw = sum_ms > 0 ? sum_uj / sum_ms : NAN;
-        r->avg_power_above_idle_mw = sum_ms > 0 ? sum_above_uj / sum_ms : NAN;
-        if (n && bf_stats_compute(e2e, n, &st) == 0) {
-            r->e2e_ms = st.p50;
-            r->e2e_mean_ms = st.mean;
-            r->e2e_p90_ms = st.p90;
-        } else {
-            r->e2e_ms = r->e2e_mean_ms = r->e2e_p90_ms = NAN;
+        r->energy_mj = mid.energy_mj;
+        r->energy_above_idle_mj = mid.energy_above_idle_mj;
+        r->avg_power_mw = mid.avg_power_mw;
+        r->avg_power_above_idle_mw = mid.avg_power_above_idle_mw;
+        r->e2e_ms = mid.e2e_p50;
+        r->e2e_mean_ms = mid.e2e_mean;
+        r->e2e_p90_ms = mid.e2e_p90;
+        r->head_lo_ms = r->head_hi_ms = r->e2e_lo_ms = r->e2e_hi_ms = NAN;
+        r->avg_power_lo_mw = r->avg_power_hi_mw = NAN;
+        r->energy_lo_mj = r->energy_hi_mj = NAN;
+        if (bounded) {
+            if (!dv->here && c->n_head > 0) {
+                r->head_lo_ms = head_lo;
+                r->head_hi_ms = head_hi;
+            }
+            r->e2e_lo_ms = lo.e2e_p50;
+            r->e2e_hi_ms = hi.e2e_p50;
+            r->avg_power_lo_mw = lo.avg_power_mw;
+            r->avg_power_hi_mw = hi.avg_power_mw;
+            r->energy_lo_mj = lo.energy_mj;
+            r->energy_hi_mj = hi.energy_mj;
         }
         if (dv->here && c->probe_energy_mj >= 0 && c->probe_window_ms > 0 &&
             n) {
@@ -792,6 +935,8 @@ int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
                 (c->probe_energy_mj - idle_mj) / (double)n;
             r->avg_power_mw = c->probe_energy_mj * 1e3 / c->probe_window_ms;
             r->avg_power_above_idle_mw = r->avg_power_mw - p->power.idle_mw;
+            r->avg_power_lo_mw = r->avg_power_hi_mw = NAN;
+            r->energy_lo_mj = r->energy_hi_mj = NAN;
             snprintf(dm->power_method_case, sizeof(dm->power_method_case),
                      "%s over the timed window; above idle uses the "
                      "profile's idle %.0f mW",
@@ -875,9 +1020,9 @@ int bf_devmodel_calibrate(const struct bf_device_profile *profile,
 
         if (params->progress)
             params->progress(params->progress_ctx, i, n, pt->model);
-        rc = bf_devmodel_arch_layers_cached(params->layer_cache_dir, pt->model,
-                                            pt->input_px, &layers[i],
-                                            &s[i].n_layers);
+        rc = bf_devmodel_point_layers(profile, params->layer_cache_dir,
+                                      pt->model, pt->input_px, &layers[i],
+                                      &s[i].n_layers);
         if (rc) {
             rc = bf_err_prefix(rc, "%s: point %s: ", profile->path, pt->model);
             break;
@@ -896,6 +1041,15 @@ int bf_devmodel_calibrate(const struct bf_device_profile *profile,
         rc = bf_device_fit(&profile->latency, s, n, &out->fit);
     if (!rc && n >= 2)
         rc = bf_device_leave_one_out(&profile->latency, s, n, loo);
+    if (!rc) {
+        double measured[BF_DEVICE_POINTS_MAX];
+
+        for (i = 0; i < n; i++)
+            measured[i] = s[i].measured_ms;
+        rc = bf_device_error_model(&profile->latency, measured, loo,
+                                   profile->latency.fit_mask ? n : 0,
+                                   &out->error);
+    }
     if (!rc) {
         out->n_points = n;
         for (i = 0; i < n; i++) {

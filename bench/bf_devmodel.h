@@ -114,6 +114,7 @@ struct bf_devmodel_point_result {
 
 struct bf_devmodel_calibration {
     struct bf_device_latency fit;
+    struct bf_device_error error; /* its prediction intervals */
     struct bf_devmodel_point_result points[BF_DEVICE_POINTS_MAX];
     size_t n_points;
     double loo_mean_abs_pct; /* NaN with fewer than 2 points */
@@ -153,6 +154,17 @@ int bf_devmodel_arch_layers(const char *arch, int input_px,
 int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
                                    int input_px, struct bf_layer_info **layers,
                                    size_t *n);
+
+/*
+ * The layers of a calibration point's architecture: a zoo architecture's
+ * through the layer cache, any other from the layer list file beside the
+ * profile (DIR/layers/ARCH-PX.txt, bf_layers.h). BF_ENOENT names both
+ * places. Caller owns *layers, free with free().
+ */
+int bf_devmodel_point_layers(const struct bf_device_profile *profile,
+                             const char *cache_dir, const char *arch,
+                             int input_px, struct bf_layer_info **layers,
+                             size_t *n);
 
 /* 1 when profile describes this machine (detect "*" or a board match). */
 int bf_devmodel_is_here(const struct bf_device_profile *profile);

@@ -29,6 +29,7 @@
 #include "bf_versus.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -995,8 +996,9 @@ static void print_calibration(const struct bf_device_profile *pr,
     char fitted[128];
 
     fitted_names(pr->latency.fit_mask, fitted, sizeof(fitted));
-    printf("calibration of %s (%s): %s per-layer model, fitted: %s\n", pr->name,
-           pr->path,
+    printf("calibration of %s (%s): runtime %s, %s per-layer model, fitted: "
+           "%s\n",
+           pr->name, pr->path, pr->runtime,
            pr->latency.form == BF_DEVICE_ADDITIVE ? "additive" : "roofline",
            fitted[0] ? fitted : "nothing (the profile's numbers)");
     printf("%-17s %5s %7s %6s %11s %9s %7s %9s %7s  %s\n", "model", "px",
@@ -1022,6 +1024,20 @@ static void print_calibration(const struct bf_device_profile *pr,
            "%.1f %% (%zu points)\n",
            cal->fit_rms_pct, cal->loo_mean_abs_pct, cal->loo_max_abs_pct,
            cal->n_points);
+    if (cal->error.factor > 0) {
+        double lo, hi;
+
+        bf_device_interval(&cal->error, 1.0, &lo, &hi);
+        printf("90 %% prediction interval of a modeled time t: t x %.3f to t "
+               "x %.3f (%s)\n",
+               lo, hi,
+               cal->error.stated
+                   ? "stated in the profile: latency.interval_log_sd"
+                   : "log(measured / leave-one-out) mean and sd, Student t");
+    } else {
+        printf("no prediction interval: under 3 fitted points and no "
+               "latency.interval_log_sd\n");
+    }
     printf("predicted local computing, batch 1, 224x224 (modeled):");
     for (size_t i = 0; i < sizeof(paper) / sizeof(paper[0]); i++) {
         struct bf_layer_info *layers = NULL;
@@ -1117,6 +1133,11 @@ static int cmd_calibrate(int argc, char **argv)
             .profile_path = pr->path,
             .form = pr->latency.form == BF_DEVICE_ADDITIVE ? "additive"
                                                            : "roofline",
+            .runtime = pr->runtime,
+            .interval_log_mean =
+                cal->error.factor > 0 ? cal->error.log_mean : NAN,
+            .interval_log_sd = cal->error.factor > 0 ? cal->error.log_sd : NAN,
+            .interval_factor = cal->error.factor > 0 ? cal->error.factor : NAN,
             .fit_rms_pct = cal->fit_rms_pct,
             .loo_mean_abs_pct = cal->loo_mean_abs_pct,
             .loo_max_abs_pct = cal->loo_max_abs_pct};

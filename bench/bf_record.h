@@ -191,6 +191,14 @@ struct bf_device_row {
     double avg_power_above_idle_mw;
     double energy_mj;
     double energy_above_idle_mj;
+    /* Modeled rows: the profile's runtime, and the numbers again with the
+     * device's modeled compute times at the low and the high end of their
+     * 90 % prediction interval (NaN: measured, or no interval). */
+    const char *runtime; /* NULL: none */
+    double head_lo_ms, head_hi_ms;
+    double e2e_lo_ms, e2e_hi_ms;
+    double avg_power_lo_mw, avg_power_hi_mw;
+    double energy_lo_mj, energy_hi_mj;
 };
 
 #endif /* BF_RECORD_H */

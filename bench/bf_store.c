@@ -380,9 +380,38 @@ static const char schema_v8[] =
     "    PRIMARY KEY (case_id, kind)\n"
     ") WITHOUT ROWID;\n";
 
+/*
+ * Schema version 9: runtimes and prediction intervals of device models.
+ */
+static const char schema_v9[] =
+    "-- Schema version 9: device runtimes and prediction intervals.\n"
+    "-- The runtime the profile models (pytorch-fp16, tensorrt-fp16,\n"
+    "-- ncnn-fp32, ...); NULL before v9:\n"
+    "ALTER TABLE device_results ADD COLUMN runtime TEXT;\n"
+    "-- The numbers again with the device's modeled compute times at the\n"
+    "-- low and at the high end of the model's 90 % prediction interval\n"
+    "-- (leave-one-out residuals of its fit; bf_device.h); NULL where the\n"
+    "-- times are measured or the model states no interval. Average power\n"
+    "-- at a bound need not be the lower or higher one.\n"
+    "ALTER TABLE device_results ADD COLUMN head_lo_ms REAL;\n"
+    "ALTER TABLE device_results ADD COLUMN head_hi_ms REAL;\n"
+    "ALTER TABLE device_results ADD COLUMN e2e_lo_ms REAL;\n"
+    "ALTER TABLE device_results ADD COLUMN e2e_hi_ms REAL;\n"
+    "ALTER TABLE device_results ADD COLUMN avg_power_lo_mw REAL;\n"
+    "ALTER TABLE device_results ADD COLUMN avg_power_hi_mw REAL;\n"
+    "ALTER TABLE device_results ADD COLUMN energy_lo_mj REAL;\n"
+    "ALTER TABLE device_results ADD COLUMN energy_hi_mj REAL;\n"
+    "ALTER TABLE calibrations ADD COLUMN runtime TEXT;\n"
+    "ALTER TABLE calibrations ADD COLUMN sublinear_us REAL;\n"
+    "-- log(measured / leave-one-out prediction): mean, standard deviation\n"
+    "-- and the factor of the 90 % prediction interval:\n"
+    "ALTER TABLE calibrations ADD COLUMN interval_log_mean REAL;\n"
+    "ALTER TABLE calibrations ADD COLUMN interval_log_sd REAL;\n"
+    "ALTER TABLE calibrations ADD COLUMN interval_factor REAL;\n";
+
 static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3,
                                            schema_v4, schema_v5, schema_v6,
-                                           schema_v7, schema_v8};
+                                           schema_v7, schema_v8, schema_v9};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,

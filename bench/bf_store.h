@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 8
+#define BF_STORE_SCHEMA_VERSION 9
 
 struct bf_store;
 
@@ -372,8 +372,11 @@ int bf_store_each_device(struct bf_store *store, int64_t run_id,
 struct bf_calibration_row {
     const char *profile;
     const char *profile_path;
-    const char *form;   /* "roofline" */
-    double value[6];    /* conv, grouped, linear GMAC/s, GB/s, us, conv3x3 */
+    const char *form;    /* "roofline" */
+    const char *runtime; /* "pytorch-fp16" */
+    double value[7];     /* conv, grouped, linear GMAC/s, GB/s, us, conv3x3,
+                            sublinear us */
+    double interval_log_mean, interval_log_sd, interval_factor; /* NaN */
     const char *fitted; /* "conv_gmacs,bandwidth_gbs" */
     double fit_rms_pct;
     double loo_mean_abs_pct; /* NaN: n/a */

@@ -139,8 +139,11 @@
       "power_method, radio, requests, host_head_ms, head_ms, encode_ms, "      \
       "transfer_ms, server_ms, e2e_ms, e2e_mean_ms, e2e_p90_ms, "              \
       "avg_power_mw, avg_power_above_idle_mw, energy_mj, "                     \
-      "energy_above_idle_mj) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "     \
-      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)")                     \
+      "energy_above_idle_mj, runtime, head_lo_ms, head_hi_ms, e2e_lo_ms, "     \
+      "e2e_hi_ms, avg_power_lo_mw, avg_power_hi_mw, energy_lo_mj, "            \
+      "energy_hi_mj) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "   \
+      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, " \
+      "?26, ?27, ?28)")                                                        \
     X(devices_run,                                                             \
       "SELECT r.id, c.case_index, c.config, c.model, c.link_rate_mbps, "       \
       "c.bottleneck_channels, d.device, d.role, d.latency_method, "            \
@@ -156,8 +159,10 @@
       "INSERT INTO calibrations (profile, profile_path, created_at, form, "    \
       "conv_gmacs, grouped_gmacs, linear_gmacs, bandwidth_gbs, "               \
       "layer_overhead_us, conv3x3_gmacs, fitted, fit_rms_pct, "                \
-      "loo_mean_abs_pct, loo_max_abs_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "    \
-      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                  \
+      "loo_mean_abs_pct, loo_max_abs_pct, sublinear_us, runtime, "             \
+      "interval_log_mean, interval_log_sd, interval_factor) VALUES (?1, ?2, "  \
+      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "   \
+      "?18, ?19)")                                                             \
     X(calibration_point_insert,                                                \
       "INSERT INTO calibration_points (calibration_id, seq, model, "           \
       "input_px, macs, layers, measured_ms, method, predicted_ms, loo_ms) "    \

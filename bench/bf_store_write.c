@@ -826,6 +826,10 @@ int bf_store_add_devices(struct bf_store *store, int64_t case_id,
                                r->e2e_mean_ms,  r->e2e_p90_ms,
                                r->avg_power_mw, r->avg_power_above_idle_mw,
                                r->energy_mj,    r->energy_above_idle_mj};
+        const double bounds[] = {r->head_lo_ms,      r->head_hi_ms,
+                                 r->e2e_lo_ms,       r->e2e_hi_ms,
+                                 r->avg_power_lo_mw, r->avg_power_hi_mw,
+                                 r->energy_lo_mj,    r->energy_hi_mj};
 
         if (!r->device || !r->device[0] || !r->role || !r->latency_method ||
             !r->power_method || r->requests < 0) {
@@ -844,6 +848,9 @@ int bf_store_add_devices(struct bf_store *store, int64_t case_id,
         rc = rc ? rc : sqlite3_bind_int64(st, 7, r->requests);
         for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
             rc = rc ? rc : bind_real(st, 8 + (int)k, nums[k]);
+        rc = rc ? rc : bind_text_or_null(st, 20, r->runtime);
+        for (size_t k = 0; k < sizeof(bounds) / sizeof(bounds[0]); k++)
+            rc = rc ? rc : bind_real(st, 21 + (int)k, bounds[k]);
         rc = rc ? rc : step_done(st);
         if (rc != SQLITE_OK) {
             rc = db_fail(store, "inserting device '%s' of case %lld", r->device,
@@ -885,6 +892,11 @@ int bf_store_add_calibration(struct bf_store *store,
     rc = rc ? rc : bind_text(st, 4, cal->form);
     for (k = 0; k < 6; k++)
         rc = rc ? rc : sqlite3_bind_double(st, 5 + k, cal->value[k]);
+    rc = rc ? rc : sqlite3_bind_double(st, 15, cal->value[6]);
+    rc = rc ? rc : bind_text_or_null(st, 16, cal->runtime);
+    rc = rc ? rc : bind_real(st, 17, cal->interval_log_mean);
+    rc = rc ? rc : bind_real(st, 18, cal->interval_log_sd);
+    rc = rc ? rc : bind_real(st, 19, cal->interval_factor);
     rc = rc ? rc : bind_text(st, 11, cal->fitted);
     rc = rc ? rc : bind_real(st, 12, cal->fit_rms_pct);
     rc = rc ? rc : bind_real(st, 13, cal->loo_mean_abs_pct);

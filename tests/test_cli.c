@@ -269,6 +269,7 @@ static void test_cli_bad_inputs(void **state)
 static const char *mini_profile =
     "name: minidev\n"
     "description: a device for tests\n"
+    "runtime: test-fp32\n"
     "latency:\n"
     "  form: roofline\n"
     "  conv_gmacs: 10\n"

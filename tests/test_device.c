@@ -1,4 +1,5 @@
 /* Tests for bf_device: profiles, the latency model, fitting, energy. */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,17 +8,20 @@
 
 #include "bf_device.h"
 #include "bf_err.h"
+#include "bf_layers.h"
 
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char good_profile[] =
     "# a test profile\n"
     "name: testdev\n"
     "description: a device for tests\n"
+    "runtime: test-fp32\n"
     "latency:\n"
     "  form: additive\n"
     "  conv_gmacs: 10      # assumption\n"
@@ -109,7 +113,11 @@ static void test_device_profile_rejects_bad(void **state)
     free(t);
     /* Out of range, with line and column. */
     t = edited("conv_gmacs: 10", "conv_gmacs: -3");
-    parse_fails(t, BF_ERANGE, "t.yaml:6:15: key 'latency.conv_gmacs'");
+    parse_fails(t, BF_ERANGE, "t.yaml:7:15: key 'latency.conv_gmacs'");
+    free(t);
+    /* The runtime is part of what a profile describes. */
+    t = edited("runtime: test-fp32\n", "");
+    parse_fails(t, BF_EPARSE, "required key 'runtime' is missing");
     free(t);
     t = edited("conv_gmacs: 10", "conv_gmacs: fast");
     parse_fails(t, BF_EPARSE, "expected a number, got 'fast'");
@@ -167,8 +175,12 @@ static void test_device_shipped_files_parse(void **state)
 {
     const char *dirs[] = {BF_SOURCE_DIR "/scenarios/devices"};
     const char *rdirs[] = {BF_SOURCE_DIR "/scenarios/channels"};
-    const char *names[] = {"jetson-nano-10w", "jetson-nano-5w",
-                           "raspberry-pi-4", "host", "edge-server"};
+    const char *names[] = {"jetson-nano-10w",
+                           "jetson-nano-10w-tensorrt",
+                           "jetson-nano-5w",
+                           "raspberry-pi-4",
+                           "host",
+                           "edge-server"};
     const char *radios[] = {"wifi", "lte"};
     size_t i, j;
 
@@ -180,6 +192,7 @@ static void test_device_shipped_files_parse(void **state)
         if (rc)
             fail_msg("%s: %s", names[i], bf_last_error());
         assert_string_equal(p->name, names[i]);
+        assert_true(p->runtime[0] != '\0');
         for (j = 0; j < p->n_points; j++)
             assert_true(p->points[j].measure || p->points[j].source[0]);
         bf_device_profile_free(p);
@@ -347,6 +360,181 @@ static void test_device_fit_prior_and_errors(void **state)
     assert_int_equal(bf_device_fit(&prior, &s, 1, &fit), BF_EINVAL);
 }
 
+/* The sublinear term and tied rates, by hand: additive, conv 1e9 MACs
+ * (1000 MMAC, sqrt 31.62...) at 10 GMAC/s = 100 ms, linear 1e8 at conv's
+ * rate (linear 0) = 10 ms, 3x3 4e8 at conv's rate (3x3 0) = 40 ms; no
+ * bytes; overhead 50 us and sublinear 100 us x sqrt(MMAC) per layer. */
+static void test_device_predict_sublinear_tied(void **state)
+{
+    struct bf_layer_info ls[3] = {
+        layer(BF_LAYER_CONV, 1000000000, 0, 0, 0),
+        layer(BF_LAYER_LINEAR, 100000000, 0, 0, 0),
+        layer(BF_LAYER_CONV3X3, 400000000, 0, 0, 0),
+    };
+    struct bf_device_latency m = {.form = BF_DEVICE_ADDITIVE,
+                                  .value = {10, 2, 0, 4, 50, 0, 100}};
+    double fixed = 3 * 0.05 + 0.1 * (sqrt(1000.0) + sqrt(100.0) + sqrt(400.0));
+
+    (void)state;
+    assert_float_equal(bf_device_predict_ms(&m, ls, 3), 100 + 10 + 40 + fixed,
+                       1e-9);
+    m.value[BF_DEVICE_CONV3X3_GMACS] = 20; /* 3x3 on its own rate: 20 ms */
+    assert_float_equal(bf_device_predict_ms(&m, ls, 3), 100 + 10 + 20 + fixed,
+                       1e-9);
+}
+
+/* A fit recovers the sublinear term and a rate tied to conv_gmacs. */
+static void test_device_fit_recovers_sublinear(void **state)
+{
+    struct bf_device_latency truth = {.form = BF_DEVICE_ADDITIVE,
+                                      .value = {40, 3, 0, 6, 120, 0, 30}};
+    struct bf_device_latency prior = {
+        .form = BF_DEVICE_ADDITIVE,
+        .value = {80, 3, 0, 12, 60, 0, 10},
+        .fit_mask =
+            (1u << BF_DEVICE_CONV_GMACS) | (1u << BF_DEVICE_BANDWIDTH_GBS) |
+            (1u << BF_DEVICE_OVERHEAD_US) | (1u << BF_DEVICE_SUBLINEAR_US),
+        .prior_weight = 0};
+    struct bf_device_sample s[NETS];
+    struct bf_device_latency fit;
+    int i;
+
+    (void)state;
+    make_nets();
+    for (i = 0; i < NETS; i++) {
+        s[i].layers = nets[i];
+        s[i].n_layers = LAYERS;
+        s[i].measured_ms = bf_device_predict_ms(&truth, nets[i], LAYERS);
+    }
+    assert_int_equal(bf_device_fit(&prior, s, NETS, &fit), 0);
+    for (i = 0; i < BF_DEVICE_PARAMS; i++)
+        if (fabs(fit.value[i] - truth.value[i]) > 1e-6 * truth.value[i])
+            fail_msg("%s fitted %g, truth %g", bf_device_param_name(i),
+                     fit.value[i], truth.value[i]);
+    /* A tied rate cannot be fitted on its own. */
+    prior.fit_mask |= 1u << BF_DEVICE_LINEAR_GMACS;
+    assert_int_equal(bf_device_fit(&prior, s, NETS, &fit), BF_EINVAL);
+}
+
+/* Log ratios 0.1, -0.1, 0.2, -0.2 (mean 0, sd sqrt(0.1/3)): the interval
+ * is t exp(-+ t_{0.95,3} sd sqrt(1.25)); a stated spread uses z; fewer
+ * than 3 points and none stated: no interval. */
+static void test_device_error_model_interval(void **state)
+{
+    double loo[4] = {100, 100, 100, 100};
+    double measured[4] = {100 * exp(0.1), 100 * exp(-0.1), 100 * exp(0.2),
+                          100 * exp(-0.2)};
+    struct bf_device_latency prior = {.form = BF_DEVICE_ADDITIVE};
+    struct bf_device_error e;
+    double sd = sqrt(0.1 / 3), half, lo, hi;
+
+    (void)state;
+    assert_int_equal(bf_device_error_model(&prior, measured, loo, 4, &e), 0);
+    assert_float_equal(e.log_mean, 0, 1e-12);
+    assert_float_equal(e.log_sd, sd, 1e-12);
+    assert_float_equal(e.factor, 2.353363434801823 * sqrt(1.25), 1e-6);
+    half = e.factor * sd;
+    bf_device_interval(&e, 50, &lo, &hi);
+    assert_float_equal(lo, 50 * exp(-half), 1e-9);
+    assert_float_equal(hi, 50 * exp(half), 1e-9);
+    /* A biased fit moves the interval, not the point. */
+    for (int i = 0; i < 4; i++)
+        measured[i] *= 2;
+    assert_int_equal(bf_device_error_model(&prior, measured, loo, 4, &e), 0);
+    bf_device_interval(&e, 50, &lo, &hi);
+    assert_float_equal(lo, 100 * exp(-half), 1e-9);
+    assert_float_equal(hi, 100 * exp(half), 1e-9);
+    /* Under 3 points: the stated spread, or nothing. */
+    assert_int_equal(bf_device_error_model(&prior, measured, loo, 2, &e), 0);
+    assert_true(e.factor == 0);
+    bf_device_interval(&e, 50, &lo, &hi);
+    assert_true(lo == 50 && hi == 50);
+    prior.interval_log_sd = 0.3;
+    assert_int_equal(bf_device_error_model(&prior, measured, loo, 0, &e), 0);
+    assert_true(e.stated);
+    bf_device_interval(&e, 50, &lo, &hi);
+    assert_float_equal(hi, 50 * exp(1.6448536269514722 * 0.3), 1e-9);
+    loo[1] = 0;
+    assert_int_equal(bf_device_error_model(&prior, measured, loo, 4, &e),
+                     BF_EINVAL);
+}
+
+/* Write text to dir/name; the path into path. */
+static void write_text(const char *dir, const char *name, const char *text,
+                       char *path, size_t size)
+{
+    FILE *f;
+
+    snprintf(path, size, "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Layer list files: a good one reads; each damage names file and line. */
+static void test_device_layer_file(void **state)
+{
+    static const char good[] = "bfbench layer list 1\n"
+                               "source a test\n"
+                               "arch tinynet px 224\n"
+                               "layers 2\n"
+                               "3 0 1000 90 300 400\n"
+                               "2 0 20 21 400 10\n"
+                               "end\n";
+    static const struct {
+        const char *from, *to, *needle;
+    } bad[] = {
+        {"bfbench layer list 1", "bfbench layer list 2", "t.txt:1:"},
+        {"arch tinynet px 224", "arch othernet px 224", "t.txt:3: describes"},
+        {"layers 2", "layers 0", "t.txt:4:"},
+        {"3 0 1000 90 300 400", "3 0 1000 90 300", "t.txt:5:"},
+        {"2 0 20 21 400 10", "9 0 20 21 400 10", "t.txt:6:"},
+        {"3 0 1000", "3 0 -1000", "t.txt:5:"},
+        {"end\n", "", "t.txt:7: expected 'end'"},
+        {"2 0 20 21 400 10\nend\n", "", "t.txt:6: the file ends"},
+        {"end\n", "end\nmore\n", "t.txt:8: text after"},
+    };
+    char dir[] = "/tmp/bf-layers-XXXXXX", path[512], text[1024];
+    struct bf_layer_info *ls = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    write_text(dir, "t.txt", good, path, sizeof(path));
+    assert_int_equal(bf_layer_file_read(path, "tinynet", 0, &ls, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ls[0].kind, BF_LAYER_CONV3X3);
+    assert_true(ls[0].macs == 1000 && ls[0].params == 90 &&
+                ls[0].in_elems == 300 && ls[0].out_elems == 400);
+    assert_int_equal(ls[1].kind, BF_LAYER_LINEAR);
+    free(ls);
+    assert_int_equal(bf_layer_file_read(path, "tinynet", 227, &ls, &n),
+                     BF_EPARSE);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *at = strstr(good, bad[i].from);
+        int rc;
+
+        assert_non_null(at);
+        snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good,
+                 bad[i].to, at + strlen(bad[i].from));
+        write_text(dir, "t.txt", text, path, sizeof(path));
+        rc = bf_layer_file_read(path, "tinynet", 224, &ls, &n);
+        if (rc != BF_EPARSE || !strstr(bf_last_error(), bad[i].needle))
+            fail_msg("case %zu: rc %d, '%s' (want '%s')", i, rc,
+                     bf_last_error(), bad[i].needle);
+        assert_null(ls);
+    }
+    assert_int_equal(bf_layer_file_path(dir, "tinynet", 0, path, sizeof(path)),
+                     0);
+    assert_non_null(strstr(path, "/tinynet-224.txt"));
+    unlink(path);
+    assert_int_equal(bf_layer_file_read(path, "tinynet", 0, &ls, &n),
+                     BF_ENOENT);
+    unlink(strcat(strcpy(text, dir), "/t.txt"));
+    rmdir(dir);
+}
+
 /* 10 ms compute at 5 W, 4 ms sending at 8 Mbit/s, 1 ms receiving at 2
  * Mbit/s, 5 ms waiting; idle 1 W; radio 100 mW + 50 mW per Mbit/s up, 10
  * down. */
@@ -391,6 +579,10 @@ int main(void)
         cmocka_unit_test(test_device_fit_recovers_additive),
         cmocka_unit_test(test_device_fit_recovers_roofline),
         cmocka_unit_test(test_device_fit_prior_and_errors),
+        cmocka_unit_test(test_device_predict_sublinear_tied),
+        cmocka_unit_test(test_device_fit_recovers_sublinear),
+        cmocka_unit_test(test_device_error_model_interval),
+        cmocka_unit_test(test_device_layer_file),
         cmocka_unit_test(test_device_energy_states),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
