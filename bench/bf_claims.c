@@ -28,19 +28,40 @@ struct claim {
 struct best {
     int have;
     double value;
+    double lo, hi; /* 90 % prediction interval of a modeled value; NaN */
     int modeled;
     char where[192];
 };
 
-static void best_offer(struct best *b, double value, int modeled,
-                       const char *where)
+static void best_offer(struct best *b, double value, double lo, double hi,
+                       int modeled, const char *where)
 {
     if (b->have && !(value > b->value))
         return;
     b->have = 1;
     b->value = value;
+    b->lo = lo;
+    b->hi = hi;
     b->modeled = modeled;
     snprintf(b->where, sizeof(b->where), "%s", where);
+}
+
+/*
+ * The interval of 1 - a / b where both sides' device compute times move
+ * together to the low or the high end of their prediction interval (one
+ * profile's error, shared): the reduction is monotone in that common
+ * factor, so its two ends bound it. NaN when either end is missing.
+ */
+static void reduction_interval(double a_lo, double b_lo, double a_hi,
+                               double b_hi, double *lo, double *hi)
+{
+    double r1 = 1 - a_lo / b_lo, r2 = 1 - a_hi / b_hi;
+
+    *lo = *hi = NAN;
+    if (!(b_lo > 0) || !(b_hi > 0) || isnan(r1) || isnan(r2))
+        return;
+    *lo = r1 < r2 ? r1 : r2;
+    *hi = r1 < r2 ? r2 : r1;
 }
 
 /* "resnet152 C=12 jetson-nano-10w 20 Mbit/s (run 3)" */
@@ -381,15 +402,26 @@ static int device_pair(const struct bf_device_pair_view *v, void *ctx)
     struct device_best *d = ctx;
     char where[192];
 
-    where_text(where, sizeof(where), v->model, v->bottleneck_channels,
-               v->device, isnan(v->link_rate_mbps) ? 0 : v->link_rate_mbps,
-               v->run_id);
-    if (v->base_power_mw > 0 && !isnan(v->power_mw))
-        best_offer(d->power, 1 - v->power_mw / v->base_power_mw,
+    char device[96];
+    double lo, hi;
+
+    snprintf(device, sizeof(device), "%s%s%s%s", v->device,
+             v->runtime ? " (" : "", v->runtime ? v->runtime : "",
+             v->runtime ? ")" : "");
+    where_text(where, sizeof(where), v->model, v->bottleneck_channels, device,
+               isnan(v->link_rate_mbps) ? 0 : v->link_rate_mbps, v->run_id);
+    if (v->base_power_mw > 0 && !isnan(v->power_mw)) {
+        reduction_interval(v->power_lo_mw, v->base_power_lo_mw, v->power_hi_mw,
+                           v->base_power_hi_mw, &lo, &hi);
+        best_offer(d->power, 1 - v->power_mw / v->base_power_mw, lo, hi,
                    v->power_modeled, where);
-    if (v->base_e2e_ms > 0 && !isnan(v->e2e_ms))
-        best_offer(d->latency, 1 - v->e2e_ms / v->base_e2e_ms,
+    }
+    if (v->base_e2e_ms > 0 && !isnan(v->e2e_ms)) {
+        reduction_interval(v->e2e_lo_ms, v->base_e2e_lo_ms, v->e2e_hi_ms,
+                           v->base_e2e_hi_ms, &lo, &hi);
+        best_offer(d->latency, 1 - v->e2e_ms / v->base_e2e_ms, lo, hi,
                    v->latency_modeled, where);
+    }
     return 0;
 }
 
@@ -404,7 +436,8 @@ static int head_pair(const struct bf_head_pair_view *v, void *ctx)
     snprintf(where + strlen(where), sizeof(where) - strlen(where),
              ": %lld vs %lld params", (long long)v->ae_params,
              (long long)v->bottlefit_params);
-    best_offer(b, (double)v->ae_params / (double)v->bottlefit_params, 0, where);
+    best_offer(b, (double)v->ae_params / (double)v->bottlefit_params, NAN, NAN,
+               0, where);
     return 0;
 }
 
@@ -412,8 +445,12 @@ static void set_percent(struct claim *c, const struct best *b)
 {
     if (!b->have)
         return;
-    snprintf(c->value, sizeof(c->value), "%.1f %%%s", b->value * 100,
-             b->modeled ? " (modeled)" : "");
+    if (b->modeled && !isnan(b->lo))
+        snprintf(c->value, sizeof(c->value), "%.1f %% (modeled, %.1f-%.1f %%)",
+                 b->value * 100, b->lo * 100, b->hi * 100);
+    else
+        snprintf(c->value, sizeof(c->value), "%.1f %%%s", b->value * 100,
+                 b->modeled ? " (modeled)" : "");
     snprintf(c->where, sizeof(c->where), "%s", b->where);
 }
 
@@ -565,12 +602,15 @@ int bf_claims_write(struct bf_store *store,
                 "mean bytes it sends per image there";
     for (int i = 4; i < 12; i += 2) {
         cl[i].how = "max over model, C, device and rate of 1 - BottleFit / "
-                    "other average power over a request (device rows); no "
-                    "interval yet for modeled rows";
+                    "other average power over a request (device rows); "
+                    "modeled: with the 90 % prediction interval of the "
+                    "device profile (both sides' device times at its low "
+                    "and at its high end)";
         cl[i + 1].how = "max over model, C, device and rate of 1 - BottleFit "
                         "/ other median end-to-end latency (device rows: "
-                        "device head, measured transfer and server); no "
-                        "interval yet for modeled rows";
+                        "device head, measured transfer and server); "
+                        "modeled: with the 90 % prediction interval as for "
+                        "power";
     }
     cl[12].how = "max over model and C of autoencoder-split head parameters "
                  "/ BottleFit head parameters (the device part)";
@@ -598,8 +638,13 @@ int bf_claims_write(struct bf_store *store,
                 "the harness's come from Fashion-MNIST training and from "
                 "device rows that are modeled unless a probe measured them "
                 "(\"modeled\" above). Power is average power over a "
-                "request. Intervals are 95 %%; modeled rows have none yet "
-                "(their error is the device model's).\n");
+                "request. Intervals of measured values are 95 %% confidence "
+                "intervals; those of modeled rows are the device model's "
+                "90 %% prediction intervals (leave-one-out residuals of its "
+                "fit to published latencies). Modeled rows name the runtime "
+                "their device profile models (in parentheses after the "
+                "device); the paper does not state the runtime of its "
+                "Jetson Nano and Raspberry Pi measurements.\n");
     if (rc == 0) {
         struct bf_versus_params vp = {.run_id = params->run_id,
                                       .a = "bottlefit",

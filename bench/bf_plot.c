@@ -1108,7 +1108,10 @@ struct dev_point {
     double e2e_ms, head_ms, encode_ms, transfer_ms;
     double queue_ms, decode_ms, tail_ms; /* p50 of the case's samples */
     double energy_mj, power_mw;
-    double e2e_lo_ms, e2e_hi_ms; /* 95 % interval of the median, or NaN */
+    /* measured: 95 % interval of the median; modeled: the device model's
+     * 90 % prediction interval; NaN: none */
+    double e2e_lo_ms, e2e_hi_ms;
+    double energy_lo_mj, energy_hi_mj; /* modeled: as e2e, else NaN */
 };
 
 struct dev_series {
@@ -1289,6 +1292,8 @@ static int add_dev_point(const struct bf_device_point_view *v, void *ctx)
     p->power_mw = v->power_mw;
     p->e2e_lo_ms = v->e2e_lo_ms;
     p->e2e_hi_ms = v->e2e_hi_ms;
+    p->energy_lo_mj = v->energy_lo_mj;
+    p->energy_hi_mj = v->energy_hi_mj;
     if (dd->n_devices == 0 ||
         strcmp(dd->devices[dd->n_devices - 1], p->device) != 0) {
         g = grow(dd->devices, dd->n_devices, &dd->dcap, sizeof(*dd->devices));
@@ -1446,18 +1451,32 @@ static int dev_measured(const struct dev_data *dd, size_t device)
     "rate_mbps\te2e_ms\tstyle\tpanel\tdevice\tcases\te2e_lo_ms\t"              \
     "e2e_hi_ms\tseries\tpanel_title"
 
+/* Whether some point of a device has a modeled prediction interval. */
+static int dev_predicted(const struct dev_data *dd, size_t device)
+{
+    for (size_t i = 0; i < dd->n; i++)
+        if (!dd->pts[i].measured && !isnan(dd->pts[i].e2e_lo_ms) &&
+            strcmp(dd->pts[i].device, dd->devices[device]) == 0)
+            return 1;
+    return 0;
+}
+
 /*
  * The latency figure's panel title: the device and how its time was
- * obtained; *bars counts the devices with intervals.
+ * obtained; *bars counts the devices with measured intervals, *predicted
+ * those with modeled ones.
  */
 static void lat_panel_title(const struct dev_data *dd, size_t d, char *out,
-                            size_t size, size_t *bars)
+                            size_t size, size_t *bars, size_t *predicted)
 {
     if (dev_measured(dd, d)) {
         snprintf(out, size, "%s (measured)", dd->devices[d]);
         (*bars)++;
+    } else if (dev_predicted(dd, d)) {
+        snprintf(out, size, "%s (modeled, 90 %% PI)", dd->devices[d]);
+        (*predicted)++;
     } else {
-        snprintf(out, size, "%s (modeled, no interval yet)", dd->devices[d]);
+        snprintf(out, size, "%s (modeled, no interval)", dd->devices[d]);
     }
 }
 
@@ -1467,7 +1486,7 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
 {
     struct figure f;
     int blocks = 0, rc = 0;
-    size_t dropped = 0, measured = 0;
+    size_t dropped = 0, measured = 0, predicted = 0;
 
     if (dd->n_rates == 0) {
         bf_log_info("plot: latency figure of %s skipped: no case with an "
@@ -1482,7 +1501,7 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
     for (size_t d = 0; d < dd->n_devices; d++) {
         char panel[NAME_SIZE + 40];
 
-        lat_panel_title(dd, d, panel, sizeof(panel), &measured);
+        lat_panel_title(dd, d, panel, sizeof(panel), &measured, &predicted);
         for (size_t k = 0; k < dd->n_series; k++) {
             const struct dev_series *s = &dd->series[k];
             int rows = 0;
@@ -1511,10 +1530,16 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
                     "a link without an emulated rate left out",
                     model, dropped);
     put(&f, &f.title, "%s: end-to-end latency vs uplink rate", model);
-    if (measured)
+    if (measured && predicted)
+        put(&f, &f.key_title, "bars: 95 %% CI (measured),\n90 %% PI (modeled)");
+    else if (measured)
         put(&f, &f.key_title, "bars: 95 %% bootstrap\ninterval of the median");
+    else if (predicted)
+        put(&f, &f.key_title,
+            "bars: 90 %% prediction\ninterval of the "
+            "model");
     else
-        put(&f, &f.key_title, "modeled device time:\nno interval yet");
+        put(&f, &f.key_title, "modeled device time:\nno interval");
     put(&f, &f.caption,
         "Median end-to-end latency per request (ms, log scale) against the "
         "uplink rate (Mbit/s, log scale), link: ");
@@ -1535,10 +1560,15 @@ static int fig_latency(struct plot *pl, const struct runs *r, const char *model,
         measured ? " Error bars (measured device time): 95 % bootstrap "
                    "percentile interval of the median over the requests."
                  : "");
-    if (measured < dd->n_devices)
+    if (predicted)
         put(&f, &f.caption,
-            " Modeled device time: no interval yet (the model records "
-            "none).");
+            " Error bars (modeled device time): the 90 %% prediction "
+            "interval of the device model, from the leave-one-out residuals "
+            "of its fit to published latencies (bfbench calibrate).");
+    if (measured + predicted < dd->n_devices)
+        put(&f, &f.caption,
+            " Devices without bars: modeled with no interval (the profile "
+            "states none).");
     put(&f, &f.caption, " Results DB %s.", bf_buf_str(&r->text));
     if (rc == 0)
         rc = emit(pl, &f);
@@ -1597,14 +1627,20 @@ static int fig_energy(struct plot *pl, const struct runs *r, const char *model,
     struct figure f;
     double rate;
     int rc, rows = 0;
+    size_t predicted = 0;
 
     if (dev_rate(pl, dd, "energy", model, &rate))
         return 0;
     figure_init(&f, "energy", model, 1000, 600);
     for (size_t b = 0; b < 2; b++) {
         put(&f, &f.data, "%s%s", b ? "\n\n" : "", blocks_of[b]);
-        for (size_t d = 0; d < dd->n_devices; d++)
+        for (size_t d = 0; d < dd->n_devices; d++) {
             put(&f, &f.data, "\t%s", dd->devices[d]);
+            /* Energy: each device's value with its interval's ends. */
+            if (b == 0)
+                put(&f, &f.data, "\t%s lo\t%s hi", dd->devices[d],
+                    dd->devices[d]);
+        }
         put(&f, &f.data, "\n");
         for (size_t k = 0; k < dd->n_series; k++) {
             int any = 0;
@@ -1622,6 +1658,22 @@ static int fig_energy(struct plot *pl, const struct runs *r, const char *model,
                         !p  ? NAN
                         : b ? p->power_mw
                             : p->energy_mj);
+                if (b == 0) {
+                    /* No interval: a bar of no length at the value. */
+                    int has = p && !isnan(p->energy_lo_mj);
+
+                    predicted += has;
+                    put(&f, &f.data, "\t");
+                    put_num(&f, "%.3f",
+                            !p    ? NAN
+                            : has ? p->energy_lo_mj
+                                  : p->energy_mj);
+                    put(&f, &f.data, "\t");
+                    put_num(&f, "%.3f",
+                            !p    ? NAN
+                            : has ? p->energy_hi_mj
+                                  : p->energy_mj);
+                }
             }
             put(&f, &f.data, "\n");
             rows++;
@@ -1645,6 +1697,12 @@ static int fig_energy(struct plot *pl, const struct runs *r, const char *model,
         put(&f, &f.caption, "; encoding and network time: ");
         rc = dev_put_host_methods(pl, &f, r, model);
     }
+    if (predicted)
+        put(&f, &f.caption,
+            ". Energy bars: the energy with the modeled device compute "
+            "time at either end of its 90 %% prediction interval (power "
+            "states unchanged; bars of no length: measured or no "
+            "interval)");
     put(&f, &f.caption, ". Results DB %s.", bf_buf_str(&r->text));
     if (rc == 0 && rows > 0)
         rc = emit(pl, &f);
@@ -1713,9 +1771,10 @@ static int fig_breakdown(struct plot *pl, const struct runs *r,
     put(&f, &f.caption,
         ". Medians do not add up exactly: the dot is the median end-to-end "
         "latency%s. Results DB %s.",
-        bars ? ", its bar the 95 % bootstrap interval of that median (measured "
-               "device time only; modeled: no interval yet)"
-             : " (modeled device time: no interval yet)",
+        bars ? ", its bar the 95 % bootstrap interval of that median "
+               "(measured device time) or the 90 % prediction interval of the "
+               "device model (modeled)"
+             : " (no interval recorded)",
         bf_buf_str(&r->text));
     if (rc == 0 && blocks > 0)
         rc = emit(pl, &f);

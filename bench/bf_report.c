@@ -181,15 +181,20 @@ enum {
     DEV_MODEL,
     DEV_RATE,
     DEV_DEVICE,
+    DEV_RUNTIME,
     DEV_HOST_HEAD,
     DEV_HEAD,
     DEV_ENCODE,
     DEV_TRANSFER,
     DEV_SERVER,
     DEV_E2E,
+    DEV_E2E_LO,
+    DEV_E2E_HI,
     DEV_E2E_P90,
     DEV_POWER,
     DEV_ENERGY,
+    DEV_ENERGY_LO,
+    DEV_ENERGY_HI,
     DEV_ENERGY_ABOVE,
     DEV_TIME_METHOD,
     DEV_POWER_METHOD,
@@ -205,15 +210,21 @@ static const struct bf_table_column device_columns[DEV_NCOLS] = {
     [DEV_MODEL] = {"model", "model", 0},
     [DEV_RATE] = {"Mbit/s", "link_rate_mbps", 1},
     [DEV_DEVICE] = {"device", "device", 0},
+    [DEV_RUNTIME] = {"runtime", "runtime", 0},
     [DEV_HOST_HEAD] = {"host head ms", "host_head_ms", 1},
     [DEV_HEAD] = {"head ms", "head_ms", 1},
     [DEV_ENCODE] = {"encode ms", "encode_ms", 1},
     [DEV_TRANSFER] = {"transfer ms", "transfer_ms", 1},
     [DEV_SERVER] = {"server ms", "server_ms", 1},
     [DEV_E2E] = {"e2e p50 ms", "e2e_ms", 1},
+    /* The 90 % prediction interval of modeled numbers (bf_device.h). */
+    [DEV_E2E_LO] = {"e2e PI lo", "e2e_lo_ms", 1},
+    [DEV_E2E_HI] = {"e2e PI hi", "e2e_hi_ms", 1},
     [DEV_E2E_P90] = {"e2e p90 ms", "e2e_p90_ms", 1},
     [DEV_POWER] = {"avg W", "avg_power_w", 1},
     [DEV_ENERGY] = {"mJ/inf", "energy_mj", 1},
+    [DEV_ENERGY_LO] = {"mJ PI lo", "energy_lo_mj", 1},
+    [DEV_ENERGY_HI] = {"mJ PI hi", "energy_hi_mj", 1},
     [DEV_ENERGY_ABOVE] = {"mJ above idle", "energy_above_idle_mj", 1},
     [DEV_TIME_METHOD] = {"time", "latency_method", 0},
     [DEV_POWER_METHOD] = {"power", "power_method", 0},
@@ -655,15 +666,20 @@ static int add_device_row(const struct bf_device_view *v, void *ctx)
     rc = rc ? rc : add_text(t, DEV_MODEL, v->model);
     rc = rc ? rc : add_value2(t, DEV_RATE, v->link_rate_mbps);
     rc = rc ? rc : add_text(t, DEV_DEVICE, d->device);
+    rc = rc ? rc : add_text(t, DEV_RUNTIME, d->runtime ? d->runtime : "-");
     rc = rc ? rc : add_value(t, DEV_HOST_HEAD, d->host_head_ms);
     rc = rc ? rc : add_value(t, DEV_HEAD, d->head_ms);
     rc = rc ? rc : add_value(t, DEV_ENCODE, d->encode_ms);
     rc = rc ? rc : add_value(t, DEV_TRANSFER, d->transfer_ms);
     rc = rc ? rc : add_value(t, DEV_SERVER, d->server_ms);
     rc = rc ? rc : add_value(t, DEV_E2E, d->e2e_ms);
+    rc = rc ? rc : add_value(t, DEV_E2E_LO, d->e2e_lo_ms);
+    rc = rc ? rc : add_value(t, DEV_E2E_HI, d->e2e_hi_ms);
     rc = rc ? rc : add_value(t, DEV_E2E_P90, d->e2e_p90_ms);
     rc = rc ? rc : add_value2(t, DEV_POWER, d->avg_power_mw / 1e3);
     rc = rc ? rc : add_value(t, DEV_ENERGY, d->energy_mj);
+    rc = rc ? rc : add_value(t, DEV_ENERGY_LO, d->energy_lo_mj);
+    rc = rc ? rc : add_value(t, DEV_ENERGY_HI, d->energy_hi_mj);
     rc = rc ? rc : add_value(t, DEV_ENERGY_ABOVE, d->energy_above_idle_mj);
     rc = rc ? rc : add_method_kind(t, DEV_TIME_METHOD, d->latency_method);
     rc = rc ? rc : add_method_kind(t, DEV_POWER_METHOD, d->power_method);

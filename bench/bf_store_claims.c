@@ -199,7 +199,7 @@ int bf_store_each_device_pair(struct bf_store *store, int64_t run_sel,
                               void *ctx)
 {
     const char *texts[2] = {base, device_glob};
-    char filter[160], sql[2048];
+    char filter[160], sql[2400];
     sqlite3_stmt *st;
     int rc;
 
@@ -209,7 +209,10 @@ int bf_store_each_device_pair(struct bf_store *store, int64_t run_sel,
              "db.device, cb.link_rate_mbps, db.avg_power_mw, dx.avg_power_mw, "
              "db.e2e_ms, dx.e2e_ms, db.latency_method GLOB 'modeled*' OR "
              "dx.latency_method GLOB 'modeled*', db.power_method GLOB "
-             "'modeled*' OR dx.power_method GLOB 'modeled*' "
+             "'modeled*' OR dx.power_method GLOB 'modeled*', "
+             "db.avg_power_lo_mw, dx.avg_power_lo_mw, db.avg_power_hi_mw, "
+             "dx.avg_power_hi_mw, db.e2e_lo_ms, dx.e2e_lo_ms, db.e2e_hi_ms, "
+             "dx.e2e_hi_ms, db.runtime "
              "FROM cases cb JOIN device_results db ON db.case_id = cb.id "
              "JOIN cases cx ON cx.run_id = cb.run_id AND cx.model = cb.model "
              "AND cx.config = ?1 AND cx.status = 'finished' AND cx.batch = "
@@ -238,6 +241,17 @@ int bf_store_each_device_pair(struct bf_store *store, int64_t run_sel,
             .base_e2e_ms = column_real(st, 8),
             .latency_modeled = sqlite3_column_int(st, 9),
             .power_modeled = sqlite3_column_int(st, 10),
+            .power_lo_mw = column_real(st, 11),
+            .base_power_lo_mw = column_real(st, 12),
+            .power_hi_mw = column_real(st, 13),
+            .base_power_hi_mw = column_real(st, 14),
+            .e2e_lo_ms = column_real(st, 15),
+            .base_e2e_lo_ms = column_real(st, 16),
+            .e2e_hi_ms = column_real(st, 17),
+            .base_e2e_hi_ms = column_real(st, 18),
+            .runtime = sqlite3_column_type(st, 19) == SQLITE_NULL
+                           ? NULL
+                           : column_text(st, 19),
         };
         int frc = fn(&v, ctx);
 

@@ -97,6 +97,11 @@ struct bf_device_pair_view {
     double link_rate_mbps; /* NaN: none */
     double power_mw, base_power_mw;
     double e2e_ms, base_e2e_ms;
+    /* Both sides again with the devices' modeled compute times at the low
+     * and the high end of their 90 % prediction interval (NaN: none). */
+    double power_lo_mw, base_power_lo_mw, power_hi_mw, base_power_hi_mw;
+    double e2e_lo_ms, base_e2e_lo_ms, e2e_hi_ms, base_e2e_hi_ms;
+    const char *runtime; /* the device profile's, NULL: not recorded */
     int latency_modeled, power_modeled; /* either side */
 };
 

@@ -102,7 +102,9 @@ static const char *const text_sql[] = {
     "avg(d.encode_ms), avg(d.transfer_ms), avg(q.p50), avg(dc.p50), "          \
     "avg(t.p50), avg(d.energy_mj), avg(d.avg_power_mw), "                      \
     "min(coalesce(d.latency_method, '') GLOB 'measured*'), "                   \
-    "group_concat(c.id) FROM device_results d JOIN cases c ON c.id = "         \
+    "group_concat(c.id), avg(d.e2e_lo_ms), avg(d.e2e_hi_ms), "                 \
+    "avg(d.energy_lo_mj), avg(d.energy_hi_mj) "                                \
+    "FROM device_results d JOIN cases c ON c.id = "                            \
     "d.case_id LEFT JOIN aggregates q ON q.case_id = c.id AND q.metric = "     \
     "'server_queue' LEFT JOIN aggregates dc ON dc.case_id = c.id AND "         \
     "dc.metric = 'server_decode' LEFT JOIN aggregates t ON t.case_id = c.id "  \
@@ -478,10 +480,19 @@ static int device_row(struct bf_store *store, sqlite3_stmt *st,
         .energy_mj = column_real(st, 14),
         .power_mw = column_real(st, 15),
         .measured = sqlite3_column_int(st, 16),
-        .e2e_lo_ms = NAN,
-        .e2e_hi_ms = NAN,
+        /* Modeled: the device model's prediction interval (NaN when it
+         * has none); measured: the bootstrap interval below. */
+        .e2e_lo_ms = column_real(st, 18),
+        .e2e_hi_ms = column_real(st, 19),
+        .energy_lo_mj = column_real(st, 20),
+        .energy_hi_mj = column_real(st, 21),
     };
-    int rc = p.measured ? device_interval(store, column_text(st, 17), &p) : 0;
+    int rc = 0;
+
+    if (p.measured) {
+        p.e2e_lo_ms = p.e2e_hi_ms = NAN;
+        rc = device_interval(store, column_text(st, 17), &p);
+    }
 
     return rc ? rc : w->fn.device(&p, w->ctx);
 }

@@ -22,8 +22,9 @@
  *   - a device point whose device time is measured gets the bootstrap
  *     percentile interval of the median of its cases' per-request
  *     end-to-end samples (bf_store_p50_interval, the interval report shows
- *     as "p50 95 % CI"); a modeled one gets none (its model records no
- *     interval yet).
+ *     as "p50 95 % CI"); a modeled one gets its device model's 90 %
+ *     prediction interval (its end-to-end time and energy with the device
+ *     compute time at either end, bf_device.h), where the model has one.
  *
  * Conventions, as bf_store.h: fallible functions return 0 or a negative
  * BF_E* code with the detail in bf_last_error() ("<db>: <what>: <sqlite
@@ -133,10 +134,14 @@ struct bf_device_point_view {
     double energy_mj, power_mw;
     /* The edge server's stages: mean over the cases of their p50. */
     double queue_ms, decode_ms, tail_ms;
-    /* measured: bf_store_p50_interval() of the cases' "e2e" samples; NaN
-     * when modeled or with fewer than BF_STORE_P50_MIN_SAMPLES samples. */
+    /* measured: bf_store_p50_interval() of the cases' "e2e" samples (NaN
+     * with fewer than BF_STORE_P50_MIN_SAMPLES samples); modeled: the mean
+     * over the cases of the device model's 90 % prediction interval (NaN
+     * when the model has none). */
     double e2e_lo_ms, e2e_hi_ms;
     size_t e2e_samples; /* samples behind the interval, 0 when modeled */
+    /* modeled: energy per inference at the interval's ends; else NaN */
+    double energy_lo_mj, energy_hi_mj;
 };
 
 /*

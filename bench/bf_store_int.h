@@ -150,7 +150,9 @@
       "d.power_method, d.radio, d.requests, d.host_head_ms, d.head_ms, "       \
       "d.encode_ms, d.transfer_ms, d.server_ms, d.e2e_ms, d.e2e_mean_ms, "     \
       "d.e2e_p90_ms, d.avg_power_mw, d.avg_power_above_idle_mw, "              \
-      "d.energy_mj, d.energy_above_idle_mj, c.background_clients, c.status "   \
+      "d.energy_mj, d.energy_above_idle_mj, c.background_clients, c.status, "  \
+      "d.runtime, d.head_lo_ms, d.head_hi_ms, d.e2e_lo_ms, d.e2e_hi_ms, "      \
+      "d.avg_power_lo_mw, d.avg_power_hi_mw, d.energy_lo_mj, d.energy_hi_mj "  \
       "FROM "                                                                  \
       "device_results d JOIN cases c ON c.id = d.case_id JOIN runs r ON "      \
       "r.id = c.run_id WHERE (?1 = 0 OR r.id = ?1) ORDER BY r.id, "            \

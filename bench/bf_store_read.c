@@ -533,6 +533,17 @@ int bf_store_each_device(struct bf_store *store, int64_t run_id,
         v.row.energy_above_idle_mj = column_real(st, 23);
         v.background_clients = (int)column_int64_or(st, 24, 0);
         v.case_status = column_text(st, 25);
+        v.row.runtime = sqlite3_column_type(st, 26) == SQLITE_NULL
+                            ? NULL
+                            : column_text(st, 26);
+        v.row.head_lo_ms = column_real(st, 27);
+        v.row.head_hi_ms = column_real(st, 28);
+        v.row.e2e_lo_ms = column_real(st, 29);
+        v.row.e2e_hi_ms = column_real(st, 30);
+        v.row.avg_power_lo_mw = column_real(st, 31);
+        v.row.avg_power_hi_mw = column_real(st, 32);
+        v.row.energy_lo_mj = column_real(st, 33);
+        v.row.energy_hi_mj = column_real(st, 34);
         rc = fn(&v, ctx);
         if (rc)
             goto out_reset;

@@ -110,7 +110,13 @@ static const char fixture_sql[] =
     "(14, 'raspberry-b', 2000, 200, 'modeled:x');\n"
     "INSERT INTO device_results (case_id, device, role, latency_method, "
     "power_method, requests, e2e_ms, avg_power_mw) SELECT c, dev, "
-    "'device', lm, 'modeled:p', 5, e, p FROM d;\n";
+    "'device', lm, 'modeled:p', 5, e, p FROM d;\n"
+    /* Prediction interval bounds of the jetson's local row (case 10) and
+     * its BottleFit row at 20 Mbit/s (case 14), with its runtime. */
+    "UPDATE device_results SET e2e_lo_ms = 70, e2e_hi_ms = 140, runtime = "
+    "'rt-x' WHERE case_id = 10 AND device = 'jetson-a';\n"
+    "UPDATE device_results SET e2e_lo_ms = 8, e2e_hi_ms = 13, runtime = "
+    "'rt-x' WHERE case_id = 14 AND device = 'jetson-a';\n";
 
 /*
  * Hand-computed answers. Jetson vs local: power 1 - 1000/4000 = 75 % (rate
@@ -118,7 +124,8 @@ static const char fixture_sql[] =
  * 50 %, latency 88 %. Edge (same rate 5 only): power max(50 %, 25 %),
  * latency max(60 %, 20 %). ae-split, jet: 20 %, 50 %; raspberry: 25 %,
  * 20 %. Head: 600 / 300 = 2 (net) and 50,000 / 1,000 = 50 (train).
- * ImageNet: 1 - 12*29*29 / 44,770 = 77.46 %.
+ * ImageNet: 1 - 12*29*29 / 44,770 = 77.46 %. The latency row's interval
+ * from the bounds: 1 - 8/70 = 88.57 %, 1 - 13/140 = 90.71 %.
  */
 static int setup(void **state)
 {
@@ -219,8 +226,8 @@ static void test_claims_values_and_where(void **state)
     assert_line_has(t, 4, "exit-t0.5");
     assert_line_has(t, 5, "75.0 % (modeled)");
     assert_line_has(t, 5, "big C=12 jetson-a 5 Mbit/s (run 3)");
-    assert_line_has(t, 6, "90.0 % (modeled)");
-    assert_line_has(t, 6, "jetson-a 20 Mbit/s");
+    assert_line_has(t, 6, "90.0 % (modeled, 88.6-90.7 %)");
+    assert_line_has(t, 6, "jetson-a (rt-x) 20 Mbit/s");
     assert_line_has(t, 7, "50.0 %");
     assert_line_has(t, 7, "jetson-a 5 Mbit/s");
     assert_line_has(t, 8, "60.0 %");
@@ -293,7 +300,7 @@ static void test_claims_no_data_and_markdown(void **state)
                                 "no data|run a training scenario"));
     md_row(t, 6, row, sizeof(row));
     assert_non_null(strstr(row, "6|latency reduction vs local computing|"
-                                "up to 89 %|90.0 % (modeled)|"));
+                                "up to 89 %|90.0 % (modeled, 88.6-90.7 %)|"));
     md_row(t, 13, row, sizeof(row));
     assert_non_null(strstr(row, "13|head smaller than autoencoder split's|"
                                 "83 times|2.0 times|"));

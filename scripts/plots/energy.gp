@@ -10,8 +10,10 @@
 #
 # Data: two tab-separated blocks, two blank lines apart: energy per
 # inference (mJ), then average power (mW). Each starts with a header line
-# (the quantity, then one device name per column); rows: configuration,
-# then the value per device (NaN: not recorded).
+# (the quantity, then the device names); rows: configuration, then per
+# device its value (NaN: not recorded) and, in the energy block only, the
+# low and high end of its interval (the device model's 90 % prediction
+# interval; the value itself where there is none).
 
 if (!exists("datafile")) datafile = 'energy.tsv'
 if (!exists("fmt")) fmt = 'svg'
@@ -23,9 +25,10 @@ gp_i = strlen(gp_dir)
 while (gp_i > 0 && gp_dir[gp_i:gp_i] ne '/') { gp_i = gp_i - 1 }
 load (gp_i > 0 ? gp_dir[1:gp_i] : '').'common.gp'
 
-stats datafile index 0 using (1) nooutput
+stats datafile index 1 using (1) nooutput
 ncols = STATS_columns
 nrows = STATS_records
+ndev = ncols - 1
 
 set style data histograms
 set style histogram clustered gap 1.5
@@ -43,9 +46,14 @@ set multiplot layout 1, 2 title title font ',14' \
     spacing screen 90.0 / width
 set title 'energy per inference'
 set ylabel 'energy per inference, mean (mJ)'
-plot for [k = 2:ncols] datafile index 0 using k:xtic(1) lc rgb bar_color(k - 1)
+set style histogram errorbars gap 1.5 lw 1
+plot for [k = 1:ndev] datafile index 0 \
+    using 3 * k - 1:3 * k:3 * k + 1:xtic(1) lc rgb bar_color(k) \
+    title columnheader(3 * k - 1)
 unset label 100
+set style histogram clustered gap 1.5
 set title 'average device power'
 set ylabel 'average power during a request (mW)'
-plot for [k = 2:ncols] datafile index 1 using k:xtic(1) lc rgb bar_color(k - 1)
+plot for [k = 2:ncols] datafile index 1 using k:xtic(1) lc rgb bar_color(k - 1) \
+    title columnheader(k)
 unset multiplot
