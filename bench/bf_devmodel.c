@@ -621,6 +621,26 @@ static int open_dirs(const struct bf_devmodel_params *params, const char *sub,
 #define DIRS_MAX 4
 #define CACHE_MAX 64
 
+int bf_devmodel_fit_profile(const struct bf_device_profile *profile,
+                            const char *cache_dir,
+                            struct bf_device_latency *fit,
+                            struct bf_device_error *error, size_t *n_used)
+{
+    struct arch_cache cache[CACHE_MAX];
+    size_t n_cache = 0, used = 0;
+    int rc;
+
+    if (!profile || !fit || !error)
+        return bf_err_set(BF_EINVAL, "bf_devmodel_fit_profile: NULL");
+    rc = fit_published(profile, cache, &n_cache, CACHE_MAX, cache_dir, fit,
+                       error, &used);
+    for (size_t i = 0; i < n_cache; i++)
+        free(cache[i].layers);
+    if (n_used)
+        *n_used = used;
+    return rc;
+}
+
 int bf_devmodel_open(const struct bf_scenario *sc,
                      const struct bf_devmodel_params *params,
                      struct bf_devmodel **out)

@@ -156,6 +156,16 @@ int bf_devmodel_arch_layers_cached(const char *cache_dir, const char *arch,
                                    size_t *n);
 
 /*
+ * Fit profile to its published points (points marked measure are left
+ * out: nothing is timed) and derive its prediction intervals, as a run
+ * does. *n_used (may be NULL): the points fitted.
+ */
+int bf_devmodel_fit_profile(const struct bf_device_profile *profile,
+                            const char *cache_dir,
+                            struct bf_device_latency *fit,
+                            struct bf_device_error *error, size_t *n_used);
+
+/*
  * The layers of a calibration point's architecture: a zoo architecture's
  * through the layer cache, any other from the layer list file beside the
  * profile (DIR/layers/ARCH-PX.txt, bf_layers.h). BF_ENOENT names both

@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "bf_buf.h"
+#include "bf_cli.h"
 #include "bf_claims.h"
 #include "bf_clock.h"
 #include "bf_compare.h"
@@ -47,15 +48,6 @@
 #define BF_SOURCE_DIR "."
 #endif
 
-/* Exit codes (also in README.md). */
-enum {
-    EXIT_OK = 0,     /* everything ran and finished */
-    EXIT_FAILED = 1, /* a case or command failed at run time */
-    EXIT_USAGE = 2,  /* bad command line */
-    EXIT_INPUT = 3,  /* bad input: scenario, weights, results DB */
-    EXIT_INTERRUPTED = 130,
-};
-
 #define DEFAULT_DB "results/bench.db"
 
 static volatile sig_atomic_t stop_flag;
@@ -89,6 +81,9 @@ static void usage(FILE *out)
             "server\n"
             "  calibrate fit a device profile's latency model to its "
             "published points\n"
+            "  predict   a device profile's modeled latency (with its "
+            "interval) of a model,\n"
+            "            a stage range or a split head, timing nothing\n"
             "  help      this text; 'bfbench COMMAND --help' for a command\n"
             "\n"
             "global options:\n"
@@ -102,57 +97,6 @@ static void usage(FILE *out)
             "  2    bad command line\n"
             "  3    bad input (scenario file, weights file, results DB)\n"
             "  130  interrupted (SIGINT/SIGTERM); what was measured is kept\n");
-}
-
-static int usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "bfbench %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'bfbench %s --help'.\n", cmd);
-    return EXIT_USAGE;
-}
-
-/* Parse an integer option value with end and range checks. */
-static int parse_int(const char *cmd, const char *opt, const char *text,
-                     long min, long max, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(text, &end, 10);
-    if (errno || end == text || *end != '\0' || v < min || v > max)
-        return usage_error(cmd, "%s: '%s' is not an integer in %ld..%ld", opt,
-                           text, min, max);
-    *out = (int)v;
-    return 0;
-}
-
-static int error_exit(int rc)
-{
-    const char *detail = bf_last_error();
-
-    bf_log_error("%s", detail[0] ? detail : bf_strerror(rc));
-    switch (rc) {
-    case BF_ENOENT:
-    case BF_EPARSE:
-    case BF_ERANGE:
-    case BF_ESHAPE:
-    case BF_EVERSION:
-    case BF_EDB:
-        return EXIT_INPUT;
-    case BF_EINTR:
-        return EXIT_INTERRUPTED;
-    default:
-        return EXIT_FAILED;
-    }
 }
 
 /* Create the parent directory of path if missing (one level). */
@@ -537,25 +481,6 @@ static void devmodel_dirs(const char *scenario_path, char *buf, size_t size,
     dirs[0] = buf;
     dirs[1] = BF_SOURCE_DIR "/scenarios";
     *n = 2;
-}
-
-/*
- * Where the device models keep layer lists between runs (bf_devmodel.h):
- * $XDG_CACHE_HOME/bfbench/layers, else ~/.cache/bfbench/layers; NULL
- * (no cache) when neither variable is set.
- */
-static const char *layer_cache_dir(char *buf, size_t size)
-{
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-
-    if (xdg && xdg[0] == '/')
-        snprintf(buf, size, "%s/bfbench/layers", xdg);
-    else if (home && home[0] == '/')
-        snprintf(buf, size, "%s/.cache/bfbench/layers", home);
-    else
-        return NULL;
-    return buf;
 }
 
 /*
@@ -2356,6 +2281,8 @@ int main(int argc, char **argv)
         return cmd_edge(argc, argv);
     if (strcmp(cmd, "calibrate") == 0)
         return cmd_calibrate(argc, argv);
+    if (strcmp(cmd, "predict") == 0)
+        return bf_cmd_predict(argc, argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return EXIT_OK;

@@ -39,8 +39,9 @@ static void write_text(const char *path, const char *text)
 
 static void test_cli_help_everywhere(void **state)
 {
-    const char *cmds[] = {"models",   "keys", "run",       "report", "bench",
-                          "netbench", "edge", "calibrate", "plot",   "compare"};
+    const char *cmds[] = {"models", "keys",     "run",    "report",
+                          "bench",  "netbench", "edge",   "calibrate",
+                          "plot",   "compare",  "predict"};
 
     (void)state;
     expect(RUN("--help"), 0, "--help");
@@ -354,6 +355,60 @@ static void test_cli_device_targets(void **state)
     expect(RUN("calibrate", profile, "--no-store"), 3, "no layer list");
     assert_non_null(strstr(err_text, "'ghostnet' is neither a zoo"));
     assert_non_null(strstr(err_text, "layers/ghostnet-224.txt"));
+}
+
+/* bfbench predict: the same number as calibrate's local-computing line
+ * and as a run's modeled head; a split head is cheaper than the whole
+ * model; bad input gets its exit code. */
+static void test_cli_predict(void **state)
+{
+    char line[256], *at;
+    double whole = 0, lo = 0, hi = 0, head = 0, cal = 0;
+
+    (void)state;
+    expect(RUN("predict", "--help"), 0, "predict --help");
+    expect(RUN("predict", "raspberry-pi-4", "resnet152", "--format", "csv"), 0,
+           "predict csv");
+    at = strstr(out_text, "\nraspberry-pi-4,ncnn-fp32,resnet152,\"whole "
+                          "model\",224,156,");
+    assert_non_null(at);
+    snprintf(line, sizeof(line), "%s", at + 1);
+    assert_int_equal(sscanf(line,
+                            "raspberry-pi-4,ncnn-fp32,resnet152,\"whole "
+                            "model\",224,156,%*f,%lf,%lf,%lf,13,",
+                            &whole, &lo, &hi),
+                     3);
+    assert_true(lo < whole && whole < hi);
+    expect(RUN("calibrate", "raspberry-pi-4", "--no-store"), 0, "calibrate");
+    at = strstr(out_text, "(modeled): resnet152 ");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "(modeled): resnet152 %lf ms", &cal), 1);
+    assert_float_equal(cal, whole, 0.051); /* printed with one decimal */
+    expect(RUN("predict", "raspberry-pi-4", "resnet152", "--config",
+               "bottlefit", "--channels", "12", "--format", "csv"),
+           0, "predict head");
+    at = strstr(out_text, "\"head (bottlefit C=12 v2)\",224,");
+    assert_non_null(at);
+    assert_int_equal(
+        sscanf(at, "\"head (bottlefit C=12 v2)\",224,%*d,%*f,%lf", &head), 1);
+    assert_true(head > 0 && head < whole / 10);
+    expect(RUN("predict", "jetson-nano-10w,jetson-nano-5w", "densenet169",
+               "--stages", "stem:stage2"),
+           0, "predict stages, two profiles");
+    assert_non_null(strstr(out_text, "stages stem..stage2"));
+    assert_non_null(strstr(out_text, "stated (latency.interval_log_sd)"));
+    expect(RUN("predict", "nope", "resnet152"), 3, "unknown profile");
+    assert_non_null(strstr(err_text, "unknown device profile 'nope'"));
+    expect(RUN("predict", "host", "resnet_maxi"), 3, "unknown model");
+    expect(RUN("predict", "host", "mobilenet_v2", "--config", "bottlefit"), 3,
+           "no bottleneck");
+    expect(RUN("predict", "host", "resnet18", "--stages", "3:1"), 3,
+           "reversed stages");
+    expect(RUN("predict", "host", "resnet18", "--stages", "3"), 2,
+           "stages without colon");
+    expect(RUN("predict", "host", "resnet18", "--config", "edge"), 2,
+           "bad config");
+    expect(RUN("predict", "host"), 2, "missing model");
 }
 
 static void test_cli_device_layer_cache(void **state)
@@ -1224,6 +1279,7 @@ int main(void)
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_device_layer_cache),
         cmocka_unit_test(test_cli_device_targets),
+        cmocka_unit_test(test_cli_predict),
         cmocka_unit_test(test_cli_killed_run_stays_readable),
         cmocka_unit_test(test_cli_interrupted_run_keeps_samples),
         cmocka_unit_test(test_cli_resume_after_kill),

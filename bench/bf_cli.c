@@ -1,0 +1,71 @@
+/* bf_cli: helpers shared by the CLI's commands. */
+#include "bf_cli.h"
+
+#include "bf_err.h"
+#include "bf_log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "bfbench %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'bfbench %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+int parse_int(const char *cmd, const char *opt, const char *text, long min,
+              long max, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' || v < min || v > max)
+        return usage_error(cmd, "%s: '%s' is not an integer in %ld..%ld", opt,
+                           text, min, max);
+    *out = (int)v;
+    return 0;
+}
+
+int error_exit(int rc)
+{
+    const char *detail = bf_last_error();
+
+    bf_log_error("%s", detail[0] ? detail : bf_strerror(rc));
+    switch (rc) {
+    case BF_ENOENT:
+    case BF_EPARSE:
+    case BF_ERANGE:
+    case BF_ESHAPE:
+    case BF_EVERSION:
+    case BF_EDB:
+        return EXIT_INPUT;
+    case BF_EINTR:
+        return EXIT_INTERRUPTED;
+    default:
+        return EXIT_FAILED;
+    }
+}
+
+const char *layer_cache_dir(char *buf, size_t size)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+
+    if (xdg && xdg[0] == '/')
+        snprintf(buf, size, "%s/bfbench/layers", xdg);
+    else if (home && home[0] == '/')
+        snprintf(buf, size, "%s/.cache/bfbench/layers", home);
+    else
+        return NULL;
+    return buf;
+}
