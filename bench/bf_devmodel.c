@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bf_devmodel.h"
 
+#include "bf_buf.h"
 #include "bf_clock.h"
 #include "bf_err.h"
 #include "bf_hash.h"
@@ -520,6 +521,177 @@ static int fit_published(const struct bf_device_profile *p,
     return 0;
 }
 
+/* Fit cache */
+
+#define FIT_MAGIC "bfbench fit 1"
+#define FIT_TEXT_MAX 16384
+
+/*
+ * What a profile's fit depends on, as text: this build (the model zoo and
+ * the fitting code), the latency model's prior and the published points,
+ * and the content of every layer list file a point reads. 0, or -1 when
+ * it cannot be said (no build key, a layer list that cannot be read):
+ * then nothing is cached.
+ */
+static int fit_key(const struct bf_device_profile *p, struct bf_buf *key)
+{
+    const struct bf_device_latency *m = &p->latency;
+    int rc;
+
+    pthread_once(&build_key_once, make_build_key);
+    if (!build_key[0])
+        return -1;
+    rc = bf_buf_printf(key, FIT_MAGIC "\nbuild %s\nform %d mask %u\n",
+                       build_key, m->form, m->fit_mask);
+    for (int i = 0; rc == 0 && i < BF_DEVICE_PARAMS; i++)
+        rc = bf_buf_printf(key, "value %.17g\n", m->value[i]);
+    if (rc == 0)
+        rc = bf_buf_printf(key, "prior %.17g sd %.17g\n", m->prior_weight,
+                           m->interval_log_sd);
+    for (size_t i = 0; rc == 0 && i < p->n_points; i++) {
+        const struct bf_device_point *pt = &p->points[i];
+        struct bf_arch_info ai;
+        char hex[BF_HASH_HEX_SIZE] = "zoo";
+
+        if (pt->measure)
+            continue;
+        if (!plain_name(pt->model))
+            return -1;
+        if (bf_arch_find(pt->model, &ai) != 0) {
+            char dir[1024], path[1200];
+            const char *slash = strrchr(p->path, '/');
+
+            bf_err_clear();
+            snprintf(dir, sizeof(dir), "%.*s/layers",
+                     slash ? (int)(slash - p->path) : 1, slash ? p->path : ".");
+            if (bf_layer_file_path(dir, pt->model, pt->input_px, path,
+                                   sizeof(path)) != 0 ||
+                bf_hash_file(path, hex) != 0) {
+                bf_err_clear();
+                return -1;
+            }
+        }
+        rc = bf_buf_printf(key, "point %s %d %.17g %s\n", pt->model,
+                           pt->input_px, pt->latency_ms, hex);
+    }
+    return rc ? -1 : 0;
+}
+
+/* The cached fit whose key is key: 0, or -1 (a miss) for a missing,
+ * foreign or damaged file. */
+static int fit_read(const char *path, const char *key,
+                    struct bf_device_latency *fit,
+                    struct bf_device_error *error, size_t *n_used)
+{
+    char text[FIT_TEXT_MAX];
+    size_t len, klen = strlen(key);
+    FILE *f = fopen(path, "r");
+    struct bf_device_error e = {0};
+    struct bf_device_latency m;
+    unsigned long long used = 0, en = 0;
+    const char *at;
+    int stated = 0, n = 0;
+
+    if (!f)
+        return -1;
+    len = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    if (len <= klen || strncmp(text, key, klen) != 0)
+        return -1;
+    at = text + klen;
+    m = *fit;
+    for (int i = 0; i < BF_DEVICE_PARAMS; i++) {
+        if (sscanf(at, "fit %lg\n%n", &m.value[i], &n) != 1 || n == 0)
+            return -1;
+        at += n;
+        n = 0;
+    }
+    if (sscanf(at, "error %lg %lg %llu %lg %d\nused %llu\nend\n%n", &e.log_mean,
+               &e.log_sd, &en, &e.factor, &stated, &used, &n) != 6 ||
+        n == 0 || at[n] != '\0')
+        return -1;
+    e.n = (size_t)en;
+    e.stated = stated;
+    *fit = m;
+    *error = e;
+    *n_used = (size_t)used;
+    return 0;
+}
+
+/* Store a fit under path: written whole, then renamed into place.
+ * Failures are logged and otherwise ignored (the cache only saves time). */
+static void fit_write(const char *dir, const char *path, const char *key,
+                      const struct bf_device_latency *fit,
+                      const struct bf_device_error *e, size_t n_used)
+{
+    char tmp[CACHE_PATH_MAX + 32];
+    FILE *f;
+    int ok;
+
+    if (make_dirs(dir) != 0)
+        return;
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    f = fopen(tmp, "w");
+    if (!f)
+        return;
+    ok = fputs(key, f) >= 0;
+    for (int i = 0; ok && i < BF_DEVICE_PARAMS; i++)
+        ok = fprintf(f, "fit %.17g\n", fit->value[i]) > 0;
+    ok = ok && fprintf(f, "error %.17g %.17g %zu %.17g %d\nused %zu\nend\n",
+                       e->log_mean, e->log_sd, e->n, e->factor, e->stated,
+                       n_used) > 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        bf_log_debug("fit cache: cannot store %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+}
+
+/*
+ * fit_published through the fit cache in cache_dir: a profile's fit is
+ * computed once per build, profile content and layer list content, and
+ * read back from then on (no layer list is needed then).
+ */
+static int fit_cached(const struct bf_device_profile *p,
+                      struct arch_cache *cache, size_t *n_cache,
+                      size_t cache_max, const char *cache_dir,
+                      struct bf_device_latency *fit,
+                      struct bf_device_error *error, size_t *n_used)
+{
+    char hex[BF_HASH_HEX_SIZE], path[CACHE_PATH_MAX];
+    struct bf_buf key;
+    int rc;
+
+    if (!cache_dir || !cache_dir[0])
+        return fit_published(p, cache, n_cache, cache_max, cache_dir, fit,
+                             error, n_used);
+    bf_buf_init(&key);
+    if (fit_key(p, &key) != 0 || key.len >= FIT_TEXT_MAX / 2) {
+        bf_buf_free(&key);
+        return fit_published(p, cache, n_cache, cache_max, cache_dir, fit,
+                             error, n_used);
+    }
+    bf_hash_buffer(bf_buf_str(&key), key.len, hex);
+    hex[CACHE_TAG_LEN] = '\0';
+    snprintf(path, sizeof(path), "%s/fit-%s-%s.txt", cache_dir, p->name, hex);
+    *fit = p->latency;
+    if (fit_read(path, bf_buf_str(&key), fit, error, n_used) == 0) {
+        bf_log_debug("fit cache: %s read from %s", p->name, path);
+        utimensat(AT_FDCWD, path, NULL, 0);
+        bf_buf_free(&key);
+        return 0;
+    }
+    rc = fit_published(p, cache, n_cache, cache_max, cache_dir, fit, error,
+                       n_used);
+    if (rc == 0) {
+        fit_write(cache_dir, path, bf_buf_str(&key), fit, error, *n_used);
+        bf_log_debug("fit cache: %s fitted, stored as %s", p->name, path);
+    }
+    bf_buf_free(&key);
+    return rc;
+}
+
 /* Without fitting: every calibration point names a zoo architecture or
  * a readable layer list (reading one is quick; zoo lists are not built). */
 static int check_points(const struct bf_device_profile *p)
@@ -632,8 +804,8 @@ int bf_devmodel_fit_profile(const struct bf_device_profile *profile,
 
     if (!profile || !fit || !error)
         return bf_err_set(BF_EINVAL, "bf_devmodel_fit_profile: NULL");
-    rc = fit_published(profile, cache, &n_cache, CACHE_MAX, cache_dir, fit,
-                       error, &used);
+    rc = fit_cached(profile, cache, &n_cache, CACHE_MAX, cache_dir, fit, error,
+                    &used);
     for (size_t i = 0; i < n_cache; i++)
         free(cache[i].layers);
     if (n_used)
@@ -712,8 +884,8 @@ int bf_devmodel_open(const struct bf_scenario *sc,
         if (!rc && dm->check_only)
             rc = check_points(dm->edge);
         else if (!rc)
-            rc = fit_published(dm->edge, cache, &n_cache, CACHE_MAX, cache_dir,
-                               &dm->edge_fit, &dm->edge_error, &used);
+            rc = fit_cached(dm->edge, cache, &n_cache, CACHE_MAX, cache_dir,
+                            &dm->edge_fit, &dm->edge_error, &used);
     }
     for (i = 0; i < dm->n_devs && !rc; i++) {
         struct dev *d = &dm->devs[i];
@@ -724,8 +896,8 @@ int bf_devmodel_open(const struct bf_scenario *sc,
             rc = check_points(d->profile);
             continue;
         }
-        rc = fit_published(d->profile, cache, &n_cache, CACHE_MAX, cache_dir,
-                           &d->fit, &d->error, &used);
+        rc = fit_cached(d->profile, cache, &n_cache, CACHE_MAX, cache_dir,
+                        &d->fit, &d->error, &used);
         describe_latency(d, used);
         snprintf(d->power_method, sizeof(d->power_method),
                  "modeled:power states of %s (idle %.0f mW, compute %.0f "
@@ -900,9 +1072,11 @@ int bf_devmodel_case(struct bf_devmodel *dm, const struct bf_devmodel_case *c,
 
         bf_device_interval(&dv->error, head_model, &head_lo, &head_hi);
         bf_device_interval(&dm->edge_error, tail_model, &tail_lo, &tail_hi);
-        /* Bounds where something on the device's side is modeled with an
-         * interval: its head, or the edge's tail. */
-        bounded = (!dv->here && dv->error.factor > 0 && c->n_head > 0) ||
+        /* Bounds wherever the row is modeled with an interval: a device
+         * model with one (a case with no head, edge offloading, gets
+         * bounds equal to its numbers: nothing of it is uncertain), or a
+         * modeled edge tail. */
+        bounded = (!dv->here && dv->error.factor > 0) ||
                   (dm->edge && dm->edge_error.factor > 0 && c->n_tail > 0);
         /* The bounds pass first: the point pass leaves the scratch arrays
          * (medians below) as they were. */

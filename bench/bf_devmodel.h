@@ -11,6 +11,11 @@
  * loads and validates the same things, including that every calibration
  * point names a zoo architecture, but fits nothing.
  *
+ * Fits are cached the same way: fit-PROFILE-HASH.txt in the layer cache
+ * directory holds a profile's fitted values and error model, keyed by the
+ * build, the profile's latency prior and points and the content of the
+ * layer list files they read; a run that finds it lists no layers.
+ *
  * Layer lists. Building an architecture to list its layers takes up to a
  * few seconds (VGG's random weights alone are half a gigabyte), and the
  * default profiles name some twenty architectures. A layer cache

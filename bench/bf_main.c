@@ -396,11 +396,12 @@ static void run_help(void)
            "'devices' to\n"
            "their calibration points, from the layer lists of the points' "
            "architectures.\n"
-           "The lists are cached for later runs of the same bfbench build "
-           "(about 20 s the\n"
-           "first time, then none) in $XDG_CACHE_HOME/bfbench/layers, by "
-           "default\n"
-           "~/.cache/bfbench/layers.\n");
+           "The lists and the fits are cached for later runs of the same "
+           "bfbench build\n"
+           "(about 10 s the first time, then none) in "
+           "$XDG_CACHE_HOME/bfbench/layers, by\n"
+           "default ~/.cache/bfbench/layers; a fit again when its profile "
+           "changes.\n");
 }
 
 /* The sink that sends runner records to the store. */
@@ -945,10 +946,13 @@ static void print_calibration(const struct bf_device_profile *pr,
         printf(" %s %.4g%s", bf_device_param_name(i), cal->fit.value[i],
                (pr->latency.fit_mask >> i) & 1u ? "" : " (profile)");
     printf("\n");
-    printf("fit RMS error %.1f %%; leave-one-out mean |error| %.1f %%, max "
-           "%.1f %% (%zu points)\n",
-           cal->fit_rms_pct, cal->loo_mean_abs_pct, cal->loo_max_abs_pct,
-           cal->n_points);
+    if (cal->n_points == 0)
+        printf("no calibration points: nothing fitted, no errors to report\n");
+    else
+        printf("fit RMS error %.1f %%; leave-one-out mean |error| %.1f %%, max "
+               "%.1f %% (%zu points)\n",
+               cal->fit_rms_pct, cal->loo_mean_abs_pct, cal->loo_max_abs_pct,
+               cal->n_points);
     if (cal->error.factor > 0) {
         double lo, hi;
 

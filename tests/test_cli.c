@@ -411,6 +411,73 @@ static void test_cli_predict(void **state)
     expect(RUN("predict", "host"), 2, "missing model");
 }
 
+/* The fit cache: a run fits a profile once and reads the fit back after;
+ * a damaged file or a changed profile is fitted again; the methods (and
+ * the interval they state) are the same either way. */
+static void test_cli_device_fit_cache(void **state)
+{
+    char xdg[512], dir[600], profile[512], sc[512], db[512], text[2048];
+    char methods[4096], *old_xdg, *at;
+    glob_t g;
+
+    (void)state;
+    old_xdg =
+        getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+    tmp_path(xdg, sizeof(xdg), "xdg-fit");
+    snprintf(dir, sizeof(dir), "%s/bfbench/layers", xdg);
+    assert_int_equal(setenv("XDG_CACHE_HOME", xdg, 1), 0);
+    tmp_path(profile, sizeof(profile), "fitdev.yaml");
+    snprintf(text, sizeof(text), "%s  - {model: alexnet, latency_ms: 9}\n",
+             mini_profile);
+    memcpy(strstr(text, "name: minidev"), "name: fitdev ", 13);
+    write_text(profile, text);
+    tmp_path(sc, sizeof(sc), "fit.yaml");
+    snprintf(text, sizeof(text),
+             "models: [resnet_mini]\nthreads: 1\nwarmup: 0\nmin_samples: "
+             "3\nmax_samples: 3\nmin_duration_ms: 0\ndevices: [%s]\n",
+             profile);
+    write_text(sc, text);
+    tmp_path(db, sizeof(db), "fit.db");
+
+    expect(RUN("-v", "run", sc, "--db", db), 0, "first run");
+    assert_non_null(strstr(err_text, "fit cache: fitdev fitted, stored as"));
+    at = strstr(out_text, "fitdev: time modeled:");
+    assert_non_null(at);
+    snprintf(methods, sizeof(methods), "%.*s", (int)strcspn(at, "\n"), at);
+    assert_non_null(strstr(methods, "90 % prediction interval x0."));
+    expect(RUN("-v", "run", sc, "--db", db), 0, "second run");
+    assert_non_null(strstr(err_text, "fit cache: fitdev read from"));
+    assert_null(strstr(err_text, "fit cache: fitdev fitted"));
+    assert_non_null(strstr(out_text, methods));
+
+    /* Damaged: fitted again, the same result. */
+    snprintf(text, sizeof(text), "%s/fit-fitdev-*.txt", dir);
+    assert_int_equal(glob(text, 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, 1);
+    write_text(g.gl_pathv[0], "bfbench fit 1\nbuild x\n");
+    globfree(&g);
+    expect(RUN("-v", "run", sc, "--db", db), 0, "damaged fit");
+    assert_non_null(strstr(err_text, "fit cache: fitdev fitted, stored as"));
+    assert_non_null(strstr(out_text, methods));
+
+    /* A changed point is another fit (another file). */
+    slurp(profile, text, sizeof(text));
+    memcpy(strstr(text, "latency_ms: 9}"), "latency_ms: 8}", 14);
+    write_text(profile, text);
+    expect(RUN("-v", "run", sc, "--db", db), 0, "changed profile");
+    assert_non_null(strstr(err_text, "fit cache: fitdev fitted, stored as"));
+    snprintf(text, sizeof(text), "%s/fit-fitdev-*.txt", dir);
+    assert_int_equal(glob(text, 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, 2);
+    globfree(&g);
+
+    if (old_xdg)
+        assert_int_equal(setenv("XDG_CACHE_HOME", old_xdg, 1), 0);
+    else
+        assert_int_equal(unsetenv("XDG_CACHE_HOME"), 0);
+    free(old_xdg);
+}
+
 static void test_cli_device_layer_cache(void **state)
 {
     char xdg[512], dir[600], profile[512], sc[512], path[700], text[1024];
@@ -1279,6 +1346,7 @@ int main(void)
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_device_layer_cache),
         cmocka_unit_test(test_cli_device_targets),
+        cmocka_unit_test(test_cli_device_fit_cache),
         cmocka_unit_test(test_cli_predict),
         cmocka_unit_test(test_cli_killed_run_stays_readable),
         cmocka_unit_test(test_cli_interrupted_run_keeps_samples),
