@@ -1034,7 +1034,18 @@ static void test_cli_network_run(void **state)
      * checkout's absolute path. */
     assert_int_equal(query_long(db, "SELECT count(*) FROM device_results "
                                     "WHERE latency_method LIKE "
-                                    "'%(scenarios/devices/%.yaml)'"),
+                                    "'%(scenarios/devices/%.yaml)%'"),
+                     10);
+    /* Every modeled row names its runtime and carries its prediction
+     * interval around its numbers. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM device_results "
+                                    "WHERE runtime IN ('pytorch-fp16', "
+                                    "'ncnn-fp32') AND e2e_lo_ms <= e2e_ms "
+                                    "AND e2e_ms <= e2e_hi_ms AND "
+                                    "energy_lo_mj <= energy_mj AND "
+                                    "energy_mj <= energy_hi_mj AND "
+                                    "latency_method LIKE '%90 % prediction "
+                                    "interval x0.%'"),
                      10);
     /* Local sends nothing: no radio, no transfer; its device time is the
      * whole model, above BottleFit's head alone. */
