@@ -172,25 +172,6 @@ static void cache_header(char *out, size_t size, const char *arch, int px)
              arch, px);
 }
 
-/* Parse "N N N ..." into v[0..k); 0, or -1 on anything else. */
-static int parse_int64s(const char *line, int64_t *v, int k)
-{
-    const char *p = line;
-
-    for (int i = 0; i < k; i++) {
-        char *end;
-        long long x;
-
-        errno = 0;
-        x = strtoll(p, &end, 10);
-        if (end == p || errno || x < 0)
-            return -1;
-        v[i] = x;
-        p = end;
-    }
-    return strcmp(p, "\n") == 0 ? 0 : -1;
-}
-
 /*
  * The list in path when this build wrote it for arch at px: 0, or -1 (a
  * miss, nothing set) for a missing, foreign or damaged file.
@@ -218,8 +199,8 @@ static int cache_read(const char *path, const char *arch, int px,
         used += len;
     }
     if (strcmp(got, want) != 0 || !fgets(line, sizeof(line), f) ||
-        strncmp(line, "layers ", 7) != 0 || parse_int64s(line + 7, &count, 1) ||
-        count > CACHE_LAYERS_MAX)
+        strncmp(line, "layers ", 7) != 0 ||
+        bf_layer_parse_ints(line + 7, &count, 1) || count > CACHE_LAYERS_MAX)
         goto miss;
     if (count > 0) {
         buf = calloc((size_t)count, sizeof(*buf));
@@ -227,7 +208,7 @@ static int cache_read(const char *path, const char *arch, int px,
             goto miss;
     }
     for (i = 0; i < (size_t)count; i++) {
-        if (!fgets(line, sizeof(line), f) || parse_int64s(line, v, 6) ||
+        if (!fgets(line, sizeof(line), f) || bf_layer_parse_ints(line, v, 6) ||
             v[0] >= BF_LAYER_KINDS || v[1] > INT32_MAX)
             goto miss;
         buf[i] = (struct bf_layer_info){.kind = (int)v[0],

@@ -47,12 +47,11 @@ static int next_line(const char **p, char *line, size_t size)
     return 1;
 }
 
-/* Six non-negative integers and nothing else. */
-static int parse_row(const char *line, int64_t v[6])
+int bf_layer_parse_ints(const char *line, int64_t *v, int k)
 {
     const char *s = line;
 
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < k; i++) {
         char *end;
         long long x;
 
@@ -63,7 +62,7 @@ static int parse_row(const char *line, int64_t v[6])
         v[i] = x;
         s = end;
     }
-    while (*s == ' ' || *s == '\t' || *s == '\r')
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
         s++;
     return *s ? -1 : 0;
 }
@@ -121,7 +120,8 @@ int bf_layer_file_read(const char *path, const char *arch, int px,
         if (!next_line(&p, line, sizeof(line)))
             FAIL("%s:%d: the file ends after %ld of %ld layers", path, lineno,
                  i, count);
-        if (parse_row(line, v) || v[0] >= BF_LAYER_KINDS || v[1] > 1000000)
+        if (bf_layer_parse_ints(line, v, 6) || v[0] >= BF_LAYER_KINDS ||
+            v[1] > 1000000)
             FAIL("%s:%d: expected 'KIND STAGE MACS PARAMS IN OUT' (six "
                  "non-negative integers, KIND below %d)",
                  path, lineno, BF_LAYER_KINDS);

@@ -23,6 +23,13 @@
 #include "bf_torch.h"
 
 #include <stddef.h>
+#include <stdint.h>
+
+/*
+ * k non-negative decimal integers separated by blanks, then only
+ * whitespace (a line of a layer list or of the layer cache): 0, or -1.
+ */
+int bf_layer_parse_ints(const char *line, int64_t *v, int k);
 
 /* Where ARCH at px lives under dir: "DIR/ARCH-PX.txt" (px 0: 224). */
 int bf_layer_file_path(const char *dir, const char *arch, int px, char *out,

@@ -411,6 +411,26 @@ static void test_cli_predict(void **state)
     expect(RUN("predict", "host"), 2, "missing model");
 }
 
+/* Point XDG_CACHE_HOME at dir; the previous value (NULL: unset) is
+ * returned for xdg_restore. */
+static char *xdg_set(const char *dir)
+{
+    char *old =
+        getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+
+    assert_int_equal(setenv("XDG_CACHE_HOME", dir, 1), 0);
+    return old;
+}
+
+static void xdg_restore(char *old)
+{
+    if (old)
+        assert_int_equal(setenv("XDG_CACHE_HOME", old, 1), 0);
+    else
+        assert_int_equal(unsetenv("XDG_CACHE_HOME"), 0);
+    free(old);
+}
+
 /* The fit cache: a run fits a profile once and reads the fit back after;
  * a damaged file or a changed profile is fitted again; the methods (and
  * the interval they state) are the same either way. */
@@ -421,11 +441,9 @@ static void test_cli_device_fit_cache(void **state)
     glob_t g;
 
     (void)state;
-    old_xdg =
-        getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
     tmp_path(xdg, sizeof(xdg), "xdg-fit");
     snprintf(dir, sizeof(dir), "%s/bfbench/layers", xdg);
-    assert_int_equal(setenv("XDG_CACHE_HOME", xdg, 1), 0);
+    old_xdg = xdg_set(xdg);
     tmp_path(profile, sizeof(profile), "fitdev.yaml");
     snprintf(text, sizeof(text), "%s  - {model: alexnet, latency_ms: 9}\n",
              mini_profile);
@@ -471,11 +489,7 @@ static void test_cli_device_fit_cache(void **state)
     assert_int_equal(g.gl_pathc, 2);
     globfree(&g);
 
-    if (old_xdg)
-        assert_int_equal(setenv("XDG_CACHE_HOME", old_xdg, 1), 0);
-    else
-        assert_int_equal(unsetenv("XDG_CACHE_HOME"), 0);
-    free(old_xdg);
+    xdg_restore(old_xdg);
 }
 
 static void test_cli_device_layer_cache(void **state)
@@ -486,11 +500,9 @@ static void test_cli_device_layer_cache(void **state)
     struct stat st;
 
     (void)state;
-    old_xdg =
-        getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
     tmp_path(xdg, sizeof(xdg), "xdg");
     snprintf(dir, sizeof(dir), "%s/bfbench/layers", xdg);
-    assert_int_equal(setenv("XDG_CACHE_HOME", xdg, 1), 0);
+    old_xdg = xdg_set(xdg);
 
     /* The default devices are validated, not fitted. */
     tmp_path(sc, sizeof(sc), "cache.yaml");
@@ -555,11 +567,7 @@ static void test_cli_device_layer_cache(void **state)
                                      "architecture"));
     assert_non_null(strstr(err_text, "devices/layers/resnet_maxi-28.txt"));
 
-    if (old_xdg)
-        assert_int_equal(setenv("XDG_CACHE_HOME", old_xdg, 1), 0);
-    else
-        assert_int_equal(unsetenv("XDG_CACHE_HOME"), 0);
-    free(old_xdg);
+    xdg_restore(old_xdg);
 }
 
 static long query_long(const char *db, const char *sql);
