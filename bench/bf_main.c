@@ -782,6 +782,7 @@ static int run_scenario(const char *path, const struct run_opts *o)
 
 static int cmd_run(int argc, char **argv)
 {
+    static const char cmd_name[] = "run";
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 't'},
@@ -801,6 +802,8 @@ static int cmd_run(int argc, char **argv)
         switch (c) {
         case 'd':
             o.db = optarg;
+            if (!optarg[0])
+                return usage_error(cmd_name, "--db: empty path");
             break;
         case 't':
             if ((rc = parse_int("run", "--threads", optarg, 0, 1024,
@@ -983,6 +986,7 @@ static void print_calibration(const struct bf_device_profile *pr,
 
 static int cmd_calibrate(int argc, char **argv)
 {
+    static const char cmd_name[] = "calibrate";
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 't'},
@@ -1007,6 +1011,8 @@ static int cmd_calibrate(int argc, char **argv)
         switch (c) {
         case 'd':
             db = optarg;
+            if (!optarg[0])
+                return usage_error(cmd_name, "--db: empty path");
             break;
         case 't':
             if ((rc = parse_int("calibrate", "--threads", optarg, 0, 1024,
@@ -1139,6 +1145,7 @@ static void report_help(void)
 
 static int cmd_report(int argc, char **argv)
 {
+    static const char cmd_name[] = "report";
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"run", required_argument, NULL, 'r'},
@@ -1162,6 +1169,8 @@ static int cmd_report(int argc, char **argv)
         switch (c) {
         case 'd':
             db = optarg;
+            if (!optarg[0])
+                return usage_error(cmd_name, "--db: empty path");
             break;
         case 'r':
             run = optarg;
@@ -1331,6 +1340,7 @@ static int parse_runs(const char *text, int64_t *ids, size_t *n)
 
 static int cmd_plot(int argc, char **argv)
 {
+    static const char cmd_name[] = "plot";
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
                                          {"out", required_argument, NULL, 'o'},
                                          {"run", required_argument, NULL, 'r'},
@@ -1353,6 +1363,8 @@ static int cmd_plot(int argc, char **argv)
         switch (c) {
         case 'd':
             db = optarg;
+            if (!optarg[0])
+                return usage_error(cmd_name, "--db: empty path");
             break;
         case 'o':
             pp.out_dir = optarg;
@@ -1544,6 +1556,7 @@ static void parse_side(const char *arg, char *path, size_t size,
 
 static int cmd_compare(int argc, char **argv)
 {
+    static const char cmd_name[] = "compare";
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"time-tolerance", required_argument, NULL, 't'},
@@ -1568,6 +1581,8 @@ static int cmd_compare(int argc, char **argv)
         switch (c) {
         case 'd':
             db = optarg;
+            if (!optarg[0])
+                return usage_error(cmd_name, "--db: empty path");
             break;
         case 't':
         case 'l':
@@ -1635,6 +1650,8 @@ static int cmd_compare(int argc, char **argv)
         return usage_error("compare", "%s",
                            argc - optind < 2 ? "BASE and NEW expected"
                                              : "only BASE and NEW expected");
+    if (!argv[optind][0] || !argv[optind + 1][0])
+        return usage_error("compare", "BASE and NEW must not be empty");
     if (db) {
         cp.base.path = db;
         cp.candidate.path = db;
@@ -2227,6 +2244,55 @@ static int cmd_edge(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* Run the command argv[0] with its arguments. */
+static int main_dispatch(int argc, char **argv)
+{
+    const char *cmd = argv[0];
+
+    if (strcmp(cmd, "models") == 0)
+        return cmd_models(argc, argv);
+    if (strcmp(cmd, "keys") == 0)
+        return cmd_keys(argc, argv);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc, argv);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc, argv);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc, argv);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc, argv);
+    if (strcmp(cmd, "bench") == 0)
+        return cmd_bench(argc, argv);
+    if (strcmp(cmd, "netbench") == 0)
+        return cmd_netbench(argc, argv);
+    if (strcmp(cmd, "edge") == 0)
+        return cmd_edge(argc, argv);
+    if (strcmp(cmd, "calibrate") == 0)
+        return cmd_calibrate(argc, argv);
+    if (strcmp(cmd, "predict") == 0)
+        return bf_cmd_predict(argc, argv);
+    if (strcmp(cmd, "help") == 0) {
+        static const char *const known[] = {
+            "models", "keys",     "run",  "report",    "plot",   "compare",
+            "bench",  "netbench", "edge", "calibrate", "predict"};
+        char *help_argv[] = {argc > 1 ? argv[1] : NULL, "--help", NULL};
+
+        if (argc < 2) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            if (strcmp(argv[1], known[i]) == 0)
+                return main_dispatch(2, help_argv);
+        fprintf(stderr, "bfbench help: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    fprintf(stderr, "bfbench: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
@@ -2234,7 +2300,6 @@ int main(int argc, char **argv)
                                          {"version", no_argument, NULL, 'V'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *cmd;
     int c;
 
     /* Stop at the command: its options are its own. */
@@ -2262,36 +2327,5 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    cmd = argv[optind];
-    argc -= optind;
-    argv += optind;
-    if (strcmp(cmd, "models") == 0)
-        return cmd_models(argc, argv);
-    if (strcmp(cmd, "keys") == 0)
-        return cmd_keys(argc, argv);
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc, argv);
-    if (strcmp(cmd, "report") == 0)
-        return cmd_report(argc, argv);
-    if (strcmp(cmd, "plot") == 0)
-        return cmd_plot(argc, argv);
-    if (strcmp(cmd, "compare") == 0)
-        return cmd_compare(argc, argv);
-    if (strcmp(cmd, "bench") == 0)
-        return cmd_bench(argc, argv);
-    if (strcmp(cmd, "netbench") == 0)
-        return cmd_netbench(argc, argv);
-    if (strcmp(cmd, "edge") == 0)
-        return cmd_edge(argc, argv);
-    if (strcmp(cmd, "calibrate") == 0)
-        return cmd_calibrate(argc, argv);
-    if (strcmp(cmd, "predict") == 0)
-        return bf_cmd_predict(argc, argv);
-    if (strcmp(cmd, "help") == 0) {
-        usage(stdout);
-        return EXIT_OK;
-    }
-    fprintf(stderr, "bfbench: unknown command '%s'\n", cmd);
-    usage(stderr);
-    return EXIT_USAGE;
+    return main_dispatch(argc - optind, argv + optind);
 }

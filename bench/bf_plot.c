@@ -1918,7 +1918,7 @@ static int check_runs(struct plot *pl)
         if (rc)
             return rc;
         if (!found)
-            return bf_err_set(BF_EINVAL, "%s: no run %lld", pl->db_path,
+            return bf_err_set(BF_ERANGE, "%s: no run %lld", pl->db_path,
                               (long long)pl->p->run_ids[i]);
     }
     return 0;

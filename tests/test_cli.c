@@ -52,7 +52,12 @@ static void test_cli_help_everywhere(void **state)
         expect(RUN(cmds[i], "--help"), 0, cmds[i]);
         snprintf(want, sizeof(want), "usage: bfbench %s", cmds[i]);
         assert_non_null(strstr(out_text, want));
+        expect(RUN("help", cmds[i]), 0, "help COMMAND");
+        assert_non_null(strstr(out_text, want));
     }
+    expect(RUN("help"), 0, "help");
+    expect(RUN("help", "nosuch"), 2, "help of an unknown command");
+    assert_non_null(strstr(err_text, "unknown command 'nosuch'"));
     expect(RUN("--version"), 0, "--version");
     assert_non_null(strstr(out_text, "libtorch 1.13"));
 }
@@ -62,6 +67,11 @@ static void test_cli_usage_errors(void **state)
     (void)state;
     expect(RUN("frobnicate"), 2, "unknown command");
     assert_non_null(strstr(err_text, "unknown command 'frobnicate'"));
+    /* Empty paths are a bad command line, not a failure. */
+    expect(RUN("compare", "", ""), 2, "compare with empty paths");
+    expect(RUN("run", "--db", "", "x.yaml"), 2, "run --db ''");
+    expect(RUN("report", "--db", ""), 2, "report --db ''");
+    expect(RUN("plot", "--db", ""), 2, "plot --db ''");
     expect(RUN("run"), 2, "run without scenario");
     assert_non_null(strstr(err_text, "missing SCENARIO"));
     expect(RUN("run", "--threads", "many", "x.yaml"), 2, "bad --threads");

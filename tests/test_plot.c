@@ -609,13 +609,13 @@ static void test_plot_unknown_run(void **state)
     pp.run_ids = runs;
     pp.n_run_ids = 2;
     render(f->db, &pp, &r);
-    assert_int_equal(r.rc, BF_EINVAL);
+    assert_int_equal(r.rc, BF_ERANGE);
     assert_non_null(strstr(bf_last_error(), "no run 99"));
     free(r.printed);
     /* 0 is no run id (for the store, "every run"). */
     runs[1] = 0;
     render(f->db, &pp, &r);
-    assert_int_equal(r.rc, BF_EINVAL);
+    assert_int_equal(r.rc, BF_ERANGE);
     assert_non_null(strstr(bf_last_error(), "no run 0"));
     free(r.printed);
 }
