@@ -13,6 +13,7 @@
 #include "bf_edge.h"
 #include "bf_err.h"
 #include "bf_hash.h"
+#include "bf_lease.h"
 #include "bf_log.h"
 #include "bf_net.h"
 #include "bf_offload.h"
@@ -31,8 +32,10 @@
 
 #include <errno.h>
 #include <math.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,6 +411,7 @@ static void run_help(void)
 struct store_sink {
     struct bf_store *store;
     int64_t run_id;
+    const char *owner; /* of this process's case claims */
 };
 
 static int sink_case_begin(void *ctx, const struct bf_case_row *row,
@@ -572,11 +576,50 @@ struct run_opts {
     char **argv;
 };
 
+/* Claim the case before it runs: *done 0 (ours: run it), 1 (complete in
+ * the run) or 2 (another process holds it now). */
 static int sink_complete(void *ctx, const char *case_hash, int *done)
 {
     struct store_sink *s = ctx;
+    enum bf_claim claim = BF_CLAIM_MINE;
+    int rc = bf_store_case_claim(s->store, s->run_id, case_hash, s->owner,
+                                 BF_LEASE_S, &claim);
 
-    return bf_store_case_complete(s->store, s->run_id, case_hash, done);
+    *done = rc                       ? 0
+            : claim == BF_CLAIM_MINE ? 0
+            : claim == BF_CLAIM_DONE ? 1
+                                     : 2;
+    return rc;
+}
+
+/*
+ * Hold an exclusive lock on DB.lock (beside the DB) while a run is found
+ * or begun, so that processes starting together on one DB agree on one
+ * run. Returns the descriptor, or -1 (no lock: locking is unsupported
+ * there, and the race is back).
+ */
+static int lock_db(const char *db)
+{
+    char path[1200];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s.lock", db);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void unlock_db(int fd)
+{
+    if (fd >= 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+    }
 }
 
 /*
@@ -637,7 +680,9 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
     struct store_sink ss = {0};
     struct bf_devmodel *dm = NULL;
     struct bf_probe *probe = NULL;
-    char cache_dir[1100];
+    char cache_dir[1100], owner[300] = "";
+    struct bf_lease *lease = NULL;
+    int64_t others = 0;
     int rc, code, resumed = 0;
 
     if (o->repetitions > 0)
@@ -705,7 +750,10 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
             .platform_sha256 = platform_sha,
         };
 
+        int lock = lock_db(o->db);
+
         rc = begin_or_resume(store, o, &info, &ss.run_id, &resumed);
+        unlock_db(lock);
     }
     if (rc == 0)
         rc = record_checks(store, ss.run_id);
@@ -715,6 +763,13 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
     }
     bf_log_info("run %lld: %zu case(s) from %s into %s", (long long)ss.run_id,
                 sc->n_cases, sc->path, o->db);
+    bf_lease_owner(owner, sizeof(owner));
+    ss.owner = owner;
+    rc = bf_lease_start(o->db, owner, BF_LEASE_S, &lease);
+    if (rc) {
+        code = error_exit(rc);
+        goto out;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     ss.store = store;
@@ -727,8 +782,7 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
                                       .epochs = sink_epochs,
                                       .accuracy = sink_accuracy,
                                       .devices = sink_devices,
-                                      .complete =
-                                          resumed ? sink_complete : NULL,
+                                      .complete = sink_complete,
                                       .artifact = sink_artifact};
         struct bf_runner_params rp = {.scenario = sc,
                                       .sink = &sink,
@@ -740,15 +794,29 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
 
         rc = bf_runner_run(&rp, &result);
     }
+    /* This process's cases are done (or stopped): its claims go. The run
+     * ends with the last process that works on it. */
+    bf_lease_stop(lease);
+    lease = NULL;
+    if (bf_store_claims_release(store, ss.run_id, owner) == 0 &&
+        bf_store_claims_others(store, ss.run_id, owner, &others) == 0 &&
+        others > 0)
+        bf_log_info("run %lld: %lld case(s) still run in other processes; "
+                    "the last of them ends the run",
+                    (long long)ss.run_id, (long long)others);
+    bf_err_clear();
     if (rc == BF_EINTR) {
-        bf_store_run_end(store, ss.run_id, "interrupted");
+        if (others == 0)
+            bf_store_run_end(store, ss.run_id, "interrupted");
         code = error_exit(rc);
     } else if (rc) {
         code = error_exit(rc);
-        bf_store_run_end(store, ss.run_id, "failed");
+        if (others == 0)
+            bf_store_run_end(store, ss.run_id, "failed");
     } else {
-        rc = bf_store_run_end(store, ss.run_id,
-                              result.failed ? "failed" : "finished");
+        rc = others ? 0
+                    : bf_store_run_end(store, ss.run_id,
+                                       result.failed ? "failed" : "finished");
         code = rc ? error_exit(rc) : result.failed ? EXIT_FAILED : EXIT_OK;
     }
     {
@@ -757,11 +825,13 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
 
         if (bf_report_write(store, &rp, stdout) == 0)
             printf("run %lld: %d finished, %d failed, %d skipped, %d complete "
-                   "before (resumed); results in %s\n",
+                   "before (resumed), %d run by other processes; results in "
+                   "%s\n",
                    (long long)ss.run_id, result.finished, result.failed,
-                   result.skipped, result.resumed, o->db);
+                   result.skipped, result.resumed, result.elsewhere, o->db);
     }
 out:
+    bf_lease_stop(lease);
     bf_store_close(store);
     bf_probe_close(probe);
     bf_devmodel_close(dm);

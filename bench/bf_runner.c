@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How often the progress line is refreshed while timing. */
@@ -443,7 +444,11 @@ int bf_runner_run(const struct bf_runner_params *params,
                 if ((rc = bf_runner_case_done(params, c->hash, &done)))
                     break;
                 resumed[i] = (char)done;
-                r.resumed += done;
+                r.resumed += done == 1;
+                r.elsewhere += done == 2;
+                if (done == 2)
+                    bf_log_info("case %zu/%zu: run by another process", i + 1,
+                                sc->n_cases);
             }
             if (resumed[i])
                 continue;
@@ -774,6 +779,20 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
     extra_hash(sc, "teacher", c, hash);
     if ((rc = bf_runner_case_done(tr->p, hash, &done)))
         return rc;
+    /* Another process trains this teacher now: wait until its case is
+     * complete (then load it), or until that process is gone and the claim
+     * is ours. */
+    if (done == 2)
+        bf_log_info("teacher %s: another process trains it; waiting", c->model);
+    while (done == 2) {
+        struct timespec pause = {.tv_sec = 2, .tv_nsec = 0};
+
+        if (stop_requested(tr->p))
+            return bf_err_set(BF_EINTR, "run interrupted");
+        nanosleep(&pause, NULL);
+        if ((rc = bf_runner_case_done(tr->p, hash, &done)))
+            return rc;
+    }
     bf_model_free(tr->teacher);
     tr->teacher = NULL;
     snprintf(tr->teacher_arch, sizeof(tr->teacher_arch), "%s", c->model);
@@ -1564,9 +1583,13 @@ static int run_train_cases(const struct bf_runner_params *p,
         if (rc == 0)
             rc = bf_runner_case_done(p, c->hash, &done);
         if (rc == 0 && done) {
-            bf_log_info("case %zu/%zu: complete already, skipped", i + 1,
-                        sc->n_cases);
-            result->resumed++;
+            bf_log_info("case %zu/%zu: %s, skipped", i + 1, sc->n_cases,
+                        done == 1 ? "complete already"
+                                  : "run by another process");
+            if (done == 1)
+                result->resumed++;
+            else
+                result->elsewhere++;
             continue;
         }
         if (rc == 0)

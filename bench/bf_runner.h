@@ -66,10 +66,11 @@ struct bf_runner_sink {
     int (*devices)(void *ctx, int64_t case_id, const struct bf_device_row *rows,
                    size_t n);
     /*
-     * Resuming (may be NULL: every case runs): *done = 1 when the run
-     * already holds a complete case of this hash (bf_case.hash, or
-     * bf_scenario_extra_case_hash for a teacher or JPEG case); it is not
-     * run again.
+     * Claiming (may be NULL: every case runs), before a case of this hash
+     * (bf_case.hash, or bf_scenario_extra_case_hash for a teacher or JPEG
+     * case) runs: *done = 0, the case is this process's to run; 1, the run
+     * already holds a complete case of this hash; 2, another process runs
+     * it now. Neither 1 nor 2 is run here.
      */
     int (*complete)(void *ctx, const char *case_hash, int *done);
     /* A file a case produced (student checkpoints; may be NULL). */
@@ -94,7 +95,8 @@ struct bf_runner_result {
     int finished;
     int failed;
     int skipped;
-    int resumed; /* complete already in the resumed run: not run again */
+    int resumed;   /* complete already in the resumed run: not run again */
+    int elsewhere; /* claimed by another process on the same DB */
 };
 
 /* The method string stored with every host-measured number. */

@@ -409,9 +409,25 @@ static const char schema_v9[] =
     "ALTER TABLE calibrations ADD COLUMN interval_log_sd REAL;\n"
     "ALTER TABLE calibrations ADD COLUMN interval_factor REAL;\n";
 
-static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3,
-                                           schema_v4, schema_v5, schema_v6,
-                                           schema_v7, schema_v8, schema_v9};
+/*
+ * Schema version 10: case claims. A case is claimed before it runs, by one
+ * process, under a lease its owner renews while it runs; several processes
+ * on one DB then never run a case twice, and a dead owner's case is taken
+ * over once its lease has run out.
+ */
+static const char schema_v10[] =
+    "-- Schema version 10: case claims.\n"
+    "CREATE TABLE claims (\n"
+    "    run_id INTEGER NOT NULL REFERENCES runs(id),\n"
+    "    case_hash TEXT NOT NULL,\n"
+    "    owner TEXT NOT NULL, -- host:pid:start of the claiming process\n"
+    "    lease_until REAL NOT NULL, -- Unix seconds; past: the owner is gone\n"
+    "    PRIMARY KEY (run_id, case_hash)\n"
+    ") WITHOUT ROWID;\n";
+
+static const char *const schema_steps[] = {
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+    schema_v6, schema_v7, schema_v8, schema_v9, schema_v10};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,
@@ -752,12 +768,19 @@ static int open_store(const char *path, int readonly, struct bf_store **out)
     sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
 
     /* Read the version before changing anything, so that a foreign file
-     * or a newer DB is refused untouched. */
-    rc = read_user_version(store, &version);
+     * or a newer DB is refused untouched; in one read transaction, so that
+     * another process creating the schema meanwhile is seen before or
+     * after, never half-way (tables, but the version still 0). */
+    rc = sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+             ? 0
+             : db_fail(store, "reading the schema version");
+    if (rc == 0)
+        rc = read_user_version(store, &version);
     if (rc == 0 && (version < 0 || version > BF_STORE_SCHEMA_VERSION))
         rc = refuse_version(store, version);
     if (rc == 0)
         rc = refuse_foreign(store, version);
+    sqlite3_exec(store->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
     if (rc)
         goto out_close;
     if (readonly && version == BF_STORE_SCHEMA_VERSION) {

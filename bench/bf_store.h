@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 9
+#define BF_STORE_SCHEMA_VERSION 10
 
 struct bf_store;
 
@@ -161,15 +161,46 @@ int bf_store_run_of_scenario(struct bf_store *store, const char *sha256,
 /*
  * Reopen run_id for more cases, in one transaction: its cases that are
  * neither finished nor skipped (failed, or left running by a killed
- * process) are deleted with their rows, the run reads "running" again and
- * its resumes count grows by one. *complete gets the cases kept, *dropped
- * those deleted.
+ * process) and that no live claim holds (another process running them
+ * now) are deleted with their rows, as are claims whose lease has run
+ * out; the run reads "running" again and its resumes count grows by one.
+ * *complete gets the cases kept, *dropped those deleted.
  */
 int bf_store_run_resume(struct bf_store *store, int64_t run_id,
                         int64_t *complete, int64_t *dropped);
 /* *complete = 1 when run_id has a finished or skipped case of that hash. */
 int bf_store_case_complete(struct bf_store *store, int64_t run_id,
                            const char *case_hash, int *complete);
+
+/* Case claims (schema version 10) */
+
+enum bf_claim {
+    BF_CLAIM_MINE = 0, /* claimed (or renewed) by owner: run it */
+    BF_CLAIM_DONE = 1, /* the run holds a complete case of that hash */
+    BF_CLAIM_BUSY = 2, /* another owner holds a live claim */
+};
+
+/*
+ * Claim case_hash of run_id for owner with a lease of lease_s seconds, in
+ * one immediate transaction. A claim whose lease has run out (its owner is
+ * gone) is taken over: the case's incomplete rows are deleted first, so
+ * that it runs again from the start. *out says what happened.
+ */
+int bf_store_case_claim(struct bf_store *store, int64_t run_id,
+                        const char *case_hash, const char *owner,
+                        double lease_s, enum bf_claim *out);
+
+/* Extend every claim of owner to now + lease_s. */
+int bf_store_claims_renew(struct bf_store *store, const char *owner,
+                          double lease_s);
+
+/* Drop every claim of owner in run_id (its cases are complete or failed). */
+int bf_store_claims_release(struct bf_store *store, int64_t run_id,
+                            const char *owner);
+
+/* *n = live claims of run_id held by owners other than owner. */
+int bf_store_claims_others(struct bf_store *store, int64_t run_id,
+                           const char *owner, int64_t *n);
 
 /*
  * Call fn for every run of run_id (every run when 0) that recorded a

@@ -752,42 +752,102 @@ static int run_counts(struct bf_store *store, int64_t run_id, int64_t *all,
     return rc;
 }
 
-/* The cases a resume drops: neither finished nor skipped. */
+/* A count with ?1 = run_id. */
+static int query_int64(struct bf_store *store, const char *sql, int64_t run_id,
+                       int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc =
+            db_fail(store, "counting the cases of run %lld", (long long)run_id);
+    else
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Unix seconds now, in SQL. */
+#define SQL_NOW "((julianday('now') - 2440587.5) * 86400.0)"
+
+/* The cases of run ?1 that are neither finished nor skipped and that no
+ * live claim holds. */
 #define INCOMPLETE_CASES                                                       \
     "(SELECT id FROM cases WHERE run_id = ?1 AND status NOT IN "               \
-    "('finished', 'skipped'))"
+    "('finished', 'skipped') AND (case_hash IS NULL OR case_hash NOT IN "      \
+    "(SELECT case_hash FROM claims WHERE run_id = ?1 AND lease_until "         \
+    "> " SQL_NOW ")))"
 
-int bf_store_run_resume(struct bf_store *store, int64_t run_id,
-                        int64_t *complete, int64_t *dropped)
+/* The incomplete cases of run ?1 with hash ?2. */
+#define INCOMPLETE_OF_HASH                                                     \
+    "(SELECT id FROM cases WHERE run_id = ?1 AND case_hash = ?2 AND status "   \
+    "NOT IN ('finished', 'skipped'))"
+
+/* The rows of the cases that `which` selects, then the cases. */
+#define DROP_CASES(which)                                                      \
+    "DELETE FROM samples WHERE case_id IN " which,                             \
+        "DELETE FROM aggregates WHERE case_id IN " which,                      \
+        "DELETE FROM epochs WHERE case_id IN " which,                          \
+        "DELETE FROM accuracy WHERE case_id IN " which,                        \
+        "DELETE FROM predictions WHERE case_id IN " which,                     \
+        "DELETE FROM artifacts WHERE case_id IN " which,                       \
+        "DELETE FROM device_results WHERE case_id IN " which,                  \
+        "DELETE FROM cases WHERE id IN " which
+
+/* Run each statement with ?1 = run_id and, when hash is set, ?2 = hash. */
+static int exec_steps(struct bf_store *store, const char *const *steps,
+                      size_t n, int64_t run_id, const char *hash,
+                      const char *what)
 {
-    static const char *const steps[] = {
-        "DELETE FROM samples WHERE case_id IN " INCOMPLETE_CASES,
-        "DELETE FROM aggregates WHERE case_id IN " INCOMPLETE_CASES,
-        "DELETE FROM epochs WHERE case_id IN " INCOMPLETE_CASES,
-        "DELETE FROM accuracy WHERE case_id IN " INCOMPLETE_CASES,
-        "DELETE FROM predictions WHERE case_id IN " INCOMPLETE_CASES,
-        "DELETE FROM artifacts WHERE case_id IN " INCOMPLETE_CASES,
-        "DELETE FROM device_results WHERE case_id IN " INCOMPLETE_CASES,
-        "DELETE FROM cases WHERE id IN " INCOMPLETE_CASES,
-        "UPDATE runs SET status = 'running', finished_at = NULL, resumes = "
-        "resumes + 1 WHERE id = ?1"};
-    int64_t all = 0;
-    int rc;
+    int rc = 0;
 
-    if ((rc = run_counts(store, run_id, &all, complete)))
-        return rc;
-    *dropped = all - *complete;
-    if ((rc = tx_begin(store, "resuming a run")))
-        return rc;
-    for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         sqlite3_stmt *st = NULL;
 
         if (sqlite3_prepare_v2(store->db, steps[i], -1, &st, NULL) !=
                 SQLITE_OK ||
             sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
+            (hash && bind_text(st, 2, hash) != SQLITE_OK) ||
             step_done(st) != SQLITE_OK)
-            rc = db_fail(store, "resuming run %lld", (long long)run_id);
+            rc = db_fail(store, "%s", what);
         sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+int bf_store_run_resume(struct bf_store *store, int64_t run_id,
+                        int64_t *complete, int64_t *dropped)
+{
+    static const char *const steps[] = {
+        DROP_CASES(INCOMPLETE_CASES),
+        "DELETE FROM claims WHERE run_id = ?1 AND lease_until <= " SQL_NOW,
+        "UPDATE runs SET status = 'running', finished_at = NULL, resumes = "
+        "resumes + 1 WHERE id = ?1"};
+    int64_t all = 0;
+    int rc;
+
+    if ((rc = tx_begin(store, "resuming a run")))
+        return rc;
+    if ((rc = run_counts(store, run_id, &all, complete)) == 0) {
+        int64_t held = 0;
+
+        rc = query_int64(store,
+                         "SELECT count(*) FROM cases WHERE run_id = ?1 AND "
+                         "status NOT IN ('finished', 'skipped') AND case_hash "
+                         "IN (SELECT case_hash FROM claims WHERE run_id = ?1 "
+                         "AND lease_until > " SQL_NOW ")",
+                         run_id, &held);
+        *dropped = all - *complete - held;
+    }
+    if (rc == 0) {
+        char what[64];
+
+        snprintf(what, sizeof(what), "resuming run %lld", (long long)run_id);
+        rc = exec_steps(store, steps, sizeof(steps) / sizeof(steps[0]), run_id,
+                        NULL, what);
     }
     /* The last step touched the run's row, or there is no such run. */
     if (rc == 0 && sqlite3_changes(store->db) != 1)
@@ -799,6 +859,155 @@ int bf_store_run_resume(struct bf_store *store, int64_t run_id,
         tx_rollback(store);
     return rc;
 }
+
+/* Case claims */
+
+int bf_store_case_claim(struct bf_store *store, int64_t run_id,
+                        const char *case_hash, const char *owner,
+                        double lease_s, enum bf_claim *out)
+{
+    static const char *const takeover[] = {DROP_CASES(INCOMPLETE_OF_HASH)};
+    sqlite3_stmt *st = NULL;
+    int64_t complete = 0;
+    int rc, live = 0, mine = 0, held = 0;
+
+    if (!store || !case_hash || !owner || !out)
+        return bf_err_set(BF_EINVAL, "bf_store_case_claim: NULL argument");
+    if ((rc = tx_begin(store, "claiming a case")))
+        return rc;
+    rc = sqlite3_prepare_v2(store->db,
+                            "SELECT count(*) FROM cases WHERE run_id = ?1 AND "
+                            "case_hash = ?2 AND status IN ('finished', "
+                            "'skipped')",
+                            -1, &st, NULL) == SQLITE_OK &&
+                 sqlite3_bind_int64(st, 1, run_id) == SQLITE_OK &&
+                 bind_text(st, 2, case_hash) == SQLITE_OK &&
+                 sqlite3_step(st) == SQLITE_ROW
+             ? 0
+             : db_fail(store, "claiming a case of run %lld", (long long)run_id);
+    if (rc == 0)
+        complete = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == 0 && complete > 0) {
+        *out = BF_CLAIM_DONE;
+        goto commit;
+    }
+    if (rc == 0 &&
+        (sqlite3_prepare_v2(store->db,
+                            "SELECT owner = ?3, lease_until > " SQL_NOW
+                            " FROM claims WHERE run_id = ?1 AND case_hash = ?2",
+                            -1, &st, NULL) != SQLITE_OK ||
+         sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
+         bind_text(st, 2, case_hash) != SQLITE_OK ||
+         bind_text(st, 3, owner) != SQLITE_OK))
+        rc = db_fail(store, "claiming a case of run %lld", (long long)run_id);
+    if (rc == 0) {
+        int step = sqlite3_step(st);
+
+        if (step == SQLITE_ROW) {
+            held = 1;
+            mine = sqlite3_column_int(st, 0);
+            live = sqlite3_column_int(st, 1);
+        } else if (step != SQLITE_DONE) {
+            rc = db_fail(store, "claiming a case of run %lld",
+                         (long long)run_id);
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == 0 && held && live && !mine) {
+        *out = BF_CLAIM_BUSY;
+        goto commit;
+    }
+    /* Free, or a gone owner's: its leftovers go, then the claim is ours. */
+    if (rc == 0 && held && !mine)
+        rc = exec_steps(store, takeover, sizeof(takeover) / sizeof(takeover[0]),
+                        run_id, case_hash, "taking over a claimed case");
+    if (rc == 0 &&
+        (sqlite3_prepare_v2(store->db,
+                            "INSERT OR REPLACE INTO claims (run_id, case_hash, "
+                            "owner, lease_until) VALUES (?1, ?2, ?3, " SQL_NOW
+                            " + ?4)",
+                            -1, &st, NULL) != SQLITE_OK ||
+         sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
+         bind_text(st, 2, case_hash) != SQLITE_OK ||
+         bind_text(st, 3, owner) != SQLITE_OK ||
+         sqlite3_bind_double(st, 4, lease_s) != SQLITE_OK ||
+         step_done(st) != SQLITE_OK))
+        rc = db_fail(store, "claiming a case of run %lld", (long long)run_id);
+    sqlite3_finalize(st);
+    if (rc == 0)
+        *out = BF_CLAIM_MINE;
+commit:
+    if (rc == 0)
+        rc = tx_commit(store, "claiming a case");
+    if (rc)
+        tx_rollback(store);
+    return rc;
+}
+
+/* One statement with ?1 = run_id, ?2 = text, ?3 = x. */
+static int exec_one(struct bf_store *store, const char *sql, int64_t run_id,
+                    const char *text, double x, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
+        bind_text(st, 2, text) != SQLITE_OK ||
+        sqlite3_bind_double(st, 3, x) != SQLITE_OK ||
+        step_done(st) != SQLITE_OK)
+        rc = db_fail(store, "%s", what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int bf_store_claims_renew(struct bf_store *store, const char *owner,
+                          double lease_s)
+{
+    if (!store || !owner)
+        return bf_err_set(BF_EINVAL, "bf_store_claims_renew: NULL argument");
+    return exec_one(store,
+                    "UPDATE claims SET lease_until = " SQL_NOW
+                    " + ?3 WHERE ?1 = ?1 AND owner = ?2",
+                    0, owner, lease_s, "renewing claims");
+}
+
+int bf_store_claims_release(struct bf_store *store, int64_t run_id,
+                            const char *owner)
+{
+    if (!store || !owner)
+        return bf_err_set(BF_EINVAL, "bf_store_claims_release: NULL");
+    return exec_one(store,
+                    "DELETE FROM claims WHERE run_id = ?1 AND owner = ?2 AND "
+                    "?3 = ?3",
+                    run_id, owner, 0, "releasing claims");
+}
+
+int bf_store_claims_others(struct bf_store *store, int64_t run_id,
+                           const char *owner, int64_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (!store || !owner || !n)
+        return bf_err_set(BF_EINVAL, "bf_store_claims_others: NULL");
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT count(*) FROM claims WHERE run_id = ?1 AND "
+                           "owner <> ?2 AND lease_until > " SQL_NOW,
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
+        bind_text(st, 2, owner) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        rc = db_fail(store, "counting the claims of run %lld",
+                     (long long)run_id);
+    else
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Devices */
 
 int bf_store_add_devices(struct bf_store *store, int64_t case_id,

@@ -130,6 +130,53 @@ static const char *small_scenario = "name: cli-small\n"
                                     "min_samples: 5\n"
                                     "min_duration_ms: 0\n";
 
+static long query_long(const char *db, const char *sql);
+
+/* Several processes resuming one scenario into one DB at once: every
+ * case runs once, in one run, and every process succeeds (case claims). */
+static void test_cli_concurrent_resume(void **state)
+{
+    static const char scenario[] = "name: cli-race\n"
+                                   "models: [resnet_mini, densenet_mini]\n"
+                                   "fold_bn: [false, true]\n"
+                                   "batch: [1, 2]\n"
+                                   "threads: 1\n"
+                                   "warmup: 1\n"
+                                   "min_samples: 20\n"
+                                   "max_samples: 20\n"
+                                   "min_duration_ms: 0\n"
+                                   "devices: none\n";
+    enum { PROCS = 3, CASES = 8 };
+    char sc[512], db[512], tag[PROCS][8];
+    pid_t pid[PROCS];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "race.yaml");
+    write_text(sc, scenario);
+    tmp_path(db, sizeof(db), "race.db");
+    for (int i = 0; i < PROCS; i++) {
+        snprintf(tag[i], sizeof(tag[i]), "r%d", i);
+        pid[i] =
+            spawn_tagged(tag[i], (const char *const[]){"run", sc, "--db", db,
+                                                       "--resume", NULL});
+    }
+    for (int i = 0; i < PROCS; i++) {
+        int code = wait_tagged(pid[i], tag[i]);
+
+        if (code != 0)
+            fail_msg("resumer %d exited %d: %s", i, code, err_text);
+    }
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases"), CASES);
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT case_hash) FROM "
+                                    "cases WHERE status = 'finished'"),
+                     CASES);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs WHERE status "
+                                    "= 'finished'"),
+                     1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM claims"), 0);
+}
+
 static void test_cli_run_and_report(void **state)
 {
     char sc[512], db[512];
@@ -525,7 +572,7 @@ static void test_cli_device_layer_cache(void **state)
     write_text(profile, mini_profile);
     expect(RUN("calibrate", profile, "--no-store"), 0, "calibrate, cold");
     assert_non_null(strstr(out_text, "densenet_mini"));
-    snprintf(first, sizeof(first), "%s", out_text);
+    snprintf(first, sizeof(first), "%.*s", (int)sizeof(first) - 1, out_text);
     cache_file(dir, "resnet_mini", path, sizeof(path));
     slurp(path, fresh, sizeof(fresh));
     assert_non_null(strstr(fresh, "arch resnet_mini px 28\n"));
@@ -1372,6 +1419,7 @@ int main(void)
         cmocka_unit_test(test_cli_teacher_train_subset),
         cmocka_unit_test(test_cli_train_folder),
         cmocka_unit_test(test_cli_run_and_report),
+        cmocka_unit_test(test_cli_concurrent_resume),
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_device_layer_cache),
         cmocka_unit_test(test_cli_device_targets),

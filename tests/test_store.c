@@ -1670,6 +1670,80 @@ static void test_store_resume(void **state)
     assert_query_text(f->db, "SELECT case_hash FROM cases WHERE id = 2", "h1");
 }
 
+/*
+ * Case claims: one owner at a time; a complete case is done for everyone;
+ * a claim whose lease ran out is taken over with its case's leftovers
+ * deleted; a resume leaves a live claim's running case alone.
+ */
+static void test_store_claims(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *st = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = case_row(0);
+    int64_t run, c0, c1, n = -1, complete = 0, dropped = 0;
+    enum bf_claim got = BF_CLAIM_DONE;
+
+    (void)state;
+    assert_int_equal(bf_store_open(f->db, &st), 0);
+    assert_int_equal(bf_store_run_begin(st, &info, &run), 0);
+    assert_int_equal(bf_store_case_claim(st, run, "h0", "A", 60, &got), 0);
+    assert_int_equal(got, BF_CLAIM_MINE);
+    assert_int_equal(bf_store_case_claim(st, run, "h0", "B", 60, &got), 0);
+    assert_int_equal(got, BF_CLAIM_BUSY);
+    assert_int_equal(bf_store_case_claim(st, run, "h0", "A", 60, &got), 0);
+    assert_int_equal(got, BF_CLAIM_MINE);
+    assert_int_equal(bf_store_claims_others(st, run, "B", &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(bf_store_claims_others(st, run, "A", &n), 0);
+    assert_int_equal(n, 0);
+    /* A runs h0 to the end: complete for B too. */
+    row.case_hash = "h0";
+    assert_int_equal(bf_store_case_begin(st, run, &row, &c0), 0);
+    assert_int_equal(bf_store_case_end(st, c0, "finished", NULL), 0);
+    assert_int_equal(bf_store_case_claim(st, run, "h0", "B", 60, &got), 0);
+    assert_int_equal(got, BF_CLAIM_DONE);
+
+    /* A claims h1 and dies mid-case: its lease (here already over) lets B
+     * take h1 over; A's unfinished row goes. */
+    assert_int_equal(bf_store_case_claim(st, run, "h1", "A", -1, &got), 0);
+    assert_int_equal(got, BF_CLAIM_MINE);
+    row = case_row(1);
+    row.case_hash = "h1";
+    assert_int_equal(bf_store_case_begin(st, run, &row, &c1), 0);
+    /* A's live claims: h0 only (held until A ends; h1's lease is over). */
+    assert_int_equal(bf_store_claims_others(st, run, "B", &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(bf_store_case_claim(st, run, "h1", "B", 60, &got), 0);
+    assert_int_equal(got, BF_CLAIM_MINE);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM cases WHERE "
+                                      "case_hash = 'h1'"),
+                     0);
+
+    /* B is alive and running h1 (a row, a live claim): a resume keeps it;
+     * renewing and releasing touch B's claims only. */
+    assert_int_equal(bf_store_case_begin(st, run, &row, &c1), 0);
+    assert_int_equal(bf_store_run_resume(st, run, &complete, &dropped), 0);
+    assert_int_equal(complete, 1);
+    assert_int_equal(dropped, 0);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM cases WHERE "
+                                      "case_hash = 'h1'"),
+                     1);
+    assert_int_equal(bf_store_claims_renew(st, "B", 120), 0);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM claims WHERE "
+                                      "lease_until > (julianday('now') - "
+                                      "2440587.5) * 86400.0 + 100"),
+                     1);
+    assert_int_equal(bf_store_claims_release(st, run, "A"), 0);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM claims"), 1);
+    assert_int_equal(bf_store_claims_release(st, run, "B"), 0);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM claims"), 0);
+    /* Without its claim, the unfinished case is a leftover: dropped. */
+    assert_int_equal(bf_store_run_resume(st, run, &complete, &dropped), 0);
+    assert_int_equal(dropped, 1);
+    bf_store_close(st);
+}
+
 static void test_store_accuracy_refused(void **state)
 {
     struct fixture *f = *state;
@@ -1901,6 +1975,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_migrate_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrate_v1_fails_whole,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_case_training_fields, setup,
