@@ -36,6 +36,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,7 +361,7 @@ static void run_help(void)
 {
     printf("usage: bfbench run SCENARIO [--db PATH] [--threads N] "
            "[--repetitions N]\n"
-           "                           [--resume] [--dry-run]\n"
+           "                           [--resume] [--jobs N] [--dry-run]\n"
            "\n"
            "Load and validate SCENARIO (YAML; keys: 'bfbench keys'), expand "
            "it into cases\n"
@@ -391,6 +392,17 @@ static void run_help(void)
            "unfinished ones are\n"
            "                 dropped and run again; a new run when there is "
            "none\n"
+           "  --jobs N       training scenarios: N worker processes share "
+           "the run's cases\n"
+           "                 (each case claimed by one; a teacher trained "
+           "once, the others\n"
+           "                 wait), each with --threads or cores / N "
+           "threads; inference\n"
+           "                 scenarios run in one process (timed cases "
+           "never run beside\n"
+           "                 other work). Several 'run --resume' processes "
+           "on one DB share\n"
+           "                 a run the same way.\n"
            "  --dry-run      validate and list the cases (and the device "
            "profiles), run\n"
            "                 nothing, fit nothing\n"
@@ -572,6 +584,8 @@ struct run_opts {
     int repetitions; /* 0: the scenario's */
     int dry_run;
     int resume;
+    int jobs;            /* worker processes for training scenarios */
+    int64_t join_run_id; /* > 0: a worker of --jobs, joining this run */
     int argc;
     char **argv;
 };
@@ -634,6 +648,12 @@ static int begin_or_resume(struct bf_store *store, const struct run_opts *o,
     int rc;
 
     *resumed = 0;
+    if (o->join_run_id > 0) {
+        /* A worker of --jobs: the parent began or resumed the run. */
+        *run_id = o->join_run_id;
+        *resumed = 1;
+        return 0;
+    }
     if (o->resume) {
         rc = bf_store_run_of_scenario(store, info->scenario_sha256, run_id);
         if (rc == 0) {
@@ -663,6 +683,56 @@ static int record_checks(struct bf_store *store, int64_t run_id)
     int rc = bf_split_known_answers(rows, digests);
 
     return rc ? rc : bf_store_add_checks(store, run_id, rows, BF_SPLIT_CHECKS);
+}
+
+/*
+ * --jobs: N worker processes (this executable, `run PATH --join-run ID`)
+ * share run_id's cases through their claims, each with threads threads;
+ * returns the first failing worker's exit code, else EXIT_OK.
+ */
+static int run_jobs(const struct run_opts *o, const char *path, int64_t run_id,
+                    int threads)
+{
+    pid_t pids[64];
+    char id[32], th[16];
+    int code = EXIT_OK, n = 0;
+
+    snprintf(id, sizeof(id), "%lld", (long long)run_id);
+    snprintf(th, sizeof(th), "%d", threads);
+    bf_log_info("run %lld: %d worker processes, %d thread(s) each",
+                (long long)run_id, o->jobs, threads);
+    fflush(NULL);
+    for (int i = 0; i < o->jobs && i < 64; i++) {
+        pid_t pid = fork();
+
+        if (pid < 0) {
+            bf_log_error("--jobs: cannot start worker %d: %s", i + 1,
+                         strerror(errno));
+            code = EXIT_FAILED;
+            break;
+        }
+        if (pid == 0) {
+            char *args[] = {
+                "bfbench",    "run", (char *)path, "--db", (char *)o->db,
+                "--join-run", id,    "--threads",  th,     NULL};
+
+            execv("/proc/self/exe", args);
+            _exit(127);
+        }
+        pids[n++] = pid;
+    }
+    for (int i = 0; i < n; i++) {
+        int status = 0, one;
+
+        while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
+            ;
+        one = WIFEXITED(status)
+                  ? WEXITSTATUS(status)
+                  : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        if (one != EXIT_OK && code == EXIT_OK)
+            code = one;
+    }
+    return code;
 }
 
 /* Run scenario sc, which this frees, into the DB; returns an exit code. */
@@ -763,6 +833,16 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
     }
     bf_log_info("run %lld: %zu case(s) from %s into %s", (long long)ss.run_id,
                 sc->n_cases, sc->path, o->db);
+    if (o->jobs > 1 && sc->task == BF_TASK_TRAIN) {
+        int threads = o->threads >= 0 ? o->threads : sys.cores_online / o->jobs;
+
+        code = run_jobs(o, sc->path, ss.run_id, threads > 0 ? threads : 1);
+        goto report;
+    }
+    if (o->jobs > 1)
+        bf_log_info("--jobs %d: an inference scenario runs in one process "
+                    "(timed cases never run beside other work)",
+                    o->jobs);
     bf_lease_owner(owner, sizeof(owner));
     ss.owner = owner;
     rc = bf_lease_start(o->db, owner, BF_LEASE_S, &lease);
@@ -819,11 +899,19 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
                                        result.failed ? "failed" : "finished");
         code = rc ? error_exit(rc) : result.failed ? EXIT_FAILED : EXIT_OK;
     }
+report:
+    if (o->join_run_id > 0)
+        goto out; /* a worker: the parent reports the run */
     {
         struct bf_report_params rp = {.run_id = ss.run_id,
                                       .format = BF_REPORT_TEXT};
 
-        if (bf_report_write(store, &rp, stdout) == 0)
+        if (o->jobs > 1 && sc->task == BF_TASK_TRAIN) {
+            if (bf_report_write(store, &rp, stdout) == 0)
+                printf("run %lld: %d worker processes (their counts above); "
+                       "results in %s\n",
+                       (long long)ss.run_id, o->jobs, o->db);
+        } else if (bf_report_write(store, &rp, stdout) == 0)
             printf("run %lld: %d finished, %d failed, %d skipped, %d complete "
                    "before (resumed), %d run by other processes; results in "
                    "%s\n",
@@ -859,10 +947,13 @@ static int cmd_run(int argc, char **argv)
         {"repetitions", required_argument, NULL, 'R'},
         {"dry-run", no_argument, NULL, 'n'},
         {"resume", no_argument, NULL, 'r'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"join-run", required_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct run_opts o = {
-        .db = DEFAULT_DB, .threads = -1, .argc = argc, .argv = argv};
+        .db = DEFAULT_DB, .threads = -1, .jobs = 1, .argc = argc, .argv = argv};
+    int join = 0;
     struct bf_suite suite;
     struct bf_scenario *sc = NULL;
     int c, rc, code = EXIT_OK;
@@ -890,6 +981,16 @@ static int cmd_run(int argc, char **argv)
             break;
         case 'r':
             o.resume = 1;
+            break;
+        case 'j':
+            if ((rc = parse_int("run", "--jobs", optarg, 1, 64, &o.jobs)))
+                return rc;
+            break;
+        case 'J': /* internal: a worker of --jobs */
+            if ((rc = parse_int("run", "--join-run", optarg, 1, INT32_MAX,
+                                &join)))
+                return rc;
+            o.join_run_id = join;
             break;
         case 'h':
             run_help();

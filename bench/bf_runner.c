@@ -18,6 +18,7 @@
 #include "bf_torch.h"
 #include "bf_train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -871,8 +872,14 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
         struct epoch_hook hook = {.sink = sink, .case_id = case_id};
         struct bf_train_hooks hooks = {.ctx = &hook, .epoch = on_epoch};
         struct bf_train_result res;
+        char tmp[sizeof(tr->teacher_path) + 32];
         int n_stages = 0;
 
+        /* Checkpoints go to a file of this process's; the cache file
+         * appears by rename when training is done, so that no other
+         * process (or run) ever loads a teacher half-trained. */
+        snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", tr->teacher_path,
+                 (long)getpid());
         crc = bf_model_stage_count(tr->teacher, &n_stages);
         ph.train_last = n_stages - 1;
         if (crc == 0) {
@@ -883,7 +890,7 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                                          .augment = sc->augment &&
                                                     tr->info.height <= 64,
                                          .seed = mp.seed,
-                                         .checkpoint_path = tr->teacher_path,
+                                         .checkpoint_path = tmp,
                                          .hooks = &hooks,
                                          .stop = tr->p->stop};
 
@@ -891,6 +898,11 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                         sc->teacher_epochs, tr->teacher_path);
             crc = bf_train_run(&tp, &res);
         }
+        if (crc == 0 && rename(tmp, tr->teacher_path) != 0)
+            crc = bf_err_set(BF_EIO, "cannot rename '%s' to '%s': %s", tmp,
+                             tr->teacher_path, strerror(errno));
+        if (crc)
+            unlink(tmp);
     }
     if (crc == 0)
         crc = bf_hash_file(tr->teacher_path, tr->teacher_sha);

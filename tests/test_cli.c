@@ -177,6 +177,30 @@ static void test_cli_concurrent_resume(void **state)
     assert_int_equal(query_long(db, "SELECT count(*) FROM claims"), 0);
 }
 
+/* run --jobs 2 on a training scenario: two workers share one run, the
+ * teacher's case and every student once. */
+static void test_cli_run_jobs(void **state)
+{
+    char db[512];
+
+    (void)state;
+    tmp_path(db, sizeof(db), "jobs/jobs.db");
+    expect(RUN("run", BF_SOURCE_DIR "/scenarios/ci/tiny-train.yaml", "--jobs",
+               "2", "--db", db),
+           0, "run --jobs 2");
+    assert_non_null(strstr(err_text, "2 worker processes, 1 thread(s) each"));
+    assert_non_null(strstr(out_text, "2 worker processes (their counts"));
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT case_hash) FROM "
+                                    "cases WHERE status = 'finished'"),
+                     4);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases"), 4);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs WHERE status "
+                                    "= 'finished'"),
+                     1);
+    expect(RUN("run", "x.yaml", "--jobs", "0"), 2, "--jobs 0");
+}
+
 static void test_cli_run_and_report(void **state)
 {
     char sc[512], db[512];
@@ -1420,6 +1444,7 @@ int main(void)
         cmocka_unit_test(test_cli_train_folder),
         cmocka_unit_test(test_cli_run_and_report),
         cmocka_unit_test(test_cli_concurrent_resume),
+        cmocka_unit_test(test_cli_run_jobs),
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_device_layer_cache),
         cmocka_unit_test(test_cli_device_targets),
