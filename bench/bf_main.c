@@ -864,13 +864,15 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
                                       .devices = sink_devices,
                                       .complete = sink_complete,
                                       .artifact = sink_artifact};
-        struct bf_runner_params rp = {.scenario = sc,
-                                      .sink = &sink,
-                                      .threads_override = o->threads,
-                                      .cache_dir = cache_dir,
-                                      .stop = &stop_flag,
-                                      .devmodel = dm,
-                                      .probe = probe};
+        struct bf_runner_params rp = {
+            .scenario = sc,
+            .sink = &sink,
+            .threads_override = o->threads,
+            .cache_dir = cache_dir,
+            .stop = &stop_flag,
+            .devmodel = dm,
+            .probe = probe,
+            .teacher_threads = o->join_run_id > 0 ? sys.cores_online : 0};
 
         rc = bf_runner_run(&rp, &result);
     }

@@ -836,7 +836,8 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
             .input_h = tr->info.height,
             .input_w = tr->info.width,
             .batch = sc->teacher_batch,
-            .threads = tr->threads,
+            .threads = tr->p->teacher_threads > 0 ? tr->p->teacher_threads
+                                                  : tr->threads,
             .strategy = "teacher",
             .freeze_encoder = -1,
             .dataset = sc->dataset,
@@ -896,7 +897,14 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
 
             bf_log_info("teacher %s: training %d epochs into %s", c->model,
                         sc->teacher_epochs, tr->teacher_path);
-            crc = bf_train_run(&tp, &res);
+            if (tr->p->teacher_threads > 0 &&
+                tr->p->teacher_threads != tr->threads)
+                crc = bf_torch_set_threads(tr->p->teacher_threads);
+            if (crc == 0)
+                crc = bf_train_run(&tp, &res);
+            if (tr->p->teacher_threads > 0 &&
+                tr->p->teacher_threads != tr->threads)
+                bf_torch_set_threads(tr->threads);
         }
         if (crc == 0 && rename(tmp, tr->teacher_path) != 0)
             crc = bf_err_set(BF_EIO, "cannot rename '%s' to '%s': %s", tmp,

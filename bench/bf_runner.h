@@ -89,6 +89,9 @@ struct bf_runner_params {
     volatile sig_atomic_t *stop;  /* may be NULL */
     struct bf_devmodel *devmodel; /* device rows per case; may be NULL */
     struct bf_probe *probe;       /* this host's power sensor; may be NULL */
+    /* > 0: intra-op threads while training a teacher (a worker of --jobs
+     * trains a teacher with every core while the others wait for it). */
+    int teacher_threads;
 };
 
 struct bf_runner_result {
