@@ -7,7 +7,9 @@
 #include "bf_log.h"
 #include "bf_store.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,49 @@ static void *renew_loop(void *arg)
     }
     pthread_mutex_unlock(&l->mu);
     return NULL;
+}
+
+struct reap {
+    struct bf_store *store;
+    char host[128];
+    int reaped;
+};
+
+static int reap_owner(const char *owner, void *ctx)
+{
+    struct reap *r = ctx;
+    size_t hl = strlen(r->host);
+    char *end;
+    long pid;
+
+    /* "host:pid:start" with this host's name. */
+    if (strncmp(owner, r->host, hl) != 0 || owner[hl] != ':')
+        return 0;
+    pid = strtol(owner + hl + 1, &end, 10);
+    if (end == owner + hl + 1 || *end != ':' || pid <= 0)
+        return 0;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        return 0;
+    bf_log_info("claims: process %ld (%s) is gone; its cases are taken over",
+                pid, owner);
+    r->reaped++;
+    return bf_store_claims_expire(r->store, owner);
+}
+
+int bf_lease_reap(struct bf_store *store, int *reaped)
+{
+    struct reap r = {.store = store};
+    int rc;
+
+    if (!store)
+        return bf_err_set(BF_EINVAL, "bf_lease_reap: NULL");
+    if (gethostname(r.host, sizeof(r.host)) != 0)
+        snprintf(r.host, sizeof(r.host), "host");
+    r.host[sizeof(r.host) - 1] = '\0';
+    rc = bf_store_each_claim_owner(store, reap_owner, &r);
+    if (reaped)
+        *reaped = r.reaped;
+    return rc;
 }
 
 int bf_lease_start(const char *db_path, const char *owner, double lease_s,

@@ -26,4 +26,14 @@ int bf_lease_start(const char *db_path, const char *owner, double lease_s,
                    struct bf_lease **out);
 void bf_lease_stop(struct bf_lease *lease);
 
+struct bf_store;
+
+/*
+ * End the claims of owners on this host whose process is gone (its pid no
+ * longer exists), so that their cases are taken over now rather than when
+ * their leases run out. Owners on other hosts are left to their leases.
+ * *reaped (may be NULL) counts the owners ended.
+ */
+int bf_lease_reap(struct bf_store *store, int *reaped);
+
 #endif /* BF_LEASE_H */

@@ -822,7 +822,11 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
 
         int lock = lock_db(o->db);
 
-        rc = begin_or_resume(store, o, &info, &ss.run_id, &resumed);
+        /* Claims of processes on this host that died are ended first, so
+         * that a resume takes their cases over now. */
+        rc = bf_lease_reap(store, NULL);
+        if (rc == 0)
+            rc = begin_or_resume(store, o, &info, &ss.run_id, &resumed);
         unlock_db(lock);
     }
     if (rc == 0)

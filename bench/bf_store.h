@@ -198,6 +198,17 @@ int bf_store_claims_renew(struct bf_store *store, const char *owner,
 int bf_store_claims_release(struct bf_store *store, int64_t run_id,
                             const char *owner);
 
+/*
+ * Call fn with every owner that holds a live claim (any run); a nonzero
+ * return stops the walk and is returned.
+ */
+int bf_store_each_claim_owner(struct bf_store *store,
+                              int (*fn)(const char *owner, void *ctx),
+                              void *ctx);
+
+/* End every claim of owner now (its process is known to be gone). */
+int bf_store_claims_expire(struct bf_store *store, const char *owner);
+
 /* *n = live claims of run_id held by owners other than owner. */
 int bf_store_claims_others(struct bf_store *store, int64_t run_id,
                            const char *owner, int64_t *n);

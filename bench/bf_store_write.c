@@ -986,6 +986,43 @@ int bf_store_claims_release(struct bf_store *store, int64_t run_id,
                     run_id, owner, 0, "releasing claims");
 }
 
+int bf_store_each_claim_owner(struct bf_store *store,
+                              int (*fn)(const char *owner, void *ctx),
+                              void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    if (!store || !fn)
+        return bf_err_set(BF_EINVAL, "bf_store_each_claim_owner: NULL");
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT DISTINCT owner FROM claims WHERE "
+                           "lease_until > " SQL_NOW,
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(store, "reading the claims' owners");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *owner = sqlite3_column_text(st, 0);
+
+        rc = fn(owner ? (const char *)owner : "", ctx);
+        if (rc)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(store, "reading the claims' owners");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int bf_store_claims_expire(struct bf_store *store, const char *owner)
+{
+    if (!store || !owner)
+        return bf_err_set(BF_EINVAL, "bf_store_claims_expire: NULL");
+    return exec_one(store,
+                    "UPDATE claims SET lease_until = 0 WHERE ?1 = ?1 AND "
+                    "owner = ?2 AND ?3 = ?3",
+                    0, owner, 0, "ending a gone process's claims");
+}
+
 int bf_store_claims_others(struct bf_store *store, int64_t run_id,
                            const char *owner, int64_t *n)
 {
