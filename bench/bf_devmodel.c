@@ -211,12 +211,7 @@ static int cache_read(const char *path, const char *arch, int px,
         if (!fgets(line, sizeof(line), f) || bf_layer_parse_ints(line, v, 6) ||
             v[0] >= BF_LAYER_KINDS || v[1] > INT32_MAX)
             goto miss;
-        buf[i] = (struct bf_layer_info){.kind = (int)v[0],
-                                        .stage = (int)v[1],
-                                        .macs = v[2],
-                                        .params = v[3],
-                                        .in_elems = v[4],
-                                        .out_elems = v[5]};
+        buf[i] = bf_layer_from_row(v);
     }
     /* The trailer proves the file is whole; nothing may follow it. */
     if (!fgets(line, sizeof(line), f) || strcmp(line, "end\n") != 0 ||

@@ -67,6 +67,16 @@ int bf_layer_parse_ints(const char *line, int64_t *v, int k)
     return *s ? -1 : 0;
 }
 
+struct bf_layer_info bf_layer_from_row(const int64_t v[6])
+{
+    return (struct bf_layer_info){.kind = (int)v[0],
+                                  .stage = (int)v[1],
+                                  .macs = v[2],
+                                  .params = v[3],
+                                  .in_elems = v[4],
+                                  .out_elems = v[5]};
+}
+
 int bf_layer_file_read(const char *path, const char *arch, int px,
                        struct bf_layer_info **layers, size_t *n)
 {
@@ -125,12 +135,7 @@ int bf_layer_file_read(const char *path, const char *arch, int px,
             FAIL("%s:%d: expected 'KIND STAGE MACS PARAMS IN OUT' (six "
                  "non-negative integers, KIND below %d)",
                  path, lineno, BF_LAYER_KINDS);
-        buf[i] = (struct bf_layer_info){.kind = (int)v[0],
-                                        .stage = (int)v[1],
-                                        .macs = v[2],
-                                        .params = v[3],
-                                        .in_elems = v[4],
-                                        .out_elems = v[5]};
+        buf[i] = bf_layer_from_row(v);
     }
     lineno++;
     if (!next_line(&p, line, sizeof(line)) || strcmp(line, "end") != 0)

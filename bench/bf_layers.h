@@ -31,6 +31,9 @@
  */
 int bf_layer_parse_ints(const char *line, int64_t *v, int k);
 
+/* The layer of a row's six fields (kind, stage, macs, params, in, out). */
+struct bf_layer_info bf_layer_from_row(const int64_t v[6]);
+
 /* Where ARCH at px lives under dir: "DIR/ARCH-PX.txt" (px 0: 224). */
 int bf_layer_file_path(const char *dir, const char *arch, int px, char *out,
                        size_t size);
