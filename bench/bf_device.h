@@ -61,7 +61,7 @@
 #ifndef BF_DEVICE_H
 #define BF_DEVICE_H
 
-#include "bf_torch.h"
+#include "bf_layer_info.h"
 
 #include <stddef.h>
 #include <stdint.h>

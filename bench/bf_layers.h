@@ -20,7 +20,7 @@
 #ifndef BF_LAYERS_H
 #define BF_LAYERS_H
 
-#include "bf_torch.h"
+#include "bf_layer_info.h"
 
 #include <stddef.h>
 #include <stdint.h>

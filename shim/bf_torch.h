@@ -30,6 +30,7 @@
 #define BF_TORCH_H
 
 #include "bf_err.h"
+#include "bf_layer_info.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -148,30 +149,7 @@ struct bf_stage_info {
 int bf_model_describe(bf_model *model, int64_t in_h, int64_t in_w,
                       struct bf_stage_info *stages, int max, int *count);
 
-/*
- * Layers, for device latency models. Every convolution, grouped or
- * depthwise convolution and linear layer a forward runs, in order, with its
- * work for one image. Element counts are of the layer's input and output
- * tensors; the bytes a layer moves are 4 x (in + out + params) in fp32.
- * BatchNorm, activations, pooling, additions and concatenations are not
- * listed: a model of them scales with the listed layers' traffic.
- */
-enum bf_layer_kind {
-    BF_LAYER_CONV = 0,         /* dense convolution (groups == 1) */
-    BF_LAYER_CONV_GROUPED = 1, /* grouped or depthwise convolution */
-    BF_LAYER_LINEAR = 2,       /* fully connected */
-    BF_LAYER_CONV3X3 = 3,      /* dense 3x3 stride 1 (Winograd-eligible) */
-};
-#define BF_LAYER_KINDS 4
-
-struct bf_layer_info {
-    int kind; /* enum bf_layer_kind */
-    int stage;
-    int64_t macs;
-    int64_t params;
-    int64_t in_elems;
-    int64_t out_elems;
-};
+/* Layers, for device latency models: bf_layer_info.h. */
 
 /*
  * The layers of stages first..last (and of any attached exit whose stage
