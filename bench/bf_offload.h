@@ -25,7 +25,7 @@
 #ifndef BF_OFFLOAD_H
 #define BF_OFFLOAD_H
 
-#include "bf_runner.h"
+#include "bf_runcase.h"
 #include "bf_split.h"
 
 /* 1 when case c runs here (an offloading config, the null model, or

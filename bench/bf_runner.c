@@ -50,11 +50,6 @@ static void case_state_free(struct case_state *cs)
     memset(cs, 0, sizeof(*cs));
 }
 
-int bf_runner_stop_requested(const struct bf_runner_params *p)
-{
-    return p->stop && *p->stop;
-}
-
 /* Build, load, describe and prepare the model of case c; fill row. */
 static int prepare(const struct bf_case *c, int threads, struct case_state *cs,
                    struct bf_case_row *row, char *weights_hash)
@@ -269,84 +264,6 @@ out_free:
     return rc;
 }
 
-void bf_runner_power_begin(const struct bf_runner_params *p,
-                           struct bf_runner_power *pw)
-{
-    memset(pw, 0, sizeof(*pw));
-    if (!p->probe)
-        return;
-    if (bf_probe_window_begin(p->probe, &pw->window) == 0)
-        pw->have = 1;
-}
-
-void bf_runner_power_end(const struct bf_runner_params *p,
-                         struct bf_runner_power *pw)
-{
-    struct bf_probe_reading r = {0};
-
-    if (!pw->have)
-        return;
-    if (bf_probe_window_end(p->probe, &pw->window, &r) != 0 ||
-        r.covered_ms <= 0) {
-        pw->have = 0;
-        bf_log_warn("power probe: no reading over the case: %s",
-                    r.note[0] ? r.note : "no samples");
-        return;
-    }
-    pw->window_ms = r.duration_ms;
-    /* A partial window: the mean power of its valid part. */
-    pw->energy_mj = r.avg_power_mw * r.duration_ms / 1e3;
-    snprintf(pw->method, sizeof(pw->method), "measured:%s%s%s%s",
-             bf_probe_describe(p->probe), r.status ? " (partial: " : "",
-             r.status ? r.note : "", r.status ? ")" : "");
-    if (r.status)
-        bf_log_warn("power probe: %s", r.note);
-}
-
-int bf_runner_devices(const struct bf_runner_params *p, int64_t case_id,
-                      struct bf_devmodel_case *dc,
-                      const struct bf_runner_power *pw,
-                      const struct bf_sample_row *rows, size_t n)
-{
-    struct bf_device_row *out;
-    size_t count = bf_devmodel_count(p->devmodel);
-    int rc;
-
-    if (!count || !p->sink->devices || n == 0)
-        return 0;
-    dc->probe_energy_mj = pw && pw->have ? pw->energy_mj : -1;
-    dc->probe_window_ms = pw && pw->have ? pw->window_ms : 0;
-    dc->probe_method = pw && pw->have ? pw->method : NULL;
-    out = calloc(count, sizeof(*out));
-    if (!out)
-        return bf_err_set(BF_ENOMEM, "device rows");
-    /* A model that cannot be applied loses no measurement: warn only. */
-    rc = bf_devmodel_case(p->devmodel, dc, rows, n, out);
-    if (rc) {
-        bf_log_warn("case %lld: device models: %s", (long long)case_id,
-                    bf_last_error());
-        rc = 0;
-    } else {
-        rc = p->sink->devices(p->sink->ctx, case_id, out, count);
-    }
-    free(out);
-    return rc;
-}
-
-int bf_runner_case_end(const struct bf_runner_params *p, int64_t case_id,
-                       const char *error, struct bf_runner_result *result)
-{
-    const struct bf_runner_sink *sink = p->sink;
-
-    if (error || bf_runner_stop_requested(p)) {
-        result->failed++;
-        return sink->case_end(sink->ctx, case_id, "failed",
-                              error ? error : "interrupted");
-    }
-    result->finished++;
-    return sink->case_end(sink->ctx, case_id, "finished", NULL);
-}
-
 /*
  * Run one case. Returns 0 when the case was recorded (finished or failed),
  * BF_EINTR when stopped, or a sink error.
@@ -396,15 +313,6 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
 out:
     case_state_free(&cs);
     return rc;
-}
-
-int bf_runner_case_done(const struct bf_runner_params *params,
-                        const char *case_hash, int *done)
-{
-    *done = 0;
-    if (!params->sink->complete)
-        return 0;
-    return params->sink->complete(params->sink->ctx, case_hash, done);
 }
 
 int bf_runner_run(const struct bf_runner_params *params,

@@ -1,12 +1,13 @@
 /*
- * bf_runner_int: what the runner's two modules share: bf_runner.c (local
- * timing, the case loop of inference scenarios) and bf_runner_train.c (the
- * training pipeline of `task: train` scenarios). Not for other modules.
+ * bf_runner_int: what the runner's modules share: bf_runner.c (local
+ * timing, the case loop of inference scenarios), bf_runner_train.c (the
+ * training pipeline of `task: train` scenarios) and bf_runcase.c (case
+ * plumbing, also used by bf_offload). Not for other modules.
  */
 #ifndef BF_RUNNER_INT_H
 #define BF_RUNNER_INT_H
 
-#include "bf_runner.h"
+#include "bf_runcase.h"
 
 /* 1 when the run was asked to stop (SIGINT/SIGTERM). */
 int bf_runner_stop_requested(const struct bf_runner_params *p);

@@ -13,7 +13,6 @@
 #include "bf_err.h"
 #include "bf_hash.h"
 #include "bf_log.h"
-#include "bf_offload.h"
 #include "bf_probe.h"
 #include "bf_split.h"
 #include "bf_stats.h"
