@@ -3,11 +3,13 @@
 
 #include "bf_err.h"
 #include "bf_log.h"
+#include "bf_report.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -33,6 +35,20 @@ int parse_int(const char *cmd, const char *opt, const char *text, long min,
         return usage_error(cmd, "%s: '%s' is not an integer in %ld..%ld", opt,
                            text, min, max);
     *out = (int)v;
+    return 0;
+}
+
+int parse_format(const char *cmd, const char *text, int allow_md, int *out)
+{
+    if (strcmp(text, "text") == 0)
+        *out = BF_REPORT_TEXT;
+    else if (strcmp(text, "csv") == 0)
+        *out = BF_REPORT_CSV;
+    else if (allow_md && strcmp(text, "md") == 0)
+        *out = BF_REPORT_MARKDOWN;
+    else
+        return usage_error(cmd, "--format: '%s' is not %s", text,
+                           allow_md ? "text, csv or md" : "text or csv");
     return 0;
 }
 

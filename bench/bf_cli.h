@@ -25,6 +25,13 @@ int usage_error(const char *cmd, const char *fmt, ...)
 int parse_int(const char *cmd, const char *opt, const char *text, long min,
               long max, int *out);
 
+/*
+ * A --format value: text, csv and, with allow_md, md (enum
+ * bf_report_format values into *out): 0, or EXIT_USAGE after saying what
+ * was expected.
+ */
+int parse_format(const char *cmd, const char *text, int allow_md, int *out);
+
 /* Log the last error and map rc to its exit code. */
 int error_exit(int rc);
 

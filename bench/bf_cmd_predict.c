@@ -6,6 +6,7 @@
 #include "bf_devmodel.h"
 #include "bf_err.h"
 #include "bf_log.h"
+#include "bf_report.h"
 #include "bf_split.h"
 #include "bf_torch.h"
 
@@ -271,13 +272,14 @@ int bf_cmd_predict(int argc, char **argv)
             if ((rc = parse_int("predict", "--px", optarg, 8, 8192, &o.px)))
                 return rc;
             break;
-        case 'f':
-            if (strcmp(optarg, "csv") == 0)
-                o.csv = 1;
-            else if (strcmp(optarg, "text") != 0)
-                return usage_error("predict",
-                                   "--format: '%s' is not text or csv", optarg);
+        case 'f': {
+            int f = 0;
+
+            if ((rc = parse_format("predict", optarg, 0, &f)))
+                return rc;
+            o.csv = f == BF_REPORT_CSV;
             break;
+        }
         case 'h':
             predict_help();
             return EXIT_OK;

@@ -234,14 +234,14 @@ static int cmd_models(int argc, char **argv)
                                 &bp.channels)))
                 return rc;
             break;
-        case 'f':
-            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "text") != 0)
-                return usage_error("models",
-                                   "--format: '%s' is not text "
-                                   "or csv",
-                                   optarg);
-            csv = strcmp(optarg, "csv") == 0;
+        case 'f': {
+            int f = BF_REPORT_TEXT;
+
+            if ((rc = parse_format("models", optarg, 0, &f)))
+                return rc;
+            csv = f == BF_REPORT_CSV;
             break;
+        }
         case 'h':
             models_help();
             return EXIT_OK;
@@ -1352,19 +1352,14 @@ static int cmd_report(int argc, char **argv)
         case 'r':
             run = optarg;
             break;
-        case 'f':
-            if (strcmp(optarg, "text") == 0)
-                rp.format = BF_REPORT_TEXT;
-            else if (strcmp(optarg, "csv") == 0)
-                rp.format = BF_REPORT_CSV;
-            else if (strcmp(optarg, "md") == 0)
-                rp.format = BF_REPORT_MARKDOWN;
-            else
-                return usage_error("report",
-                                   "--format: '%s' is not text, "
-                                   "csv or md",
-                                   optarg);
+        case 'f': {
+            int f = BF_REPORT_TEXT;
+
+            if ((rc = parse_format("report", optarg, 1, &f)))
+                return rc;
+            rp.format = (enum bf_report_format)f;
             break;
+        }
         case 'm':
             rp.metric = optarg;
             break;
@@ -1805,17 +1800,14 @@ static int cmd_compare(int argc, char **argv)
             if (bf_compare_rule_set(&cp.rules, optarg))
                 return usage_error("compare", "%s", bf_last_error());
             break;
-        case 'f':
-            if (strcmp(optarg, "text") == 0)
-                cp.format = BF_REPORT_TEXT;
-            else if (strcmp(optarg, "csv") == 0)
-                cp.format = BF_REPORT_CSV;
-            else if (strcmp(optarg, "md") == 0)
-                cp.format = BF_REPORT_MARKDOWN;
-            else
-                return usage_error(
-                    "compare", "--format: '%s' is not text, csv or md", optarg);
+        case 'f': {
+            int f = BF_REPORT_TEXT;
+
+            if ((rc = parse_format("compare", optarg, 1, &f)))
+                return rc;
+            cp.format = (enum bf_report_format)f;
             break;
+        }
         case 'h':
             compare_help();
             return EXIT_OK;
@@ -1957,15 +1949,14 @@ static int cmd_netbench(int argc, char **argv)
                                 &repeats)))
                 return rc;
             break;
-        case 'f':
+        case 'f': {
+            int f = BF_REPORT_TEXT;
+
+            if ((rc = parse_format("netbench", optarg, 1, &f)))
+                return rc;
             format = optarg;
-            if (strcmp(format, "text") && strcmp(format, "csv") &&
-                strcmp(format, "md"))
-                return usage_error("netbench",
-                                   "--format: '%s' (text, csv or "
-                                   "md)",
-                                   optarg);
             break;
+        }
         case 'h':
             netbench_help();
             return EXIT_OK;
