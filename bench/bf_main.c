@@ -24,6 +24,7 @@
 #include "bf_report.h"
 #include "bf_runner.h"
 #include "bf_scenario.h"
+#include "bf_shard.h"
 #include "bf_split.h"
 #include "bf_store.h"
 #include "bf_sysinfo.h"
@@ -361,7 +362,8 @@ static void run_help(void)
 {
     printf("usage: bfbench run SCENARIO [--db PATH] [--threads N] "
            "[--repetitions N]\n"
-           "                           [--resume] [--jobs N] [--dry-run]\n"
+           "                           [--resume] [--jobs N] [--shard K/N] "
+           "[--dry-run]\n"
            "\n"
            "Load and validate SCENARIO (YAML; keys: 'bfbench keys'), expand "
            "it into cases\n"
@@ -403,6 +405,13 @@ static void run_help(void)
            "                 other work). Several 'run --resume' processes "
            "on one DB share\n"
            "                 a run the same way.\n"
+           "  --shard K/N    run only shard K of N: a deterministic split of "
+           "the cases,\n"
+           "                 balanced by cost (model MACs x images x "
+           "epochs), into this\n"
+           "                 DB (shards may share one DB: claims keep "
+           "them apart);\n"
+           "                 --dry-run lists the shard's cases\n"
            "  --dry-run      validate and list the cases (and the device "
            "profiles), run\n"
            "                 nothing, fit nothing\n"
@@ -424,6 +433,10 @@ struct store_sink {
     struct bf_store *store;
     int64_t run_id;
     const char *owner; /* of this process's case claims */
+    /* --shard: the scenario's cases and which are this shard's (NULL:
+     * all) */
+    const struct bf_scenario *sc;
+    const char *mine;
 };
 
 static int sink_case_begin(void *ctx, const struct bf_case_row *row,
@@ -552,13 +565,23 @@ static int make_cache_dir(const char *db, char *out, size_t size)
     return 0;
 }
 
-static void print_cases(const struct bf_scenario *sc)
+static void print_cases(const struct bf_scenario *sc, const char *mine,
+                        int shard_k, int shard_n)
 {
     printf("%s: %zu case(s), seed %llu\n", sc->path, sc->n_cases,
            (unsigned long long)sc->seed);
+    if (mine) {
+        size_t m = 0;
+
+        for (size_t i = 0; i < sc->n_cases; i++)
+            m += mine[i] != 0;
+        printf("shard %d/%d: %zu of them\n", shard_k, shard_n, m);
+    }
     for (size_t i = 0; i < sc->n_cases; i++) {
         const struct bf_case *c = &sc->cases[i];
 
+        if (mine && !mine[i])
+            continue;
         if (sc->task == BF_TASK_TRAIN)
             printf("  %3d  train  %-17s %-11s C %3d version %d "
                    "freeze_encoder %d seed %llu teacher %s\n",
@@ -584,8 +607,9 @@ struct run_opts {
     int repetitions; /* 0: the scenario's */
     int dry_run;
     int resume;
-    int jobs;            /* worker processes for training scenarios */
-    int64_t join_run_id; /* > 0: a worker of --jobs, joining this run */
+    int jobs;             /* worker processes for training scenarios */
+    int shard_k, shard_n; /* --shard K/N; shard_n 0: every case */
+    int64_t join_run_id;  /* > 0: a worker of --jobs, joining this run */
     int argc;
     char **argv;
 };
@@ -596,8 +620,17 @@ static int sink_complete(void *ctx, const char *case_hash, int *done)
 {
     struct store_sink *s = ctx;
     enum bf_claim claim = BF_CLAIM_MINE;
-    int rc = bf_store_case_claim(s->store, s->run_id, case_hash, s->owner,
-                                 BF_LEASE_S, &claim);
+    int rc;
+
+    /* Another shard's case is not claimed here (teacher and JPEG cases,
+     * outside the case list, belong to every shard). */
+    for (size_t i = 0; s->mine && i < s->sc->n_cases; i++)
+        if (!s->mine[i] && strcmp(s->sc->cases[i].hash, case_hash) == 0) {
+            *done = 3;
+            return 0;
+        }
+    rc = bf_store_case_claim(s->store, s->run_id, case_hash, s->owner,
+                             BF_LEASE_S, &claim);
 
     *done = rc                       ? 0
             : claim == BF_CLAIM_MINE ? 0
@@ -735,6 +768,57 @@ static int run_jobs(const struct run_opts *o, const char *path, int64_t run_id,
     return code;
 }
 
+/*
+ * --shard K/N: mine[i] = 1 for the cases of shard K (bf_shard), costs from
+ * each model's MACs (the layer cache) times the images a case processes.
+ * Caller frees *mine.
+ */
+static int shard_cases(const struct bf_scenario *sc, int k, int n, char **mine)
+{
+    char cache[1024];
+    const char *cache_dir = layer_cache_dir(cache, sizeof(cache));
+    double *cost = calloc(sc->n_cases ? sc->n_cases : 1, sizeof(*cost));
+    int *shard_of = calloc(sc->n_cases ? sc->n_cases : 1, sizeof(*shard_of));
+    int rc = cost && shard_of ? 0 : bf_err_set(BF_ENOMEM, "shards");
+
+    *mine = NULL;
+    for (size_t i = 0; rc == 0 && i < sc->n_cases; i++) {
+        const struct bf_case *c = &sc->cases[i];
+        struct bf_layer_info *layers = NULL;
+        double macs = 0;
+        size_t nl = 0;
+
+        /* The same model at the same size: its MACs once. */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(sc->cases[j].model, c->model) == 0 &&
+                sc->cases[j].input_size_px == c->input_size_px) {
+                macs = cost[j] / bf_shard_work(sc, &sc->cases[j]);
+                break;
+            }
+        if (macs == 0 && bf_devmodel_arch_layers_cached(cache_dir, c->model,
+                                                        c->input_size_px,
+                                                        &layers, &nl) == 0) {
+            for (size_t l = 0; l < nl; l++)
+                macs += (double)layers[l].macs;
+            free(layers);
+        }
+        bf_err_clear();
+        cost[i] = (macs > 0 ? macs : 1e9) * bf_shard_work(sc, c);
+    }
+    if (rc == 0)
+        rc = bf_shard_assign(sc, cost, n, shard_of);
+    if (rc == 0) {
+        *mine = calloc(sc->n_cases ? sc->n_cases : 1, 1);
+        if (!*mine)
+            rc = bf_err_set(BF_ENOMEM, "shards");
+        for (size_t i = 0; rc == 0 && i < sc->n_cases; i++)
+            (*mine)[i] = (char)(shard_of[i] == k - 1);
+    }
+    free(cost);
+    free(shard_of);
+    return rc;
+}
+
 /* Run scenario sc, which this frees, into the DB; returns an exit code. */
 static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
 {
@@ -752,6 +836,7 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
     struct bf_probe *probe = NULL;
     char cache_dir[1100], owner[300] = "";
     struct bf_lease *lease = NULL;
+    char *mine = NULL;
     int64_t others = 0;
     int rc, code, resumed = 0;
 
@@ -762,8 +847,18 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
         bf_scenario_free(sc);
         return error_exit(rc);
     }
+    if (o->shard_n > 0) {
+        rc = shard_cases(sc, o->shard_k, o->shard_n, &mine);
+        if (rc) {
+            bf_devmodel_close(dm);
+            bf_probe_close(probe);
+            bf_scenario_free(sc);
+            return error_exit(rc);
+        }
+    }
     if (o->dry_run) {
-        print_cases(sc);
+        print_cases(sc, mine, o->shard_k, o->shard_n);
+        free(mine);
         bf_devmodel_close(dm);
         bf_probe_close(probe);
         bf_scenario_free(sc);
@@ -849,6 +944,10 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
                     o->jobs);
     bf_lease_owner(owner, sizeof(owner));
     ss.owner = owner;
+    ss.sc = sc;
+    ss.mine = mine;
+    if (mine)
+        bf_log_info("shard %d/%d of %s", o->shard_k, o->shard_n, sc->path);
     rc = bf_lease_start(o->db, owner, BF_LEASE_S, &lease);
     if (rc) {
         code = error_exit(rc);
@@ -891,6 +990,27 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
                     "the last of them ends the run",
                     (long long)ss.run_id, (long long)others);
     bf_err_clear();
+    /* A shard ends the run only when every case of the scenario is
+     * complete (the last shard to finish ends it). */
+    if (rc == 0 && others == 0 && mine) {
+        size_t done_n = 0;
+
+        for (size_t i = 0; i < sc->n_cases; i++) {
+            int done = 0;
+
+            if (bf_store_case_complete(store, ss.run_id, sc->cases[i].hash,
+                                       &done) == 0)
+                done_n += done != 0;
+        }
+        bf_err_clear();
+        if (done_n < sc->n_cases) {
+            others = 1;
+            bf_log_info("run %lld: shard %d/%d done; %zu of %zu cases "
+                        "complete: the last shard ends the run",
+                        (long long)ss.run_id, o->shard_k, o->shard_n, done_n,
+                        sc->n_cases);
+        }
+    }
     if (rc == BF_EINTR) {
         if (others == 0)
             bf_store_run_end(store, ss.run_id, "interrupted");
@@ -925,6 +1045,7 @@ report:
                    result.skipped, result.resumed, result.elsewhere, o->db);
     }
 out:
+    free(mine);
     bf_lease_stop(lease);
     bf_store_close(store);
     bf_probe_close(probe);
@@ -955,6 +1076,7 @@ static int cmd_run(int argc, char **argv)
         {"resume", no_argument, NULL, 'r'},
         {"jobs", required_argument, NULL, 'j'},
         {"join-run", required_argument, NULL, 'J'},
+        {"shard", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct run_opts o = {
@@ -991,6 +1113,13 @@ static int cmd_run(int argc, char **argv)
         case 'j':
             if ((rc = parse_int("run", "--jobs", optarg, 1, 64, &o.jobs)))
                 return rc;
+            break;
+        case 'S':
+            if (bf_shard_parse(optarg, &o.shard_k, &o.shard_n) != 0)
+                return usage_error("run",
+                                   "--shard: '%s' is not K/N with 1 <= K "
+                                   "<= N <= 1024",
+                                   optarg);
             break;
         case 'J': /* internal: a worker of --jobs */
             if ((rc = parse_int("run", "--join-run", optarg, 1, INT32_MAX,

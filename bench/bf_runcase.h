@@ -43,7 +43,7 @@ struct bf_runner_sink {
      * (bf_case.hash, or bf_scenario_extra_case_hash for a teacher or JPEG
      * case) runs: *done = 0, the case is this process's to run; 1, the run
      * already holds a complete case of this hash; 2, another process runs
-     * it now. Neither 1 nor 2 is run here.
+     * it now; 3, another shard's case (--shard). None but 0 is run here.
      */
     int (*complete)(void *ctx, const char *case_hash, int *done);
     /* A file a case produced (student checkpoints; may be NULL). */
@@ -71,8 +71,9 @@ struct bf_runner_result {
     int finished;
     int failed;
     int skipped;
-    int resumed;   /* complete already in the resumed run: not run again */
-    int elsewhere; /* claimed by another process on the same DB */
+    int resumed;      /* complete already in the resumed run: not run again */
+    int elsewhere;    /* claimed by another process on the same DB */
+    int other_shards; /* --shard: another shard's cases, not run here */
 };
 
 /* The method string stored with every host-measured number. */

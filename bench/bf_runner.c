@@ -353,6 +353,7 @@ int bf_runner_run(const struct bf_runner_params *params,
                 resumed[i] = (char)done;
                 r.resumed += done == 1;
                 r.elsewhere += done == 2;
+                r.other_shards += done == 3;
                 if (done == 2)
                     bf_log_info("case %zu/%zu: run by another process", i + 1,
                                 sc->n_cases);

@@ -1154,12 +1154,15 @@ int bf_runner_train_cases(const struct bf_runner_params *p,
             rc = bf_runner_case_done(p, c->hash, &done);
         if (rc == 0 && done) {
             bf_log_info("case %zu/%zu: %s, skipped", i + 1, sc->n_cases,
-                        done == 1 ? "complete already"
-                                  : "run by another process");
+                        done == 1   ? "complete already"
+                        : done == 2 ? "run by another process"
+                                    : "another shard's");
             if (done == 1)
                 result->resumed++;
-            else
+            else if (done == 2)
                 result->elsewhere++;
+            else
+                result->other_shards++;
             continue;
         }
         if (rc == 0)

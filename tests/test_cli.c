@@ -201,6 +201,41 @@ static void test_cli_run_jobs(void **state)
     expect(RUN("run", "x.yaml", "--jobs", "0"), 2, "--jobs 0");
 }
 
+/* Two shards into one DB, one after the other: each runs its own cases,
+ * together every case once, in one run. */
+static void test_cli_run_shards(void **state)
+{
+    char sc[512], db[512];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "shards.yaml");
+    write_text(sc, "models: [resnet_mini]\nbatch: [1, 2, 3]\nthreads: 1\n"
+                   "warmup: 0\nmin_samples: 5\nmax_samples: 5\n"
+                   "min_duration_ms: 0\ndevices: none\n");
+    tmp_path(db, sizeof(db), "shards.db");
+    expect(RUN("run", sc, "--shard", "1/2", "--dry-run"), 0, "shard dry run");
+    assert_non_null(strstr(out_text, "shard 1/2: "));
+    expect(RUN("run", sc, "--shard", "1/2", "--resume", "--db", db), 0,
+           "shard 1");
+    assert_true(query_long(db, "SELECT count(*) FROM cases") >= 1);
+    assert_true(query_long(db, "SELECT count(*) FROM cases") < 3);
+    /* One shard of two: the run is not finished yet. */
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs WHERE status "
+                                    "= 'running'"),
+                     1);
+    expect(RUN("run", sc, "--shard", "2/2", "--resume", "--db", db), 0,
+           "shard 2");
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(query_long(db, "SELECT count(DISTINCT case_hash) FROM "
+                                    "cases WHERE status = 'finished'"),
+                     3);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases"), 3);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs WHERE status "
+                                    "= 'finished'"),
+                     1);
+    expect(RUN("run", sc, "--shard", "3/2"), 2, "bad shard");
+}
+
 static void test_cli_run_and_report(void **state)
 {
     char sc[512], db[512];
@@ -1445,6 +1480,7 @@ int main(void)
         cmocka_unit_test(test_cli_run_and_report),
         cmocka_unit_test(test_cli_concurrent_resume),
         cmocka_unit_test(test_cli_run_jobs),
+        cmocka_unit_test(test_cli_run_shards),
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_device_layer_cache),
         cmocka_unit_test(test_cli_device_targets),

@@ -21,6 +21,7 @@
 
 #include "bf_err.h"
 #include "bf_scenario.h"
+#include "bf_shard.h"
 
 #ifndef BF_FIXTURES_DIR
 #define BF_FIXTURES_DIR "tests/fixtures"
@@ -101,6 +102,49 @@ static char *slurp(FILE *f)
     assert_true(len < cap - 1);
     buf[len] = '\0';
     return buf;
+}
+
+/*
+ * Shards: every case in exactly one shard, the same split every time,
+ * balanced by cost (largest first to the least loaded), and K/N parsed
+ * strictly. Costs 8, 7, 6, 5, 4, 3, 2, 1 into 3 shards: 8+3+2 = 13,
+ * 7+4+1 = 12, 6+5 = 11.
+ */
+static void test_scenario_shards(void **state)
+{
+    struct bf_scenario *sc =
+        parse_ok("models: [resnet18, resnet152]\nbatch: [1, 2, 3, 4]\n");
+    double cost[8] = {8, 7, 6, 5, 4, 3, 2, 1};
+    double load[3] = {0};
+    int a[8], b[8], k = 0, n = 0;
+
+    (void)state;
+    assert_int_equal(sc->n_cases, 8);
+    assert_int_equal(bf_shard_assign(sc, cost, 3, a), 0);
+    assert_int_equal(bf_shard_assign(sc, cost, 3, b), 0);
+    for (int i = 0; i < 8; i++) {
+        assert_true(a[i] >= 0 && a[i] < 3);
+        assert_int_equal(a[i], b[i]);
+        load[a[i]] += cost[i];
+    }
+    assert_true(load[0] == 13 && load[1] == 12 && load[2] == 11);
+    /* Without costs, the work factor (samples x batch): balanced too. */
+    assert_int_equal(bf_shard_assign(sc, NULL, 2, a), 0);
+    {
+        double l[2] = {0};
+
+        for (int i = 0; i < 8; i++)
+            l[a[i]] += bf_shard_work(sc, &sc->cases[i]);
+        assert_true(l[0] == l[1]);
+    }
+    assert_int_equal(bf_shard_assign(sc, cost, 0, a), BF_EINVAL);
+    assert_int_equal(bf_shard_parse("2/3", &k, &n), 0);
+    assert_true(k == 2 && n == 3);
+    assert_int_equal(bf_shard_parse("0/3", &k, &n), -1);
+    assert_int_equal(bf_shard_parse("4/3", &k, &n), -1);
+    assert_int_equal(bf_shard_parse("1/", &k, &n), -1);
+    assert_int_equal(bf_shard_parse("1/2x", &k, &n), -1);
+    bf_scenario_free(sc);
 }
 
 static void test_scenario_keys_table_order(void **state)
@@ -1606,6 +1650,7 @@ int main(void)
         cmocka_unit_test(test_scenario_too_large),
         cmocka_unit_test(test_scenario_matrix_too_large),
         cmocka_unit_test(test_scenario_invalid_arguments),
+        cmocka_unit_test(test_scenario_shards),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
