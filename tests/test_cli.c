@@ -108,7 +108,8 @@ static void test_cli_shipped_scenarios_validate(void **state)
 {
     const char *names[] = {"host-local.yaml",   "smoke.yaml",
                            "fmnist-quick.yaml", "fmnist-paper.yaml",
-                           "quick.yaml",        "paper.yaml"};
+                           "quick.yaml",        "paper.yaml",
+                           "advantage.yaml"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
