@@ -12,6 +12,11 @@
 
 /* Seconds a claim lives without renewal. */
 #define BF_LEASE_S 60.0
+/* The lease of timed (inference) runs, which renew nothing: no thread may
+ * write to the DB inside a timed window. A process that dies is found by
+ * its pid on this host (bf_lease_reap); on another host its cases wait
+ * out this lease. */
+#define BF_LEASE_TIMED_S (6 * 3600.0)
 
 struct bf_lease;
 

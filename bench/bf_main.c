@@ -433,6 +433,7 @@ struct store_sink {
     struct bf_store *store;
     int64_t run_id;
     const char *owner; /* of this process's case claims */
+    double lease_s;    /* their lease */
     /* --shard: the scenario's cases and which are this shard's (NULL:
      * all) */
     const struct bf_scenario *sc;
@@ -630,7 +631,7 @@ static int sink_complete(void *ctx, const char *case_hash, int *done)
             return 0;
         }
     rc = bf_store_case_claim(s->store, s->run_id, case_hash, s->owner,
-                             BF_LEASE_S, &claim);
+                             s->lease_s, &claim);
 
     *done = rc                       ? 0
             : claim == BF_CLAIM_MINE ? 0
@@ -948,7 +949,12 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
     ss.mine = mine;
     if (mine)
         bf_log_info("shard %d/%d of %s", o->shard_k, o->shard_n, sc->path);
-    rc = bf_lease_start(o->db, owner, BF_LEASE_S, &lease);
+    /* Training runs renew their claims from a thread; timed runs take a
+     * long lease instead, so that nothing writes inside a timed window. */
+    ss.lease_s = sc->task == BF_TASK_TRAIN ? BF_LEASE_S : BF_LEASE_TIMED_S;
+    rc = sc->task == BF_TASK_TRAIN
+             ? bf_lease_start(o->db, owner, BF_LEASE_S, &lease)
+             : 0;
     if (rc) {
         code = error_exit(rc);
         goto out;
