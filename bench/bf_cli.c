@@ -4,6 +4,8 @@
 #include "bf_err.h"
 #include "bf_log.h"
 #include "bf_report.h"
+#include "bf_split.h"
+#include "bf_torch.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -85,3 +87,11 @@ const char *layer_cache_dir(char *buf, size_t size)
         return NULL;
     return buf;
 }
+
+int bf_cli_model_known(const char *name)
+{
+    return strcmp(name, BF_SPLIT_NULL_MODEL) == 0 || bf_arch_exists(name);
+}
+
+const struct bf_scenario_params bf_cli_scenario_params = {
+    .model_exists = bf_cli_model_known, .weights_check = bf_weights_check};

@@ -6,6 +6,8 @@
 #ifndef BF_CLI_H
 #define BF_CLI_H
 
+#include "bf_scenario.h"
+
 #include <stddef.h>
 
 /* Exit codes (also in README.md). */
@@ -42,7 +44,14 @@ int error_exit(int rc);
  */
 const char *layer_cache_dir(char *buf, size_t size);
 
+/* Zoo architectures, and the identity model of the edge configurations. */
+int bf_cli_model_known(const char *name);
+
+/* How the CLI loads scenarios: models of the zoo, weights files checked. */
+extern const struct bf_scenario_params bf_cli_scenario_params;
+
 /* The commands outside bf_main.c, one file each. */
 int bf_cmd_predict(int argc, char **argv);
+int bf_cmd_merge(int argc, char **argv);
 
 #endif /* BF_CLI_H */

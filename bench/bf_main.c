@@ -80,6 +80,8 @@ static void usage(FILE *out)
             "  report    print result tables from the results DB\n"
             "  plot      render the paper's figures from the results DB\n"
             "  compare   check a results DB or run against a baseline (CI)\n"
+            "  merge     merge the runs of several results DBs (shards) "
+            "into one\n"
             "  bench     time inference paths, or training steps (--train)\n"
             "  netbench  time the emulated link on a loopback TCP stream\n"
             "  edge      serve a scenario's offloaded cases as the edge "
@@ -122,16 +124,6 @@ static int ensure_parent_dir(const char *path)
 }
 
 /* models */
-
-/* Zoo architectures, and the identity model of the edge configurations. */
-static int model_known(const char *name)
-{
-    return strcmp(name, BF_SPLIT_NULL_MODEL) == 0 || bf_arch_exists(name);
-}
-
-/* Scenarios of `run`: models of the zoo, weights files checked at load. */
-static const struct bf_scenario_params run_params = {
-    .model_exists = model_known, .weights_check = bf_weights_check};
 
 static void models_help(void)
 {
@@ -1066,7 +1058,7 @@ out:
 static int run_scenario(const char *path, const struct run_opts *o)
 {
     struct bf_scenario *sc = NULL;
-    int rc = bf_scenario_load(path, &run_params, &sc);
+    int rc = bf_scenario_load(path, &bf_cli_scenario_params, &sc);
 
     return rc ? error_exit(rc) : run_loaded(sc, o);
 }
@@ -1145,7 +1137,8 @@ static int cmd_run(int argc, char **argv)
                                       ? "missing SCENARIO"
                                       : "exactly one SCENARIO expected");
     /* The file is read once, whether suite or scenario. */
-    rc = bf_scenario_load_or_suite(argv[optind], &run_params, &suite, &sc);
+    rc = bf_scenario_load_or_suite(argv[optind], &bf_cli_scenario_params,
+                                   &suite, &sc);
     if (rc)
         return error_exit(rc);
     if (suite.n == 0)
@@ -2420,7 +2413,7 @@ static int cmd_edge(int argc, char **argv)
         {"ready-file", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct bf_scenario_params sp = {.model_exists = model_known,
+    struct bf_scenario_params sp = {.model_exists = bf_cli_model_known,
                                     .weights_check = bf_weights_check};
     struct bf_scenario *sc = NULL;
     struct bf_edge *e = NULL;
@@ -2574,10 +2567,12 @@ static int main_dispatch(int argc, char **argv)
         return cmd_calibrate(argc, argv);
     if (strcmp(cmd, "predict") == 0)
         return bf_cmd_predict(argc, argv);
+    if (strcmp(cmd, "merge") == 0)
+        return bf_cmd_merge(argc, argv);
     if (strcmp(cmd, "help") == 0) {
         static const char *const known[] = {
-            "models", "keys",     "run",  "report",    "plot",   "compare",
-            "bench",  "netbench", "edge", "calibrate", "predict"};
+            "models", "keys",     "run",  "report",    "plot",    "compare",
+            "bench",  "netbench", "edge", "calibrate", "predict", "merge"};
         char *help_argv[] = {argc > 1 ? argv[1] : NULL, "--help", NULL};
 
         if (argc < 2) {

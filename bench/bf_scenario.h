@@ -294,6 +294,14 @@ int bf_scenario_parse(const char *name, const char *text, size_t len,
                       const struct bf_scenario_params *params,
                       struct bf_scenario **out);
 
+/*
+ * Same on text recorded from the file at path (a run's scenario_text):
+ * relative paths in it resolve against path's directory, as when loaded.
+ */
+int bf_scenario_parse_at(const char *path, const char *text, size_t len,
+                         const struct bf_scenario_params *params,
+                         struct bf_scenario **out);
+
 void bf_scenario_free(struct bf_scenario *scenario);
 
 /*

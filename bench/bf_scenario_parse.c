@@ -824,6 +824,21 @@ int bf_scenario_load(const char *path, const struct bf_scenario_params *params,
     return rc;
 }
 
+int bf_scenario_parse_at(const char *path, const char *text, size_t len,
+                         const struct bf_scenario_params *params,
+                         struct bf_scenario **out)
+{
+    const char *slash;
+
+    if (out)
+        *out = NULL;
+    if (!path || (!text && len) || !params || !params->model_exists || !out)
+        return bf_err_set(BF_EINVAL, "bf_scenario_parse_at: invalid argument");
+    slash = strrchr(path, '/');
+    return parse_scenario(path, path, slash ? (size_t)(slash - path) + 1 : 0,
+                          text ? text : "", len, params, out);
+}
+
 void bf_scenario_free(struct bf_scenario *scenario)
 {
     if (!scenario)

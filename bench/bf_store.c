@@ -425,9 +425,39 @@ static const char schema_v10[] =
     "    PRIMARY KEY (run_id, case_hash)\n"
     ") WITHOUT ROWID;\n";
 
+/*
+ * Schema version 11: merged runs (bfbench merge). Each source run merged
+ * into a run of this DB is one merges row (its provenance); each case
+ * copied from it points at that row.
+ */
+static const char schema_v11[] =
+    "-- Schema version 11: merged runs.\n"
+    "CREATE TABLE merges (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    run_id INTEGER NOT NULL REFERENCES runs(id), -- the merged run\n"
+    "    merged_at TEXT NOT NULL, -- UTC ISO 8601\n"
+    "    source_path TEXT NOT NULL, -- the source DB as named to merge\n"
+    "    source_run_id INTEGER NOT NULL,\n"
+    "    source_status TEXT NOT NULL,\n"
+    "    source_started_at TEXT NOT NULL,\n"
+    "    source_finished_at TEXT,\n"
+    "    host TEXT NOT NULL,\n"
+    "    cpu_model TEXT NOT NULL,\n"
+    "    git_commit TEXT NOT NULL,\n"
+    "    git_dirty INTEGER NOT NULL,\n"
+    "    platform_sha256 TEXT,\n"
+    "    command_line TEXT NOT NULL,\n"
+    "    cases_added INTEGER NOT NULL, -- copied into the run\n"
+    "    cases_same INTEGER NOT NULL, -- there already, same results\n"
+    "    cases_left INTEGER NOT NULL\n"
+    "        -- left out: incomplete, or (forced) results that differ\n"
+    ");\n"
+    "-- The merges row a case was copied from; NULL: recorded here:\n"
+    "ALTER TABLE cases ADD COLUMN merge_id INTEGER REFERENCES merges(id);\n";
+
 static const char *const schema_steps[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-    schema_v6, schema_v7, schema_v8, schema_v9, schema_v10};
+    schema_v1, schema_v2, schema_v3, schema_v4,  schema_v5, schema_v6,
+    schema_v7, schema_v8, schema_v9, schema_v10, schema_v11};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,

@@ -10,7 +10,9 @@
  * cases, 4 to 5 the device tables, 5 to 6 cases.case_hash and
  * runs.resumes, 6 to 7 runs.platform and platform_sha256, the predictions
  * table (per-image results of an accuracy row) and the checks table
- * (known-answer checks of a run)),
+ * (known-answer checks of a run)), 7 to 8 cases.seed and artifacts, 8 to
+ * 9 device runtimes and intervals, 9 to 10 claims, 10 to 11 merges and
+ * cases.merge_id (bf_store_merge.h),
  * and a new DB is created at the current version in one transaction by the
  * same steps, so that a migrated and a new DB have the same schema. WAL
  * journal, foreign keys on, prepared statements kept for the life of the
@@ -42,7 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 10
+#define BF_STORE_SCHEMA_VERSION 11
 
 struct bf_store;
 

@@ -39,9 +39,9 @@ static void write_text(const char *path, const char *text)
 
 static void test_cli_help_everywhere(void **state)
 {
-    const char *cmds[] = {"models", "keys",     "run",    "report",
-                          "bench",  "netbench", "edge",   "calibrate",
-                          "plot",   "compare",  "predict"};
+    const char *cmds[] = {"models", "keys",     "run",     "report",
+                          "bench",  "netbench", "edge",    "calibrate",
+                          "plot",   "compare",  "predict", "merge"};
 
     (void)state;
     expect(RUN("--help"), 0, "--help");
