@@ -3,7 +3,8 @@
 # missing. Idempotent: a second run installs nothing and runs no apt-get
 # update. Set BF_SETUP_PEER=1 to also install the optional PyTorch peer
 # (python3-torch, python3-torchvision) used by scripts/peer/ and the
-# torchvision-parity test.
+# torchvision-parity test, and BF_SETUP_SLURM=1 for Slurm and munge
+# (scripts/slurm/, the local-cluster test; its daemons are not started).
 set -euo pipefail
 
 required=(
@@ -18,10 +19,14 @@ required=(
     dataset-fashion-mnist
 )
 optional=(python3-torch python3-torchvision)
+slurm=(slurmctld slurmd slurm-client munge)
 
 want=("${required[@]}")
 if [ "${BF_SETUP_PEER:-0}" = 1 ]; then
     want+=("${optional[@]}")
+fi
+if [ "${BF_SETUP_SLURM:-0}" = 1 ]; then
+    want+=("${slurm[@]}")
 fi
 
 missing=()
