@@ -1,4 +1,5 @@
 /* bf_cli: helpers shared by the CLI's commands. */
+#define _POSIX_C_SOURCE 200809L
 #include "bf_cli.h"
 
 #include "bf_err.h"
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+volatile sig_atomic_t bf_cli_stop;
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -54,6 +58,14 @@ int parse_format(const char *cmd, const char *text, int allow_md, int *out)
     return 0;
 }
 
+int parse_db(const char *cmd, const char *text, const char **out)
+{
+    if (!text[0])
+        return usage_error(cmd, "--db: empty path");
+    *out = text;
+    return 0;
+}
+
 int error_exit(int rc)
 {
     const char *detail = bf_last_error();
@@ -72,6 +84,47 @@ int error_exit(int rc)
     default:
         return EXIT_FAILED;
     }
+}
+
+int bf_cli_require_db(const char *db)
+{
+    struct stat st;
+
+    if (stat(db, &st) == 0)
+        return EXIT_OK;
+    bf_err_set(BF_ENOENT,
+               "no results DB at '%s' (run a scenario first: "
+               "bfbench run scenarios/host-local.yaml)",
+               db);
+    return error_exit(BF_ENOENT);
+}
+
+int bf_cli_ensure_parent_dir(const char *path)
+{
+    char dir[1024];
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return bf_err_set(BF_EIO, "cannot create directory '%s': %s", dir,
+                          strerror(errno));
+    return 0;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    bf_cli_stop = 1;
+}
+
+void bf_cli_stop_on_signal(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
 }
 
 const char *layer_cache_dir(char *buf, size_t size)

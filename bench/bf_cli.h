@@ -8,7 +8,19 @@
 
 #include "bf_scenario.h"
 
+#include <signal.h>
 #include <stddef.h>
+
+/* Set by the build (CMakeLists.txt); these keep a bare compile working. */
+#ifndef BF_SOURCE_DIR
+#define BF_SOURCE_DIR "."
+#endif
+#ifndef BF_VERSION
+#define BF_VERSION "0.1.0"
+#endif
+
+/* The results DB of the commands that write or read one, unless --db. */
+#define BF_CLI_DEFAULT_DB "results/bench.db"
 
 /* Exit codes (also in README.md). */
 enum {
@@ -34,6 +46,9 @@ int parse_int(const char *cmd, const char *opt, const char *text, long min,
  */
 int parse_format(const char *cmd, const char *text, int allow_md, int *out);
 
+/* A --db value, which must not be empty, into *out: 0 or EXIT_USAGE. */
+int parse_db(const char *cmd, const char *text, const char **out);
+
 /* Log the last error and map rc to its exit code. */
 int error_exit(int rc);
 
@@ -44,13 +59,41 @@ int error_exit(int rc);
  */
 const char *layer_cache_dir(char *buf, size_t size);
 
+/*
+ * An existing results DB at db: EXIT_OK, else EXIT_INPUT after saying
+ * that there is none and how to make one.
+ */
+int bf_cli_require_db(const char *db);
+
+/* Create the parent directory of path if missing (one level): 0 or BF_EIO. */
+int bf_cli_ensure_parent_dir(const char *path);
+
+/* Nonzero once SIGINT or SIGTERM arrived (after bf_cli_stop_on_signal). */
+extern volatile sig_atomic_t bf_cli_stop;
+
+/* From now on SIGINT and SIGTERM set bf_cli_stop instead of killing. */
+void bf_cli_stop_on_signal(void);
+
 /* Zoo architectures, and the identity model of the edge configurations. */
 int bf_cli_model_known(const char *name);
 
 /* How the CLI loads scenarios: models of the zoo, weights files checked. */
 extern const struct bf_scenario_params bf_cli_scenario_params;
 
-/* The commands outside bf_main.c, one file each. */
+/*
+ * The commands, one file each (bf_cmd_NAME.c); bf_main.c dispatches.
+ * argv[0] is the command's name; each returns an exit code.
+ */
+int bf_cmd_models(int argc, char **argv);
+int bf_cmd_keys(int argc, char **argv);
+int bf_cmd_run(int argc, char **argv);
+int bf_cmd_calibrate(int argc, char **argv);
+int bf_cmd_report(int argc, char **argv);
+int bf_cmd_plot(int argc, char **argv);
+int bf_cmd_compare(int argc, char **argv);
+int bf_cmd_netbench(int argc, char **argv);
+int bf_cmd_bench(int argc, char **argv);
+int bf_cmd_edge(int argc, char **argv);
 int bf_cmd_predict(int argc, char **argv);
 int bf_cmd_merge(int argc, char **argv);
 
