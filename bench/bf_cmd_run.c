@@ -406,11 +406,12 @@ static int run_jobs(const struct run_opts *o, const char *path, int64_t run_id,
                     int threads)
 {
     pid_t pids[64];
-    char id[32], th[16];
+    char id[32], th[16], shard[32];
     int code = EXIT_OK, n = 0;
 
     snprintf(id, sizeof(id), "%lld", (long long)run_id);
     snprintf(th, sizeof(th), "%d", threads);
+    snprintf(shard, sizeof(shard), "%d/%d", o->shard_k, o->shard_n);
     bf_log_info("run %lld: %d worker processes, %d thread(s) each",
                 (long long)run_id, o->jobs, threads);
     fflush(NULL);
@@ -424,9 +425,19 @@ static int run_jobs(const struct run_opts *o, const char *path, int64_t run_id,
             break;
         }
         if (pid == 0) {
-            char *args[] = {
-                "bfbench",    "run", (char *)path, "--db", (char *)o->db,
-                "--join-run", id,    "--threads",  th,     NULL};
+            /* A shard's workers run that shard's cases only. */
+            char *args[] = {"bfbench",
+                            "run",
+                            (char *)path,
+                            "--db",
+                            (char *)o->db,
+                            "--join-run",
+                            id,
+                            "--threads",
+                            th,
+                            o->shard_n > 0 ? "--shard" : NULL,
+                            shard,
+                            NULL};
 
             execv("/proc/self/exe", args);
             _exit(127);

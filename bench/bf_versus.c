@@ -24,7 +24,9 @@ struct row {
     int seeded;
     uint64_t seed;
     double top1;
-    int side; /* 0: A, 1: B */
+    double payload_bytes; /* sent per image; -1: n/a */
+    int64_t head_params;  /* -1: n/a */
+    int side;             /* 0: A, 1: B */
 };
 
 struct rows {
@@ -81,6 +83,8 @@ static int collect(const struct bf_accuracy_view *v, void *ctx)
         w->seeded = v->seeded;
         w->seed = v->seed;
         w->top1 = v->acc.top1;
+        w->payload_bytes = v->acc.payload_bytes;
+        w->head_params = v->head_params;
         w->side = side;
     }
     return 0;
@@ -110,6 +114,10 @@ enum {
     V_TEST,
     V_P,
     V_VERDICT,
+    V_BYTES_A,
+    V_BYTES_B,
+    V_HEAD_A,
+    V_HEAD_B,
     V_NCOLS
 };
 
@@ -129,7 +137,23 @@ static const struct bf_table_column columns[V_NCOLS] = {
     [V_TEST] = {"test", "test", 0},
     [V_P] = {"p", "p", 1},
     [V_VERDICT] = {"at 0.05", "verdict", 0},
+    [V_BYTES_A] = {"A B/img", "a_payload_bytes", 1},
+    [V_BYTES_B] = {"B B/img", "b_payload_bytes", 1},
+    [V_HEAD_A] = {"A head params", "a_head_params", 1},
+    [V_HEAD_B] = {"B head params", "b_head_params", 1},
 };
+
+/* A size column: the value, or "-" where it does not apply. */
+static int set_size(struct bf_table *t, int col, double v)
+{
+    char text[32];
+
+    if (v < 0 || isnan(v))
+        snprintf(text, sizeof(text), "-");
+    else
+        snprintf(text, sizeof(text), "%.0f", v);
+    return bf_table_set(t, col, text);
+}
 
 static const char *fe_name(int fe)
 {
@@ -347,6 +371,10 @@ static int compare_group(struct bf_store *store, const struct rows *r,
                                : res.p >= 0.05 ? "no difference"
                                : res.diff > 0  ? "A better"
                                                : "B better");
+        rc = rc ? rc : set_size(t, V_BYTES_A, a0->payload_bytes);
+        rc = rc ? rc : set_size(t, V_BYTES_B, b0->payload_bytes);
+        rc = rc ? rc : set_size(t, V_HEAD_A, (double)a0->head_params);
+        rc = rc ? rc : set_size(t, V_HEAD_B, (double)b0->head_params);
         if (rc == 0)
             bf_table_row_end(t);
     }

@@ -15,6 +15,10 @@
  *   -       neither (no per-image results, other items): the difference
  *           alone, no test.
  *
+ * Beside each pair: the bytes each side sends per image (the variant's
+ * payload: an int8 bottleneck's, or fp32's) and each head's parameters,
+ * "-" where they do not apply (no split).
+ *
  * Cases are matched on model, C, variant and split "test"; a strategy
  * without a bottleneck version (the autoencoder split) matches any
  * version. Only finished cases count.

@@ -200,6 +200,18 @@ static void test_cli_run_jobs(void **state)
                                     "= 'finished'"),
                      1);
     expect(RUN("run", "x.yaml", "--jobs", "0"), 2, "--jobs 0");
+    /* The workers of a shard run that shard's cases only (tiny-train:
+     * two student cases, one per shard, besides teacher and JPEG). */
+    tmp_path(db, sizeof(db), "jobs/shard.db");
+    expect(RUN("run", BF_SOURCE_DIR "/scenarios/ci/tiny-train.yaml", "--jobs",
+               "2", "--shard", "1/2", "--db", db),
+           0, "run --jobs 2 --shard 1/2");
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "strategy NOT IN ('teacher', 'jpeg')"),
+                     1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM runs WHERE status "
+                                    "= 'running'"),
+                     1);
 }
 
 /* Two shards into one DB, one after the other: each runs its own cases,

@@ -975,10 +975,13 @@ static void versus_case(struct bf_store *store, int64_t run, int index,
                               .freeze_encoder = -1,
                               .bottleneck_version = 2,
                               .bottleneck_channels = 2,
+                              .head_params = 10016,
                               .seeded = seeded,
                               .seed = seed};
     struct bf_accuracy_row a = acc("fp32", top1, 99.0);
     int64_t id;
+
+    a.payload_bytes = strcmp(strategy, "naive") == 0 ? 49 : 98;
 
     if (top1_bits) {
         a.n = (int64_t)n;
@@ -1043,6 +1046,11 @@ static void test_report_versus(void **state)
     assert_non_null(strstr(text, "paired t"));
     assert_non_null(strstr(text, "0.0202"));
     assert_non_null(strstr(text, "A better"));
+    /* Beside it, what each side sends and its head's size. */
+    assert_non_null(strstr(text, "A B/img"));
+    assert_non_null(strstr(text, " 98 "));
+    assert_non_null(strstr(text, " 49 "));
+    assert_non_null(strstr(text, "10016"));
     free(text);
     /* One seed, 100 images: A right on 0..59, B right on 0..49 and 60..61
      * (b = 10, c = 2). */
