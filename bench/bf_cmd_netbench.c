@@ -83,8 +83,8 @@ int bf_cmd_netbench(int argc, char **argv)
     double rtt = 20.0;
     int repeats = 3, c, rc;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    optind = 0; /* 0: glibc re-initialises (permutation back on) */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if ((rc = parse_list("netbench", "--rates", optarg, 1e5, rates, 16,

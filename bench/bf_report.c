@@ -23,6 +23,7 @@
 #include "bf_buf.h"
 #include "bf_err.h"
 #include "bf_store_figures.h"
+#include "bf_store_merge.h"
 #include "bf_table.h"
 
 #include <assert.h>
@@ -884,6 +885,24 @@ static int add_platform_line(int64_t run_id, const char *platform,
     return 0;
 }
 
+/* A run merged from shards (bfbench merge): one line per source run. */
+static int add_merge_line(const struct bf_merge_view *v, void *ctx)
+{
+    struct platform_list *pl = ctx;
+
+    if (!pl->listed++)
+        fprintf(pl->out, "\nmerged from (bfbench merge; the merges "
+                         "table):\n");
+    fprintf(pl->out,
+            "%srun %lld: %s run %lld (%s; host %s, commit %.12s, platform "
+            "%.12s): %lld case(s) added, %lld there already, %lld left out\n",
+            pl->markdown ? "- " : "", (long long)v->run_id, v->source_path,
+            (long long)v->source_run_id, v->source_status, v->host,
+            v->git_commit, v->platform_sha256[0] ? v->platform_sha256 : "none",
+            (long long)v->added, (long long)v->same, (long long)v->left);
+    return 0;
+}
+
 static int no_results(const struct bf_report_params *params)
 {
     if (params->run_id)
@@ -1006,6 +1025,10 @@ int bf_report_write(struct bf_store *store,
 
         rc = bf_store_each_platform(store, params->run_id, add_platform_line,
                                     &pl);
+        if (rc)
+            goto out_free;
+        pl.listed = 0;
+        rc = bf_store_each_merge(store, params->run_id, add_merge_line, &pl);
         if (rc)
             goto out_free;
     }

@@ -674,7 +674,7 @@ static int merge_runs(struct merge *m)
                             .name = (const char *)sqlite3_column_text(st, 1),
                             .sha = (const char *)sqlite3_column_text(st, 2),
                             .commit = (const char *)sqlite3_column_text(st, 3),
-                                            .host = (const char *)sqlite3_column_text(st, 6),
+                            .host = (const char *)sqlite3_column_text(st, 6),
                             .cpu = (const char *)sqlite3_column_text(st, 7),
                             .platform_sha =
                                 (const char *)sqlite3_column_text(st, 8)};
@@ -769,6 +769,48 @@ int bf_store_each_merged_run(struct bf_store *store,
         rc = 0;
     else if (rc > 0)
         rc = db_fail(store, "reading the merged runs");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int bf_store_each_merge(struct bf_store *store, int64_t run_id,
+                        int (*fn)(const struct bf_merge_view *v, void *ctx),
+                        void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT run_id, source_path, source_run_id, "
+                           "source_status, host, git_commit, "
+                           "coalesce(platform_sha256, ''), merged_at, "
+                           "cases_added, cases_same, cases_left FROM merges "
+                           "WHERE ?1 = 0 OR run_id = ?1 ORDER BY run_id, id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(store, "reading the merges");
+    sqlite3_bind_int64(st, 1, run_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct bf_merge_view v = {
+            .run_id = sqlite3_column_int64(st, 0),
+            .source_path = (const char *)sqlite3_column_text(st, 1),
+            .source_run_id = sqlite3_column_int64(st, 2),
+            .source_status = (const char *)sqlite3_column_text(st, 3),
+            .host = (const char *)sqlite3_column_text(st, 4),
+            .git_commit = (const char *)sqlite3_column_text(st, 5),
+            .platform_sha256 = (const char *)sqlite3_column_text(st, 6),
+            .merged_at = (const char *)sqlite3_column_text(st, 7),
+            .added = sqlite3_column_int64(st, 8),
+            .same = sqlite3_column_int64(st, 9),
+            .left = sqlite3_column_int64(st, 10)};
+
+        rc = fn(&v, ctx);
+        if (rc)
+            break;
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(store, "reading the merges");
     sqlite3_finalize(st);
     return rc;
 }

@@ -73,6 +73,27 @@ int bf_store_each_merged_run(struct bf_store *store,
                                        const char *text, void *ctx),
                              void *ctx);
 
+/* One merges row: a source run merged into run_id (strings borrowed). */
+struct bf_merge_view {
+    int64_t run_id;
+    const char *source_path;
+    int64_t source_run_id;
+    const char *source_status;
+    const char *host;
+    const char *git_commit;
+    const char *platform_sha256; /* "" when the source had none */
+    const char *merged_at;
+    int64_t added, same, left;
+};
+
+/*
+ * Call fn for every merges row of run_id (every run when 0), by run and
+ * row id; a nonzero return from fn stops the walk and is returned.
+ */
+int bf_store_each_merge(struct bf_store *store, int64_t run_id,
+                        int (*fn)(const struct bf_merge_view *v, void *ctx),
+                        void *ctx);
+
 /* *n = the merges rows (source runs) of run_id. */
 int bf_store_merge_sources(struct bf_store *store, int64_t run_id, int64_t *n);
 

@@ -130,6 +130,8 @@ static void test_merge_shards(void **state)
                      query_long(s1, "SELECT count(*) FROM samples") +
                          query_long(s2, "SELECT count(*) FROM samples"));
     expect(RUN("report", "--db", all), 0, "report of the merged run");
+    assert_non_null(strstr(out_text, "merged from"));
+    assert_non_null(strstr(out_text, "s2.db run 1"));
     expect(RUN("compare", whole, all, "--timings", "skip"), 0,
            "merged against unsharded");
 

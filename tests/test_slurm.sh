@@ -95,6 +95,15 @@ sources=$(sqlite3 "$merged" "SELECT count(*) FROM merges")
     cat "$tmp/compare.txt" >&2
     fail "bfbench compare: the merged run is not the baseline's"
 }
+# Read as one run: the report names its sources, figures and the paper's
+# claims come from it.
+"$bfbench" report --db "$merged" --run all >"$tmp/report.txt" 2>&1 ||
+    fail "report of the merged DB"
+grep -q "merged from" "$tmp/report.txt" || fail "the report names no sources"
+"$bfbench" plot --db "$merged" --out "$tmp/figs" >/dev/null 2>&1 ||
+    fail "plot of the merged DB"
+"$bfbench" report --paper --db "$merged" >/dev/null 2>&1 ||
+    fail "report --paper of the merged DB"
 echo "slurm: cluster up in ${up} s; $shards-task array + merge in" \
     "$((SECONDS - start - up)) s; $(tail -n 1 "$tmp/compare.txt")"
 echo "PASSED"
