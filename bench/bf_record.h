@@ -107,11 +107,12 @@ struct bf_epoch_row {
     const char *phase; /* "stage1", "stage2", "teacher", ... */
     int epoch;         /* 1-based within the phase */
     double lr;
-    double train_loss;   /* mean over the epoch's batches */
+    double train_loss;   /* mean over the epoch's batches, as reduced */
     double val_top1;     /* percent, on the validation (selection) split */
     double seconds;      /* training time of the epoch */
     double images_per_s; /* training throughput */
     int best;            /* 1: the best validation top-1 so far */
+    double train_loss_per_image; /* train_loss per image (bf_train.h) */
 };
 
 /*

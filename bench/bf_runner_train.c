@@ -197,6 +197,7 @@ static int on_epoch(void *ctx, const struct bf_train_epoch *e)
                                .epoch = e->epoch,
                                .lr = e->lr,
                                .train_loss = e->train_loss,
+                               .train_loss_per_image = e->train_loss_per_image,
                                .val_top1 = e->val_top1,
                                .seconds = e->seconds,
                                .images_per_s = e->images_per_s,

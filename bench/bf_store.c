@@ -455,9 +455,21 @@ static const char schema_v11[] =
     "-- The merges row a case was copied from; NULL: recorded here:\n"
     "ALTER TABLE cases ADD COLUMN merge_id INTEGER REFERENCES merges(id);\n";
 
+/*
+ * Schema version 12: readable losses. The reference sums its distillation
+ * and reconstruction losses over the batch's images; each epoch also
+ * records its loss per training image.
+ */
+static const char schema_v12[] =
+    "-- Schema version 12: the training loss per image.\n"
+    "-- epochs.train_loss as reduced, per training image: a loss summed\n"
+    "-- over the batch (HND, GHND, autoencoder) divided by the images, a\n"
+    "-- mean one as it is; NULL before v12:\n"
+    "ALTER TABLE epochs ADD COLUMN train_loss_per_image REAL;\n";
+
 static const char *const schema_steps[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4,  schema_v5, schema_v6,
-    schema_v7, schema_v8, schema_v9, schema_v10, schema_v11};
+    schema_v1, schema_v2, schema_v3, schema_v4,  schema_v5,  schema_v6,
+    schema_v7, schema_v8, schema_v9, schema_v10, schema_v11, schema_v12};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,

@@ -12,7 +12,8 @@
  * table (per-image results of an accuracy row) and the checks table
  * (known-answer checks of a run)), 7 to 8 cases.seed and artifacts, 8 to
  * 9 device runtimes and intervals, 9 to 10 claims, 10 to 11 merges and
- * cases.merge_id (bf_store_merge.h),
+ * cases.merge_id (bf_store_merge.h), 11 to 12
+ * epochs.train_loss_per_image,
  * and a new DB is created at the current version in one transaction by the
  * same steps, so that a migrated and a new DB have the same schema. WAL
  * journal, foreign keys on, prepared statements kept for the life of the
@@ -44,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 11
+#define BF_STORE_SCHEMA_VERSION 12
 
 struct bf_store;
 

@@ -103,8 +103,8 @@
       "SELECT coalesce(max(seq) + 1, 0) FROM epochs WHERE case_id = ?1")       \
     X(epoch_insert,                                                            \
       "INSERT INTO epochs (case_id, seq, phase, epoch, lr, train_loss, "       \
-      "val_top1, seconds, images_per_s, best) VALUES (?1, ?2, ?3, ?4, ?5, "    \
-      "?6, ?7, ?8, ?9, ?10)")                                                  \
+      "val_top1, seconds, images_per_s, best, train_loss_per_image) VALUES "   \
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                        \
     X(accuracy_insert,                                                         \
       "INSERT INTO accuracy (case_id, variant, split, n, top1, top5, "         \
       "payload_bytes, payload_zstd_bytes, transmitted_elements, "              \

@@ -428,6 +428,7 @@ int bf_store_add_epochs(struct bf_store *store, int64_t case_id,
         rc = rc ? rc : bind_real(st, 8, r->seconds);
         rc = rc ? rc : bind_real(st, 9, r->images_per_s);
         rc = rc ? rc : sqlite3_bind_int(st, 10, r->best ? 1 : 0);
+        rc = rc ? rc : bind_real(st, 11, r->train_loss_per_image);
         rc = rc ? rc : step_done(st);
         if (rc != SQLITE_OK) {
             rc =

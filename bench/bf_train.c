@@ -637,6 +637,14 @@ static int validate(const struct bf_train_params *p,
     return rc;
 }
 
+/* Whether a phase's loss sums over the batch's images (the reference's
+ * reduction for its distillation and reconstruction losses). */
+static int sums_images(enum bf_train_loss loss)
+{
+    return loss == BF_TRAIN_LOSS_HND || loss == BF_TRAIN_LOSS_GHND ||
+           loss == BF_TRAIN_LOSS_RECON;
+}
+
 static int run_phase(const struct bf_train_params *p,
                      const struct bf_train_phase *ph, int n_stages,
                      const struct bf_dataset_info *info, uint32_t *order,
@@ -665,7 +673,7 @@ static int run_phase(const struct bf_train_params *p,
         rc = bf_optim_create(p->student, &op, &opt);
     for (int e = 1; rc == 0 && e <= s->epochs; e++) {
         double lr = bf_train_lr_at(s, e);
-        double loss_sum = 0.0;
+        double loss_sum = 0.0, loss_images = 0.0;
         int64_t t0 = bf_clock_now_ns(), t1;
         struct bf_eval_result val = {0};
         struct bf_train_epoch rec;
@@ -718,11 +726,14 @@ static int run_phase(const struct bf_train_params *p,
                 rc = bf_tensor_item(loss, &v);
             bf_tensor_free(loss);
             loss_sum += v;
+            /* The batch's loss summed over its images. */
+            loss_images += sums_images(ph->loss) ? v : v * (double)m;
             images += (int64_t)m;
             if (rc == 0 && (k % 20 == 0 || k + 1 == n_batches)) {
                 char detail[64];
 
-                snprintf(detail, sizeof(detail), "loss %.4g", v);
+                snprintf(detail, sizeof(detail), "loss %.4g per image",
+                         sums_images(ph->loss) ? v / (double)m : v);
                 bf_log_progress(label, (long)k + 1, (long)n_batches, detail);
             }
         }
@@ -738,6 +749,8 @@ static int run_phase(const struct bf_train_params *p,
             .epoch = e,
             .lr = lr,
             .train_loss = loss_sum / (double)n_batches,
+            .train_loss_per_image =
+                images > 0 ? loss_images / (double)images : NAN,
             .val_top1 = val.top1,
             .seconds = (double)(t1 - t0) / 1e9,
             .images_per_s = (double)images / ((double)(t1 - t0) / 1e9),
@@ -752,10 +765,10 @@ static int run_phase(const struct bf_train_params *p,
             if (rc)
                 break;
         }
-        bf_log_info("%s epoch %d/%d: loss %.4g, val top-1 %.2f %%%s, "
-                    "%.0f images/s",
-                    ph->name, e, s->epochs, rec.train_loss, rec.val_top1,
-                    rec.best ? " (best)" : "", rec.images_per_s);
+        bf_log_info("%s epoch %d/%d: loss %.4g per image, val top-1 %.2f "
+                    "%%%s, %.0f images/s",
+                    ph->name, e, s->epochs, rec.train_loss_per_image,
+                    rec.val_top1, rec.best ? " (best)" : "", rec.images_per_s);
         if (p->hooks && p->hooks->epoch &&
             p->hooks->epoch(p->hooks->ctx, &rec)) {
             rc = bf_err_set(BF_EINTR, "training stopped by its caller");

@@ -114,11 +114,16 @@ struct bf_train_epoch {
     const char *phase;
     int epoch; /* 1-based within the phase */
     double lr;
-    double train_loss; /* mean over the epoch's batches */
+    double train_loss; /* mean over the epoch's batches, as reduced */
     double val_top1;   /* percent */
     double seconds;    /* training time of the epoch, evaluation excluded */
     double images_per_s;
     int best; /* this epoch is the best so far */
+    /* train_loss per training image: a loss that sums over the batch (the
+     * reference's HND, GHND and autoencoder losses: squared errors summed
+     * over images and elements) divided by the images, a mean-reduced one
+     * (CE, KD, exits) as it is. */
+    double train_loss_per_image;
 };
 
 struct bf_train_hooks {

@@ -205,8 +205,8 @@ static void add_train_case(struct bf_store *s, int64_t run)
                               .head_macs = 500000,
                               .dataset = "fashion-mnist"};
     struct bf_epoch_row epochs[] = {
-        {"stage1", 1, 0.001, 8.5e5, 12.5, 2.3, 400, 1},
-        {"stage2", 1, 0.001, 0.62, 21.43, 2.4, 380, 1},
+        {"stage1", 1, 0.001, 8.5e5, 12.5, 2.3, 400, 1, 8.5e5 / 64},
+        {"stage2", 1, 0.001, 0.62, 21.43, 2.4, 380, 1, 0.62},
     };
     struct bf_accuracy_row acc[] = {
         {.variant = "fp32",

@@ -594,7 +594,8 @@ static int add_training_runs(struct bf_store *store, int64_t *first)
                                           acc("jpeg-q10", 84.6, 98.95),
                                           acc("jpeg-q50", 91.75, 99.8)};
     struct bf_accuracy_row exit_acc = acc("exit-t0.9", 90.85, 99.7);
-    struct bf_epoch_row epoch = {"stage1", 1, 1e-3, 0.42, 88.5, 3.5, 15000, 1};
+    struct bf_epoch_row epoch = {"stage1", 1,     1e-3, 0.42, 88.5,
+                                 3.5,      15000, 1,    0.42};
     int64_t run_id, case_id;
 
     bottlefit.case_index = 1;

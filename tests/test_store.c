@@ -1306,10 +1306,11 @@ static void test_store_epochs_round_trip(void **state)
     struct bf_run_info info = run_info();
     struct bf_case_row row = trained_case(0);
     struct bf_epoch_row first[2] = {
-        {"stage1", 1, 1e-3, 2.5, 61.25, 12.5, 4800.0, 1},
-        {"stage1", 2, 1e-3, 1.75, 60.0, 12.0, 5000.0, 0},
+        {"stage1", 1, 1e-3, 2.5, 61.25, 12.5, 4800.0, 1, 0.04},
+        {"stage1", 2, 1e-3, 1.75, 60.0, 12.0, 5000.0, 0, 0.03},
     };
-    struct bf_epoch_row second = {"stage2", 1, 1e-4, 0.5, NAN, 11.0, 5450.5, 7};
+    struct bf_epoch_row second = {"stage2", 1,      1e-4, 0.5, NAN,
+                                  11.0,     5450.5, 7,    0.25};
     int64_t run_id, case_a, case_b;
     char sql[256];
 
@@ -1342,9 +1343,10 @@ static void test_store_epochs_round_trip(void **state)
                       "2 stage2 1 1 NULL");
     snprintf(sql, sizeof(sql),
              "SELECT seq || ' ' || lr || ' ' || train_loss || ' ' || seconds "
-             "|| ' ' || images_per_s FROM epochs WHERE case_id = %lld",
+             "|| ' ' || images_per_s || ' ' || train_loss_per_image FROM "
+             "epochs WHERE case_id = %lld",
              (long long)case_b);
-    assert_query_text(f->db, sql, "0 0.0001 0.5 11.0 5450.5");
+    assert_query_text(f->db, sql, "0 0.0001 0.5 11.0 5450.5 0.25");
     assert_int_equal(query_int(f->db, "SELECT count(*) FROM epochs"), 4);
 }
 

@@ -454,6 +454,25 @@ static void test_train_frozen_encoder_stays(void **state)
  * BottleFit's two stages on the same images; both must be far above chance
  * (10 %) on 2,000 test images, and the 8-bit bottleneck must cost little.
  */
+/* Epoch records of a training run, kept by its hook. */
+struct epochs_seen {
+    struct bf_train_epoch rec[16];
+    char phase[16][16];
+    int n;
+};
+
+static int keep_epoch(void *ctx, const struct bf_train_epoch *rec)
+{
+    struct epochs_seen *es = ctx;
+
+    if (es->n < 16) {
+        es->rec[es->n] = *rec;
+        snprintf(es->phase[es->n], sizeof(es->phase[0]), "%s", rec->phase);
+        es->n++;
+    }
+    return 0;
+}
+
 static void test_train_end_to_end_tiny(void **state)
 {
     struct bf_train_split split = {.data = train_ds,
@@ -578,6 +597,8 @@ static void test_train_end_to_end_tiny(void **state)
     ph[1].schedule.lr = 0.01;
     snprintf(ckpt, sizeof(ckpt), "%s/student.bfw", tmpdir);
     {
+        struct epochs_seen es = {.n = 0};
+        struct bf_train_hooks hooks = {.ctx = &es, .epoch = keep_epoch};
         struct bf_train_params p = {.split = &split,
                                     .student = s,
                                     .teacher = t,
@@ -587,9 +608,24 @@ static void test_train_end_to_end_tiny(void **state)
                                     .kd_temperature = 1.0,
                                     .kd_alpha = 0.5,
                                     .seed = 3,
+                                    .hooks = &hooks,
                                     .checkpoint_path = ckpt};
+        double batches = ceil(4000.0 / ph[0].schedule.batch);
 
         assert_int_equal(bf_train_run(&p, &res), 0);
+        /* Readable losses: GHND sums over the batch's images, so per image
+         * it is the batch sums over the 4,000 images; KD is a mean already
+         * (per image: the batch means weighted by their images). */
+        assert_int_equal(es.n, 3);
+        assert_string_equal(es.phase[0], "stage1");
+        assert_true(fabs(es.rec[0].train_loss_per_image -
+                         es.rec[0].train_loss * batches / 4000.0) <=
+                    1e-9 * es.rec[0].train_loss);
+        assert_true(es.rec[0].train_loss_per_image <
+                    es.rec[0].train_loss / 16.0);
+        assert_string_equal(es.phase[2], "stage2");
+        assert_true(fabs(es.rec[2].train_loss_per_image -
+                         es.rec[2].train_loss) < 0.2 * es.rec[2].train_loss);
     }
     assert_int_equal(
         bf_train_evaluate(s, test_ds, test_idx, 2000, 250, -1, &ev), 0);
