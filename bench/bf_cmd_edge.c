@@ -237,12 +237,12 @@ int bf_cmd_edge(int argc, char **argv)
     bf_edge_get_stats(e, &st);
     bf_log_info("edge: %llu connections, %llu ok, %llu busy, %llu bad, "
                 "%llu unknown config, %llu errors, %llu timeouts, %llu "
-                "refused",
+                "refused, %llu idle evicted",
                 (unsigned long long)st.connections, (unsigned long long)st.ok,
                 (unsigned long long)st.busy, (unsigned long long)st.bad,
                 (unsigned long long)st.unknown, (unsigned long long)st.errors,
-                (unsigned long long)st.timeouts,
-                (unsigned long long)st.refused);
+                (unsigned long long)st.timeouts, (unsigned long long)st.refused,
+                (unsigned long long)st.evicted);
     bf_edge_close(e);
     bf_scenario_free(sc);
     if (ready)

@@ -19,6 +19,12 @@
 
 /* How often blocked threads look at the stop flag. */
 #define POLL_SLICE_MS 50
+/* How long bf_edge_stop lets connections finish a frame (at most the I/O
+ * timeout) before it shuts their sockets: a client sending half a frame
+ * cannot hold the shutdown for the I/O timeout. */
+#define STOP_GRACE_MS 1000
+/* How long the acceptor waits for an evicted idle connection to go. */
+#define EVICT_WAIT_MS 500
 #define ENDPOINTS_MAX 4096
 
 struct endpoint {
@@ -41,9 +47,12 @@ struct job {
 struct conn {
     struct bf_edge *edge;
     pthread_t thread;
-    int fd;
-    int used;     /* slot taken */
-    int finished; /* thread returned; join it */
+    int fd;             /* -1 once closed (under the edge's lock) */
+    int used;           /* slot taken */
+    int finished;       /* thread returned; join it */
+    int idle;           /* waiting for a request to begin */
+    int64_t idle_since; /* since when (ns) */
+    int evict;          /* the acceptor needs the slot: close when idle */
 };
 
 struct bf_edge {
@@ -176,20 +185,27 @@ static void reply_status(struct bf_edge *e, int fd, uint64_t request_id,
 }
 
 /*
- * Wait until fd has a byte, the peer closed (0 bytes) or the idle time
- * passed. 1: a frame begins, 0: close quietly, BF_ETIMEOUT: idle.
+ * Wait until the connection has a byte, the peer closed (0 bytes), the idle
+ * time passed or the acceptor evicted it (the slot is needed). 1: a frame
+ * begins, 0: close quietly, BF_ETIMEOUT: idle. The connection reads idle
+ * meanwhile: only then may the acceptor evict it.
  */
-static int wait_request(struct bf_edge *e, int fd)
+static int wait_request(struct bf_edge *e, struct conn *cn)
 {
     int64_t deadline = bf_clock_now_ns() + e->p.idle_timeout_ms * 1000000LL;
+    int fd = cn->fd;
 
+    pthread_mutex_lock(&e->lock);
+    cn->idle = 1;
+    cn->idle_since = bf_clock_now_ns();
+    pthread_mutex_unlock(&e->lock);
     for (;;) {
         struct pollfd pf = {.fd = fd, .events = POLLIN};
         int n;
         char c;
 
         pthread_mutex_lock(&e->lock);
-        n = e->stopping;
+        n = e->stopping || cn->evict;
         pthread_mutex_unlock(&e->lock);
         if (n)
             return 0;
@@ -201,8 +217,14 @@ static int wait_request(struct bf_edge *e, int fd)
         if (n <= 0)
             continue;
         n = (int)recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 1)
-            return 1;
+        if (n == 1) {
+            /* Busy from here, unless evicted a moment before. */
+            pthread_mutex_lock(&e->lock);
+            n = !cn->evict;
+            cn->idle = !n;
+            pthread_mutex_unlock(&e->lock);
+            return n;
+        }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
         return 0; /* closed or reset between requests */
@@ -272,8 +294,18 @@ static int handle_one(struct bf_edge *e, int fd, struct bf_buf *payload)
                      "timed out reading the frame");
         return rc;
     }
+    if (rc == BF_EIO) {
+        /* Truncated: the peer closed (or half-closed) mid-frame. It may
+         * still read: say why (best effort). */
+        char msg[BF_PROTO_MESSAGE_MAX + 1];
+
+        snprintf(msg, sizeof(msg), "truncated frame: %s", bf_last_error());
+        count(e, &e->stats.bad);
+        reply_status(e, fd, 0, BF_PROTO_BAD_REQUEST, msg);
+        return rc;
+    }
     if (rc)
-        return rc; /* the peer went away mid-frame */
+        return rc;
     j.ep = find_endpoint(e, req.config_id);
     if (!j.ep) {
         char msg[64];
@@ -317,7 +349,7 @@ static void *conn_main(void *arg)
 
     bf_buf_init(&payload);
     for (;;) {
-        int rc = wait_request(e, c->fd);
+        int rc = wait_request(e, c);
 
         if (rc == BF_ETIMEOUT)
             count(e, &e->stats.timeouts);
@@ -325,8 +357,11 @@ static void *conn_main(void *arg)
             break;
     }
     bf_buf_free(&payload);
-    close(c->fd);
+    /* Closed under the lock: the acceptor and bf_edge_stop shut down fds
+     * of live connections under it, never a number reused meanwhile. */
     pthread_mutex_lock(&e->lock);
+    close(c->fd);
+    c->fd = -1;
     c->finished = 1;
     pthread_mutex_unlock(&e->lock);
     return NULL;
@@ -350,6 +385,52 @@ static void reap(struct bf_edge *e, int all)
     }
 }
 
+/*
+ * All slots taken: evict the connection idle the longest (waiting for a
+ * request to begin), so that idle connections cannot lock working clients
+ * out for the idle timeout. Returns its slot once free, or -1 when every
+ * connection is busy (or the evicted one did not go in time).
+ */
+static int evict_idle(struct bf_edge *e)
+{
+    int64_t until = bf_clock_now_ns() + EVICT_WAIT_MS * 1000000LL;
+    int slot = -1;
+
+    pthread_mutex_lock(&e->lock);
+    for (int i = 0; i < e->p.max_connections; i++) {
+        const struct conn *c = &e->conns[i];
+
+        if (c->used && !c->finished && c->idle && !c->evict &&
+            (slot < 0 || c->idle_since < e->conns[slot].idle_since))
+            slot = i;
+    }
+    if (slot >= 0) {
+        e->conns[slot].evict = 1;
+        if (e->conns[slot].fd >= 0)
+            shutdown(e->conns[slot].fd, SHUT_RD);
+        e->stats.evicted++;
+    }
+    pthread_mutex_unlock(&e->lock);
+    if (slot < 0)
+        return -1;
+    for (;;) {
+        int done;
+
+        pthread_mutex_lock(&e->lock);
+        done = e->conns[slot].finished;
+        pthread_mutex_unlock(&e->lock);
+        if (done)
+            break;
+        if (bf_clock_now_ns() >= until)
+            return -1;
+        bf_clock_sleep_until_ns(bf_clock_now_ns() + 2000000LL);
+    }
+    pthread_join(e->conns[slot].thread, NULL);
+    e->conns[slot].used = 0;
+    e->conns[slot].finished = 0;
+    return slot;
+}
+
 static void *acceptor_main(void *arg)
 {
     struct bf_edge *e = arg;
@@ -371,13 +452,17 @@ static void *acceptor_main(void *arg)
         for (int i = 0; i < e->p.max_connections && slot < 0; i++)
             if (!e->conns[i].used)
                 slot = i;
+        if (slot < 0)
+            slot = evict_idle(e);
         if (slot < 0) {
             count(e, &e->stats.refused);
             reply_status(e, fd, 0, BF_PROTO_BUSY, "too many connections");
             close(fd);
             continue;
         }
+        pthread_mutex_lock(&e->lock);
         e->conns[slot] = (struct conn){.edge = e, .fd = fd, .used = 1};
+        pthread_mutex_unlock(&e->lock);
         if (pthread_create(&e->conns[slot].thread, NULL, conn_main,
                            &e->conns[slot]) != 0) {
             e->conns[slot].used = 0;
@@ -422,6 +507,31 @@ void bf_edge_stop(struct bf_edge *e)
         return;
     if (started == 2)
         pthread_join(e->acceptor, NULL);
+    /* Idle connections go within a poll slice, requests in flight are
+     * answered; a frame still arriving gets STOP_GRACE_MS (at most the
+     * I/O timeout), then every socket left is shut down, so that the
+     * stop never waits on a client. */
+    {
+        int grace = e->p.io_timeout_ms < STOP_GRACE_MS ? e->p.io_timeout_ms
+                                                       : STOP_GRACE_MS;
+        int64_t until = bf_clock_now_ns() + grace * 1000000LL;
+
+        for (;;) {
+            int left = 0;
+
+            pthread_mutex_lock(&e->lock);
+            for (int i = 0; i < e->p.max_connections; i++)
+                left += e->conns[i].used && !e->conns[i].finished;
+            if (left && bf_clock_now_ns() >= until)
+                for (int i = 0; i < e->p.max_connections; i++)
+                    if (e->conns[i].used && e->conns[i].fd >= 0)
+                        shutdown(e->conns[i].fd, SHUT_RD);
+            pthread_mutex_unlock(&e->lock);
+            if (!left || bf_clock_now_ns() >= until)
+                break;
+            bf_clock_sleep_until_ns(bf_clock_now_ns() + 5000000LL);
+        }
+    }
     reap(e, 1); /* connections finish their requests in flight */
 }
 

@@ -3,7 +3,11 @@
  * endpoints (bf_split edge parts) by config id, the id a request carries.
  *
  * Threads: one acceptor and one thread per connection (at most
- * max_connections; one more is answered BUSY and closed). A connection
+ * max_connections). When every slot is taken, the connection idle the
+ * longest (waiting for a request to begin) is closed to admit the new
+ * one, so that idle connections cannot lock working clients out; only
+ * when every connection is busy is the new one answered BUSY and
+ * closed. A connection
  * thread reads a request (bf_proto) and checks its config id; then it
  * needs one of `workers` slots to run the tail: at most `workers` tails
  * run at once (and one at a time per endpoint). While all slots are taken
@@ -13,16 +17,20 @@
  * nothing is handed between threads on the way; the reply carries the
  * server's queue wait (for a slot), decode and tail times.
  *
- * Faults. A malformed, oversized or truncated frame is answered
- * BAD_REQUEST (another protocol version BAD_VERSION) with the reason in
- * the message, and its connection is closed; a request whose payload does
- * not fit its endpoint likewise. An unknown config id is answered
- * UNKNOWN_CONFIG and the connection stays open. A connection idle for
- * idle_timeout_ms, or whose frame does not complete within io_timeout_ms
- * of its first byte, is closed. No fault of one client stops the others.
+ * Faults. A malformed, oversized or truncated frame (the peer closed or
+ * half-closed its side mid-frame) is answered BAD_REQUEST (another protocol
+ * version BAD_VERSION) with the reason in the message, and its connection is
+ * closed; a request whose payload does not fit its endpoint likewise. An
+ * unknown config id is answered UNKNOWN_CONFIG and the connection stays open. A
+ * connection idle for idle_timeout_ms, or whose frame does not complete within
+ * io_timeout_ms of its first byte, is closed. No fault of one client stops the
+ * others.
  *
  * Shutdown (bf_edge_stop): stop accepting, let every request already read
- * finish and be answered, close the connections, join every thread.
+ * finish and be answered, close the connections, join every thread. A
+ * frame still arriving gets min(io_timeout_ms, 1 s); then the reading
+ * side of every socket left is shut down, so that the stop never waits on
+ * a client (replies can still be sent).
  *
  * Ownership: bf_edge_open creates the listening socket (in the calling
  * thread's network namespace); endpoints added with bf_edge_add are owned
@@ -60,6 +68,7 @@ struct bf_edge_stats {
     uint64_t unknown;     /* UNKNOWN_CONFIG answers */
     uint64_t errors;      /* SERVER_ERROR answers */
     uint64_t timeouts;    /* connections closed for a timeout */
+    uint64_t evicted;     /* idle connections closed to admit a new one */
 };
 
 struct bf_edge;

@@ -23,6 +23,8 @@
 #include "bf_split.h"
 #include "bf_torch.h"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,8 +411,16 @@ static void test_edge_malformed_frames(void **state)
         expect_reply_then_close(fd, BF_PROTO_BAD_REQUEST, "tensor");
     }
 
-    /* Mid-frame disconnect: half the payload, then gone. */
+    /* Truncated, then half-closed: the client still reads, and is told
+     * why (README: truncated frames get an error reply). */
     assert_int_equal(bf_proto_request_emit(&req, NULL, hdr), 0);
+    fd = raw_connect(e);
+    assert_int_equal(bf_net_write_full(fd, hdr, sizeof(hdr), 0), 0);
+    assert_int_equal(bf_net_write_full(fd, payload.data, 100, 0), 0);
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    expect_reply_then_close(fd, BF_PROTO_BAD_REQUEST, "truncated frame");
+
+    /* Mid-frame disconnect: half the payload, then gone. */
     fd = raw_connect(e);
     assert_int_equal(bf_net_write_full(fd, hdr, sizeof(hdr), 0), 0);
     assert_int_equal(bf_net_write_full(fd, payload.data, 100, 0), 0);
@@ -420,7 +430,13 @@ static void test_edge_malformed_frames(void **state)
     client_thread(&ok);
     assert_int_equal(ok.ok, 3);
     bf_edge_get_stats(e, &st);
-    assert_int_equal(st.bad, 4);
+    /* The two truncated frames count as bad (the second's reply is lost:
+     * its peer is gone; its thread may see the close a moment later). */
+    for (int i = 0; i < 100 && st.bad < 6; i++) {
+        usleep(10000);
+        bf_edge_get_stats(e, &st);
+    }
+    assert_int_equal(st.bad, 6);
     assert_int_equal(st.ok, 3);
     bf_split_close(dev);
     bf_buf_free(&payload);
@@ -466,7 +482,9 @@ static void test_edge_unknown_config_and_limits(void **state)
     struct bf_proto_request req;
     struct bf_client_result res;
     struct bf_buf payload;
-    int fd1, fd2, fd3;
+    int fd1, fd2, fd3, fd4;
+    uint8_t half[20] = {'B', 'F'};
+    char ch;
 
     (void)state;
     bf_buf_init(&payload);
@@ -482,13 +500,23 @@ static void test_edge_unknown_config_and_limits(void **state)
     bf_client_close(c);
     usleep(200000); /* the server notices the close */
 
+    /* Both slots idle: a third connection is admitted and the one idle
+     * the longest closed. */
     fd1 = raw_connect(e);
+    usleep(50000);
     fd2 = raw_connect(e);
     usleep(200000);
     fd3 = raw_connect(e);
-    expect_reply_then_close(fd3, BF_PROTO_BUSY, "connections");
+    assert_int_equal(read(fd1, &ch, 1), 0);
     close(fd1);
+    /* Both slots busy (a frame begun on each): one more is refused. */
+    assert_int_equal(bf_net_write_full(fd2, half, sizeof(half), 0), 0);
+    assert_int_equal(bf_net_write_full(fd3, half, sizeof(half), 0), 0);
+    usleep(200000);
+    fd4 = raw_connect(e);
+    expect_reply_then_close(fd4, BF_PROTO_BUSY, "connections");
     close(fd2);
+    close(fd3);
 
     assert_int_equal(bf_edge_add(e, 2, open_split("bottlefit", "null", 8)),
                      BF_EINVAL); /* running */
@@ -515,6 +543,75 @@ static void test_edge_stop_finishes_in_flight(void **state)
     assert_int_equal(bf_torch_live_handles(), 0);
 }
 
+/*
+ * Idle connections cannot lock working clients out (found by a hostile
+ * test: 64 idle connections held every slot for the 60 s idle timeout):
+ * with every slot idle, a new client is served at once and the
+ * connection idle the longest is closed.
+ */
+static void test_edge_idle_connections_evicted(void **state)
+{
+    struct bf_edge_params ep = {.max_connections = 3};
+    struct bf_edge *e = start_null_server(&ep);
+    struct client_job ok = {.port = bf_edge_port(e), .requests = 2};
+    struct bf_edge_stats st;
+    int fds[3], closed = 0;
+    int64_t t0;
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        fds[i] = raw_connect(e);
+        usleep(20000);
+    }
+    for (int i = 0; i < 100; i++) { /* all three accepted */
+        bf_edge_get_stats(e, &st);
+        if (st.connections == 3)
+            break;
+        usleep(10000);
+    }
+    assert_int_equal(st.connections, 3);
+    t0 = bf_clock_now_ns();
+    client_thread(&ok);
+    assert_int_equal(ok.ok, 2);
+    assert_true(bf_clock_now_ns() - t0 < 2 * SEC);
+    bf_edge_get_stats(e, &st);
+    assert_int_equal(st.evicted, 1);
+    assert_int_equal(st.refused, 0);
+    /* The oldest idle one was closed; the others are still open. */
+    for (int i = 0; i < 3; i++) {
+        struct pollfd pf = {.fd = fds[i], .events = POLLIN};
+        char c;
+
+        if (poll(&pf, 1, i == 0 ? 1000 : 50) == 1 &&
+            recv(fds[i], &c, 1, MSG_DONTWAIT) == 0)
+            closed |= 1 << i;
+        close(fds[i]);
+    }
+    assert_int_equal(closed, 1);
+    bf_edge_close(e);
+}
+
+/* A client sending half a frame cannot hold the shutdown for the I/O
+ * timeout (10 s by default): it is bounded by about a second. */
+static void test_edge_stop_bounded(void **state)
+{
+    struct bf_edge_params ep = {0};
+    struct bf_edge *e = start_null_server(&ep);
+    uint8_t hdr[BF_PROTO_HEADER_SIZE] = {'B', 'F'};
+    int64_t t0;
+    int fd;
+
+    (void)state;
+    fd = raw_connect(e);
+    assert_int_equal(bf_net_write_full(fd, hdr, 20, 0), 0);
+    usleep(100000);
+    t0 = bf_clock_now_ns();
+    bf_edge_stop(e);
+    assert_true(bf_clock_now_ns() - t0 < 3 * SEC);
+    close(fd);
+    bf_edge_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +624,8 @@ int main(void)
         cmocka_unit_test(test_edge_timeouts),
         cmocka_unit_test(test_edge_unknown_config_and_limits),
         cmocka_unit_test(test_edge_stop_finishes_in_flight),
+        cmocka_unit_test(test_edge_idle_connections_evicted),
+        cmocka_unit_test(test_edge_stop_bounded),
     };
 
     bf_torch_set_threads(1);
