@@ -1091,6 +1091,249 @@ out:
     return rc;
 }
 
+/* Training curves: loss and validation top-1 per epoch (no paper figure) */
+
+/* One epoch of the case drawn for a configuration, as the store gives it. */
+struct train_point {
+    char strategy[NAME_SIZE];
+    char phase[NAME_SIZE];
+    int rank, fe, ch;
+    size_t cases;
+    int has_seed;
+    uint64_t seed;
+    int64_t seq;
+    int epoch;
+    double lr;
+    double loss;        /* per image where recorded, else as reduced */
+    int loss_per_image; /* 0: loss as reduced (before schema 12) */
+    double top1;
+    int best;
+};
+
+struct train_points {
+    struct train_point *p;
+    size_t n, cap;
+};
+
+static int add_train_point(const struct bf_epoch_point_view *v, void *ctx)
+{
+    struct train_points *tp = ctx;
+    struct train_point *p;
+    void *g = grow(tp->p, tp->n, &tp->cap, sizeof(*tp->p));
+
+    if (!g)
+        return BF_ENOMEM;
+    tp->p = g;
+    p = &tp->p[tp->n++];
+    cell(p->strategy, v->strategy);
+    cell(p->phase, v->phase);
+    p->rank = strategy_rank(p->strategy);
+    p->fe = v->freeze_encoder;
+    p->ch = v->bottleneck_channels;
+    p->cases = v->cases;
+    p->has_seed = v->has_seed;
+    p->seed = v->seed;
+    p->seq = v->seq;
+    p->epoch = v->epoch;
+    p->lr = v->lr;
+    p->loss_per_image = !isnan(v->train_loss_per_image);
+    p->loss = p->loss_per_image ? v->train_loss_per_image : v->train_loss;
+    p->top1 = v->val_top1_pct;
+    p->best = v->best;
+    return 0;
+}
+
+/* The paper's order of strategies, then encoder, channels and epochs. */
+static int train_point_cmp(const void *pa, const void *pb)
+{
+    const struct train_point *a = pa, *b = pb;
+    int c;
+
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    if ((c = strcmp(a->strategy, b->strategy)) != 0)
+        return c;
+    if (a->fe != b->fe)
+        return a->fe < b->fe ? -1 : 1;
+    if (a->ch != b->ch)
+        return a->ch < b->ch ? -1 : 1;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static int same_train_config(const struct train_point *a,
+                             const struct train_point *b)
+{
+    return strcmp(a->strategy, b->strategy) == 0 && a->fe == b->fe &&
+           a->ch == b->ch;
+}
+
+/* What the training-curve figure found, for its key and caption. */
+struct train_found {
+    size_t lines;
+    size_t seeded;         /* lines whose case recorded a seed */
+    uint64_t s_min, s_max; /* their seeds */
+    int others;            /* a configuration has cases not drawn */
+    int all_reduced;       /* no loss per image at all: lines not marked */
+    size_t reduced_lines;  /* lines with a loss as reduced */
+    size_t partly_lines;   /* of those, lines with losses per image too */
+    size_t not_drawn;      /* losses a log scale cannot show */
+};
+
+#define TRAIN_COLUMNS                                                          \
+    "epoch\tloss\tval_top1_pct\tstyle\tphase\tphase_epoch\tloss_per_image\t"   \
+    "lr\tbest"
+
+/*
+ * One configuration's block: the header (its title: the configuration,
+ * its phases in order unless it has one named as its strategy, and how
+ * its loss was recorded when not per image, unless no loss of the figure
+ * is), then a row per epoch, a single blank line between two phases
+ * (gnuplot breaks the line there).
+ */
+static void train_block(struct figure *f, const struct train_point *p, size_t n,
+                        int style, int *blocks, struct train_found *t)
+{
+    char title[4 * NAME_SIZE];
+    size_t off, phases = 1, reduced = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        phases += i > 0 && strcmp(p[i].phase, p[i - 1].phase) != 0;
+        reduced += !p[i].loss_per_image;
+    }
+    off = (size_t)snprintf(title, sizeof(title), "%s%s", p[0].strategy,
+                           p[0].fe ? " fe" : "");
+    if (p[0].ch > 0 && off < sizeof(title))
+        off += (size_t)snprintf(title + off, sizeof(title) - off, " C=%d",
+                                p[0].ch);
+    for (size_t i = 0; i < n && off < sizeof(title); i++) {
+        if ((i > 0 && strcmp(p[i].phase, p[i - 1].phase) == 0) ||
+            (phases == 1 && strcmp(p[i].phase, p[i].strategy) == 0))
+            continue;
+        off += (size_t)snprintf(title + off, sizeof(title) - off, "%s%s",
+                                i ? " | " : ": ", p[i].phase);
+    }
+    if (reduced && !t->all_reduced && off < sizeof(title))
+        snprintf(title + off, sizeof(title) - off, " (loss %sas reduced)",
+                 reduced < n ? "partly " : "");
+    start_block(f, blocks, title, TRAIN_COLUMNS);
+    for (size_t i = 0; i < n; i++) {
+        double loss = p[i].loss > 0 ? p[i].loss : NAN;
+
+        if (i > 0 && strcmp(p[i].phase, p[i - 1].phase) != 0)
+            put(f, &f->data, "\n");
+        put(f, &f->data, "%lld\t", (long long)p[i].seq + 1);
+        put_num(f, "%.6g", loss);
+        put(f, &f->data, "\t");
+        put_num(f, "%.2f", p[i].top1);
+        put(f, &f->data, "\t%d\t%s\t%d\t%d\t", style, p[i].phase, p[i].epoch,
+            p[i].loss_per_image);
+        put_num(f, "%.6g", p[i].lr);
+        put(f, &f->data, "\t%d\n", p[i].best);
+        t->not_drawn += isnan(loss);
+    }
+    if (p[0].has_seed) {
+        t->s_min = t->seeded && t->s_min < p[0].seed ? t->s_min : p[0].seed;
+        t->s_max = t->seeded && t->s_max > p[0].seed ? t->s_max : p[0].seed;
+        t->seeded++;
+    }
+    t->others |= p[0].cases > 1;
+    t->reduced_lines += reduced > 0;
+    t->partly_lines += reduced > 0 && reduced < n;
+    t->lines++;
+}
+
+/* What the loss is where it is not per image (after "...: "). */
+#define TRAIN_REDUCED_TEXT                                                     \
+    "loss as reduced (per batch), recorded before per-image losses: summed "   \
+    "over the batch for HND, GHND and autoencoder losses, so not comparable "  \
+    "with a loss per image"
+
+static void train_caption(struct figure *f, const struct runs *r,
+                          const struct train_found *t)
+{
+    struct bf_buf *cap = &f->caption;
+
+    put(f, cap,
+        "Training curves. Above: the training loss per training image%s, "
+        "mean over the epoch (log scale); below: the top-1 accuracy (%%) on "
+        "the validation split after each epoch; both against the epoch "
+        "counted across the phases of a case. The key names the phases of "
+        "a line in order (none: one phase, the strategy itself); the line "
+        "breaks between two phases. One line per configuration (strategy, "
+        "C bottleneck channels; fe: encoder frozen in stage 2): its case "
+        "with the lowest seed (",
+        t->reduced_lines ? " where recorded" : "");
+    if (t->seeded == 0)
+        put(f, cap, "no seed recorded");
+    else if (t->s_min == t->s_max)
+        put(f, cap, "seed %llu", (unsigned long long)t->s_min);
+    else
+        put(f, cap, "seeds %llu to %llu", (unsigned long long)t->s_min,
+            (unsigned long long)t->s_max);
+    if (t->seeded > 0 && t->seeded < t->lines)
+        put(f, cap, ", or no seed recorded");
+    put(f, cap, "%s).", t->others ? "; other seeds not shown" : "");
+    if (t->all_reduced)
+        put(f, cap, " Every line: " TRAIN_REDUCED_TEXT ".");
+    else if (t->reduced_lines)
+        put(f, cap,
+            " Lines marked (loss as reduced): " TRAIN_REDUCED_TEXT "%s.",
+            t->partly_lines ? "; partly: for the epochs recorded before them "
+                              "(data column loss_per_image 0)"
+                            : "");
+    if (t->not_drawn)
+        put(f, cap,
+            " Not drawn: %zu loss%s of zero or not recorded (no place on a "
+            "log scale).",
+            t->not_drawn, t->not_drawn == 1 ? "" : "es");
+    put(f, cap, " Results DB %s.", bf_buf_str(&r->text));
+}
+
+static int fig_train(struct plot *pl, const struct runs *r, const char *model)
+{
+    struct train_found t = {0};
+    struct train_points tp = {0};
+    int blocks = 0, extra = 0;
+    unsigned taken = 0;
+    struct figure f;
+    int rc;
+
+    figure_init(&f, "train", model, 1280, 780);
+    rc = bf_store_each_epoch_point(pl->store, r->ids, r->n, model,
+                                   add_train_point, &tp);
+    if (rc)
+        goto out;
+    if (tp.n == 0) {
+        bf_log_info("plot: training-curve figure of %s skipped: no epoch "
+                    "rows in %s",
+                    model, bf_buf_str(&r->text));
+        goto out;
+    }
+    if (tp.n > 1)
+        qsort(tp.p, tp.n, sizeof(*tp.p), train_point_cmp);
+    t.all_reduced = 1;
+    for (size_t i = 0; i < tp.n; i++)
+        t.all_reduced &= !tp.p[i].loss_per_image;
+    for (size_t i = 0, n; i < tp.n; i += n) {
+        for (n = 1; i + n < tp.n && same_train_config(&tp.p[i], &tp.p[i + n]);
+             n++)
+            ;
+        train_block(&f, &tp.p[i], n,
+                    strategy_style(tp.p[i].strategy, &taken, &extra), &blocks,
+                    &t);
+    }
+    put(&f, &f.title, "%s: training loss and validation top-1 per epoch",
+        model);
+    put(&f, &f.key_title, "configuration: phases%s",
+        t.all_reduced ? "\nevery loss as reduced (per batch)" : "");
+    train_caption(&f, r, &t);
+    rc = emit(pl, &f);
+out:
+    free(tp.p);
+    figure_free(&f);
+    return rc;
+}
+
 /* Device figures: latency, energy, breakdown */
 
 /* One device row of the figure, averaged over the cases it stands for. */
@@ -1953,6 +2196,27 @@ static int render_accuracy(struct plot *pl)
     return rc;
 }
 
+static int render_train(struct plot *pl)
+{
+    struct models m = {0};
+    int rc = kind_models(pl, BF_STORE_FIGURE_EPOCHS, &m);
+
+    if (rc == 0 && m.n == 0)
+        bf_log_info("plot: training-curve figures skipped: no epoch rows%s",
+                    pl->p->n_run_ids ? " in the runs given" : "");
+    for (size_t i = 0; rc == 0 && i < m.n; i++) {
+        struct runs r;
+
+        runs_init(&r);
+        rc = select_runs(pl, BF_STORE_FIGURE_EPOCHS, m.names[i], &r);
+        if (rc == 0 && r.n > 0)
+            rc = fig_train(pl, &r, m.names[i]);
+        runs_free(&r);
+    }
+    free(m.names);
+    return rc;
+}
+
 static int render_devices(struct plot *pl)
 {
     struct models m = {0};
@@ -2010,11 +2274,13 @@ int bf_plot_render(const char *db_path, const struct bf_plot_params *params,
     if (rc == 0)
         rc = render_accuracy(&pl);
     if (rc == 0)
+        rc = render_train(&pl);
+    if (rc == 0)
         rc = render_devices(&pl);
     if (rc == 0 && pl.written == 0)
         rc = bf_err_set(BF_ENOENT,
-                        "%s: nothing to plot (no accuracy rows "
-                        "and no device rows%s)",
+                        "%s: nothing to plot (no accuracy rows, "
+                        "no epoch rows and no device rows%s)",
                         db_path, params->n_run_ids ? " in the runs given" : "");
     bf_store_close(pl.store);
     return rc;

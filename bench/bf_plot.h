@@ -11,6 +11,12 @@
  *   accuracy-<model>   top-1 accuracy against bytes sent per image: the
  *                      8-bit bottleneck of each training strategy, the
  *                      SPINN-style exit rule, JPEG input, the teacher
+ *   train-<model>      training curves: the training loss per image (log
+ *                      scale) and the validation top-1 per epoch, counted
+ *                      across the phases of a case, one line per training
+ *                      configuration (its case with the lowest seed); a
+ *                      loss recorded before per-image losses (schema 12)
+ *                      is drawn as reduced and marked so
  *   latency-<model>    end-to-end latency against the uplink rate, one
  *                      panel per device profile, a line per configuration
  *   energy-<model>     energy per inference and average device power per
@@ -28,23 +34,26 @@
  * with the 95 % Wilson interval over its test images; on the latency and
  * breakdown figures, a median end-to-end latency with measured device time
  * has the 95 % bootstrap interval of the median over its requests, and a
- * modeled one none (its panel title says "modeled, no interval yet"). The
- * data files hold the intervals' columns next to the values. Keys stand
- * outside the plot area (accuracy: right of the plot; latency: one key
- * right of the panels), so that they hide no point.
+ * modeled one none (its panel title says "modeled, no interval yet"); the
+ * training curves draw one case per line, without an interval (the
+ * caption says which seed). The data files hold the intervals' columns
+ * next to the values. Keys stand outside the plot area (accuracy: right of
+ * the plot; latency and training curves: one key right of the panels), so
+ * that they hide no point.
  *
  * Each figure's caption says what is measured and what is modeled, as the
  * DB records it (the method columns), and which runs it shows. Unless
  * runs are given, a model's accuracy figure reads, per scenario, the
  * newest run with accuracy rows of that model (a suite's training members
- * together, as report --paper reads them), and its other figures the
- * newest run with device rows of that model (each of a suite's network
- * runs). A figure without data is skipped with a note on stderr. Data
- * files hold fixed-format numbers in a fixed row order and nothing that changes
- * between two renders of the same DB (no clock, no DB path), so a rerun writes
- * byte-identical files. gnuplot runs without the shell (posix_spawnp,
- * found on PATH) and without init files (-d); its stderr is kept for the
- * error message when it fails.
+ * together, as report --paper reads them), its training curves, per
+ * scenario, the newest run with epoch rows of that model, and its other
+ * figures the newest run with device rows of that model (each of a
+ * suite's network runs). A figure without data is skipped with a note on
+ * stderr. Data files hold fixed-format numbers in a fixed row order and nothing
+ * that changes between two renders of the same DB (no clock, no DB path), so a
+ * rerun writes byte-identical files. gnuplot runs without the shell
+ * (posix_spawnp, found on PATH) and without init files (-d); its stderr is kept
+ * for the error message when it fails.
  *
  * Ownership: the params' strings and run list are borrowed for the call.
  */

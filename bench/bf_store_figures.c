@@ -36,6 +36,9 @@
     "c.status = 'finished' AND a.split = 'test' AND a.variant <> 'network' "   \
     "AND c.strategy IS NOT NULL"
 
+/* Epoch rows that name a model's training curves. */
+#define EPOCH_FIGURE_WHERE "c.status = 'finished' AND c.strategy IS NOT NULL"
+
 static const char *const models_sql[] = {
     [BF_STORE_FIGURE_ACCURACY] =
         "SELECT DISTINCT c.model FROM accuracy a JOIN cases c ON c.id = "
@@ -45,6 +48,10 @@ static const char *const models_sql[] = {
         "SELECT DISTINCT c.model FROM device_results d JOIN cases c ON c.id "
         "= d.case_id WHERE c.run_id IN (%s) AND c.status = 'finished' AND "
         "d.role = 'device' ORDER BY c.model",
+    [BF_STORE_FIGURE_EPOCHS] =
+        "SELECT DISTINCT c.model FROM epochs e JOIN cases c ON c.id = "
+        "e.case_id WHERE c.run_id IN (%s) AND " EPOCH_FIGURE_WHERE
+        " ORDER BY c.model",
 };
 
 static const char *const newest_sql[] = {
@@ -56,6 +63,10 @@ static const char *const newest_sql[] = {
         "SELECT max(c.run_id) FROM device_results d JOIN cases c ON c.id = "
         "d.case_id WHERE c.model = ?1 AND c.status = 'finished' AND d.role = "
         "'device'",
+    [BF_STORE_FIGURE_EPOCHS] =
+        "SELECT max(c.run_id) FROM epochs e JOIN cases c ON c.id = "
+        "e.case_id JOIN runs r ON r.id = c.run_id WHERE c.model = ?1 "
+        "AND " EPOCH_FIGURE_WHERE " GROUP BY r.scenario_name ORDER BY 1",
 };
 
 /* Two columns each: the device ('' where none) and the text. */
@@ -121,6 +132,25 @@ static const char *const text_sql[] = {
     "AND c.status = 'finished' AND EXISTS (SELECT 1 FROM device_results d "    \
     "WHERE d.case_id = c.id) GROUP BY c.config, ch ORDER BY c.config, ch"
 
+/*
+ * The epoch rows of each training configuration's case with the lowest
+ * seed (sel: the cases with epoch rows; pick: per configuration, their
+ * number and the case drawn).
+ */
+#define EPOCH_POINTS_SQL                                                       \
+    "WITH sel AS (SELECT c.id, c.strategy, coalesce(c.freeze_encoder, 0) AS "  \
+    "fe, coalesce(c.bottleneck_channels, 0) AS ch, c.seed FROM cases c WHERE " \
+    "c.run_id IN (%s) AND c.model = ?1 AND " EPOCH_FIGURE_WHERE                \
+    " AND EXISTS (SELECT 1 FROM epochs e WHERE e.case_id = c.id)), pick AS "   \
+    "(SELECT s.strategy, s.fe, s.ch, count(*) AS n, (SELECT t.id FROM sel t "  \
+    "WHERE t.strategy = s.strategy AND t.fe = s.fe AND t.ch = s.ch ORDER BY "  \
+    "t.seed IS NULL, t.seed, t.id LIMIT 1) AS id FROM sel s GROUP BY "         \
+    "s.strategy, s.fe, s.ch) SELECT p.strategy, p.fe, p.ch, p.n, p.id, "       \
+    "c.seed, e.seq, e.phase, e.epoch, e.lr, e.train_loss, "                    \
+    "e.train_loss_per_image, e.val_top1, e.best FROM pick p JOIN cases c ON "  \
+    "c.id = p.id JOIN epochs e ON e.case_id = p.id ORDER BY p.strategy, "      \
+    "p.fe, p.ch, e.seq"
+
 /* Every run, as the run list of a query given none. */
 #define ALL_RUNS_SQL "SELECT id FROM runs"
 
@@ -173,6 +203,7 @@ struct walk {
         int (*model)(const char *model, void *ctx);
         int (*run)(int64_t run_id, void *ctx);
         int (*accuracy)(const struct bf_accuracy_point_view *view, void *ctx);
+        int (*epoch)(const struct bf_epoch_point_view *view, void *ctx);
         int (*device)(const struct bf_device_point_view *view, void *ctx);
         int (*head)(const struct bf_head_size_view *view, void *ctx);
         int (*text)(const char *device, const char *text, void *ctx);
@@ -406,6 +437,47 @@ int bf_store_each_accuracy_point(
                       n_runs, model, accuracy_row, &w);
     groups_free(&gs);
     return rc;
+}
+
+/* Training curves */
+
+static int epoch_row(struct bf_store *store, sqlite3_stmt *st,
+                     const struct walk *w)
+{
+    struct bf_epoch_point_view e = {
+        .strategy = column_text(st, 0),
+        .freeze_encoder = sqlite3_column_int(st, 1),
+        .bottleneck_channels = sqlite3_column_int(st, 2),
+        .cases = (size_t)sqlite3_column_int64(st, 3),
+        .case_id = sqlite3_column_int64(st, 4),
+        .has_seed = sqlite3_column_type(st, 5) != SQLITE_NULL,
+        .seed = (uint64_t)sqlite3_column_int64(st, 5),
+        .seq = sqlite3_column_int64(st, 6),
+        .phase = column_text(st, 7),
+        .epoch = sqlite3_column_int(st, 8),
+        .lr = column_real(st, 9),
+        .train_loss = column_real(st, 10),
+        .train_loss_per_image = column_real(st, 11),
+        .val_top1_pct = column_real(st, 12),
+        .best = sqlite3_column_int(st, 13),
+    };
+
+    (void)store;
+    return w->fn.epoch(&e, w->ctx);
+}
+
+int bf_store_each_epoch_point(struct bf_store *store, const int64_t *run_ids,
+                              size_t n_runs, const char *model,
+                              int (*fn)(const struct bf_epoch_point_view *view,
+                                        void *ctx),
+                              void *ctx)
+{
+    struct walk w = {.fn.epoch = fn, .ctx = ctx};
+
+    if (!store || !model || !fn || (n_runs && !run_ids))
+        return bad_args("bf_store_each_epoch_point");
+    return each_row(store, "reading epoch rows", EPOCH_POINTS_SQL, run_ids,
+                    n_runs, model, epoch_row, &w);
 }
 
 /* Device rows */

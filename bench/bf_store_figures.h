@@ -9,7 +9,8 @@
  * every run of the DB. The runs themselves (scenario names) are read with
  * bf_store_each_run() (bf_store_claims.h). Accuracy rows are those of the test
  * split of cases that recorded a training strategy; device rows those of role
- * "device".
+ * "device"; epoch rows (the training curves) those of cases that recorded a
+ * training strategy.
  *
  * Uncertainty. Every averaged number says what it stands for (cases,
  * seeds) and, where the data holds one, its 95 % interval:
@@ -45,6 +46,7 @@
 enum bf_store_figure_rows {
     BF_STORE_FIGURE_ACCURACY, /* accuracy rows (the accuracy figure) */
     BF_STORE_FIGURE_DEVICES,  /* device rows (latency, energy, ...) */
+    BF_STORE_FIGURE_EPOCHS,   /* epoch rows (the training curves) */
 };
 
 /* Runs and models */
@@ -61,7 +63,8 @@ int bf_store_each_figure_model(struct bf_store *store,
  * are given: for accuracy rows, per scenario name the newest run with
  * accuracy rows of the model other than those over the network (the
  * members of a suite together, as report --paper reads them); for device
- * rows, the newest run with device rows of the model.
+ * rows, the newest run with device rows of the model; for epoch rows, per
+ * scenario name the newest run with epoch rows of the model.
  */
 int bf_store_each_figure_run(struct bf_store *store,
                              enum bf_store_figure_rows rows, const char *model,
@@ -111,6 +114,47 @@ int bf_store_each_accuracy_point(
     struct bf_store *store, const int64_t *run_ids, size_t n_runs,
     const char *model,
     int (*fn)(const struct bf_accuracy_point_view *view, void *ctx), void *ctx);
+
+/* Training curves */
+
+/*
+ * One epoch row of the case drawn for a training configuration (strategy,
+ * encoder frozen or not, bottleneck channels): among the configuration's
+ * finished cases with epoch rows in the runs, the one with the lowest
+ * seed (cases without a seed after those with one; then the lowest case
+ * id). The configuration's fields repeat on each of its rows.
+ */
+struct bf_epoch_point_view {
+    const char *strategy;
+    int freeze_encoder;      /* 0 when not recorded */
+    int bottleneck_channels; /* 0 when not recorded */
+    size_t cases;            /* the configuration's cases with epoch rows */
+    int64_t case_id;         /* the case drawn */
+    int has_seed;            /* the case recorded a seed */
+    uint64_t seed;           /* its seed; 0 when not recorded */
+    int64_t seq;             /* 0, 1, ... across the phases of the case */
+    const char *phase;       /* "teacher", "stage1", "stage2", ... */
+    int epoch;               /* 1-based within the phase */
+    double lr;
+    /* The mean over the epoch's batches as the loss reduces it (summed
+     * over the batch for HND, GHND and autoencoder losses), and the loss
+     * per training image (NaN: recorded before schema 12). */
+    double train_loss;
+    double train_loss_per_image;
+    double val_top1_pct; /* validation split; NaN when not recorded */
+    int best;            /* the best validation top-1 so far */
+};
+
+/*
+ * Call fn for every epoch row of the case drawn for each configuration of
+ * model in the runs, ordered by strategy, freeze_encoder, bottleneck
+ * channels, then seq.
+ */
+int bf_store_each_epoch_point(struct bf_store *store, const int64_t *run_ids,
+                              size_t n_runs, const char *model,
+                              int (*fn)(const struct bf_epoch_point_view *view,
+                                        void *ctx),
+                              void *ctx);
 
 /* Device rows */
 

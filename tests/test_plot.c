@@ -7,7 +7,9 @@
  * the error bars (a configuration with several seeds: the mean and the
  * half width of its t interval; one seed: Wilson; measured latency: the
  * bootstrap interval of the median, modeled: none) and the keys outside
- * the plot area, and the error paths: no rows, no DB, a file that is not
+ * the plot area, the training curves (losses per image, or as reduced
+ * and said so; the lowest seed of a configuration; skipped without epoch
+ * rows), and the error paths: no rows, no DB, a file that is not
  * a DB, an unknown run, gnuplot missing, gnuplot failing. The store's
  * figure queries (bf_store_figures.h) that feed the figures are tested
  * here too: their argument checks, a failing query, a callback stopping a
@@ -936,6 +938,161 @@ static void test_plot_latency_intervals(void **state)
     bf_buf_free(&text);
 }
 
+/* Training curves */
+
+/*
+ * Epoch rows of run 1: the naive C=1 case (seed 1) recorded before
+ * per-image losses (NULL: its loss as reduced), the bottlefit C=1 case
+ * (seed 1) with them, over two phases, and a second bottlefit C=1 case
+ * (seed 2) that the figure does not draw.
+ */
+static const char epochs_sql[] =
+    "UPDATE cases SET seed = 1 WHERE id IN (3, 5);"
+    "CREATE TEMP TABLE s2 AS SELECT * FROM cases WHERE id = 5;"
+    "UPDATE s2 SET id = 3005, seed = 2;"
+    "INSERT INTO cases SELECT * FROM s2;"
+    "INSERT INTO epochs (case_id, seq, phase, epoch, lr, train_loss, "
+    "val_top1, seconds, images_per_s, best, train_loss_per_image) VALUES "
+    "(3, 0, 'naive', 1, 0.001, 0.9, 70.0, 1.0, 100.0, 1, NULL),"
+    "(3, 1, 'naive', 2, 0.001, 0.6, 72.5, 1.0, 100.0, 1, NULL),"
+    "(5, 0, 'stage1', 1, 0.001, 51200.0, 60.5, 1.0, 100.0, 1, 1600.0),"
+    "(5, 1, 'stage1', 2, 0.0001, 25600.0, 65.25, 1.0, 100.0, 1, 800.0),"
+    "(5, 2, 'stage2', 1, 0.001, 0.75, 68.0, 1.0, 100.0, 1, 0.75),"
+    "(3005, 0, 'stage1', 1, 0.001, 99999.0, 10.0, 1.0, 100.0, 1, 4321.0);";
+
+/* A walk of epoch rows stopped by its callback. */
+static int stop_epoch(const struct bf_epoch_point_view *v, void *ctx)
+{
+    (void)v;
+    (void)ctx;
+    return 42;
+}
+
+/* Render db with pp, stderr (the log lines) kept in log. */
+static void render_logged(const char *db, const struct bf_plot_params *pp,
+                          const char *log_path, struct bf_buf *log)
+{
+    struct render r = {0};
+    int saved, fd;
+    FILE *fp;
+
+    fflush(stderr);
+    saved = dup(2);
+    assert_true(saved >= 0);
+    fp = fopen(log_path, "wb");
+    assert_non_null(fp);
+    fd = fileno(fp);
+    assert_true(dup2(fd, 2) == 2);
+    bf_log_set_level(BF_LOG_INFO);
+    render(db, pp, &r);
+    bf_log_set_level(BF_LOG_ERROR);
+    fflush(stderr);
+    assert_true(dup2(saved, 2) == 2);
+    close(saved);
+    assert_int_equal(fclose(fp), 0);
+    if (r.rc)
+        fail_msg("render: %s", bf_last_error());
+    free(r.printed);
+    bf_buf_reset(log);
+    read_file(log_path, log);
+}
+
+static void test_plot_train_curves(void **state)
+{
+    struct fixture *f = *state;
+    char out[128], path[256], db[160], log_path[192];
+    struct bf_store *store = NULL;
+    struct bf_plot_params pp;
+    struct bf_buf text;
+
+    render_variant(f, "epochs", epochs_sql, out, sizeof(out));
+    bf_buf_init(&text);
+    read_output(out, "train-resnet_mini.tsv", &text);
+    /* A block per configuration, the paper's order: naive, then
+     * bottlefit; its loss as reduced (marked), per image (not marked);
+     * a single blank line between two phases. */
+    assert_non_null(strstr(
+        bf_buf_str(&text),
+        "\nnaive C=1 (loss as reduced)\tepoch\tloss\tval_top1_pct\tstyle\t"
+        "phase\tphase_epoch\tloss_per_image\tlr\tbest\n"
+        "1\t0.9\t70.00\t6\tnaive\t1\t0\t0.001\t1\n"
+        "2\t0.6\t72.50\t6\tnaive\t2\t0\t0.001\t1\n\n\n"
+        "bottlefit fe C=1: stage1 | stage2\tepoch\tloss\tval_top1_pct\tstyle\t"
+        "phase\tphase_epoch\tloss_per_image\tlr\tbest\n"
+        "1\t1600\t60.50\t3\tstage1\t1\t1\t0.001\t1\n"
+        "2\t800\t65.25\t3\tstage1\t2\t1\t0.0001\t1\n\n"
+        "3\t0.75\t68.00\t3\tstage2\t1\t1\t0.001\t1\n"));
+    /* Two lines: the seed-2 case is not drawn. */
+    assert_null(strstr(bf_buf_str(&text), "4321"));
+    assert_null(strstr(bf_buf_str(&text), "\n\n\n\n"));
+    assert_true(has_unwrapped(bf_buf_str(&text),
+                              "its case with the lowest seed (seed 1; other "
+                              "seeds not shown)."));
+    assert_true(has_unwrapped(bf_buf_str(&text),
+                              "Lines marked (loss as reduced): loss as "
+                              "reduced (per batch), recorded before "
+                              "per-image losses"));
+    assert_true(
+        has_unwrapped(bf_buf_str(&text), "Results DB run 1 (plot-train)."));
+    /* No apostrophe in the key or the caption (shell-quoted on top). */
+    {
+        const char *cap = strstr(bf_buf_str(&text), "keytitle=");
+        const char *end = cap ? strstr(cap, "\"' ") : NULL;
+
+        assert_non_null(end);
+        for (const char *c = cap; c < end; c++)
+            assert_true(*c != '\'');
+    }
+    assert_golden(out, "train-resnet_mini");
+    assert_key_outside(out, "train-resnet_mini");
+
+    /* The store's walk: stopped by fn. */
+    snprintf(db, sizeof(db), "%s/epochs.db", f->dir);
+    assert_int_equal(bf_store_open_readonly(db, &store), 0);
+    assert_int_equal(bf_store_each_epoch_point(store, NULL, 0, "resnet_mini",
+                                               stop_epoch, NULL),
+                     42);
+    bf_store_close(store);
+
+    /* A run without epoch rows (the network run): no training curves,
+     * and the log says why. */
+    snprintf(out, sizeof(out), "%s/epochs-run2", f->dir);
+    snprintf(log_path, sizeof(log_path), "%s/epochs-run2.log", f->dir);
+    pp = params(out);
+    pp.run_ids = (const int64_t[]){2};
+    pp.n_run_ids = 1;
+    render_logged(db, &pp, log_path, &text);
+    assert_non_null(strstr(bf_buf_str(&text),
+                           "plot: training-curve figures skipped: no epoch "
+                           "rows in the runs given\n"));
+    snprintf(path, sizeof(path), "%s/train-resnet_mini.tsv", out);
+    assert_false(file_exists(path));
+    snprintf(path, sizeof(path), "%s/latency-resnet_mini.svg", out);
+    assert_true(file_exists(path));
+    bf_buf_free(&text);
+}
+
+/* The fixture has no epoch rows: no training curves, said so. */
+static void test_plot_train_skipped(void **state)
+{
+    struct fixture *f = *state;
+    char out[128], path[256], log_path[192];
+    struct bf_plot_params pp;
+    struct bf_buf log;
+
+    snprintf(out, sizeof(out), "%s/noepochs", f->dir);
+    snprintf(log_path, sizeof(log_path), "%s/noepochs.log", f->dir);
+    pp = params(out);
+    bf_buf_init(&log);
+    render_logged(f->db, &pp, log_path, &log);
+    assert_non_null(strstr(bf_buf_str(&log),
+                           "bfbench: info: plot: training-curve figures "
+                           "skipped: no epoch rows\n"));
+    snprintf(path, sizeof(path), "%s/train-resnet_mini.svg", out);
+    assert_false(file_exists(path));
+    bf_buf_free(&log);
+}
+
 /* The store's figure queries */
 
 static int count_model(const char *model, void *ctx)
@@ -996,9 +1153,12 @@ static int stop_text(const char *device, const char *text, void *ctx)
 }
 
 /* Every walker's result with these arguments, in one array (rc[0] for
- * the interval of case 14's samples, the others stopped by fn). */
+ * the interval of case 14's samples, the others stopped by fn; rc[7], the
+ * epoch rows, of which the fixture has none). */
+#define N_WALKERS 8
+
 static void walk_all(struct bf_store *store, const int64_t *runs, size_t n,
-                     int rc[7])
+                     int rc[N_WALKERS])
 {
     double lo, hi;
 
@@ -1016,6 +1176,8 @@ static void walk_all(struct bf_store *store, const int64_t *runs, size_t n,
         bf_store_each_head_size(store, runs, n, "resnet_mini", stop_head, NULL);
     rc[6] = bf_store_each_figure_text(store, BF_STORE_TEXT_LINKS, runs, n,
                                       "resnet_mini", stop_text, NULL);
+    rc[7] = bf_store_each_epoch_point(store, runs, n, "resnet_mini", stop_epoch,
+                                      NULL);
 }
 
 static void test_plot_store_queries(void **state)
@@ -1025,14 +1187,16 @@ static void test_plot_store_queries(void **state)
     const int64_t runs[] = {2, 99};
     double lo = 0, hi = 0;
     size_t samples = 1;
-    int rc[7], count = 0;
+    int rc[N_WALKERS], count = 0;
 
     assert_int_equal(bf_store_open_readonly(f->db, &store), 0);
-    /* A nonzero return of fn stops the walk and is returned. */
+    /* A nonzero return of fn stops the walk and is returned (the epoch
+     * walker's: test_plot_train_curves). */
     walk_all(store, NULL, 0, rc);
     assert_int_equal(rc[0], BF_EINVAL); /* no case */
     for (size_t i = 1; i < 7; i++)
         assert_int_equal(rc[i], 42);
+    assert_int_equal(rc[7], 0); /* no epoch rows: fn never called */
     /* An id the DB lacks is passed over. */
     assert_int_equal(bf_store_each_figure_model(store, BF_STORE_FIGURE_DEVICES,
                                                 runs, 2, count_model, &count),
@@ -1053,12 +1217,12 @@ static void test_plot_store_queries(void **state)
 
     /* Arguments: NULL store, NULL run list with a length, bad kinds. */
     walk_all(NULL, NULL, 0, rc);
-    for (size_t i = 0; i < 7; i++)
+    for (size_t i = 0; i < N_WALKERS; i++)
         assert_int_equal(rc[i], BF_EINVAL);
     walk_all(store, NULL, 1, rc);
     assert_int_equal(rc[0], 0);  /* case 14: no samples, no interval */
     assert_int_equal(rc[2], 42); /* no run list */
-    for (size_t i = 3; i < 7; i++)
+    for (size_t i = 3; i < N_WALKERS; i++)
         assert_int_equal(rc[i], BF_EINVAL);
     assert_int_equal(rc[1], BF_EINVAL);
     assert_int_equal(bf_store_p50_interval(store, (const int64_t[]){14}, 0,
@@ -1084,12 +1248,12 @@ static void test_plot_store_queries(void **state)
 static void test_plot_store_queries_db_error(void **state)
 {
     static const char drop[] = "DROP TABLE predictions; DROP TABLE accuracy; "
-                               "DROP TABLE device_results;";
+                               "DROP TABLE device_results; DROP TABLE epochs;";
     struct fixture *f = *state;
     struct bf_store *store = NULL;
     const int64_t runs[] = {2};
     char db[160];
-    int rc[7];
+    int rc[N_WALKERS];
 
     snprintf(db, sizeof(db), "%s/dropped.db", f->dir);
     assert_int_equal(make_db(db, NULL), 0);
@@ -1101,11 +1265,11 @@ static void test_plot_store_queries_db_error(void **state)
                      SQLITE_OK);
     walk_all(store, runs, 1, rc);
     assert_int_equal(rc[0], 0); /* the samples are still there */
-    for (size_t i = 1; i < 7; i++) {
+    for (size_t i = 1; i < N_WALKERS; i++) {
         if (rc[i] != BF_EDB)
             fail_msg("walker %zu: %d, not BF_EDB", i, rc[i]);
     }
-    /* The last one's message (the text walker's). */
+    /* The last one's message (the epoch walker's). */
     assert_non_null(strstr(bf_last_error(), db));
     assert_non_null(strstr(bf_last_error(), "no such table"));
     bf_store_close(store);
@@ -1147,6 +1311,8 @@ int main(void)
         cmocka_unit_test(test_plot_seed_error_bars),
         cmocka_unit_test(test_plot_predicted_intervals),
         cmocka_unit_test(test_plot_latency_intervals),
+        cmocka_unit_test(test_plot_train_curves),
+        cmocka_unit_test(test_plot_train_skipped),
         cmocka_unit_test(test_plot_store_queries),
         cmocka_unit_test(test_plot_store_queries_db_error),
     };
