@@ -65,6 +65,40 @@ static void expect_in(const char *text, const char *what)
         fail_msg("'%s' not in:\n%s\n(stderr:\n%s)", what, text, err_text);
 }
 
+/*
+ * A compare whose exit code is not want: fail with the rows that made it
+ * so (a verdict other than ok, a difference, a missing case) and the
+ * summary, rather than the whole table (cut at cmocka's message size).
+ */
+static void expect_compare(int code, int want, const char *where)
+{
+    static const char *const marks[] = {" WORSE",  " OFF",    " SLOWER",
+                                        " differ", "missing", "result:"};
+    static char rows[8192];
+    const char *p = out_text;
+    size_t len = 0;
+
+    if (code == want)
+        return;
+    rows[0] = '\0';
+    while (*p && len < sizeof(rows) - 1) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char line[1024];
+        int keep = 0;
+
+        snprintf(line, sizeof(line), "%.*s", (int)n, p);
+        for (size_t k = 0; k < sizeof(marks) / sizeof(*marks); k++)
+            keep |= strstr(line, marks[k]) != NULL;
+        if (keep)
+            len += (size_t)snprintf(rows + len, sizeof(rows) - len, "%.*s\n",
+                                    (int)n, p);
+        p = nl ? nl + 1 : p + n;
+    }
+    fail_msg("%s: exit %d, want %d; the rows that decided it:\n%s", where, code,
+             want, rows);
+}
+
 /* Rounds of the network member: one where timings are not judged (the
  * untimed group: its cases' numbers are the same every round), the
  * scenario's five where they are. */
@@ -95,23 +129,28 @@ static void test_ci_suite_against_baseline(void **state)
     if (stat(REFERENCE, &st) != 0)
         fail_msg("%s is missing: regenerate it (results/reference/README.md)",
                  REFERENCE);
-    expect(RUN("compare", "--timings", "skip", REFERENCE, db_a), 0,
-           "the suite against its baseline");
+    expect_compare(RUN("compare", "--timings", "skip", REFERENCE, db_a), 0,
+                   "the suite against its baseline");
     expect_in(out_text, SUITE_CASES);
     expect_in(out_text, " 0 differ, ");
     expect_in(out_text, "result: PASS");
 }
 
 /* The network member's timings against the baseline's network run: on the
- * baseline's platform they are judged, held to 3x (a gross slowdown: a
- * debug build, a lost kernel); elsewhere listed. Whole processes differ
- * by up to 2.4x on the sub-millisecond heads (REPRODUCE.md, "CI
- * regression checks"), and the baseline is one process of another time. */
+ * baseline's platform they are judged, held to 3x and 0.5 ms of growth (a
+ * gross slowdown: a debug build, a lost kernel); elsewhere listed. Whole
+ * processes differ by up to 2.4x on the sub-millisecond heads
+ * (REPRODUCE.md, "CI regression checks"), and the baseline is one process
+ * of another time: BottleFit's 0.14 ms head was measured at 3.01x (0.43
+ * ms) beside a training run, and failed one clean-clone CI run on a
+ * quiet machine, hence the floor. A debug build (about 10x) still
+ * fails. */
 static void test_ci_suite_timings_against_baseline(void **state)
 {
     (void)state;
-    expect(RUN("compare", "--rule", "time.ratio=3", REFERENCE ":2", db_n), 0,
-           "the network member against the baseline's");
+    expect_compare(RUN("compare", "--rule", "time.ratio=3", "--rule",
+                       "time.floor_ms=0.5", REFERENCE ":2", db_n),
+                   0, "the network member against the baseline's");
     expect_in(out_text, "4 cases matched");
     expect_in(out_text, " 0 differ, ");
     expect_in(out_text, "result: PASS");
