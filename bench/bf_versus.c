@@ -16,6 +16,7 @@
 
 /* One finished accuracy row of strategy A or B. */
 struct row {
+    int64_t run_id;
     int64_t case_id;
     char model[64];
     int version, channels, fe;
@@ -73,6 +74,7 @@ static int collect(const struct bf_accuracy_view *v, void *ctx)
         struct row *w = &r->v[r->n++];
 
         memset(w, 0, sizeof(*w));
+        w->run_id = v->run_id;
         w->case_id = v->case_id;
         snprintf(w->model, sizeof(w->model), "%s", v->model);
         w->version = v->bottleneck_version;
@@ -99,6 +101,7 @@ static int same_config(const struct row *x, const struct row *y)
 }
 
 enum {
+    V_RUN,
     V_STRATEGY_B,
     V_MODEL,
     V_C,
@@ -122,6 +125,7 @@ enum {
 };
 
 static const struct bf_table_column columns[V_NCOLS] = {
+    [V_RUN] = {"run", "run", 0},
     [V_STRATEGY_B] = {"B", "strategy_b", 0},
     [V_MODEL] = {"model", "model", 0},
     [V_C] = {"C", "bottleneck_channels", 1},
@@ -309,7 +313,7 @@ static int set(struct bf_table *t, int col, const char *fmt, double v)
 
 /* The members of one side: rows like r0 (configuration and
  * freeze_encoder) into *out (the caller frees). */
-static int members(const struct rows *r, const struct row *r0,
+static int members(const struct rows *r, const struct row *r0, int64_t run,
                    struct bf_paired_member **out, size_t *n)
 {
     *out = malloc((r->n ? r->n : 1) * sizeof(**out));
@@ -320,7 +324,8 @@ static int members(const struct rows *r, const struct row *r0,
         const struct row *x = &r->v[i];
 
         if (x->side != r0->side || x->fe != r0->fe || !same_config(x, r0) ||
-            strcmp(x->strategy, r0->strategy) != 0)
+            strcmp(x->strategy, r0->strategy) != 0 ||
+            (run > 0 && x->run_id != run))
             continue;
         (*out)[(*n)++] = (struct bf_paired_member){.case_id = x->case_id,
                                                    .variant = x->variant,
@@ -332,23 +337,29 @@ static int members(const struct rows *r, const struct row *r0,
 }
 
 /* One comparison: A rows like a0 against B rows like b0 (configuration and
- * freeze_encoder), paired by seed. */
+ * freeze_encoder) of run (0: of any run selected), paired by seed. */
 static int compare_group(struct bf_store *store, const struct rows *r,
                          const struct row *a0, const struct row *b0,
-                         struct bf_table *t)
+                         int64_t run, struct bf_table *t)
 {
     struct bf_paired_member *ma = NULL, *mb = NULL;
     struct bf_paired_result res;
     size_t na = 0, nb = 0;
     char text[32];
-    int rc = members(r, a0, &ma, &na);
+    int rc = members(r, a0, run, &ma, &na);
 
     if (rc == 0)
-        rc = members(r, b0, &mb, &nb);
+        rc = members(r, b0, run, &mb, &nb);
     if (rc == 0)
         rc = bf_versus_paired(store, ma, na, mb, nb, 0, &res);
     if (rc == 0 && res.pairs > 0) {
         rc = bf_table_row_begin(t);
+        if (run > 0)
+            snprintf(text, sizeof(text), "%lld", (long long)run);
+        else
+            snprintf(text, sizeof(text), "%lld+%lld", (long long)a0->run_id,
+                     (long long)b0->run_id);
+        rc = rc ? rc : bf_table_set(t, V_RUN, text);
         rc = rc ? rc : bf_table_set(t, V_STRATEGY_B, b0->strategy);
         rc = rc ? rc : bf_table_set(t, V_MODEL, a0->model);
         snprintf(text, sizeof(text), "%d", a0->channels);
@@ -383,13 +394,47 @@ static int compare_group(struct bf_store *store, const struct rows *r,
     return rc;
 }
 
-/* Rows i (A) and j (B) stand for the same comparison as a and b. */
-static int same_group(const struct rows *r, size_t i, size_t j, size_t a,
-                      size_t b)
+/* Rows x and y are of one side's configuration (freeze_encoder, model,
+ * C, variant, strategy). */
+static int like(const struct row *x, const struct row *y)
 {
-    return r->v[i].fe == r->v[a].fe && same_config(&r->v[i], &r->v[a]) &&
-           r->v[j].fe == r->v[b].fe && same_config(&r->v[j], &r->v[b]) &&
-           strcmp(r->v[j].strategy, r->v[b].strategy) == 0;
+    return x->fe == y->fe && same_config(x, y) &&
+           strcmp(x->strategy, y->strategy) == 0;
+}
+
+/*
+ * The run a comparison of rows i (A) and j (B) is scoped to: when some run
+ * holds both configurations, each such run is compared on its own (a run
+ * is one budget, one recipe: the paper's epochs and an equal budget must
+ * not be pooled), and i and j must be of one run; else (the strategies
+ * were run by different scenarios) 0, every run selected.
+ */
+static int64_t scope_run(const struct rows *r, size_t i, size_t j, int *skip)
+{
+    *skip = 0;
+    if (r->v[i].run_id == r->v[j].run_id)
+        return r->v[i].run_id;
+    /* Of two runs: pooled only when no run holds both. */
+    for (size_t x = 0; x < r->n; x++) {
+        if (r->v[x].side != 0 || !like(&r->v[x], &r->v[i]))
+            continue;
+        for (size_t y = 0; y < r->n; y++)
+            if (r->v[y].side == 1 && r->v[y].run_id == r->v[x].run_id &&
+                like(&r->v[y], &r->v[j])) {
+                *skip = 1;
+                return 0;
+            }
+    }
+    return 0;
+}
+
+/* Rows i (A) and j (B), scoped to run, stand for the same comparison as a
+ * and b scoped to run_ab. */
+static int same_group(const struct rows *r, size_t i, size_t j, int64_t run,
+                      size_t a, size_t b, int64_t run_ab)
+{
+    return run == run_ab && like(&r->v[i], &r->v[a]) &&
+           like(&r->v[j], &r->v[b]);
 }
 
 struct run_ids {
@@ -435,25 +480,31 @@ int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
         rc = bf_store_each_accuracy(store, p->run_id < 0 ? 0 : p->run_id,
                                     collect, &r);
     /* Each (A configuration, B configuration) once, at its first pair. */
-    done = calloc(r.n ? 2 * r.n * r.n : 1, sizeof(*done));
+    done = calloc(r.n ? 3 * r.n * r.n : 1, sizeof(*done));
     if (rc == 0 && !done)
         rc = bf_err_set(BF_ENOMEM, "versus");
     for (size_t i = 0; rc == 0 && i < r.n; i++) {
         if (r.v[i].side != 0)
             continue;
         for (size_t j = 0; rc == 0 && j < r.n; j++) {
-            int seen = 0;
+            int seen = 0, skip = 0;
+            int64_t run;
 
             if (r.v[j].side != 1 || !same_config(&r.v[i], &r.v[j]))
                 continue;
+            run = scope_run(&r, i, j, &skip);
+            if (skip)
+                continue;
             for (size_t g = 0; !seen && g < ndone; g++)
-                seen = same_group(&r, i, j, done[2 * g], done[2 * g + 1]);
+                seen = same_group(&r, i, j, run, done[3 * g], done[3 * g + 1],
+                                  (int64_t)done[3 * g + 2]);
             if (seen)
                 continue;
-            done[2 * ndone] = i;
-            done[2 * ndone + 1] = j;
+            done[3 * ndone] = i;
+            done[3 * ndone + 1] = j;
+            done[3 * ndone + 2] = (size_t)run;
             ndone++;
-            rc = compare_group(store, &r, &r.v[i], &r.v[j], &t);
+            rc = compare_group(store, &r, &r.v[i], &r.v[j], run, &t);
         }
     }
     free(done);

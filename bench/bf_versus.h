@@ -19,6 +19,12 @@
  * payload: an int8 bottleneck's, or fp32's) and each head's parameters,
  * "-" where they do not apply (no split).
  *
+ * Comparisons stay inside a run where one run holds both strategies'
+ * configuration (a run is one budget: the paper's epochs and an equal
+ * budget are never pooled), one row per such run (column `run`); where no
+ * run holds both (the strategies come from different scenarios, as in
+ * the paper suite), the runs selected are pooled (`run` A+B).
+ *
  * Cases are matched on model, C, variant and split "test"; a strategy
  * without a bottleneck version (the autoencoder split) matches any
  * version. Only finished cases count.

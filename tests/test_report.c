@@ -1069,6 +1069,15 @@ static void test_report_versus(void **state)
     assert_non_null(strstr(text, "McNemar"));
     assert_non_null(strstr(text, "0.0386"));
     free(text);
+    /* Every run: each run holds both strategies, so each is compared on
+     * its own (one budget each), never pooled: both results, run by run. */
+    text = versus_text(store, 0);
+    assert_non_null(strstr(text, "+4.00"));
+    assert_non_null(strstr(text, "+8.00"));
+    assert_null(strstr(text, "\n1+2 "));
+    assert_non_null(strstr(text, "\n1 "));
+    assert_non_null(strstr(text, "\n2 "));
+    free(text);
     {
         /* Strategies never run side by side: BF_ENOENT naming both. */
         struct bf_versus_params vp = {.run_id = run2,
