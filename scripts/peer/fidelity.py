@@ -30,7 +30,7 @@ Budgets (--budget; the per-key options override them):
   paper   all 54,000 training items and 10,000 test items, teacher 15
           epochs, stages 10 + 10, baselines 20 (the reference's epochs)
 
-Teachers (--shared-teacher, the default for resnet_mini): the peer trains
+Teachers (--shared-teacher, the default): the peer trains
 the teacher of each seed, and bfbench loads it (exported to its weights
 format as WORKDIR/teacher-sN.bfw), so that both sides' students distil
 from the same model and their differences are the student recipes',
@@ -282,11 +282,22 @@ def shared_teacher_bfw(args, seed):
     return os.path.join(args.workdir, f"teacher-s{seed}.bfw")
 
 
-# The peer's resnet_mini state names (scripts/peer/compare_training.py,
-# stages of a Staged chain) as bfbench names them (torchvision's).
-RESNET_MINI_NAMES = ((r"^stages\.0\.0\.", "conv1."), (r"^stages\.0\.1\.", "bn1."),
-                     (r"^stages\.([1-4])\.", r"layer\1."),
-                     (r"^stages\.5\.2\.", "fc."))
+# The peer's state names (scripts/peer/compare_training.py, stages of a
+# Staged chain) as bfbench names them (torchvision's), per model.
+MODEL_NAMES = {
+    "resnet_mini": ((r"^stages\.0\.0\.", "conv1."), (r"^stages\.0\.1\.", "bn1."),
+                    (r"^stages\.([1-4])\.", r"layer\1."),
+                    (r"^stages\.5\.2\.", "fc.")),
+    # stem (conv0, norm0, relu0), stage1-3 (denseblockN, transitionN),
+    # stage4 (denseblock4), classifier (norm5, relu, pool, flatten, fc).
+    "densenet_mini": ((r"^stages\.0\.0\.", "features.conv0."),
+                      (r"^stages\.0\.1\.", "features.norm0."),
+                      (r"^stages\.([1-3])\.0\.", r"features.denseblock\1."),
+                      (r"^stages\.([1-3])\.1\.", r"features.transition\1."),
+                      (r"^stages\.4\.", "features.denseblock4."),
+                      (r"^stages\.5\.0\.", "features.norm5."),
+                      (r"^stages\.5\.4\.", "classifier.")),
+}
 
 
 def export_shared_teacher(args, seed):
@@ -298,7 +309,7 @@ def export_shared_teacher(args, seed):
     tensors = []
     for name, t in ck["state_dict"].items():
         new = None
-        for pat, rep in RESNET_MINI_NAMES:
+        for pat, rep in MODEL_NAMES[args.model]:
             if re.match(pat, name):
                 new = re.sub(pat, rep, name)
                 break
@@ -742,7 +753,7 @@ def parse_args(argv=None):
     ap.add_argument("--shared-teacher", default=True,
                     action=argparse.BooleanOptionalAction,
                     help="both sides distil from the peer's teacher of each "
-                    "seed (exported to bfbench's format; resnet_mini only), "
+                    "seed (exported to bfbench's format), "
                     "so that the students' differences are the recipes', "
                     "paired by seed (default); --no-shared-teacher: each "
                     "side trains its own teacher and the sides are "
@@ -799,9 +810,6 @@ def parse_args(argv=None):
         ap.error("--sides: harness and/or peer")
     if args.jobs < 1 or args.threads < 1:
         ap.error("--jobs and --threads: at least 1")
-    if args.shared_teacher and args.model != "resnet_mini":
-        ap.error("--shared-teacher maps the peer's names to bfbench's for "
-                 "resnet_mini only; pass --no-shared-teacher")
     return args
 
 
