@@ -42,6 +42,7 @@ static void run_help(void)
            "[--repetitions N]\n"
            "                           [--resume] [--jobs N] [--shard K/N] "
            "[--dry-run]\n"
+           "                           [--teachers-only]\n"
            "\n"
            "Load and validate SCENARIO (YAML; keys: 'bfbench keys'), expand "
            "it into cases\n"
@@ -90,6 +91,13 @@ static void run_help(void)
            "                 DB (shards may share one DB: claims keep "
            "them apart);\n"
            "                 --dry-run lists the shard's cases\n"
+           "  --teachers-only  train (or load) the teachers of a training "
+           "scenario into\n"
+           "                 the cache and run its JPEG baselines, no "
+           "student case: run it\n"
+           "                 once before shards that share the cache "
+           "(scripts/slurm/sweep.sh\n"
+           "                 does); an inference scenario has nothing to do\n"
            "  --dry-run      validate and list the cases (and the device "
            "profiles), run\n"
            "                 nothing, fit nothing\n"
@@ -254,7 +262,11 @@ static void print_cases(const struct bf_scenario *sc, const char *mine,
 
         for (size_t i = 0; i < sc->n_cases; i++)
             m += mine[i] != 0;
-        printf("shard %d/%d: %zu of them\n", shard_k, shard_n, m);
+        if (shard_n > 0)
+            printf("shard %d/%d: %zu of them\n", shard_k, shard_n, m);
+        else
+            printf("teachers only: the teachers and JPEG baselines of these "
+                   "cases, none of the cases\n");
     }
     for (size_t i = 0; i < sc->n_cases; i++) {
         const struct bf_case *c = &sc->cases[i];
@@ -288,6 +300,7 @@ struct run_opts {
     int resume;
     int jobs;             /* worker processes for training scenarios */
     int shard_k, shard_n; /* --shard K/N; shard_n 0: every case */
+    int teachers_only;    /* --teachers-only: no student case */
     int64_t join_run_id;  /* > 0: a worker of --jobs, joining this run */
     int argc;
     char **argv;
@@ -537,14 +550,29 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
         bf_scenario_free(sc);
         return error_exit(rc);
     }
-    if (o->shard_n > 0) {
+    if (o->teachers_only && sc->task != BF_TASK_TRAIN) {
+        bf_log_info("%s: --teachers-only: an inference scenario trains no "
+                    "teacher; nothing to do",
+                    sc->path);
+        bf_devmodel_close(dm);
+        bf_probe_close(probe);
+        bf_scenario_free(sc);
+        return EXIT_OK;
+    }
+    if (o->teachers_only) {
+        /* No case of the list is this process's: what runs is what every
+         * shard shares, the teachers (trained into the cache) and the
+         * JPEG baselines. */
+        mine = calloc(sc->n_cases ? sc->n_cases : 1, 1);
+        rc = mine ? 0 : bf_err_set(BF_ENOMEM, "--teachers-only");
+    } else if (o->shard_n > 0) {
         rc = shard_cases(sc, o->shard_k, o->shard_n, &mine);
-        if (rc) {
-            bf_devmodel_close(dm);
-            bf_probe_close(probe);
-            bf_scenario_free(sc);
-            return error_exit(rc);
-        }
+    }
+    if (rc) {
+        bf_devmodel_close(dm);
+        bf_probe_close(probe);
+        bf_scenario_free(sc);
+        return error_exit(rc);
     }
     if (o->dry_run) {
         print_cases(sc, mine, o->shard_k, o->shard_n);
@@ -636,7 +664,9 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
     ss.owner = owner;
     ss.sc = sc;
     ss.mine = mine;
-    if (mine)
+    if (mine && o->teachers_only)
+        bf_log_info("teachers (and JPEG baselines) only of %s", sc->path);
+    else if (mine)
         bf_log_info("shard %d/%d of %s", o->shard_k, o->shard_n, sc->path);
     /* Training runs renew their claims from a thread; timed runs take a
      * long lease instead, so that nothing writes inside a timed window. */
@@ -699,10 +729,15 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
         bf_err_clear();
         if (done_n < sc->n_cases) {
             others = 1;
-            bf_log_info("run %lld: shard %d/%d done; %zu of %zu cases "
-                        "complete: the last shard ends the run",
-                        (long long)ss.run_id, o->shard_k, o->shard_n, done_n,
-                        sc->n_cases);
+            if (o->teachers_only)
+                bf_log_info("run %lld: teachers done; %zu of %zu cases "
+                            "complete",
+                            (long long)ss.run_id, done_n, sc->n_cases);
+            else
+                bf_log_info("run %lld: shard %d/%d done; %zu of %zu cases "
+                            "complete: the last shard ends the run",
+                            (long long)ss.run_id, o->shard_k, o->shard_n,
+                            done_n, sc->n_cases);
         }
     }
     if (rc == BF_EINTR) {
@@ -770,6 +805,7 @@ int bf_cmd_run(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},
         {"join-run", required_argument, NULL, 'J'},
         {"shard", required_argument, NULL, 'S'},
+        {"teachers-only", no_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct run_opts o = {.db = BF_CLI_DEFAULT_DB,
@@ -816,6 +852,9 @@ int bf_cmd_run(int argc, char **argv)
                                    "<= N <= 1024",
                                    optarg);
             break;
+        case 'T':
+            o.teachers_only = 1;
+            break;
         case 'J': /* internal: a worker of --jobs */
             if ((rc = parse_int("run", "--join-run", optarg, 1, INT32_MAX,
                                 &join)))
@@ -829,6 +868,9 @@ int bf_cmd_run(int argc, char **argv)
             return usage_error("run", "unknown option");
         }
     }
+    if (o.teachers_only && (o.shard_n > 0 || o.jobs > 1))
+        return usage_error("run", "--teachers-only runs in one process, "
+                                  "without --shard or --jobs");
     if (optind != argc - 1)
         return usage_error("run", optind >= argc
                                       ? "missing SCENARIO"

@@ -779,6 +779,41 @@ static void test_cli_teacher_train_subset(void **state)
     assert_non_null(strstr(err_text, "trained now"));
 }
 
+/* --teachers-only trains the teacher into the cache and runs no student
+ * case; a shard beside it (same cache) then loads that teacher. */
+static void test_cli_teachers_only(void **state)
+{
+    static const char text[] = "task: train\nmodels: [resnet_mini]\n"
+                               "strategies: [naive]\n"
+                               "bottleneck_channels: [1, 2]\n"
+                               "train_subset: 64\ntest_subset: 50\n"
+                               "teacher_epochs: 1\nteacher_batch: 64\n"
+                               "epochs_baseline: 1\njpeg_qualities: [90]\n"
+                               "threads: 1\n";
+    char sc[512], db[512], shard[512];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "tonly.yaml");
+    tmp_path(db, sizeof(db), "tonly/teachers.db");
+    tmp_path(shard, sizeof(shard), "tonly/shard-1.db");
+    write_text(sc, text);
+    expect(RUN("run", sc, "--teachers-only", "--db", db), 0, "--teachers-only");
+    assert_non_null(strstr(err_text, "trained now"));
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "strategy = 'teacher' AND status = "
+                                    "'finished'"),
+                     1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "strategy NOT IN ('teacher', 'jpeg')"),
+                     0);
+    expect(RUN("run", sc, "--shard", "1/2", "--db", shard), 0,
+           "a shard after it");
+    assert_null(strstr(err_text, "trained now"));
+    assert_non_null(strstr(err_text, "(loaded)"));
+    expect(RUN("run", sc, "--teachers-only", "--jobs", "2"), 2,
+           "--teachers-only with --jobs");
+}
+
 /* A 32x32 RGB PNG: class 0 reddish, class 1 bluish, with a per-image
  * gradient so that no two images are alike. */
 static void write_class_png(const char *path, int cls, int seed)
@@ -1494,6 +1529,7 @@ int main(void)
         cmocka_unit_test(test_cli_concurrent_resume),
         cmocka_unit_test(test_cli_run_jobs),
         cmocka_unit_test(test_cli_run_shards),
+        cmocka_unit_test(test_cli_teachers_only),
         cmocka_unit_test(test_cli_bad_inputs),
         cmocka_unit_test(test_cli_device_layer_cache),
         cmocka_unit_test(test_cli_device_targets),

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Slurm path end to end on a real single-node cluster on 127.0.0.1
 # (scripts/slurm/cluster.sh): the CI suite submitted by
-# scripts/slurm/sweep.sh as a 3-task array plus the merge job that
-# depends on it; the merged DB must hold the same cases as the unsharded
-# baseline (results/reference/ci-tiny.db, one run of the same suite) and
+# scripts/slurm/sweep.sh as a teachers job, a 3-task array after it and
+# the merge job that depends on the array; the merged DB must hold the
+# same cases as the unsharded baseline (results/reference/ci-tiny.db, one
+# run of the same suite) and
 # pass `bfbench compare` against it (exact where the platform is the
 # baseline's, else judged by compare's rules; timings not judged: three
 # tasks share two cores). Outputs are checked, not only job states (a job
@@ -71,6 +72,7 @@ for ((i = 0; i < 1200; i++)); do
     sleep 0.5
 done
 [[ "$state" == COMPLETED ]] || fail "merge job $merge_job: '${state:-gone}'"
+[[ -s "$tmp/sweep/teachers.db" ]] || fail "the teachers job wrote no DB"
 for ((k = 1; k <= shards; k++)); do
     [[ -s "$tmp/sweep/shard-$k.db" ]] || fail "shard $k wrote no DB"
 done
@@ -104,6 +106,6 @@ grep -q "merged from" "$tmp/report.txt" || fail "the report names no sources"
     fail "plot of the merged DB"
 "$bfbench" report --paper --db "$merged" >/dev/null 2>&1 ||
     fail "report --paper of the merged DB"
-echo "slurm: cluster up in ${up} s; $shards-task array + merge in" \
+echo "slurm: cluster up in ${up} s; teachers job, $shards-task array and merge in" \
     "$((SECONDS - start - up)) s; $(tail -n 1 "$tmp/compare.txt")"
 echo "PASSED"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run a scenario (or suite) as a Slurm array job, one task per shard, and
-# merge the shards when every task has succeeded.
+# Run a scenario (or suite) as a Slurm array job, one task per shard, after
+# a job that trains its teachers, and merge the shards when every task has
+# succeeded.
 #
 #   scripts/slurm/sweep.sh SCENARIO [OPTIONS] [-- RUN_OPTIONS...]
 #
@@ -20,20 +21,20 @@
 # What it assumes: this checkout, the build, DIR and the caches
 # (DIR/cache for teachers, $XDG_CACHE_HOME/bfbench for device fits)
 # are on a file system every node sees at the same path; the jobs start in
-# this checkout's root (--chdir). Each task writes DIR/shard-K.db (SQLite
-# on a network file system is fine for one writer); the merge job,
-# submitted with --dependency=afterok on the whole array
-# (--kill-on-invalid-dep=yes: it is cancelled if a task fails), runs
-# `bfbench merge` into DIR/merged.db. A training scenario whose teacher is
-# not cached yet trains it in every task that needs it; the merge refuses
-# the shards if those teachers came out differently (cache the teacher
-# first, e.g. by running the scenario's first shard once). Exit codes: 0
-# submitted, 2 bad command line, 3 no such scenario or binary, 1 sbatch
-# failed.
+# this checkout's root (--chdir). A first job runs `bfbench run SCENARIO
+# --teachers-only` (DIR/teachers.db): the teachers of a training scenario
+# are trained once, into DIR/cache, which every shard then loads (an
+# inference scenario has nothing to do there). The array depends on it
+# (afterok); each task writes DIR/shard-K.db (SQLite on a network file
+# system is fine for one writer); the merge job, submitted with
+# --dependency=afterok on the whole array (--kill-on-invalid-dep=yes: it
+# is cancelled if a task fails), runs `bfbench merge` into DIR/merged.db.
+# Exit codes: 0 submitted, 2 bad command line, 3 no such scenario or
+# binary, 1 sbatch failed.
 set -euo pipefail
 
 usage() {
-    sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 scenario=""
@@ -135,7 +136,11 @@ common=(--chdir="$root" --job-name="bf-$name")
 common+=("${sbatch_extra[@]}")
 task=(--array="1-$shards" --cpus-per-task="$cpus"
     --output="$out/logs/shard-%a.out")
-((gpu)) && task+=(--gres=gpu:1)
+teach=(--cpus-per-task="$cpus" --output="$out/logs/teachers.out")
+if ((gpu)); then
+    task+=(--gres=gpu:1)
+    teach+=(--gres=gpu:1)
+fi
 # Quoted once for the job's shell: q, words each followed by a space
 # (nothing for none); w, one word.
 q() { (($#)) && printf '%q ' "$@"; return 0; }
@@ -143,6 +148,9 @@ w() { printf '%q' "$1"; }
 task_cmd="export OPENBLAS_NUM_THREADS=1; exec $(w "$bfbench") run \
 $(w "$scenario") --shard \"\$SLURM_ARRAY_TASK_ID/$shards\" --threads $cpus \
 --resume --db $(w "$out")/shard-\$SLURM_ARRAY_TASK_ID.db $(q "${run_extra[@]}")"
+teach_cmd="export OPENBLAS_NUM_THREADS=1; exec $(w "$bfbench") run \
+$(w "$scenario") --teachers-only --threads $cpus --resume \
+--db $(w "$out")/teachers.db $(q "${run_extra[@]}")"
 dbs=()
 for ((k = 1; k <= shards; k++)); do
     dbs+=("$out/shard-$k.db")
@@ -150,36 +158,47 @@ done
 merge_cmd="exec $(w "$bfbench") merge $(q "${dbs[@]}")--into $(w "$out")/merged.db"
 
 if ((dry)); then
-    echo "sbatch --parsable $(q "${common[@]}" "${task[@]}")--wrap $(q "$task_cmd")"
+    echo "sbatch --parsable $(q "${common[@]}" "${teach[@]}")--wrap $(q "$teach_cmd")"
+    echo "sbatch --parsable --dependency=afterok:TEACHERS_JOB_ID" \
+        "--kill-on-invalid-dep=yes $(q "${common[@]}" "${task[@]}")--wrap $(q "$task_cmd")"
     echo "sbatch --parsable --dependency=afterok:ARRAY_JOB_ID" \
         "--kill-on-invalid-dep=yes $(q "${common[@]}")--output=$out/logs/merge.out" \
         "--wrap $(q "$merge_cmd")"
     exit 0
 fi
-if ! array_id=$(sbatch --parsable "${common[@]}" "${task[@]}" \
+if ! teach_id=$(sbatch --parsable "${common[@]}" "${teach[@]}" \
+    --wrap "$teach_cmd"); then
+    echo "sweep.sh: sbatch refused the teachers job" >&2
+    exit 1
+fi
+teach_id=${teach_id%%;*}
+if ! array_id=$(sbatch --parsable --dependency="afterok:$teach_id" \
+    --kill-on-invalid-dep=yes "${common[@]}" "${task[@]}" \
     --wrap "$task_cmd"); then
-    echo "sweep.sh: sbatch refused the array job" >&2
+    echo "sweep.sh: sbatch refused the array job; cancel the teachers job" \
+        "with 'scancel $teach_id'" >&2
     exit 1
 fi
 array_id=${array_id%%;*}
 if ! merge_id=$(sbatch --parsable --dependency="afterok:$array_id" \
     --kill-on-invalid-dep=yes "${common[@]}" \
     --output="$out/logs/merge.out" --wrap "$merge_cmd"); then
-    echo "sweep.sh: sbatch refused the merge job; cancel the array with" \
-        "'scancel $array_id'" >&2
+    echo "sweep.sh: sbatch refused the merge job; cancel the others with" \
+        "'scancel $teach_id $array_id'" >&2
     exit 1
 fi
 merge_id=${merge_id%%;*}
-printf 'array_job=%s\nmerge_job=%s\nshards=%s\nscenario=%s\n' \
-    "$array_id" "$merge_id" "$shards" "$scenario" >"$out/jobs.txt"
+printf 'teachers_job=%s\narray_job=%s\nmerge_job=%s\nshards=%s\nscenario=%s\n' \
+    "$teach_id" "$array_id" "$merge_id" "$shards" "$scenario" >"$out/jobs.txt"
 cat <<EOF
-submitted $scenario as $shards shard(s): array job $array_id, merge job $merge_id
+submitted $scenario as $shards shard(s): teachers job $teach_id, array job $array_id, merge job $merge_id
+  teachers:   $out/cache (their runs in $out/teachers.db)
   shards:     $out/shard-K.db (K = 1..$shards)
-  logs:       $out/logs/shard-K.out, $out/logs/merge.out
+  logs:       $out/logs/teachers.out, $out/logs/shard-K.out, $out/logs/merge.out
   merged DB:  $out/merged.db (after every shard succeeded)
   job ids:    $out/jobs.txt
 follow them:
-  squeue -j $array_id,$merge_id
+  squeue -j $teach_id,$array_id,$merge_id
   scontrol show job $merge_id | grep JobState
   tail -f $out/logs/shard-1.out
 then:
