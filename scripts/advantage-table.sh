@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The BottleFit-against-baselines table of the advantage suite
+# (scenarios/advantage.yaml, training-fidelity issue item 4) as Markdown,
+# from its results DB: per member run (one model, one budget), per
+# baseline and C, the 8-bit bottleneck's test top-1 of BottleFit and of the
+# baseline over the seeds, the paired difference with its 95 % interval
+# and p-value (`bfbench report --versus`: paired t over seeds, McNemar on
+# the test images where one seed is in so far), the bytes
+# each sends per image and each head's parameters.
+#
+#   scripts/advantage-table.sh [DB]    (default results/advantage.db)
+#
+# Reads the DB only. Runs are compared one at a time, never pooled: a
+# member run is one budget (the paper's epochs, or an equal number of SGD
+# steps). Rows with fewer than three seeds are marked: the suite is still
+# running, or a case failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+db=${1:-results/advantage.db}
+bf=${BFBENCH:-build/bfbench}
+if [[ "$db" == -h || "$db" == --help ]]; then
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+fi
+if [[ ! -f "$db" ]]; then
+    echo "advantage-table: $db: no such results DB" >&2
+    exit 3
+fi
+runs=$(sqlite3 -readonly "$db" "SELECT id || ' ' || scenario_name FROM runs
+    WHERE scenario_name LIKE 'advantage-%' ORDER BY id")
+if [[ -z "$runs" ]]; then
+    echo "advantage-table: $db has no advantage-* run" >&2
+    exit 3
+fi
+echo "| member (run) | model | C | baseline | seeds | BottleFit top-1 | baseline top-1 | BottleFit - baseline | 95 % interval | p (test) | verdict at 0.05 | bytes/image BottleFit / baseline | head params BottleFit / baseline |"
+echo "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: |"
+while read -r id name; do
+    for b in naive kd hnd ghnd-ft ae-split; do
+        "$bf" -q report --db "$db" --run "$id" --versus bottlefit "$b" \
+            --format csv 2>/dev/null |
+            awk -F, -v member="${name#advantage-} ($id)" '
+                NR > 1 && $5 == "int8" {
+                    mark = ($8 < 3) ? " (of 3)" : ""
+                    v = $16
+                    sub(/^A better$/, "BottleFit better", v)
+                    sub(/^B better$/, "baseline better", v)
+                    printf "| %s | %s | %s | %s | %s%s | %s | %s | %s | [%s, %s] | %s (%s) | %s | %s / %s | %s / %s |\n",
+                        member, $3, $4, $2, $8, mark, $9, $10, $11, $12,
+                        $13, $15, $14, v, $17, $18, $19, $20
+                }' || true
+    done
+done <<<"$runs"
