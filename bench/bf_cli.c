@@ -9,10 +9,13 @@
 #include "bf_torch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 volatile sig_atomic_t bf_cli_stop;
@@ -148,3 +151,28 @@ int bf_cli_model_known(const char *name)
 
 const struct bf_scenario_params bf_cli_scenario_params = {
     .model_exists = bf_cli_model_known, .weights_check = bf_weights_check};
+
+int bf_cli_lock_db(const char *db)
+{
+    char path[1200];
+    int fd;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path))
+        return -1;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void bf_cli_unlock_db(int fd)
+{
+    if (fd >= 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+    }
+}

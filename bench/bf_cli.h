@@ -81,6 +81,15 @@ int bf_cli_model_known(const char *name);
 extern const struct bf_scenario_params bf_cli_scenario_params;
 
 /*
+ * Hold an exclusive lock on DB.lock (beside the DB): while `run` finds or
+ * begins a run (processes starting together agree on one run) and while
+ * `merge` replaces the DB. Returns the descriptor, or -1 (no lock: locking
+ * is unsupported there, and the race is back).
+ */
+int bf_cli_lock_db(const char *db);
+void bf_cli_unlock_db(int fd);
+
+/*
  * The commands, one file each (bf_cmd_NAME.c); bf_main.c dispatches.
  * argv[0] is the command's name; each returns an exit code.
  */

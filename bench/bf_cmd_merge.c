@@ -65,9 +65,11 @@ static void merge_help(void)
            "  --into PATH   the merged DB (must not be one of the sources)\n"
            "  --force       pass conflicts, keeping ALL.db's side\n"
            "\n"
-           "Nothing else may write ALL.db while it merges (it is merged in a "
-           "copy,\n"
-           "ALL.db.merge-PID, that replaces it at the end).\n"
+           "ALL.db is merged in a copy, ALL.db.merge-PID, that replaces it "
+           "at the end;\n"
+           "merges and runs beginning on ALL.db take turns (ALL.db.lock), but "
+           "a run\n"
+           "already writing ALL.db must not be running while it merges.\n"
            "\n"
            "exit codes: 0 merged; 2 bad command line; 3 a source or ALL.db is "
            "not a results\n"
@@ -252,5 +254,12 @@ int bf_cmd_merge(int argc, char **argv)
                                "into another file",
                                argv[i]);
     }
-    return merge_into(into, argv + optind, argc - optind, force);
+    {
+        /* One merge (or run beginning) on ALL.db at a time. */
+        int lock = bf_cli_lock_db(into);
+        int code = merge_into(into, argv + optind, argc - optind, force);
+
+        bf_cli_unlock_db(lock);
+        return code;
+    }
 }

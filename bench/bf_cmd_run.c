@@ -332,36 +332,6 @@ static int sink_complete(void *ctx, const char *case_hash, int *done)
 }
 
 /*
- * Hold an exclusive lock on DB.lock (beside the DB) while a run is found
- * or begun, so that processes starting together on one DB agree on one
- * run. Returns the descriptor, or -1 (no lock: locking is unsupported
- * there, and the race is back).
- */
-static int lock_db(const char *db)
-{
-    char path[1200];
-    int fd;
-
-    snprintf(path, sizeof(path), "%s.lock", db);
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    if (flock(fd, LOCK_EX) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void unlock_db(int fd)
-{
-    if (fd >= 0) {
-        flock(fd, LOCK_UN);
-        close(fd);
-    }
-}
-
-/*
  * Continue the newest run of the same scenario file (resume), or begin a
  * new one; *resumed says which.
  */
@@ -633,14 +603,14 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
             .platform_sha256 = platform_sha,
         };
 
-        int lock = lock_db(o->db);
+        int lock = bf_cli_lock_db(o->db);
 
         /* Claims of processes on this host that died are ended first, so
          * that a resume takes their cases over now. */
         rc = bf_lease_reap(store, NULL);
         if (rc == 0)
             rc = begin_or_resume(store, o, &info, &ss.run_id, &resumed);
-        unlock_db(lock);
+        bf_cli_unlock_db(lock);
     }
     if (rc == 0)
         rc = record_checks(store, ss.run_id);

@@ -141,6 +141,23 @@ static void test_merge_shards(void **state)
     assert_int_equal(query_long(all, "SELECT count(*) FROM cases"), 6);
     assert_int_equal(query_long(all, "SELECT count(*) FROM merges"), 2);
 
+    /* Two merges into one DB at once take turns (DB.lock): neither's
+     * cases are lost to the other's replacing the file. */
+    {
+        char both[512];
+        pid_t p1, p2;
+
+        tmp_path(both, sizeof(both), "both.db");
+        p1 = spawn_tagged(
+            "m1", (const char *const[]){"merge", s1, "--into", both, NULL});
+        p2 = spawn_tagged(
+            "m2", (const char *const[]){"merge", s2, "--into", both, NULL});
+        expect(wait_tagged(p1, "m1"), 0, "first of two merges at once");
+        expect(wait_tagged(p2, "m2"), 0, "second of two merges at once");
+        assert_int_equal(query_long(both, "SELECT count(*) FROM cases"), 6);
+        assert_int_equal(query_long(both, "SELECT count(*) FROM merges"), 2);
+    }
+
     /* One shard: unfinished, and the other added later finishes it. */
     expect(RUN("merge", s1, "--into", part), 0, "partial merge");
     assert_int_equal(query_long(part, "SELECT count(*) FROM runs WHERE status "
