@@ -27,6 +27,7 @@ static void merge_help(void)
 {
     printf("usage: bfbench merge SOURCE.db [SOURCE.db...] --into ALL.db "
            "[--force]\n"
+           "                     [--dry-run]\n"
            "\n"
            "Merge the runs of results DBs (the shards of one sweep, 'bfbench "
            "run --shard K/N\n"
@@ -64,6 +65,8 @@ static void merge_help(void)
            "\n"
            "  --into PATH   the merged DB (must not be one of the sources)\n"
            "  --force       pass conflicts, keeping ALL.db's side\n"
+           "  --dry-run     report what would be merged and refused, write "
+           "nothing\n"
            "\n"
            "ALL.db is merged in a copy, ALL.db.merge-PID, that replaces it "
            "at the end;\n"
@@ -142,7 +145,8 @@ static void remove_db(const char *path)
             unlink(side);
 }
 
-static int merge_into(const char *into, char **sources, int n, int force)
+static int merge_into(const char *into, char **sources, int n, int force,
+                      int dry)
 {
     char work[4096];
     struct bf_store *store = NULL;
@@ -169,6 +173,10 @@ static int merge_into(const char *into, char **sources, int n, int force)
         store = NULL;
     }
     rc = rc ? rc : bf_store_open(work, &store);
+    if (rc == 0 && dry)
+        printf("dry run: merged in a copy that is then removed; %s is not "
+               "changed\n",
+               into);
     for (int i = 0; i < n && rc == 0; i++) {
         struct bf_merge_params p = {.src_path = sources[i],
                                     .src_label = sources[i],
@@ -192,6 +200,13 @@ static int merge_into(const char *into, char **sources, int n, int force)
         rc = bf_store_each_merged_run(store, settle_run, &s);
     }
     bf_store_close(store);
+    if (rc == 0 && dry) {
+        remove_db(work);
+        printf("dry run: nothing written; without --dry-run this merges "
+               "into %s\n",
+               into);
+        return EXIT_OK;
+    }
     if (rc == 0 && rename(work, into) != 0)
         rc = bf_err_set(BF_EIO, "%s: replacing it with %s: %s", into, work,
                         strerror(errno));
@@ -207,11 +222,12 @@ int bf_cmd_merge(int argc, char **argv)
 {
     static const struct option opts[] = {{"into", required_argument, NULL, 'o'},
                                          {"force", no_argument, NULL, 'f'},
+                                         {"dry-run", no_argument, NULL, 'n'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *into = NULL;
     struct stat into_st;
-    int force = 0, have_into, c;
+    int force = 0, dry = 0, have_into, c;
 
     optind = 0; /* 0: glibc re-initialises (permutation back on) */
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -221,6 +237,9 @@ int bf_cmd_merge(int argc, char **argv)
             break;
         case 'f':
             force = 1;
+            break;
+        case 'n':
+            dry = 1;
             break;
         case 'h':
             merge_help();
@@ -257,7 +276,7 @@ int bf_cmd_merge(int argc, char **argv)
     {
         /* One merge (or run beginning) on ALL.db at a time. */
         int lock = bf_cli_lock_db(into);
-        int code = merge_into(into, argv + optind, argc - optind, force);
+        int code = merge_into(into, argv + optind, argc - optind, force, dry);
 
         bf_cli_unlock_db(lock);
         return code;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void write_text(const char *path, const char *text)
 {
@@ -158,6 +159,17 @@ static void test_merge_shards(void **state)
         assert_int_equal(query_long(both, "SELECT count(*) FROM merges"), 2);
     }
 
+    /* A dry run says what would happen and writes nothing. */
+    {
+        char dry[512];
+
+        tmp_path(dry, sizeof(dry), "dry.db");
+        expect(RUN("merge", s1, s2, "--into", dry, "--dry-run"), 0, "dry run");
+        assert_non_null(strstr(out_text, "3 of 3 cases complete"));
+        assert_non_null(strstr(out_text, "nothing written"));
+        assert_int_equal(access(dry, F_OK), -1);
+    }
+
     /* One shard: unfinished, and the other added later finishes it. */
     expect(RUN("merge", s1, "--into", part), 0, "partial merge");
     assert_int_equal(query_long(part, "SELECT count(*) FROM runs WHERE status "
@@ -190,6 +202,8 @@ static void test_merge_conflicts(void **state)
     copy_db(s2, bad);
     exec_sql(bad, "UPDATE aggregates SET mean = mean * 2 WHERE case_id = "
                   "(SELECT min(id) FROM cases)");
+    expect(RUN("merge", bad, "--into", all, "--dry-run"), 3,
+           "other results, dry run");
     expect(RUN("merge", bad, "--into", all), 3, "other results");
     assert_non_null(strstr(err_text, "merge refused"));
     assert_non_null(strstr(err_text, "other results"));
