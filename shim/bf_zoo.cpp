@@ -34,6 +34,8 @@
 // and apply to every family.
 #include "bf_zoo.hpp"
 
+#include <torch/version.h>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -121,7 +123,15 @@ Tensor ConvBn::plain(const Tensor &x) const
 Tensor ConvBn::folded(const Tensor &x) const
 {
     const auto &o = conv->options;
+    // The padding variant is c10::variant up to libtorch 2.1 and
+    // std::variant from 2.2 (c10/util/variant.h went away). Only the 1.13
+    // branch is compiled here; the other is untested on this machine.
+#if TORCH_VERSION_MAJOR > 2 ||                                                 \
+    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
+    const auto &pad = std::get<torch::ExpandingArray<2>>(o.padding());
+#else
     const auto &pad = c10::get<torch::ExpandingArray<2>>(o.padding());
+#endif
     return at::conv2d(x, fused_w, fused_b, o.stride(), pad, o.dilation(),
                       o.groups());
 }
