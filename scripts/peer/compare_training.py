@@ -4,9 +4,11 @@ PyTorch eager, alternating in one invocation.
 
 Starts `bfbench bench --train --lockstep` as a child process and builds the
 same models here in PyTorch eager: the teacher (resnet_mini, optionally
-densenet_mini: the project's small 28x28 single-channel family) and, per
-step kind, a student that is the teacher with BottleFit's bottleneck
-(encoder + decoder) in place of stem..stage2. The step kinds, as bfbench
+densenet_mini: the project's small 28x28 single-channel family; or a
+torchvision ResNet or DenseNet, e.g. resnet152 and densenet169 at 3x224x224
+with 1000 classes) and, per step kind, a student that is the teacher with
+BottleFit's bottleneck (version 2: encoder + decoder, as bfbench builds it)
+in place of stem..stage2. The step kinds, as bfbench
 runs them (one step = forwards, loss, zero_grad, backward, optimizer step
 on a fixed random batch; students in train mode, the teacher in eval mode
 without autograd):
@@ -24,15 +26,31 @@ Prints a Markdown table of images/s (batch / median step time) and the
 ratio bfbench / PyTorch (1.0 or more: the harness is at least as fast).
 Weights and data are random on both sides: timing does not depend on them.
 
-Needs Debian's python3-torch and python3-torchvision (/usr/bin/python3).
+--device cuda (or cuda:N) runs both sides on that GPU: models, optimizer
+state and the batch live on the device, cuDNN's benchmark mode is on, TF32
+is off (as in bfbench; --tf32 turns it on here), and every clock read
+here follows a torch.cuda.synchronize(). --precision bf16 runs the
+forwards and losses under torch.autocast(dtype=torch.bfloat16) here and
+passes --precision bf16 to `bfbench bench --train` (refused when that
+bfbench has no --precision); no fp16: libtorch has no C++ gradient
+scaler. --device and --precision are passed only where `bfbench bench
+--help` lists them; a bfbench without them runs the cpu/fp32 default.
+
+Needs PyTorch and torchvision: Debian's python3-torch and
+python3-torchvision (/usr/bin/python3), or any Python with torch and
+torchvision (a CUDA build for --device cuda).
 
   /usr/bin/python3 scripts/peer/compare_training.py --threads 2
+  python3 scripts/peer/compare_training.py --bfbench build-gpu/bfbench \
+      --device cuda --models resnet152,densenet169 --channels 12
 """
 import argparse
+import contextlib
 import copy
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -49,12 +67,14 @@ try:
     from torch import nn
     from torchvision.models.resnet import BasicBlock
 except ImportError as exc:
-    sys.exit(f"compare_training: needs Debian's python3-torchvision "
-             f"(/usr/bin/python3): {exc}")
+    sys.exit(f"compare_training: needs torch and torchvision (Debian's "
+             f"python3-torchvision with /usr/bin/python3): {exc}")
 
 STEPS = ["stage1", "stage2"]
-# torchvision's counting of the teachers (bfbench models).
+# torchvision's counting of the small teachers (bfbench models).
 TEACHER_PARAMS = {"resnet_mini": 701_178, "densenet_mini": 140_332}
+# torchvision's ImageNet families this script builds students for.
+IMAGENET = re.compile(r"(resnet(18|34|50|101|152)|densenet(121|161|169|201))")
 KD_T = 1.0
 KD_ALPHA = 0.5
 
@@ -139,35 +159,113 @@ def densenet_mini(classes=10):
                    "classifier"], stages)
 
 
-def bottleneck_student(teacher, channels, size=28):
-    """The teacher with BottleFit's small-family bottleneck (version 2) in
-    place of stem..stage2; the tail keeps the teacher's weights.
-    Encoder -> C x 8 x 8; the decoder reproduces the teacher's stage2
-    output shape."""
+def imagenet_teacher(name):
+    """A torchvision ResNet or DenseNet as bfbench stages it: ResNet stem =
+    conv1 bn1 relu maxpool, stage1..4 = layer1..4, classifier = avgpool fc;
+    DenseNet stem = conv0 norm0 relu0 pool0, stage1..3 = denseblockN +
+    transitionN, stage4 = denseblock4, classifier = norm5 relu avgpool
+    classifier. torchvision's own initialisation."""
+    net = getattr(torchvision.models, name)(weights=None)
+    names = ["stem", "stage1", "stage2", "stage3", "stage4", "classifier"]
+    if name.startswith("resnet"):
+        stages = [nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool),
+                  net.layer1, net.layer2, net.layer3, net.layer4,
+                  nn.Sequential(net.avgpool, nn.Flatten(1), net.fc)]
+    else:
+        f = net.features
+        stages = [nn.Sequential(f.conv0, f.norm0, f.relu0, f.pool0),
+                  nn.Sequential(f.denseblock1, f.transition1),
+                  nn.Sequential(f.denseblock2, f.transition2),
+                  nn.Sequential(f.denseblock3, f.transition3),
+                  f.denseblock4,
+                  nn.Sequential(f.norm5, nn.ReLU(),
+                                nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(1),
+                                net.classifier)]
+    return Staged(names, stages)
+
+
+def arch_of(name):
+    """Builder, input channels, input size and classes of a teacher."""
+    if name == "resnet_mini":
+        return resnet_mini, 1, 28, 10
+    if name == "densenet_mini":
+        return densenet_mini, 1, 28, 10
+    if IMAGENET.fullmatch(name):
+        return (lambda: imagenet_teacher(name)), 3, 224, 1000
+    raise SystemExit(f"compare_training: --models: {name!r} is not one of "
+                     f"resnet_mini, densenet_mini, torchvision's "
+                     f"resnet18..152 or densenet121..201")
+
+
+def conv_bn(cin, cout, k, stride, pad):
+    """A convolution without bias, then BatchNorm (bfbench's conv with
+    bn_after)."""
+    return [nn.Conv2d(cin, cout, k, stride, pad, bias=False),
+            nn.BatchNorm2d(cout)]
+
+
+def imagenet_bottleneck(family, in_ch, c, out_c):
+    """bfbench's version-2 bottleneck of the ImageNet families: the encoder
+    (7x7 stem, max-pool, BatchNorm, 2x2 stride-2 convolution to C
+    channels) and the family's decoder back to the teacher's stage2
+    shape."""
+    relu = nn.ReLU
+    encoder = nn.Sequential(
+        *conv_bn(in_ch, 64, 7, 2, 3), relu(inplace=True),
+        nn.MaxPool2d(3, 2, 1), nn.BatchNorm2d(64), relu(inplace=True),
+        nn.Conv2d(64, c, 2, 2, 1, bias=False))
+    if family == "resnet":
+        decoder = nn.Sequential(
+            nn.BatchNorm2d(c), relu(inplace=True),
+            *conv_bn(c, 512, 2, 1, 1), relu(inplace=True),
+            *conv_bn(512, 512, 2, 1, 1), relu(inplace=True),
+            *conv_bn(512, 512, 2, 1, 0), relu(inplace=True),
+            nn.Conv2d(512, out_c, 2, 1, 0, bias=False),
+            nn.AvgPool2d(2, 1))
+    else:
+        decoder = nn.Sequential(
+            nn.BatchNorm2d(c), relu(inplace=True),
+            *conv_bn(c, 512, 2, 1, 1), relu(inplace=True),
+            *conv_bn(512, 512, 2, 1, 1), relu(inplace=True),
+            *conv_bn(512, 256, 2, 1, 0), relu(inplace=True),
+            *conv_bn(256, 256, 2, 1, 0), relu(inplace=True),
+            nn.Conv2d(256, out_c, 2, 1, 0, bias=False),
+            nn.AvgPool2d(2, 2))
+    return encoder, decoder
+
+
+def bottleneck_student(teacher, channels, size=28, in_ch=1, family="mini"):
+    """The teacher with BottleFit's bottleneck (version 2) in place of
+    stem..stage2; the tail keeps the teacher's weights. Small family:
+    encoder -> C x 8 x 8; ImageNet families: C x 29 x 29 at 224. The
+    decoder reproduces the teacher's stage2 output shape."""
     with torch.no_grad():
         teacher.eval()
-        target = teacher.forward_all(torch.zeros(1, 1, size, size), 2)[2]
+        target = teacher.forward_all(torch.zeros(1, in_ch, size, size), 2)[2]
     out_c, out_h, out_w = target.shape[1:]
     c = channels
-    encoder = nn.Sequential(
-        nn.Conv2d(1, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(32, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(32, c, 2, 2, 1, bias=False))
-    decoder = nn.Sequential(
-        nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-        nn.ConvTranspose2d(c, 64, 2, 2, bias=False), nn.BatchNorm2d(64),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(64, 64, 3, bias=False), nn.BatchNorm2d(64),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(64, out_c, 1, bias=False),
-        nn.AdaptiveAvgPool2d((out_h, out_w)))
+    if family != "mini":
+        encoder, decoder = imagenet_bottleneck(family, in_ch, c, out_c)
+    else:
+        encoder = nn.Sequential(
+            nn.Conv2d(1, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(32, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(32, c, 2, 2, 1, bias=False))
+        decoder = nn.Sequential(
+            nn.BatchNorm2d(c), nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(c, 64, 2, 2, bias=False), nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(64, 64, 3, bias=False), nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(64, out_c, 1, bias=False),
+            nn.AdaptiveAvgPool2d((out_h, out_w)))
     tail = [copy.deepcopy(s) for s in teacher.stages[3:]]
     student = Staged(["encoder", "decoder"] + teacher.names[3:],
                      [encoder, decoder] + tail)
     with torch.no_grad():
-        got = student.forward_all(torch.zeros(1, 1, size, size), 1)[1]
+        got = student.forward_all(torch.zeros(1, in_ch, size, size), 1)[1]
     assert got.shape == target.shape, (got.shape, target.shape)
     return student
 
@@ -176,11 +274,14 @@ def param_count(model):
     return sum(p.numel() for p in model.parameters())
 
 
-def bfbench_param_count(bfbench, arch, channels):
-    """The total of `bfbench models --arch ARCH --bottleneck 2`."""
-    out = subprocess.run([bfbench, "-q", "models", "--arch", arch,
-                          "--bottleneck", "2", "--channels", str(channels)],
-                         check=True, capture_output=True, text=True).stdout
+def bfbench_param_count(bfbench, arch, channels=None):
+    """The total of `bfbench models --arch ARCH`, with `--bottleneck 2
+    --channels C` when channels is given."""
+    cmd = [bfbench, "-q", "models", "--arch", arch]
+    if channels is not None:
+        cmd += ["--bottleneck", "2", "--channels", str(channels)]
+    out = subprocess.run(cmd, check=True, capture_output=True,
+                         text=True).stdout
     for line in out.splitlines():
         words = line.split()
         if words and words[0] == "total":
@@ -189,19 +290,27 @@ def bfbench_param_count(bfbench, arch, channels):
 
 
 class Peer:
-    """The PyTorch side: a teacher and one student per step kind."""
+    """The PyTorch side: a teacher and one student per step kind, on dev;
+    autocast is the context each forward and loss runs in."""
 
-    def __init__(self, name, channels, batch):
+    def __init__(self, name, channels, batch, dev, autocast, sync):
+        build, in_ch, size, classes = arch_of(name)
+        family = ("mini" if name.endswith("_mini") else
+                  "resnet" if name.startswith("resnet") else "densenet")
         torch.manual_seed(1)
-        self.teacher = {"resnet_mini": resnet_mini,
-                        "densenet_mini": densenet_mini}[name]()
+        self.teacher = build()
         n = param_count(self.teacher)
-        assert n == TEACHER_PARAMS[name], (name, n)
+        assert name not in TEACHER_PARAMS or n == TEACHER_PARAMS[name], \
+            (name, n)
         self.teacher.eval()
         self.student = {}
+        students = {step: bottleneck_student(self.teacher, channels, size,
+                                             in_ch, family)
+                    for step in STEPS}
+        self.teacher.to(dev)
         self.optim = {}
         for step in STEPS:
-            s = bottleneck_student(self.teacher, channels)
+            s = students[step].to(dev)
             last = len(s.stages) - 1
             frozen = range(2, last + 1) if step == "stage1" else range(0, 1)
             for i in frozen:
@@ -216,8 +325,11 @@ class Peer:
                                                    weight_decay=5e-4)
             self.student[step] = s
         torch.manual_seed(7)
-        self.x = torch.randn(batch, 1, 28, 28)
-        self.y = torch.randint(0, 10, (batch,))
+        self.x = torch.randn(batch, in_ch, size, size).to(dev)
+        self.y = torch.randint(0, classes, (batch,)).to(dev)
+        self.autocast = autocast
+        self.sync = sync
+        self.shape = f"{in_ch}x{size}x{size}"
 
     def ghnd_loss(self, s):
         last = len(s.stages) - 2  # stage4
@@ -243,20 +355,53 @@ class Peer:
         loss_fn = self.ghnd_loss if step == "stage1" else self.kd_loss
         times = []
         for _ in range(iters):
+            self.sync()
             t0 = time.perf_counter_ns()
-            loss = loss_fn(s)
+            with self.autocast():
+                loss = loss_fn(s)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            self.sync()
             times.append((time.perf_counter_ns() - t0) / 1e6)
         return times
+
+
+def parse_device(text):
+    """torch.device for --device, or exit naming the problem."""
+    if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", text):
+        sys.exit(f"compare_training: --device {text!r}: expected cpu, cuda "
+                 f"or cuda:N")
+    dev = torch.device(text)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit(f"compare_training: --device {text}: this PyTorch "
+                     f"({torch.__version__}, CUDA {torch.version.cuda}) "
+                     f"sees no usable CUDA device")
+        index = dev.index or 0
+        if index >= torch.cuda.device_count():
+            sys.exit(f"compare_training: --device {text}: only "
+                     f"{torch.cuda.device_count()} CUDA device(s)")
+        dev = torch.device("cuda", index)
+    return dev
+
+
+def bench_options(bfbench):
+    """The long options `bfbench bench --help` lists."""
+    if not os.access(bfbench, os.X_OK):
+        sys.exit(f"compare_training: --bfbench {bfbench}: not an "
+                 f"executable (build it first: cmake --build build)")
+    out = subprocess.run([bfbench, "bench", "--help"], capture_output=True,
+                         text=True).stdout
+    return set(re.findall(r"--[a-z][a-z0-9-]*", out))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bfbench", default="build/bfbench")
     ap.add_argument("--models", default="resnet_mini",
-                    help="resnet_mini and/or densenet_mini")
+                    help="resnet_mini, densenet_mini, or torchvision's "
+                         "resnet18..152, densenet121..201")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--channels", type=int, default=2,
@@ -264,18 +409,61 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--iters", type=int, default=5, help="steps per block")
     ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--device", default="cpu",
+                    help="cpu (default), cuda or cuda:N, for both sides")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                    help="fp32 (default) or bf16 autocast")
+    ap.add_argument("--tf32", action="store_true",
+                    help="allow TF32 on the PyTorch side (CUDA)")
     ap.add_argument("--json", help="also write the raw samples here")
     args = ap.parse_args()
     models = args.models.split(",")
     for name in models:
-        if name not in TEACHER_PARAMS:
-            ap.error(f"--models: {name!r} is not one of "
-                     f"{', '.join(TEACHER_PARAMS)}")
+        arch_of(name)
+    dev = parse_device(args.device)
+
+    opts = bench_options(args.bfbench)
+    cmd = [args.bfbench, "-q", "bench", "--train", "--lockstep", "--models",
+           args.models, "--threads", str(args.threads), "--batch",
+           str(args.batch), "--channels", str(args.channels), "--warmup",
+           str(args.warmup)]
+    if "--device" in opts:
+        cmd += ["--device", args.device]
+    elif args.device != "cpu":
+        sys.exit(f"compare_training: {args.bfbench} has no 'bench --device' "
+                 f"(built before the CUDA work): rebuild it, or run with "
+                 f"--device cpu")
+    if "--precision" in opts:
+        cmd += ["--precision", args.precision]
+    elif args.precision != "fp32":
+        sys.exit(f"compare_training: {args.bfbench} has no 'bench "
+                 f"--precision': rebuild it, or run with --precision fp32")
 
     torch.set_num_threads(args.threads)
+    if dev.type == "cuda":
+        torch.cuda.set_device(dev)
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = args.tf32
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+
+        def sync():
+            torch.cuda.synchronize(dev)
+    else:
+        def sync():
+            pass
+    if args.precision == "bf16":
+        def autocast():
+            return torch.autocast(dev.type, dtype=torch.bfloat16)
+    else:
+        autocast = contextlib.nullcontext
     peers = {}
     for name in models:
-        peer = Peer(name, args.channels, args.batch)
+        peer = Peer(name, args.channels, args.batch, dev, autocast, sync)
+        want = bfbench_param_count(args.bfbench, name)
+        got = param_count(peer.teacher)
+        if got != want:
+            raise SystemExit(f"compare_training: {name} teacher has {got} "
+                             f"parameters here, {want} in bfbench")
         want = bfbench_param_count(args.bfbench, name, args.channels)
         for step in STEPS:
             got = param_count(peer.student[step])
@@ -284,10 +472,6 @@ def main():
                                  f"{got} parameters here, {want} in bfbench")
             peer.block(step, args.warmup)
         peers[name] = peer
-    cmd = [args.bfbench, "-q", "bench", "--train", "--lockstep", "--models",
-           args.models, "--threads", str(args.threads), "--batch",
-           str(args.batch), "--channels", str(args.channels), "--warmup",
-           str(args.warmup)]
     harness = Harness(cmd, "compare_training")
 
     sides = ["bfbench", "pytorch"]
@@ -307,12 +491,23 @@ def main():
               file=sys.stderr)
     harness.close()
 
-    print(f"Training steps, batch {args.batch} of 1x28x28, bottleneck "
+    shapes = ", ".join(sorted({p.shape for p in peers.values()}))
+    extra = ""
+    if dev.type == "cuda":
+        props = torch.cuda.get_device_properties(dev)
+        extra += (f" On {dev} ({props.name}, CUDA {torch.version.cuda}, "
+                  f"cuDNN {torch.backends.cudnn.version()}; cuDNN benchmark "
+                  f"mode, TF32 {'on' if args.tf32 else 'off'} on the "
+                  f"PyTorch side; synchronised before each clock read).")
+    if args.precision != "fp32":
+        extra += f" Both sides under {args.precision} autocast."
+    print(f"Training steps, batch {args.batch} of {shapes}, bottleneck "
           f"{args.channels} channels, {args.threads} threads, {args.rounds} "
           f"rounds x {args.iters} steps per side, {args.warmup} warm-up; "
           f"PyTorch {torch.__version__} eager vs bfbench through libtorch; "
           f"host {platform.node()}; images/s = batch / median step time, "
-          f"ratio = bfbench / PyTorch (measured: host monotonic clocks).\n")
+          f"ratio = bfbench / PyTorch (measured: host monotonic clocks)."
+          f"{extra}\n")
     print("| model | step | PyTorch images/s | bfbench images/s "
           "| ratio bfbench/PyTorch |")
     print("| --- | --- | ---: | ---: | ---: |")
