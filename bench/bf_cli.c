@@ -89,6 +89,19 @@ int error_exit(int rc)
     }
 }
 
+int bf_cli_check_device(const char *what, const char *device)
+{
+    int rc;
+
+    if (strcmp(device, "cpu") == 0)
+        return EXIT_OK;
+    rc = bf_torch_device_check(device);
+    if (rc == 0)
+        return EXIT_OK;
+    bf_log_error("%s: %s", what, bf_last_error());
+    return rc == BF_EINVAL ? EXIT_USAGE : EXIT_INPUT;
+}
+
 int bf_cli_require_db(const char *db)
 {
     struct stat st;

@@ -65,6 +65,14 @@ const char *layer_cache_dir(char *buf, size_t size);
  */
 int bf_cli_require_db(const char *db);
 
+/*
+ * The compute device a command was given, checked before anything runs:
+ * EXIT_OK for cpu or a CUDA device that is there; else the error, naming
+ * what (the scenario file or the flag), and EXIT_USAGE for a malformed
+ * name, EXIT_INPUT where CUDA or that GPU is missing.
+ */
+int bf_cli_check_device(const char *what, const char *device);
+
 /* Create the parent directory of path if missing (one level): 0 or BF_EIO. */
 int bf_cli_ensure_parent_dir(const char *path);
 

@@ -15,20 +15,31 @@
 
 static void bench_help(void)
 {
-    printf("usage: bfbench bench [--models A,B,...] [--size PX] "
-           "[--threads N] [--warmup N]\n"
-           "                     [--iters N] [--rounds N] [--lockstep]\n"
-           "                     [--train [--batch N] [--channels C]]\n"
+    printf("usage: bfbench bench [--models A,B,...] [--paths P,Q,...] "
+           "[--device DEV] [--size PX]\n"
+           "                     [--threads N] [--warmup N] [--iters N] "
+           "[--rounds N]\n"
+           "                     [--lockstep] [--train [--batch N] "
+           "[--channels C]]\n"
            "\n"
-           "Time batch-1 forwards through the shim on three inference "
-           "paths: plain\n"
-           "(torchvision's computation), fold (BatchNorm folded into "
-           "convolutions) and\n"
-           "fold-cl (fold, channels-last), alternating models and paths in "
-           "rounds; print\n"
+           "Time batch-1 forwards through the shim on inference paths "
+           "(default plain,\n"
+           "fold, fold-cl): plain (torchvision's computation), fold "
+           "(BatchNorm folded into\n"
+           "convolutions), fold-cl (fold, channels-last), and fold-bf16, "
+           "fold-cl-bf16,\n"
+           "fold-fp16, fold-cl-fp16 (the folded path computed in bf16 or "
+           "fp16, inputs and\n"
+           "outputs fp32; fp16 needs CUDA), alternating models and paths "
+           "in rounds; print\n"
            "medians, the speed-up over plain and the largest output "
            "difference from plain\n"
-           "relative to the largest plain output.\n"
+           "relative to the largest plain output (plain is always run "
+           "once as the\n"
+           "reference). bf16 is fast where oneDNN reports an AVX512-BF16 "
+           "or AMX ISA\n"
+           "(see the platform lines of 'bfbench report'), emulated "
+           "elsewhere.\n"
            "With --train: time BottleFit training steps instead, on a "
            "student that is the\n"
            "model with a bottleneck injected: stage1 (GHND: encoder and "
@@ -46,6 +57,10 @@ static void bench_help(void)
            "  --models LIST  comma-separated zoo names (default "
            "resnet152,densenet169,\n"
            "                 mobilenet_v2; with --train resnet_mini)\n"
+           "  --paths LIST   comma-separated inference paths (default "
+           "plain,fold,fold-cl)\n"
+           "  --device DEV   cpu (default), cuda or cuda:N; exit 3 where "
+           "CUDA is missing\n"
            "  --size PX      input height = width (default: native; not "
            "with --train)\n"
            "  --threads N    intra-op threads (default 0 = online cores)\n"
@@ -74,6 +89,8 @@ int bf_cmd_bench(int argc, char **argv)
         {"rounds", required_argument, NULL, 'r'},
         {"lockstep", no_argument, NULL, 'l'},
         {"train", no_argument, NULL, 'T'},
+        {"paths", required_argument, NULL, 'P'},
+        {"device", required_argument, NULL, 'D'},
         {"batch", required_argument, NULL, 'b'},
         {"channels", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
@@ -127,6 +144,14 @@ int bf_cmd_bench(int argc, char **argv)
         case 'T':
             pp.train = 1;
             break;
+        case 'D':
+            pp.device = optarg;
+            break;
+        case 'P':
+            if (bf_perf_check_paths(optarg))
+                return usage_error("bench", "%s", bf_last_error());
+            pp.paths = optarg;
+            break;
         case 'b':
             if ((rc = parse_int("bench", "--batch", optarg, 1, 65536,
                                 &pp.batch)))
@@ -150,6 +175,10 @@ int bf_cmd_bench(int argc, char **argv)
         return usage_error("bench", "--size does not apply to --train (the "
                                     "bottleneck is built for the native "
                                     "size)");
+    if (pp.device && (rc = bf_cli_check_device("bench --device", pp.device)))
+        return rc;
+    if (pp.train && pp.paths)
+        return usage_error("bench", "--paths does not apply to --train");
     if (!pp.train && (pp.batch || pp.channels))
         return usage_error("bench", "--batch and --channels need --train");
     if (list[0] == '\0')

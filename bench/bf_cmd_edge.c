@@ -46,6 +46,9 @@ static void edge_help(void)
         "  --idle-timeout-ms N    close a connection idle this long (60000)\n"
         "  --io-timeout-ms N      a frame must complete within this (10000)\n"
         "  --ready-file PATH      write ADDR:PORT there once listening\n"
+        "  --device DEV           where the tails compute: cpu, cuda, cuda:N\n"
+        "                         (the scenario's `device`; exit 3 where\n"
+        "                         CUDA is missing)\n"
         "  --help                 this text\n"
         "\n"
         "Once listening it prints one line on stdout:\n"
@@ -124,12 +127,14 @@ int bf_cmd_edge(int argc, char **argv)
         {"idle-timeout-ms", required_argument, NULL, 'i'},
         {"io-timeout-ms", required_argument, NULL, 'o'},
         {"ready-file", required_argument, NULL, 'r'},
+        {"device", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct bf_scenario *sc = NULL;
     struct bf_edge *e = NULL;
     struct bf_edge_stats st;
     const char *scenario = NULL, *listen = "127.0.0.1:7450", *ready = NULL;
+    const char *device = NULL;
     int workers = -1, queue = -1, threads = 0, max_conn = 0;
     int idle_ms = 0, io_ms = 0;
     char host[256], where[300];
@@ -168,13 +173,16 @@ int bf_cmd_edge(int argc, char **argv)
         case 'r':
             ready = optarg;
             break;
+        case 'd':
+            device = optarg;
+            break;
         case 'h':
             edge_help();
             return EXIT_OK;
         default:
             return usage_error("edge", "unknown option");
         }
-        if (c != 's' && c != 'l' && c != 'r' && rc)
+        if (c != 's' && c != 'l' && c != 'r' && c != 'd' && rc)
             return rc;
         rc = 0;
     }
@@ -191,6 +199,20 @@ int bf_cmd_edge(int argc, char **argv)
         bf_scenario_free(sc);
         return usage_error("edge", "%s is a train scenario: nothing to serve",
                            scenario);
+    }
+    /* --device overrides the scenario's: the server may sit on a GPU
+     * while the device side computes on its CPU. */
+    if (device && strlen(device) >= sizeof(sc->device)) {
+        bf_scenario_free(sc);
+        return usage_error("edge", "--device: '%s' too long", device);
+    }
+    if (device)
+        snprintf(sc->device, sizeof(sc->device), "%s", device);
+    rc = bf_cli_check_device(device ? "bfbench edge --device" : sc->path,
+                             sc->device);
+    if (rc != EXIT_OK) {
+        bf_scenario_free(sc);
+        return rc;
     }
     {
         struct bf_edge_params ep = {

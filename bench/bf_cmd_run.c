@@ -284,9 +284,11 @@ static void print_cases(const struct bf_scenario *sc, const char *mine,
                                           : "trained or cached");
         else
             printf("  %3d  %-6s %-17s size %4d batch %3d threads %2d "
-                   "fold_bn %d channels_last %d weights %s\n",
+                   "fold_bn %d channels_last %d%s%s weights %s\n",
                    c->index, c->config, c->model, c->input_size_px, c->batch,
                    c->threads, c->fold_bn, c->channels_last,
+                   strcmp(c->precision, "fp32") ? " precision " : "",
+                   strcmp(c->precision, "fp32") ? c->precision : "",
                    c->weights[0] ? c->weights : "random");
     }
 }
@@ -515,6 +517,11 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
 
     if (o->repetitions > 0)
         sc->repetitions = o->repetitions;
+    code = bf_cli_check_device(sc->path, sc->device);
+    if (code != EXIT_OK) {
+        bf_scenario_free(sc);
+        return code;
+    }
     rc = open_devices(sc, o->dry_run, &dm, &probe);
     if (rc) {
         bf_scenario_free(sc);

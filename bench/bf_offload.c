@@ -128,7 +128,9 @@ void bf_offload_split_params(const struct bf_scenario *sc,
         .channels_last = c->channels_last,
         .jpeg_quality = sc->edge_jpeg_quality,
         .zstd = sc->zstd_payload,
-        .exit_threshold = sc->exit_threshold};
+        .exit_threshold = sc->exit_threshold,
+        .precision = bf_split_precision(c->precision),
+        .device = sc->device};
 }
 
 static int stop_requested(const struct bf_runner_params *p)
@@ -760,6 +762,8 @@ int bf_offload_run_case(const struct bf_runner_params *p,
         .threads = threads,
         .fold_bn = c->fold_bn,
         .channels_last = c->channels_last,
+        .precision = c->precision,
+        .device = sc->device,
         .warmup = sc->warmup,
         .seeded = 1,
         .seed = c->seed,

@@ -207,6 +207,14 @@ static void report_context(const struct bf_perf_params *p, const char *what)
             p->warmup, BF_CLOCK_NAME);
 }
 
+/* Move m to device (NULL or "cpu": stays). */
+static int to_device(bf_model *m, const char *device)
+{
+    if (!device || strcmp(device, "cpu") == 0)
+        return 0;
+    return bf_model_to_device(m, device);
+}
+
 /* Name the model in an error detail unless the shim already did. */
 static void prefix_model(int rc, const char *model)
 {
@@ -214,16 +222,86 @@ static void prefix_model(int rc, const char *model)
         bf_err_prefix(rc, "%s: ", model);
 }
 
-/* Inference: batch-1 forwards on three paths */
+/* Inference: batch-1 forwards on the selected paths */
 
-#define N_PATHS 3
+#define N_PATHS 7
 
-static const char *const path_names[N_PATHS] = {"plain", "fold", "fold-cl"};
+static const char *const path_names[N_PATHS] = {
+    "plain",     "fold",         "fold-cl",     "fold-bf16",
+    "fold-fp16", "fold-cl-bf16", "fold-cl-fp16"};
 static const struct bf_infer_params path_params[N_PATHS] = {
     {.fold_bn = 0, .channels_last = 0},
     {.fold_bn = 1, .channels_last = 0},
     {.fold_bn = 1, .channels_last = 1},
+    {.fold_bn = 1, .channels_last = 0, .precision = BF_PRECISION_BF16},
+    {.fold_bn = 1, .channels_last = 0, .precision = BF_PRECISION_FP16},
+    {.fold_bn = 1, .channels_last = 1, .precision = BF_PRECISION_BF16},
+    {.fold_bn = 1, .channels_last = 1, .precision = BF_PRECISION_FP16},
 };
+
+const char *const bf_perf_default_paths = "plain,fold,fold-cl";
+
+int bf_perf_path_names(char *out, size_t size)
+{
+    size_t used = 0;
+
+    for (int i = 0; i < N_PATHS; i++) {
+        int w = snprintf(out + used, size - used, "%s%s", i ? ", " : "",
+                         path_names[i]);
+
+        if (w < 0 || (size_t)w >= size - used)
+            return bf_err_set(BF_ERANGE, "path names do not fit");
+        used += (size_t)w;
+    }
+    return 0;
+}
+
+/* The selected paths: their names and parameters, in the listed order. */
+struct path_set {
+    const char *names[N_PATHS];
+    struct bf_infer_params params[N_PATHS];
+    int n;
+    int plain; /* index of plain in the set, -1 when not selected */
+};
+
+/* Parse a comma-separated list of path names into set (BF_EINVAL naming
+ * the unknown or repeated one and the choices). */
+static int parse_paths(const char *list, struct path_set *set)
+{
+    char buf[256], *save = NULL;
+
+    memset(set, 0, sizeof(*set));
+    set->plain = -1;
+    if (strlen(list) >= sizeof(buf))
+        return bf_err_set(BF_EINVAL, "--paths: list too long");
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (char *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        int k = find_name(path_names, N_PATHS, tok);
+        char names[160];
+
+        if (k < 0 || find_name(set->names, (size_t)set->n, tok) >= 0) {
+            if (bf_perf_path_names(names, sizeof(names)))
+                names[0] = '\0';
+            return bf_err_set(BF_EINVAL, "--paths: %s path '%s' (paths: %s)",
+                              k < 0 ? "unknown" : "repeated", tok, names);
+        }
+        if (k == 0)
+            set->plain = set->n;
+        set->names[set->n] = path_names[k];
+        set->params[set->n++] = path_params[k];
+    }
+    if (set->n == 0)
+        return bf_err_set(BF_EINVAL, "--paths: empty list");
+    return 0;
+}
+
+int bf_perf_check_paths(const char *list)
+{
+    struct path_set set;
+
+    return parse_paths(list, &set);
+}
 
 /* One model under test. */
 struct infer_subject {
@@ -231,6 +309,12 @@ struct infer_subject {
     bf_tensor *input;
     int last_stage;
     double rel_diff[N_PATHS]; /* max |path - plain| / max |plain| */
+};
+
+/* The inference suite's context: the subjects and the paths. */
+struct infer_ctx {
+    struct infer_subject *subj;
+    const struct path_set *paths;
 };
 
 static void infer_subjects_free(struct infer_subject *s, size_t n)
@@ -247,8 +331,9 @@ static void infer_subjects_free(struct infer_subject *s, size_t n)
 /* suite.time for inference: iters forwards of one path. */
 static int infer_time(void *ctx, size_t model, int path, int iters, double *out)
 {
-    struct infer_subject *s = (struct infer_subject *)ctx + model;
-    int rc = bf_model_set_inference(s->model, &path_params[path]);
+    const struct infer_ctx *ic = ctx;
+    struct infer_subject *s = ic->subj + model;
+    int rc = bf_model_set_inference(s->model, &ic->paths->params[path]);
 
     if (rc)
         return rc;
@@ -258,6 +343,9 @@ static int infer_time(void *ctx, size_t model, int path, int iters, double *out)
 
         rc = bf_model_forward(s->model, s->input, 0, s->last_stage, &y);
         bf_tensor_free(y);
+        /* A GPU queues: the forward is over once the device is done. */
+        if (rc == 0)
+            rc = bf_model_sync(s->model);
         if (rc)
             return rc;
         if (out)
@@ -266,8 +354,19 @@ static int infer_time(void *ctx, size_t model, int path, int iters, double *out)
     return 0;
 }
 
+/* One forward of s on params; *out the output (caller frees). */
+static int infer_once(struct infer_subject *s,
+                      const struct bf_infer_params *params, bf_tensor **out)
+{
+    int rc = bf_model_set_inference(s->model, params);
+
+    return rc ? rc
+              : bf_model_forward(s->model, s->input, 0, s->last_stage, out);
+}
+
 /* Build one model and compare every path's output with plain's. */
-static int infer_setup(struct infer_subject *s, const char *name, int size_px)
+static int infer_setup(struct infer_subject *s, const struct path_set *paths,
+                       const char *name, int size_px, const char *device)
 {
     struct bf_arch_info arch;
     struct bf_model_params mp = {.arch = name, .seed = 1};
@@ -281,6 +380,8 @@ static int infer_setup(struct infer_subject *s, const char *name, int size_px)
         return rc;
     size = size_px ? size_px : arch.native_size_px;
     rc = bf_model_create(&mp, &s->model);
+    if (rc == 0)
+        rc = to_device(s->model, device);
     if (rc)
         return rc;
     rc = bf_model_stage_count(s->model, &n_stages);
@@ -292,31 +393,30 @@ static int infer_setup(struct infer_subject *s, const char *name, int size_px)
 
         rc = bf_tensor_randn(shape, 4, 7, &s->input);
     }
-    if (rc)
-        return rc;
-    for (int p = 0; p < N_PATHS && rc == 0; p++) {
-        bf_tensor *y = NULL;
+    /* The reference: plain, whether or not it is timed. */
+    if (rc == 0)
+        rc = infer_once(s, &path_params[0], &ref);
+    if (rc == 0) {
+        int64_t shape[BF_TENSOR_MAX_DIMS];
+        int nd = 0;
 
-        rc = bf_model_set_inference(s->model, &path_params[p]);
+        rc = bf_tensor_shape(ref, shape, BF_TENSOR_MAX_DIMS, &nd);
         if (rc == 0)
-            rc = bf_model_forward(s->model, s->input, 0, s->last_stage, &y);
-        if (rc == 0 && p == 0) {
-            int64_t shape[BF_TENSOR_MAX_DIMS];
-            int nd = 0;
+            rc = bf_tensor_from_f32(shape, nd, NULL, &zero);
+        if (rc == 0)
+            rc = bf_tensor_max_abs_diff(ref, zero, &ref_max);
+    }
+    for (int p = 0; p < paths->n && rc == 0; p++) {
+        bf_tensor *y = NULL;
+        double d = 0.0;
 
-            ref = y;
-            rc = bf_tensor_shape(ref, shape, BF_TENSOR_MAX_DIMS, &nd);
-            if (rc == 0)
-                rc = bf_tensor_from_f32(shape, nd, NULL, &zero);
-            if (rc == 0)
-                rc = bf_tensor_max_abs_diff(ref, zero, &ref_max);
-        } else if (rc == 0) {
-            double d = 0.0;
-
+        rc = infer_once(s, &paths->params[p], &y);
+        if (rc)
+            bf_err_prefix(rc, "%s: ", paths->names[p]);
+        if (rc == 0)
             rc = bf_tensor_max_abs_diff(ref, y, &d);
-            s->rel_diff[p] = ref_max > 0.0 ? d / ref_max : d;
-            bf_tensor_free(y);
-        }
+        s->rel_diff[p] = ref_max > 0.0 ? d / ref_max : d;
+        bf_tensor_free(y);
     }
     bf_tensor_free(zero);
     bf_tensor_free(ref);
@@ -324,47 +424,60 @@ static int infer_setup(struct infer_subject *s, const char *name, int size_px)
 }
 
 static void infer_report(const struct bf_perf_params *p,
-                         const struct infer_subject *subj,
-                         const struct suite *s)
+                         const struct infer_ctx *ic, const struct suite *s)
 {
+    const struct path_set *paths = ic->paths;
+
     report_context(p, "batch 1");
-    fprintf(p->out, "%-16s %-8s %10s %10s %10s %9s %11s\n", "model", "path",
+    fprintf(p->out, "%-16s %-13s %10s %10s %10s %9s %11s\n", "model", "path",
             "p50_ms", "mean_ms", "p90_ms", "vs_plain", "rel_diff");
     for (size_t i = 0; i < s->n_models; i++) {
         double plain_p50 = 0.0;
+        struct bf_stats st;
 
-        for (int path = 0; path < N_PATHS; path++) {
+        if (paths->plain >= 0) {
+            const struct series *se = series_of(s, i, paths->plain);
+
+            if (bf_stats_compute(se->ms, se->n, &st) == 0)
+                plain_p50 = st.p50;
+        }
+        for (int path = 0; path < paths->n; path++) {
             const struct series *se = series_of(s, i, path);
-            struct bf_stats st;
+            char vs[16] = "-";
 
             if (bf_stats_compute(se->ms, se->n, &st))
                 continue;
-            if (path == 0)
-                plain_p50 = st.p50;
-            fprintf(p->out, "%-16s %-8s %10.3f %10.3f %10.3f %9.3f %11.2e\n",
-                    s->models[i], path_names[path], st.p50, st.mean, st.p90,
-                    st.p50 / plain_p50, subj[i].rel_diff[path]);
+            if (plain_p50 > 0.0)
+                snprintf(vs, sizeof(vs), "%.3f", st.p50 / plain_p50);
+            fprintf(p->out, "%-16s %-13s %10.3f %10.3f %10.3f %9s %11.2e\n",
+                    s->models[i], paths->names[path], st.p50, st.mean, st.p90,
+                    vs, ic->subj[i].rel_diff[path]);
         }
     }
 }
 
 static int run_infer(const struct bf_perf_params *p)
 {
-    struct infer_subject *subj = calloc(p->n_models, sizeof(*subj));
+    struct path_set paths;
+    struct infer_ctx ic = {.paths = &paths};
     struct suite s = {.models = p->models,
                       .n_models = p->n_models,
-                      .variants = path_names,
-                      .n_variants = N_PATHS,
-                      .ctx = subj,
+                      .variants = paths.names,
+                      .ctx = &ic,
                       .time = infer_time};
-    int rc = 0;
+    int rc = parse_paths(p->paths ? p->paths : bf_perf_default_paths, &paths);
 
-    if (!subj)
+    if (rc)
+        return rc;
+    s.n_variants = paths.n;
+    ic.subj = calloc(p->n_models, sizeof(*ic.subj));
+    if (!ic.subj)
         return bf_err_set(BF_ENOMEM, "benchmark state");
     for (size_t i = 0; i < p->n_models && rc == 0; i++) {
         bf_log_progress("bench: building", (long)i, (long)p->n_models,
                         p->models[i]);
-        rc = infer_setup(&subj[i], p->models[i], p->size_px);
+        rc = infer_setup(&ic.subj[i], &paths, p->models[i], p->size_px,
+                         p->device);
         if (rc)
             prefix_model(rc, p->models[i]);
     }
@@ -372,9 +485,9 @@ static int run_infer(const struct bf_perf_params *p)
     if (rc == 0)
         rc = run_suite(p, &s);
     if (rc == 0 && !p->lockstep)
-        infer_report(p, subj, &s);
+        infer_report(p, &ic, &s);
     suite_samples_free(&s);
-    infer_subjects_free(subj, p->n_models);
+    infer_subjects_free(ic.subj, p->n_models);
     return rc;
 }
 
@@ -455,6 +568,8 @@ static int train_time(void *ctx, size_t model, int k, int iters, double *out)
         int64_t t0 = bf_clock_now_ns();
         int rc = train_step(t, k);
 
+        if (rc == 0)
+            rc = bf_model_sync(t->student[k]);
         if (rc)
             return rc;
         if (out)
@@ -467,7 +582,7 @@ static int train_time(void *ctx, size_t model, int k, int iters, double *out)
  * seed) with a bottleneck, its stages frozen as the kind says, train mode,
  * and its optimizer over what stays trainable. */
 static int train_setup_student(struct train_subject *t, const char *name,
-                               int channels, int k)
+                               int channels, int k, const char *device)
 {
     struct bf_model_params mp = {.arch = name, .seed = 1};
     struct bf_bottleneck_params bp = {.channels = channels};
@@ -479,6 +594,8 @@ static int train_setup_student(struct train_subject *t, const char *name,
         return rc;
     t->student[k] = s;
     rc = bf_model_inject_bottleneck(s, &bp);
+    if (rc == 0)
+        rc = to_device(s, device); /* before its optimizer */
     if (rc == 0)
         rc = bf_model_stage_count(s, &n);
     if (rc == 0 && (n < 4 || (t->s_stages && n != t->s_stages)))
@@ -510,7 +627,7 @@ static int train_setup_student(struct train_subject *t, const char *name,
 
 /* Build the teacher, the students and the batch of one model. */
 static int train_setup(struct train_subject *t, const char *name, int batch,
-                       int channels)
+                       int channels, const char *device)
 {
     struct bf_arch_info arch;
     struct bf_model_params mp = {.arch = name, .seed = 1};
@@ -522,9 +639,11 @@ static int train_setup(struct train_subject *t, const char *name, int batch,
     if (rc == 0)
         rc = bf_model_create(&mp, &t->teacher);
     if (rc == 0)
+        rc = to_device(t->teacher, device);
+    if (rc == 0)
         rc = bf_model_stage_count(t->teacher, &t_stages);
     for (int k = 0; k < N_STEPS && rc == 0; k++)
-        rc = train_setup_student(t, name, channels, k);
+        rc = train_setup_student(t, name, channels, k, device);
     if (rc == 0 && t_stages != t->s_stages + 1)
         rc = bf_err_set(BF_ESHAPE, "teacher of %d stages, student of %d",
                         t_stages, t->s_stages);
@@ -598,7 +717,7 @@ static int run_train(const struct bf_perf_params *p)
     for (size_t i = 0; i < p->n_models && rc == 0; i++) {
         bf_log_progress("bench: building", (long)i, (long)p->n_models,
                         p->models[i]);
-        rc = train_setup(&subj[i], p->models[i], batch, channels);
+        rc = train_setup(&subj[i], p->models[i], batch, channels, p->device);
         if (rc)
             prefix_model(rc, p->models[i]);
     }

@@ -9,10 +9,15 @@
  * alternate models and variants, the variant order rotating every round,
  * so that machine noise spreads evenly over them.
  *
- * Inference (the default) times batch-1 forwards on three paths:
- *   plain    torchvision's computation, eval mode, inference mode
- *   fold     BatchNorm folded into convolutions, in-place activations
- *   fold-cl  fold with channels-last (NHWC) memory format
+ * Inference (the default) times batch-1 forwards on the selected paths
+ * (default plain, fold, fold-cl):
+ *   plain         torchvision's computation, eval mode, inference mode
+ *   fold          BatchNorm folded into convolutions, in-place activations
+ *   fold-cl       fold with channels-last (NHWC) memory format
+ *   fold-bf16     fold computed in bf16 (fp32 in and out), and
+ *   fold-cl-bf16  with channels-last
+ *   fold-fp16,    the same in fp16 (CUDA only)
+ *   fold-cl-fp16
  * The report gives the median, mean and p90 per model and path, the
  * speed-up of each path over plain, and the largest difference of its
  * output from plain relative to the largest plain output.
@@ -52,18 +57,31 @@
 struct bf_perf_params {
     const char *const *models; /* zoo names */
     size_t n_models;
-    int size_px;  /* inference input height = width; 0: native size */
-    int threads;  /* intra-op threads, 0: online cores */
-    int warmup;   /* untimed runs per model and variant */
-    int iters;    /* timed runs per model, variant and round */
-    int rounds;   /* alternation rounds */
-    int lockstep; /* serve a driver on in/out instead of reporting */
-    int train;    /* time training steps instead of forwards */
-    int batch;    /* training batch size, 0: 64 */
-    int channels; /* bottleneck channels of the students, 0: 2 */
+    int size_px;        /* inference input height = width; 0: native size */
+    int threads;        /* intra-op threads, 0: online cores */
+    int warmup;         /* untimed runs per model and variant */
+    int iters;          /* timed runs per model, variant and round */
+    int rounds;         /* alternation rounds */
+    int lockstep;       /* serve a driver on in/out instead of reporting */
+    int train;          /* time training steps instead of forwards */
+    int batch;          /* training batch size, 0: 64 */
+    int channels;       /* bottleneck channels of the students, 0: 2 */
+    const char *paths;  /* inference paths, comma-separated; NULL: default */
+    const char *device; /* "cpu" (NULL), "cuda", "cuda:N" */
     FILE *in;
     FILE *out;
 };
+
+/* The inference paths run when none are named. */
+extern const char *const bf_perf_default_paths;
+
+/* Every inference path's name, comma-separated, into out (BF_ERANGE when
+ * it does not fit in size bytes). */
+int bf_perf_path_names(char *out, size_t size);
+
+/* 0 when list names known paths, each once; else BF_EINVAL with the
+ * detail (the unknown or repeated name and the choices). */
+int bf_perf_check_paths(const char *list);
 
 /* Run the benchmark. Returns 0 or a BF_E* code with the detail set. */
 int bf_perf_run(const struct bf_perf_params *params);

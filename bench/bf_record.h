@@ -74,6 +74,13 @@ struct bf_case_row {
     double link_rate_mbps;
     double link_rtt_ms;
     int background_clients;
+
+    /* The folded path's compute type (schema version 13): "bf16" or
+     * "fp16"; NULL, "" or "fp32" are stored NULL (fp32). */
+    const char *precision;
+    /* Where libtorch computed (schema version 13): "cuda:0"...; NULL, ""
+     * or "cpu" are stored NULL (cpu). */
+    const char *device;
 };
 
 /* One timed request; a stage that did not happen is -1 (stored NULL). */

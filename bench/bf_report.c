@@ -455,7 +455,12 @@ static int add_latency_row(const struct bf_result_view *v, void *ctx)
                        v->input_w);
     rc = rc ? rc : add_cell(t, COL_BATCH, "%d", v->batch);
     rc = rc ? rc : add_cell(t, COL_THREADS, "%d", v->threads);
-    rc = rc ? rc : add_text(t, COL_FOLD, v->fold_bn ? "yes" : "no");
+    /* A lower precision runs the folded path: its name says both. */
+    rc = rc ? rc
+            : add_text(t, COL_FOLD,
+                       strcmp(v->precision, "fp32") != 0 ? v->precision
+                       : v->fold_bn                      ? "yes"
+                                                         : "no");
     rc = rc ? rc : add_link(t, v);
     rc = rc ? rc : add_cell(t, COL_PARAMS, "%lld", (long long)v->params);
     rc = rc ? rc : add_cell(t, COL_GMACS, "%.2f", (double)v->macs / 1e9);

@@ -51,14 +51,16 @@ static void case_state_free(struct case_state *cs)
 }
 
 /* Build, load, describe and prepare the model of case c; fill row. */
-static int prepare(const struct bf_case *c, int threads, struct case_state *cs,
-                   struct bf_case_row *row, char *weights_hash)
+static int prepare(const struct bf_case *c, const char *device, int threads,
+                   struct case_state *cs, struct bf_case_row *row,
+                   char *weights_hash)
 {
     struct bf_arch_info arch;
     struct bf_stage_info stages[BF_MODEL_MAX_STAGES];
     struct bf_model_params mp = {.arch = c->model, .seed = c->seed};
     struct bf_infer_params ip = {.fold_bn = c->fold_bn,
-                                 .channels_last = c->channels_last};
+                                 .channels_last = c->channels_last,
+                                 .precision = bf_split_precision(c->precision)};
     int n_stages = 0;
     int size;
     int rc;
@@ -83,6 +85,11 @@ static int prepare(const struct bf_case *c, int threads, struct case_state *cs,
         if (rc)
             return rc;
         rc = bf_model_load(cs->model, c->weights);
+        if (rc)
+            return rc;
+    }
+    if (strcmp(device, "cpu") != 0) {
+        rc = bf_model_to_device(cs->model, device);
         if (rc)
             return rc;
     }
@@ -119,6 +126,9 @@ static int forward_once(struct case_state *cs, int last_stage)
     bf_tensor *out = NULL;
     int rc = bf_model_forward(cs->model, cs->input, 0, last_stage, &out);
 
+    /* A GPU runs queued: the forward has taken its time once it is done. */
+    if (rc == 0)
+        rc = bf_model_sync(cs->model);
     bf_tensor_free(out);
     return rc;
 }
@@ -288,6 +298,8 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
         .threads = threads,
         .fold_bn = c->fold_bn,
         .channels_last = c->channels_last,
+        .precision = c->precision,
+        .device = sc->device,
         .warmup = sc->warmup,
         .seeded = 1,
         .seed = c->seed,
@@ -297,7 +309,7 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
 
     snprintf(label, sizeof(label), "case %d/%zu", c->index + 1, sc->n_cases);
     bf_err_clear();
-    case_rc = prepare(c, threads, &cs, &row, weights_hash);
+    case_rc = prepare(c, sc->device, threads, &cs, &row, weights_hash);
     rc = sink->case_begin(sink->ctx, &row, &case_id);
     if (rc)
         goto out;
@@ -364,12 +376,12 @@ int bf_runner_run(const struct bf_runner_params *params,
                 snprintf(rounds, sizeof(rounds), ", round %d/%d", round + 1,
                          sc->repetitions);
             bf_log_info("case %zu/%zu%s: %s %s batch %d threads %d fold_bn %d "
-                        "channels_last %d",
+                        "channels_last %d precision %s",
                         i + 1, sc->n_cases, rounds, c->config, c->model,
                         c->batch,
                         params->threads_override >= 0 ? params->threads_override
                                                       : c->threads,
-                        c->fold_bn, c->channels_last);
+                        c->fold_bn, c->channels_last, c->precision);
             rc = bf_offload_applies(sc, c) ? bf_offload_run_case(params, c, &r)
                                            : run_case(params, c, &r);
             if (rc)

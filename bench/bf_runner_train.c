@@ -311,6 +311,14 @@ static void extra_hash(const struct bf_scenario *sc, const char *kind,
  * checkpoint, or one trained now (with teacher_seed_of()). Records the
  * auxiliary teacher case.
  */
+/* Move m to the scenario's device (nothing to do on the CPU). */
+static int to_device(const struct train_run *tr, bf_model *m)
+{
+    const char *device = tr->p->scenario->device;
+
+    return strcmp(device, "cpu") == 0 ? 0 : bf_model_to_device(m, device);
+}
+
 static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                           struct bf_runner_result *result)
 {
@@ -357,6 +365,8 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                  "%s/teacher-%s-%.16s.bfw", tr->p->cache_dir, c->model, key);
     }
     crc = bf_model_create(&mp, &tr->teacher);
+    if (crc == 0)
+        crc = to_device(tr, tr->teacher);
     if (crc == 0 && done && file_exists(tr->teacher_path) &&
         bf_model_load(tr->teacher, tr->teacher_path) == 0 &&
         bf_hash_file(tr->teacher_path, tr->teacher_sha) == 0) {
@@ -390,6 +400,7 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
             .threads = tr->p->teacher_threads > 0 ? tr->p->teacher_threads
                                                   : tr->threads,
             .strategy = "teacher",
+            .device = sc->device,
             .freeze_encoder = -1,
             .dataset = sc->dataset,
             .dataset_sha256 = tr->dataset_sha,
@@ -605,6 +616,7 @@ static int run_jpeg_case(struct train_run *tr, const struct bf_case *c,
                               .input_w = in->width,
                               .batch = (int)batch,
                               .threads = tr->threads,
+                              .device = tr->p->scenario->device,
                               .strategy = "jpeg",
                               .freeze_encoder = -1,
                               .dataset = sc->dataset,
@@ -913,6 +925,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
                               .input_h = tr->info.height,
                               .input_w = tr->info.width,
                               .threads = tr->threads,
+                              .device = tr->p->scenario->device,
                               .strategy = c->strategy,
                               .freeze_encoder = c->freeze_encoder,
                               .bottleneck_version = c->bottleneck_version,
@@ -948,6 +961,9 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
                   ? bf_model_inject_autoencoder(s, c->bottleneck_channels)
               : spinn ? bf_split_attach_spinn_exits(s)
                       : bf_model_inject_bottleneck(s, &bp);
+    /* Moved once complete, before any optimizer exists. */
+    if (crc == 0)
+        crc = to_device(tr, s);
     if (crc == 0)
         crc = bf_model_split_stage(s, &split);
     if (crc == 0)

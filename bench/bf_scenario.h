@@ -136,15 +136,16 @@ struct bf_scenario_key {
  * inference case.
  */
 struct bf_case {
-    int index;                          /* 0-based position in the matrix */
-    char config[BF_SCENARIO_NAME_MAX];  /* "local" */
-    char model[BF_SCENARIO_NAME_MAX];   /* zoo architecture name */
-    int input_size_px;                  /* 0: the model's native size */
-    int batch;                          /* images per forward */
-    int threads;                        /* intra-op threads, 0: online cores */
-    int fold_bn;                        /* BatchNorm folded inference path */
-    int channels_last;                  /* NHWC memory format */
-    char weights[BF_SCENARIO_PATH_MAX]; /* "" for random initialisation */
+    int index;                         /* 0-based position in the matrix */
+    char config[BF_SCENARIO_NAME_MAX]; /* "local" */
+    char model[BF_SCENARIO_NAME_MAX];  /* zoo architecture name */
+    int input_size_px;                 /* 0: the model's native size */
+    int batch;                         /* images per forward */
+    int threads;                       /* intra-op threads, 0: online cores */
+    int fold_bn;                       /* BatchNorm folded inference path */
+    int channels_last;                 /* NHWC memory format */
+    char precision[BF_SCENARIO_NAME_MAX]; /* "fp32", "bf16", "fp16" */
+    char weights[BF_SCENARIO_PATH_MAX];   /* "" for random initialisation */
     /* Train task. */
     char strategy[BF_SCENARIO_NAME_MAX]; /* "bottlefit", ...; "" inference */
     int freeze_encoder;                  /* encoder frozen in stage 2 */
@@ -233,6 +234,9 @@ struct bf_scenario {
     char edge_device[BF_SCENARIO_NAME_MAX]; /* "host": server time measured */
     char power_probe[BF_SCENARIO_NAME_MAX]; /* bf_probe spec */
     double power_probe_rate_hz;
+    /* Where libtorch computes ("cpu", "cuda", "cuda:N"): the device side,
+     * the edge server and training. */
+    char device[BF_SCENARIO_NAME_MAX];
 
     /*
      * SHA-256 hex of every key that does not expand into cases and whose

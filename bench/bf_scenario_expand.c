@@ -332,11 +332,14 @@ int bf__scenario_expand(const struct parse *p, struct bf_scenario *sc)
         /* The point, slowest key first, without the ignored keys, nor
          * `seeds` left out of the file (its default is `seed`, in the
          * settings: hashes of scenarios without `seeds` stay as they
-         * were). */
+         * were), nor `precision` fp32 (its default: hashes from before
+         * the key stay, spelled out or not). */
         for (i = 0; rc == 0 && i < n_order; i++) {
             if (ignores(p, sc->task, bc->config, order[i]) ||
                 (order[i] == p->k[K_SEEDS] &&
-                 !named_slot(p, K_SEEDS)->key_node))
+                 !named_slot(p, K_SEEDS)->key_node) ||
+                (order[i] == p->k[K_PRECISION] &&
+                 strcmp(p->slots[order[i]].v[idx[i]].s, "fp32") == 0))
                 continue;
             rc = bf_buf_printf(&point, "%s=", keys[order[i]].name);
             if (rc == 0)

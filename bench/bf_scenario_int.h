@@ -71,7 +71,10 @@
     X(K_LINK_RATE_MBPS, "link_rate_mbps")                                      \
     X(K_LINK_TRACE, "link_trace")                                              \
     X(K_EDGE_ADDRESS, "edge_address")                                          \
-    X(K_BACKGROUND_CLIENTS, "background_clients")
+    X(K_BACKGROUND_CLIENTS, "background_clients")                              \
+    X(K_PRECISION, "precision")                                                \
+    X(K_FOLD_BN, "fold_bn")                                                    \
+    X(K_DEVICE, "device")
 
 #define NAMED_KEY_ID(id, name) id,
 enum key_id { NAMED_KEYS(NAMED_KEY_ID) K_NAMED };

@@ -152,6 +152,16 @@ const struct bf_scenario_key bf__scenario_key_table[] = {
      .choices = "",
      .help = "NHWC memory format",
      CASES(channels_last)},
+    {.name = "precision",
+     .type = BF_KEY_ENUM,
+     .task = TASK_INFERENCE,
+     .unit = "",
+     .def = "fp32",
+     .choices = "fp32|bf16|fp16",
+     .help = "compute type of the folded path (needs fold_bn; inputs, "
+             "outputs and the transmitted tensor stay fp32; fp16 needs "
+             "CUDA)",
+     CASES(precision)},
     {.name = "warmup",
      .type = BF_KEY_INT,
      .task = TASK_INFERENCE,
@@ -819,6 +829,16 @@ const struct bf_scenario_key bf__scenario_key_table[] = {
      .choices = "",
      .help = "sampling rate of the power probe",
      ONE(power_probe_rate_hz)},
+    {.name = "device",
+     .type = BF_KEY_STRING,
+     .task = TASK_ANY,
+     .unit = "",
+     .def = "cpu",
+     .choices = "",
+     .help = "where libtorch computes: cpu, cuda or cuda:N (the device "
+             "side, the edge server, training); refused with exit 3 where "
+             "CUDA is missing. Not the modeled `devices`",
+     ONE(device)},
 };
 
 const size_t bf__scenario_key_count =

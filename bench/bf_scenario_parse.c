@@ -621,13 +621,64 @@ static long long max_batch(const struct parse *p)
     return m;
 }
 
+/*
+ * A lower precision runs the folded path only, and fp16 needs a CUDA
+ * device.
+ */
+static int check_precision(const struct parse *p)
+{
+    const struct slot *prec = named_slot(p, K_PRECISION);
+    const struct slot *fold = named_slot(p, K_FOLD_BN);
+
+    for (size_t i = 0; i < prec->n; i++) {
+        const struct value *v = &prec->v[i];
+
+        if (strcmp(v->s, "fp32") == 0)
+            continue;
+        if (strcmp(v->s, "fp16") == 0 &&
+            strcmp(named_slot(p, K_DEVICE)->v[0].s, "cpu") == 0)
+            return at_error(p, BF_EPARSE, v->mark,
+                            named_key(p, K_PRECISION)->name,
+                            "'fp16' needs device: cuda (libtorch has no "
+                            "fp16 convolutions on the CPU; bf16 runs there)");
+        for (size_t j = 0; j < fold->n; j++)
+            if (!fold->v[j].i)
+                return at_error(p, BF_EPARSE, v->mark,
+                                named_key(p, K_PRECISION)->name,
+                                "'%s' runs the folded path: it needs "
+                                "fold_bn: true, and fold_bn lists false",
+                                v->s);
+    }
+    return 0;
+}
+
+/* `device` spelled cpu, cuda or cuda:N (whether it is there is checked
+ * when a command uses it: bf_torch_device_check). */
+static int check_device(const struct parse *p)
+{
+    const struct value *v = &named_slot(p, K_DEVICE)->v[0];
+    const char *s = v->s;
+    size_t n = strlen(s);
+
+    if (strcmp(s, "cpu") == 0 || strcmp(s, "cuda") == 0)
+        return 0;
+    if (n >= 6 && n <= 7 && strncmp(s, "cuda:", 5) == 0 &&
+        strspn(s + 5, "0123456789") == n - 5)
+        return 0;
+    return at_error(p, BF_EPARSE, v->mark, named_key(p, K_DEVICE)->name,
+                    "'%s' is not a device (cpu, cuda or cuda:N)", s);
+}
+
 /* Checks that involve more than one key. */
 static int check_across(const struct parse *p)
 {
     const struct value *min = &named_slot(p, K_MIN_SAMPLES)->v[0];
     const struct value *max = &named_slot(p, K_MAX_SAMPLES)->v[0];
     const struct value *dataset = &named_slot(p, K_DATASET)->v[0];
+    int rc = check_device(p);
 
+    if (rc)
+        return rc;
     /* Only fashion-mnist has a default directory. */
     if (bf__scenario_task(p) == BF_TASK_TRAIN &&
         strcmp(dataset->s, "fashion-mnist") != 0 &&
@@ -650,7 +701,8 @@ static int check_across(const struct parse *p)
             struct bf_link_params lp = {.kind = "trace",
                                         .trace_path = trace->path};
             struct bf_link *l = NULL;
-            int rc = bf_link_open(&lp, &l);
+
+            rc = bf_link_open(&lp, &l);
 
             bf_link_close(l);
             if (rc) {
@@ -667,6 +719,9 @@ static int check_across(const struct parse *p)
             return at_error(p, BF_EPARSE, link->mark,
                             named_key(p, K_LINK)->name,
                             "'direct' needs edge_address (host:port)");
+        rc = check_precision(p);
+        if (rc)
+            return rc;
         if (offloads(p) && max_batch(p) > 1)
             return at_error(p, BF_ERANGE, named_slot(p, K_BATCH)->v[0].mark,
                             named_key(p, K_BATCH)->name,

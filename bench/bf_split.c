@@ -70,12 +70,22 @@ static int parse_config(const char *name, enum config *out)
                       name ? name : "(null)");
 }
 
+int bf_split_precision(const char *name)
+{
+    int precision = BF_PRECISION_FP32;
+
+    if (name && name[0] && bf_precision_parse(name, &precision))
+        bf_err_clear();
+    return precision;
+}
+
 /* The configured model: modification, weights, inference path. */
 static int build_model(struct bf_split *s, const struct bf_split_params *p)
 {
     struct bf_model_params mp = {.arch = p->model, .seed = p->seed};
     struct bf_infer_params ip = {.fold_bn = p->fold_bn,
-                                 .channels_last = p->channels_last};
+                                 .channels_last = p->channels_last,
+                                 .precision = p->precision};
     int rc = bf_model_create(&mp, &s->model);
 
     if (rc)
@@ -104,6 +114,11 @@ static int build_model(struct bf_split *s, const struct bf_split_params *p)
         rc = bf_artifact_verify(p->weights);
         if (rc == 0)
             rc = bf_model_load(s->model, p->weights);
+        if (rc)
+            return rc;
+    }
+    if (p->device && p->device[0] && strcmp(p->device, "cpu") != 0) {
+        rc = bf_model_to_device(s->model, p->device);
         if (rc)
             return rc;
     }
@@ -413,6 +428,8 @@ int bf_split_device(struct bf_split *s, const uint8_t *pixels,
         rc = spinn_head(s, x, &y, &r);
     else
         rc = bf_model_forward(s->model, x, 0, s->split, &y);
+    if (rc == 0 && !s->null_model)
+        rc = bf_model_sync(s->model); /* a GPU's queued work is the head's */
     if (rc)
         goto out;
     if (s->config == CONFIG_LOCAL) {

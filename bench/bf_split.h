@@ -67,7 +67,13 @@ struct bf_split_params {
     int jpeg_quality;        /* edge: 1..100 */
     int zstd;                /* entropy-code the 8-bit tensor */
     double exit_threshold;   /* spinn-split: confidence to leave early */
+    int precision;           /* enum bf_precision of the folded path */
+    const char *device;      /* where it computes; NULL or "": cpu */
 };
+
+/* The enum bf_precision called name (a case's `precision`, validated when
+ * the scenario loaded): fp32 for NULL, "" or an unknown name. */
+int bf_split_precision(const char *name);
 
 /* What a split is, for the case row. */
 struct bf_split_info {

@@ -467,9 +467,21 @@ static const char schema_v12[] =
     "-- mean one as it is; NULL before v12:\n"
     "ALTER TABLE epochs ADD COLUMN train_loss_per_image REAL;\n";
 
+/*
+ * Schema version 13: the precision of the inference path (scenario key
+ * `precision`) and where libtorch computed (`device`).
+ */
+static const char schema_v13[] =
+    "-- Schema version 13: the folded path's compute type and the device.\n"
+    "-- 'bf16' or 'fp16'; NULL: fp32 (every case before v13):\n"
+    "ALTER TABLE cases ADD COLUMN precision TEXT;\n"
+    "-- 'cuda:0', ...; NULL: the CPU (every case before v13):\n"
+    "ALTER TABLE cases ADD COLUMN device TEXT;\n";
+
 static const char *const schema_steps[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4,  schema_v5,  schema_v6,
-    schema_v7, schema_v8, schema_v9, schema_v10, schema_v11, schema_v12};
+    schema_v1,  schema_v2,  schema_v3, schema_v4, schema_v5,
+    schema_v6,  schema_v7,  schema_v8, schema_v9, schema_v10,
+    schema_v11, schema_v12, schema_v13};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,

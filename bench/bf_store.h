@@ -45,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 12
+#define BF_STORE_SCHEMA_VERSION 13
 
 struct bf_store;
 
@@ -253,6 +253,7 @@ struct bf_result_view {
     int threads;
     int fold_bn;
     int channels_last;
+    const char *precision; /* "fp32", "bf16", "fp16" (schema 13) */
     int64_t params;
     int64_t macs;
     const char *metric; /* "" when the case has no aggregate */

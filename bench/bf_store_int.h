@@ -32,7 +32,8 @@
     "c.threads, c.fold_bn, c.channels_last, c.params, c.macs, a.metric, "      \
     "a.unit, a.method, a.n, a.mean, a.stddev, a.min, a.p50, a.p90, a.p99, "    \
     "a.max, c.error, c.link, c.link_rate_mbps, c.link_rtt_ms, "                \
-    "c.background_clients FROM cases c JOIN runs r ON r.id = c.run_id "        \
+    "c.background_clients, coalesce(c.precision, 'fp32') FROM cases c JOIN "   \
+    "runs r ON r.id = c.run_id "                                               \
     "LEFT JOIN aggregates a ON a.case_id = c.id "
 #define RESULT_ORDER " ORDER BY r.id, c.case_index, c.id, a.metric"
 
@@ -84,10 +85,10 @@
       "strategy, freeze_encoder, bottleneck_version, bottleneck_channels, "    \
       "split_shape, head_params, head_macs, head_bytes, dataset, "             \
       "dataset_sha256, teacher_sha256, link, link_rate_mbps, link_rtt_ms, "    \
-      "background_clients, case_hash, seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "  \
-      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'running', ?17, ?18, "   \
-      "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, " \
-      "?33, ?34)")                                                             \
+      "background_clients, case_hash, seed, precision, device) VALUES (?1, "   \
+      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "    \
+      "'running', ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "     \
+      "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)")                          \
     X(case_end, "UPDATE cases SET status = ?1, error = ?2, finished_at = ?3 "  \
                 "WHERE id = ?4")                                               \
     X(sample_insert,                                                           \

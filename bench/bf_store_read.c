@@ -288,6 +288,7 @@ int bf_store_each_result(struct bf_store *store, int64_t run_id,
                             ? -1
                             : sqlite3_column_double(st, 31);
         v.background_clients = sqlite3_column_int(st, 32);
+        v.precision = column_text(st, 33);
         rc = fn(&v, ctx);
         if (rc)
             goto out_reset;

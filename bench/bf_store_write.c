@@ -198,6 +198,14 @@ int bf_store_case_begin(struct bf_store *store, int64_t run_id,
         rc = rc ? rc : sqlite3_bind_int64(st, 34, (sqlite3_int64)row->seed);
     else
         rc = rc ? rc : sqlite3_bind_null(st, 34);
+    if (row->precision && strcmp(row->precision, "fp32") != 0)
+        rc = rc ? rc : bind_text_or_null(st, 35, row->precision);
+    else
+        rc = rc ? rc : sqlite3_bind_null(st, 35);
+    if (row->device && strcmp(row->device, "cpu") != 0)
+        rc = rc ? rc : bind_text_or_null(st, 36, row->device);
+    else
+        rc = rc ? rc : sqlite3_bind_null(st, 36);
     rc = rc ? rc : step_done(st);
     if (rc != SQLITE_OK) {
         rc = db_fail(store, "recording the start of case %d of run %lld",

@@ -19,6 +19,10 @@ struct bf_model {
     bfzoo::ArchSpec spec;
     bool fold_requested = false;
     bool channels_last = false;
+    int precision = BF_PRECISION_FP32;
+    // Where its parameters live (bf_model_to_device); inputs are moved
+    // here, outputs stay here.
+    torch::Device device{torch::kCPU};
 };
 
 struct bf_tensor {
@@ -57,6 +61,20 @@ int new_tensor(torch::Tensor t, bf_tensor **out);
 
 // Recompute or drop the folded weights after a change of weights or mode.
 void refold(bf_model *m);
+
+// t on the host: itself when it is there, else a copy (which waits for
+// the device). Every read into C memory goes through it.
+inline torch::Tensor host(const torch::Tensor &t)
+{
+    return t.device().is_cpu() ? t : t.to(torch::kCPU);
+}
+
+// t on the device of like (labels meeting a model's outputs).
+inline torch::Tensor on_device_of(const torch::Tensor &t,
+                                  const torch::Tensor &like)
+{
+    return t.device() == like.device() ? t : t.to(like.device());
+}
 
 } // namespace bfshim
 

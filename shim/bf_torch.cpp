@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <fstream>
@@ -34,10 +35,22 @@ int bfshim::new_tensor(torch::Tensor t, bf_tensor **out)
     return 0;
 }
 
+static c10::ScalarType precision_dtype(int precision)
+{
+    switch (precision) {
+    case BF_PRECISION_BF16:
+        return c10::ScalarType::BFloat16;
+    case BF_PRECISION_FP16:
+        return c10::ScalarType::Half;
+    default:
+        return c10::ScalarType::Float;
+    }
+}
+
 void bfshim::refold(bf_model *m)
 {
     if (m->fold_requested && !m->net->is_training())
-        m->net->fold(m->channels_last);
+        m->net->fold(m->channels_last, precision_dtype(m->precision));
     else
         m->net->unfold();
 }
@@ -441,7 +454,8 @@ extern "C" int bf_model_describe(bf_model *model, int64_t in_h, int64_t in_w,
         bool was_training = net.is_training();
         net.eval();
         torch::NoGradGuard no_grad;
-        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w});
+        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w},
+                                       torch::TensorOptions(model->device));
         std::vector<bf_stage_info> info(static_cast<size_t>(n));
         for (int i = 0; i < n; i++) {
             const auto &s = net.stages[static_cast<size_t>(i)];
@@ -495,11 +509,166 @@ extern "C" int bf_model_set_inference(bf_model *model,
     return guarded("bf_model_set_inference", [&] {
         if (!model || !p)
             return bf_err_set(BF_EINVAL, "bf_model_set_inference: NULL");
+        if (p->precision < BF_PRECISION_FP32 ||
+            p->precision > BF_PRECISION_FP16)
+            return bf_err_set(BF_EINVAL,
+                              "precision %d unknown (fp32, bf16, "
+                              "fp16)",
+                              p->precision);
+        if (p->precision != BF_PRECISION_FP32 && !p->fold_bn)
+            return bf_err_set(BF_EINVAL,
+                              "precision %s needs the folded path (fold_bn)",
+                              bf_precision_name(p->precision));
+        if (p->precision == BF_PRECISION_FP16 && model->device.is_cpu())
+            return bf_err_set(BF_EUNSUPPORTED,
+                              "precision fp16 needs a CUDA device: libtorch "
+                              "has no fp16 convolutions on the CPU (bf16 "
+                              "runs there)");
         model->fold_requested = p->fold_bn != 0;
         model->channels_last = p->channels_last != 0;
+        model->precision = p->precision;
         refold(model);
         return 0;
     });
+}
+
+// Devices
+
+// Parse "cpu", "cuda", "cuda:N" (N 0..99) into *out; BF_EINVAL otherwise.
+static int parse_device(const char *name, torch::Device *out)
+{
+    if (!name)
+        return bf_err_set(BF_EINVAL, "device: NULL name");
+    if (std::strcmp(name, "cpu") == 0) {
+        *out = torch::Device(torch::kCPU);
+        return 0;
+    }
+    if (std::strcmp(name, "cuda") == 0) {
+        *out = torch::Device(torch::kCUDA, 0);
+        return 0;
+    }
+    if (std::strncmp(name, "cuda:", 5) == 0 && name[5] >= '0' &&
+        name[5] <= '9' &&
+        (name[6] == '\0' ||
+         (name[6] >= '0' && name[6] <= '9' && name[7] == '\0'))) {
+        *out = torch::Device(torch::kCUDA,
+                             static_cast<c10::DeviceIndex>(atoi(name + 5)));
+        return 0;
+    }
+    return bf_err_set(BF_EINVAL,
+                      "device '%s' unknown (cpu, cuda, cuda:N with N "
+                      "0..99)",
+                      name);
+}
+
+static int check_device(const torch::Device &d, const char *name)
+{
+    if (d.is_cpu())
+        return 0;
+    if (!torch::cuda::is_available())
+        return bf_err_set(BF_EUNSUPPORTED,
+                          "device '%s': CUDA is not available to this "
+                          "libtorch (%s): a CPU-only build (Debian's "
+                          "libtorch-dev is one), no NVIDIA driver or no "
+                          "GPU; build against a CUDA libtorch (README, "
+                          "\"GPUs\") or use device cpu",
+                          name, TORCH_VERSION);
+    size_t n = torch::cuda::device_count();
+    if (static_cast<size_t>(d.index()) >= n)
+        return bf_err_set(BF_EUNSUPPORTED,
+                          "device '%s': this machine has %zu CUDA device%s "
+                          "(cuda:0..cuda:%zu)",
+                          name, n, n == 1 ? "" : "s", n - 1);
+    // Autotuned convolutions (shapes repeat); TF32 off until asked.
+    at::globalContext().setBenchmarkCuDNN(true);
+    return 0;
+}
+
+extern "C" int bf_torch_device_check(const char *name)
+{
+    return guarded("bf_torch_device_check", [&] {
+        torch::Device d(torch::kCPU);
+        int rc = parse_device(name, &d);
+        return rc ? rc : check_device(d, name);
+    });
+}
+
+extern "C" int bf_torch_set_tf32(int on)
+{
+    return guarded("bf_torch_set_tf32", [&] {
+        at::globalContext().setAllowTF32CuBLAS(on != 0);
+        at::globalContext().setAllowTF32CuDNN(on != 0);
+        return 0;
+    });
+}
+
+extern "C" int bf_model_to_device(bf_model *model, const char *name)
+{
+    return guarded("bf_model_to_device", [&] {
+        if (!model)
+            return bf_err_set(BF_EINVAL, "bf_model_to_device: NULL model");
+        torch::Device d(torch::kCPU);
+        int rc = parse_device(name, &d);
+        rc = rc ? rc : check_device(d, name);
+        if (rc)
+            return rc;
+        if (d != model->device) {
+            model->net->to(d);
+            model->device = d;
+            refold(model);
+        }
+        return 0;
+    });
+}
+
+extern "C" int bf_model_device(const bf_model *model, char *out, size_t size)
+{
+    return guarded("bf_model_device", [&] {
+        if (!model || !out || size == 0)
+            return bf_err_set(BF_EINVAL, "bf_model_device: bad argument");
+        std::string s = model->device.str();
+        if (s.size() >= size)
+            return bf_err_set(BF_ERANGE, "bf_model_device: %zu bytes",
+                              s.size() + 1);
+        std::memcpy(out, s.c_str(), s.size() + 1);
+        return 0;
+    });
+}
+
+extern "C" int bf_model_sync(const bf_model *model)
+{
+    return guarded("bf_model_sync", [&] {
+        if (!model)
+            return bf_err_set(BF_EINVAL, "bf_model_sync: NULL model");
+        if (model->device.is_cuda())
+            torch::cuda::synchronize(model->device.index());
+        return 0;
+    });
+}
+
+extern "C" const char *bf_precision_name(int precision)
+{
+    switch (precision) {
+    case BF_PRECISION_FP32:
+        return "fp32";
+    case BF_PRECISION_BF16:
+        return "bf16";
+    case BF_PRECISION_FP16:
+        return "fp16";
+    default:
+        return "?";
+    }
+}
+
+extern "C" int bf_precision_parse(const char *name, int *precision)
+{
+    for (int p = BF_PRECISION_FP32; p <= BF_PRECISION_FP16; p++)
+        if (name && precision && std::strcmp(name, bf_precision_name(p)) == 0) {
+            *precision = p;
+            return 0;
+        }
+    return bf_err_set(BF_EINVAL, "precision '%s' unknown (fp32, bf16, fp16)",
+                      name ? name : "(null)");
 }
 
 extern "C" int bf_model_set_train(bf_model *model, int train)
@@ -525,7 +694,11 @@ extern "C" int bf_model_forward(bf_model *model, const bf_tensor *input,
             return bf_err_set(BF_ERANGE,
                               "stage range %d..%d invalid for %s (0..%d)",
                               first, last, model->spec.name, n - 1);
-        const torch::Tensor &x = input->t;
+        // Inputs come from C memory on the host: to the model's device.
+        const torch::Tensor x =
+            input->t.device() == model->device
+                ? input->t
+                : input->t.to(model->device, /*non_blocking=*/true);
         if (first == 0 && (x.dim() != 4 || x.size(1) != net.in_channels))
             return bf_err_set(
                 BF_ESHAPE, "%s expects N x %d x H x W input, got %s",
@@ -574,6 +747,11 @@ bf_model_inject_bottleneck(bf_model *model,
         } catch (const std::invalid_argument &e) {
             return bf_err_set(BF_EINVAL, "%s: %s", model->spec.name, e.what());
         }
+        // New modules start on the CPU in training mode: they take the
+        // model's device and mode.
+        if (!model->device.is_cpu())
+            model->net->to(model->device);
+        model->net->train(model->net->is_training());
         refold(model);
         return 0;
     });
@@ -601,6 +779,11 @@ extern "C" int bf_model_inject_autoencoder(bf_model *model, int channels)
         } catch (const std::invalid_argument &e) {
             return bf_err_set(BF_EINVAL, "%s: %s", model->spec.name, e.what());
         }
+        // New modules start on the CPU in training mode: they take the
+        // model's device and mode.
+        if (!model->device.is_cpu())
+            model->net->to(model->device);
+        model->net->train(model->net->is_training());
         refold(model);
         return 0;
     });
@@ -620,6 +803,11 @@ extern "C" int bf_model_attach_exits(bf_model *model, const int *after, int n)
         } catch (const std::invalid_argument &e) {
             return bf_err_set(BF_EINVAL, "%s: %s", model->spec.name, e.what());
         }
+        // New modules start on the CPU in training mode: they take the
+        // model's device and mode.
+        if (!model->device.is_cpu())
+            model->net->to(model->device);
+        model->net->train(model->net->is_training());
         refold(model);
         return 0;
     });
@@ -639,7 +827,8 @@ extern "C" int bf_model_describe_exits(bf_model *model, int64_t in_h,
         bool was_training = net.is_training();
         net.eval();
         torch::NoGradGuard no_grad;
-        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w});
+        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w},
+                                       torch::TensorOptions(model->device));
         int stage = 0;
         for (size_t i = 0; i < net.exits.size(); i++) {
             for (; stage <= net.exit_after[i]; stage++)
@@ -677,7 +866,8 @@ extern "C" int bf_model_layers(bf_model *model, int64_t in_h, int64_t in_w,
         bool was_training = net.is_training();
         net.eval();
         torch::NoGradGuard no_grad;
-        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w});
+        torch::Tensor y = torch::zeros({1, net.in_channels, in_h, in_w},
+                                       torch::TensorOptions(model->device));
         std::vector<bfzoo::LayerRec> recs;
         std::vector<int> rec_stage;
         for (int i = 0; i <= last; i++) {
@@ -957,7 +1147,7 @@ extern "C" int bf_tensor_copy_f32(const bf_tensor *tensor, float *data,
         if (static_cast<size_t>(t.numel()) != count)
             return bf_err_set(BF_ESHAPE, "tensor has %ld elements, asked %zu",
                               static_cast<long>(t.numel()), count);
-        torch::Tensor c = t.contiguous();
+        torch::Tensor c = bfshim::host(t).contiguous();
         std::memcpy(data, c.data_ptr<float>(), count * sizeof(float));
         return 0;
     });
@@ -974,8 +1164,10 @@ extern "C" int bf_tensor_max_abs_diff(const bf_tensor *a, const bf_tensor *b,
                               c10::str(a->t.sizes()).c_str(),
                               c10::str(b->t.sizes()).c_str());
         torch::NoGradGuard no_grad;
-        torch::Tensor d =
-            (a->t.to(torch::kDouble) - b->t.to(torch::kDouble)).abs().max();
+        torch::Tensor d = (bfshim::host(a->t).to(torch::kDouble) -
+                           bfshim::host(b->t).to(torch::kDouble))
+                              .abs()
+                              .max();
         *out = d.item<double>();
         return 0;
     });

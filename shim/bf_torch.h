@@ -179,12 +179,65 @@ int bf_model_param_count(const bf_model *model, int64_t *count);
  * convolutions in NHWC. Both only affect eval-mode forwards; any load or
  * switch to train mode drops the folded weights. Outputs agree with the
  * plain path within floating-point reassociation (tested at 1e-4).
+ * precision other than fp32 runs the folded path in bf16 or fp16: the
+ * BatchNorms are folded in fp32 and the fused weights then cast, the other
+ * modules' parameters are cast once per fold, inputs and outputs stay fp32
+ * (cast on entry and exit of each forward). It needs fold_bn (BF_EINVAL
+ * otherwise); fp16 needs a CUDA device (BF_EUNSUPPORTED on the CPU, where
+ * libtorch has no fp16 convolutions). bf16 runs on every x86-64 CPU, fast
+ * where oneDNN finds AVX512-BF16 or AMX (bf_torch_platform_info's
+ * onednn.isa), emulated and slower elsewhere.
  */
+enum bf_precision {
+    BF_PRECISION_FP32 = 0,
+    BF_PRECISION_BF16 = 1,
+    BF_PRECISION_FP16 = 2
+};
 struct bf_infer_params {
     int fold_bn;
     int channels_last;
+    int precision; /* enum bf_precision: the folded path's compute type */
 };
 int bf_model_set_inference(bf_model *model, const struct bf_infer_params *p);
+
+/* "fp32", "bf16" or "fp16" (static; "?" for another value). */
+const char *bf_precision_name(int precision);
+
+/* The precision called name; BF_EINVAL naming the choices. */
+int bf_precision_parse(const char *name, int *precision);
+
+/* Devices */
+
+/*
+ * Check that name ("cpu", "cuda" for cuda:0, "cuda:N") is a device this
+ * libtorch can compute on. BF_EINVAL for a malformed name;
+ * BF_EUNSUPPORTED when CUDA is missing (a CPU-only libtorch such as
+ * Debian's, no driver or no GPU) or N is beyond the GPUs present, naming
+ * what there is. On CUDA it also sets cuDNN's benchmark mode on and TF32
+ * off (bf_torch_set_tf32 turns it on).
+ */
+int bf_torch_device_check(const char *name);
+
+/* TF32 matrix products and convolutions on CUDA (off by default: it breaks
+ * the 1e-4 parity of the folded paths). */
+int bf_torch_set_tf32(int on);
+
+/*
+ * Move model (parameters, buffers, folded weights) to device name (see
+ * bf_torch_device_check). Call after any injection and before creating an
+ * optimizer. Forwards then move their inputs to that device and leave
+ * their outputs there; losses move labels to the logits; every read into
+ * C memory (bf_tensor_copy_f32, the quantizer, top-k, classify, saving)
+ * copies to the host first, so the 8-bit payload is the CPU path's.
+ */
+int bf_model_to_device(bf_model *model, const char *name);
+
+/* The model's device as "cpu" or "cuda:N" into out (size bytes). */
+int bf_model_device(const bf_model *model, char *out, size_t size);
+
+/* Wait until the model's device has finished its queued work (nothing to
+ * do on the CPU): call before reading a clock that times a forward. */
+int bf_model_sync(const bf_model *model);
 
 /* Train (1) or eval (0) mode; models are created in eval mode. */
 int bf_model_set_train(bf_model *model, int train);

@@ -128,7 +128,7 @@ extern "C" int bf_model_stage_fingerprint(const bf_model *model, int stage,
         const auto &prefixes = net.stage_prefixes[static_cast<size_t>(stage)];
         uint64_t h = 1469598103934665603ULL;
         auto mix = [&](const torch::Tensor &t) {
-            torch::Tensor c = t.detach().contiguous();
+            torch::Tensor c = bfshim::host(t.detach()).contiguous();
             const auto *b = static_cast<const unsigned char *>(c.data_ptr());
             for (size_t i = 0; i < c.nbytes(); i++)
                 h = (h ^ b[i]) * 1099511628211ULL;
@@ -352,7 +352,10 @@ extern "C" int bf_loss_cross_entropy(const bf_tensor *logits,
         int rc = check_logits(logits, labels, "cross-entropy");
         if (rc)
             return rc;
-        return new_tensor(torch::cross_entropy_loss(logits->t, labels->t), out);
+        return new_tensor(
+            torch::cross_entropy_loss(
+                logits->t, bfshim::on_device_of(labels->t, logits->t)),
+            out);
     });
 }
 
@@ -373,7 +376,8 @@ extern "C" int bf_loss_kd(const bf_tensor *student, const bf_tensor *teacher,
         if (!(temperature > 0.0) || alpha < 0.0 || alpha > 1.0)
             return bf_err_set(BF_ERANGE, "kd: temperature %g, alpha %g",
                               temperature, alpha);
-        torch::Tensor ce = torch::cross_entropy_loss(student->t, labels->t);
+        torch::Tensor ce = torch::cross_entropy_loss(
+            student->t, bfshim::on_device_of(labels->t, student->t));
         torch::Tensor kl =
             torch::kl_div(torch::log_softmax(student->t / temperature, 1),
                           torch::softmax(teacher->t.detach() / temperature, 1),
@@ -436,7 +440,8 @@ extern "C" int bf_tensor_topk_correct(const bf_tensor *logits,
                               static_cast<long>(logits->t.size(1)));
         torch::NoGradGuard no_grad;
         torch::Tensor idx = std::get<1>(logits->t.topk(k, 1));
-        torch::Tensor hit = idx.eq(labels->t.unsqueeze(1)).any(1);
+        torch::Tensor hit =
+            idx.eq(bfshim::on_device_of(labels->t, idx).unsqueeze(1)).any(1);
         *correct = hit.sum().item<int64_t>();
         return 0;
     });
@@ -460,11 +465,11 @@ extern "C" int bf_tensor_classify(const bf_tensor *logits,
             return bf_err_set(BF_ESHAPE, "classify: %ld samples, room for %zu",
                               static_cast<long>(logits->t.size(0)), n);
         torch::NoGradGuard no_grad;
-        torch::Tensor l = logits->t.detach().to(torch::kFloat);
+        torch::Tensor l = bfshim::host(logits->t.detach()).to(torch::kFloat);
         torch::Tensor conf =
             std::get<0>(torch::softmax(l, 1).max(1)).contiguous();
         torch::Tensor idx = std::get<1>(l.topk(k, 1));
-        torch::Tensor hits = idx.eq(labels->t.unsqueeze(1));
+        torch::Tensor hits = idx.eq(bfshim::host(labels->t).unsqueeze(1));
         torch::Tensor h1 = hits.select(1, 0).to(torch::kUInt8).contiguous();
         torch::Tensor hk = hits.any(1).to(torch::kUInt8).contiguous();
         std::memcpy(confidence, conf.data_ptr<float>(), n * sizeof(float));
@@ -496,8 +501,9 @@ extern "C" int bf_tensor_predict(const bf_tensor *logits,
         torch::NoGradGuard no_grad;
         // The predicted class is topk's first index, so the class and the
         // top-1 hit agree by construction.
-        torch::Tensor idx = std::get<1>(logits->t.detach().topk(k, 1));
-        torch::Tensor hits = idx.eq(labels->t.unsqueeze(1));
+        torch::Tensor idx =
+            std::get<1>(bfshim::host(logits->t.detach()).topk(k, 1));
+        torch::Tensor hits = idx.eq(bfshim::host(labels->t).unsqueeze(1));
         torch::Tensor best = idx.select(1, 0).to(torch::kInt32).contiguous();
         torch::Tensor h1 = hits.select(1, 0).to(torch::kUInt8).contiguous();
         torch::Tensor hk = hits.any(1).to(torch::kUInt8).contiguous();
@@ -519,7 +525,8 @@ extern "C" int bf_tensor_topk(const bf_tensor *logits, int k, uint32_t *cls,
         if (logits->t.dim() < 1 || logits->t.size(0) < 1)
             return bf_err_set(BF_ESHAPE, "top-k of an empty tensor");
         torch::NoGradGuard no_grad;
-        torch::Tensor l = logits->t.detach()[0].reshape({-1}).to(torch::kFloat);
+        torch::Tensor l =
+            bfshim::host(logits->t.detach()[0]).reshape({-1}).to(torch::kFloat);
         if (k < 1 || k > l.size(0))
             return bf_err_set(BF_ERANGE, "top-%d of %ld classes", k,
                               static_cast<long>(l.size(0)));
@@ -543,7 +550,10 @@ extern "C" int bf_tensor_quantize_u8(const bf_tensor *x, uint8_t *q, size_t n,
         if (!x || !q || !scale || !zero_point)
             return bf_err_set(BF_EINVAL, "bf_tensor_quantize_u8: NULL");
         torch::NoGradGuard no_grad;
-        torch::Tensor t = x->t.detach().to(torch::kFloat).contiguous();
+        // The split tensor is small: quantized on the host after one copy,
+        // so its bytes are the CPU path's wherever the model ran.
+        torch::Tensor t =
+            bfshim::host(x->t.detach()).to(torch::kFloat).contiguous();
         if (static_cast<size_t>(t.numel()) != n || n == 0)
             return bf_err_set(BF_ESHAPE,
                               "quantize: tensor has %ld elements, "

@@ -100,7 +100,8 @@ int write(const char *path, const std::string &meta, const State &state)
     out.write(meta.data(), static_cast<std::streamsize>(meta.size()));
     u32(static_cast<uint32_t>(state.size()));
     for (const auto &kv : state) {
-        at::Tensor t = kv.second.detach().contiguous();
+        // A model on a GPU is written from a host copy.
+        at::Tensor t = kv.second.detach().to(at::kCPU).contiguous();
         int dtype = dtype_of(t);
         if (!dtype)
             return bf_err_set(BF_EUNSUPPORTED, "%s: '%s' has dtype %s", path,

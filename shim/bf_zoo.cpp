@@ -104,9 +104,59 @@ Tensor conv_forward(const nn::Conv2d &conv, const Tensor &x)
     return y;
 }
 
+// The cast parameters of the Net whose forward_range is running on this
+// thread (null outside one, and in fp32).
+static thread_local std::unordered_map<const void *, Tensor> *current_cast =
+    nullptr;
+
+Tensor param_as(const Tensor &param, const Tensor &x)
+{
+    if (!param.defined() || param.scalar_type() == x.scalar_type())
+        return param;
+    if (!current_cast)
+        return param.to(x.scalar_type());
+    auto it = current_cast->find(param.unsafeGetTensorImpl());
+    if (it != current_cast->end())
+        return it->second;
+    Tensor c = param.detach().to(x.scalar_type());
+    current_cast->emplace(param.unsafeGetTensorImpl(), c);
+    return c;
+}
+
+Tensor bn_forward(const nn::BatchNorm2d &bn, const Tensor &x)
+{
+    if (x.scalar_type() == bn->weight.scalar_type())
+        return bn.ptr()->forward(x);
+    // Eval mode only (the folded path): y = x * scale + shift, both from
+    // the running statistics in fp32, cast once (keyed by the module's
+    // running mean and variance, which no other cast uses).
+    Tensor scale, shift;
+    const void *k_scale = bn->running_var.unsafeGetTensorImpl();
+    const void *k_shift = bn->running_mean.unsafeGetTensorImpl();
+    if (current_cast && current_cast->count(k_scale)) {
+        scale = current_cast->at(k_scale);
+        shift = current_cast->at(k_shift);
+    } else {
+        torch::NoGradGuard no_grad;
+        Tensor s = bn->weight.detach() /
+                   torch::sqrt(bn->running_var.detach() + bn->options.eps());
+        Tensor b = bn->bias.detach() - bn->running_mean.detach() * s;
+        scale = s.to(x.scalar_type()).view({1, -1, 1, 1});
+        shift = b.to(x.scalar_type()).view({1, -1, 1, 1});
+        if (current_cast) {
+            current_cast->emplace(k_scale, scale);
+            current_cast->emplace(k_shift, shift);
+        }
+    }
+    return torch::addcmul(shift, x, scale);
+}
+
 Tensor linear_forward(const nn::Linear &fc, const Tensor &x)
 {
-    Tensor y = fc.ptr()->forward(x);
+    Tensor y =
+        x.scalar_type() == fc->weight.scalar_type()
+            ? fc.ptr()->forward(x)
+            : torch::linear(x, param_as(fc->weight, x), param_as(fc->bias, x));
     count_layer(BF_LAYER_LINEAR, x, y, fc->weight, fc->bias, y,
                 fc->weight.size(1));
     return y;
@@ -120,23 +170,29 @@ Tensor ConvBn::plain(const Tensor &x) const
     return bn ? bn.ptr()->forward(y) : y;
 }
 
+// The explicit padding of a convolution's options (every convolution here
+// has one). The padding variant is c10::variant up to libtorch 2.1 and
+// std::variant from 2.2 (c10/util/variant.h went away). Only the 1.13
+// branch is compiled on this project's CI; the other is untested there.
+static const torch::ExpandingArray<2> &
+explicit_padding(const nn::detail::ConvNdOptions<2> &o)
+{
+#if TORCH_VERSION_MAJOR > 2 ||                                                 \
+    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
+    return std::get<torch::ExpandingArray<2>>(o.padding());
+#else
+    return c10::get<torch::ExpandingArray<2>>(o.padding());
+#endif
+}
+
 Tensor ConvBn::folded(const Tensor &x) const
 {
     const auto &o = conv->options;
-    // The padding variant is c10::variant up to libtorch 2.1 and
-    // std::variant from 2.2 (c10/util/variant.h went away). Only the 1.13
-    // branch is compiled here; the other is untested on this machine.
-#if TORCH_VERSION_MAJOR > 2 ||                                                 \
-    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
-    const auto &pad = std::get<torch::ExpandingArray<2>>(o.padding());
-#else
-    const auto &pad = c10::get<torch::ExpandingArray<2>>(o.padding());
-#endif
-    return at::conv2d(x, fused_w, fused_b, o.stride(), pad, o.dilation(),
-                      o.groups());
+    return at::conv2d(x, fused_w, fused_b, o.stride(), explicit_padding(o),
+                      o.dilation(), o.groups());
 }
 
-void ConvBn::fold(bool channels_last)
+void ConvBn::fold(bool channels_last, c10::ScalarType dtype)
 {
     torch::NoGradGuard no_grad;
     Tensor w = conv->weight.detach().clone();
@@ -149,6 +205,8 @@ void ConvBn::fold(bool channels_last)
         Tensor shift = bn->bias.detach() - bn->running_mean.detach() * scale;
         b = b.defined() ? b * scale + shift : shift;
     }
+    w = w.to(dtype);
+    b = b.defined() ? b.to(dtype) : b;
     if (channels_last)
         w = w.contiguous(at::MemoryFormat::ChannelsLast);
     fused_w = w;
@@ -173,26 +231,59 @@ std::shared_ptr<ConvBn> Net::convbn(nn::Conv2d conv, nn::BatchNorm2d bn)
     return cb;
 }
 
-void Net::fold(bool use_channels_last)
+void Net::fold(bool use_channels_last, c10::ScalarType dtype)
 {
     for (auto &cb : convbns)
-        cb->fold(use_channels_last);
+        cb->fold(use_channels_last, dtype);
+    cast_cache.clear();
     is_folded = true;
     channels_last = use_channels_last;
+    fold_dtype = dtype;
 }
 
 void Net::unfold()
 {
     for (auto &cb : convbns)
         cb->unfold();
+    cast_cache.clear();
     is_folded = false;
     channels_last = false;
+    fold_dtype = c10::ScalarType::Float;
 }
+
+namespace
+{
+// Installs a Net's cast cache as the thread's for one forward.
+class CastScope
+{
+  public:
+    explicit CastScope(std::unordered_map<const void *, Tensor> *cache)
+        : prev_(current_cast)
+    {
+        current_cast = cache;
+    }
+    ~CastScope()
+    {
+        current_cast = prev_;
+    }
+    CastScope(const CastScope &) = delete;
+    CastScope &operator=(const CastScope &) = delete;
+
+  private:
+    std::unordered_map<const void *, Tensor> *prev_;
+};
+} // namespace
 
 Tensor Net::forward_range(const Tensor &x, int first, int last)
 {
     bool use_folded = is_folded && !is_training();
+    bool low = use_folded && fold_dtype != c10::ScalarType::Float;
+    CastScope scope(low ? &cast_cache : nullptr);
     Tensor y = x;
+    // A lower precision holds inside the range: inputs and outputs stay
+    // fp32 for the caller (the quantizer, the losses, the next range).
+    if (low && y.scalar_type() == c10::ScalarType::Float)
+        y = y.to(fold_dtype);
     if (use_folded && channels_last && y.dim() == 4)
         y = y.contiguous(at::MemoryFormat::ChannelsLast);
     for (int i = first; i <= last; i++) {
@@ -201,6 +292,8 @@ Tensor Net::forward_range(const Tensor &x, int first, int last)
     }
     if (use_folded && channels_last && y.dim() == 4)
         y = y.contiguous();
+    if (low && y.scalar_type() == fold_dtype)
+        y = y.to(c10::ScalarType::Float);
     return y;
 }
 
@@ -461,7 +554,7 @@ static void dense_block(Net &net, nn::Module &features, int index,
         std::vector<Tensor> feats{x};
         for (const DenseLayer &dl : layers) {
             Tensor in = torch::cat(feats, 1);
-            Tensor y = torch::relu(dl.norm1.ptr()->forward(in));
+            Tensor y = torch::relu(bn_forward(dl.norm1, in));
             y = torch::relu(dl.conv1->plain(y));
             feats.push_back(conv_forward(dl.conv2, y));
         }
@@ -476,7 +569,7 @@ static void dense_block(Net &net, nn::Module &features, int index,
         int64_t have = c0;
         for (size_t i = 0; i < layers.size(); i++) {
             const DenseLayer &dl = layers[i];
-            Tensor y = dl.norm1.ptr()->forward(buf.narrow(1, 0, have)).relu_();
+            Tensor y = bn_forward(dl.norm1, buf.narrow(1, 0, have)).relu_();
             y = dl.conv1->folded(y).relu_();
             y = (*conv2_cb)[i]->folded(y);
             buf.narrow(1, have, growth).copy_(y);
@@ -531,11 +624,11 @@ static std::shared_ptr<Net> build_densenet(const DenseNetCfg &cfg, int in_ch,
             features->register_module(tname, trans);
             auto tcb = net->convbn(conv, nn::BatchNorm2d(nullptr));
             plain.push_back([norm, conv](const Tensor &x) {
-                Tensor y = torch::relu(norm.ptr()->forward(x));
+                Tensor y = torch::relu(bn_forward(norm, x));
                 return torch::avg_pool2d(conv_forward(conv, y), 2, 2);
             });
             folded.push_back([norm, tcb](const Tensor &x) {
-                Tensor y = norm.ptr()->forward(x).relu_();
+                Tensor y = bn_forward(norm, x).relu_();
                 return torch::avg_pool2d(tcb->folded(y), 2, 2);
             });
             prefixes.push_back("features." + tname);
@@ -556,7 +649,7 @@ static std::shared_ptr<Net> build_densenet(const DenseNetCfg &cfg, int in_ch,
     }
     net->register_module("classifier", fc);
     Fn head = [norm5, fc](const Tensor &x) {
-        Tensor y = torch::relu(norm5.ptr()->forward(x));
+        Tensor y = torch::relu(bn_forward(norm5, x));
         return linear_forward(fc, global_pool_flatten(y));
     };
     add_stage(*net, "classifier", "features.norm5 relu avgpool classifier",
@@ -1013,7 +1106,7 @@ class SeqBuilder
     {
         auto b = batchnorm(c);
         mod_->register_module(next(), b);
-        add([b](const Tensor &x) { return b.ptr()->forward(x); });
+        add([b](const Tensor &x) { return bn_forward(b, x); });
     }
     void relu()
     {
@@ -1056,7 +1149,24 @@ class SeqBuilder
             nn::ConvTranspose2dOptions(in, out, k).stride(stride).bias(bias));
         mod_->register_module(next(), c);
         add([c](const Tensor &x) {
-            Tensor y = c.ptr()->forward(x);
+            Tensor y;
+            if (x.scalar_type() == c->weight.scalar_type()) {
+                y = c.ptr()->forward(x);
+            } else if (x.is_cpu() &&
+                       x.scalar_type() == c10::ScalarType::BFloat16) {
+                // libtorch 1.13's bf16 transposed convolution on the CPU
+                // runs as a plain one and fails ("expected input to have
+                // <out> channels"): this layer computes in fp32 there.
+                y = c.ptr()
+                        ->forward(x.to(c->weight.scalar_type()))
+                        .to(x.scalar_type());
+            } else {
+                y = torch::conv_transpose2d(
+                    x, param_as(c->weight, x), param_as(c->bias, x),
+                    c->options.stride(), explicit_padding(c->options),
+                    c->options.output_padding(), c->options.groups(),
+                    c->options.dilation());
+            }
             const Tensor &w = c->weight; // in x out x kh x kw
             // Each input element meets every kernel tap of every output
             // channel.

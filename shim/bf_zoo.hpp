@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace bfzoo
@@ -72,9 +73,24 @@ struct ConvBn {
 
     torch::Tensor plain(const torch::Tensor &x) const;
     torch::Tensor folded(const torch::Tensor &x) const;
-    void fold(bool channels_last);
+    // Fold in fp32, then cast the fused weights to dtype (the folded
+    // path's compute type).
+    void fold(bool channels_last, c10::ScalarType dtype);
     void unfold();
 };
+
+// Parameters of modules outside a ConvBn (standalone BatchNorm, Linear,
+// transposed convolutions) in the dtype of the activations they meet: the
+// folded path may compute in bf16 or fp16 while the modules keep fp32
+// parameters. A Net's forward_range installs its cache for the call, so
+// each parameter is cast once per fold; without one (or in fp32) the
+// parameter itself is used.
+torch::Tensor param_as(const torch::Tensor &param, const torch::Tensor &x);
+
+// An eval-mode BatchNorm on x in x's dtype: the module's own forward in
+// fp32, else scale and shift computed in fp32 and cast (cached).
+torch::Tensor bn_forward(const torch::nn::BatchNorm2d &bn,
+                         const torch::Tensor &x);
 
 // Convolution through the counting helper (plain path).
 torch::Tensor conv_forward(const torch::nn::Conv2d &conv,
@@ -103,6 +119,10 @@ class Net : public torch::nn::Module
     std::vector<std::vector<std::string>> stage_prefixes;
     bool is_folded = false;
     bool channels_last = false;
+    // The folded path's compute type (fp32, bf16 or fp16) and the
+    // parameters cast to it for the modules outside a ConvBn.
+    c10::ScalarType fold_dtype = c10::ScalarType::Float;
+    std::unordered_map<const void *, torch::Tensor> cast_cache;
     // The injected bottleneck (0: none), see inject_bottleneck().
     int bottleneck_version = 0;
     int bottleneck_channels = 0;
@@ -116,7 +136,7 @@ class Net : public torch::nn::Module
 
     std::shared_ptr<ConvBn> convbn(torch::nn::Conv2d conv,
                                    torch::nn::BatchNorm2d bn);
-    void fold(bool channels_last);
+    void fold(bool channels_last, c10::ScalarType dtype);
     void unfold();
     torch::Tensor forward_range(const torch::Tensor &x, int first, int last);
 };

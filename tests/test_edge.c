@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "bf_test_device.h"
+
 #include "bf_client.h"
 #include "bf_clock.h"
 #include "bf_edge.h"
@@ -44,7 +46,8 @@ static struct bf_split *open_split(const char *config, const char *model,
                                 .bottleneck_channels = 2,
                                 .fold_bn = 1,
                                 .jpeg_quality = 90,
-                                .exit_threshold = 2.0};
+                                .exit_threshold = 2.0,
+                                .device = bf_test_device()};
     struct bf_split *s = NULL;
     int rc = bf_split_open(&p, &s);
 
@@ -239,7 +242,8 @@ static void test_edge_device_answers(void **state)
                                 .model = "resnet_mini",
                                 .seed = 7,
                                 .fold_bn = 1,
-                                .exit_threshold = 0.0};
+                                .exit_threshold = 0.0,
+                                .device = bf_test_device()};
     struct bf_split *s = NULL;
     struct bf_split_info info;
     struct bf_proto_request req;
@@ -629,5 +633,6 @@ int main(void)
     };
 
     bf_torch_set_threads(1);
+    bf_test_device_banner("test_edge");
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

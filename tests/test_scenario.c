@@ -161,6 +161,7 @@ static void test_scenario_keys_table_order(void **state)
         {"threads", "any"},
         {"fold_bn", "inference"},
         {"channels_last", "inference"},
+        {"precision", "inference"},
         {"warmup", "inference"},
         {"min_samples", "inference"},
         {"min_duration_ms", "inference"},
@@ -226,6 +227,7 @@ static void test_scenario_keys_table_order(void **state)
         {"edge_device", "inference"},
         {"power_probe", "inference"},
         {"power_probe_rate_hz", "inference"},
+        {"device", "any"},
     };
     const struct bf_scenario_key *keys;
     size_t count, i;
@@ -240,21 +242,22 @@ static void test_scenario_keys_table_order(void **state)
         assert_non_null(keys[i].help);
         assert_true(keys[i].help[0] != '\0');
         if (keys[i].is_list == BF_KEY_LIST_CASES)
-            assert_true(i == 2 || i == 3 || i == 4 || (i >= 5 && i <= 9) ||
-                        (i >= 22 && i <= 25) ||
+            assert_true(i == 2 || i == 3 || i == 4 || (i >= 5 && i <= 10) ||
+                        (i >= 23 && i <= 26) ||
                         strcmp(keys[i].name, "link_rate_mbps") == 0 ||
                         strcmp(keys[i].name, "background_clients") == 0);
-        assert_int_equal(count, 75);
+        assert_int_equal(count, 77);
     }
     assert_true(keys[4].required);
     assert_int_equal(keys[4].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[15].type, BF_KEY_WEIGHTS);
-    assert_int_equal(keys[18].type, BF_KEY_DIR);
-    assert_int_equal(keys[22].is_list, BF_KEY_LIST_CASES);
-    assert_int_equal(keys[49].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[50].is_list, BF_KEY_SCALAR);
-    assert_int_equal(keys[51].is_list, BF_KEY_LIST_VALUES);
-    assert_int_equal(keys[51].type, BF_KEY_FLOAT);
+    assert_int_equal(keys[10].type, BF_KEY_ENUM);
+    assert_int_equal(keys[16].type, BF_KEY_WEIGHTS);
+    assert_int_equal(keys[19].type, BF_KEY_DIR);
+    assert_int_equal(keys[23].is_list, BF_KEY_LIST_CASES);
+    assert_int_equal(keys[50].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[51].is_list, BF_KEY_SCALAR);
+    assert_int_equal(keys[52].is_list, BF_KEY_LIST_VALUES);
+    assert_int_equal(keys[52].type, BF_KEY_FLOAT);
 }
 
 static void test_scenario_keys_print_golden(void **state)
@@ -874,6 +877,41 @@ static void test_scenario_data_dir_errors(void **state)
     bf_scenario_free(sc);
 }
 
+/* precision: its choices, the folded path, and fp16 only on CUDA. */
+static void test_scenario_precision(void **state)
+{
+    struct bf_scenario *sc;
+
+    (void)state;
+    sc = parse_ok("models: resnet18\n");
+    assert_string_equal(sc->cases[0].precision, "fp32");
+    bf_scenario_free(sc);
+    sc = parse_ok("models: resnet18\nprecision: bf16\nchannels_last: true\n");
+    assert_int_equal(sc->n_cases, 1);
+    assert_string_equal(sc->cases[0].precision, "bf16");
+    bf_scenario_free(sc);
+    assert_fails("models: resnet18\nprecision: [fp32, bf61]\n", BF_EPARSE,
+                 "t.yaml:2:19: key 'precision'", "unknown value 'bf61'");
+    assert_fails("models: resnet18\nfold_bn: [true, false]\n"
+                 "precision: [fp32, bf16]\n",
+                 BF_EPARSE, "t.yaml:3:19: key 'precision'",
+                 "'bf16' runs the folded path: it needs fold_bn: true");
+    assert_fails("models: resnet18\nprecision: fp16\n", BF_EPARSE,
+                 "t.yaml:2:12: key 'precision'", "'fp16' needs device: cuda");
+    sc = parse_ok("models: resnet18\nprecision: fp16\ndevice: cuda:1\n");
+    assert_string_equal(sc->device, "cuda:1");
+    bf_scenario_free(sc);
+    sc = parse_ok("models: resnet18\n");
+    assert_string_equal(sc->device, "cpu");
+    bf_scenario_free(sc);
+    assert_fails("models: resnet18\ndevice: gpu\n", BF_EPARSE,
+                 "t.yaml:2:9: key 'device'", "'gpu' is not a device");
+    assert_fails("task: train\nmodels: resnet18\ndevice: cuda:x\n", BF_EPARSE,
+                 "t.yaml:3:9: key 'device'", "'cuda:x' is not a device");
+    assert_fails("task: train\nmodels: resnet18\nprecision: bf16\n", BF_EPARSE,
+                 "t.yaml:3:1: key 'precision'", "inference");
+}
+
 static void test_scenario_bad_strategy(void **state)
 {
     (void)state;
@@ -981,6 +1019,19 @@ static void test_scenario_case_hash(void **state)
     b = parse_ok("models: [resnet18, resnet152]\nwarmup: 4\n");
     assert_string_not_equal(a->settings_hash, b->settings_hash);
     assert_string_not_equal(a->cases[0].hash, b->cases[0].hash);
+    bf_scenario_free(b);
+    /* precision: fp32 (the default) keeps the hashes from before the
+     * key, spelled out or in a list; bf16 is another case. */
+    b = parse_ok("models: [resnet18, resnet152]\nwarmup: 3\n"
+                 "precision: [fp32, bf16]\n");
+    assert_int_equal(b->n_cases, 4);
+    assert_string_equal(b->cases[0].precision, "fp32");
+    assert_string_equal(b->cases[1].precision, "bf16");
+    assert_string_equal(a->settings_hash, b->settings_hash);
+    assert_string_equal(a->cases[0].hash, b->cases[0].hash);
+    assert_string_equal(a->cases[1].hash, b->cases[2].hash);
+    assert_string_not_equal(b->cases[0].hash, b->cases[1].hash);
+    assert_string_not_equal(b->cases[1].hash, b->cases[3].hash);
     bf_scenario_free(b);
     /* The extra cases of a training run hash apart from each other. */
     {
@@ -1614,6 +1665,7 @@ int main(void)
         cmocka_unit_test(test_scenario_wrong_task_key),
         cmocka_unit_test(test_scenario_value_list_errors),
         cmocka_unit_test(test_scenario_data_dir_errors),
+        cmocka_unit_test(test_scenario_precision),
         cmocka_unit_test(test_scenario_bad_strategy),
         cmocka_unit_test(test_scenario_syntax_error),
         cmocka_unit_test(test_scenario_yaml_composition),

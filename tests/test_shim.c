@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "bf_test_device.h"
+
 #include "bf_split.h"
 #include "bf_torch.h"
 
@@ -58,6 +60,7 @@ static bf_model *make(const char *arch, int classes, uint64_t seed)
 
     if (rc)
         fail_msg("bf_model_create(%s): %s", arch, bf_last_error());
+    bf_test_to_device(m);
     return m;
 }
 
@@ -321,6 +324,116 @@ static void test_shim_fold_matches_plain(void **state)
         }
         bf_tensor_free(plain);
         bf_tensor_free(x);
+        bf_model_free(m);
+    }
+}
+
+/*
+ * The folded path in bf16: BatchNorm folded in fp32 then cast, the
+ * standalone BatchNorms (DenseNet), linear layers and the autoencoder's
+ * transposed convolutions in bf16 too. The output differs from plain
+ * (it really computes in bf16) by less than 5 % of the largest plain
+ * output (bf16 keeps 8 bits of mantissa: ~0.4 % per rounding), and
+ * switching back to fp32 restores fp32's agreement. fp16 needs CUDA; a
+ * lower precision needs the folded path.
+ */
+static void test_shim_fold_bf16(void **state)
+{
+    static const struct {
+        const char *arch;
+        int size;
+        int modify; /* 0: none, 1: bottleneck, 2: autoencoder */
+    } cases[] = {{"resnet_mini", 28, 0},   {"densenet_mini", 28, 0},
+                 {"mobilenet_v2", 64, 0},  {"resnet18", 64, 0},
+                 {"resnet_mini", 28, 1},   {"resnet_mini", 28, 2},
+                 {"densenet_mini", 28, 1}, {"vgg11_bn", 64, 0}};
+    struct bf_infer_params fp32 = {.fold_bn = 1, .channels_last = 0};
+    int prec = -1;
+
+    (void)state;
+    assert_string_equal(bf_precision_name(BF_PRECISION_BF16), "bf16");
+    assert_int_equal(bf_precision_parse("fp16", &prec), 0);
+    assert_int_equal(prec, BF_PRECISION_FP16);
+    assert_int_equal(bf_precision_parse("fp64", &prec), BF_EINVAL);
+    assert_non_null(strstr(bf_last_error(), "fp32, bf16, fp16"));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct bf_arch_info info;
+        bf_model *m = make(cases[i].arch, 0, 6);
+        int size = cases[i].size, n = 0;
+        bf_tensor *x, *plain, *y;
+        double ref, d;
+
+        assert_int_equal(bf_arch_find(cases[i].arch, &info), 0);
+        if (cases[i].modify == 1) {
+            struct bf_bottleneck_params bp = {.version = 0, .channels = 3};
+
+            assert_int_equal(bf_model_inject_bottleneck(m, &bp), 0);
+        } else if (cases[i].modify == 2) {
+            assert_int_equal(bf_model_inject_autoencoder(m, 4), 0);
+        }
+        assert_int_equal(bf_model_stage_count(m, &n), 0);
+        x = randn4(2, info.in_channels, size, size, 7);
+        plain = forward(m, x, 0, n - 1);
+        {
+            bf_tensor *zero = NULL;
+            int64_t shape[BF_TENSOR_MAX_DIMS];
+            int nd = 0;
+
+            assert_int_equal(
+                bf_tensor_shape(plain, shape, BF_TENSOR_MAX_DIMS, &nd), 0);
+            assert_int_equal(bf_tensor_from_f32(shape, nd, NULL, &zero), 0);
+            ref = diff(plain, zero);
+            bf_tensor_free(zero);
+        }
+        for (int cl = 0; cl <= 1; cl++) {
+            struct bf_infer_params ip = {.fold_bn = 1,
+                                         .channels_last = cl,
+                                         .precision = BF_PRECISION_BF16};
+
+            assert_int_equal(bf_model_set_inference(m, &ip), 0);
+            y = forward(m, x, 0, n - 1);
+            d = diff(plain, y) / ref;
+            if (!(d > 1e-6 && d < 5e-2))
+                fail_msg("%s (modify %d) bf16 (channels_last %d): relative "
+                         "diff %g",
+                         cases[i].arch, cases[i].modify, cl, d);
+            bf_tensor_free(y);
+            /* A split range: fp32 in and out of each part. */
+            if (n > 2) {
+                bf_tensor *a = forward(m, x, 0, 1);
+                bf_tensor *b = forward(m, a, 2, n - 1);
+
+                d = diff(plain, b) / ref;
+                if (!(d < 5e-2))
+                    fail_msg("%s split bf16: relative diff %g", cases[i].arch,
+                             d);
+                bf_tensor_free(b);
+                bf_tensor_free(a);
+            }
+        }
+        assert_int_equal(bf_model_set_inference(m, &fp32), 0);
+        y = forward(m, x, 0, n - 1);
+        d = diff(plain, y) / ref;
+        if (!(d <= 1e-5))
+            fail_msg("%s back to fp32: relative diff %g", cases[i].arch, d);
+        bf_tensor_free(y);
+        bf_tensor_free(plain);
+        bf_tensor_free(x);
+        bf_model_free(m);
+    }
+    {
+        bf_model *m = make("resnet_mini", 0, 6);
+        struct bf_infer_params fp16 = {.fold_bn = 1,
+                                       .precision = BF_PRECISION_FP16};
+        struct bf_infer_params unfolded = {.fold_bn = 0,
+                                           .precision = BF_PRECISION_BF16};
+        struct bf_infer_params bad = {.fold_bn = 1, .precision = 7};
+
+        assert_int_equal(bf_model_set_inference(m, &fp16), BF_EUNSUPPORTED);
+        assert_non_null(strstr(bf_last_error(), "needs a CUDA device"));
+        assert_int_equal(bf_model_set_inference(m, &unfolded), BF_EINVAL);
+        assert_non_null(strstr(bf_last_error(), "needs the folded path"));
+        assert_int_equal(bf_model_set_inference(m, &bad), BF_EINVAL);
         bf_model_free(m);
     }
 }
@@ -878,6 +991,7 @@ int main(void)
         cmocka_unit_test_teardown(test_shim_range_forward_equals_whole,
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_fold_matches_plain, check_leaks),
+        cmocka_unit_test_teardown(test_shim_fold_bf16, check_leaks),
         cmocka_unit_test_teardown(test_shim_plain_stacks_layers, check_leaks),
         cmocka_unit_test_teardown(test_shim_plain_stacks_baselines,
                                   check_leaks),
@@ -893,5 +1007,6 @@ int main(void)
                                   check_leaks),
     };
 
+    bf_test_device_banner("test_shim");
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "bf_test_device.h"
+
 #include "bf_torch.h"
 
 #include <math.h>
@@ -34,6 +36,7 @@ static bf_model *make(const char *arch, uint64_t seed)
 
     if (bf_model_create(&p, &m))
         fail_msg("create %s: %s", arch, bf_last_error());
+    bf_test_to_device(m);
     return m;
 }
 
@@ -639,5 +642,6 @@ int main(void)
     };
 
     bf_torch_set_threads(2);
+    bf_test_device_banner("test_shim_train");
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

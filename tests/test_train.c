@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "bf_test_device.h"
+
 #include "bf_dataset.h"
 #include "bf_train.h"
 
@@ -99,6 +101,7 @@ static bf_model *model(const char *arch, int channels)
     bf_model *m = NULL;
 
     assert_int_equal(bf_model_create(&p, &m), 0);
+    bf_test_to_device(m);
     if (channels)
         assert_int_equal(bf_model_inject_bottleneck(m, &bp), 0);
     return m;
@@ -218,6 +221,7 @@ static void test_train_autoencoder_step(void **state)
     (void)state;
     snprintf(ckpt, sizeof(ckpt), "%s/ae.bfw", tmpdir);
     assert_int_equal(bf_model_create(&mp, &s), 0);
+    bf_test_to_device(s);
     assert_int_equal(bf_model_inject_autoencoder(s, 4), 0);
     assert_int_equal(bf_train_strategy("ae-split", 0, 8, ph, &n), 0);
     ph[0].schedule.epochs = 1;
@@ -693,5 +697,6 @@ int main(void)
         cmocka_unit_test(test_train_end_to_end_tiny),
     };
 
+    bf_test_device_banner("test_train");
     return cmocka_run_group_tests(tests, setup, teardown);
 }
