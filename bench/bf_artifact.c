@@ -35,7 +35,9 @@ int bf_artifact_commit(const char *tmp, const char *dir, const char *kind,
     return 0;
 }
 
-/* The digest prefix a base name carries ("...-<16 hex>.bfw"), or NULL. */
+/* The digest prefix a base name carries ("...-<16 hex>.bfw"), or NULL.
+ * Cached teachers ("teacher-<model>-<16 hex>.bfw") are named after their
+ * recipe, not their bytes, so that a resume finds them: not digests. */
 static const char *name_digest(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -43,6 +45,8 @@ static const char *name_digest(const char *path)
     const char *hex;
 
     base = base ? base + 1 : path;
+    if (strncmp(base, "teacher-", 8) == 0)
+        return NULL;
     len = strlen(base);
     if (len < BF_ARTIFACT_NAME_HEX + 5 || strcmp(base + len - 4, ".bfw") != 0 ||
         base[len - 4 - BF_ARTIFACT_NAME_HEX - 1] != '-')

@@ -37,8 +37,9 @@ int bf_artifact_commit(const char *tmp, const char *dir, const char *kind,
  * Check a file the harness is about to load: when its base name ends in
  * "-<16 hex digits>.bfw" (a content-addressed artifact), its SHA-256 must
  * begin with those digits, else BF_EPARSE naming the file ("changed since
- * it was written"). Files with other names pass unchecked. BF_ENOENT /
- * BF_EIO when it cannot be read.
+ * it was written"). Files with other names pass unchecked, cached
+ * teachers too ("teacher-<model>-<16 hex>.bfw": the digits are their
+ * recipe's key). BF_ENOENT / BF_EIO when it cannot be read.
  */
 int bf_artifact_verify(const char *path);
 
