@@ -75,7 +75,11 @@ static void bench_help(void)
            "of forwards\n"
            "  --batch N      training batch size (default 64)\n"
            "  --channels C   the student's bottleneck channels (default "
-           "2)\n");
+           "2)\n"
+           "  --precision P  with --train: fp32 (default) or bf16 (the "
+           "forwards under\n"
+           "                 libtorch's bf16 autocast, outputs and losses "
+           "fp32)\n");
 }
 
 int bf_cmd_bench(int argc, char **argv)
@@ -91,11 +95,13 @@ int bf_cmd_bench(int argc, char **argv)
         {"train", no_argument, NULL, 'T'},
         {"paths", required_argument, NULL, 'P'},
         {"device", required_argument, NULL, 'D'},
+        {"precision", required_argument, NULL, 'R'},
         {"batch", required_argument, NULL, 'b'},
         {"channels", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     char list[1024] = "";
+    const char *precision = NULL;
     const char *models[32];
     struct bf_perf_params pp = {
         .warmup = 5, .iters = 5, .rounds = 4, .in = stdin, .out = stdout};
@@ -147,6 +153,15 @@ int bf_cmd_bench(int argc, char **argv)
         case 'D':
             pp.device = optarg;
             break;
+        case 'R':
+            if (strcmp(optarg, "fp32") != 0 && strcmp(optarg, "bf16") != 0)
+                return usage_error("bench",
+                                   "--precision: '%s' (fp32 or bf16: "
+                                   "libtorch's C++ API has no gradient "
+                                   "scaler for fp16)",
+                                   optarg);
+            precision = optarg;
+            break;
         case 'P':
             if (bf_perf_check_paths(optarg))
                 return usage_error("bench", "%s", bf_last_error());
@@ -177,6 +192,11 @@ int bf_cmd_bench(int argc, char **argv)
                                     "size)");
     if (pp.device && (rc = bf_cli_check_device("bench --device", pp.device)))
         return rc;
+    if (precision && !pp.train)
+        return usage_error("bench", "--precision is for --train (inference: "
+                                    "--paths fold-bf16,...)");
+    if (precision && bf_precision_parse(precision, &pp.train_precision))
+        return usage_error("bench", "%s", bf_last_error());
     if (pp.train && pp.paths)
         return usage_error("bench", "--paths does not apply to --train");
     if (!pp.train && (pp.batch || pp.channels))

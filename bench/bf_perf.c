@@ -627,7 +627,7 @@ static int train_setup_student(struct train_subject *t, const char *name,
 
 /* Build the teacher, the students and the batch of one model. */
 static int train_setup(struct train_subject *t, const char *name, int batch,
-                       int channels, const char *device)
+                       int channels, const char *device, int precision)
 {
     struct bf_arch_info arch;
     struct bf_model_params mp = {.arch = name, .seed = 1};
@@ -641,9 +641,13 @@ static int train_setup(struct train_subject *t, const char *name, int batch,
     if (rc == 0)
         rc = to_device(t->teacher, device);
     if (rc == 0)
+        rc = bf_model_set_autocast(t->teacher, precision);
+    if (rc == 0)
         rc = bf_model_stage_count(t->teacher, &t_stages);
     for (int k = 0; k < N_STEPS && rc == 0; k++)
         rc = train_setup_student(t, name, channels, k, device);
+    for (int k = 0; k < N_STEPS && rc == 0; k++)
+        rc = bf_model_set_autocast(t->student[k], precision);
     if (rc == 0 && t_stages != t->s_stages + 1)
         rc = bf_err_set(BF_ESHAPE, "teacher of %d stages, student of %d",
                         t_stages, t->s_stages);
@@ -678,9 +682,10 @@ static void train_report(const struct bf_perf_params *p, int batch,
 {
     char what[128];
 
-    snprintf(what, sizeof(what),
-             "training steps, batch %d, bottleneck %d channels", batch,
-             channels);
+    snprintf(
+        what, sizeof(what),
+        "training steps, batch %d, bottleneck %d channels, %s", batch, channels,
+        p->train_precision == BF_PRECISION_BF16 ? "bf16 autocast" : "fp32");
     report_context(p, what);
     fprintf(p->out, "%-16s %-8s %10s %10s %10s %10s %12s\n", "model", "step",
             "trainable", "p50_ms", "mean_ms", "p90_ms", "images_per_s");
@@ -717,7 +722,8 @@ static int run_train(const struct bf_perf_params *p)
     for (size_t i = 0; i < p->n_models && rc == 0; i++) {
         bf_log_progress("bench: building", (long)i, (long)p->n_models,
                         p->models[i]);
-        rc = train_setup(&subj[i], p->models[i], batch, channels, p->device);
+        rc = train_setup(&subj[i], p->models[i], batch, channels, p->device,
+                         p->train_precision);
         if (rc)
             prefix_model(rc, p->models[i]);
     }

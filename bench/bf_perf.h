@@ -57,17 +57,18 @@
 struct bf_perf_params {
     const char *const *models; /* zoo names */
     size_t n_models;
-    int size_px;        /* inference input height = width; 0: native size */
-    int threads;        /* intra-op threads, 0: online cores */
-    int warmup;         /* untimed runs per model and variant */
-    int iters;          /* timed runs per model, variant and round */
-    int rounds;         /* alternation rounds */
-    int lockstep;       /* serve a driver on in/out instead of reporting */
-    int train;          /* time training steps instead of forwards */
-    int batch;          /* training batch size, 0: 64 */
-    int channels;       /* bottleneck channels of the students, 0: 2 */
-    const char *paths;  /* inference paths, comma-separated; NULL: default */
-    const char *device; /* "cpu" (NULL), "cuda", "cuda:N" */
+    int size_px;         /* inference input height = width; 0: native size */
+    int threads;         /* intra-op threads, 0: online cores */
+    int warmup;          /* untimed runs per model and variant */
+    int iters;           /* timed runs per model, variant and round */
+    int rounds;          /* alternation rounds */
+    int lockstep;        /* serve a driver on in/out instead of reporting */
+    int train;           /* time training steps instead of forwards */
+    int batch;           /* training batch size, 0: 64 */
+    int channels;        /* bottleneck channels of the students, 0: 2 */
+    const char *paths;   /* inference paths, comma-separated; NULL: default */
+    const char *device;  /* "cpu" (NULL), "cuda", "cuda:N" */
+    int train_precision; /* training: enum bf_precision of autocast */
     FILE *in;
     FILE *out;
 };

@@ -646,6 +646,23 @@ extern "C" int bf_model_sync(const bf_model *model)
     });
 }
 
+extern "C" int bf_model_set_autocast(bf_model *model, int precision)
+{
+    return guarded("bf_model_set_autocast", [&] {
+        if (!model)
+            return bf_err_set(BF_EINVAL, "bf_model_set_autocast: NULL model");
+        if (precision == BF_PRECISION_FP16)
+            return bf_err_set(BF_EUNSUPPORTED,
+                              "autocast fp16: libtorch's C++ API has no "
+                              "gradient scaler (bf16 needs none)");
+        if (precision != BF_PRECISION_FP32 && precision != BF_PRECISION_BF16)
+            return bf_err_set(BF_EINVAL, "autocast precision %d unknown",
+                              precision);
+        model->net->autocast_dtype = precision_dtype(precision);
+        return 0;
+    });
+}
+
 extern "C" const char *bf_precision_name(int precision)
 {
     switch (precision) {

@@ -200,6 +200,16 @@ struct bf_infer_params {
 };
 int bf_model_set_inference(bf_model *model, const struct bf_infer_params *p);
 
+/*
+ * Autocast for the plain path (training forwards, and eval forwards that
+ * are not folded): BF_PRECISION_BF16 runs libtorch's autocast in bf16 on
+ * the model's device type (convolutions and linear layers in bf16,
+ * BatchNorm and losses in fp32; outputs cast back to fp32),
+ * BF_PRECISION_FP32 turns it off. fp16 is refused (BF_EUNSUPPORTED):
+ * libtorch's C++ API has no gradient scaler.
+ */
+int bf_model_set_autocast(bf_model *model, int precision);
+
 /* "fp32", "bf16" or "fp16" (static; "?" for another value). */
 const char *bf_precision_name(int precision);
 

@@ -174,7 +174,7 @@ extern "C" int bf_model_forward_all(bf_model *model, const bf_tensor *input,
             // Gradients only in train mode; never inference mode, so that
             // eval outputs (a teacher's) can meet a student's in a loss.
             torch::AutoGradMode mode(net.is_training());
-            torch::Tensor y = input->t;
+            torch::Tensor y = input->t.to(model->device);
             for (int s = first; s <= last; s++) {
                 y = net.forward_range(y, s, s);
                 ys.push_back(y);
@@ -201,16 +201,14 @@ extern "C" int bf_model_forward_exits(bf_model *model, const bf_tensor *input,
         if (net.exits.empty())
             return bf_err_set(BF_EINVAL, "%s has no exits", model->spec.name);
         std::vector<torch::Tensor> ys(net.exits.size());
-        torch::Tensor y = input->t;
+        torch::Tensor y = input->t.to(model->device);
         {
             torch::AutoGradMode mode(net.is_training());
-            bool folded = net.is_folded && !net.is_training();
             size_t e = 0;
             for (int s = 0; s <= last; s++) {
                 y = net.forward_range(y, s, s);
                 for (; e < net.exits.size() && net.exit_after[e] == s; e++)
-                    ys[e] =
-                        folded ? net.exits[e].folded(y) : net.exits[e].plain(y);
+                    ys[e] = net.forward_exit(e, y);
             }
         }
         for (size_t i = 0; i < BF_MODEL_MAX_EXITS; i++)

@@ -34,6 +34,8 @@
 // and apply to every family.
 #include "bf_zoo.hpp"
 
+#include <ATen/autocast_mode.h>
+
 #include <torch/version.h>
 
 #include <cmath>
@@ -274,9 +276,78 @@ class CastScope
 };
 } // namespace
 
+// libtorch's autocast switched on for one forward on device type dev, and
+// restored after (its weight-cast cache cleared when the outermost scope
+// ends). The API took a device type from libtorch 2.4; only the 1.13
+// branch is compiled on this project's CI.
+class AutocastScope
+{
+  public:
+    AutocastScope(c10::DeviceType dev, c10::ScalarType dtype) : dev_(dev)
+    {
+#if TORCH_VERSION_MAJOR > 2 ||                                                 \
+    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        enabled_ = at::autocast::is_autocast_enabled(dev_);
+        dtype_ = at::autocast::get_autocast_dtype(dev_);
+        at::autocast::set_autocast_enabled(dev_, true);
+        at::autocast::set_autocast_dtype(dev_, dtype);
+#else
+        if (dev_ == c10::DeviceType::CPU) {
+            enabled_ = at::autocast::is_cpu_enabled();
+            dtype_ = at::autocast::get_autocast_cpu_dtype();
+            at::autocast::set_cpu_enabled(true);
+            at::autocast::set_autocast_cpu_dtype(dtype);
+        } else {
+            enabled_ = at::autocast::is_enabled();
+            dtype_ = at::autocast::get_autocast_gpu_dtype();
+            at::autocast::set_enabled(true);
+            at::autocast::set_autocast_gpu_dtype(dtype);
+        }
+#endif
+        at::autocast::increment_nesting();
+    }
+    ~AutocastScope()
+    {
+        if (at::autocast::decrement_nesting() == 0)
+            at::autocast::clear_cache();
+#if TORCH_VERSION_MAJOR > 2 ||                                                 \
+    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_enabled(dev_, enabled_);
+        at::autocast::set_autocast_dtype(dev_, dtype_);
+#else
+        if (dev_ == c10::DeviceType::CPU) {
+            at::autocast::set_cpu_enabled(enabled_);
+            at::autocast::set_autocast_cpu_dtype(dtype_);
+        } else {
+            at::autocast::set_enabled(enabled_);
+            at::autocast::set_autocast_gpu_dtype(dtype_);
+        }
+#endif
+    }
+    AutocastScope(const AutocastScope &) = delete;
+    AutocastScope &operator=(const AutocastScope &) = delete;
+
+  private:
+    c10::DeviceType dev_;
+    bool enabled_ = false;
+    c10::ScalarType dtype_ = c10::ScalarType::Float;
+};
+
 Tensor Net::forward_range(const Tensor &x, int first, int last)
 {
     bool use_folded = is_folded && !is_training();
+    if (!use_folded && autocast_dtype != c10::ScalarType::Float) {
+        // Outputs in fp32, as without autocast: losses and the next
+        // range see the same types either way.
+        Tensor y;
+        {
+            AutocastScope scope(x.device().type(), autocast_dtype);
+            y = x;
+            for (int i = first; i <= last; i++)
+                y = stages[static_cast<size_t>(i)].plain(y);
+        }
+        return y.is_floating_point() ? y.to(c10::ScalarType::Float) : y;
+    }
     bool low = use_folded && fold_dtype != c10::ScalarType::Float;
     CastScope scope(low ? &cast_cache : nullptr);
     Tensor y = x;
@@ -295,6 +366,25 @@ Tensor Net::forward_range(const Tensor &x, int first, int last)
     if (low && y.scalar_type() == fold_dtype)
         y = y.to(c10::ScalarType::Float);
     return y;
+}
+
+Tensor Net::forward_exit(size_t e, const Tensor &y)
+{
+    const Stage &ex = exits[e];
+    bool use_folded = is_folded && !is_training();
+    if (!use_folded && autocast_dtype != c10::ScalarType::Float) {
+        Tensor out;
+        {
+            AutocastScope scope(y.device().type(), autocast_dtype);
+            out = ex.plain(y);
+        }
+        return out.to(c10::ScalarType::Float);
+    }
+    bool low = use_folded && fold_dtype != c10::ScalarType::Float;
+    if (!low)
+        return use_folded ? ex.folded(y) : ex.plain(y);
+    CastScope scope(&cast_cache);
+    return ex.folded(y.to(fold_dtype)).to(c10::ScalarType::Float);
 }
 
 // Layer factories with torchvision's initialisation

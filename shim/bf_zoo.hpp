@@ -122,6 +122,9 @@ class Net : public torch::nn::Module
     // The folded path's compute type (fp32, bf16 or fp16) and the
     // parameters cast to it for the modules outside a ConvBn.
     c10::ScalarType fold_dtype = c10::ScalarType::Float;
+    // Autocast of the plain path (training): Float = off, else the lower
+    // precision libtorch's autocast computes its listed ops in.
+    c10::ScalarType autocast_dtype = c10::ScalarType::Float;
     std::unordered_map<const void *, torch::Tensor> cast_cache;
     // The injected bottleneck (0: none), see inject_bottleneck().
     int bottleneck_version = 0;
@@ -139,6 +142,9 @@ class Net : public torch::nn::Module
     void fold(bool channels_last, c10::ScalarType dtype);
     void unfold();
     torch::Tensor forward_range(const torch::Tensor &x, int first, int last);
+    // Exit e on y (the output of stage exit_after[e]), in the precision
+    // forward_range computes in; fp32 in and out.
+    torch::Tensor forward_exit(size_t e, const torch::Tensor &y);
 };
 
 struct ArchSpec {

@@ -438,6 +438,97 @@ static void test_shim_train_step_changes_only_trainable(void **state)
     }
 }
 
+/*
+ * bf16 autocast in training: a BottleFit stage-1 step trains under it
+ * (outputs fp32, losses fp32, gradients reach the bottleneck), its forward
+ * stays within 5 % of fp32's and differs from it (bf16 really ran); the
+ * exits run in the folded bf16 path too; fp16 autocast is refused.
+ */
+static void test_shim_train_autocast_bf16(void **state)
+{
+    bf_model *s = student("resnet_mini", 2, 3);
+    bf_model *t = make("resnet_mini", 1);
+    struct bf_optim_params op = {.kind = "adam", .lr = 1e-3};
+    bf_optim *o = NULL;
+    bf_tensor *x = randn4(8, 1, 28, 28, 9);
+    bf_tensor *so[5] = {0}, *to[6] = {0}, *ref[5] = {0}, *loss = NULL;
+    uint64_t before[5], after[5];
+    double d = -1.0, m = -1.0, v = 0.0;
+
+    (void)state;
+    assert_int_equal(bf_model_set_autocast(s, BF_PRECISION_FP16),
+                     BF_EUNSUPPORTED);
+    assert_non_null(strstr(bf_last_error(), "gradient scaler"));
+    assert_int_equal(bf_model_freeze_stages(s, 2, 4, 1), 0);
+    assert_int_equal(bf_model_set_train(s, 0), 0);
+    assert_int_equal(bf_model_forward_all(s, x, 0, 4, ref), 0);
+    assert_int_equal(bf_model_set_autocast(s, BF_PRECISION_BF16), 0);
+    assert_int_equal(bf_model_forward_all(s, x, 0, 4, so), 0);
+    assert_int_equal(bf_tensor_max_abs_diff(ref[4], so[4], &d), 0);
+    {
+        bf_tensor *zero = NULL;
+        int64_t shape[2] = {8, 10};
+
+        assert_int_equal(bf_tensor_from_f32(shape, 2, NULL, &zero), 0);
+        assert_int_equal(bf_tensor_max_abs_diff(ref[4], zero, &m), 0);
+        bf_tensor_free(zero);
+    }
+    if (!(d > 1e-6 * m && d < 5e-2 * m))
+        fail_msg("autocast bf16 logits: max diff %g of max %g", d, m);
+    for (int i = 0; i < 5; i++) {
+        bf_tensor_free(so[i]);
+        bf_tensor_free(ref[i]);
+    }
+    assert_int_equal(bf_model_set_train(s, 1), 0);
+    assert_int_equal(bf_model_set_train_stages(s, 2, 4, 0), 0);
+    assert_int_equal(bf_optim_create(s, &op, &o), 0);
+    fingerprints(s, 0, before, 5);
+    assert_int_equal(bf_model_forward_all(s, x, 0, 4, so), 0);
+    assert_int_equal(bf_model_forward_all(t, x, 0, 5, to), 0);
+    assert_int_equal(bf_loss_mse_sum(so[1], to[2], &loss), 0);
+    assert_int_equal(bf_tensor_item(loss, &v), 0);
+    assert_true(v > 0.0 && v < 1e12);
+    assert_int_equal(bf_optim_zero_grad(o), 0);
+    assert_int_equal(bf_tensor_backward(loss), 0);
+    assert_int_equal(bf_optim_step(o), 0);
+    fingerprints(s, 0, after, 5);
+    assert_true(before[0] != after[0]);
+    assert_true(before[1] != after[1]);
+    for (int i = 2; i < 5; i++)
+        assert_true(before[i] == after[i]);
+    bf_tensor_free(loss);
+    for (int i = 0; i < 5; i++)
+        bf_tensor_free(so[i]);
+    for (int i = 0; i < 6; i++)
+        bf_tensor_free(to[i]);
+    bf_optim_free(o);
+    /* SPINN's exits in the folded bf16 path, against fp32. */
+    {
+        bf_model *e = make("resnet_mini", 1);
+        const int after_stages[2] = {1, 2};
+        struct bf_infer_params fp = {.fold_bn = 1};
+        struct bf_infer_params bf = {.fold_bn = 1,
+                                     .precision = BF_PRECISION_BF16};
+        bf_tensor *a[BF_MODEL_MAX_EXITS], *b[BF_MODEL_MAX_EXITS];
+
+        assert_int_equal(bf_model_attach_exits(e, after_stages, 2), 0);
+        assert_int_equal(bf_model_set_inference(e, &fp), 0);
+        assert_int_equal(bf_model_forward_exits(e, x, 2, a, NULL), 0);
+        assert_int_equal(bf_model_set_inference(e, &bf), 0);
+        assert_int_equal(bf_model_forward_exits(e, x, 2, b, NULL), 0);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(bf_tensor_max_abs_diff(a[i], b[i], &d), 0);
+            assert_true(d > 0.0 && d < 0.5);
+            bf_tensor_free(a[i]);
+            bf_tensor_free(b[i]);
+        }
+        bf_model_free(e);
+    }
+    bf_tensor_free(x);
+    bf_model_free(t);
+    bf_model_free(s);
+}
+
 static void test_shim_train_optim_errors(void **state)
 {
     bf_model *m = make("resnet_mini", 1);
@@ -629,6 +720,7 @@ int main(void)
                                   check_leaks),
         cmocka_unit_test_teardown(test_shim_train_autoencoder, check_leaks),
         cmocka_unit_test_teardown(test_shim_train_exits, check_leaks),
+        cmocka_unit_test_teardown(test_shim_train_autocast_bf16, check_leaks),
         cmocka_unit_test_teardown(test_shim_train_classify, check_leaks),
         cmocka_unit_test_teardown(test_shim_train_student_checkpoints,
                                   check_leaks),
