@@ -40,15 +40,13 @@ import copy
 import json
 import os
 import platform
-import re
 import statistics
-import subprocess
 import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lockstep import Harness  # noqa: E402
+from lockstep import Harness, bench_options, parse_device  # noqa: E402
 
 try:
     import torch
@@ -75,25 +73,6 @@ def peer_names(precision, peer_cl):
     return names
 
 
-def parse_device(text):
-    """torch.device for --device, or exit naming the problem."""
-    if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", text):
-        sys.exit(f"compare_latency: --device {text!r}: expected cpu, cuda "
-                 f"or cuda:N")
-    dev = torch.device(text)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            sys.exit(f"compare_latency: --device {text}: this PyTorch "
-                     f"({torch.__version__}, CUDA {torch.version.cuda}) "
-                     f"sees no usable CUDA device")
-        index = dev.index or 0
-        if index >= torch.cuda.device_count():
-            sys.exit(f"compare_latency: --device {text}: only "
-                     f"{torch.cuda.device_count()} CUDA device(s)")
-        dev = torch.device("cuda", index)
-    return dev
-
-
 def parse_precisions(text, dev):
     precs = text.split(",")
     for p in precs:
@@ -109,20 +88,10 @@ def parse_precisions(text, dev):
     return precs
 
 
-def bench_options(bfbench):
-    """The long options `bfbench bench --help` lists."""
-    if not os.access(bfbench, os.X_OK):
-        sys.exit(f"compare_latency: --bfbench {bfbench}: not an executable "
-                 f"(build it first: cmake --build build)")
-    out = subprocess.run([bfbench, "bench", "--help"], capture_output=True,
-                         text=True).stdout
-    return set(re.findall(r"--[a-z][a-z0-9-]*", out))
-
-
 def harness_command(args, paths):
     """`bfbench bench --lockstep ...`; --device and --paths only where this
     bfbench has them, and only the defaults run without them."""
-    opts = bench_options(args.bfbench)
+    opts = bench_options("compare_latency", args.bfbench)
     cmd = [args.bfbench, "-q", "bench", "--lockstep", "--models",
            args.models, "--threads", str(args.threads), "--size",
            str(args.size), "--warmup", str(args.warmup)]
@@ -249,7 +218,7 @@ def main():
     ap.add_argument("--json", help="also write the raw samples here")
     args = ap.parse_args()
     models = args.models.split(",")
-    dev = parse_device(args.device)
+    dev = parse_device("compare_latency", args.device)
     precs = parse_precisions(args.precisions, dev)
     paths = [path for p in precs for path in PATHS[p]]
 

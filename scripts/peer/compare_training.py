@@ -58,7 +58,7 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lockstep import Harness  # noqa: E402
+from lockstep import Harness, bench_options, parse_device  # noqa: E402
 
 try:
     import torch
@@ -367,35 +367,6 @@ class Peer:
         return times
 
 
-def parse_device(text):
-    """torch.device for --device, or exit naming the problem."""
-    if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", text):
-        sys.exit(f"compare_training: --device {text!r}: expected cpu, cuda "
-                 f"or cuda:N")
-    dev = torch.device(text)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            sys.exit(f"compare_training: --device {text}: this PyTorch "
-                     f"({torch.__version__}, CUDA {torch.version.cuda}) "
-                     f"sees no usable CUDA device")
-        index = dev.index or 0
-        if index >= torch.cuda.device_count():
-            sys.exit(f"compare_training: --device {text}: only "
-                     f"{torch.cuda.device_count()} CUDA device(s)")
-        dev = torch.device("cuda", index)
-    return dev
-
-
-def bench_options(bfbench):
-    """The long options `bfbench bench --help` lists."""
-    if not os.access(bfbench, os.X_OK):
-        sys.exit(f"compare_training: --bfbench {bfbench}: not an "
-                 f"executable (build it first: cmake --build build)")
-    out = subprocess.run([bfbench, "bench", "--help"], capture_output=True,
-                         text=True).stdout
-    return set(re.findall(r"--[a-z][a-z0-9-]*", out))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bfbench", default="build/bfbench")
@@ -420,9 +391,9 @@ def main():
     models = args.models.split(",")
     for name in models:
         arch_of(name)
-    dev = parse_device(args.device)
+    dev = parse_device("compare_training", args.device)
 
-    opts = bench_options(args.bfbench)
+    opts = bench_options("compare_training", args.bfbench)
     cmd = [args.bfbench, "-q", "bench", "--train", "--lockstep", "--models",
            args.models, "--threads", str(args.threads), "--batch",
            str(args.batch), "--channels", str(args.channels), "--warmup",

@@ -1,7 +1,10 @@
 """The bfbench side of the peer comparisons: `bfbench bench --lockstep`
 driven over its line protocol (after "ready": "run MODEL VARIANT ITERS" is
 answered by "times MODEL VARIANT ms ms ...", "quit" ends)."""
+import os
+import re
 import subprocess
+import sys
 
 
 class Harness:
@@ -29,3 +32,34 @@ class Harness:
         self.proc.stdin.write("quit\n")
         self.proc.stdin.flush()
         self.proc.wait(timeout=60)
+
+
+def bench_options(who, bfbench):
+    """The long options `bfbench bench --help` lists (who names the script
+    in errors)."""
+    if not os.access(bfbench, os.X_OK):
+        sys.exit(f"{who}: --bfbench {bfbench}: not an executable (build it "
+                 f"first: cmake --build build)")
+    out = subprocess.run([bfbench, "bench", "--help"], capture_output=True,
+                         text=True).stdout
+    return set(re.findall(r"--[a-z][a-z0-9-]*", out))
+
+
+def parse_device(who, text):
+    """torch.device for --device, or exit naming the problem."""
+    import torch
+
+    if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", text):
+        sys.exit(f"{who}: --device {text!r}: expected cpu, cuda or cuda:N")
+    dev = torch.device(text)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit(f"{who}: --device {text}: this PyTorch "
+                     f"({torch.__version__}, CUDA {torch.version.cuda}) "
+                     f"sees no usable CUDA device")
+        index = dev.index or 0
+        if index >= torch.cuda.device_count():
+            sys.exit(f"{who}: --device {text}: only "
+                     f"{torch.cuda.device_count()} CUDA device(s)")
+        dev = torch.device("cuda", index)
+    return dev
