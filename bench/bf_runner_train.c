@@ -1068,7 +1068,13 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
          * its contents (bf_artifact): nothing can overwrite it. */
         snprintf(ckpt, sizeof(ckpt), "%s/.student-%.16s-%ld.part",
                  tr->p->cache_dir, c->hash, (long)getpid());
-        crc = bf_train_run(&tp, &res);
+        crc = bf_model_set_autocast(
+            s, bf_split_precision(tr->p->scenario->train_precision));
+        if (crc == 0)
+            crc = bf_train_run(&tp, &res);
+        /* Evaluated in fp32 whatever it trained in. */
+        if (crc == 0)
+            crc = bf_model_set_autocast(s, BF_PRECISION_FP32);
     }
     if (crc == 0) {
         int64_t elems = st[split].out_shape[0] * st[split].out_shape[1] *

@@ -237,6 +237,8 @@ struct bf_scenario {
     /* Where libtorch computes ("cpu", "cuda", "cuda:N"): the device side,
      * the edge server and training. */
     char device[BF_SCENARIO_NAME_MAX];
+    /* Students' training forwards: "fp32" or "bf16" (autocast). */
+    char train_precision[BF_SCENARIO_NAME_MAX];
 
     /*
      * SHA-256 hex of every key that does not expand into cases and whose

@@ -839,6 +839,16 @@ const struct bf_scenario_key bf__scenario_key_table[] = {
              "side, the edge server, training); refused with exit 3 where "
              "CUDA is missing. Not the modeled `devices`",
      ONE(device)},
+    {.name = "train_precision",
+     .type = BF_KEY_ENUM,
+     .task = TASK_TRAIN,
+     .unit = "",
+     .def = "fp32",
+     .choices = "fp32|bf16",
+     .help = "the students' training forwards: fp32, or bf16 under "
+             "libtorch's autocast (losses fp32; no fp16: no C++ gradient "
+             "scaler); teachers train and every evaluation runs in fp32",
+     ONE(train_precision)},
 };
 
 const size_t bf__scenario_key_count =

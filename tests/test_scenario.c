@@ -228,6 +228,7 @@ static void test_scenario_keys_table_order(void **state)
         {"power_probe", "inference"},
         {"power_probe_rate_hz", "inference"},
         {"device", "any"},
+        {"train_precision", "train"},
     };
     const struct bf_scenario_key *keys;
     size_t count, i;
@@ -246,7 +247,7 @@ static void test_scenario_keys_table_order(void **state)
                         (i >= 23 && i <= 26) ||
                         strcmp(keys[i].name, "link_rate_mbps") == 0 ||
                         strcmp(keys[i].name, "background_clients") == 0);
-        assert_int_equal(count, 77);
+        assert_int_equal(count, 78);
     }
     assert_true(keys[4].required);
     assert_int_equal(keys[4].is_list, BF_KEY_LIST_CASES);
@@ -908,6 +909,12 @@ static void test_scenario_precision(void **state)
                  "t.yaml:2:9: key 'device'", "'gpu' is not a device");
     assert_fails("task: train\nmodels: resnet18\ndevice: cuda:x\n", BF_EPARSE,
                  "t.yaml:3:9: key 'device'", "'cuda:x' is not a device");
+    sc = parse_ok("task: train\nmodels: resnet18\ntrain_precision: bf16\n");
+    assert_string_equal(sc->train_precision, "bf16");
+    bf_scenario_free(sc);
+    assert_fails("task: train\nmodels: resnet18\ntrain_precision: fp16\n",
+                 BF_EPARSE, "t.yaml:3:18: key 'train_precision'",
+                 "unknown value 'fp16'");
     assert_fails("task: train\nmodels: resnet18\nprecision: bf16\n", BF_EPARSE,
                  "t.yaml:3:1: key 'precision'", "inference");
 }
