@@ -58,7 +58,8 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lockstep import Harness, bench_options, parse_device  # noqa: E402
+from lockstep import (  # noqa: E402
+    Harness, bench_options, parse_device, setup_torch)
 
 try:
     import torch
@@ -410,18 +411,7 @@ def main():
         sys.exit(f"compare_training: {args.bfbench} has no 'bench "
                  f"--precision': rebuild it, or run with --precision fp32")
 
-    torch.set_num_threads(args.threads)
-    if dev.type == "cuda":
-        torch.cuda.set_device(dev)
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cudnn.allow_tf32 = args.tf32
-        torch.backends.cuda.matmul.allow_tf32 = args.tf32
-
-        def sync():
-            torch.cuda.synchronize(dev)
-    else:
-        def sync():
-            pass
+    sync = setup_torch(dev, args.threads, args.tf32)
     if args.precision == "bf16":
         def autocast():
             return torch.autocast(dev.type, dtype=torch.bfloat16)

@@ -63,3 +63,20 @@ def parse_device(who, text):
                      f"{torch.cuda.device_count()} CUDA device(s)")
         dev = torch.device("cuda", index)
     return dev
+
+
+def setup_torch(dev, threads, tf32):
+    """PyTorch's side set up like the harness's: threads; on CUDA the
+    device, cuDNN benchmark mode and TF32 as asked. Returns the function
+    to call before each clock read (waits for the GPU; nothing on the
+    CPU)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if dev.type != "cuda":
+        return lambda: None
+    torch.cuda.set_device(dev)
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    return lambda: torch.cuda.synchronize(dev)
