@@ -197,6 +197,12 @@ int bf_cmd_bench(int argc, char **argv)
                                     "--paths fold-bf16,...)");
     if (precision && bf_precision_parse(precision, &pp.train_precision))
         return usage_error("bench", "%s", bf_last_error());
+    if (pp.paths && strstr(pp.paths, "fp16") &&
+        (!pp.device || strcmp(pp.device, "cpu") == 0))
+        return usage_error("bench", "--paths: the fp16 paths need --device "
+                                    "cuda (libtorch has no fp16 "
+                                    "convolutions on the CPU; bf16 runs "
+                                    "there)");
     if (pp.train && pp.paths)
         return usage_error("bench", "--paths does not apply to --train");
     if (!pp.train && (pp.batch || pp.channels))

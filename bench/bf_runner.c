@@ -88,11 +88,9 @@ static int prepare(const struct bf_case *c, const char *device, int threads,
         if (rc)
             return rc;
     }
-    if (strcmp(device, "cpu") != 0) {
-        rc = bf_model_to_device(cs->model, device);
-        if (rc)
-            return rc;
-    }
+    rc = bf_model_to_device(cs->model, device); /* cpu: nothing to do */
+    if (rc)
+        return rc;
     rc = bf_model_describe(cs->model, size, size, stages, BF_MODEL_MAX_STAGES,
                            &n_stages);
     if (rc)

@@ -311,14 +311,6 @@ static void extra_hash(const struct bf_scenario *sc, const char *kind,
  * checkpoint, or one trained now (with teacher_seed_of()). Records the
  * auxiliary teacher case.
  */
-/* Move m to the scenario's device (nothing to do on the CPU). */
-static int to_device(const struct train_run *tr, bf_model *m)
-{
-    const char *device = tr->p->scenario->device;
-
-    return strcmp(device, "cpu") == 0 ? 0 : bf_model_to_device(m, device);
-}
-
 static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
                           struct bf_runner_result *result)
 {
@@ -366,7 +358,7 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
     }
     crc = bf_model_create(&mp, &tr->teacher);
     if (crc == 0)
-        crc = to_device(tr, tr->teacher);
+        crc = bf_model_to_device(tr->teacher, sc->device);
     if (crc == 0 && done && file_exists(tr->teacher_path) &&
         bf_model_load(tr->teacher, tr->teacher_path) == 0 &&
         bf_hash_file(tr->teacher_path, tr->teacher_sha) == 0) {
@@ -963,7 +955,7 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
                       : bf_model_inject_bottleneck(s, &bp);
     /* Moved once complete, before any optimizer exists. */
     if (crc == 0)
-        crc = to_device(tr, s);
+        crc = bf_model_to_device(s, tr->p->scenario->device);
     if (crc == 0)
         crc = bf_model_split_stage(s, &split);
     if (crc == 0)

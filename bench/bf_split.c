@@ -117,7 +117,7 @@ static int build_model(struct bf_split *s, const struct bf_split_params *p)
         if (rc)
             return rc;
     }
-    if (p->device && p->device[0] && strcmp(p->device, "cpu") != 0) {
+    if (p->device && p->device[0]) {
         rc = bf_model_to_device(s->model, p->device);
         if (rc)
             return rc;

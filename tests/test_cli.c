@@ -79,6 +79,20 @@ static void test_cli_usage_errors(void **state)
     expect(RUN("models", "--size", "0"), 2, "bad --size");
     expect(RUN("bench", "--models", "resnet153"), 2, "bad --models");
     assert_non_null(strstr(err_text, "resnet153"));
+    /* The precision and device flags: bad names 2, a missing GPU 3. */
+    expect(RUN("bench", "--paths", "fold,fold-bf61"), 2, "bad --paths");
+    assert_non_null(strstr(err_text, "unknown path 'fold-bf61'"));
+    expect(RUN("bench", "--paths", "fold,fold"), 2, "repeated --paths");
+    expect(RUN("bench", "--paths", "fold-fp16"), 2, "fp16 on the CPU");
+    assert_non_null(strstr(err_text, "need --device cuda"));
+    expect(RUN("bench", "--precision", "bf16"), 2,
+           "--precision without --train");
+    expect(RUN("bench", "--train", "--precision", "fp16"), 2, "fp16 training");
+    expect(RUN("bench", "--device", "gpu"), 2, "bad --device");
+    assert_non_null(strstr(err_text, "device 'gpu' unknown"));
+    expect(RUN("bench", "--device", "cuda:0", "--models", "resnet_mini"), 3,
+           "--device cuda without CUDA");
+    assert_non_null(strstr(err_text, "CUDA is not available"));
     expect(RUN("report", "--format", "xml"), 2, "bad --format");
     expect(RUN("netbench", "--rates", "5,0"), 2, "bad --rates");
     assert_non_null(strstr(err_text, "--rates: '5,0'"));
