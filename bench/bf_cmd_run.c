@@ -502,7 +502,7 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
     struct bf_buf cmdline;
     char sha[BF_HASH_HEX_SIZE];
     char backend[512];
-    char torch_platform[2048];
+    char torch_platform[4096];
     struct bf_buf platform;
     char platform_sha[BF_HASH_HEX_SIZE];
     struct bf_runner_result result = {0};

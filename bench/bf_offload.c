@@ -747,7 +747,6 @@ int bf_offload_run_case(const struct bf_runner_params *p,
                         struct bf_runner_result *result)
 {
     const struct bf_scenario *sc = p->scenario;
-    const struct bf_runner_sink *sink = p->sink;
     struct net_case nc = {.p = p, .c = c};
     int threads = p->threads_override >= 0 ? p->threads_override : c->threads;
     char label[64], skip[256] = "", msg[BF_ERR_DETAIL_MAX];
@@ -787,14 +786,14 @@ int bf_offload_run_case(const struct bf_runner_params *p,
     snprintf(label, sizeof(label), "case %d/%zu", c->index + 1, sc->n_cases);
     bf_err_clear();
     case_rc = prepare(&nc, threads, &row);
-    rc = sink->case_begin(sink->ctx, &row, &case_id);
+    rc = bf_runner_case_begin(p, &row, &case_id);
     if (rc)
         goto out;
     if (case_rc == 0 && nc.info.offloads)
         case_rc = setup_network(&nc, skip, sizeof(skip));
     if (case_rc == BF_EUNSUPPORTED && skip[0]) {
         bf_log_warn("%s %s %s: skipped: %s", label, c->config, c->model, skip);
-        rc = sink->case_end(sink->ctx, case_id, "skipped", skip);
+        rc = bf_runner_case_finish(p, case_id, "skipped", skip);
         result->skipped++;
         goto out;
     }

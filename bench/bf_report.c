@@ -454,7 +454,11 @@ static int add_latency_row(const struct bf_result_view *v, void *ctx)
             : add_cell(t, COL_INPUT, "%dx%dx%d", v->input_channels, v->input_h,
                        v->input_w);
     rc = rc ? rc : add_cell(t, COL_BATCH, "%d", v->batch);
-    rc = rc ? rc : add_cell(t, COL_THREADS, "%d", v->threads);
+    /* On a GPU the compute is the device's: the cell names it. */
+    rc = rc ? rc
+         : strcmp(v->device, "cpu") != 0
+             ? add_cell(t, COL_THREADS, "%d, %s", v->threads, v->device)
+             : add_cell(t, COL_THREADS, "%d", v->threads);
     /* A lower precision runs the folded path: its name says both. */
     rc = rc ? rc
             : add_text(t, COL_FOLD,
@@ -874,6 +878,12 @@ static int add_platform_line(int64_t run_id, const char *platform,
     static const char *const names[] = {
         "CPU",      "features",         "ATen", "oneDNN", "OpenBLAS",
         "libtorch", "OPENBLAS_CORETYPE"};
+    static const char *const gpu_keys[] = {
+        "cuda.device0.name", "cuda.device0.memory_mib",
+        "cuda.driver_api",   "cuda.runtime",
+        "cuda.cudnn",        "cuda.tf32"};
+    static const char *const gpu_names[] = {"GPU",  "MiB",   "driver API",
+                                            "CUDA", "cuDNN", "TF32"};
     struct platform_list *pl = ctx;
     char v[512];
 
@@ -886,6 +896,13 @@ static int add_platform_line(int64_t run_id, const char *platform,
         platform_value(platform, keys[k], v, sizeof(v));
         fprintf(pl->out, "%s %s %s", k ? ";" : "", names[k], v);
     }
+    /* A run that saw a GPU (bf_torch_platform_info's cuda.* lines). */
+    platform_value(platform, "cuda.devices", v, sizeof(v));
+    if (strcmp(v, "?") != 0)
+        for (size_t k = 0; k < sizeof(gpu_keys) / sizeof(*gpu_keys); k++) {
+            platform_value(platform, gpu_keys[k], v, sizeof(v));
+            fprintf(pl->out, "; %s %s", gpu_names[k], v);
+        }
     fputc('\n', pl->out);
     return 0;
 }

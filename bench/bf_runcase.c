@@ -6,6 +6,7 @@
 #include "bf_err.h"
 #include "bf_log.h"
 #include "bf_runner_int.h"
+#include "bf_torch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,18 +81,77 @@ int bf_runner_devices(const struct bf_runner_params *p, int64_t case_id,
     return rc;
 }
 
+/* The scenario's device when it is a GPU, else NULL. */
+static const char *gpu_of(const struct bf_runner_params *p)
+{
+    const char *d = p->scenario ? p->scenario->device : NULL;
+
+    return d && d[0] && strcmp(d, "cpu") != 0 ? d : NULL;
+}
+
+int bf_runner_case_begin(const struct bf_runner_params *p,
+                         const struct bf_case_row *row, int64_t *case_id)
+{
+    const char *gpu = gpu_of(p);
+    int64_t bytes;
+
+    /* Reading with reset starts the interval; a failure here only costs
+     * the case its peak (the case itself reports what failed). */
+    if (gpu && bf_torch_peak_memory(gpu, 1, &bytes) != 0)
+        bf_log_warn("peak memory on %s: %s", gpu, bf_last_error());
+    return p->sink->case_begin(p->sink->ctx, row, case_id);
+}
+
+int bf_runner_case_finish(const struct bf_runner_params *p, int64_t case_id,
+                          const char *status, const char *error)
+{
+    const struct bf_runner_sink *sink = p->sink;
+    const char *gpu = gpu_of(p);
+    int64_t bytes = -1;
+
+    if (gpu && strcmp(status, "skipped") != 0 && sink->aggregates) {
+        if (bf_torch_peak_memory(gpu, 0, &bytes) != 0) {
+            bf_log_warn("case %lld: no peak memory on %s: %s",
+                        (long long)case_id, gpu, bf_last_error());
+        } else if (bytes >= 0) {
+            char method[96];
+            double mib = (double)bytes / (1024.0 * 1024.0);
+            struct bf_aggregate_row agg = {
+                .metric = "peak_device_memory",
+                .unit = "MiB",
+                .method = method,
+                .stats = {.n = 1,
+                          .mean = mib,
+                          .min = mib,
+                          .p50 = mib,
+                          .p90 = mib,
+                          .p99 = mib,
+                          .max = mib},
+            };
+            int rc;
+
+            snprintf(method, sizeof(method),
+                     "measured:%s:caching-allocator-peak", gpu);
+            rc = sink->aggregates(sink->ctx, case_id, &agg, 1);
+            if (rc)
+                return rc;
+            bf_log_info("case %lld: peak %.1f MiB on %s", (long long)case_id,
+                        mib, gpu);
+        }
+    }
+    return sink->case_end(sink->ctx, case_id, status, error);
+}
+
 int bf_runner_case_end(const struct bf_runner_params *p, int64_t case_id,
                        const char *error, struct bf_runner_result *result)
 {
-    const struct bf_runner_sink *sink = p->sink;
-
     if (error || bf_runner_stop_requested(p)) {
         result->failed++;
-        return sink->case_end(sink->ctx, case_id, "failed",
-                              error ? error : "interrupted");
+        return bf_runner_case_finish(p, case_id, "failed",
+                                     error ? error : "interrupted");
     }
     result->finished++;
-    return sink->case_end(sink->ctx, case_id, "finished", NULL);
+    return bf_runner_case_finish(p, case_id, "finished", NULL);
 }
 
 int bf_runner_case_done(const struct bf_runner_params *params,

@@ -80,6 +80,26 @@ struct bf_runner_result {
 #define BF_RUNNER_METHOD_HOST "measured:host:CLOCK_MONOTONIC"
 
 /*
+ * Open a case with the sink (sink->case_begin). On a GPU it also starts the
+ * case's peak-memory interval (bf_torch_peak_memory), so that every case
+ * kind, inference, offloaded or training, records its own peak.
+ */
+int bf_runner_case_begin(const struct bf_runner_params *params,
+                         const struct bf_case_row *row, int64_t *case_id);
+
+/*
+ * Close a case with the sink (sink->case_end) with status and error. A
+ * finished or failed case on a GPU first gets the aggregate
+ * "peak_device_memory" (MiB, n = 1): the most bytes libtorch's caching
+ * allocator held on the scenario's device over the case, this process's
+ * tensors only (weights included; the allocator's cache and the CUDA
+ * context not). Nothing is added on the CPU.
+ */
+int bf_runner_case_finish(const struct bf_runner_params *params,
+                          int64_t case_id, const char *status,
+                          const char *error);
+
+/*
  * Close a timed case whose samples were already handed to the sink: failed
  * with error when error is not NULL, failed as "interrupted" when a stop
  * was requested, else finished; result counts it. Returns the sink's

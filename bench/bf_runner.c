@@ -280,7 +280,6 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
                     struct bf_runner_result *result)
 {
     const struct bf_scenario *sc = p->scenario;
-    const struct bf_runner_sink *sink = p->sink;
     struct case_state cs = {0};
     char weights_hash[BF_HASH_HEX_SIZE] = "";
     char label[64], msg[BF_ERR_DETAIL_MAX];
@@ -308,7 +307,7 @@ static int run_case(const struct bf_runner_params *p, const struct bf_case *c,
     snprintf(label, sizeof(label), "case %d/%zu", c->index + 1, sc->n_cases);
     bf_err_clear();
     case_rc = prepare(c, sc->device, threads, &cs, &row, weights_hash);
-    rc = sink->case_begin(sink->ctx, &row, &case_id);
+    rc = bf_runner_case_begin(p, &row, &case_id);
     if (rc)
         goto out;
     if (case_rc == 0)

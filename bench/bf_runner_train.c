@@ -400,7 +400,7 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
             .seed = mp.seed,
         };
 
-        rc = sink->case_begin(sink->ctx, &row, &case_id);
+        rc = bf_runner_case_begin(tr->p, &row, &case_id);
         if (rc)
             return rc;
     }
@@ -499,11 +499,11 @@ static int ensure_teacher(struct train_run *tr, const struct bf_case *c,
         tr->teacher = NULL;
         tr->teacher_arch[0] = '\0';
         result->failed++;
-        rc = sink->case_end(sink->ctx, case_id, "failed", msg);
+        rc = bf_runner_case_finish(tr->p, case_id, "failed", msg);
         return rc ? rc : crc;
     }
     result->finished++;
-    return sink->case_end(sink->ctx, case_id, "finished", NULL);
+    return bf_runner_case_finish(tr->p, case_id, "finished", NULL);
 }
 
 /*
@@ -621,7 +621,7 @@ static int run_jpeg_case(struct train_run *tr, const struct bf_case *c,
     int rc, crc = 0;
 
     extra_hash(sc, "jpeg", c, hash);
-    rc = sink->case_begin(sink->ctx, &row, &case_id);
+    rc = bf_runner_case_begin(tr->p, &row, &case_id);
     if (rc)
         goto out;
     if (!images || !labels)
@@ -698,10 +698,10 @@ static int run_jpeg_case(struct train_run *tr, const struct bf_case *c,
 
         snprintf(msg, sizeof(msg), "%s", bf_last_error());
         result->failed++;
-        rc = sink->case_end(sink->ctx, case_id, "failed", msg);
+        rc = bf_runner_case_finish(tr->p, case_id, "failed", msg);
     } else {
         result->finished++;
-        rc = sink->case_end(sink->ctx, case_id, "finished", NULL);
+        rc = bf_runner_case_finish(tr->p, case_id, "finished", NULL);
     }
 out:
     free(images);
@@ -715,11 +715,13 @@ static int zstd_payload(struct train_run *tr, bf_model *m, int split,
 {
     const struct bf_dataset_info *in = &tr->info;
     size_t per = (size_t)in->channels * (size_t)in->height * (size_t)in->width;
-    const size_t batch = 250;
+    enum { BATCH = 250 };
+    const size_t batch = BATCH;
     float *images = malloc(batch * per * sizeof(*images));
     int64_t *labels = malloc(batch * sizeof(*labels));
-    float *feat = NULL;
     uint8_t *q = NULL;
+    float scales[BATCH];
+    int zps[BATCH];
     struct bf_codec *zstd = NULL;
     struct bf_buf out;
     double sum = 0.0;
@@ -749,25 +751,19 @@ static int zstd_payload(struct train_run *tr, bf_model *m, int split,
         if (rc == 0)
             rc = bf_tensor_shape(f, fshape, BF_TENSOR_MAX_DIMS, &nd);
         each = rc == 0 ? (size_t)(fshape[1] * fshape[2] * fshape[3]) : 0;
-        if (rc == 0 && !feat) {
-            feat = malloc(batch * each * sizeof(*feat));
-            q = malloc(each);
-            if (!feat || !q)
+        if (rc == 0 && !q) {
+            q = malloc(batch * each);
+            if (!q)
                 rc = bf_err_set(BF_ENOMEM, "bottleneck scratch");
         }
+        /* Each item with its own range, as batch-1 transmission would, on
+         * the model's device (the codes are the host loops'). */
         if (rc == 0)
-            rc = bf_tensor_copy_f32(f, feat, m_items * each);
+            rc = bf_tensor_quantize_u8_rows(f, q, m_items * each, scales, zps,
+                                            m_items);
         for (size_t i = 0; rc == 0 && i < m_items; i++) {
-            int64_t one[4] = {1, fshape[1], fshape[2], fshape[3]};
-            bf_tensor *t = NULL;
-            float scale;
-            int zp;
-            struct bf_payload pl = {.data = q, .len = each};
+            struct bf_payload pl = {.data = q + i * each, .len = each};
 
-            rc = bf_tensor_from_f32(one, 4, feat + i * each, &t);
-            if (rc == 0)
-                rc = bf_tensor_quantize_u8(t, q, each, &scale, &zp);
-            bf_tensor_free(t);
             bf_buf_reset(&out);
             if (rc == 0)
                 rc = bf_codec_encode(zstd, &pl, &out);
@@ -783,7 +779,6 @@ out:
     bf_buf_free(&out);
     free(images);
     free(labels);
-    free(feat);
     free(q);
     return rc;
 }
@@ -1019,16 +1014,17 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         sch->lr_gamma = sc->lr_gamma;
         row.batch = ph[i].schedule.batch;
     }
-    rc = sink->case_begin(sink->ctx, &row, &case_id);
+    rc = bf_runner_case_begin(tr->p, &row, &case_id);
     if (rc)
         goto out;
     if (crc == 0 && duplicate) {
         result->skipped++;
-        rc = sink->case_end(sink->ctx, case_id, "skipped",
-                            spinn ? "spinn-split has no bottleneck: same as "
-                                    "an earlier case"
-                                  : "freeze_encoder does not apply to this "
-                                    "strategy: same as an earlier case");
+        rc = bf_runner_case_finish(
+            tr->p, case_id, "skipped",
+            spinn ? "spinn-split has no bottleneck: same as "
+                    "an earlier case"
+                  : "freeze_encoder does not apply to this "
+                    "strategy: same as an earlier case");
         goto out;
     }
     if (crc == 0) {
@@ -1110,12 +1106,12 @@ static int run_student_case(struct train_run *tr, const struct bf_case *c,
         if (strstr(ckpt, ".part"))
             remove(ckpt);
         result->failed++;
-        rc = sink->case_end(sink->ctx, case_id, "failed", msg);
+        rc = bf_runner_case_finish(tr->p, case_id, "failed", msg);
         if (rc == 0 && crc == BF_EINTR)
             rc = crc;
     } else {
         result->finished++;
-        rc = sink->case_end(sink->ctx, case_id, "finished", NULL);
+        rc = bf_runner_case_finish(tr->p, case_id, "finished", NULL);
     }
 out:
     bf_model_free(s);

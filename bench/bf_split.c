@@ -521,7 +521,10 @@ int bf_split_edge(struct bf_split *s, const struct bf_proto_request *req,
 
     if (!s->info.offloads)
         return bf_err_set(BF_EPROTO, "configuration local serves nothing");
-    rc = edge_input(s, req, payload, &x);
+    /* On a GPU, this worker's own stream (nothing on the CPU). */
+    rc = s->null_model ? 0 : bf_model_bind_thread(s->model);
+    if (rc == 0)
+        rc = edge_input(s, req, payload, &x);
     if (rc)
         goto out;
     t1 = bf_clock_now_ns();

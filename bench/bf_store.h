@@ -254,6 +254,7 @@ struct bf_result_view {
     int fold_bn;
     int channels_last;
     const char *precision; /* "fp32", "bf16", "fp16" (schema 13) */
+    const char *device;    /* "cpu", "cuda:0"... (schema 13) */
     int64_t params;
     int64_t macs;
     const char *metric; /* "" when the case has no aggregate */

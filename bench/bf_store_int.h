@@ -32,7 +32,8 @@
     "c.threads, c.fold_bn, c.channels_last, c.params, c.macs, a.metric, "      \
     "a.unit, a.method, a.n, a.mean, a.stddev, a.min, a.p50, a.p90, a.p99, "    \
     "a.max, c.error, c.link, c.link_rate_mbps, c.link_rtt_ms, "                \
-    "c.background_clients, coalesce(c.precision, 'fp32') FROM cases c JOIN "   \
+    "c.background_clients, coalesce(c.precision, 'fp32'), "                    \
+    "coalesce(c.device, 'cpu') FROM cases c JOIN "                             \
     "runs r ON r.id = c.run_id "                                               \
     "LEFT JOIN aggregates a ON a.case_id = c.id "
 #define RESULT_ORDER " ORDER BY r.id, c.case_index, c.id, a.metric"

@@ -289,6 +289,7 @@ int bf_store_each_result(struct bf_store *store, int64_t run_id,
                             : sqlite3_column_double(st, 31);
         v.background_clients = sqlite3_column_int(st, 32);
         v.precision = column_text(st, 33);
+        v.device = column_text(st, 34);
         rc = fn(&v, ctx);
         if (rc)
             goto out_reset;

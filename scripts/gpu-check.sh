@@ -15,7 +15,7 @@ set -euo pipefail
 
 SELF=$(readlink -f "$0")
 ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
-ALL_STEPS="env deps build test-cpu test-gpu latency training"
+ALL_STEPS="env deps build test-cpu test-gpu run latency training"
 # test-cpu leaves out: the Slurm cluster (root daemons), the CI suite
 # against its libtorch-1.13 baseline (minutes), plot (gnuplot is not
 # shipped), and the timing, signal and socket tests that do not touch
@@ -45,6 +45,11 @@ within a time budget (default 540 s), writing into OUTDIR:
   test-cpu   ctest on the CPU (BF_TEST_DEVICE unset): the CPU path under
              this libtorch
   test-gpu   ctest of the device tests with BF_TEST_DEVICE=DEVICE
+  run        `bfbench run` of the CI suite's two members (scenarios/ci:
+             training, then local/edge/split inference) with `device:
+             DEVICE`, into OUTDIR/run.db; checks that the cases record the
+             device and their peak memory and the run its GPU (report in
+             run-report.txt)
   latency    scripts/peer/compare_latency.py --device DEVICE (fp32, fp16,
              bf16; plain, folded, channels-last) -> latency.md
   training   scripts/peer/compare_training.py --device DEVICE, stage-1 and
@@ -58,7 +63,7 @@ skipped counts as failed).
 
 Environment:
   GPU_CHECK_STEPS     steps to run, in this order (default all; aliases:
-                      test = test-cpu,test-gpu; peers = latency,training)
+                      test = test-cpu,test-gpu,run; peers = latency,training)
   GPU_CHECK_DEVICE    cuda:0 (default); cpu is a dry run of the same logic
                       with small settings (Debian's libtorch, on a CPU host)
   GPU_CHECK_BUDGET_S  whole-run budget in seconds (default 540): a step's
@@ -467,6 +472,45 @@ step_test_gpu() {
     return "$rc"
 }
 
+step_run() {
+    local sc=$GC_OUT/run-scenarios db=$GC_OUT/run.db rc=0 f
+    [ -x "$GC_BFBENCH" ] || {
+        say "no $GC_BFBENCH (build first)"
+        return 1
+    }
+    rm -rf "$sc" "$db" "$db-wal" "$db-shm"
+    mkdir -p "$sc"
+    # The CI members as they are, on the device; the teacher's path made
+    # absolute (it is relative to scenarios/ci).
+    for f in tiny-train tiny-net; do
+        sed "s|\.\./\.\./results/|$PWD/results/|" "scenarios/ci/$f.yaml" \
+            >"$sc/$f.yaml"
+        printf 'device: %s\n' "$GC_DEVICE" >>"$sc/$f.yaml"
+    done
+    printf 'name: gpu-check\nsuite: [tiny-train.yaml, tiny-net.yaml]\n' \
+        >"$sc/suite.yaml"
+    monitor_start run
+    echo "+ $GC_BFBENCH run $sc/suite.yaml --db $db"
+    OPENBLAS_NUM_THREADS=1 "$GC_BFBENCH" run "$sc/suite.yaml" --db "$db" ||
+        rc=$?
+    monitor_stop run
+    "$GC_BFBENCH" report --db "$db" >"$GC_OUT/run-report.txt" 2>&1 || rc=1
+    # What must be there: the device in the threads cell, a peak memory
+    # row per measured case, and (where a GPU was used) its name.
+    if [ "$GC_DEVICE" != cpu ]; then
+        grep -q ", $GC_DEVICE" "$GC_OUT/run-report.txt" ||
+            { say "report names no $GC_DEVICE case"; rc=1; }
+        grep -q 'peak_device_memory' "$GC_OUT/run-report.txt" ||
+            { say "no peak_device_memory rows"; rc=1; }
+        grep -q '; GPU ' "$GC_OUT/run-report.txt" ||
+            { say "the platform line names no GPU"; rc=1; }
+    fi
+    grep -E 'peak_device_memory|platform|; GPU ' "$GC_OUT/run-report.txt" |
+        head -20 || true
+    [ "$rc" = 0 ] && say "run.db and run-report.txt"
+    return "$rc"
+}
+
 step_latency() {
     local args=() rc=0
     if [ -n "${GPU_CHECK_LATENCY_ARGS:-}" ]; then
@@ -654,6 +698,7 @@ step_limit() {
     build) def=240 ;;
     test-cpu) def=90 ;;
     test-gpu) def=100 ;;
+    run) def=90 ;;
     latency) def=120 ;;
     training) def=150 ;;
     esac
@@ -702,6 +747,7 @@ what_of() {
     build) echo "cmake + build in $GC_BUILD" ;;
     test-cpu) echo "ctest on the CPU" ;;
     test-gpu) echo "ctest with BF_TEST_DEVICE=$GC_DEVICE" ;;
+    run) echo "bfbench run of the CI suite with device $GC_DEVICE" ;;
     latency) echo "compare_latency.py --device $GC_DEVICE" ;;
     training) echo "compare_training.py --device $GC_DEVICE" ;;
     esac
@@ -756,7 +802,7 @@ export GC_OUT GC_DEVICE GC_BUILD GC_PREFIX GC_DEPS GC_JOBS GC_BFBENCH \
 list=${GPU_CHECK_TIMEOUTS:-}
 for kv in ${list//,/ }; do
     case "${kv%%=*}" in
-    env | deps | build | test-cpu | test-gpu | latency | training) ;;
+    env | deps | build | test-cpu | test-gpu | run | latency | training) ;;
     *) die "GPU_CHECK_TIMEOUTS: unknown step in '$kv' (steps: $ALL_STEPS)" ;;
     esac
     [[ "$kv" =~ ^[a-z-]+=[0-9]+$ ]] ||
@@ -768,9 +814,9 @@ for s in ${GPU_CHECK_STEPS:-all}; do
     for s2 in ${s//,/ }; do
         case "$s2" in
         all) steps="$steps $ALL_STEPS" ;;
-        test) steps="$steps test-cpu test-gpu" ;;
+        test) steps="$steps test-cpu test-gpu run" ;;
         peers) steps="$steps latency training" ;;
-        env | deps | build | test-cpu | test-gpu | latency | training)
+        env | deps | build | test-cpu | test-gpu | run | latency | training)
             steps="$steps $s2"
             ;;
         *) die "GPU_CHECK_STEPS: unknown step '$s2' (steps: $ALL_STEPS)" ;;

@@ -69,12 +69,37 @@ inline torch::Tensor host(const torch::Tensor &t)
     return t.device().is_cpu() ? t : t.to(torch::kCPU);
 }
 
+// t on device d: itself when it is there. From the host to a GPU it goes
+// through pinned (page-locked) staging and a non-blocking copy on the
+// thread's current stream: the caching host allocator keeps the staging
+// block until that copy is done, and the kernels that read the result run
+// after it on the same stream. Everything else is a plain copy.
+inline torch::Tensor to_device(const torch::Tensor &t, const torch::Device &d)
+{
+    if (t.device() == d)
+        return t;
+    if (t.device().is_cpu() && d.is_cuda()) {
+        torch::Tensor staged =
+            torch::empty(t.sizes(), t.options().pinned_memory(true),
+                         t.suggest_memory_format());
+        staged.copy_(t);
+        return staged.to(d, /*non_blocking=*/true);
+    }
+    return t.to(d);
+}
+
 // t on the device of like (labels meeting a model's outputs).
 inline torch::Tensor on_device_of(const torch::Tensor &t,
                                   const torch::Tensor &like)
 {
-    return t.device() == like.device() ? t : t.to(like.device());
+    return to_device(t, like.device());
 }
+
+// bf_cuda.cpp: the GPUs' "cuda.*=value" platform lines ("" without CUDA),
+// and the caching allocator's peak bytes on d since the last reset
+// (BF_EUNSUPPORTED, *bytes = -1, without CUDA).
+std::string cuda_platform_info();
+int device_peak_memory(const torch::Device &d, bool reset, int64_t *bytes);
 
 } // namespace bfshim
 

@@ -13,6 +13,8 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 #include <ATen/Version.h>
+#include <c10/core/Stream.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 
 #include <atomic>
 #include <cstdio>
@@ -240,6 +242,9 @@ extern "C" int bf_torch_platform_info(char *out, size_t size)
         while (!cfg.empty() && (cfg.back() == ' ' || cfg.back() == '\n'))
             cfg.pop_back();
         text += "blas.config=" + cfg + "\n";
+        // GPU lines only where CUDA is there, so a CPU's text (and the
+        // fingerprint a CPU baseline is compared by) stays as it was.
+        text += bfshim::cuda_platform_info();
         using isa_fn = int (*)();
         using version_fn = const dnnl_version_head *(*)();
         auto isa = reinterpret_cast<isa_fn>(
@@ -621,6 +626,24 @@ extern "C" int bf_model_to_device(bf_model *model, const char *name)
     });
 }
 
+extern "C" int bf_tensor_to_device(const bf_tensor *t, const char *device,
+                                   bf_tensor **out)
+{
+    return guarded("bf_tensor_to_device", [&] {
+        if (!t || !out)
+            return bf_err_set(BF_EINVAL, "bf_tensor_to_device: NULL");
+        torch::Device d(torch::kCPU);
+        int rc = parse_device(device, &d);
+        rc = rc ? rc : check_device(d, device);
+        if (rc)
+            return rc;
+        torch::Tensor moved = bfshim::to_device(t->t, d);
+        if (moved.is_same(t->t))
+            moved = moved.clone();
+        return new_tensor(std::move(moved), out);
+    });
+}
+
 extern "C" int bf_model_device(const bf_model *model, char *out, size_t size)
 {
     return guarded("bf_model_device", [&] {
@@ -640,8 +663,48 @@ extern "C" int bf_model_sync(const bf_model *model)
     return guarded("bf_model_sync", [&] {
         if (!model)
             return bf_err_set(BF_EINVAL, "bf_model_sync: NULL model");
-        if (model->device.is_cuda())
+        if (model->device.is_cuda()) {
+            c10::impl::VirtualGuardImpl impl(model->device.type());
+            impl.synchronizeStream(impl.getStream(model->device));
+        }
+        return 0;
+    });
+}
+
+extern "C" int bf_torch_peak_memory(const char *device, int reset,
+                                    int64_t *bytes)
+{
+    return guarded("bf_torch_peak_memory", [&] {
+        if (!bytes)
+            return bf_err_set(BF_EINVAL, "bf_torch_peak_memory: NULL");
+        *bytes = -1;
+        torch::Device d(torch::kCPU);
+        int rc = parse_device(device, &d);
+        rc = rc ? rc : check_device(d, device);
+        if (rc || d.is_cpu())
+            return rc;
+        return bfshim::device_peak_memory(d, reset != 0, bytes);
+    });
+}
+
+extern "C" int bf_model_bind_thread(const bf_model *model)
+{
+    return guarded("bf_model_bind_thread", [&] {
+        if (!model)
+            return bf_err_set(BF_EINVAL, "bf_model_bind_thread: NULL model");
+        if (!model->device.is_cuda())
+            return 0;
+        // This thread's pool stream per device index.
+        thread_local std::map<int, c10::Stream> streams;
+        c10::impl::VirtualGuardImpl impl(model->device.type());
+        impl.setDevice(model->device);
+        auto it = streams.find(model->device.index());
+        if (it == streams.end()) {
             torch::cuda::synchronize(model->device.index());
+            c10::Stream st = impl.getStreamFromGlobalPool(model->device);
+            it = streams.emplace(model->device.index(), st).first;
+        }
+        impl.exchangeStream(it->second);
         return 0;
     });
 }
@@ -712,10 +775,7 @@ extern "C" int bf_model_forward(bf_model *model, const bf_tensor *input,
                               "stage range %d..%d invalid for %s (0..%d)",
                               first, last, model->spec.name, n - 1);
         // Inputs come from C memory on the host: to the model's device.
-        const torch::Tensor x =
-            input->t.device() == model->device
-                ? input->t
-                : input->t.to(model->device, /*non_blocking=*/true);
+        const torch::Tensor x = bfshim::to_device(input->t, model->device);
         if (first == 0 && (x.dim() != 4 || x.size(1) != net.in_channels))
             return bf_err_set(
                 BF_ESHAPE, "%s expects N x %d x H x W input, got %s",

@@ -77,7 +77,10 @@ int bf_torch_backend_info(char *out, size_t size);
  * onednn.isa (the ISA oneDNN dispatches to, after ONEDNN_MAX_CPU_ISA),
  * torch.cpu_capability (ATen's vectorised kernel set, after
  * ATEN_CPU_CAPABILITY) and torch.version; "unknown" where a library does
- * not say. BF_ERANGE when it does not fit in size bytes.
+ * not say. Where libtorch has CUDA and sees a GPU, also cuda.driver_api,
+ * cuda.runtime, cuda.cudnn, cuda.devices, cuda.deviceN.name, .capability,
+ * .memory_mib and .multiprocessors, and cuda.tf32. BF_ERANGE when it does
+ * not fit in size bytes.
  */
 int bf_torch_platform_info(char *out, size_t size);
 
@@ -245,9 +248,30 @@ int bf_model_to_device(bf_model *model, const char *name);
 /* The model's device as "cpu" or "cuda:N" into out (size bytes). */
 int bf_model_device(const bf_model *model, char *out, size_t size);
 
-/* Wait until the model's device has finished its queued work (nothing to
- * do on the CPU): call before reading a clock that times a forward. */
+/* Wait until the calling thread's stream on the model's device has
+ * finished its queued work (nothing to do on the CPU): call before reading
+ * a clock that times a forward. Only this thread's work is waited for, so
+ * one edge worker's timing never includes another's kernels. */
 int bf_model_sync(const bf_model *model);
+
+/*
+ * The most bytes libtorch's caching allocator held for tensors on device
+ * since the last reset (reset != 0 starts a new interval after reading).
+ * *bytes = -1 on the CPU (not measured; returns 0) and where libtorch has
+ * no CUDA (BF_EUNSUPPORTED, as for any unavailable device).
+ */
+int bf_torch_peak_memory(const char *device, int reset, int64_t *bytes);
+
+/*
+ * Make the calling thread compute the model's work on a GPU stream of its
+ * own: the thread's current device becomes the model's, and its current
+ * stream one taken from libtorch's pool for it, kept for the thread's life
+ * (the edge server calls this in each worker before each tail, so
+ * concurrent tails overlap on the GPU instead of queueing on one stream).
+ * The first call in a thread waits for the device's queued work (the
+ * model's setup on the default stream). Nothing to do on the CPU.
+ */
+int bf_model_bind_thread(const bf_model *model);
 
 /* Train (1) or eval (0) mode; models are created in eval mode. */
 int bf_model_set_train(bf_model *model, int train);
@@ -494,8 +518,19 @@ int bf_tensor_quantize_u8(const bf_tensor *x, uint8_t *q, size_t n,
 int bf_tensor_dequantize_u8(const uint8_t *q, const int64_t *shape, int ndim,
                             float scale, int zero_point, bf_tensor **out);
 
+/* Quantize every sample (dim 0, rows of them) of x with its own range, on
+ * x's device, into q[n] (n = all elements, sample after sample), scales[rows]
+ * and zero_points[rows]. The bytes equal bf_tensor_quantize_u8's of each
+ * sample on the host: the division is a true division by a tensor on x's
+ * device, never a multiplication by a reciprocal (which CUDA does for a
+ * host scalar divisor, moving rounding ties). bf_tensor_quantize_u8 takes
+ * this path for a tensor on a GPU. */
+int bf_tensor_quantize_u8_rows(const bf_tensor *x, uint8_t *q, size_t n,
+                               float *scales, int *zero_points, size_t rows);
+
 /* Quantize and dequantize every sample (dim 0) of x with its own range, as
- * batch-1 transmission would. Caller owns the result. */
+ * batch-1 transmission would (on x's device, the same codes as
+ * bf_tensor_quantize_u8_rows). Caller owns the result. */
 int bf_tensor_fake_quantize_u8(const bf_tensor *x, bf_tensor **out);
 
 /* Tensors */
@@ -514,6 +549,12 @@ int bf_tensor_from_i64(const int64_t *shape, int ndim, const int64_t *data,
 /* A new float32 tensor of standard-normal values from seed. Caller owns. */
 int bf_tensor_randn(const int64_t *shape, int ndim, uint64_t seed,
                     bf_tensor **out);
+
+/* A copy of t on device ("cpu", "cuda", "cuda:N"; the checks of
+ * bf_torch_device_check, exit-3 class errors as BF_EUNSUPPORTED). Caller
+ * owns. */
+int bf_tensor_to_device(const bf_tensor *t, const char *device,
+                        bf_tensor **out);
 
 /* Read the tensor called name from a weights-format file. Caller owns. */
 int bf_tensor_load(const char *path, const char *name, bf_tensor **out);

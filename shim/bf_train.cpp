@@ -73,9 +73,50 @@ void qparams(float lo, float hi, float *scale, int *zp)
     *zp = std::min(std::max(z, 0), 255);
 }
 
-torch::Tensor quantize(const torch::Tensor &x, float scale, int zp)
+// Per-sample 8-bit quantization of flat (samples x elements, float) on its
+// own device: the codes (as float, 0..255) and each row's scale and zero
+// point, computed with the host loops' formula in the same float
+// operations. The divisor is a tensor on flat's device, never a host
+// scalar: CUDA divides by a host scalar by multiplying with its
+// reciprocal, which can move a value off a rounding tie, so the bytes
+// would differ from the host's (a test holds them equal on ties).
+struct RowCodes {
+    torch::Tensor q;     // float codes, flat's shape and device
+    torch::Tensor scale; // samples x 1, flat's device
+    torch::Tensor zero;  // samples x 1, float, flat's device
+    std::vector<float> scales;
+    std::vector<int> zeros;
+};
+
+RowCodes quantize_rows(const torch::Tensor &flat)
 {
-    return torch::round(torch::clamp(zp + x / scale, 0, 255));
+    RowCodes r;
+    auto range = torch::aminmax(flat, 1);
+    torch::Tensor lo = bfshim::host(std::get<0>(range)).contiguous();
+    torch::Tensor hi = bfshim::host(std::get<1>(range)).contiguous();
+    int64_t rows = flat.size(0);
+    std::vector<float> zf(static_cast<size_t>(rows));
+    r.scales.resize(static_cast<size_t>(rows));
+    r.zeros.resize(static_cast<size_t>(rows));
+    for (size_t i = 0; i < r.scales.size(); i++) {
+        qparams(lo.data_ptr<float>()[i], hi.data_ptr<float>()[i], &r.scales[i],
+                &r.zeros[i]);
+        zf[i] = static_cast<float>(r.zeros[i]);
+    }
+    auto opts = torch::TensorOptions().dtype(torch::kFloat);
+    r.scale = torch::tensor(r.scales, opts).reshape({rows, 1});
+    r.zero = torch::tensor(zf, opts).reshape({rows, 1});
+    r.scale = r.scale.to(flat.device());
+    r.zero = r.zero.to(flat.device());
+    r.q = torch::round(torch::clamp(r.zero + flat / r.scale, 0, 255));
+    return r;
+}
+
+// The float codes q (n of them, on any device) as bytes into out.
+void copy_codes(const torch::Tensor &q, uint8_t *out, size_t n)
+{
+    torch::Tensor b = bfshim::host(q.to(torch::kUInt8)).contiguous();
+    std::memcpy(out, b.data_ptr<uint8_t>(), n);
 }
 
 } // namespace
@@ -174,7 +215,7 @@ extern "C" int bf_model_forward_all(bf_model *model, const bf_tensor *input,
             // Gradients only in train mode; never inference mode, so that
             // eval outputs (a teacher's) can meet a student's in a loss.
             torch::AutoGradMode mode(net.is_training());
-            torch::Tensor y = input->t.to(model->device);
+            torch::Tensor y = bfshim::to_device(input->t, model->device);
             for (int s = first; s <= last; s++) {
                 y = net.forward_range(y, s, s);
                 ys.push_back(y);
@@ -201,7 +242,7 @@ extern "C" int bf_model_forward_exits(bf_model *model, const bf_tensor *input,
         if (net.exits.empty())
             return bf_err_set(BF_EINVAL, "%s has no exits", model->spec.name);
         std::vector<torch::Tensor> ys(net.exits.size());
-        torch::Tensor y = input->t.to(model->device);
+        torch::Tensor y = bfshim::to_device(input->t, model->device);
         {
             torch::AutoGradMode mode(net.is_training());
             size_t e = 0;
@@ -548,17 +589,24 @@ extern "C" int bf_tensor_quantize_u8(const bf_tensor *x, uint8_t *q, size_t n,
         if (!x || !q || !scale || !zero_point)
             return bf_err_set(BF_EINVAL, "bf_tensor_quantize_u8: NULL");
         torch::NoGradGuard no_grad;
-        // The split tensor is small: quantized on the host after one copy,
-        // so its bytes are the CPU path's wherever the model ran.
-        torch::Tensor t =
-            bfshim::host(x->t.detach()).to(torch::kFloat).contiguous();
-        if (static_cast<size_t>(t.numel()) != n || n == 0)
+        if (static_cast<size_t>(x->t.numel()) != n || n == 0)
             return bf_err_set(BF_ESHAPE,
                               "quantize: tensor has %ld elements, "
                               "buffer %zu",
-                              static_cast<long>(t.numel()), n);
+                              static_cast<long>(x->t.numel()), n);
+        if (!x->t.device().is_cpu()) {
+            // On its device: a quarter of the float bytes cross to the
+            // host, and the codes equal the loops' below.
+            RowCodes r =
+                quantize_rows(x->t.detach().to(torch::kFloat).reshape({1, -1}));
+            copy_codes(r.q, q, n);
+            *scale = r.scales[0];
+            *zero_point = r.zeros[0];
+            return 0;
+        }
+        torch::Tensor t = x->t.detach().to(torch::kFloat).contiguous();
         // One sample is small: plain loops beat dispatching torch ops
-        // (about 10x at 10,000 elements). Same formula as quantize(), in
+        // (about 10x at 10,000 elements). Same formula as quantize_rows(), in
         // float, rounding half to even as torch::round does; a test holds
         // the two equal.
         const float *v = t.data_ptr<float>();
@@ -612,6 +660,30 @@ extern "C" int bf_tensor_dequantize_u8(const uint8_t *q, const int64_t *shape,
     });
 }
 
+extern "C" int bf_tensor_quantize_u8_rows(const bf_tensor *x, uint8_t *q,
+                                          size_t n, float *scales,
+                                          int *zero_points, size_t rows)
+{
+    return guarded("bf_tensor_quantize_u8_rows", [&] {
+        if (!x || !q || !scales || !zero_points)
+            return bf_err_set(BF_EINVAL, "bf_tensor_quantize_u8_rows: NULL");
+        if (x->t.dim() < 1 || x->t.size(0) == 0 ||
+            static_cast<size_t>(x->t.size(0)) != rows ||
+            static_cast<size_t>(x->t.numel()) != n)
+            return bf_err_set(BF_ESHAPE,
+                              "quantize rows: tensor %s, room for %zu "
+                              "samples of %zu elements in all",
+                              c10::str(x->t.sizes()).c_str(), rows, n);
+        torch::NoGradGuard no_grad;
+        RowCodes r = quantize_rows(
+            x->t.detach().to(torch::kFloat).reshape({x->t.size(0), -1}));
+        copy_codes(r.q, q, n);
+        std::memcpy(scales, r.scales.data(), rows * sizeof(float));
+        std::memcpy(zero_points, r.zeros.data(), rows * sizeof(int));
+        return 0;
+    });
+}
+
 extern "C" int bf_tensor_fake_quantize_u8(const bf_tensor *x, bf_tensor **out)
 {
     return guarded("bf_tensor_fake_quantize_u8", [&] {
@@ -621,16 +693,7 @@ extern "C" int bf_tensor_fake_quantize_u8(const bf_tensor *x, bf_tensor **out)
         torch::Tensor t = x->t.detach().to(torch::kFloat);
         if (t.dim() < 1 || t.size(0) == 0)
             return bf_err_set(BF_ESHAPE, "fake quantize: empty tensor");
-        torch::Tensor flat = t.reshape({t.size(0), -1});
-        torch::Tensor lo = std::get<0>(flat.min(1)).contiguous();
-        torch::Tensor hi = std::get<0>(flat.max(1)).contiguous();
-        std::vector<torch::Tensor> rows;
-        for (int64_t i = 0; i < t.size(0); i++) {
-            float s;
-            int z;
-            qparams(lo[i].item<float>(), hi[i].item<float>(), &s, &z);
-            rows.push_back(s * (quantize(flat[i], s, z) - z));
-        }
-        return new_tensor(torch::stack(rows).reshape(t.sizes()), out);
+        RowCodes r = quantize_rows(t.reshape({t.size(0), -1}));
+        return new_tensor((r.scale * (r.q - r.zero)).reshape(t.sizes()), out);
     });
 }

@@ -423,6 +423,63 @@ static void test_report_metric_filter(void **state)
     free(text);
 }
 
+/* A case computed on a GPU: the threads cell names the device, its peak
+ * memory is an aggregate row, and the platform line names the GPU. */
+static void test_report_gpu_case(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_run_info info = run_info();
+    struct bf_case_row row = {
+        .case_index = 0,
+        .config = "local",
+        .model = "resnet152",
+        .weights = "random",
+        .weights_sha256 = "",
+        .input_channels = 3,
+        .input_h = 224,
+        .input_w = 224,
+        .batch = 1,
+        .threads = 2,
+        .fold_bn = 1,
+        .params = 60192808,
+        .macs = 11514780000,
+        .device = "cuda:0",
+    };
+    struct bf_aggregate_row aggs[2] = {
+        agg("e2e", METHOD_HOST, 20, 6.5, 6.4, 6.9, 7.0),
+        agg("peak_device_memory", "measured:cuda:0:caching-allocator-peak", 1,
+            250.5, 250.5, 250.5, 250.5),
+    };
+    int64_t run_id = 0, case_id = 0;
+    char *text = NULL;
+
+    (void)state;
+    aggs[1].unit = "MiB";
+    info.platform = "blas.core=Zen\ncuda.cudnn=91002\ncuda.device0.memory_"
+                    "mib=143771\ncuda.device0.name=NVIDIA H200\ncuda.devices="
+                    "1\ncuda.driver_api=13.0\ncuda.runtime=13.0\ncuda.tf32="
+                    "off\ncpu.model=AMD EPYC\ntorch.version=2.11.0\n";
+    info.platform_sha256 = "ab12ab12ab12ab12ab12";
+    assert_int_equal(bf_store_run_begin(f->store, &info, &run_id), 0);
+    assert_int_equal(bf_store_case_begin(f->store, run_id, &row, &case_id), 0);
+    assert_int_equal(bf_store_add_aggregates(f->store, case_id, aggs, 2), 0);
+    assert_int_equal(bf_store_case_end(f->store, case_id, "finished", NULL), 0);
+    assert_int_equal(bf_store_run_end(f->store, run_id, "finished"), 0);
+    assert_int_equal(report(f->store, run_id, BF_REPORT_TEXT, NULL, &text), 0);
+    if (!strstr(text, "  2, cuda:0  ") || !strstr(text, "peak_device_memory") ||
+        !strstr(text, "MiB") ||
+        !strstr(text, "GPU NVIDIA H200; MiB 143771; driver API 13.0; CUDA "
+                      "13.0; cuDNN 91002; TF32 off"))
+        fail_msg("report of a GPU case:\n%s", text);
+    free(text);
+    /* A CPU run's platform line names no GPU. */
+    assert_int_equal(
+        report(f->store, f->finished_run, BF_REPORT_TEXT, NULL, &text), 0);
+    assert_null(strstr(text, "GPU"));
+    assert_null(strstr(text, "cuda"));
+    free(text);
+}
+
 static void test_report_no_results(void **state)
 {
     struct fixture *f = *state;
@@ -1118,6 +1175,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_metric_filter, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_report_gpu_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_no_results, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_escaping_and_missing, setup,

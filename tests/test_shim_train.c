@@ -635,6 +635,139 @@ static void test_shim_train_quantizer_matches_torch_ops(void **state)
     }
 }
 
+/* The test's own quantizer: the reference formula (section 2.3), dividing
+ * (recip 0) or multiplying by the reciprocal (recip 1, what CUDA does for a
+ * host scalar divisor). */
+static uint8_t ref_code(float x, float s, int z, int recip)
+{
+    float y = (float)z + (recip ? x * (1.0f / s) : x / s);
+
+    y = y < 0.0f ? 0.0f : y > 255.0f ? 255.0f : y;
+    return (uint8_t)nearbyintf(y); /* ties to even, the default mode */
+}
+
+static void ref_params(float lo, float hi, float *s, int *z)
+{
+    int zi;
+
+    *s = (hi - lo) / 255.0f;
+    zi = (int)(-lo / *s);
+    *z = zi < 0 ? 0 : zi > 255 ? 255 : zi;
+}
+
+/*
+ * Rounding ties: values at (and one or two floats beside) the midpoints
+ * between codes, where dividing and multiplying by the reciprocal round
+ * differently for some of them. Every quantizer path (the host loops, the
+ * torch-op rows path, both on the test device, the fake quantizer) must
+ * give the dividing reference's codes; the test first checks that its
+ * inputs really contain values the reciprocal would move.
+ */
+static void test_shim_train_quantizer_ties(void **state)
+{
+    enum { N = 4096, ROWS = 3 };
+    static float x[ROWS * N], back[ROWS * N];
+    static uint8_t want[ROWS * N], got[ROWS * N];
+    static const float his[ROWS] = {0.7f, 2.9f, 3.14159f};
+    float scales[ROWS], s_one;
+    int zps[ROWS], z_one, moved = 0, ties = 0;
+    int64_t shape[2] = {ROWS, N}, one[2] = {1, N};
+    const char *dev = bf_test_device();
+    bf_tensor *host = NULL, *on_dev = NULL, *row = NULL, *fake = NULL;
+
+    (void)state;
+    for (int r = 0; r < ROWS; r++) {
+        float *v = x + r * N, s, lo = -1.0f - (float)r;
+        int z, i = 2;
+
+        ref_params(lo, his[r], &s, &z);
+        v[0] = lo;
+        v[1] = his[r];
+        for (int k = 0; k < 255 && i + 5 <= N; k++) {
+            float mid = ((float)k + 0.5f - (float)z) * s;
+
+            for (int d = -2; d <= 2; d++) {
+                float c = mid;
+
+                for (int j = 0; j < (d < 0 ? -d : d); j++)
+                    c = nextafterf(c, d < 0 ? -INFINITY : INFINITY);
+                if (c < lo || c > his[r])
+                    c = 0.0f;
+                v[i++] = c;
+            }
+        }
+        for (; i < N; i++)
+            v[i] = 0.25f;
+        for (i = 0; i < N; i++) {
+            float y = (float)z + v[i] / s;
+
+            want[r * N + i] = ref_code(v[i], s, z, 0);
+            moved += want[r * N + i] != ref_code(v[i], s, z, 1);
+            ties += y == floorf(y) + 0.5f;
+        }
+    }
+    print_message("quantizer ties: %d exact ties, %d codes a reciprocal "
+                  "would move (device %s)\n",
+                  ties, moved, dev);
+    assert_true(ties > 100);
+    assert_true(moved > 0);
+
+    assert_int_equal(bf_tensor_from_f32(shape, 2, x, &host), 0);
+    assert_int_equal(bf_tensor_to_device(host, dev, &on_dev), 0);
+    for (int pass = 0; pass < 2; pass++) {
+        bf_tensor *t = pass ? on_dev : host;
+
+        memset(got, 0, sizeof(got));
+        assert_int_equal(
+            bf_tensor_quantize_u8_rows(t, got, ROWS * N, scales, zps, ROWS), 0);
+        assert_memory_equal(got, want, sizeof(want));
+        for (int r = 0; r < ROWS; r++) {
+            float s;
+            int z;
+
+            ref_params(-1.0f - (float)r, his[r], &s, &z);
+            assert_memory_equal(&scales[r], &s, sizeof(s));
+            assert_int_equal(zps[r], z);
+        }
+        /* bf_tensor_quantize_u8, one sample: host loops or device ops. */
+        assert_int_equal(bf_tensor_from_f32(one, 2, x + N, &row), 0);
+        if (pass) {
+            bf_tensor *moved_row = NULL;
+
+            assert_int_equal(bf_tensor_to_device(row, dev, &moved_row), 0);
+            bf_tensor_free(row);
+            row = moved_row;
+        }
+        memset(got, 0, N);
+        assert_int_equal(bf_tensor_quantize_u8(row, got, N, &s_one, &z_one), 0);
+        assert_memory_equal(got, want + N, N);
+        assert_int_equal(z_one, zps[1]);
+        bf_tensor_free(row);
+        row = NULL;
+        /* The fake quantizer: the same codes, dequantized. */
+        assert_int_equal(bf_tensor_fake_quantize_u8(t, &fake), 0);
+        assert_int_equal(bf_tensor_copy_f32(fake, back, ROWS * N), 0);
+        for (int i = 0; i < ROWS * N; i++) {
+            float d = scales[i / N] * ((float)want[i] - (float)zps[i / N]);
+
+            if (memcmp(&back[i], &d, sizeof(d)) != 0)
+                fail_msg("fake quantizer, element %d: %.9g, want %.9g", i,
+                         (double)back[i], (double)d);
+        }
+        bf_tensor_free(fake);
+        fake = NULL;
+    }
+    assert_int_equal(
+        bf_tensor_quantize_u8_rows(host, got, ROWS * N - 1, scales, zps, ROWS),
+        BF_ESHAPE);
+    assert_int_equal(
+        bf_tensor_quantize_u8_rows(host, got, ROWS * N, scales, zps, 2),
+        BF_ESHAPE);
+    assert_int_equal(bf_tensor_to_device(host, "gpu", &row), BF_EINVAL);
+    bf_tensor_free(host);
+    bf_tensor_free(on_dev);
+}
+
 /* Quantize/dequantize round trip: error at most scale / 2; a constant is
  * exact; the fake quantizer equals per-sample quantization. */
 static void test_shim_train_quantizer(void **state)
@@ -731,6 +864,7 @@ int main(void)
         cmocka_unit_test_teardown(test_shim_train_quantizer, check_leaks),
         cmocka_unit_test_teardown(test_shim_train_quantizer_matches_torch_ops,
                                   check_leaks),
+        cmocka_unit_test_teardown(test_shim_train_quantizer_ties, check_leaks),
     };
 
     bf_torch_set_threads(2);
