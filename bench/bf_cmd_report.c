@@ -40,7 +40,12 @@ static void report_help(void)
            "                 in points, its 95 %% interval and a paired "
            "test (over seeds:\n"
            "                 paired t; one seed: McNemar on the same "
-           "images)\n");
+           "images); A@ID or\n"
+           "                 B@ID takes that side from run ID only (an "
+           "equal-budget\n"
+           "                 member's baselines against the BottleFit "
+           "cases of another\n"
+           "                 run: --versus bottlefit@1 naive@2 --run all)\n");
 }
 
 int bf_cmd_report(int argc, char **argv)
@@ -57,6 +62,8 @@ int bf_cmd_report(int argc, char **argv)
     const char *db = BF_CLI_DEFAULT_DB;
     const char *run = NULL;
     const char *versus[2] = {NULL, NULL};
+    char side[2][64] = {"", ""};
+    int64_t side_run[2] = {0, 0};
     int paper = 0;
     struct bf_report_params rp = {.format = BF_REPORT_TEXT};
     struct bf_store *store = NULL;
@@ -103,6 +110,24 @@ int bf_cmd_report(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("report", "unexpected argument '%s'", argv[optind]);
+    /* STRATEGY or STRATEGY@RUN on each side of --versus. */
+    for (int k = 0; versus[0] && k < 2; k++) {
+        const char *at = strchr(versus[k], '@');
+        size_t len = at ? (size_t)(at - versus[k]) : strlen(versus[k]);
+
+        if (len == 0 || len >= sizeof(side[k]))
+            return usage_error("report", "--versus: '%s' is not a strategy",
+                               versus[k]);
+        snprintf(side[k], sizeof(side[k]), "%.*s", (int)len, versus[k]);
+        if (at) {
+            int id;
+
+            if ((rc = parse_int("report", "--versus (the run after @)", at + 1,
+                                1, 2147483647, &id)))
+                return rc;
+            side_run[k] = id;
+        }
+    }
     if ((rc = bf_cli_require_db(db)))
         return rc;
     if ((rc = bf_store_open_readonly(db, &store)))
@@ -131,8 +156,10 @@ int bf_cmd_report(int argc, char **argv)
         rc = bf_claims_write(store, &cp, stdout);
     } else if (rc == 0 && versus[0]) {
         struct bf_versus_params vp = {.run_id = rp.run_id,
-                                      .a = versus[0],
-                                      .b = versus[1],
+                                      .a = side[0],
+                                      .b = side[1],
+                                      .a_run = side_run[0],
+                                      .b_run = side_run[1],
                                       .format = rp.format};
 
         rc = bf_versus_write(store, &vp, stdout);

@@ -61,6 +61,9 @@ static int collect(const struct bf_accuracy_view *v, void *ctx)
         side = 1;
     else
         return 0;
+    if ((side == 0 && r->p->a_run > 0 && v->run_id != r->p->a_run) ||
+        (side == 1 && r->p->b_run > 0 && v->run_id != r->p->b_run))
+        return 0;
     if (r->n == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 64;
         struct row *grown = realloc(r->v, cap * sizeof(*grown));

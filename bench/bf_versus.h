@@ -43,6 +43,11 @@ struct bf_versus_params {
     int64_t run_id;
     const char *a; /* strategy A ("bottlefit") */
     const char *b; /* strategy B ("naive"); NULL: every other but teacher */
+    /* > 0: that side's rows come from this run only (`--versus
+     * bottlefit@1 naive@2`: an equal-budget member whose baselines are in
+     * another run than the BottleFit cases they are compared with). The
+     * two runs are then pooled as "1+2". 0: any run selected. */
+    int64_t a_run, b_run;
     enum bf_report_format format;
 };
 

@@ -10,17 +10,19 @@
 #
 #   scripts/advantage-table.sh [DB]    (default results/advantage.db)
 #
-# Reads the DB only. Runs are compared one at a time, never pooled: a
-# member run is one budget (the paper's epochs, or an equal number of SGD
-# steps). Rows with fewer than three seeds are marked: the suite is still
-# running, or a case failed.
+# Reads the DB only. A paper member is compared inside its run; an
+# equal-budget member (baselines only) against the BottleFit cases of the
+# same model's paper member (`--versus bottlefit@P BASELINE@E`, run
+# "P+E"): BottleFit's 10 + 10 epochs against the baselines' 20, the same
+# SGD steps. Rows with fewer than three seeds are marked: the suite is
+# still running, or a case failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 db=${1:-results/advantage.db}
 bf=${BFBENCH:-build/bfbench}
 if [[ "$db" == -h || "$db" == --help ]]; then
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 if [[ ! -f "$db" ]]; then
@@ -35,19 +37,40 @@ if [[ -z "$runs" ]]; then
 fi
 echo "| member (run) | model | C | baseline | seeds | BottleFit top-1 | baseline top-1 | BottleFit - baseline | 95 % interval | p (test) | verdict at 0.05 | bytes/image BottleFit / baseline | head params BottleFit / baseline |"
 echo "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: |"
+# One comparison's rows: run selection, side A, side B, member label.
+rows() {
+    "$bf" -q report --db "$db" --run "$1" --versus "$2" "$3" --format csv \
+        2>/dev/null |
+        awk -F, -v member="$4" '
+            { sub(/\r$/, "") }  # CSV records end in CRLF
+            NR > 1 && $5 == "int8" {
+                mark = ($8 < 3) ? " (of 3)" : ""
+                v = $16
+                sub(/^A better$/, "BottleFit better", v)
+                sub(/^B better$/, "baseline better", v)
+                printf "| %s | %s | %s | %s | %s%s | %s | %s | %s | [%s, %s] | %s (%s) | %s | %s / %s | %s / %s |\n",
+                    member, $3, $4, $2, $8, mark, $9, $10, $11, $12,
+                    $13, $15, $14, v, $17, $18, $19, $20
+            }' || true
+}
+
+# An equal-budget member holds only baselines: they meet the BottleFit
+# cases of the same model's paper member (10 + 10 epochs at batch 64, the
+# same SGD steps), that run's side pinned with STRATEGY@RUN.
+declare -A paper_run
 while read -r id name; do
-    for b in naive kd hnd ghnd-ft ae-split; do
-        "$bf" -q report --db "$db" --run "$id" --versus bottlefit "$b" \
-            --format csv 2>/dev/null |
-            awk -F, -v member="${name#advantage-} ($id)" '
-                NR > 1 && $5 == "int8" {
-                    mark = ($8 < 3) ? " (of 3)" : ""
-                    v = $16
-                    sub(/^A better$/, "BottleFit better", v)
-                    sub(/^B better$/, "baseline better", v)
-                    printf "| %s | %s | %s | %s | %s%s | %s | %s | %s | [%s, %s] | %s (%s) | %s | %s / %s | %s / %s |\n",
-                        member, $3, $4, $2, $8, mark, $9, $10, $11, $12,
-                        $13, $15, $14, v, $17, $18, $19, $20
-                }' || true
-    done
+    [[ "$name" == *-paper ]] && paper_run[${name%-paper}]=$id
+done <<<"$runs"
+while read -r id name; do
+    if [[ "$name" == *-equal ]]; then
+        p=${paper_run[${name%-equal}]:-}
+        [[ -n "$p" ]] || continue
+        for b in naive kd hnd ae-split; do
+            rows all "bottlefit@$p" "$b@$id" "${name#advantage-} ($p+$id)"
+        done
+    else
+        for b in naive kd hnd ghnd-ft ae-split; do
+            rows "$id" bottlefit "$b" "${name#advantage-} ($id)"
+        done
+    fi
 done <<<"$runs"

@@ -933,6 +933,15 @@ static void test_cli_train_seeds(void **state)
            "--versus with one strategy");
     expect(RUN("report", "--db", db, "--versus", "bottlefit", "kd"), 3,
            "a strategy not in the run");
+    expect(RUN("report", "--db", db, "--run", "all", "--versus", "bottlefit@1",
+               "ae-split@1"),
+           0, "both sides pinned to run 1");
+    assert_non_null(strstr(out_text, "paired t"));
+    expect(RUN("report", "--db", db, "--versus", "bottlefit@x", "ae-split"), 2,
+           "a run that is not a number after @");
+    assert_non_null(strstr(err_text, "--versus"));
+    expect(RUN("report", "--db", db, "--versus", "@1", "ae-split"), 2,
+           "no strategy before @");
 
     /* teacher_per_seed: a teacher (and a JPEG case) per seed, trained with
      * that seed, each student distilled from its own. */

@@ -1136,6 +1136,32 @@ static void test_report_versus(void **state)
     assert_non_null(strstr(text, "\n2 "));
     free(text);
     {
+        /* Pinned sides: BottleFit of run 1 against naive of run 2 (an
+         * equal-budget member against another run's BottleFit), pooled as
+         * 1+2: seed 1 pairs 84.0 with 52.0, +32.00 (one pair, and run 1
+         * stored no per-image results: the difference alone). */
+        struct bf_versus_params vp = {.run_id = 0,
+                                      .a = "bottlefit",
+                                      .b = "naive",
+                                      .a_run = run1,
+                                      .b_run = run2,
+                                      .format = BF_REPORT_TEXT};
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+
+        assert_non_null(out);
+        assert_int_equal(bf_versus_write(store, &vp, out), 0);
+        assert_int_equal(fclose(out), 0);
+        assert_non_null(strstr(text, "\n1+2 "));
+        assert_non_null(strstr(text, "+32.00"));
+        assert_null(strstr(text, "+4.00"));
+        assert_null(strstr(text, "+8.00"));
+        free(text);
+        /* A pin to a run without that strategy: nothing to compare. */
+        vp.b_run = 99;
+        assert_int_equal(bf_versus_write(store, &vp, stdout), BF_ENOENT);
+    }
+    {
         /* Strategies never run side by side: BF_ENOENT naming both. */
         struct bf_versus_params vp = {.run_id = run2,
                                       .a = "bottlefit",
