@@ -261,6 +261,10 @@ int bf_split_open(const struct bf_split_params *p, struct bf_split **out)
         rc = bf_err_set(BF_ENOMEM, "split input buffer");
         goto fail;
     }
+    /* On a GPU the weights' upload and folding are queued on this thread's
+     * stream: done before an edge worker's own stream reads them. */
+    if (!s->null_model && (rc = bf_model_sync(s->model)) != 0)
+        goto fail;
     *out = s;
     return 0;
 fail:
