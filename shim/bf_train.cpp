@@ -215,11 +215,8 @@ extern "C" int bf_model_forward_all(bf_model *model, const bf_tensor *input,
             // Gradients only in train mode; never inference mode, so that
             // eval outputs (a teacher's) can meet a student's in a loss.
             torch::AutoGradMode mode(net.is_training());
-            torch::Tensor y = bfshim::to_device(input->t, model->device);
-            for (int s = first; s <= last; s++) {
-                y = net.forward_range(y, s, s);
-                ys.push_back(y);
-            }
+            ys = net.forward_each(bfshim::to_device(input->t, model->device),
+                                  first, last);
         }
         for (size_t i = 0; i < ys.size(); i++)
             new_tensor(std::move(ys[i]), &outs[i]);

@@ -368,6 +368,26 @@ Tensor Net::forward_range(const Tensor &x, int first, int last)
     return y;
 }
 
+std::vector<Tensor> Net::forward_each(const Tensor &x, int first, int last)
+{
+    std::vector<Tensor> ys;
+    Tensor y = x;
+    bool use_folded = is_folded && !is_training();
+    if (use_folded || autocast_dtype == c10::ScalarType::Float) {
+        for (int i = first; i <= last; i++) {
+            y = forward_range(y, i, i);
+            ys.push_back(y);
+        }
+        return ys;
+    }
+    AutocastScope scope(x.device().type(), autocast_dtype);
+    for (int i = first; i <= last; i++) {
+        y = stages[static_cast<size_t>(i)].plain(y);
+        ys.push_back(y.is_floating_point() ? y.to(c10::ScalarType::Float) : y);
+    }
+    return ys;
+}
+
 Tensor Net::forward_exit(size_t e, const Tensor &y)
 {
     const Stage &ex = exits[e];

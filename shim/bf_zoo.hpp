@@ -142,6 +142,12 @@ class Net : public torch::nn::Module
     void fold(bool channels_last, c10::ScalarType dtype);
     void unfold();
     torch::Tensor forward_range(const torch::Tensor &x, int first, int last);
+    // Every stage's output of first..last, each fp32 for the caller (the
+    // losses). Under autocast the chain itself stays in the lower
+    // precision, as PyTorch's autocast keeps activations between modules;
+    // otherwise as forward_range one stage at a time.
+    std::vector<torch::Tensor> forward_each(const torch::Tensor &x, int first,
+                                            int last);
     // Exit e on y (the output of stage exit_after[e]), in the precision
     // forward_range computes in; fp32 in and out.
     torch::Tensor forward_exit(size_t e, const torch::Tensor &y);
