@@ -466,6 +466,17 @@ static void test_shim_train_autocast_bf16(void **state)
     assert_int_equal(bf_model_forward_all(s, x, 0, 4, so), 0);
     assert_int_equal(bf_tensor_max_abs_diff(ref[4], so[4], &d), 0);
     {
+        /* Stage by stage (the outputs handed out fp32, the chain kept
+         * in bf16) as one forward over the range. */
+        bf_tensor *whole = NULL;
+        double w = -1.0;
+
+        assert_int_equal(bf_model_forward(s, x, 0, 4, &whole), 0);
+        assert_int_equal(bf_tensor_max_abs_diff(whole, so[4], &w), 0);
+        assert_true(w == 0.0);
+        bf_tensor_free(whole);
+    }
+    {
         bf_tensor *zero = NULL;
         int64_t shape[2] = {8, 10};
 
