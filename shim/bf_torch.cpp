@@ -589,12 +589,18 @@ static int check_device(const torch::Device &d, const char *name)
     return 0;
 }
 
+// name parsed and present on this machine (parse_device, check_device).
+static int usable_device(const char *name, torch::Device *out)
+{
+    int rc = parse_device(name, out);
+    return rc ? rc : check_device(*out, name);
+}
+
 extern "C" int bf_torch_device_check(const char *name)
 {
     return guarded("bf_torch_device_check", [&] {
         torch::Device d(torch::kCPU);
-        int rc = parse_device(name, &d);
-        return rc ? rc : check_device(d, name);
+        return usable_device(name, &d);
     });
 }
 
@@ -613,8 +619,7 @@ extern "C" int bf_model_to_device(bf_model *model, const char *name)
         if (!model)
             return bf_err_set(BF_EINVAL, "bf_model_to_device: NULL model");
         torch::Device d(torch::kCPU);
-        int rc = parse_device(name, &d);
-        rc = rc ? rc : check_device(d, name);
+        int rc = usable_device(name, &d);
         if (rc)
             return rc;
         if (d != model->device) {
@@ -633,8 +638,7 @@ extern "C" int bf_tensor_to_device(const bf_tensor *t, const char *device,
         if (!t || !out)
             return bf_err_set(BF_EINVAL, "bf_tensor_to_device: NULL");
         torch::Device d(torch::kCPU);
-        int rc = parse_device(device, &d);
-        rc = rc ? rc : check_device(d, device);
+        int rc = usable_device(device, &d);
         if (rc)
             return rc;
         torch::Tensor moved = bfshim::to_device(t->t, d);
@@ -679,8 +683,7 @@ extern "C" int bf_torch_peak_memory(const char *device, int reset,
             return bf_err_set(BF_EINVAL, "bf_torch_peak_memory: NULL");
         *bytes = -1;
         torch::Device d(torch::kCPU);
-        int rc = parse_device(device, &d);
-        rc = rc ? rc : check_device(d, device);
+        int rc = usable_device(device, &d);
         if (rc || d.is_cpu())
             return rc;
         return bfshim::device_peak_memory(d, reset != 0, bytes);
