@@ -18,7 +18,8 @@ static void report_help(void)
 {
     printf("usage: bfbench report [--db PATH] [--run ID|last|all] "
            "[--format text|csv|md]\n"
-           "                      [--metric NAME] [--paper] [--versus A B]\n"
+           "                      [--metric NAME] [--paper] [--versus A B "
+           "[--match c|bytes]]\n"
            "\n"
            "Print result tables from the results DB (its only input). A "
            "run that never\n"
@@ -45,7 +46,15 @@ static void report_help(void)
            "equal-budget\n"
            "                 member's baselines against the BottleFit "
            "cases of another\n"
-           "                 run: --versus bottlefit@1 naive@2 --run all)\n");
+           "                 run: --versus bottlefit@1 naive@2 --run all)\n"
+           "  --match M      what --versus pairs: c (default), the same "
+           "bottleneck\n"
+           "                 channels; bytes, each A configuration with B's "
+           "C of nearest\n"
+           "                 bytes per image (column B C), where the two "
+           "send other\n"
+           "                 shapes (--versus bottlefit ae-split --match "
+           "bytes)\n");
 }
 
 int bf_cmd_report(int argc, char **argv)
@@ -57,6 +66,7 @@ int bf_cmd_report(int argc, char **argv)
         {"metric", required_argument, NULL, 'm'},
         {"paper", no_argument, NULL, 'p'},
         {"versus", required_argument, NULL, 'v'},
+        {"match", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *db = BF_CLI_DEFAULT_DB;
@@ -64,6 +74,7 @@ int bf_cmd_report(int argc, char **argv)
     const char *versus[2] = {NULL, NULL};
     char side[2][64] = {"", ""};
     int64_t side_run[2] = {0, 0};
+    const char *match = NULL;
     int paper = 0;
     struct bf_report_params rp = {.format = BF_REPORT_TEXT};
     struct bf_store *store = NULL;
@@ -101,6 +112,12 @@ int bf_cmd_report(int argc, char **argv)
             versus[0] = optarg;
             versus[1] = argv[optind++];
             break;
+        case 'M':
+            if (strcmp(optarg, "c") != 0 && strcmp(optarg, "bytes") != 0)
+                return usage_error(
+                    "report", "--match: '%s' is neither c nor bytes", optarg);
+            match = optarg;
+            break;
         case 'h':
             report_help();
             return EXIT_OK;
@@ -110,6 +127,8 @@ int bf_cmd_report(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("report", "unexpected argument '%s'", argv[optind]);
+    if (match && !versus[0])
+        return usage_error("report", "--match goes with --versus");
     /* STRATEGY or STRATEGY@RUN on each side of --versus. */
     for (int k = 0; versus[0] && k < 2; k++) {
         const char *at = strchr(versus[k], '@');
@@ -160,6 +179,8 @@ int bf_cmd_report(int argc, char **argv)
                                       .b = side[1],
                                       .a_run = side_run[0],
                                       .b_run = side_run[1],
+                                      .match_bytes =
+                                          match && strcmp(match, "bytes") == 0,
                                       .format = rp.format};
 
         rc = bf_versus_write(store, &vp, stdout);

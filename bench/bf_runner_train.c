@@ -1167,7 +1167,8 @@ int bf_runner_train_cases(const struct bf_runner_params *p,
             bf_log_info("case %zu/%zu: %s, skipped", i + 1, sc->n_cases,
                         done == 1   ? "complete already"
                         : done == 2 ? "run by another process"
-                                    : "another shard's");
+                                    : "not this process's (--shard, "
+                                      "--teachers-only)");
             if (done == 1)
                 result->resumed++;
             else if (done == 2)

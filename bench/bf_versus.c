@@ -95,12 +95,19 @@ static int collect(const struct bf_accuracy_view *v, void *ctx)
     return 0;
 }
 
+/* Rows x and y are of one model and variant, versions equal or one absent
+ * (any C). */
+static int same_model(const struct row *x, const struct row *y)
+{
+    return strcmp(x->model, y->model) == 0 &&
+           strcmp(x->variant, y->variant) == 0 &&
+           (x->version == y->version || x->version <= 0 || y->version <= 0);
+}
+
 /* Same configuration: model, C, variant; versions equal or one absent. */
 static int same_config(const struct row *x, const struct row *y)
 {
-    return strcmp(x->model, y->model) == 0 && x->channels == y->channels &&
-           strcmp(x->variant, y->variant) == 0 &&
-           (x->version == y->version || x->version <= 0 || y->version <= 0);
+    return same_model(x, y) && x->channels == y->channels;
 }
 
 enum {
@@ -124,6 +131,7 @@ enum {
     V_BYTES_B,
     V_HEAD_A,
     V_HEAD_B,
+    V_C_B, /* shown in text with match_bytes; CSV always */
     V_NCOLS
 };
 
@@ -148,6 +156,7 @@ static const struct bf_table_column columns[V_NCOLS] = {
     [V_BYTES_B] = {"B B/img", "b_payload_bytes", 1},
     [V_HEAD_A] = {"A head params", "a_head_params", 1},
     [V_HEAD_B] = {"B head params", "b_head_params", 1},
+    [V_C_B] = {"B C", "b_bottleneck_channels", 1},
 };
 
 /* A size column: the value, or "-" where it does not apply. */
@@ -389,12 +398,55 @@ static int compare_group(struct bf_store *store, const struct rows *r,
         rc = rc ? rc : set_size(t, V_BYTES_B, b0->payload_bytes);
         rc = rc ? rc : set_size(t, V_HEAD_A, (double)a0->head_params);
         rc = rc ? rc : set_size(t, V_HEAD_B, (double)b0->head_params);
+        snprintf(text, sizeof(text), "%d", b0->channels);
+        rc = rc ? rc : bf_table_set(t, V_C_B, text);
         if (rc == 0)
             bf_table_row_end(t);
     }
     free(ma);
     free(mb);
     return rc;
+}
+
+/*
+ * With match_bytes: the C of B row j's strategy (and freeze_encoder) whose
+ * bytes per image are nearest A row i's (ties: the fewer bytes), among
+ * the rows of i's model and variant; -1 when none has bytes.
+ */
+static int nearest_channels(const struct rows *r, size_t i, size_t j)
+{
+    const struct row *a = &r->v[i], *b = &r->v[j];
+    const struct row *best = NULL;
+
+    if (a->payload_bytes < 0)
+        return -1;
+    for (size_t y = 0; y < r->n; y++) {
+        const struct row *x = &r->v[y];
+        double dx, db;
+
+        if (x->side != 1 || x->fe != b->fe || x->payload_bytes < 0 ||
+            strcmp(x->strategy, b->strategy) != 0 || !same_model(x, a))
+            continue;
+        if (!best) {
+            best = x;
+            continue;
+        }
+        dx = fabs(x->payload_bytes - a->payload_bytes);
+        db = fabs(best->payload_bytes - a->payload_bytes);
+        if (dx < db || (dx == db && x->payload_bytes < best->payload_bytes))
+            best = x;
+    }
+    return best ? best->channels : -1;
+}
+
+/* A row i and B row j are compared: the same configuration, or with
+ * match_bytes the same model and variant at the B C of nearest bytes. */
+static int pairs_with(const struct rows *r, size_t i, size_t j)
+{
+    if (!r->p->match_bytes)
+        return same_config(&r->v[i], &r->v[j]);
+    return same_model(&r->v[i], &r->v[j]) &&
+           r->v[j].channels == nearest_channels(r, i, j);
 }
 
 /* Rows x and y are of one side's configuration (freeze_encoder, model,
@@ -473,7 +525,7 @@ int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
 
     if (!store || !p || !p->a || !out)
         return bf_err_set(BF_EINVAL, "bf_versus_write: NULL argument");
-    bf_table_init(&t, columns, V_NCOLS, V_NCOLS);
+    bf_table_init(&t, columns, V_NCOLS, p->match_bytes ? V_NCOLS : V_C_B);
     if (p->run_id < 0) {
         rc = bf_store_each_run(store, BF_STORE_NEWEST_RUNS, add_run, &runs);
         r.runs = runs.v;
@@ -493,7 +545,7 @@ int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
             int seen = 0, skip = 0;
             int64_t run;
 
-            if (r.v[j].side != 1 || !same_config(&r.v[i], &r.v[j]))
+            if (r.v[j].side != 1 || !pairs_with(&r, i, j))
                 continue;
             run = scope_run(&r, i, j, &skip);
             if (skip)
@@ -513,19 +565,23 @@ int bf_versus_write(struct bf_store *store, const struct bf_versus_params *p,
     free(done);
     if (rc == 0 && t.nrows == 0)
         rc = bf_err_set(BF_ENOENT,
-                        "no configuration (model, C, variant) has finished "
+                        "no configuration (model, %s, variant) has finished "
                         "cases of both '%s' and %s%s%s in the run(s) "
                         "selected",
-                        p->a, p->b ? "'" : "", p->b ? p->b : "another strategy",
+                        p->match_bytes ? "bytes per image" : "C", p->a,
+                        p->b ? "'" : "", p->b ? p->b : "another strategy",
                         p->b ? "'" : "");
     if (rc == 0) {
         if (p->format == BF_REPORT_CSV) {
             bf_table_write_csv(&t, out);
         } else {
             fprintf(out,
-                    "A = %s, B = %s: test top-1 difference A - B in "
+                    "A = %s, B = %s%s: test top-1 difference A - B in "
                     "points, 95 %% interval, paired test\n",
-                    p->a, p->b ? p->b : "each other strategy");
+                    p->a, p->b ? p->b : "each other strategy",
+                    p->match_bytes ? " at the C (column B C) whose bytes per "
+                                     "image are nearest A's"
+                                   : "");
             if (p->format == BF_REPORT_MARKDOWN)
                 bf_table_write_markdown(&t, out);
             else

@@ -25,6 +25,13 @@
  * run holds both (the strategies come from different scenarios, as in
  * the paper suite), the runs selected are pooled (`run` A+B).
  *
+ * With match_bytes, each A configuration meets instead the B
+ * configuration (of each B strategy) of the same model and variant whose
+ * bytes per image are nearest its own, ties to the fewer bytes (column
+ * `B C`): a comparison at (about) equal bytes where the two strategies
+ * send other tensor shapes at the same C (the autoencoder split's C x 10 x
+ * 10 against BottleFit's C x 8 x 8); rows without a payload are left out.
+ *
  * Cases are matched on model, C, variant and split "test"; a strategy
  * without a bottleneck version (the autoencoder split) matches any
  * version. Only finished cases count.
@@ -48,6 +55,9 @@ struct bf_versus_params {
      * another run than the BottleFit cases they are compared with). The
      * two runs are then pooled as "1+2". 0: any run selected. */
     int64_t a_run, b_run;
+    /* 1: pair A with B's configuration of nearest bytes per image
+     * (`--match bytes`) instead of the same C */
+    int match_bytes;
     enum bf_report_format format;
 };
 

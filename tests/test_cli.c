@@ -942,6 +942,16 @@ static void test_cli_train_seeds(void **state)
     assert_non_null(strstr(err_text, "--versus"));
     expect(RUN("report", "--db", db, "--versus", "@1", "ae-split"), 2,
            "no strategy before @");
+    expect(RUN("report", "--db", db, "--versus", "bottlefit", "ae-split",
+               "--match", "bytes"),
+           0, "ae-split at the nearest bytes");
+    assert_non_null(strstr(out_text, "B C"));
+    expect(RUN("report", "--db", db, "--versus", "bottlefit", "ae-split",
+               "--match", "size"),
+           2, "--match neither c nor bytes");
+    assert_non_null(strstr(err_text, "'size'"));
+    expect(RUN("report", "--db", db, "--match", "bytes"), 2,
+           "--match without --versus");
 
     /* teacher_per_seed: a teacher (and a JPEG case) per seed, trained with
      * that seed, each student distilled from its own. */

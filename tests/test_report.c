@@ -1014,9 +1014,20 @@ static void test_report_p50_interval(void **state)
 /* A finished training case of strategy at C = 2 with a seed, and its fp32
  * accuracy row (with per-image results, one flag per image, when top1_bits
  * is not NULL). */
-static void versus_case(struct bf_store *store, int64_t run, int index,
-                        const char *strategy, int seeded, uint64_t seed,
-                        double top1, const uint8_t *top1_bits, size_t n)
+/* What versus_case_at() records: strategy at C with seed, bytes per image
+ * and top-1. */
+struct vcase {
+    const char *strategy;
+    int seeded;
+    uint64_t seed;
+    int channels;
+    double bytes;
+    double top1;
+};
+
+static void versus_case_at(struct bf_store *store, int64_t run, int index,
+                           const struct vcase *v, const uint8_t *top1_bits,
+                           size_t n)
 {
     static uint16_t pred[100];
     struct bf_case_row row = {.case_index = index,
@@ -1029,17 +1040,17 @@ static void versus_case(struct bf_store *store, int64_t run, int index,
                               .input_w = 28,
                               .batch = 1,
                               .threads = 1,
-                              .strategy = strategy,
+                              .strategy = v->strategy,
                               .freeze_encoder = -1,
                               .bottleneck_version = 2,
-                              .bottleneck_channels = 2,
+                              .bottleneck_channels = v->channels,
                               .head_params = 10016,
-                              .seeded = seeded,
-                              .seed = seed};
-    struct bf_accuracy_row a = acc("fp32", top1, 99.0);
+                              .seeded = v->seeded,
+                              .seed = v->seed};
+    struct bf_accuracy_row a = acc("fp32", v->top1, 99.0);
     int64_t id;
 
-    a.payload_bytes = strcmp(strategy, "naive") == 0 ? 49 : 98;
+    a.payload_bytes = v->bytes;
 
     if (top1_bits) {
         a.n = (int64_t)n;
@@ -1051,6 +1062,20 @@ static void versus_case(struct bf_store *store, int64_t run, int index,
     assert_int_equal(bf_store_case_begin(store, run, &row, &id), 0);
     assert_int_equal(bf_store_add_accuracy(store, id, &a, 1), 0);
     assert_int_equal(bf_store_case_end(store, id, "finished", NULL), 0);
+}
+
+static void versus_case(struct bf_store *store, int64_t run, int index,
+                        const char *strategy, int seeded, uint64_t seed,
+                        double top1, const uint8_t *top1_bits, size_t n)
+{
+    struct vcase v = {.strategy = strategy,
+                      .seeded = seeded,
+                      .seed = seed,
+                      .channels = 2,
+                      .bytes = strcmp(strategy, "naive") == 0 ? 49 : 98,
+                      .top1 = top1};
+
+    versus_case_at(store, run, index, &v, top1_bits, n);
 }
 
 static char *versus_text(struct bf_store *store, int64_t run)
@@ -1174,6 +1199,97 @@ static void test_report_versus(void **state)
     close_side_db(f, store, "versus.db");
 }
 
+/* The CSV record of text holding needle ends in ",last". */
+static void assert_record_ends(const char *text, const char *needle,
+                               const char *last)
+{
+    const char *at = strstr(text, needle);
+    const char *end;
+    size_t n = strlen(last);
+
+    assert_non_null(at);
+    end = strstr(at, "\r\n");
+    assert_non_null(end);
+    assert_true((size_t)(end - at) > n);
+    assert_memory_equal(end - n, last, n);
+    assert_int_equal(end[-(long)n - 1], ',');
+}
+
+/*
+ * report --versus --match bytes: BottleFit at C = 1-4 (69, 133, 197, 155
+ * B per image) meets the autoencoder split's C of nearest bytes (C = 1:
+ * 105 B, C = 2: 205 B): C 1 -> 1, 2 -> 1, 3 -> 2, and 4 -> 1, a tie
+ * (50 B either way) going to the fewer bytes. Means over seeds 1-3:
+ * BottleFit 81, 87, 90, 71; ae-split 85.67 (C = 1), 88.33 (C = 2).
+ */
+static void test_report_versus_match_bytes(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *store = open_side_db(f, "match.db");
+    struct bf_run_info info = run_info();
+    static const double a_bytes[4] = {69, 133, 197, 155};
+    static const double a_base[4] = {80, 86, 89, 70};
+    static const double b_top1[2][3] = {{85, 85.5, 86.5}, {88, 88, 89}};
+    struct bf_versus_params vp = {.run_id = 0,
+                                  .a = "bottlefit",
+                                  .b = "ae-split",
+                                  .match_bytes = 1,
+                                  .format = BF_REPORT_CSV};
+    char *text = NULL;
+    size_t len = 0;
+    int64_t run;
+    int index = 0;
+    FILE *out;
+
+    assert_int_equal(bf_store_run_begin(store, &info, &run), 0);
+    for (int s = 0; s < 3; s++) {
+        for (int c = 0; c < 4; c++) {
+            struct vcase v = {.strategy = "bottlefit",
+                              .seeded = 1,
+                              .seed = (uint64_t)s + 1,
+                              .channels = c + 1,
+                              .bytes = a_bytes[c],
+                              .top1 = a_base[c] + s};
+
+            versus_case_at(store, run, index++, &v, NULL, 0);
+        }
+        for (int c = 0; c < 2; c++) {
+            struct vcase v = {.strategy = "ae-split",
+                              .seeded = 1,
+                              .seed = (uint64_t)s + 1,
+                              .channels = c + 1,
+                              .bytes = c ? 205 : 105,
+                              .top1 = b_top1[c][s]};
+
+            versus_case_at(store, run, index++, &v, NULL, 0);
+        }
+    }
+    out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(bf_versus_write(store, &vp, out), 0);
+    assert_int_equal(fclose(out), 0);
+    assert_non_null(strstr(text, "b_bottleneck_channels"));
+    assert_record_ends(text, "-4.67", "1");  /* C 1 against C 1 */
+    assert_record_ends(text, "+1.33", "1");  /* C 2 against C 1 */
+    assert_record_ends(text, "+1.67", "2");  /* C 3 against C 2 */
+    assert_record_ends(text, "-14.67", "1"); /* C 4, the tie: C 1 */
+    free(text);
+    /* The same C (the default): C 2 against C 2, -1.33; C 3 and 4 have
+     * no ae-split partner. */
+    vp.match_bytes = 0;
+    vp.format = BF_REPORT_TEXT;
+    out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(bf_versus_write(store, &vp, out), 0);
+    assert_int_equal(fclose(out), 0);
+    assert_non_null(strstr(text, "-1.33"));
+    assert_null(strstr(text, "+1.33"));
+    assert_null(strstr(text, "-14.67"));
+    assert_null(strstr(text, "B C"));
+    free(text);
+    close_side_db(f, store, "match.db");
+}
+
 static void test_report_bad_format(void **state)
 {
     struct fixture *f = *state;
@@ -1207,6 +1323,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_escaping_and_missing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_versus, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_versus_match_bytes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_report_p50_interval, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_bad_format, setup,
