@@ -1078,20 +1078,28 @@ static void versus_case(struct bf_store *store, int64_t run, int index,
     versus_case_at(store, run, index, &v, top1_bits, n);
 }
 
+/* The output of a versus table that must succeed (the caller frees). */
+static char *versus_out(struct bf_store *store,
+                        const struct bf_versus_params *vp)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    assert_non_null(out);
+    assert_int_equal(bf_versus_write(store, vp, out), 0);
+    assert_int_equal(fclose(out), 0);
+    return text;
+}
+
 static char *versus_text(struct bf_store *store, int64_t run)
 {
     struct bf_versus_params vp = {.run_id = run,
                                   .a = "bottlefit",
                                   .b = "naive",
                                   .format = BF_REPORT_TEXT};
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
 
-    assert_non_null(out);
-    assert_int_equal(bf_versus_write(store, &vp, out), 0);
-    assert_int_equal(fclose(out), 0);
-    return text;
+    return versus_out(store, &vp);
 }
 
 /*
@@ -1171,12 +1179,8 @@ static void test_report_versus(void **state)
                                       .a_run = run1,
                                       .b_run = run2,
                                       .format = BF_REPORT_TEXT};
-        size_t len = 0;
-        FILE *out = open_memstream(&text, &len);
 
-        assert_non_null(out);
-        assert_int_equal(bf_versus_write(store, &vp, out), 0);
-        assert_int_equal(fclose(out), 0);
+        text = versus_out(store, &vp);
         assert_non_null(strstr(text, "\n1+2 "));
         assert_non_null(strstr(text, "+32.00"));
         assert_null(strstr(text, "+4.00"));
@@ -1235,11 +1239,9 @@ static void test_report_versus_match_bytes(void **state)
                                   .b = "ae-split",
                                   .match_bytes = 1,
                                   .format = BF_REPORT_CSV};
-    char *text = NULL;
-    size_t len = 0;
+    char *text;
     int64_t run;
     int index = 0;
-    FILE *out;
 
     assert_int_equal(bf_store_run_begin(store, &info, &run), 0);
     for (int s = 0; s < 3; s++) {
@@ -1264,10 +1266,7 @@ static void test_report_versus_match_bytes(void **state)
             versus_case_at(store, run, index++, &v, NULL, 0);
         }
     }
-    out = open_memstream(&text, &len);
-    assert_non_null(out);
-    assert_int_equal(bf_versus_write(store, &vp, out), 0);
-    assert_int_equal(fclose(out), 0);
+    text = versus_out(store, &vp);
     assert_non_null(strstr(text, "b_bottleneck_channels"));
     assert_record_ends(text, "-4.67", "1");  /* C 1 against C 1 */
     assert_record_ends(text, "+1.33", "1");  /* C 2 against C 1 */
@@ -1278,10 +1277,7 @@ static void test_report_versus_match_bytes(void **state)
      * no ae-split partner. */
     vp.match_bytes = 0;
     vp.format = BF_REPORT_TEXT;
-    out = open_memstream(&text, &len);
-    assert_non_null(out);
-    assert_int_equal(bf_versus_write(store, &vp, out), 0);
-    assert_int_equal(fclose(out), 0);
+    text = versus_out(store, &vp);
     assert_non_null(strstr(text, "-1.33"));
     assert_null(strstr(text, "+1.33"));
     assert_null(strstr(text, "-14.67"));
