@@ -14,6 +14,8 @@
 #include "bf_hash.h"
 #include "bf_log.h"
 #include "bf_probe.h"
+#include "bf_progress.h"
+#include "bf_shard.h"
 #include "bf_split.h"
 #include "bf_stats.h"
 #include "bf_torch.h"
@@ -1118,6 +1120,24 @@ out:
     return rc;
 }
 
+/* Case i ran in ns: log its time and about how long the cases after it
+ * take at this process's rate so far. */
+static void log_progress(struct bf_progress *progress,
+                         const struct bf_scenario *sc, size_t i, int64_t ns)
+{
+    char took[32], left[32];
+
+    bf_progress_done(progress, bf_shard_work(sc, &sc->cases[i]), ns);
+    if (i + 1 >= sc->n_cases)
+        return;
+    bf_progress_format((double)ns * 1e-9, took, sizeof(took));
+    bf_progress_format(bf_progress_left_s(progress), left, sizeof(left));
+    bf_log_info("case %zu/%zu took %s; about %s left for the %zu after it "
+                "(at this process's rate, images x epochs; teachers not "
+                "counted)",
+                i + 1, sc->n_cases, took, left, sc->n_cases - i - 1);
+}
+
 int bf_runner_train_cases(const struct bf_runner_params *p,
                           struct bf_runner_result *result)
 {
@@ -1125,6 +1145,8 @@ int bf_runner_train_cases(const struct bf_runner_params *p,
     struct train_run tr = {.p = p};
     char last_jpeg_model[BF_SCENARIO_NAME_MAX] = "";
     uint64_t last_jpeg_seed = 0;
+    struct bf_progress progress;
+    double work_total = 0;
     int rc;
 
     if (!p->cache_dir || !p->sink->epochs || !p->sink->accuracy)
@@ -1137,6 +1159,9 @@ int bf_runner_train_cases(const struct bf_runner_params *p,
         rc = bf_torch_get_threads(&tr.threads);
     if (rc == 0)
         rc = train_run_open(&tr);
+    for (size_t i = 0; i < sc->n_cases; i++)
+        work_total += bf_shard_work(sc, &sc->cases[i]);
+    bf_progress_init(&progress, work_total);
     for (size_t i = 0; rc == 0 && i < sc->n_cases; i++) {
         const struct bf_case *c = &sc->cases[i];
         int done = 0;
@@ -1175,12 +1200,18 @@ int bf_runner_train_cases(const struct bf_runner_params *p,
                 result->elsewhere++;
             else
                 result->other_shards++;
+            bf_progress_skip(&progress, bf_shard_work(sc, c));
             continue;
         }
         if (rc == 0)
             rc = ensure_teacher(&tr, c, result);
-        if (rc == 0)
+        if (rc == 0) {
+            int64_t t0 = bf_clock_now_ns(); /* the student: teachers cache */
+
             rc = run_student_case(&tr, c, result);
+            if (rc != BF_EINTR && rc != BF_EDB)
+                log_progress(&progress, sc, i, bf_clock_now_ns() - t0);
+        }
         /* A case that failed is recorded; only sink errors and
          * interruptions end the run. */
         if (rc && rc != BF_EINTR && rc != BF_EDB) {
