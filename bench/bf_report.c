@@ -94,6 +94,7 @@ static const struct bf_table_column latency_columns[NCOLS] = {
 enum {
     ACC_RUN,
     ACC_CASE,
+    ACC_SEED,
     ACC_CASE_STATUS,
     ACC_MODEL,
     ACC_STRATEGY,
@@ -118,6 +119,7 @@ enum {
 static const struct bf_table_column accuracy_columns[ACC_NCOLS] = {
     [ACC_RUN] = {"run", "run_id", 1},
     [ACC_CASE] = {"case", "case_index", 1},
+    [ACC_SEED] = {"seed", "seed", 1},
     [ACC_CASE_STATUS] = {"case status", "case_status", 0},
     [ACC_MODEL] = {"model", "model", 0},
     [ACC_STRATEGY] = {"strategy", "strategy", 0},
@@ -564,6 +566,10 @@ static int add_accuracy_row(const struct bf_accuracy_view *v, void *ctx)
     rc = row_begin(t, v->run_id, v->case_index, v->case_id);
     rc = rc ? rc : add_cell(t, ACC_RUN, "%lld", (long long)v->run_id);
     rc = rc ? rc : add_cell(t, ACC_CASE, "%d", v->case_index);
+    rc = rc ? rc
+         : v->seeded
+             ? add_cell(t, ACC_SEED, "%llu", (unsigned long long)v->seed)
+             : add_text(t, ACC_SEED, "-");
     rc = rc ? rc : add_text(t, ACC_CASE_STATUS, status_name(v->case_status));
     rc = rc ? rc : add_text(t, ACC_MODEL, v->model);
     rc = rc ? rc : add_optional(t, ACC_STRATEGY, v->strategy);

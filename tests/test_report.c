@@ -855,7 +855,7 @@ static void test_report_mixed_golden(void **state)
 
     assert_int_equal(report(f->store, 0, BF_REPORT_TEXT, NULL, &text), 0);
     assert_golden(text, "mixed.txt");
-    p = strstr(text, "\n\nrun  case  case status  model");
+    p = strstr(text, "\n\nrun  case  seed  case status  model");
     assert_non_null(p);
     /* The latency table: run 1 to 3 as before, and the timed case of run
      * 6; no row of the training runs 4 and 5. */
@@ -885,11 +885,11 @@ static void test_report_mixed_golden(void **state)
         "1.500,1.750,"
         "measured:host:CLOCK_MONOTONIC,int8: quantizer: out of memory\r\n"
         "\r\n"
-        "run_id,case_index,case_status,model,strategy,freeze_encoder,"
+        "run_id,case_index,seed,case_status,model,strategy,freeze_encoder,"
         "bottleneck,split_shape,variant,n,top1,top5,payload_bytes,"
         "payload_zstd_bytes,vs_jpeg,offload_fraction,device_macs,"
         "head_params,method,case_error\r\n"
-        "6,0,failed,resnet_mini,bottlefit,yes,2:12,12x7x7,fp32,10000,91.20,"
+        "6,0,-,failed,resnet_mini,bottlefit,yes,2:12,12x7x7,fp32,10000,91.20,"
         "99.80,-,-,-,-,-,31040,measured:host,int8: quantizer: out of "
         "memory\r\n");
     free(text);
@@ -898,7 +898,7 @@ static void test_report_mixed_golden(void **state)
     assert_int_equal(report(f->store, run_id, BF_REPORT_MARKDOWN, NULL, &text),
                      0);
     assert_int_equal(count_lines(text), 3 + 1 + 3 + 2);
-    assert_non_null(strstr(text, " |\n\n| run | case | case status |"));
+    assert_non_null(strstr(text, " |\n\n| run | case | seed | case status |"));
     assert_non_null(strstr(text, " |\n\n- run 6 case 0 (resnet\\_mini): int8: "
                                  "quantizer: out of memory\n"));
     free(text);
@@ -929,7 +929,7 @@ static void test_report_training_selection(void **state)
 
     assert_int_equal(add_training_runs(store, &first), 0);
     assert_int_equal(report(store, first, BF_REPORT_TEXT, "e2e", &text), 0);
-    assert_true(strncmp(text, "run  case  case status", 22) == 0);
+    assert_true(strncmp(text, "run  case  seed  case status", 28) == 0);
     /* Header, rule, 1 + 2 + 1 + 1 + 3 + 1 rows, a blank line and one
      * error. */
     assert_int_equal(count_lines(text), 2 + 9 + 2);
@@ -1130,6 +1130,11 @@ static void test_report_versus(void **state)
         versus_case(store, run1, 2 * s + 1, "naive", 1, (uint64_t)s + 1, b[s],
                     NULL, 0);
     }
+    /* The accuracy table names each case's seed. */
+    assert_int_equal(report(store, run1, BF_REPORT_CSV, NULL, &text), 0);
+    assert_non_null(strstr(text, "\r\n1,2,2,finished,resnet_mini,bottlefit,"));
+    assert_non_null(strstr(text, "\r\n1,5,3,finished,resnet_mini,naive,"));
+    free(text);
     text = versus_text(store, run1);
     assert_non_null(strstr(text, "+4.00"));
     assert_non_null(strstr(text, "+1.52"));
