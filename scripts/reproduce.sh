@@ -9,7 +9,7 @@
 #              about 20 minutes on 2 cores
 #   paper      scenarios/paper.yaml: the paper's epochs and channel sweep
 #              on a Fashion-MNIST subset, three seeds where the claims
-#              use them, both network sweeps; about 3 hours on 2 cores
+#              use them, both network sweeps; about 3 h 45 min on 2 cores
 #   SCENARIO   any scenario or suite file
 #   --force    run every case again in a new run; without it a rerun
 #              resumes the newest run of each scenario file in the DB:
