@@ -533,13 +533,27 @@ static int journal_mode_cb(void *ctx, int ncols, char **values, char **names)
     return 0;
 }
 
-/* Connection settings: WAL journal, foreign keys, synchronous=NORMAL. */
+/*
+ * Connection settings: WAL journal, foreign keys, synchronous=NORMAL.
+ * Switching to WAL needs the file's exclusive lock; where another
+ * connection races for it (processes opening one new DB at once), SQLite
+ * answers SQLITE_BUSY at once instead of calling the busy handler (waiting
+ * could deadlock), so the switch is retried here, as long as the busy
+ * timeout.
+ */
 static int configure(struct bf_store *store)
 {
     char mode[16] = "";
+    int waited_ms = 0, code;
 
-    if (sqlite3_exec(store->db, "PRAGMA journal_mode=WAL", journal_mode_cb,
-                     mode, NULL) != SQLITE_OK)
+    while ((code = sqlite3_exec(store->db, "PRAGMA journal_mode=WAL",
+                                journal_mode_cb, mode, NULL)) == SQLITE_BUSY &&
+           waited_ms < BUSY_TIMEOUT_MS) {
+        int slept = sqlite3_sleep(10);
+
+        waited_ms += slept > 0 ? slept : 10;
+    }
+    if (code != SQLITE_OK)
         return db_fail(store, "enabling the WAL journal");
     /* SQLite keeps the old mode where WAL is impossible (a network file
      * system, an in-memory DB); the store still works, with weaker

@@ -854,6 +854,63 @@ static void test_store_wal_and_schema(void **state)
                      6);
 }
 
+/*
+ * Processes opening one new DB at the same moment (`run --resume` racers,
+ * `--jobs` workers) all get a store: the switch to WAL, which SQLite
+ * answers with SQLITE_BUSY at once under that race, is retried. Eight
+ * children per round, released together through a pipe, 20 rounds.
+ */
+static void test_store_open_race(void **state)
+{
+    struct fixture *f = *state;
+    enum { CHILDREN = 8, ROUNDS = 20 };
+
+    for (int round = 0; round < ROUNDS; round++) {
+        char path[160];
+        pid_t pids[CHILDREN];
+        int go[2];
+
+        snprintf(path, sizeof(path), "%s/race-%d.db", f->dir, round);
+        assert_int_equal(pipe(go), 0);
+        for (int i = 0; i < CHILDREN; i++) {
+            pids[i] = fork();
+            assert_true(pids[i] >= 0);
+            if (pids[i] == 0) {
+                struct bf_store *store = NULL;
+                char byte;
+
+                close(go[1]);
+                if (read(go[0], &byte, 1) != 1)
+                    _exit(2);
+                if (bf_store_open(path, &store) != 0) {
+                    fprintf(stderr, "open race: %s\n", bf_last_error());
+                    _exit(1);
+                }
+                bf_store_close(store);
+                _exit(0);
+            }
+        }
+        close(go[0]);
+        assert_int_equal(write(go[1], "gggggggg", CHILDREN), CHILDREN);
+        close(go[1]);
+        for (int i = 0; i < CHILDREN; i++) {
+            int status = 0;
+
+            assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+        }
+        assert_query_text(path, "PRAGMA journal_mode", "wal");
+        for (int k = 0; k < 3; k++) {
+            static const char *const suffixes[] = {"", "-wal", "-shm"};
+            char file[176];
+
+            snprintf(file, sizeof(file), "%s%s", path, suffixes[k]);
+            unlink(file);
+        }
+    }
+}
+
 static void test_store_foreign_keys(void **state)
 {
     struct fixture *f = *state;
@@ -1962,6 +2019,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_killed_run_sigkill, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_reopen_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_wal_and_schema, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_foreign_keys, setup,
