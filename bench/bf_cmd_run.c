@@ -118,6 +118,7 @@ static void run_help(void)
 struct store_sink {
     struct bf_store *store;
     int64_t run_id;
+    int64_t resume_id; /* this process's resumes row; 0: it began the run */
     const char *owner; /* of this process's case claims */
     double lease_s;    /* their lease */
     /* --shard: the scenario's cases and which are this shard's (NULL:
@@ -130,8 +131,10 @@ static int sink_case_begin(void *ctx, const struct bf_case_row *row,
                            int64_t *case_id)
 {
     struct store_sink *s = ctx;
+    struct bf_case_row mine = *row;
 
-    return bf_store_case_begin(s->store, s->run_id, row, case_id);
+    mine.resume_id = s->resume_id;
+    return bf_store_case_begin(s->store, s->run_id, &mine, case_id);
 }
 
 static int sink_samples(void *ctx, int64_t case_id,
@@ -304,6 +307,7 @@ struct run_opts {
     int shard_k, shard_n; /* --shard K/N; shard_n 0: every case */
     int teachers_only;    /* --teachers-only: no student case */
     int64_t join_run_id;  /* > 0: a worker of --jobs, joining this run */
+    int64_t join_resume;  /* and its parent's resumes row (0: none) */
     int argc;
     char **argv;
 };
@@ -335,26 +339,30 @@ static int sink_complete(void *ctx, const char *case_hash, int *done)
 
 /*
  * Continue the newest run of the same scenario file (resume), or begin a
- * new one; *resumed says which.
+ * new one; *resumed says which, *resume_id the resumes row the cases of
+ * this process point at (0: it began the run).
  */
 static int begin_or_resume(struct bf_store *store, const struct run_opts *o,
                            const struct bf_run_info *info, int64_t *run_id,
-                           int *resumed)
+                           int *resumed, int64_t *resume_id)
 {
     int64_t complete = 0, dropped = 0;
     int rc;
 
     *resumed = 0;
+    *resume_id = 0;
     if (o->join_run_id > 0) {
         /* A worker of --jobs: the parent began or resumed the run. */
         *run_id = o->join_run_id;
+        *resume_id = o->join_resume;
         *resumed = 1;
         return 0;
     }
     if (o->resume) {
         rc = bf_store_run_of_scenario(store, info->scenario_sha256, run_id);
         if (rc == 0) {
-            rc = bf_store_run_resume(store, *run_id, &complete, &dropped);
+            rc = bf_store_run_resume(store, *run_id, info, &complete, &dropped,
+                                     resume_id);
             if (rc)
                 return rc;
             *resumed = 1;
@@ -388,13 +396,14 @@ static int record_checks(struct bf_store *store, int64_t run_id)
  * returns the first failing worker's exit code, else EXIT_OK.
  */
 static int run_jobs(const struct run_opts *o, const char *path, int64_t run_id,
-                    int threads)
+                    int64_t resume_id, int threads)
 {
     pid_t pids[64];
-    char id[32], th[16], shard[32];
+    char id[32], rid[32], th[16], shard[32];
     int code = EXIT_OK, n = 0;
 
     snprintf(id, sizeof(id), "%lld", (long long)run_id);
+    snprintf(rid, sizeof(rid), "%lld", (long long)resume_id);
     snprintf(th, sizeof(th), "%d", threads);
     snprintf(shard, sizeof(shard), "%d/%d", o->shard_k, o->shard_n);
     bf_log_info("run %lld: %d worker processes, %d thread(s) each",
@@ -418,6 +427,8 @@ static int run_jobs(const struct run_opts *o, const char *path, int64_t run_id,
                             (char *)o->db,
                             "--join-run",
                             id,
+                            "--join-resume",
+                            rid,
                             "--threads",
                             th,
                             o->shard_n > 0 ? "--shard" : NULL,
@@ -616,7 +627,8 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
          * that a resume takes their cases over now. */
         rc = bf_lease_reap(store, NULL);
         if (rc == 0)
-            rc = begin_or_resume(store, o, &info, &ss.run_id, &resumed);
+            rc = begin_or_resume(store, o, &info, &ss.run_id, &resumed,
+                                 &ss.resume_id);
         bf_cli_unlock_db(lock);
     }
     if (rc == 0)
@@ -630,7 +642,8 @@ static int run_loaded(struct bf_scenario *sc, const struct run_opts *o)
     if (o->jobs > 1 && sc->task == BF_TASK_TRAIN) {
         int threads = o->threads >= 0 ? o->threads : sys.cores_online / o->jobs;
 
-        code = run_jobs(o, sc->path, ss.run_id, threads > 0 ? threads : 1);
+        code = run_jobs(o, sc->path, ss.run_id, ss.resume_id,
+                        threads > 0 ? threads : 1);
         goto report;
     }
     if (o->jobs > 1)
@@ -781,6 +794,7 @@ int bf_cmd_run(int argc, char **argv)
         {"resume", no_argument, NULL, 'r'},
         {"jobs", required_argument, NULL, 'j'},
         {"join-run", required_argument, NULL, 'J'},
+        {"join-resume", required_argument, NULL, 'U'},
         {"shard", required_argument, NULL, 'S'},
         {"teachers-only", no_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
@@ -837,6 +851,12 @@ int bf_cmd_run(int argc, char **argv)
                                 &join)))
                 return rc;
             o.join_run_id = join;
+            break;
+        case 'U': /* internal: the --jobs parent's resumes row */
+            if ((rc = parse_int("run", "--join-resume", optarg, 0, INT32_MAX,
+                                &join)))
+                return rc;
+            o.join_resume = join;
             break;
         case 'h':
             run_help();

@@ -81,6 +81,11 @@ struct bf_case_row {
     /* Where libtorch computed (schema version 13): "cuda:0"...; NULL, ""
      * or "cpu" are stored NULL (cpu). */
     const char *device;
+
+    /* The resumes row of the process recording the case (schema version
+     * 14; bf_store_run_resume); 0, stored NULL: the process that began
+     * the run. */
+    int64_t resume_id;
 };
 
 /* One timed request; a stage that did not happen is -1 (stored NULL). */

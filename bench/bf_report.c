@@ -931,6 +931,25 @@ static int add_merge_line(const struct bf_merge_view *v, void *ctx)
     return 0;
 }
 
+/* A resume of a run (bfbench run --resume): where and what it ran. */
+static int add_resume_line(const struct bf_resume_view *v, void *ctx)
+{
+    struct platform_list *pl = ctx;
+
+    if (!pl->listed++)
+        fprintf(pl->out, "\nresumed (bfbench run --resume; the resumes "
+                         "table; the cases recorded by each):\n");
+    fprintf(pl->out,
+            "%srun %lld: %s on %s (%s), commit %.12s%s, platform %.12s: "
+            "%lld case(s) kept, %lld dropped, %lld recorded\n",
+            pl->markdown ? "- " : "", (long long)v->run_id, v->resumed_at,
+            v->host, v->cpu_model, v->git_commit,
+            v->git_dirty == 1 ? " (dirty)" : "",
+            v->platform_sha256[0] ? v->platform_sha256 : "none",
+            (long long)v->kept, (long long)v->dropped, (long long)v->recorded);
+    return 0;
+}
+
 static int no_results(const struct bf_report_params *params)
 {
     if (params->run_id)
@@ -1057,6 +1076,10 @@ int bf_report_write(struct bf_store *store,
             goto out_free;
         pl.listed = 0;
         rc = bf_store_each_merge(store, params->run_id, add_merge_line, &pl);
+        if (rc)
+            goto out_free;
+        pl.listed = 0;
+        rc = bf_store_each_resume(store, params->run_id, add_resume_line, &pl);
         if (rc)
             goto out_free;
     }

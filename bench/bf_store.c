@@ -478,10 +478,42 @@ static const char schema_v13[] =
     "-- 'cuda:0', ...; NULL: the CPU (every case before v13):\n"
     "ALTER TABLE cases ADD COLUMN device TEXT;\n";
 
+/*
+ * Schema version 14: resumed runs. A run's row holds the provenance of the
+ * process that began it; each `run --resume` of it (which may be on
+ * another machine or build) is one resumes row with its own, and each case
+ * a resuming process (or one of its --jobs workers) recorded points at it.
+ */
+static const char schema_v14[] =
+    "-- Schema version 14: resumed runs.\n"
+    "CREATE TABLE resumes (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    run_id INTEGER NOT NULL REFERENCES runs(id),\n"
+    "    resumed_at TEXT NOT NULL, -- UTC ISO 8601\n"
+    "    host TEXT NOT NULL,\n"
+    "    cpu_model TEXT NOT NULL,\n"
+    "    cores_online INTEGER NOT NULL,\n"
+    "    git_commit TEXT NOT NULL,\n"
+    "    git_dirty INTEGER NOT NULL CHECK (git_dirty IN (-1, 0, 1)),\n"
+    "    libtorch_version TEXT NOT NULL,\n"
+    "    blas TEXT NOT NULL,\n"
+    "    build_type TEXT NOT NULL,\n"
+    "    bfbench_version TEXT NOT NULL,\n"
+    "    command_line TEXT NOT NULL,\n"
+    "    platform TEXT,\n"
+    "    platform_sha256 TEXT,\n"
+    "    cases_kept INTEGER NOT NULL, -- complete when it resumed\n"
+    "    cases_dropped INTEGER NOT NULL -- incomplete, deleted to run again\n"
+    ");\n"
+    "CREATE INDEX resumes_run ON resumes(run_id, id);\n"
+    "-- The resumes row of the process that recorded a case; NULL: the\n"
+    "-- process that began the run (runs' provenance), or before v14:\n"
+    "ALTER TABLE cases ADD COLUMN resume_id INTEGER REFERENCES resumes(id);\n";
+
 static const char *const schema_steps[] = {
-    schema_v1,  schema_v2,  schema_v3, schema_v4, schema_v5,
-    schema_v6,  schema_v7,  schema_v8, schema_v9, schema_v10,
-    schema_v11, schema_v12, schema_v13};
+    schema_v1,  schema_v2,  schema_v3,  schema_v4, schema_v5,
+    schema_v6,  schema_v7,  schema_v8,  schema_v9, schema_v10,
+    schema_v11, schema_v12, schema_v13, schema_v14};
 
 _Static_assert(sizeof(schema_steps) / sizeof(schema_steps[0]) ==
                    BF_STORE_SCHEMA_VERSION,

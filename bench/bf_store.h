@@ -45,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_STORE_SCHEMA_VERSION 13
+#define BF_STORE_SCHEMA_VERSION 14
 
 struct bf_store;
 
@@ -167,10 +167,37 @@ int bf_store_run_of_scenario(struct bf_store *store, const char *sha256,
  * process) and that no live claim holds (another process running them
  * now) are deleted with their rows, as are claims whose lease has run
  * out; the run reads "running" again and its resumes count grows by one.
+ * The resuming process's provenance (info's machine and build fields; the
+ * scenario fields are the run's) becomes a resumes row, *resume_id; the
+ * cases it records carry that id (bf_case_row.resume_id). The run's row
+ * keeps the provenance of the process that began it.
  * *complete gets the cases kept, *dropped those deleted.
  */
 int bf_store_run_resume(struct bf_store *store, int64_t run_id,
-                        int64_t *complete, int64_t *dropped);
+                        const struct bf_run_info *info, int64_t *complete,
+                        int64_t *dropped, int64_t *resume_id);
+
+/* One resumes row (schema version 14), as bf_store_each_resume reads it;
+ * the strings are borrowed for the callback. */
+struct bf_resume_view {
+    int64_t run_id;
+    const char *resumed_at;
+    const char *host;
+    const char *cpu_model;
+    const char *git_commit;
+    int git_dirty;
+    const char *platform_sha256; /* "" when none was recorded */
+    int64_t kept, dropped;       /* cases when it resumed */
+    int64_t recorded;            /* cases it recorded since */
+};
+
+/*
+ * Call fn for every resumes row of run_id (every run when 0), by run and
+ * row id; a nonzero return from fn stops the walk and is returned.
+ */
+int bf_store_each_resume(struct bf_store *store, int64_t run_id,
+                         int (*fn)(const struct bf_resume_view *v, void *ctx),
+                         void *ctx);
 /* *complete = 1 when run_id has a finished or skipped case of that hash. */
 int bf_store_case_complete(struct bf_store *store, int64_t run_id,
                            const char *case_hash, int *complete);

@@ -240,13 +240,16 @@ int bf_store_each_run_platform(struct bf_store *store, int64_t run_id,
 
     if (rc)
         return rc;
-    return walk_query(store,
-                      version >= 7
-                          ? "SELECT id, cpu_model, platform, platform_sha256 "
-                            "FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id"
-                          : "SELECT id, cpu_model, NULL, NULL FROM runs "
-                            "WHERE ?1 = 0 OR id = ?1 ORDER BY id",
-                      run_id, run_platform_row, &w, "reading the platforms");
+    return walk_query(
+        store,
+        version >= 14 ? "SELECT id, cpu_model, platform, " RUN_PLATFORM_SHA(
+                            "", "runs") " FROM runs WHERE ?1 = 0 OR id = "
+                                        "?1 ORDER BY id"
+        : version >= 7 ? "SELECT id, cpu_model, platform, platform_sha256 "
+                         "FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id"
+                       : "SELECT id, cpu_model, NULL, NULL FROM runs "
+                         "WHERE ?1 = 0 OR id = ?1 ORDER BY id",
+        run_id, run_platform_row, &w, "reading the platforms");
 }
 
 /* Cases by hash */

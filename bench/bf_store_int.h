@@ -66,6 +66,18 @@
     "CASE WHEN " JPEG_VARIANT " THEN CAST(substr(a.variant, 7) AS INTEGER) "   \
     "END, a.variant, a.split"
 
+/*
+ * A run's platform fingerprint as comparisons and merges read it: its
+ * row's platform_sha256 ("" when none), or "mixed" when a resume of it on
+ * another platform recorded cases (schema version 14). db is "" or a
+ * schema prefix such as "src.", run the runs table's name or alias.
+ */
+#define RUN_PLATFORM_SHA(db, run)                                              \
+    "CASE WHEN EXISTS (SELECT 1 FROM " db "resumes s JOIN " db "cases k ON "   \
+    "k.resume_id = s.id WHERE s.run_id = " run ".id AND "                      \
+    "coalesce(s.platform_sha256, '') != coalesce(" run ".platform_sha256, "    \
+    "'')) THEN 'mixed' ELSE coalesce(" run ".platform_sha256, '') END"
+
 /* X(field, sql): every prepared statement of the store. */
 #define STMT_LIST(X)                                                           \
     X(begin, "BEGIN IMMEDIATE")                                                \
@@ -86,10 +98,10 @@
       "strategy, freeze_encoder, bottleneck_version, bottleneck_channels, "    \
       "split_shape, head_params, head_macs, head_bytes, dataset, "             \
       "dataset_sha256, teacher_sha256, link, link_rate_mbps, link_rtt_ms, "    \
-      "background_clients, case_hash, seed, precision, device) VALUES (?1, "   \
-      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "    \
-      "'running', ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "     \
-      "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)")                          \
+      "background_clients, case_hash, seed, precision, device, resume_id) "    \
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "  \
+      "?15, ?16, 'running', ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "     \
+      "?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37)")           \
     X(case_end, "UPDATE cases SET status = ?1, error = ?2, finished_at = ?3 "  \
                 "WHERE id = ?4")                                               \
     X(sample_insert,                                                           \

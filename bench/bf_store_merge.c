@@ -103,7 +103,8 @@ static int digest_skips(const char *table, const char *col)
 {
     if (strcmp(table, "cases") == 0)
         return strcmp(col, "id") == 0 || strcmp(col, "run_id") == 0 ||
-               strcmp(col, "merge_id") == 0 || strcmp(col, "started_at") == 0 ||
+               strcmp(col, "merge_id") == 0 || strcmp(col, "resume_id") == 0 ||
+               strcmp(col, "started_at") == 0 ||
                strcmp(col, "finished_at") == 0 || strcmp(col, "threads") == 0;
     if (strcmp(col, "case_id") == 0)
         return 1;
@@ -155,8 +156,10 @@ static int load_columns(struct merge *m)
                 continue;
             }
             if (t == 1) {
+                /* A copied case's provenance is its merges row. */
                 if (strcmp(col, "id") != 0 && strcmp(col, "run_id") != 0 &&
-                    strcmp(col, "merge_id") != 0)
+                    strcmp(col, "merge_id") != 0 &&
+                    strcmp(col, "resume_id") != 0)
                     rc = append(m, m->case_cols, quoted);
                 if (rc == 0 && !digest_skips("cases", col))
                     rc = append(m, m->case_digest_cols, quoted);
@@ -558,10 +561,18 @@ static int find_target(struct merge *m, struct src_run *r)
     r->target = sqlite3_last_insert_rowid(m->db);
     m->counts->runs_new++;
     /* Its status is settled once every source is in (bfbench merge). */
-    return exec2(m,
-                 "UPDATE main.runs SET status = 'running', finished_at = "
-                 "NULL, resumes = 0 WHERE id = ?1",
-                 r->target, -1);
+    rc = exec2(m,
+               "UPDATE main.runs SET status = 'running', finished_at = "
+               "NULL, resumes = 0 WHERE id = ?1",
+               r->target, -1);
+    /* A source run resumed on other machines: its row names one. */
+    if (rc == 0 && strcmp(r->platform_sha, "mixed") == 0)
+        rc = exec2(m,
+                   "UPDATE main.runs SET platform = 'several platforms: "
+                   "see the resumes table of the merged source', "
+                   "platform_sha256 = 'mixed' WHERE id = ?1",
+                   r->target, -1);
+    return rc;
 }
 
 /* The source run's merges row: the one of an earlier merge of the same
@@ -597,9 +608,10 @@ static int provenance(struct merge *m, struct src_run *r)
                  "source_finished_at, host, cpu_model, git_commit, git_dirty, "
                  "platform_sha256, command_line, cases_added, cases_same, "
                  "cases_left) SELECT ?1, ?2, ?3, id, status, started_at, "
-                 "finished_at, host, cpu_model, git_commit, git_dirty, "
-                 "platform_sha256, command_line, 0, 0, 0 FROM src.runs WHERE "
-                 "id = ?4",
+                 "finished_at, host, cpu_model, git_commit, "
+                 "git_dirty, " RUN_PLATFORM_SHA(
+                     "src.", "runs") ", command_line, 0, 0, 0 "
+                                     "FROM src.runs WHERE id = ?4",
                  &st);
     if (rc)
         return rc;
@@ -665,8 +677,8 @@ static int merge_runs(struct merge *m)
     sqlite3_stmt *st;
     int rc = prepare(m,
                      "SELECT id, scenario_name, scenario_sha256, git_commit, "
-                     "status, started_at, host, cpu_model, "
-                     "coalesce(platform_sha256, '') FROM src.runs ORDER BY id",
+                     "status, started_at, host, cpu_model, " RUN_PLATFORM_SHA(
+                         "src.", "runs") " FROM src.runs ORDER BY id",
                      &st);
 
     while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -556,3 +556,45 @@ out_reset:
     stmt_done(st);
     return rc;
 }
+
+int bf_store_each_resume(struct bf_store *store, int64_t run_id,
+                         int (*fn)(const struct bf_resume_view *v, void *ctx),
+                         void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(
+            store->db,
+            "SELECT r.run_id, r.resumed_at, r.host, r.cpu_model, "
+            "r.git_commit, r.git_dirty, coalesce(r.platform_sha256, ''), "
+            "r.cases_kept, r.cases_dropped, (SELECT count(*) FROM cases c "
+            "WHERE c.resume_id = r.id) FROM resumes r WHERE ?1 = 0 OR "
+            "r.run_id = ?1 ORDER BY r.run_id, r.id",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_fail(store, "reading the resumes");
+    sqlite3_bind_int64(st, 1, run_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct bf_resume_view v = {
+            .run_id = sqlite3_column_int64(st, 0),
+            .resumed_at = (const char *)sqlite3_column_text(st, 1),
+            .host = (const char *)sqlite3_column_text(st, 2),
+            .cpu_model = (const char *)sqlite3_column_text(st, 3),
+            .git_commit = (const char *)sqlite3_column_text(st, 4),
+            .git_dirty = sqlite3_column_int(st, 5),
+            .platform_sha256 = (const char *)sqlite3_column_text(st, 6),
+            .kept = sqlite3_column_int64(st, 7),
+            .dropped = sqlite3_column_int64(st, 8),
+            .recorded = sqlite3_column_int64(st, 9)};
+
+        rc = fn(&v, ctx);
+        if (rc)
+            break;
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(store, "reading the resumes");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -206,6 +206,10 @@ int bf_store_case_begin(struct bf_store *store, int64_t run_id,
         rc = rc ? rc : bind_text_or_null(st, 36, row->device);
     else
         rc = rc ? rc : sqlite3_bind_null(st, 36);
+    if (row->resume_id > 0)
+        rc = rc ? rc : sqlite3_bind_int64(st, 37, row->resume_id);
+    else
+        rc = rc ? rc : sqlite3_bind_null(st, 37);
     rc = rc ? rc : step_done(st);
     if (rc != SQLITE_OK) {
         rc = db_fail(store, "recording the start of case %d of run %lld",
@@ -827,8 +831,52 @@ static int exec_steps(struct bf_store *store, const char *const *steps,
     return rc;
 }
 
+/* The resumes row of a resume of run_id (in the caller's transaction). */
+static int insert_resume(struct bf_store *store, int64_t run_id,
+                         const struct bf_run_info *info, int64_t kept,
+                         int64_t dropped, int64_t *resume_id)
+{
+    sqlite3_stmt *st = NULL;
+    char now[ISO_TIME_SIZE];
+    int rc;
+
+    bf_clock_utc_iso(now, sizeof(now));
+    rc = sqlite3_prepare_v2(
+        store->db,
+        "INSERT INTO resumes (run_id, resumed_at, host, cpu_model, "
+        "cores_online, git_commit, git_dirty, libtorch_version, blas, "
+        "build_type, bfbench_version, command_line, platform, "
+        "platform_sha256, cases_kept, cases_dropped) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        -1, &st, NULL);
+    rc = rc ? rc : sqlite3_bind_int64(st, 1, run_id);
+    rc = rc ? rc : bind_text(st, 2, now);
+    rc = rc ? rc : bind_text(st, 3, info->host);
+    rc = rc ? rc : bind_text(st, 4, info->cpu_model);
+    rc = rc ? rc : sqlite3_bind_int(st, 5, info->cores_online);
+    rc = rc ? rc : bind_text(st, 6, info->git_commit);
+    rc = rc ? rc : sqlite3_bind_int(st, 7, info->git_dirty);
+    rc = rc ? rc : bind_text(st, 8, info->libtorch_version);
+    rc = rc ? rc : bind_text(st, 9, info->blas);
+    rc = rc ? rc : bind_text(st, 10, info->build_type);
+    rc = rc ? rc : bind_text(st, 11, info->bfbench_version);
+    rc = rc ? rc : bind_text(st, 12, info->command_line);
+    rc = rc ? rc : bind_text_or_null(st, 13, info->platform);
+    rc = rc ? rc : bind_text_or_null(st, 14, info->platform_sha256);
+    rc = rc ? rc : sqlite3_bind_int64(st, 15, kept);
+    rc = rc ? rc : sqlite3_bind_int64(st, 16, dropped);
+    rc = rc ? rc : step_done(st);
+    if (rc == SQLITE_OK)
+        *resume_id = sqlite3_last_insert_rowid(store->db);
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0
+                           : db_fail(store, "recording a resume of run %lld",
+                                     (long long)run_id);
+}
+
 int bf_store_run_resume(struct bf_store *store, int64_t run_id,
-                        int64_t *complete, int64_t *dropped)
+                        const struct bf_run_info *info, int64_t *complete,
+                        int64_t *dropped, int64_t *resume_id)
 {
     static const char *const steps[] = {
         DROP_CASES(INCOMPLETE_CASES),
@@ -862,6 +910,8 @@ int bf_store_run_resume(struct bf_store *store, int64_t run_id,
     if (rc == 0 && sqlite3_changes(store->db) != 1)
         rc = bf_err_set(BF_ENOENT, "%s: no run %lld to resume", store->path,
                         (long long)run_id);
+    if (rc == 0)
+        rc = insert_resume(store, run_id, info, *complete, *dropped, resume_id);
     if (rc == 0)
         rc = tx_commit(store, "resuming a run");
     if (rc)

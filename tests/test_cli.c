@@ -226,6 +226,20 @@ static void test_cli_run_jobs(void **state)
     assert_int_equal(query_long(db, "SELECT count(*) FROM runs WHERE status "
                                     "= 'running'"),
                      1);
+    /* Resumed with workers: the other student case runs in a worker, and
+     * points at the parent's resumes row. */
+    expect(RUN("run", BF_SOURCE_DIR "/scenarios/ci/tiny-train.yaml", "--jobs",
+               "2", "--resume", "--db", db),
+           0, "run --jobs 2 --resume");
+    assert_int_equal(query_long(db, "SELECT count(*) FROM resumes"), 1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "strategy NOT IN ('teacher', 'jpeg') AND "
+                                    "resume_id = (SELECT id FROM resumes)"),
+                     1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM cases WHERE "
+                                    "strategy NOT IN ('teacher', 'jpeg') AND "
+                                    "resume_id IS NULL"),
+                     1);
 }
 
 /* Two shards into one DB, one after the other: each runs its own cases,
@@ -1151,7 +1165,20 @@ static void test_cli_resume_after_kill(void **state)
 
         snprintf(sql, sizeof(sql), "%s AND c.id <= %ld", kept_sql, max_kept);
         assert_int_equal(query_long(db, sql), kept);
+        /* The resume is on record, with the cases it ran; the kept ones
+         * are the first process's. */
+        assert_int_equal(query_long(db, "SELECT count(*) FROM resumes WHERE "
+                                        "run_id = 1 AND cases_dropped = 1"),
+                         1);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM cases WHERE (id <= %ld AND resume_id "
+                 "IS NULL) OR (id > %ld AND resume_id = 1)",
+                 max_kept, max_kept);
+        assert_int_equal(query_long(db, sql), 3);
     }
+    expect(RUN("report", "--db", db), 0, "report of a resumed run");
+    assert_non_null(strstr(out_text, "resumed (bfbench run --resume"));
+    assert_non_null(strstr(out_text, "1 dropped"));
     /* Resuming a finished run runs nothing. */
     expect(RUN("run", "--resume", sc, "--db", db), 0, "resume finished");
     assert_non_null(strstr(out_text, "0 finished, 0 failed, 0 skipped, 3 "

@@ -181,6 +181,40 @@ static void test_merge_shards(void **state)
                      1);
 }
 
+/*
+ * A source run resumed on another platform: its copied cases point at the
+ * merges row, not at the source's resumes rows (ids of another DB), and
+ * the merged run reads "mixed", as its source does.
+ */
+static void test_merge_resumed_source(void **state)
+{
+    char sc[512], src[512], dst[512];
+
+    (void)state;
+    tmp_path(sc, sizeof(sc), "resumed.yaml");
+    write_text(sc, scenario);
+    tmp_path(src, sizeof(src), "resumed-src.db");
+    tmp_path(dst, sizeof(dst), "resumed-dst.db");
+    expect(RUN("run", sc, "--shard", "1/2", "--db", src), 0, "shard 1");
+    expect(RUN("run", sc, "--resume", "--db", src), 0, "resumed, all cases");
+    assert_true(query_long(src, "SELECT count(*) FROM cases WHERE resume_id "
+                                "= 1") >= 1);
+    /* As if the resume had run on another machine. */
+    exec_sql(src, "UPDATE resumes SET platform_sha256 = 'another'");
+    expect(RUN("merge", src, "--into", dst), 0, "merge");
+    assert_int_equal(query_long(dst, "SELECT count(*) FROM cases"), 6);
+    assert_int_equal(query_long(dst, "SELECT count(*) FROM cases WHERE "
+                                     "resume_id IS NOT NULL OR merge_id IS "
+                                     "NULL"),
+                     0);
+    assert_int_equal(query_long(dst, "SELECT count(*) FROM runs WHERE "
+                                     "platform_sha256 = 'mixed'"),
+                     1);
+    assert_int_equal(query_long(dst, "SELECT count(*) FROM merges WHERE "
+                                     "platform_sha256 = 'mixed'"),
+                     1);
+}
+
 static void test_merge_conflicts(void **state)
 {
     char sc[512], s1[512], s2[512], bad[512], all[512], other[512];
@@ -265,6 +299,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_shards),
+        cmocka_unit_test(test_merge_resumed_source),
         cmocka_unit_test(test_merge_conflicts),
     };
 

@@ -11,6 +11,7 @@
 #include "bf_err.h"
 #include "bf_log.h"
 #include "bf_store.h"
+#include "bf_store_compare.h"
 
 #include <math.h>
 #include <signal.h>
@@ -1677,6 +1678,7 @@ static void test_store_resume(void **state)
     static const char *const hashes[] = {"h0", "h1", "h2", "h3"};
     static const char *const ends[] = {"finished", "skipped", "failed", NULL};
     int64_t run, other, found = 0, cases[4], complete = 0, dropped = 0;
+    int64_t rid = 0;
     int done = -1;
 
     (void)state;
@@ -1703,17 +1705,20 @@ static void test_store_resume(void **state)
                      0);
     assert_int_equal(found, run);
 
-    assert_int_equal(bf_store_run_resume(st, run, &complete, &dropped), 0);
+    assert_int_equal(
+        bf_store_run_resume(st, run, &info, &complete, &dropped, &rid), 0);
     assert_int_equal(complete, 2);
     assert_int_equal(dropped, 2);
+    assert_true(rid > 0);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(bf_store_case_complete(st, run, hashes[i], &done), 0);
         assert_int_equal(done, i < 2);
     }
     assert_int_equal(bf_store_case_complete(st, other, "h0", &done), 0);
     assert_int_equal(done, 0);
-    assert_int_equal(bf_store_run_resume(st, 999, &complete, &dropped),
-                     BF_ENOENT);
+    assert_int_equal(
+        bf_store_run_resume(st, 999, &info, &complete, &dropped, &rid),
+        BF_ENOENT);
     bf_store_close(st);
     assert_int_equal(query_int(f->db, "SELECT count(*) FROM cases WHERE "
                                       "run_id = 1"),
@@ -1729,6 +1734,125 @@ static void test_store_resume(void **state)
     assert_query_text(f->db, "SELECT case_hash FROM cases WHERE id = 2", "h1");
 }
 
+/* bf_store_each_resume's rows, and each run's platform as compare reads
+ * it. */
+struct resume_seen {
+    int n;
+    int64_t kept, dropped, recorded;
+    char cpu[32], commit[48];
+    char platform[4][80]; /* by run id */
+};
+
+static int collect_resume(const struct bf_resume_view *v, void *ctx)
+{
+    struct resume_seen *s = ctx;
+
+    s->n++;
+    s->kept = v->kept;
+    s->dropped = v->dropped;
+    s->recorded = v->recorded;
+    snprintf(s->cpu, sizeof(s->cpu), "%s", v->cpu_model);
+    snprintf(s->commit, sizeof(s->commit), "%s", v->git_commit);
+    return 0;
+}
+
+static int collect_platform(const struct bf_run_platform_view *v, void *ctx)
+{
+    struct resume_seen *s = ctx;
+
+    if (v->run_id >= 0 && v->run_id < 4)
+        snprintf(s->platform[v->run_id], sizeof(s->platform[0]), "%s",
+                 v->platform_sha256 ? v->platform_sha256 : "(null)");
+    return 0;
+}
+
+/*
+ * A resume on another machine and build: its provenance is a resumes row,
+ * the run's row keeps the first process's, the cases recorded after it
+ * point at it, and a comparison reads the run's platform as "mixed" once
+ * such a case exists (never for a resume on the same platform, or one that
+ * recorded nothing).
+ */
+static void test_store_resume_provenance(void **state)
+{
+    struct fixture *f = *state;
+    struct bf_store *st = NULL;
+    struct bf_run_info info = run_info();
+    struct bf_run_info other = run_info();
+    struct bf_case_row row = case_row(0);
+    struct resume_seen seen = {0};
+    int64_t run, same_run, c, complete = 0, dropped = 0, rid = 0;
+
+    info.platform = "cpu A";
+    info.platform_sha256 = "aaaa";
+    other.host = "otherhost";
+    other.cpu_model = "Other CPU";
+    other.git_commit = "fedcba9876543210fedcba9876543210fedcba98";
+    other.git_dirty = 0;
+    other.platform = "cpu B";
+    other.platform_sha256 = "bbbb";
+    assert_int_equal(bf_store_open(f->db, &st), 0);
+    assert_int_equal(bf_store_run_begin(st, &info, &run), 0);
+    row.case_hash = "h0";
+    assert_int_equal(bf_store_case_begin(st, run, &row, &c), 0);
+    assert_int_equal(bf_store_case_end(st, c, "finished", NULL), 0);
+    /* A second run, resumed on its own platform. */
+    info.scenario_sha256 = "cd34";
+    assert_int_equal(bf_store_run_begin(st, &info, &same_run), 0);
+
+    /* Resumed elsewhere: nothing recorded there yet, not mixed. */
+    assert_int_equal(
+        bf_store_run_resume(st, run, &other, &complete, &dropped, &rid), 0);
+    assert_int_equal(bf_store_each_run_platform(st, 0, collect_platform, &seen),
+                     0);
+    assert_string_equal(seen.platform[run], "aaaa");
+    row = case_row(1);
+    row.case_hash = "h1";
+    row.resume_id = rid;
+    assert_int_equal(bf_store_case_begin(st, run, &row, &c), 0);
+    assert_int_equal(bf_store_case_end(st, c, "finished", NULL), 0);
+    row = case_row(0);
+    row.case_hash = "h0";
+    assert_int_equal(bf_store_case_begin(st, same_run, &row, &c), 0);
+    assert_int_equal(
+        bf_store_run_resume(st, same_run, &info, &complete, &dropped, &rid), 0);
+    row = case_row(1);
+    row.case_hash = "h1";
+    row.resume_id = rid;
+    assert_int_equal(bf_store_case_begin(st, same_run, &row, &c), 0);
+
+    assert_int_equal(bf_store_each_run_platform(st, 0, collect_platform, &seen),
+                     0);
+    assert_string_equal(seen.platform[run], "mixed");
+    assert_string_equal(seen.platform[same_run], "aaaa");
+    assert_int_equal(bf_store_each_resume(st, run, collect_resume, &seen), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.kept, 1);
+    assert_int_equal(seen.dropped, 0);
+    assert_int_equal(seen.recorded, 1);
+    assert_string_equal(seen.cpu, "Other CPU");
+    assert_string_equal(seen.commit, other.git_commit);
+    /* same_run's resume dropped its running case h0 (no claim held it). */
+    assert_int_equal(bf_store_each_resume(st, same_run, collect_resume, &seen),
+                     0);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.dropped, 1);
+    bf_store_close(st);
+    /* The run's row keeps the process that began it. */
+    assert_query_text(f->db,
+                      "SELECT host || ' ' || cpu_model FROM runs WHERE id = 1",
+                      "testhost Test CPU");
+    assert_query_text(f->db,
+                      "SELECT host || ' ' || git_dirty || ' ' || command_line "
+                      "FROM resumes WHERE run_id = 1",
+                      "otherhost 0 bfbench run scenarios/quick.yaml");
+    assert_query_text(f->db,
+                      "SELECT group_concat(coalesce(resume_id, 'NULL'), ',') "
+                      "FROM (SELECT resume_id FROM cases WHERE run_id = 1 "
+                      "ORDER BY id)",
+                      "NULL,1");
+}
+
 /*
  * Case claims: one owner at a time; a complete case is done for everyone;
  * a claim whose lease ran out is taken over with its case's leftovers
@@ -1740,7 +1864,7 @@ static void test_store_claims(void **state)
     struct bf_store *st = NULL;
     struct bf_run_info info = run_info();
     struct bf_case_row row = case_row(0);
-    int64_t run, c0, c1, n = -1, complete = 0, dropped = 0;
+    int64_t run, c0, c1, n = -1, complete = 0, dropped = 0, rid = 0;
     enum bf_claim got = BF_CLAIM_DONE;
 
     (void)state;
@@ -1782,7 +1906,8 @@ static void test_store_claims(void **state)
     /* B is alive and running h1 (a row, a live claim): a resume keeps it;
      * renewing and releasing touch B's claims only. */
     assert_int_equal(bf_store_case_begin(st, run, &row, &c1), 0);
-    assert_int_equal(bf_store_run_resume(st, run, &complete, &dropped), 0);
+    assert_int_equal(
+        bf_store_run_resume(st, run, &info, &complete, &dropped, &rid), 0);
     assert_int_equal(complete, 1);
     assert_int_equal(dropped, 0);
     assert_int_equal(query_int(f->db, "SELECT count(*) FROM cases WHERE "
@@ -1798,7 +1923,8 @@ static void test_store_claims(void **state)
     assert_int_equal(bf_store_claims_release(st, run, "B"), 0);
     assert_int_equal(query_int(f->db, "SELECT count(*) FROM claims"), 0);
     /* Without its claim, the unfinished case is a leftover: dropped. */
-    assert_int_equal(bf_store_run_resume(st, run, &complete, &dropped), 0);
+    assert_int_equal(
+        bf_store_run_resume(st, run, &info, &complete, &dropped, &rid), 0);
     assert_int_equal(dropped, 1);
     bf_store_close(st);
 }
@@ -2035,6 +2161,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_migrate_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_resume_provenance, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_store_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrate_v1_fails_whole,
                                         setup, teardown),
