@@ -17,6 +17,7 @@ required=(
     libyaml-dev
     zlib1g-dev libzstd-dev libpng-dev
     dataset-fashion-mnist
+    xz-utils
 )
 optional=(python3-torch python3-torchvision)
 slurm=(slurmctld slurmd slurm-client munge)
